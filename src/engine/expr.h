@@ -1,0 +1,73 @@
+// expr.h: expression programs, the small text language of the scalar lessons.
+//
+//     # f = (x + y) * z, as in CS231n
+//     x = -2
+//     y = 5
+//     z = -4
+//     q = x + y
+//     f = q * z
+//
+// One statement per line (or separated by ';'): `name = expr`. '#' starts a
+// comment. Expressions have numbers, names, + - * / ^ (the exponent must be a
+// constant), unary minus, parentheses and the calls exp log tanh sigmoid relu
+// max min abs. A statement whose right side is a plain number (x = -2) makes
+// an *input*, a leaf a student can change. Reassigning a name makes a new
+// node, so `c = c + 1` reads the old c, as in Python. The last statement is
+// the output.
+//
+// Parsing checks everything (names, calls, exponents, parentheses, sizes) and
+// reports problems through a Diag; building a graph from a parsed program
+// cannot fail except for memory.
+#ifndef GRADLAB_EXPR_H
+#define GRADLAB_EXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/diag.h"
+#include "engine/value.h"
+
+#define PROGRAM_MAX_NODES 100000   // nodes one program may create
+#define PROGRAM_MAX_DEPTH 200      // nesting of parentheses and unary minus
+#define PROGRAM_MAX_HEIGHT 2000    // operations chained in one expression
+
+typedef struct Program Program;
+
+// Parse src[0..len). On success returns a program (free with
+// program_destroy). On failure returns NULL; the errors are in d, which
+// must have been set up with diag_init on the same text.
+Program *program_parse(const char *src, size_t len, Diag *d);
+
+// Free a program. NULL is a no-op.
+void program_destroy(Program *p);
+
+// Reset g and build the program into it with the current input values.
+// Returns the output node, or NULL when the graph ran out of room (see
+// graph_error). Nodes bound to names carry those names.
+Value *program_build(const Program *p, Graph *g);
+
+// The named bindings, one per name, in order of first assignment. For a
+// reassigned name this is its last binding. Indices are stable.
+size_t program_name_count(const Program *p);
+const char *program_name(const Program *p, size_t i);
+
+// The node a name is bound to (its last binding) in a graph built by
+// program_build, or NULL for an unknown name.
+Value *program_lookup(const Program *p, const Graph *g, const char *name);
+
+// The name of the output (the last statement's name).
+const char *program_output_name(const Program *p);
+
+// Inputs: statements of the form `name = NUMBER`, in program order.
+size_t program_input_count(const Program *p);
+const char *program_input_name(const Program *p, size_t i);
+double program_input_value(const Program *p, size_t i);
+
+// Change an input's value; the next program_build uses it. Returns false
+// when name is not an input.
+bool program_set_input(Program *p, const char *name, double value);
+
+// The number of nodes program_build creates.
+size_t program_node_count(const Program *p);
+
+#endif

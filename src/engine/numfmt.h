@@ -1,0 +1,17 @@
+// numfmt.h: turning doubles into text, for machines and for people.
+#ifndef GRADLAB_NUMFMT_H
+#define GRADLAB_NUMFMT_H
+
+#include <stddef.h>
+
+// The shortest decimal that reads back as exactly x ("0.1", "-12", "1e-300").
+// Non-finite values print as "nan", "inf", "-inf". buf needs 32 bytes.
+// Returns buf.
+char *numfmt_exact(char *buf, size_t n, double x);
+
+// x rounded to at most sig significant digits for display, without trailing
+// zeros ("-12", "0.731", "1.2e-05"); -0 prints as "0". Non-finite values
+// print as "NaN", "+Inf", "-Inf" so a student sees them plainly. Returns buf.
+char *numfmt_short(char *buf, size_t n, double x, int sig);
+
+#endif
