@@ -1,0 +1,419 @@
+// gemm.c: blocked single-precision matrix multiply, the BLIS recipe.
+//
+// C (M, N) += A (M, K) @ B (K, N) is cut into blocks that fit the caches:
+//
+//   for jc in N by NC:            B block (KC, NC) packed once, lives in L3/L2
+//     for pc in K by KC:
+//       pack B[pc:pc+KC, jc:jc+NC] into NR-wide column panels
+//       for ic in M by MC:        A block (MC, KC) packed, lives in L2
+//         pack A[ic:ic+MC, pc:pc+KC] into MR-tall row panels
+//         for jr in NC by NR:     one B panel (KC, NR) stays in L1
+//           for ir in MC by MR:
+//             micro-kernel: C tile (MR, NR) += A panel (MR, KC) @ B panel (KC, NR)
+//
+// Packing copies each panel into the exact order the micro-kernel reads it
+// (k-major, zero-padded to MR or NR), which also absorbs the transposes and
+// the row strides. The micro-kernel keeps the whole C tile in registers.
+//
+// Three micro-kernels: AVX-512 (12 x 32), AVX2+FMA (6 x 16) and portable C
+// (4 x 16). The first two are compiled with __attribute__((target)) and chosen
+// at run time with __builtin_cpu_supports, so the binary runs on any x86-64
+// and the file still builds on any C11 compiler (the portable kernel only).
+#include "engine/tensor/gemm.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define GEMM_X86 1
+#include <immintrin.h>
+#else
+#define GEMM_X86 0
+#endif
+
+#define GEMM_MAX_MR 12
+#define GEMM_MAX_NR 32
+
+// A micro-kernel: c (m, n) = alpha * a (MR, kc) @ b (kc, NR) + beta * c.
+//   a is packed k-major: a[k * MR + i]; b likewise: b[k * NR + j].
+//   m <= MR, n <= NR: only that corner of the tile is written.
+//   beta == 0 writes without reading c.
+typedef void (*GemmKernel)(int kc, const float *a, const float *b,
+                           float *c, int ldc, float alpha, float beta,
+                           int m, int n);
+
+typedef struct GemmArch {
+    const char *name;
+    int mr, nr;         // register tile
+    int kc, mc, nc;     // cache blocks; mc is a multiple of mr, nc of nr
+    GemmKernel kernel;
+} GemmArch;
+
+// ---------------------------------------------------------------------------
+// Tile store shared by the kernels: tile (MR, NR) is the accumulator, spilled
+// to memory, for the partial tiles at the right and bottom edges.
+
+static void store_tile(const float *tile, int nr, float *c, int ldc,
+                       float alpha, float beta, int m, int n)
+{
+    for (int i = 0; i < m; i++) {
+        float *ci = c + (size_t)i * ldc;
+        const float *ti = tile + (size_t)i * nr;
+        if (beta == 0.0f)
+            for (int j = 0; j < n; j++) ci[j] = alpha * ti[j];
+        else
+            for (int j = 0; j < n; j++) ci[j] = alpha * ti[j] + beta * ci[j];
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Portable kernel: plain loops the compiler can vectorise over j.
+
+enum { GEN_MR = 4, GEN_NR = 16 };
+
+static void kernel_generic(int kc, const float *a, const float *b,
+                           float *c, int ldc, float alpha, float beta,
+                           int m, int n)
+{
+    float acc[GEN_MR][GEN_NR] = {{0}};
+    for (int k = 0; k < kc; k++) {
+        const float *bk = b + (size_t)k * GEN_NR;
+        const float *ak = a + (size_t)k * GEN_MR;
+        for (int i = 0; i < GEN_MR; i++) {
+            float ai = ak[i];
+            for (int j = 0; j < GEN_NR; j++)
+                acc[i][j] += ai * bk[j];
+        }
+    }
+    store_tile(&acc[0][0], GEN_NR, c, ldc, alpha, beta, m, n);
+}
+
+#if GEMM_X86
+// ---------------------------------------------------------------------------
+// AVX2 + FMA kernel: 6 rows x 16 columns = 12 ymm accumulators.
+
+#define AVX2_MR 6
+#define AVX2_NR 16
+
+#define AVX2_ROW(i)                                                        \
+    do {                                                                   \
+        __m256 ai = _mm256_broadcast_ss(ak + (i));                         \
+        c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                        \
+        c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                        \
+    } while (0)
+
+#define AVX2_STORE(i)                                                      \
+    do {                                                                   \
+        float *ci = c + (size_t)(i) * ldc;                                 \
+        __m256 r0 = _mm256_mul_ps(va, c##i##0);                            \
+        __m256 r1 = _mm256_mul_ps(va, c##i##1);                            \
+        if (beta != 0.0f) {                                                \
+            r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(ci), r0);             \
+            r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(ci + 8), r1);         \
+        }                                                                  \
+        _mm256_storeu_ps(ci, r0);                                          \
+        _mm256_storeu_ps(ci + 8, r1);                                      \
+    } while (0)
+
+#define AVX2_SPILL(i)                                                      \
+    do {                                                                   \
+        _mm256_storeu_ps(tile + (i) * AVX2_NR, c##i##0);                   \
+        _mm256_storeu_ps(tile + (i) * AVX2_NR + 8, c##i##1);               \
+    } while (0)
+
+__attribute__((target("avx2,fma")))
+static void kernel_avx2(int kc, const float *a, const float *b,
+                        float *c, int ldc, float alpha, float beta,
+                        int m, int n)
+{
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        const float *ak = a + (size_t)k * AVX2_MR;
+        const float *bk = b + (size_t)k * AVX2_NR;
+        __m256 b0 = _mm256_loadu_ps(bk);
+        __m256 b1 = _mm256_loadu_ps(bk + 8);
+        AVX2_ROW(0); AVX2_ROW(1); AVX2_ROW(2);
+        AVX2_ROW(3); AVX2_ROW(4); AVX2_ROW(5);
+    }
+    if (m == AVX2_MR && n == AVX2_NR) {
+        __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+        AVX2_STORE(0); AVX2_STORE(1); AVX2_STORE(2);
+        AVX2_STORE(3); AVX2_STORE(4); AVX2_STORE(5);
+    } else {
+        float tile[AVX2_MR * AVX2_NR];
+        AVX2_SPILL(0); AVX2_SPILL(1); AVX2_SPILL(2);
+        AVX2_SPILL(3); AVX2_SPILL(4); AVX2_SPILL(5);
+        store_tile(tile, AVX2_NR, c, ldc, alpha, beta, m, n);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// AVX-512 kernel: 12 rows x 32 columns = 24 zmm accumulators.
+
+#define AVX512_MR 12
+#define AVX512_NR 32
+
+#define Z_ROW(i)                                                           \
+    do {                                                                   \
+        __m512 ai = _mm512_set1_ps(ak[i]);                                 \
+        c##i##_0 = _mm512_fmadd_ps(ai, b0, c##i##_0);                      \
+        c##i##_1 = _mm512_fmadd_ps(ai, b1, c##i##_1);                      \
+    } while (0)
+
+#define Z_STORE(i)                                                         \
+    do {                                                                   \
+        float *ci = c + (size_t)(i) * ldc;                                 \
+        __m512 r0 = _mm512_mul_ps(va, c##i##_0);                           \
+        __m512 r1 = _mm512_mul_ps(va, c##i##_1);                           \
+        if (beta != 0.0f) {                                                \
+            r0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(ci), r0);             \
+            r1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(ci + 16), r1);        \
+        }                                                                  \
+        _mm512_storeu_ps(ci, r0);                                          \
+        _mm512_storeu_ps(ci + 16, r1);                                     \
+    } while (0)
+
+#define Z_SPILL(i)                                                         \
+    do {                                                                   \
+        _mm512_storeu_ps(tile + (i) * AVX512_NR, c##i##_0);                \
+        _mm512_storeu_ps(tile + (i) * AVX512_NR + 16, c##i##_1);           \
+    } while (0)
+
+#define Z_ALL(X) X(0); X(1); X(2); X(3); X(4); X(5); \
+                 X(6); X(7); X(8); X(9); X(10); X(11)
+
+__attribute__((target("avx512f")))
+static void kernel_avx512(int kc, const float *a, const float *b,
+                          float *c, int ldc, float alpha, float beta,
+                          int m, int n)
+{
+    __m512 c0_0 = _mm512_setzero_ps(), c0_1 = _mm512_setzero_ps();
+    __m512 c1_0 = _mm512_setzero_ps(), c1_1 = _mm512_setzero_ps();
+    __m512 c2_0 = _mm512_setzero_ps(), c2_1 = _mm512_setzero_ps();
+    __m512 c3_0 = _mm512_setzero_ps(), c3_1 = _mm512_setzero_ps();
+    __m512 c4_0 = _mm512_setzero_ps(), c4_1 = _mm512_setzero_ps();
+    __m512 c5_0 = _mm512_setzero_ps(), c5_1 = _mm512_setzero_ps();
+    __m512 c6_0 = _mm512_setzero_ps(), c6_1 = _mm512_setzero_ps();
+    __m512 c7_0 = _mm512_setzero_ps(), c7_1 = _mm512_setzero_ps();
+    __m512 c8_0 = _mm512_setzero_ps(), c8_1 = _mm512_setzero_ps();
+    __m512 c9_0 = _mm512_setzero_ps(), c9_1 = _mm512_setzero_ps();
+    __m512 c10_0 = _mm512_setzero_ps(), c10_1 = _mm512_setzero_ps();
+    __m512 c11_0 = _mm512_setzero_ps(), c11_1 = _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        const float *ak = a + (size_t)k * AVX512_MR;
+        const float *bk = b + (size_t)k * AVX512_NR;
+        __m512 b0 = _mm512_loadu_ps(bk);
+        __m512 b1 = _mm512_loadu_ps(bk + 16);
+        Z_ALL(Z_ROW);
+    }
+    if (m == AVX512_MR && n == AVX512_NR) {
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+        Z_ALL(Z_STORE);
+    } else {
+        float tile[AVX512_MR * AVX512_NR];
+        Z_ALL(Z_SPILL);
+        store_tile(tile, AVX512_NR, c, ldc, alpha, beta, m, n);
+    }
+}
+#endif // GEMM_X86
+
+// ---------------------------------------------------------------------------
+// Architecture choice, made once.
+
+static const GemmArch arch_generic = { "generic", GEN_MR, GEN_NR, 256, 128, 2048, kernel_generic };
+#if GEMM_X86
+static const GemmArch arch_avx2 = { "avx2", AVX2_MR, AVX2_NR, 256, 120, 2048, kernel_avx2 };
+static const GemmArch arch_avx512 = { "avx512", AVX512_MR, AVX512_NR, 256, 144, 2048, kernel_avx512 };
+#endif
+
+static const GemmArch *gemm_arch(void)
+{
+    static const GemmArch *chosen;
+    if (chosen)
+        return chosen;
+    const GemmArch *a = &arch_generic;
+#if GEMM_X86
+    const char *force = getenv("GRADLAB_GEMM");   // "generic", "avx2" or "avx512"
+    __builtin_cpu_init();
+    bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    bool has_avx512 = __builtin_cpu_supports("avx512f");
+    if (has_avx512)
+        a = &arch_avx512;
+    else if (has_avx2)
+        a = &arch_avx2;
+    if (force && strcmp(force, "generic") == 0)
+        a = &arch_generic;
+    else if (force && strcmp(force, "avx2") == 0 && has_avx2)
+        a = &arch_avx2;
+#endif
+    chosen = a;
+    return a;
+}
+
+const char *gemm_kernel_name(void)
+{
+    return gemm_arch()->name;
+}
+
+// ---------------------------------------------------------------------------
+// Packing.
+
+// Pack rows [0, mc) and columns [0, kc) of op(A) (already offset to the block)
+// into MR-tall panels: dst[panel][k][i], zero-padded past mc.
+static void pack_a(bool trans, const float *A, int lda, int mc, int kc,
+                   int mr, float *dst)
+{
+    for (int i0 = 0; i0 < mc; i0 += mr) {
+        int m = mc - i0 < mr ? mc - i0 : mr;
+        if (!trans) {
+            for (int k = 0; k < kc; k++) {
+                float *d = dst + (size_t)k * mr;
+                int i = 0;
+                for (; i < m; i++) d[i] = A[(size_t)(i0 + i) * lda + k];
+                for (; i < mr; i++) d[i] = 0.0f;
+            }
+        } else {
+            // op(A)[i][k] = A[k][i]: each k is a contiguous run of rows.
+            for (int k = 0; k < kc; k++) {
+                float *d = dst + (size_t)k * mr;
+                const float *s = A + (size_t)k * lda + i0;
+                int i = 0;
+                for (; i < m; i++) d[i] = s[i];
+                for (; i < mr; i++) d[i] = 0.0f;
+            }
+        }
+        dst += (size_t)mr * kc;
+    }
+}
+
+// Pack rows [0, kc) and columns [0, nc) of op(B) into NR-wide panels:
+// dst[panel][k][j], zero-padded past nc.
+static void pack_b(bool trans, const float *B, int ldb, int kc, int nc,
+                   int nr, float *dst)
+{
+    for (int j0 = 0; j0 < nc; j0 += nr) {
+        int n = nc - j0 < nr ? nc - j0 : nr;
+        if (!trans) {
+            for (int k = 0; k < kc; k++) {
+                float *d = dst + (size_t)k * nr;
+                const float *s = B + (size_t)k * ldb + j0;
+                int j = 0;
+                for (; j < n; j++) d[j] = s[j];
+                for (; j < nr; j++) d[j] = 0.0f;
+            }
+        } else {
+            // op(B)[k][j] = B[j][k].
+            for (int k = 0; k < kc; k++) {
+                float *d = dst + (size_t)k * nr;
+                int j = 0;
+                for (; j < n; j++) d[j] = B[(size_t)(j0 + j) * ldb + k];
+                for (; j < nr; j++) d[j] = 0.0f;
+            }
+        }
+        dst += (size_t)nr * kc;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Packing buffers, one pair per thread, grown on demand and kept.
+
+static _Thread_local float *pack_buf_a, *pack_buf_b;
+static _Thread_local size_t pack_cap_a, pack_cap_b;
+
+static float *grow(float **buf, size_t *cap, size_t n)
+{
+    if (*cap >= n)
+        return *buf;
+    free(*buf);
+    size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
+    *buf = aligned_alloc(64, bytes);
+    *cap = *buf ? n : 0;
+    return *buf;
+}
+
+// C = beta * C for the degenerate cases (K == 0 or alpha == 0).
+static void scale_c(int M, int N, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        float *ci = C + (size_t)i * ldc;
+        if (beta == 0.0f)
+            memset(ci, 0, (size_t)N * sizeof(float));
+        else if (beta != 1.0f)
+            for (int j = 0; j < N; j++) ci[j] *= beta;
+    }
+}
+
+// The unblocked loop, used only when the packing buffers cannot be allocated.
+static void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K,
+                       float alpha, const float *A, int lda, const float *B, int ldb,
+                       float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            float acc = 0.0f;
+            for (int k = 0; k < K; k++) {
+                float a = trans_a ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                float b = trans_b ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                acc += a * b;
+            }
+            float *c = &C[(size_t)i * ldc + j];
+            *c = alpha * acc + (beta == 0.0f ? 0.0f : beta * *c);
+        }
+    }
+}
+
+void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
+              float alpha, const float *A, int lda, const float *B, int ldb,
+              float beta, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0 || alpha == 0.0f) {
+        scale_c(M, N, beta, C, ldc);
+        return;
+    }
+    const GemmArch *ar = gemm_arch();
+    const int mr = ar->mr, nr = ar->nr;
+    int kc_max = K < ar->kc ? K : ar->kc;
+    int mc_max = M < ar->mc ? (M + mr - 1) / mr * mr : ar->mc;
+    int nc_max = N < ar->nc ? (N + nr - 1) / nr * nr : ar->nc;
+    float *pa = grow(&pack_buf_a, &pack_cap_a, (size_t)mc_max * kc_max);
+    float *pb = grow(&pack_buf_b, &pack_cap_b, (size_t)nc_max * kc_max);
+    if (!pa || !pb) {
+        gemm_naive(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+
+    for (int jc = 0; jc < N; jc += ar->nc) {
+        int nc = N - jc < ar->nc ? N - jc : ar->nc;
+        for (int pc = 0; pc < K; pc += ar->kc) {
+            int kc = K - pc < ar->kc ? K - pc : ar->kc;
+            float beta_blk = pc == 0 ? beta : 1.0f;
+            const float *Bblk = trans_b ? B + (size_t)jc * ldb + pc
+                                        : B + (size_t)pc * ldb + jc;
+            pack_b(trans_b, Bblk, ldb, kc, nc, nr, pb);
+            for (int ic = 0; ic < M; ic += ar->mc) {
+                int mc = M - ic < ar->mc ? M - ic : ar->mc;
+                const float *Ablk = trans_a ? A + (size_t)pc * lda + ic
+                                            : A + (size_t)ic * lda + pc;
+                pack_a(trans_a, Ablk, lda, mc, kc, mr, pa);
+                for (int jr = 0; jr < nc; jr += nr) {
+                    int n = nc - jr < nr ? nc - jr : nr;
+                    const float *bp = pb + (size_t)(jr / nr) * nr * kc;
+                    for (int ir = 0; ir < mc; ir += mr) {
+                        int m = mc - ir < mr ? mc - ir : mr;
+                        const float *ap = pa + (size_t)(ir / mr) * mr * kc;
+                        float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
+                        ar->kernel(kc, ap, bp, c, ldc, alpha, beta_blk, m, n);
+                    }
+                }
+            }
+        }
+    }
+}

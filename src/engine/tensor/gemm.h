@@ -1,0 +1,22 @@
+// gemm.h: single-precision matrix multiply, the hot loop under every tensor
+// model. Row-major throughout.
+#ifndef GRADLAB_GEMM_H
+#define GRADLAB_GEMM_H
+
+#include <stdbool.h>
+
+// C = alpha * op(A) @ op(B) + beta * C, where op(X) is X or X^T.
+//   op(A) is (M, K): A is (M, K) with row stride lda, or (K, M) when trans_a.
+//   op(B) is (K, N): B is (K, N) with row stride ldb, or (N, K) when trans_b.
+//   C is (M, N) with row stride ldc.
+// beta == 0 overwrites C without reading it (NaN in C does not leak through).
+// The caller owns every buffer; nothing is allocated that outlives the call.
+void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
+              float alpha, const float *A, int lda, const float *B, int ldb,
+              float beta, float *C, int ldc);
+
+// Name of the micro-kernel chosen for this CPU: "avx512", "avx2" or "generic".
+// GRADLAB_GEMM=generic|avx2 in the environment forces a slower one (tests).
+const char *gemm_kernel_name(void);
+
+#endif
