@@ -1,0 +1,287 @@
+// lstm.c: the LSTM's forward and backward passes; see lstm.h.
+//
+// Speed comes from three things: the input projection of all T*B rows is one
+// gemm before the recurrence; the weight gradients are one gemm each after
+// it (all time steps at once, possible because activations are time-major);
+// and the pointwise gate math uses the vectorisable fastmath.h functions.
+// Inside the recurrence only the (B, H) x (H, 4H) products remain.
+#include "models/lstm.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/tensor/gemm.h"
+#include "models/fastmath.h"
+
+const char *const lstm_param_names[LSTM_NUM_PARAMS] = {
+    "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+};
+
+// ---------------------------------------------------------------------------
+// Creation and parameters
+
+static void point_params(LstmParams *p, float *base, int I, int H)
+{
+    size_t G = 4 * (size_t)H;
+    p->w_ih = base;
+    p->w_hh = p->w_ih + G * (size_t)I;
+    p->b_ih = p->w_hh + G * (size_t)H;
+    p->b_hh = p->b_ih + G;
+}
+
+Lstm *lstm_create(int I, int H)
+{
+    char err[160];
+    if (!recurrent_check_size(1, 1, I, H, 4, err, sizeof err))
+        return NULL;
+    Lstm *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->I = I;
+    m->H = H;
+    size_t G = 4 * (size_t)H;
+    m->nparams = G * (size_t)I + G * (size_t)H + 2 * G;
+    m->params = calloc(m->nparams, sizeof(float));
+    m->grads = calloc(m->nparams, sizeof(float));
+    if (!m->params || !m->grads) {
+        lstm_destroy(m);
+        return NULL;
+    }
+    point_params(&m->p, m->params, I, H);
+    point_params(&m->g, m->grads, I, H);
+    return m;
+}
+
+void lstm_destroy(Lstm *m)
+{
+    if (!m)
+        return;
+    free(m->params);
+    free(m->grads);
+    free(m->acts);
+    free(m);
+}
+
+float *lstm_param(Lstm *m, int k, bool grad, size_t *n, int *rows, int *cols)
+{
+    LstmParams *p = grad ? &m->g : &m->p;
+    int G = 4 * m->H;
+    float *ptrs[LSTM_NUM_PARAMS] = {p->w_ih, p->w_hh, p->b_ih, p->b_hh};
+    int r[LSTM_NUM_PARAMS] = {G, G, G, G};
+    int c[LSTM_NUM_PARAMS] = {m->I, m->H, 1, 1};
+    *rows = r[k];
+    *cols = c[k];
+    *n = (size_t)r[k] * (size_t)c[k];
+    return ptrs[k];
+}
+
+void lstm_init_uniform(Lstm *m, Pcg *rng)
+{
+    float bound = 1.0f / sqrtf((float)m->H);
+    for (size_t i = 0; i < m->nparams; i++)
+        m->params[i] = (2.0f * pcg_uniform(rng) - 1.0f) * bound;
+}
+
+void lstm_zero_grad(Lstm *m)
+{
+    memset(m->grads, 0, m->nparams * sizeof(float));
+}
+
+// Make room for B rows and T steps of activations.
+static bool reserve(Lstm *m, int B, int T)
+{
+    size_t TB = (size_t)T * (size_t)B, BH = (size_t)B * (size_t)m->H;
+    size_t H = (size_t)m->H, I = (size_t)m->I;
+    size_t need = TB * (2 * I + 8 * H + 5 * H) + 4 * BH;
+    if (need > m->act_cap) {
+        float *a = malloc(need * sizeof(float));
+        if (!a)
+            return false;
+        free(m->acts);
+        m->acts = a;
+        m->act_cap = need;
+    }
+    float *q = m->acts;
+    m->x = q;      q += TB * I;
+    m->dx = q;     q += TB * I;
+    m->gates = q;  q += TB * 4 * H;
+    m->dpre = q;   q += TB * 4 * H;
+    m->c = q;      q += TB * H;
+    m->tc = q;     q += TB * H;
+    m->h = q;      q += TB * H;
+    m->dh = q;     q += TB * H;
+    m->dc = q;     q += TB * H;
+    m->h0 = q;     q += BH;
+    m->c0 = q;     q += BH;
+    m->dh0 = q;    q += BH;
+    m->dc0 = q;    q += BH;
+    m->B = B;
+    m->T = T;
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// Forward
+
+// One step's pointwise part for B rows: a (B, 4H) holds the pre-activations
+// on entry and i, f, g, o on exit; c = f * cprev + i * g, h = o * tanh(c).
+static void lstm_cell_forward(float *a, float *c, float *tc, float *h, const float *cprev,
+                              int B, int H)
+{
+    for (int b = 0; b < B; b++) {
+        float *ab = a + (size_t)b * 4 * H;
+        // i, f: sigmoid over the first 2H; g: tanh; o: sigmoid.
+        for (int j = 0; j < 2 * H; j++)
+            ab[j] = fast_sigmoidf(ab[j]);
+        for (int j = 2 * H; j < 3 * H; j++)
+            ab[j] = fast_tanhf(ab[j]);
+        for (int j = 3 * H; j < 4 * H; j++)
+            ab[j] = fast_sigmoidf(ab[j]);
+        const float *ig = ab, *fg = ab + H, *gg = ab + 2 * H, *og = ab + 3 * H;
+        const float *cp = cprev + (size_t)b * H;
+        float *cb = c + (size_t)b * H, *tb = tc + (size_t)b * H, *hb = h + (size_t)b * H;
+        for (int j = 0; j < H; j++)
+            cb[j] = fg[j] * cp[j] + ig[j] * gg[j];
+        for (int j = 0; j < H; j++)
+            tb[j] = fast_tanhf(cb[j]);
+        for (int j = 0; j < H; j++)
+            hb[j] = og[j] * tb[j];
+    }
+}
+
+bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int B, int T)
+{
+    if (!reserve(m, B, T))
+        return false;
+    const int H = m->H, I = m->I, G = 4 * H;
+    const size_t BH = (size_t)B * H, TB = (size_t)T * B;
+    m->have_grad = false;
+    seq_to_time_major(m->x, x, B, T, I);
+    if (h0)
+        memcpy(m->h0, h0, BH * sizeof(float));
+    else
+        memset(m->h0, 0, BH * sizeof(float));
+    if (c0)
+        memcpy(m->c0, c0, BH * sizeof(float));
+    else
+        memset(m->c0, 0, BH * sizeof(float));
+
+    // a (TB, 4H) = x (TB, I) @ W_ih^T + b_ih + b_hh, all steps at once.
+    float *bias = m->dpre;   // scratch: dpre is unused until backward
+    for (int j = 0; j < G; j++)
+        bias[j] = m->p.b_ih[j] + m->p.b_hh[j];
+    for (size_t r = 0; r < TB; r++)
+        memcpy(m->gates + r * G, bias, (size_t)G * sizeof(float));
+    gemm_f32(false, true, (int)TB, G, I, 1.0f, m->x, I, m->p.w_ih, I, 1.0f, m->gates, G);
+
+    for (int t = 0; t < T; t++) {
+        const float *hprev = t ? m->h + (size_t)(t - 1) * BH : m->h0;
+        const float *cprev = t ? m->c + (size_t)(t - 1) * BH : m->c0;
+        float *a = m->gates + (size_t)t * B * G;
+        // a (B, 4H) += hprev (B, H) @ W_hh^T
+        gemm_f32(false, true, B, G, H, 1.0f, hprev, H, m->p.w_hh, H, 1.0f, a, G);
+        lstm_cell_forward(a, m->c + t * BH, m->tc + t * BH, m->h + t * BH, cprev, B, H);
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// Backward
+
+void lstm_backward(Lstm *m, const float *dout, const float *dh_n, const float *dc_n)
+{
+    const int B = m->B, T = m->T, H = m->H, I = m->I, G = 4 * H;
+    const size_t BH = (size_t)B * H, TB = (size_t)T * B;
+    // dc_next lives in dc0 and dh_next in dh0 while walking back; at t = 0
+    // they end up holding dL/dc0 and dL/dh0.
+    float *dh_next = m->dh0, *dc_next = m->dc0;
+    if (dh_n)
+        memcpy(dh_next, dh_n, BH * sizeof(float));
+    else
+        memset(dh_next, 0, BH * sizeof(float));
+    if (dc_n)
+        memcpy(dc_next, dc_n, BH * sizeof(float));
+    else
+        memset(dc_next, 0, BH * sizeof(float));
+
+    for (int t = T - 1; t >= 0; t--) {
+        const float *cprev = t ? m->c + (size_t)(t - 1) * BH : m->c0;
+        float *dht = m->dh + t * BH, *dct = m->dc + t * BH;
+        float *da = m->dpre + t * BH * 4;
+        for (int b = 0; b < B; b++) {
+            const float *ab = m->gates + ((size_t)t * B + b) * G;
+            const float *ig = ab, *fg = ab + H, *gg = ab + 2 * H, *og = ab + 3 * H;
+            const float *tcb = m->tc + t * BH + (size_t)b * H;
+            const float *cp = cprev + (size_t)b * H;
+            const float *dob = dout ? dout + ((size_t)b * T + t) * H : NULL;
+            float *dhb = dht + (size_t)b * H, *dcb = dc_next + (size_t)b * H;
+            const float *dhn = dh_next + (size_t)b * H;
+            float *dab = da + (size_t)b * G;
+            for (int j = 0; j < H; j++) {
+                float dh = dhn[j] + (dob ? dob[j] : 0.0f);
+                dhb[j] = dh;
+                float tcj = tcb[j];
+                float dc = dcb[j] + dh * og[j] * (1.0f - tcj * tcj);
+                dct[(size_t)b * H + j] = dc;
+                float i = ig[j], f = fg[j], g = gg[j], o = og[j];
+                dab[j] = dc * g * i * (1.0f - i);
+                dab[H + j] = dc * cp[j] * f * (1.0f - f);
+                dab[2 * H + j] = dc * i * (1.0f - g * g);
+                dab[3 * H + j] = dh * tcj * o * (1.0f - o);
+                dcb[j] = dc * f;   // becomes dL/dc_{t-1}
+            }
+        }
+        // dh_next (B, H) = da (B, 4H) @ W_hh (4H, H)
+        gemm_f32(false, false, B, H, G, 1.0f, da, G, m->p.w_hh, H, 0.0f, dh_next, H);
+    }
+
+    // Weight gradients over all steps at once.
+    // dW_ih (4H, I) += da^T (4H, TB) @ x (TB, I)
+    gemm_f32(true, false, G, I, (int)TB, 1.0f, m->dpre, G, m->x, I, 1.0f, m->g.w_ih, I);
+    // dW_hh (4H, H) += da[1:]^T @ h[:-1] + da[0]^T @ h0
+    if (T > 1)
+        gemm_f32(true, false, G, H, (int)(TB - (size_t)B), 1.0f, m->dpre + BH * 4, G, m->h, H,
+                 1.0f, m->g.w_hh, H);
+    gemm_f32(true, false, G, H, B, 1.0f, m->dpre, G, m->h0, H, 1.0f, m->g.w_hh, H);
+    // db_ih = db_hh = column sums of da
+    for (size_t r = 0; r < TB; r++) {
+        const float *dr = m->dpre + r * G;
+        for (int j = 0; j < G; j++) {
+            m->g.b_ih[j] += dr[j];
+            m->g.b_hh[j] += dr[j];
+        }
+    }
+    // dx (TB, I) = da (TB, 4H) @ W_ih (4H, I)
+    gemm_f32(false, false, (int)TB, I, G, 1.0f, m->dpre, G, m->p.w_ih, I, 0.0f, m->dx, I);
+    m->have_grad = true;
+}
+
+// ---------------------------------------------------------------------------
+// Access
+
+RecurrentStep lstm_step(const Lstm *m, int t)
+{
+    size_t BH = (size_t)m->B * m->H;
+    RecurrentStep s = {
+        .B = m->B,
+        .H = m->H,
+        .ngates = 4,
+        .gates = m->gates + (size_t)t * BH * 4,
+        .c = m->c + t * BH,
+        .h = m->h + t * BH,
+        .dh = m->have_grad ? m->dh + t * BH : NULL,
+        .dc = m->have_grad ? m->dc + t * BH : NULL,
+    };
+    return s;
+}
+
+void lstm_output(const Lstm *m, float *out)
+{
+    seq_to_batch_first(out, m->h, m->B, m->T, m->H);
+}
+
+void lstm_grad_input(const Lstm *m, float *dx)
+{
+    seq_to_batch_first(dx, m->dx, m->B, m->T, m->I);
+}

@@ -1,0 +1,51 @@
+// recurrent.c: size checks shared by the RNN and the LSTM; see recurrent.h.
+#include "models/recurrent.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bool recurrent_check_size(long B, long T, long I, long H, int G, char *err, size_t errlen)
+{
+    const struct { const char *what; long v, max; } dims[] = {
+        {"batch size", B, MODEL_MAX_BATCH},
+        {"sequence length", T, MODEL_MAX_STEPS},
+        {"input size", I, MODEL_MAX_INPUT},
+        {"hidden size", H, MODEL_MAX_HIDDEN},
+    };
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++) {
+        if (dims[k].v < 1 || dims[k].v > dims[k].max) {
+            snprintf(err, errlen, "%s %ld is %s (use 1 to %ld)", dims[k].what, dims[k].v,
+                     dims[k].v < 1 ? "too small" : "too large", dims[k].max);
+            return false;
+        }
+    }
+    // Parameters and gradients, plus activations per (t, b) row: the input
+    // and its gradient, G pre-activations and their gradients, and up to six
+    // H-sized states. All factors are bounded above, so this cannot overflow.
+    size_t gh = (size_t)G * (size_t)H;
+    size_t params = 2 * (gh * (size_t)I + gh * (size_t)H + 2 * gh);
+    size_t per_row = 2 * (size_t)I + 2 * gh + 6 * (size_t)H;
+    size_t rows = (size_t)B * (size_t)T;
+    if (params > MODEL_MAX_FLOATS || rows > MODEL_MAX_FLOATS / per_row ||
+        params + rows * per_row > MODEL_MAX_FLOATS) {
+        snprintf(err, errlen,
+                 "batch %ld x length %ld x input %ld x hidden %ld needs more than %zu MB; "
+                 "use smaller sizes", B, T, I, H, MODEL_MAX_FLOATS * sizeof(float) >> 20);
+        return false;
+    }
+    return true;
+}
+
+void seq_to_time_major(float *dst, const float *src, int B, int T, int C)
+{
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            memcpy(dst + ((size_t)t * B + b) * C, src + ((size_t)b * T + t) * C, (size_t)C * sizeof(float));
+}
+
+void seq_to_batch_first(float *dst, const float *src, int B, int T, int C)
+{
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            memcpy(dst + ((size_t)b * T + t) * C, src + ((size_t)t * B + b) * C, (size_t)C * sizeof(float));
+}
