@@ -1,0 +1,231 @@
+// tensor.h: the float32 tensor autograd engine (no SDL, libc and libm only).
+//
+// A tiny tutorial: one step of logistic regression, loss = mean((sigmoid(x@w + b) - y)^2).
+//
+//     int wshape[] = { 2, 1 }, bshape[] = { 1 };
+//     Tensor *w = tensor_create(2, wshape, true);     // (I, 1) parameter, long-lived
+//     Tensor *b = tensor_create(1, bshape, true);     // (1)
+//     TensorGraph *g = tensor_graph_create(0);
+//     for (int step = 0; step < 100; step++) {
+//         tensor_graph_reset(g);                       // drop last step's nodes
+//         Tensor *x = tensor_input2(g, 4, 2, xdata);   // (B, I) a leaf in the graph
+//         Tensor *y = tensor_input2(g, 4, 1, ydata);   // (B, 1)
+//         Tensor *p = tensor_sigmoid(g, tensor_bias_add(g, tensor_matmul(g, x, w), b));
+//         Tensor *loss = tensor_mse(g, p, y);          // () forward is already done
+//         tensor_zero_grad(w); tensor_zero_grad(b);
+//         tensor_backward(g, loss);                    // w->grad, b->grad filled
+//         for (size_t i = 0; i < w->size; i++) w->data[i] -= 0.1f * w->grad[i];
+//         b->data[0] -= 0.1f * b->grad[0];
+//     }
+//     tensor_graph_destroy(g); tensor_destroy(w); tensor_destroy(b);
+//
+// Two kinds of tensors:
+//   - long-lived ones from tensor_create (parameters, optimizer state): one
+//     malloc holds the struct, data and grad; tensor_destroy frees it.
+//   - graph nodes, made by the ops and by tensor_input*: they live in the
+//     graph's arena and vanish at tensor_graph_reset. Never destroy them.
+//
+// Every op computes its result at once (eager), and records op and sources
+// so tensor_backward can walk the graph in reverse creation order. Backward
+// is one switch over the op (tensor.c). Ops are an enum with parallel name
+// and symbol tables for the graph views.
+//
+// Shapes are row-major, up to 4 dimensions; written (B, T, H) in comments.
+// A shape mismatch is a programmer error: the op prints file:line, the op
+// and the shapes on stderr and aborts. Check shapes from user files before
+// handing them to an op. Running out of graph memory aborts the same way.
+#ifndef GRADLAB_TENSOR_H
+#define GRADLAB_TENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/arena.h"
+
+#define TENSOR_MAX_DIMS 4
+
+typedef enum TensorOp {
+    TENSOR_OP_LEAF,         // an input or a parameter
+    TENSOR_OP_ONE_HOT,      // (n, V) rows of the identity picked by ids; no gradient
+    TENSOR_OP_MATMUL,       // (..., K) @ (K, N)
+    TENSOR_OP_ADD,          // broadcasting
+    TENSOR_OP_SUB,
+    TENSOR_OP_MUL,
+    TENSOR_OP_BIAS_ADD,     // (..., N) + (N)
+    TENSOR_OP_SCALE,        // x * constant
+    TENSOR_OP_TANH,
+    TENSOR_OP_SIGMOID,
+    TENSOR_OP_RELU,
+    TENSOR_OP_EXP,
+    TENSOR_OP_LOG,
+    TENSOR_OP_SOFTMAX,      // over the last axis
+    TENSOR_OP_LOG_SOFTMAX,  // over the last axis
+    TENSOR_OP_NLL,          // mean of -logp[n, target[n]]
+    TENSOR_OP_MSE,          // mean of (a - b)^2
+    TENSOR_OP_SUM,          // all elements -> ()
+    TENSOR_OP_MEAN,
+    TENSOR_OP_SLICE,        // a range along one axis
+    TENSOR_OP_CONCAT,       // along one axis
+    TENSOR_OP_TRANSPOSE,    // swap two axes
+    TENSOR_OP_RESHAPE,      // same data, new shape
+    TENSOR_OP_EMBEDDING,    // rows of a table picked by ids
+    TENSOR_OP_CONV2D,       // NCHW, square stride and padding
+    TENSOR_OP_MAXPOOL2D,    // NCHW
+    TENSOR_OP_COUNT
+} TensorOp;
+
+// Parallel tables indexed by TensorOp: "MATMUL" and the label a graph view
+// puts on the node ("@").
+extern const char *const tensor_op_name[TENSOR_OP_COUNT];
+extern const char *const tensor_op_symbol[TENSOR_OP_COUNT];
+
+typedef struct Tensor Tensor;
+struct Tensor {
+    int ndim;                       // 0 (a scalar) to TENSOR_MAX_DIMS
+    int shape[TENSOR_MAX_DIMS];     // (ndim); entries past ndim are 1
+    size_t size;                    // number of elements, product of shape
+    float *data;                    // (size)
+    float *grad;                    // (size) d(out)/d(this), or NULL until backward reaches it
+    bool requires_grad;             // a gradient flows to this tensor
+    bool long_lived;                // from tensor_create, not the graph
+    unsigned char op;               // TensorOp
+    int nsrc;                       // number of sources
+    Tensor **src;                   // (nsrc) sources, created earlier
+    int iparam[4];                  // op parameters (axis, start, stride, ...)
+    float fparam;                   // TENSOR_OP_SCALE factor
+    int *ids;                       // NLL targets, EMBEDDING/ONE_HOT ids, MAXPOOL argmax
+    const char *name;               // a label for views, or NULL
+    int index;                      // position in the graph, -1 when long-lived
+};
+
+typedef struct TensorGraph {
+    Arena arena;        // node structs, their data and grads
+    Tensor **nodes;     // (n) in creation order, a topological order (malloc)
+    size_t n, cap;
+    size_t limit;       // arena cap in bytes, 0 = none
+} TensorGraph;
+
+// ---------------------------------------------------------------------------
+// Lifetimes
+
+// Create a graph whose arena holds at most limit bytes (0 = no cap; nodes
+// past the cap abort with a message). Returns NULL when out of memory.
+TensorGraph *tensor_graph_create(size_t limit);
+
+// Free the graph and every node in it. NULL is a no-op.
+void tensor_graph_destroy(TensorGraph *g);
+
+// Drop every node, keeping the memory for the next step. Long-lived tensors
+// are untouched, gradients included.
+void tensor_graph_reset(TensorGraph *g);
+
+// Create a long-lived zero tensor of the given shape (ndim 0..4). With
+// requires_grad a zeroed grad buffer comes with it. NULL when out of memory.
+Tensor *tensor_create(int ndim, const int *shape, bool requires_grad);
+
+// Free a tensor from tensor_create. NULL is a no-op.
+void tensor_destroy(Tensor *t);
+
+// Set every element of t->grad to 0 (no-op when t has no grad buffer).
+void tensor_zero_grad(Tensor *t);
+
+// ---------------------------------------------------------------------------
+// Leaves in the graph (no gradient). data (size floats) is copied; NULL gives zeros.
+
+Tensor *tensor_input(TensorGraph *g, int ndim, const int *shape, const float *data);
+Tensor *tensor_input1(TensorGraph *g, int n0, const float *data);
+Tensor *tensor_input2(TensorGraph *g, int n0, int n1, const float *data);
+Tensor *tensor_input4(TensorGraph *g, int n0, int n1, int n2, int n3, const float *data);
+
+// (n, V) one-hot rows: row i is 1 at ids[i]. ids must lie in [0, V).
+Tensor *tensor_one_hot(TensorGraph *g, const int *ids, int n, int V);
+
+// ---------------------------------------------------------------------------
+// Ops. Each returns a new graph node holding the result.
+
+// (..., K) @ (K, N) -> (..., N): leading axes of a are flattened into rows.
+Tensor *tensor_matmul(TensorGraph *g, Tensor *a, Tensor *b);
+
+// Element-wise with NumPy broadcasting (shapes aligned at the right; an
+// axis of size 1 stretches).
+Tensor *tensor_add(TensorGraph *g, Tensor *a, Tensor *b);
+Tensor *tensor_sub(TensorGraph *g, Tensor *a, Tensor *b);
+Tensor *tensor_mul(TensorGraph *g, Tensor *a, Tensor *b);
+
+// (..., N) + bias (N) -> (..., N). The fast form of add for a bias vector.
+Tensor *tensor_bias_add(TensorGraph *g, Tensor *x, Tensor *bias);
+
+// x * s for a constant s.
+Tensor *tensor_scale(TensorGraph *g, Tensor *x, float s);
+
+// Element-wise functions. log expects positive inputs.
+Tensor *tensor_tanh(TensorGraph *g, Tensor *x);
+Tensor *tensor_sigmoid(TensorGraph *g, Tensor *x);
+Tensor *tensor_relu(TensorGraph *g, Tensor *x);
+Tensor *tensor_exp(TensorGraph *g, Tensor *x);
+Tensor *tensor_log(TensorGraph *g, Tensor *x);
+
+// Softmax and log-softmax over the last axis (numerically stable).
+Tensor *tensor_softmax(TensorGraph *g, Tensor *x);
+Tensor *tensor_log_softmax(TensorGraph *g, Tensor *x);
+
+// logp (N, C), targets (N) in [0, C) -> () mean over n of -logp[n, targets[n]].
+// targets is copied.
+Tensor *tensor_nll(TensorGraph *g, Tensor *logp, const int *targets);
+
+// logits (N, C) -> () cross-entropy: tensor_nll(tensor_log_softmax(logits)).
+Tensor *tensor_cross_entropy(TensorGraph *g, Tensor *logits, const int *targets);
+
+// a, b of the same shape -> () mean of (a - b)^2.
+Tensor *tensor_mse(TensorGraph *g, Tensor *a, Tensor *b);
+
+// Every element -> () their sum or mean.
+Tensor *tensor_sum(TensorGraph *g, Tensor *x);
+Tensor *tensor_mean(TensorGraph *g, Tensor *x);
+
+// Elements [start, start + len) along axis; the other axes are kept.
+// E.g. gate i of an LSTM: tensor_slice(g, gates /* (B, 4H) */, 1, 0, H).
+Tensor *tensor_slice(TensorGraph *g, Tensor *x, int axis, int start, int len);
+
+// Join n tensors along axis; all other axes must agree.
+Tensor *tensor_concat(TensorGraph *g, int n, Tensor *const *xs, int axis);
+
+// Swap axes a0 and a1 (a copy, not a view).
+Tensor *tensor_transpose(TensorGraph *g, Tensor *x, int a0, int a1);
+
+// Same elements, new shape (ndim 0..4); the sizes must multiply to x->size.
+Tensor *tensor_reshape(TensorGraph *g, Tensor *x, int ndim, const int *shape);
+
+// table (V, D), ids (n) in [0, V) -> (n, D) with row i = table[ids[i]].
+// ids is copied.
+Tensor *tensor_embedding(TensorGraph *g, Tensor *table, const int *ids, int n);
+
+// x (N, C, H, W), w (F, C, KH, KW), bias (F) or NULL -> (N, F, OH, OW) with
+// OH = (H + 2 pad - KH) / stride + 1 (and likewise OW). Zero padding.
+Tensor *tensor_conv2d(TensorGraph *g, Tensor *x, Tensor *w, Tensor *bias,
+                      int stride, int pad);
+
+// x (N, C, H, W) -> (N, C, OH, OW), the max over k x k windows moved by
+// stride, OH = (H - k) / stride + 1. Ties go to the first element.
+Tensor *tensor_maxpool2d(TensorGraph *g, Tensor *x, int k, int stride);
+
+// ---------------------------------------------------------------------------
+// Backward
+
+// Add d(sum of out)/d(t) to t->grad for every long-lived tensor t with
+// requires_grad that out depends on (zero them first with tensor_zero_grad
+// unless accumulating is the point). For a scalar loss that is dL/dt.
+// Graph nodes' grads are recomputed from scratch on each call.
+void tensor_backward(TensorGraph *g, Tensor *out);
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+// Write the shape as "(2, 3)" ("()" for a scalar) into buf; returns buf.
+char *tensor_shape_str(const Tensor *t, char *buf, size_t n);
+
+// Set a label shown by views; name is copied into the graph (or kept as is
+// for long-lived tensors, which must outlive t). Returns t.
+Tensor *tensor_set_name(TensorGraph *g, Tensor *t, const char *name);
+
+#endif
