@@ -105,7 +105,7 @@ static bool parse_header(const char *name, const char *hdr, size_t len, Header *
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)hdr[i];
-        if (ch == 0 || ch >= 0x80)
+        if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch >= 0x7f)
             return fail(err, errlen, name, "bad header: it contains a byte that is not ASCII text");
     }
     Cursor c = {hdr, len, 0};
