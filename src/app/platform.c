@@ -1,0 +1,105 @@
+// platform.c: data and config directories per operating system; see platform.h.
+#include "app/platform.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <SDL.h>
+
+#include "config.h"
+
+#ifdef _WIN32
+#include <direct.h>
+#define make_dir(p) _mkdir(p)
+#else
+#define make_dir(p) mkdir((p), 0755)
+#endif
+
+bool platform_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool has_data(const char *dir)
+{
+    char p[4096];
+    snprintf(p, sizeof(p), "%s/assets/fonts", dir);
+    return platform_is_dir(p);
+}
+
+static bool same_dir(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+bool platform_data_dir(char *buf, size_t n)
+{
+    const char *env = getenv("GRADLAB_DATA_DIR");
+    if (env && *env) {
+        snprintf(buf, n, "%s", env);
+        if (has_data(buf))
+            return true;
+        snprintf(buf, n, "GRADLAB_DATA_DIR=%s (it has no assets/fonts folder)", env);
+        return false;
+    }
+    char *base = SDL_GetBasePath(); // the executable's folder, with a trailing separator
+    char exe_dir[4096] = "";
+    if (base) {
+        snprintf(exe_dir, sizeof(exe_dir), "%s", base);
+        SDL_free(base);
+    }
+    // Running from the build tree (build/src/cli/gradlab): use the sources.
+    char build_cli[4096];
+    snprintf(build_cli, sizeof(build_cli), "%s/src/cli", GRADLAB_BUILD_DIR);
+    if (exe_dir[0] && same_dir(exe_dir, build_cli) && has_data(GRADLAB_SOURCE_DIR)) {
+        snprintf(buf, n, "%s", GRADLAB_SOURCE_DIR);
+        return true;
+    }
+    char rel[4096];
+    snprintf(rel, sizeof(rel), "%s../share/gradlab", exe_dir);
+    if (exe_dir[0] && has_data(rel)) {
+        snprintf(buf, n, "%s", rel);
+        return true;
+    }
+    if (has_data(GRADLAB_INSTALL_DATADIR)) {
+        snprintf(buf, n, "%s", GRADLAB_INSTALL_DATADIR);
+        return true;
+    }
+    snprintf(buf, n, "%s, %s and %s (set GRADLAB_DATA_DIR to the folder holding lessons/ and assets/)",
+             rel, GRADLAB_INSTALL_DATADIR, GRADLAB_SOURCE_DIR);
+    return false;
+}
+
+bool platform_config_dir(char *buf, size_t n)
+{
+#if defined(_WIN32)
+    const char *appdata = getenv("APPDATA");
+    if (!appdata)
+        return false;
+    snprintf(buf, n, "%s\\gradlab", appdata);
+#elif defined(__APPLE__)
+    const char *home = getenv("HOME");
+    if (!home)
+        return false;
+    snprintf(buf, n, "%s/Library/Application Support/gradlab", home);
+#else
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && xdg[0] == '/') {
+        snprintf(buf, n, "%s/gradlab", xdg);
+    } else if (home && *home) {
+        char parent[4096];
+        snprintf(parent, sizeof(parent), "%s/.config", home);
+        make_dir(parent);
+        snprintf(buf, n, "%s/gradlab", parent);
+    } else {
+        return false;
+    }
+#endif
+    make_dir(buf);
+    return platform_is_dir(buf);
+}

@@ -1,0 +1,708 @@
+// lesson.c: the lesson file parser, step states, narrative expansion and
+// checks; see lesson.h and lessons/README.md.
+#include "lessons/lesson.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/fileio.h"
+#include "engine/numfmt.h"
+
+// ---------------------------------------------------------------------------
+// Lines and blocks
+
+typedef struct Line {
+    size_t start, end;  // [start, end) without the newline
+} Line;
+
+typedef struct LessonParser {
+    Lesson *l;
+    Diag *d;
+    const char *src;
+    size_t len;
+    size_t pos;
+    Graph *graph;       // the program built once, for gate lists
+    Value *out;
+} LessonParser;
+
+static bool next_line(LessonParser *lp, Line *ln)
+{
+    if (lp->pos >= lp->len)
+        return false;
+    ln->start = lp->pos;
+    const char *nl = memchr(lp->src + lp->pos, '\n', lp->len - lp->pos);
+    ln->end = nl ? (size_t)(nl - lp->src) : lp->len;
+    lp->pos = nl ? ln->end + 1 : lp->len;
+    if (ln->end > ln->start && lp->src[ln->end - 1] == '\r')
+        ln->end--;
+    return true;
+}
+
+static bool line_blank(const LessonParser *lp, Line ln)
+{
+    for (size_t i = ln.start; i < ln.end; i++)
+        if (lp->src[i] != ' ' && lp->src[i] != '\t')
+            return false;
+    return true;
+}
+
+static bool line_indented(const LessonParser *lp, Line ln)
+{
+    return ln.end > ln.start && (lp->src[ln.start] == ' ' || lp->src[ln.start] == '\t');
+}
+
+// The block under a key: the indented (or blank) lines that follow. Returns
+// the byte span [*start, *end) and leaves lp->pos after it.
+static void read_block(LessonParser *lp, size_t *start, size_t *end)
+{
+    *start = *end = lp->pos;
+    Line ln;
+    size_t save = lp->pos;
+    while (next_line(lp, &ln)) {
+        if (!line_blank(lp, ln) && !line_indented(lp, ln)) {
+            lp->pos = save;
+            return;
+        }
+        *end = ln.end;
+        save = lp->pos;
+    }
+}
+
+// Copy a block into the arena without its common indentation, trimming
+// blank lines at both ends. Lines stay separated by '\n'.
+static const char *dedent_block(LessonParser *lp, size_t start, size_t end)
+{
+    size_t indent = SIZE_MAX;
+    for (size_t p = start; p < end;) {
+        size_t e = p;
+        while (e < end && lp->src[e] != '\n')
+            e++;
+        size_t i = p;
+        while (i < e && (lp->src[i] == ' ' || lp->src[i] == '\t'))
+            i++;
+        if (i < e && lp->src[i] != '\r' && i - p < indent)
+            indent = i - p;
+        p = e + 1;
+    }
+    if (indent == SIZE_MAX)
+        return "";
+    char *out = arena_alloc(&lp->l->arena, end - start + 1);
+    if (!out)
+        return "";
+    size_t n = 0;
+    for (size_t p = start; p < end;) {
+        size_t e = p;
+        while (e < end && lp->src[e] != '\n')
+            e++;
+        size_t s = p + indent < e ? p + indent : e;
+        size_t ee = e;
+        while (ee > s && (lp->src[ee - 1] == '\r' || lp->src[ee - 1] == ' '))
+            ee--;
+        memcpy(out + n, lp->src + s, ee - s);
+        n += ee - s;
+        out[n++] = '\n';
+        p = e + 1;
+    }
+    while (n > 0 && out[n - 1] == '\n')
+        n--;
+    out[n] = '\0';
+    char *o = out;
+    while (*o == '\n')
+        o++;
+    return o;
+}
+
+// ---------------------------------------------------------------------------
+// Validation helpers
+
+// Check that the text is UTF-8; report the first bad byte.
+static bool check_utf8(LessonParser *lp)
+{
+    const unsigned char *s = (const unsigned char *)lp->src;
+    for (size_t i = 0; i < lp->len;) {
+        unsigned char c = s[i];
+        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool ok = n > 0 && i + n <= lp->len && !(n == 2 && c < 0xC2);
+        for (size_t k = 1; ok && k < n; k++)
+            ok = (s[i + k] & 0xC0) == 0x80;
+        if (c == 0)
+            ok = false;
+        if (!ok) {
+            diag_error(lp->d, i, "byte 0x%02x is not valid UTF-8 text; save the lesson as UTF-8", c);
+            return false;
+        }
+        i += n;
+    }
+    return true;
+}
+
+static const char *const lesson_keys[] = {
+    "gradlab-lesson", "title", "view", "program", "step", "notes", "check",
+};
+#define NKEYS (sizeof(lesson_keys) / sizeof(lesson_keys[0]))
+
+static const char *const step_kinds[] = {"intro", "forward", "backward", "done", "auto"};
+#define NSTEPKINDS (sizeof(step_kinds) / sizeof(step_kinds[0]))
+
+static const char *trim_copy(LessonParser *lp, size_t start, size_t end)
+{
+    while (start < end && isspace((unsigned char)lp->src[start]))
+        start++;
+    while (end > start && isspace((unsigned char)lp->src[end - 1]))
+        end--;
+    return arena_strndup(&lp->l->arena, lp->src + start, end - start);
+}
+
+static bool add_step(LessonParser *lp, size_t at, StepKind kind, size_t gate, const char *text)
+{
+    Lesson *l = lp->l;
+    if (l->nsteps >= LESSON_MAX_STEPS) {
+        diag_error(lp->d, at, "more than %d steps; split the lesson into several files",
+                   LESSON_MAX_STEPS);
+        return false;
+    }
+    l->steps[l->nsteps++] = (LessonStep){kind, gate, text, ""};
+    return true;
+}
+
+// Placeholders in narrative text must name program values: {x} or {grad x}.
+static void check_placeholders(LessonParser *lp, size_t start, size_t end)
+{
+    for (size_t i = start; i < end; i++) {
+        if (lp->src[i] != '{')
+            continue;
+        size_t j = i + 1;
+        while (j < end && lp->src[j] != '}' && lp->src[j] != '\n')
+            j++;
+        if (j >= end || lp->src[j] != '}') {
+            diag_error(lp->d, i, "'{' without a closing '}'; placeholders look like {x} or {grad x}");
+            return;
+        }
+        char name[80];
+        size_t n = j - i - 1;
+        if (n >= sizeof(name))
+            n = sizeof(name) - 1;
+        memcpy(name, lp->src + i + 1, n);
+        name[n] = '\0';
+        const char *var = strncmp(name, "grad ", 5) == 0 ? name + 5 : name;
+        if (program_binding_node(lp->l->program, var) == SIZE_MAX) {
+            diag_error(lp->d, i + 1 + (size_t)(var - name),
+                       "unknown name '%s' in a placeholder; the program has no such value", var);
+            return;
+        }
+        i = j;
+    }
+}
+
+static void parse_step(LessonParser *lp, size_t at, size_t vstart, size_t vend)
+{
+    Lesson *l = lp->l;
+    if (!l->program) {
+        diag_error(lp->d, at, "a step comes before the program; put 'program:' first");
+        return;
+    }
+    const char *arg = trim_copy(lp, vstart, vend);
+    char kind[16] = "";
+    size_t k = 0;
+    while (arg[k] && !isspace((unsigned char)arg[k]) && k < sizeof(kind) - 1) {
+        kind[k] = arg[k];
+        k++;
+    }
+    kind[k] = '\0';
+    const char *name = arg + k;
+    while (*name == ' ' || *name == '\t')
+        name++;
+    size_t bstart, bend;
+    read_block(lp, &bstart, &bend);
+    check_placeholders(lp, bstart, bend);
+    const char *text = dedent_block(lp, bstart, bend);
+
+    size_t kidx = NSTEPKINDS;
+    for (size_t i = 0; i < NSTEPKINDS; i++)
+        if (strcmp(kind, step_kinds[i]) == 0)
+            kidx = i;
+    size_t vat = vstart;
+    while (vat < vend && isspace((unsigned char)lp->src[vat]))
+        vat++;
+    if (kidx == NSTEPKINDS) {
+        const char *guess = diag_suggest(kind, step_kinds, NSTEPKINDS);
+        diag_error(lp->d, vat, "unknown step '%s'; steps are intro, forward NAME, backward NAME, done "
+                   "and auto%s%s%s", kind, guess ? " (did you mean '" : "", guess ? guess : "",
+                   guess ? "'?)" : "");
+        return;
+    }
+    Graph *g = lp->graph;
+    if (kidx == 4) { // auto: intro, each gate forward, each gate backward, done
+        graph_mark_ancestors(g, lp->out);
+        add_step(lp, at, STEP_INTRO, SIZE_MAX, "");
+        for (size_t i = 0; i < g->n; i++)
+            if (g->nodes[i]->mark && g->nodes[i]->src[0] && !add_step(lp, at, STEP_FORWARD, i, ""))
+                return;
+        for (size_t i = g->n; i-- > 0;)
+            if (g->nodes[i]->mark && g->nodes[i]->src[0] && !add_step(lp, at, STEP_BACKWARD, i, ""))
+                return;
+        add_step(lp, at, STEP_DONE, SIZE_MAX, "");
+        return;
+    }
+    size_t gate = SIZE_MAX;
+    if (kidx == 1 || kidx == 2) {
+        size_t nat = vat + (size_t)(name - arg);
+        if (!*name) {
+            diag_error(lp->d, vat, "'step: %s' needs the name of a gate, as in 'step: %s %s'", kind,
+                       kind, program_output_name(l->program));
+            return;
+        }
+        gate = program_binding_node(l->program, name);
+        if (gate == SIZE_MAX) {
+            diag_error(lp->d, nat, "unknown name '%s'; it must be a name the program assigns", name);
+            return;
+        }
+        graph_mark_ancestors(g, lp->out);
+        if (!g->nodes[gate]->src[0]) {
+            diag_error(lp->d, nat, "'%s' is an input, not a gate; %s steps name a computed value such "
+                       "as '%s'", name, kind, program_output_name(l->program));
+            return;
+        }
+        if (!g->nodes[gate]->mark) {
+            diag_error(lp->d, nat, "the output '%s' does not depend on '%s', so no gradient flows "
+                       "through it", program_output_name(l->program), name);
+            return;
+        }
+    } else if (*name) {
+        diag_error(lp->d, vat + k, "'step: %s' takes no name", kind);
+        return;
+    }
+    add_step(lp, at, (StepKind)kidx, gate, text);
+}
+
+static void parse_check(LessonParser *lp, size_t at, size_t vstart, size_t vend)
+{
+    Lesson *l = lp->l;
+    if (!l->program) {
+        diag_error(lp->d, at, "a check comes before the program; put 'program:' first");
+        return;
+    }
+    if (l->nchecks >= LESSON_MAX_CHECKS) {
+        diag_error(lp->d, at, "more than %d checks", LESSON_MAX_CHECKS);
+        return;
+    }
+    const char *text = trim_copy(lp, vstart, vend);
+    size_t tat = vstart;
+    while (tat < vend && isspace((unsigned char)lp->src[tat]))
+        tat++;
+    char name[80];
+    char num[64], tolword[8], tolnum[64], extra[8];
+    LessonCheck c = {.tol = 1e-9};
+    const char *rest = text;
+    if (strncmp(rest, "grad ", 5) == 0) {
+        c.grad = true;
+        rest += 5;
+    }
+    int n = sscanf(rest, "%79s == %63s %7s %63s %7s", name, num, tolword, tolnum, extra);
+    char *end;
+    if (n < 2) {
+        diag_error(lp->d, tat, "a check looks like 'NAME == NUMBER' or 'grad NAME == NUMBER', "
+                   "optionally followed by 'tol 1e-6'");
+        return;
+    }
+    c.expected = strtod(num, &end);
+    if (*end || !isfinite(c.expected)) {
+        diag_error(lp->d, tat, "'%s' is not a number", num);
+        return;
+    }
+    if (n >= 3) {
+        if (strcmp(tolword, "tol") != 0 || n < 4 || n > 4) {
+            diag_error(lp->d, tat, "after the number a check takes only 'tol NUMBER'");
+            return;
+        }
+        c.tol = strtod(tolnum, &end);
+        if (*end || !(c.tol >= 0) || !isfinite(c.tol)) {
+            diag_error(lp->d, tat, "the tolerance '%s' must be a number >= 0", tolnum);
+            return;
+        }
+    }
+    if (program_binding_node(l->program, name) == SIZE_MAX) {
+        diag_error(lp->d, tat + (c.grad ? 5 : 0), "unknown name '%s' in a check", name);
+        return;
+    }
+    c.name = arena_strndup(&l->arena, name, strlen(name));
+    int line, col;
+    diag_position(lp->d, at, &line, &col);
+    c.line = line;
+    l->checks[l->nchecks++] = c;
+}
+
+static void parse_lines(LessonParser *lp)
+{
+    Lesson *l = lp->l;
+    Line ln;
+    while (next_line(lp, &ln) && lp->d->nerrors < DIAG_MAX_ERRORS) {
+        if (line_blank(lp, ln) || lp->src[ln.start] == '#')
+            continue;
+        if (line_indented(lp, ln)) {
+            diag_error(lp->d, ln.start, "an indented line outside a block; only lines under "
+                       "'program:', 'step:' or 'notes:' are indented");
+            continue;
+        }
+        const char *colon = memchr(lp->src + ln.start, ':', ln.end - ln.start);
+        size_t kend = colon ? (size_t)(colon - lp->src) : ln.end;
+        char key[32];
+        size_t kn = kend - ln.start < sizeof(key) - 1 ? kend - ln.start : sizeof(key) - 1;
+        memcpy(key, lp->src + ln.start, kn);
+        key[kn] = '\0';
+        size_t ki = NKEYS;
+        for (size_t i = 0; i < NKEYS; i++)
+            if (strcmp(key, lesson_keys[i]) == 0)
+                ki = i;
+        if (!colon || ki == NKEYS) {
+            const char *guess = diag_suggest(key, lesson_keys, NKEYS);
+            if (!colon)
+                diag_error(lp->d, ln.start, "expected 'key: value'; the keys are title, view, program, "
+                           "step, notes and check");
+            else
+                diag_error(lp->d, ln.start, "unknown key '%s'%s%s%s", key,
+                           guess ? "; did you mean '" : "", guess ? guess : "", guess ? "'?" : "");
+            continue;
+        }
+        size_t vstart = kend + 1, vend = ln.end;
+        switch (ki) {
+        case 0: { // gradlab-lesson: version
+            const char *v = trim_copy(lp, vstart, vend);
+            if (strcmp(v, "1") != 0)
+                diag_error(lp->d, vstart, "this gradlab reads lesson format 1, not '%s'", v);
+            break;
+        }
+        case 1:
+            l->title = trim_copy(lp, vstart, vend);
+            break;
+        case 2:
+            l->view = trim_copy(lp, vstart, vend);
+            if (strcmp(l->view, "circuit") != 0)
+                diag_error(lp->d, vstart + 1, "unknown view '%s'; this version has 'circuit'", l->view);
+            break;
+        case 3: { // program: block
+            if (l->program) {
+                diag_error(lp->d, ln.start, "a second 'program:'; a lesson has one program");
+                break;
+            }
+            size_t bstart, bend;
+            read_block(lp, &bstart, &bend);
+            l->program = program_parse_span(lp->src, bstart, bend, lp->d);
+            if (!l->program)
+                return; // nothing after this can be checked
+            lp->graph = graph_create(PROGRAM_MAX_NODES + 1);
+            lp->out = lp->graph ? program_build(l->program, lp->graph) : NULL;
+            if (!lp->out) {
+                diag_error(lp->d, ln.start, "out of memory building the program");
+                return;
+            }
+            break;
+        }
+        case 4:
+            parse_step(lp, ln.start, vstart, vend);
+            break;
+        case 5: { // notes: presenter notes for the step above
+            size_t bstart, bend;
+            read_block(lp, &bstart, &bend);
+            if (l->nsteps == 0)
+                diag_error(lp->d, ln.start, "'notes:' belongs under a step; put it after a 'step:'");
+            else
+                l->steps[l->nsteps - 1].notes = dedent_block(lp, bstart, bend);
+            break;
+        }
+        case 6:
+            parse_check(lp, ln.start, vstart, vend);
+            break;
+        }
+    }
+}
+
+Lesson *lesson_parse(const char *src, size_t len, const char *file, Diag *d)
+{
+    Lesson *l = calloc(1, sizeof(*l));
+    if (!l) {
+        diag_error_file(d, "out of memory");
+        return NULL;
+    }
+    arena_init(&l->arena, 0, 0);
+    l->src = malloc(len + 1);
+    l->path = malloc(strlen(file) + 1);
+    l->steps = calloc(LESSON_MAX_STEPS, sizeof(LessonStep));
+    l->checks = calloc(LESSON_MAX_CHECKS, sizeof(LessonCheck));
+    if (!l->src || !l->path || !l->steps || !l->checks) {
+        diag_error_file(d, "out of memory");
+        lesson_destroy(l);
+        return NULL;
+    }
+    memcpy(l->src, src, len);
+    l->src[len] = '\0';
+    strcpy(l->path, file);
+    l->view = "circuit";
+    int before = d->nerrors;
+    LessonParser lp = {.l = l, .d = d, .src = src, .len = len};
+    if (check_utf8(&lp))
+        parse_lines(&lp);
+    graph_destroy(lp.graph);
+    if (d->nerrors == before) {
+        if (!l->title)
+            diag_error(d, 0, "the lesson has no title; add a line 'title: ...'");
+        if (!l->program)
+            diag_error(d, 0, "the lesson has no program; add a 'program:' block with indented lines");
+        else if (l->nsteps == 0)
+            diag_error(d, len, "the lesson has no steps; add 'step: auto' or 'step: intro' ...");
+    }
+    if (d->nerrors != before) {
+        lesson_destroy(l);
+        return NULL;
+    }
+    return l;
+}
+
+Lesson *lesson_load(const char *path, Diag *d)
+{
+    char err[512];
+    size_t len = 0;
+    char *src = file_read_all(path, LESSON_MAX_BYTES, &len, err, sizeof(err));
+    diag_init(d, path, src, len);
+    if (!src) {
+        d->nerrors++;
+        // Not a position in the text: the file itself is the problem.
+        d->file = "gradlab";
+        diag_error_file(d, "%s", err);
+        d->nerrors--;
+        return NULL;
+    }
+    Lesson *l = lesson_parse(src, len, path, d);
+    // d must keep pointing at text that lives: the lesson's copy, or none.
+    d->src = l ? l->src : NULL;
+    if (!l)
+        d->src_len = 0;
+    free(src);
+    return l;
+}
+
+void lesson_destroy(Lesson *l)
+{
+    if (!l)
+        return;
+    program_destroy(l->program);
+    arena_destroy(&l->arena);
+    free(l->src);
+    free(l->path);
+    free(l->steps);
+    free(l->checks);
+    free(l);
+}
+
+// ---------------------------------------------------------------------------
+// Steps at run time
+
+LessonState lesson_state(const Lesson *l, size_t step)
+{
+    LessonState s = {.kind = STEP_DONE, .gate = SIZE_MAX, .forward_upto = SIZE_MAX,
+                     .backward_from = 0, .backward_started = true};
+    if (step >= l->nsteps)
+        return s;
+    const LessonStep *st = &l->steps[step];
+    s.kind = st->kind;
+    s.gate = st->gate;
+    switch (st->kind) {
+    case STEP_INTRO:
+        s.forward_upto = 0;
+        s.backward_started = false;
+        s.backward_from = SIZE_MAX;
+        break;
+    case STEP_FORWARD:
+        s.forward_upto = st->gate;
+        s.backward_started = false;
+        s.backward_from = SIZE_MAX;
+        break;
+    case STEP_BACKWARD:
+        s.backward_from = st->gate;
+        break;
+    case STEP_DONE:
+        s.gate = SIZE_MAX;
+        break;
+    }
+    return s;
+}
+
+Value *lesson_eval(const Lesson *l, Graph *g, size_t step)
+{
+    Value *out = program_build(l->program, g);
+    if (!out)
+        return NULL;
+    LessonState s = lesson_state(l, step);
+    graph_mark_ancestors(g, out);
+    size_t ngates = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (g->nodes[i]->mark && g->nodes[i]->src[0] && i >= s.backward_from)
+            ngates++;
+    if (s.backward_started)
+        graph_backward_partial(g, out, ngates);
+    else
+        graph_zero_grad(g);
+    // Record what is on screen in the mark bits; see LESSON_SHOWN_*.
+    for (size_t i = 0; i < g->n; i++) {
+        Value *v = g->nodes[i];
+        if (!v->src[0] || (s.kind != STEP_INTRO && i <= s.forward_upto))
+            v->mark |= LESSON_SHOWN_VALUE;
+    }
+    if (s.backward_started) {
+        out->mark |= LESSON_SHOWN_GRAD;
+        for (size_t i = 0; i < g->n; i++) {
+            Value *v = g->nodes[i];
+            if ((v->mark & 1) && v->src[0] && i >= s.backward_from)
+                for (int k = 0; k < 2 && v->src[k]; k++)
+                    v->src[k]->mark |= LESSON_SHOWN_GRAD;
+        }
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// Narrative
+
+typedef struct Buf {
+    char *p;
+    size_t n, len;
+} Buf;
+
+static void buf_put(Buf *b, const char *s, size_t n)
+{
+    if (b->len + 1 >= b->n)
+        return;
+    if (n > b->n - 1 - b->len)
+        n = b->n - 1 - b->len;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void buf_printf(Buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void buf_printf(Buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        buf_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+static const char *node_label(const Value *v, char *buf, size_t n)
+{
+    if (v->name)
+        return v->name;
+    if (v->op == OP_CONST)
+        return numfmt_short(buf, n, v->data, 4);
+    snprintf(buf, n, "the %s gate", value_op_name[v->op]);
+    return buf;
+}
+
+static void generated_text(const Lesson *l, const Graph *g, size_t step, Buf *b)
+{
+    const LessonStep *st = &l->steps[step];
+    char v0[32], v1[32], v2[32], la[48], lb[48], lv[48];
+    const Value *out = g->nodes[program_binding_node(l->program, program_output_name(l->program))];
+    switch (st->kind) {
+    case STEP_INTRO:
+        buf_printf(b, "The inputs are set. Press **Right** to run the forward pass gate by gate.");
+        break;
+    case STEP_FORWARD: {
+        const Value *v = g->nodes[st->gate];
+        const char *name = node_label(v, lv, sizeof(lv));
+        if (v->src[1])
+            buf_printf(b, "Forward: `%s = %s %s %s` = **%s**.", name, numfmt_short(v0, 32, v->src[0]->data, 4),
+                       value_op_symbol[v->op], numfmt_short(v1, 32, v->src[1]->data, 4),
+                       numfmt_short(v2, 32, v->data, 4));
+        else
+            buf_printf(b, "Forward: `%s = %s(%s)` = **%s**.", name, value_op_symbol[v->op],
+                       numfmt_short(v0, 32, v->src[0]->data, 4), numfmt_short(v2, 32, v->data, 4));
+        break;
+    }
+    case STEP_BACKWARD: {
+        const Value *v = g->nodes[st->gate];
+        const char *name = node_label(v, lv, sizeof(lv));
+        buf_printf(b, "Backward through `%s`: the upstream gradient is ∂%s/∂%s = **%s**.",
+                   name, out->name ? out->name : "f", name, numfmt_short(v2, 32, v->grad, 4));
+        for (int k = 0; k < 2 && v->src[k]; k++) {
+            const char *sn = node_label(v->src[k], k ? lb : la, 48);
+            buf_printf(b, " For `%s`: local %s × upstream %s = **%s**.", sn,
+                       numfmt_short(v0, 32, v->local[k], 4), numfmt_short(v1, 32, v->grad, 4),
+                       numfmt_short(v2, 32, v->local[k] * v->grad, 4));
+        }
+        break;
+    }
+    case STEP_DONE:
+        buf_printf(b, "Done. Every wire now carries its value and ∂%s/∂wire.",
+                   out->name ? out->name : "f");
+        break;
+    }
+}
+
+char *lesson_step_text(const Lesson *l, const Graph *g, size_t step, char *buf, size_t n)
+{
+    Buf b = {buf, n, 0};
+    if (n)
+        buf[0] = '\0';
+    if (step >= l->nsteps)
+        return buf;
+    const char *t = l->steps[step].text;
+    if (!t[0]) {
+        generated_text(l, g, step, &b);
+        return buf;
+    }
+    while (*t) {
+        const char *open = strchr(t, '{');
+        const char *close = open ? strchr(open, '}') : NULL;
+        if (!open || !close) {
+            buf_put(&b, t, strlen(t));
+            break;
+        }
+        buf_put(&b, t, (size_t)(open - t));
+        char name[80];
+        size_t nn = (size_t)(close - open - 1) < sizeof(name) - 1 ? (size_t)(close - open - 1)
+                                                                  : sizeof(name) - 1;
+        memcpy(name, open + 1, nn);
+        name[nn] = '\0';
+        bool grad = strncmp(name, "grad ", 5) == 0;
+        size_t idx = program_binding_node(l->program, grad ? name + 5 : name);
+        char num[32];
+        if (idx < g->n)
+            buf_put(&b, numfmt_short(num, sizeof(num), grad ? g->nodes[idx]->grad : g->nodes[idx]->data, 4),
+                    strlen(num));
+        t = close + 1;
+    }
+    return buf;
+}
+
+bool lesson_check_run(const Lesson *l, const Graph *g, size_t i, double *got)
+{
+    const LessonCheck *c = &l->checks[i];
+    size_t idx = program_binding_node(l->program, c->name);
+    *got = NAN;
+    if (idx >= g->n)
+        return false;
+    *got = c->grad ? g->nodes[idx]->grad : g->nodes[idx]->data;
+    double scale = fabs(c->expected) > 1 ? fabs(c->expected) : 1;
+    return fabs(*got - c->expected) <= c->tol * scale;
+}
+
+char *lesson_check_describe(const Lesson *l, size_t i, char *buf, size_t n)
+{
+    const LessonCheck *c = &l->checks[i];
+    char e[32];
+    snprintf(buf, n, "%s%s == %s", c->grad ? "grad " : "", c->name, numfmt_exact(e, sizeof(e), c->expected));
+    return buf;
+}

@@ -1,0 +1,115 @@
+// lesson.h: lesson files parsed into a program, narrative steps and checks.
+//
+// A lesson is a small text file (format documented in lessons/README.md):
+//
+//     gradlab-lesson: 1
+//     title: Backprop through a circuit
+//     view: circuit
+//     program:
+//         x = -2
+//         f = x * 3
+//     step: intro
+//         Narrative text, **bold**, `code`, {f} for a value, {grad x} for a gradient.
+//     step: forward f
+//     step: backward f
+//     check: f == -6
+//     check: grad x == 3 tol 1e-9
+//
+// Each step fixes how far the forward pass and the backward pass have gone,
+// and which gate is current. A LessonState turns a step into the numbers a
+// view draws.
+#ifndef GRADLAB_LESSON_H
+#define GRADLAB_LESSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/arena.h"
+#include "engine/diag.h"
+#include "engine/expr.h"
+
+#define LESSON_MAX_BYTES (1u << 20)   // a lesson file is at most 1 MiB
+#define LESSON_MAX_STEPS 500
+#define LESSON_MAX_CHECKS 500
+
+typedef enum StepKind {
+    STEP_INTRO,     // inputs known, nothing computed
+    STEP_FORWARD,   // forward pass has computed gates up to and including `gate`
+    STEP_BACKWARD,  // forward done; backward has pushed through gates down to `gate`
+    STEP_DONE,      // everything computed
+} StepKind;
+
+typedef struct LessonStep {
+    StepKind kind;
+    size_t gate;        // graph index of the current gate (FORWARD, BACKWARD)
+    const char *text;   // narrative with markup and placeholders; "" = generated
+    const char *notes;  // presenter notes, or ""
+} LessonStep;
+
+typedef struct LessonCheck {
+    bool grad;          // check d(output)/d(name) rather than the value
+    const char *name;
+    double expected;
+    double tol;         // passes when |got - expected| <= tol * max(1, |expected|)
+    int line;           // for messages
+} LessonCheck;
+
+typedef struct Lesson {
+    Arena arena;        // every string and array below
+    char *path;         // as given
+    char *src;          // file text, owned
+    const char *title;
+    const char *view;   // "circuit"
+    Program *program;   // owned
+    LessonStep *steps;
+    size_t nsteps;
+    LessonCheck *checks;
+    size_t nchecks;
+} Lesson;
+
+// Read and parse the lesson at path. Returns NULL with the reasons in d
+// (which this function initialises; the caller frees it with diag_free).
+Lesson *lesson_load(const char *path, Diag *d);
+
+// Parse lesson text src[0..len) (copied). file names it in messages. d must
+// be initialised on src by the caller. Returns NULL on any error.
+Lesson *lesson_parse(const char *src, size_t len, const char *file, Diag *d);
+
+// Free a lesson. NULL is a no-op.
+void lesson_destroy(Lesson *l);
+
+// Bits lesson_eval sets in Value.mark: the node is an ancestor of the
+// output (1), its value is on screen at this step, its gradient is.
+#define LESSON_SHOWN_VALUE 2
+#define LESSON_SHOWN_GRAD 4
+
+// Build the lesson's program into g and bring it to step i: gradients that
+// the backward pass has not reached yet are 0 (partial sums where a value
+// feeds several gates). Sets the LESSON_SHOWN_* bits on every node. Returns
+// the output node, or NULL when the graph ran out of room.
+Value *lesson_eval(const Lesson *l, Graph *g, size_t step);
+
+// What a view needs to know about which numbers are on screen at a step.
+typedef struct LessonState {
+    StepKind kind;
+    size_t gate;            // current gate's graph index, or SIZE_MAX
+    size_t forward_upto;    // gates with index <= this have values shown
+    size_t backward_from;   // gates with index >= this have pushed gradients
+    bool backward_started;
+} LessonState;
+
+LessonState lesson_state(const Lesson *l, size_t step);
+
+// Expand a step's text: placeholders {name} and {grad name} become numbers
+// from g; an empty text becomes a generated description of the step.
+// Writes at most n bytes (NUL-terminated) to buf. Returns buf.
+char *lesson_step_text(const Lesson *l, const Graph *g, size_t step, char *buf, size_t n);
+
+// Run check i against a graph evaluated to the last step. Stores the value
+// found in *got. Returns true when it passes.
+bool lesson_check_run(const Lesson *l, const Graph *g, size_t i, double *got);
+
+// A one-line description of check i ("grad x == -4").
+char *lesson_check_describe(const Lesson *l, size_t i, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,122 @@
+// lesson_view.c: composes the lesson screen from the circuit and text
+// widgets; see lesson_view.h.
+#include "views/lesson_view.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "views/circuit.h"
+#include "views/textflow.h"
+
+float lesson_view_unit(float w, float h, float scale)
+{
+    float u = fminf(w / 1280.0f, h / 720.0f);
+    return u * (scale > 0 ? scale : 1);
+}
+
+static const char *phase_name(StepKind k)
+{
+    switch (k) {
+    case STEP_INTRO: return "THE CIRCUIT";
+    case STEP_FORWARD: return "FORWARD PASS";
+    case STEP_BACKWARD: return "BACKWARD PASS";
+    case STEP_DONE: return "ALL GRADIENTS";
+    }
+    return "";
+}
+
+static const struct {
+    const char *keys, *what;
+} help_rows[] = {
+    {"\u2192  Space  PageDown", "next step"},
+    {"\u2190  Backspace  PageUp", "previous step"},
+    {"Home  End", "first and last step"},
+    {"drag a green input value", "change it; every number updates"},
+    {"F  F11", "fullscreen"},
+    {"? or H", "this help"},
+    {"Esc  Q", "quit"},
+};
+
+static void help_overlay(Scene *s, const Theme *t, float u, float w, float h)
+{
+    size_t rows = sizeof(help_rows) / sizeof(help_rows[0]);
+    float size = 20 * u, lh = scene_line_height(size) * 1.3f;
+    float bw = 640 * u, bh = lh * (float)rows + 110 * u;
+    float bx = (w - bw) / 2, by = (h - bh) / 2;
+    scene_rect(s, 0, 0, w, h, 0, color_alpha(t->background, 200));
+    scene_tag(s, scene_rect(s, bx, by, bw, bh, 12 * u, t->panel), "help");
+    scene_frame(s, bx, by, bw, bh, 2 * u, t->accent);
+    scene_text(s, bx + 30 * u, by + 24 * u, FONT_BOLD, 26 * u, ALIGN_LEFT, t->text, "Keys");
+    for (size_t i = 0; i < rows; i++) {
+        float y = by + 78 * u + lh * (float)i;
+        scene_text(s, bx + 30 * u, y, FONT_MONO, size * 0.9f, ALIGN_LEFT, t->accent, help_rows[i].keys);
+        scene_text(s, bx + 330 * u, y, FONT_REGULAR, size, ALIGN_LEFT, t->text, help_rows[i].what);
+    }
+}
+
+void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, float h)
+{
+    const Theme *t = p->theme;
+    const Lesson *l = p->lesson;
+    scene_begin(s, w, h, t->background);
+    if (p->blank)
+        return;
+    float u = lesson_view_unit(w, h, p->scale);
+    float m = 36 * u;
+    size_t step = p->step < l->nsteps ? p->step : l->nsteps - 1;
+    Value *out = lesson_eval(l, g, step);
+    if (!out) {
+        scene_text(s, m, m, FONT_BOLD, 24 * u, ALIGN_LEFT, t->warn, "out of memory evaluating the lesson");
+        return;
+    }
+    LessonState st = lesson_state(l, step);
+
+    // Title, step counter, progress.
+    scene_tag(s, scene_text(s, m, 20 * u, FONT_BOLD, 30 * u, ALIGN_LEFT, t->text, l->title), "title");
+    char counter[64];
+    snprintf(counter, sizeof(counter), "Step %zu of %zu", step + 1, l->nsteps);
+    scene_tag(s, scene_text(s, w - m, 30 * u, FONT_REGULAR, 18 * u, ALIGN_RIGHT, t->muted, counter),
+              "step-counter");
+    float py = 72 * u, pw = w - 2 * m;
+    scene_rect(s, m, py, pw, 6 * u, 3 * u, t->panel_edge);
+    scene_tag(s, scene_rect(s, m, py, pw * (float)(step + 1) / (float)l->nsteps, 6 * u, 3 * u, t->accent),
+              "progress");
+
+    // Legend.
+    float ly = 92 * u, lsize = 15 * u;
+    scene_circle(s, w - m - 190 * u, ly + 9 * u, 5 * u, t->value);
+    scene_text(s, w - m - 180 * u, ly, FONT_REGULAR, lsize, ALIGN_LEFT, t->muted, "value");
+    scene_circle(s, w - m - 110 * u, ly + 9 * u, 5 * u, t->grad);
+    scene_text(s, w - m - 100 * u, ly, FONT_REGULAR, lsize, ALIGN_LEFT, t->muted, "gradient");
+
+    // The circuit between the header and the narrative panel.
+    float footer_h = 40 * u, panel_h = 215 * u;
+    float panel_y = h - footer_h - panel_h;
+    CircuitParams cp = {
+        .x = m, .y = 120 * u, .w = w - 2 * m, .h = panel_y - 120 * u - 60 * u,
+        .unit = u, .theme = t, .current = st.gate,
+        .phase = st.kind == STEP_FORWARD ? 1 : st.kind == STEP_BACKWARD ? 2 : 0,
+        .out_name = program_output_name(l->program),
+    };
+    circuit_build(s, g, out, &cp);
+
+    // Narrative panel.
+    scene_rect(s, m, panel_y, w - 2 * m, panel_h, 12 * u, t->panel);
+    scene_frame(s, m, panel_y, w - 2 * m, panel_h, 1.5f * u, t->panel_edge);
+    scene_tag(s, scene_text(s, m + 24 * u, panel_y + 16 * u, FONT_BOLD, 14 * u, ALIGN_LEFT, t->accent,
+                            phase_name(st.kind)), "phase");
+    char text[4096];
+    lesson_step_text(l, g, step, text, sizeof(text));
+    TextStyle ts = {.size = 20 * u, .text = t->text, .code = t->accent, .id = "narrative"};
+    textflow(s, m + 24 * u, panel_y + 44 * u, w - 2 * m - 48 * u, panel_h - 56 * u, &ts, text);
+
+    // Footer: key hints, or a status line.
+    const char *hint = p->status ? p->status
+                                 : "\u2192 next    \u2190 back    Home/End    F fullscreen    ? help    Q quit";
+    scene_tag(s, scene_text(s, w / 2, h - footer_h + 8 * u, FONT_REGULAR, 15 * u, ALIGN_CENTER,
+                            p->status ? t->accent : t->muted, hint), "footer");
+    if (p->help)
+        help_overlay(s, t, u, w, h);
+}

@@ -1,0 +1,31 @@
+// lesson_view.h: the whole screen of a lesson at one step: title and
+// progress, the circuit, the narrative panel, the key hints, and overlays.
+#ifndef GRADLAB_LESSON_VIEW_H
+#define GRADLAB_LESSON_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lessons/lesson.h"
+#include "views/scene.h"
+#include "views/theme.h"
+
+typedef struct LessonViewParams {
+    const Lesson *lesson;
+    size_t step;
+    const Theme *theme;
+    float scale;            // user text/stroke scale; 1 = default
+    bool help;              // draw the key help overlay
+    bool blank;             // presenter blank screen: draw nothing but background
+    const char *status;     // a transient line in the footer ("saved x.png"), or NULL
+} LessonViewParams;
+
+// The unit every size is multiplied by: 1 at 1280x720 and scale 1.
+float lesson_view_unit(float w, float h, float scale);
+
+// Evaluate the lesson at p->step into g (the caller's scratch graph) and
+// append the screen of size w x h to s (scene_begin is called here).
+// Ids: "title", "step-counter", "narrative", "phase", plus the circuit's.
+void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, float h);
+
+#endif
