@@ -679,9 +679,10 @@ char *lesson_step_text(const Lesson *l, const Graph *g, size_t step, char *buf, 
         bool grad = strncmp(name, "grad ", 5) == 0;
         size_t idx = program_binding_node(l->program, grad ? name + 5 : name);
         char num[32];
-        if (idx < g->n)
-            buf_put(&b, numfmt_short(num, sizeof(num), grad ? g->nodes[idx]->grad : g->nodes[idx]->data, 4),
-                    strlen(num));
+        if (idx < g->n) {
+            numfmt_short(num, sizeof(num), grad ? g->nodes[idx]->grad : g->nodes[idx]->data, 4);
+            buf_put(&b, num, strlen(num));
+        }
         t = close + 1;
     }
     return buf;
