@@ -598,13 +598,18 @@ static void parse_statement(Parser *ps)
 
 Program *program_parse(const char *src, size_t len, Diag *d)
 {
+    return program_parse_span(src, 0, len, d);
+}
+
+Program *program_parse_span(const char *src, size_t start, size_t len, Diag *d)
+{
     Program *p = calloc(1, sizeof(*p));
     if (!p) {
         diag_error_file(d, "out of memory");
         return NULL;
     }
     arena_init(&p->arena, 0, 0);
-    Parser ps = {.p = p, .d = d, .src = src, .len = len};
+    Parser ps = {.p = p, .d = d, .src = src, .len = len, .pos = start};
     int errors_before = d->nerrors;
     while (ps.pos < len) {
         // A statement runs to the newline or ';' (a ';' inside a comment counts
@@ -628,7 +633,7 @@ Program *program_parse(const char *src, size_t len, Diag *d)
             break;
     }
     if (d->nerrors == errors_before && p->nstmts == 0)
-        diag_error(d, 0, "the program is empty; write at least one statement, as in f = x * y");
+        diag_error(d, start, "the program is empty; write at least one statement, as in f = x * y");
     if (d->nerrors != errors_before) {
         program_destroy(p);
         return NULL;
@@ -697,6 +702,16 @@ Value *program_lookup(const Program *p, const Graph *g, const char *name)
             return st->node < g->n ? g->nodes[st->node] : NULL;
     }
     return NULL;
+}
+
+size_t program_binding_node(const Program *p, const char *name)
+{
+    for (size_t i = 0; i < p->nnames; i++) {
+        const Stmt *st = &p->stmts[p->names[i]];
+        if (strcmp(st->name, name) == 0)
+            return st->node;
+    }
+    return SIZE_MAX;
 }
 
 size_t program_input_count(const Program *p)

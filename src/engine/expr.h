@@ -38,6 +38,10 @@ typedef struct Program Program;
 // must have been set up with diag_init on the same text.
 Program *program_parse(const char *src, size_t len, Diag *d);
 
+// Like program_parse, but parse only src[start..len): messages still count
+// lines and columns from the start of src (for programs inside lesson files).
+Program *program_parse_span(const char *src, size_t start, size_t len, Diag *d);
+
 // Free a program. NULL is a no-op.
 void program_destroy(Program *p);
 
@@ -54,6 +58,9 @@ const char *program_name(const Program *p, size_t i);
 // The node a name is bound to (its last binding) in a graph built by
 // program_build, or NULL for an unknown name.
 Value *program_lookup(const Program *p, const Graph *g, const char *name);
+
+// The graph index program_build gives a name's last binding, or SIZE_MAX.
+size_t program_binding_node(const Program *p, const char *name);
 
 // The name of the output (the last statement's name).
 const char *program_output_name(const Program *p);

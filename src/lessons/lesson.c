@@ -606,7 +606,7 @@ static const char *node_label(const Value *v, char *buf, size_t n)
         return v->name;
     if (v->op == OP_CONST)
         return numfmt_short(buf, n, v->data, 4);
-    snprintf(buf, n, "the %s gate", value_op_name[v->op]);
+    snprintf(buf, n, "(%s)", v->op == OP_POW ? "^" : value_op_symbol[v->op]);
     return buf;
 }
 

@@ -126,6 +126,7 @@ static bool reserve(Lstm *m, int B, int T)
 
 // One step's pointwise part for B rows: a (B, 4H) holds the pre-activations
 // on entry and i, f, g, o on exit; c = f * cprev + i * g, h = o * tanh(c).
+FASTMATH_CLONES
 static void lstm_cell_forward(float *a, float *c, float *tc, float *h, const float *cprev,
                               int B, int H)
 {
@@ -189,6 +190,43 @@ bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int
 // ---------------------------------------------------------------------------
 // Backward
 
+// One step's pointwise part for B rows. On entry dcn (B, H) holds dL/dc_t
+// from later steps and dhn (B, H) dL/dh_t from later steps; dout (row stride
+// dout_stride) adds the output's gradient (NULL for none). Writes the totals
+// dh (B, H) and dc (B, H), the pre-activation gradients da (B, 4H), and
+// leaves dL/dc_{t-1} in dcn.
+FASTMATH_CLONES
+static void lstm_cell_backward(float *da, float *dh, float *dc, float *dcn, const float *dout,
+                               size_t dout_stride, const float *dhn, const float *gates,
+                               const float *tc, const float *cprev, int B, int H)
+{
+    for (int b = 0; b < B; b++) {
+        const float *ab = gates + (size_t)b * 4 * H;
+        const float *ig = ab, *fg = ab + H, *gg = ab + 2 * H, *og = ab + 3 * H;
+        const float *tcb = tc + (size_t)b * H, *cp = cprev + (size_t)b * H;
+        const float *dob = dout ? dout + (size_t)b * dout_stride : NULL;
+        const float *dhnb = dhn + (size_t)b * H;
+        float *dhb = dh + (size_t)b * H, *dcb = dc + (size_t)b * H, *dcnb = dcn + (size_t)b * H;
+        float *dab = da + (size_t)b * 4 * H;
+        if (dob)
+            for (int j = 0; j < H; j++)
+                dhb[j] = dhnb[j] + dob[j];
+        else
+            memcpy(dhb, dhnb, (size_t)H * sizeof(float));
+        for (int j = 0; j < H; j++) {
+            float d = dhb[j], tcj = tcb[j];
+            float i = ig[j], f = fg[j], g = gg[j], o = og[j];
+            float c = dcnb[j] + d * o * (1.0f - tcj * tcj);
+            dcb[j] = c;
+            dab[j] = c * g * i * (1.0f - i);
+            dab[H + j] = c * cp[j] * f * (1.0f - f);
+            dab[2 * H + j] = c * i * (1.0f - g * g);
+            dab[3 * H + j] = d * tcj * o * (1.0f - o);
+            dcnb[j] = c * f;   // becomes dL/dc_{t-1}
+        }
+    }
+}
+
 void lstm_backward(Lstm *m, const float *dout, const float *dh_n, const float *dc_n)
 {
     const int B = m->B, T = m->T, H = m->H, I = m->I, G = 4 * H;
@@ -209,29 +247,8 @@ void lstm_backward(Lstm *m, const float *dout, const float *dh_n, const float *d
         const float *cprev = t ? m->c + (size_t)(t - 1) * BH : m->c0;
         float *dht = m->dh + t * BH, *dct = m->dc + t * BH;
         float *da = m->dpre + t * BH * 4;
-        for (int b = 0; b < B; b++) {
-            const float *ab = m->gates + ((size_t)t * B + b) * G;
-            const float *ig = ab, *fg = ab + H, *gg = ab + 2 * H, *og = ab + 3 * H;
-            const float *tcb = m->tc + t * BH + (size_t)b * H;
-            const float *cp = cprev + (size_t)b * H;
-            const float *dob = dout ? dout + ((size_t)b * T + t) * H : NULL;
-            float *dhb = dht + (size_t)b * H, *dcb = dc_next + (size_t)b * H;
-            const float *dhn = dh_next + (size_t)b * H;
-            float *dab = da + (size_t)b * G;
-            for (int j = 0; j < H; j++) {
-                float dh = dhn[j] + (dob ? dob[j] : 0.0f);
-                dhb[j] = dh;
-                float tcj = tcb[j];
-                float dc = dcb[j] + dh * og[j] * (1.0f - tcj * tcj);
-                dct[(size_t)b * H + j] = dc;
-                float i = ig[j], f = fg[j], g = gg[j], o = og[j];
-                dab[j] = dc * g * i * (1.0f - i);
-                dab[H + j] = dc * cp[j] * f * (1.0f - f);
-                dab[2 * H + j] = dc * i * (1.0f - g * g);
-                dab[3 * H + j] = dh * tcj * o * (1.0f - o);
-                dcb[j] = dc * f;   // becomes dL/dc_{t-1}
-            }
-        }
+        lstm_cell_backward(da, dht, dct, dc_next, dout ? dout + (size_t)t * H : NULL, (size_t)T * H,
+                           dh_next, m->gates + (size_t)t * B * G, m->tc + t * BH, cprev, B, H);
         // dh_next (B, H) = da (B, 4H) @ W_hh (4H, H)
         gemm_f32(false, false, B, H, G, 1.0f, da, G, m->p.w_hh, H, 0.0f, dh_next, H);
     }

@@ -111,6 +111,7 @@ static bool reserve(Rnn *m, int B, int T)
 }
 
 // y = act(y) over n values.
+FASTMATH_CLONES
 static void activate(float *y, size_t n, RnnAct act)
 {
     switch (act) {
@@ -133,6 +134,7 @@ static void activate(float *y, size_t n, RnnAct act)
 }
 
 // dpre = dh * act'(pre), with the derivative written in terms of y = act(pre).
+FASTMATH_CLONES
 static void activate_backward(float *dpre, const float *dh, const float *y, size_t n, RnnAct act)
 {
     switch (act) {

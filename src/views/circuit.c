@@ -32,6 +32,17 @@ char *circuit_node_key(const Value *v, char *buf, size_t n)
     return buf;
 }
 
+char *circuit_node_label(const Value *v, char *buf, size_t n)
+{
+    if (v->name)
+        snprintf(buf, n, "%s", v->name);
+    else if (v->op == OP_CONST)
+        numfmt_short(buf, n, v->data, 4);
+    else
+        snprintf(buf, n, "(%s)", v->op == OP_POW ? "^" : value_op_symbol[v->op]);
+    return buf;
+}
+
 static int cmp_float_index(const void *a, const void *b, const Node *nodes)
 {
     const size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
@@ -203,7 +214,7 @@ static void callout(Scene *s, const Graph *g, const Value *out, const Node *node
     Color colors[4];
     int nl = 0;
     char a[32], b[32], v[32], key[80], sk[80];
-    circuit_node_key(c, key, sizeof(key));
+    circuit_node_label(c, key, sizeof(key));
     if (p->phase == 1) {
         if (c->src[1])
             snprintf(lines[nl], 200, "%s = %s %s %s = %s", key, numfmt_short(a, 32, c->src[0]->data, 4),
@@ -221,7 +232,7 @@ static void callout(Scene *s, const Graph *g, const Value *out, const Node *node
         snprintf(lines[nl], 200, "local \u00d7 upstream = gradient");
         colors[nl++] = t->muted;
         for (int k = 0; k < 2 && c->src[k]; k++) {
-            circuit_node_key(c->src[k], sk, sizeof(sk));
+            circuit_node_label(c->src[k], sk, sizeof(sk));
             snprintf(lines[nl], 200, "\u2202%s/\u2202%s:  %s \u00d7 %s = %s", o, sk,
                      numfmt_short(a, 32, c->local[k], 4), numfmt_short(b, 32, c->grad, 4),
                      numfmt_short(v, 32, c->local[k] * c->grad, 4));

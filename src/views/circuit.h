@@ -31,4 +31,8 @@ void circuit_build(Scene *s, const Graph *g, const Value *out, const CircuitPara
 // The id used for node v ("x", "#3"), written into buf. Returns buf.
 char *circuit_node_key(const Value *v, char *buf, size_t n);
 
+// How node v is written in text: its name, its constant, or its gate
+// symbol in parentheses ("(×)") for an unnamed gate. Returns buf.
+char *circuit_node_label(const Value *v, char *buf, size_t n);
+
 #endif

@@ -33,8 +33,12 @@ static const struct {
     {"\u2192  Space  PageDown", "next step"},
     {"\u2190  Backspace  PageUp", "previous step"},
     {"Home  End", "first and last step"},
-    {"drag a green input value", "change it; every number updates"},
+    {"drag an input's number", "change it; Shift for fine steps"},
     {"F  F11", "fullscreen"},
+    {"B  .", "blank the screen (presenting)"},
+    {"Ctrl +  Ctrl -  Ctrl 0", "bigger, smaller, normal size"},
+    {"T", "next theme: dark, light, contrast"},
+    {"S  Ctrl+S", "save a PNG of this view"},
     {"? or H", "this help"},
     {"Esc  Q", "quit"},
 };
@@ -43,7 +47,7 @@ static void help_overlay(Scene *s, const Theme *t, float u, float w, float h)
 {
     size_t rows = sizeof(help_rows) / sizeof(help_rows[0]);
     float size = 20 * u, lh = scene_line_height(size) * 1.3f;
-    float bw = 640 * u, bh = lh * (float)rows + 110 * u;
+    float bw = 820 * u, bh = lh * (float)rows + 100 * u;
     float bx = (w - bw) / 2, by = (h - bh) / 2;
     scene_rect(s, 0, 0, w, h, 0, color_alpha(t->background, 200));
     scene_tag(s, scene_rect(s, bx, by, bw, bh, 12 * u, t->panel), "help");
@@ -52,7 +56,7 @@ static void help_overlay(Scene *s, const Theme *t, float u, float w, float h)
     for (size_t i = 0; i < rows; i++) {
         float y = by + 78 * u + lh * (float)i;
         scene_text(s, bx + 30 * u, y, FONT_MONO, size * 0.9f, ALIGN_LEFT, t->accent, help_rows[i].keys);
-        scene_text(s, bx + 330 * u, y, FONT_REGULAR, size, ALIGN_LEFT, t->text, help_rows[i].what);
+        scene_text(s, bx + 400 * u, y, FONT_REGULAR, size, ALIGN_LEFT, t->text, help_rows[i].what);
     }
 }
 

@@ -55,7 +55,10 @@ static void place_word(Flow *f, const char *word, size_t n, SceneFont font, bool
     memcpy(buf, word, n);
     buf[n] = '\0';
     float ww = scene_text_width(f->s, font, f->st->size, buf);
-    float sw = space_before ? scene_text_width(f->s, FONT_REGULAR, f->st->size, " ") : 0;
+    // A space takes the width of the font it will be drawn in: inside a run
+    // of the same font it joins the run, otherwise it is a gap before it.
+    SceneFont space_font = font == f->run_font && f->run_len ? font : FONT_REGULAR;
+    float sw = space_before ? scene_text_width(f->s, space_font, f->st->size, " ") : 0;
     if (f->x > f->x0 + indent && f->x + sw + ww > f->x0 + f->w) {
         new_line(f, indent);
         sw = 0;

@@ -15,7 +15,7 @@
 // (k-major, zero-padded to MR or NR), which also absorbs the transposes and
 // the row strides. The micro-kernel keeps the whole C tile in registers.
 //
-// Three micro-kernels: AVX-512 (12 x 32), AVX2+FMA (6 x 16) and portable C
+// Three micro-kernels: AVX-512 (8 x 32), AVX2+FMA (6 x 16) and portable C
 // (4 x 16). The first two are compiled with __attribute__((target)) and chosen
 // at run time with __builtin_cpu_supports, so the binary runs on any x86-64
 // and the file still builds on any C11 compiler (the portable kernel only).
@@ -32,14 +32,15 @@
 #define GEMM_X86 0
 #endif
 
-#define GEMM_MAX_MR 12
-#define GEMM_MAX_NR 32
+// At most this many rows of C, B is read in place rather than packed.
+#define GEMM_DIRECT_B_MAX_M 96
 
 // A micro-kernel: c (m, n) = alpha * a (MR, kc) @ b (kc, NR) + beta * c.
-//   a is packed k-major: a[k * MR + i]; b likewise: b[k * NR + j].
+//   a is packed k-major: a[k * MR + i]; b row k starts at b + k * ldbk
+//   (ldbk == NR when packed; kernels without direct_b only see packed B).
 //   m <= MR, n <= NR: only that corner of the tile is written.
 //   beta == 0 writes without reading c.
-typedef void (*GemmKernel)(int kc, const float *a, const float *b,
+typedef void (*GemmKernel)(int kc, const float *a, const float *b, int ldbk,
                            float *c, int ldc, float alpha, float beta,
                            int m, int n);
 
@@ -47,6 +48,7 @@ typedef struct GemmArch {
     const char *name;
     int mr, nr;         // register tile
     int kc, mc, nc;     // cache blocks; mc is a multiple of mr, nc of nr
+    bool direct_b;      // the kernel masks its loads, so it may read B unpacked
     GemmKernel kernel;
 } GemmArch;
 
@@ -72,13 +74,13 @@ static void store_tile(const float *tile, int nr, float *c, int ldc,
 
 enum { GEN_MR = 4, GEN_NR = 16 };
 
-static void kernel_generic(int kc, const float *a, const float *b,
+static void kernel_generic(int kc, const float *a, const float *b, int ldbk,
                            float *c, int ldc, float alpha, float beta,
                            int m, int n)
 {
     float acc[GEN_MR][GEN_NR] = {{0}};
     for (int k = 0; k < kc; k++) {
-        const float *bk = b + (size_t)k * GEN_NR;
+        const float *bk = b + (size_t)k * ldbk;
         const float *ak = a + (size_t)k * GEN_MR;
         for (int i = 0; i < GEN_MR; i++) {
             float ai = ak[i];
@@ -105,6 +107,8 @@ static void kernel_generic(int kc, const float *a, const float *b,
 
 #define AVX2_STORE(i)                                                      \
     do {                                                                   \
+        if ((i) >= m)                                                      \
+            break;                                                         \
         float *ci = c + (size_t)(i) * ldc;                                 \
         __m256 r0 = _mm256_mul_ps(va, c##i##0);                            \
         __m256 r1 = _mm256_mul_ps(va, c##i##1);                            \
@@ -123,7 +127,7 @@ static void kernel_generic(int kc, const float *a, const float *b,
     } while (0)
 
 __attribute__((target("avx2,fma")))
-static void kernel_avx2(int kc, const float *a, const float *b,
+static void kernel_avx2(int kc, const float *a, const float *b, int ldbk,
                         float *c, int ldc, float alpha, float beta,
                         int m, int n)
 {
@@ -135,13 +139,13 @@ static void kernel_avx2(int kc, const float *a, const float *b,
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
     for (int k = 0; k < kc; k++) {
         const float *ak = a + (size_t)k * AVX2_MR;
-        const float *bk = b + (size_t)k * AVX2_NR;
+        const float *bk = b + (size_t)k * ldbk;
         __m256 b0 = _mm256_loadu_ps(bk);
         __m256 b1 = _mm256_loadu_ps(bk + 8);
         AVX2_ROW(0); AVX2_ROW(1); AVX2_ROW(2);
         AVX2_ROW(3); AVX2_ROW(4); AVX2_ROW(5);
     }
-    if (m == AVX2_MR && n == AVX2_NR) {
+    if (n == AVX2_NR) {
         __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
         AVX2_STORE(0); AVX2_STORE(1); AVX2_STORE(2);
         AVX2_STORE(3); AVX2_STORE(4); AVX2_STORE(5);
@@ -154,9 +158,13 @@ static void kernel_avx2(int kc, const float *a, const float *b,
 }
 
 // ---------------------------------------------------------------------------
-// AVX-512 kernel: 12 rows x 32 columns = 24 zmm accumulators.
+// AVX-512 kernel: 12 rows x 32 columns = 24 zmm accumulators. Masked loads and
+// stores handle the right edge, so this kernel can also read B in place
+// (unpacked, row stride ldbk) when only a few A panels would reuse a packed B.
 
+#ifndef AVX512_MR
 #define AVX512_MR 12
+#endif
 #define AVX512_NR 32
 
 #define Z_ROW(i)                                                           \
@@ -168,68 +176,56 @@ static void kernel_avx2(int kc, const float *a, const float *b,
 
 #define Z_STORE(i)                                                         \
     do {                                                                   \
-        float *ci = c + (size_t)(i) * ldc;                                 \
-        __m512 r0 = _mm512_mul_ps(va, c##i##_0);                           \
-        __m512 r1 = _mm512_mul_ps(va, c##i##_1);                           \
-        if (beta != 0.0f) {                                                \
-            r0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(ci), r0);             \
-            r1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(ci + 16), r1);        \
+        if ((i) < m) {                                                     \
+            float *ci = c + (size_t)(i) * ldc;                             \
+            __m512 r0 = _mm512_mul_ps(va, c##i##_0);                       \
+            __m512 r1 = _mm512_mul_ps(va, c##i##_1);                       \
+            if (beta != 0.0f) {                                            \
+                r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k0, ci), r0);      \
+                r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k1, ci + 16), r1); \
+            }                                                              \
+            _mm512_mask_storeu_ps(ci, k0, r0);                             \
+            _mm512_mask_storeu_ps(ci + 16, k1, r1);                        \
         }                                                                  \
-        _mm512_storeu_ps(ci, r0);                                          \
-        _mm512_storeu_ps(ci + 16, r1);                                     \
     } while (0)
 
-#define Z_SPILL(i)                                                         \
-    do {                                                                   \
-        _mm512_storeu_ps(tile + (i) * AVX512_NR, c##i##_0);                \
-        _mm512_storeu_ps(tile + (i) * AVX512_NR + 16, c##i##_1);           \
-    } while (0)
-
-#define Z_ALL(X) X(0); X(1); X(2); X(3); X(4); X(5); \
-                 X(6); X(7); X(8); X(9); X(10); X(11)
+#define Z_ZERO(i) __m512 c##i##_0 = _mm512_setzero_ps(), c##i##_1 = _mm512_setzero_ps()
+#if AVX512_MR == 12
+#define Z_ALL(X) X(0); X(1); X(2); X(3); X(4); X(5); X(6); X(7); X(8); X(9); X(10); X(11)
+#elif AVX512_MR == 14
+#define Z_ALL(X) X(0); X(1); X(2); X(3); X(4); X(5); X(6); X(7); X(8); X(9); X(10); X(11); X(12); X(13)
+#else
+#define Z_ALL(X) X(0); X(1); X(2); X(3); X(4); X(5); X(6); X(7)
+#endif
 
 __attribute__((target("avx512f")))
-static void kernel_avx512(int kc, const float *a, const float *b,
+static void kernel_avx512(int kc, const float *a, const float *b, int ldbk,
                           float *c, int ldc, float alpha, float beta,
                           int m, int n)
 {
-    __m512 c0_0 = _mm512_setzero_ps(), c0_1 = _mm512_setzero_ps();
-    __m512 c1_0 = _mm512_setzero_ps(), c1_1 = _mm512_setzero_ps();
-    __m512 c2_0 = _mm512_setzero_ps(), c2_1 = _mm512_setzero_ps();
-    __m512 c3_0 = _mm512_setzero_ps(), c3_1 = _mm512_setzero_ps();
-    __m512 c4_0 = _mm512_setzero_ps(), c4_1 = _mm512_setzero_ps();
-    __m512 c5_0 = _mm512_setzero_ps(), c5_1 = _mm512_setzero_ps();
-    __m512 c6_0 = _mm512_setzero_ps(), c6_1 = _mm512_setzero_ps();
-    __m512 c7_0 = _mm512_setzero_ps(), c7_1 = _mm512_setzero_ps();
-    __m512 c8_0 = _mm512_setzero_ps(), c8_1 = _mm512_setzero_ps();
-    __m512 c9_0 = _mm512_setzero_ps(), c9_1 = _mm512_setzero_ps();
-    __m512 c10_0 = _mm512_setzero_ps(), c10_1 = _mm512_setzero_ps();
-    __m512 c11_0 = _mm512_setzero_ps(), c11_1 = _mm512_setzero_ps();
+    __mmask16 k0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+    __mmask16 k1 = n >= 32 ? (__mmask16)0xffff
+                 : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : (__mmask16)0;
+    Z_ALL(Z_ZERO);
     for (int k = 0; k < kc; k++) {
         const float *ak = a + (size_t)k * AVX512_MR;
-        const float *bk = b + (size_t)k * AVX512_NR;
-        __m512 b0 = _mm512_loadu_ps(bk);
-        __m512 b1 = _mm512_loadu_ps(bk + 16);
+        const float *bk = b + (size_t)k * ldbk;
+        __m512 b0 = _mm512_maskz_loadu_ps(k0, bk);
+        __m512 b1 = _mm512_maskz_loadu_ps(k1, bk + 16);
         Z_ALL(Z_ROW);
     }
-    if (m == AVX512_MR && n == AVX512_NR) {
-        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-        Z_ALL(Z_STORE);
-    } else {
-        float tile[AVX512_MR * AVX512_NR];
-        Z_ALL(Z_SPILL);
-        store_tile(tile, AVX512_NR, c, ldc, alpha, beta, m, n);
-    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    Z_ALL(Z_STORE);
 }
 #endif // GEMM_X86
 
 // ---------------------------------------------------------------------------
 // Architecture choice, made once.
 
-static const GemmArch arch_generic = { "generic", GEN_MR, GEN_NR, 256, 128, 2048, kernel_generic };
+static const GemmArch arch_generic = { "generic", GEN_MR, GEN_NR, 256, 128, 2048, false, kernel_generic };
 #if GEMM_X86
-static const GemmArch arch_avx2 = { "avx2", AVX2_MR, AVX2_NR, 256, 120, 2048, kernel_avx2 };
-static const GemmArch arch_avx512 = { "avx512", AVX512_MR, AVX512_NR, 256, 144, 2048, kernel_avx512 };
+static const GemmArch arch_avx2 = { "avx2", AVX2_MR, AVX2_NR, 256, 120, 2048, false, kernel_avx2 };
+static const GemmArch arch_avx512 = { "avx512", AVX512_MR, AVX512_NR, 256, AVX512_MR * 12, 2048, true, kernel_avx512 };
 #endif
 
 static const GemmArch *gemm_arch(void)
@@ -384,7 +380,10 @@ void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
     int mc_max = M < ar->mc ? (M + mr - 1) / mr * mr : ar->mc;
     int nc_max = N < ar->nc ? (N + nr - 1) / nr * nr : ar->nc;
     float *pa = grow(&pack_buf_a, &pack_cap_a, (size_t)mc_max * kc_max);
-    float *pb = grow(&pack_buf_b, &pack_cap_b, (size_t)nc_max * kc_max);
+    // With few rows, each B panel would serve only a few A panels: packing
+    // B costs more than it saves, so a kernel that can reads B in place.
+    bool direct_b = ar->direct_b && !trans_b && M <= GEMM_DIRECT_B_MAX_M;
+    float *pb = direct_b ? pa : grow(&pack_buf_b, &pack_cap_b, (size_t)nc_max * kc_max);
     if (!pa || !pb) {
         gemm_naive(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
@@ -397,7 +396,8 @@ void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
             float beta_blk = pc == 0 ? beta : 1.0f;
             const float *Bblk = trans_b ? B + (size_t)jc * ldb + pc
                                         : B + (size_t)pc * ldb + jc;
-            pack_b(trans_b, Bblk, ldb, kc, nc, nr, pb);
+            if (!direct_b)
+                pack_b(trans_b, Bblk, ldb, kc, nc, nr, pb);
             for (int ic = 0; ic < M; ic += ar->mc) {
                 int mc = M - ic < ar->mc ? M - ic : ar->mc;
                 const float *Ablk = trans_a ? A + (size_t)pc * lda + ic
@@ -405,12 +405,13 @@ void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
                 pack_a(trans_a, Ablk, lda, mc, kc, mr, pa);
                 for (int jr = 0; jr < nc; jr += nr) {
                     int n = nc - jr < nr ? nc - jr : nr;
-                    const float *bp = pb + (size_t)(jr / nr) * nr * kc;
+                    const float *bp = direct_b ? Bblk + jr : pb + (size_t)(jr / nr) * nr * kc;
+                    int ldbk = direct_b ? ldb : nr;
                     for (int ir = 0; ir < mc; ir += mr) {
                         int m = mc - ir < mr ? mc - ir : mr;
                         const float *ap = pa + (size_t)(ir / mr) * mr * kc;
                         float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
-                        ar->kernel(kc, ap, bp, c, ldc, alpha, beta_blk, m, n);
+                        ar->kernel(kc, ap, bp, ldbk, c, ldc, alpha, beta_blk, m, n);
                     }
                 }
             }

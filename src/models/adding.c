@@ -1,0 +1,220 @@
+// adding.c: the adding problem and its trainer; see adding.h.
+#include "models/adding.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/init.h"
+
+const char *const adding_model_names[ADDING_MODEL_COUNT] = {
+    [ADDING_LSTM] = "lstm", [ADDING_RNN] = "rnn", [ADDING_IRNN] = "irnn",
+};
+
+AddingConfig adding_defaults(AddingModel model)
+{
+    AddingConfig c = {
+        .model = model,
+        .T = 100,
+        .steps = 2000,
+        .batch = 32,
+        .hidden = 128,
+        .lr = 1e-3f,
+        .clip = 1.0f,
+        .seed = 1,
+        .test_size = 1024,
+    };
+    // The IRNN needs a small learning rate: relu units on an identity
+    // recurrence amplify any step that is too large (Le et al. 2015).
+    if (model == ADDING_IRNN)
+        c.lr = 1e-4f;
+    return c;
+}
+
+void adding_batch(Pcg *rng, int B, int T, float *x, float *target)
+{
+    int half = T / 2 > 0 ? T / 2 : 1;
+    for (int b = 0; b < B; b++) {
+        float *xb = x + (size_t)b * T * 2;
+        for (int t = 0; t < T; t++) {
+            xb[2 * t] = pcg_uniform(rng);
+            xb[2 * t + 1] = 0.0f;
+        }
+        // One marker in each half (for T = 1 both land on step 0).
+        int m1 = (int)pcg_below(rng, (uint32_t)half);
+        int m2 = T > 1 ? half + (int)pcg_below(rng, (uint32_t)(T - half)) : 0;
+        xb[2 * m1 + 1] = 1.0f;
+        xb[2 * m2 + 1] = 1.0f;
+        target[b] = m1 == m2 ? xb[2 * m1] : xb[2 * m1] + xb[2 * m2];
+    }
+}
+
+AddingTrainer *adding_create(const AddingConfig *cfg)
+{
+    char err[200];
+    if (!recurrent_check_size(cfg->batch, cfg->T, 2, cfg->hidden, cfg->model == ADDING_LSTM ? 4 : 1,
+                              err, sizeof err))
+        return NULL;
+    AddingTrainer *tr = calloc(1, sizeof *tr);
+    if (!tr)
+        return NULL;
+    tr->cfg = *cfg;
+    const int H = cfg->hidden, B = cfg->batch, T = cfg->T;
+    Pcg init;
+    pcg_seed(&init, cfg->seed * 2 + 1);
+    pcg_seed(&tr->rng, cfg->seed * 2 + 2);
+    size_t nparams = 0;
+    if (cfg->model == ADDING_LSTM) {
+        if (!(tr->lstm = lstm_create(2, H)))
+            goto fail;
+        lstm_init_uniform(tr->lstm, &init);
+        // A forget-gate bias of 1 (Jozefowicz et al. 2015) helps long memories.
+        for (int j = H; j < 2 * H; j++)
+            tr->lstm->p.b_ih[j] += 1.0f;
+        nparams = tr->lstm->nparams;
+    } else {
+        bool irnn = cfg->model == ADDING_IRNN;
+        if (!(tr->rnn = rnn_create(2, H, irnn ? RNN_RELU : RNN_TANH)))
+            goto fail;
+        if (irnn) {
+            // Le et al.: W_hh = I, biases 0, W_ih ~ N(0, 0.001^2).
+            memset(tr->rnn->params, 0, tr->rnn->nparams * sizeof(float));
+            init_normal(tr->rnn->p.w_ih, (size_t)H * 2, 0.001f, &init);
+            init_identity(tr->rnn->p.w_hh, H, H, 1.0f);
+        } else {
+            rnn_init_uniform(tr->rnn, &init);
+        }
+        nparams = tr->rnn->nparams;
+    }
+    tr->head = calloc((size_t)H + 1, sizeof(float));
+    tr->head_grad = calloc((size_t)H + 1, sizeof(float));
+    tr->x = malloc((size_t)B * T * 2 * sizeof(float));
+    tr->target = malloc((size_t)B * sizeof(float));
+    tr->y = malloc((size_t)B * sizeof(float));
+    tr->dh = malloc((size_t)B * H * sizeof(float));
+    OptimConfig oc = optim_defaults(OPTIM_ADAM);
+    oc.lr = cfg->lr;
+    tr->opt_model = optim_create(&oc, nparams);
+    tr->opt_head = optim_create(&oc, (size_t)H + 1);
+    if (!tr->head || !tr->head_grad || !tr->x || !tr->target || !tr->y || !tr->dh ||
+        !tr->opt_model || !tr->opt_head)
+        goto fail;
+    init_uniform(tr->head, (size_t)H, 1.0f / sqrtf((float)H), &init);
+    // Allocate the activations for a full batch now, so that no later
+    // forward pass (training or test, at most B rows) can fail.
+    memset(tr->x, 0, (size_t)B * T * 2 * sizeof(float));
+    if (tr->lstm ? !lstm_forward(tr->lstm, tr->x, NULL, NULL, B, T)
+                 : !rnn_forward(tr->rnn, tr->x, NULL, B, T))
+        goto fail;
+    return tr;
+fail:
+    adding_destroy(tr);
+    return NULL;
+}
+
+void adding_destroy(AddingTrainer *tr)
+{
+    if (!tr)
+        return;
+    lstm_destroy(tr->lstm);
+    rnn_destroy(tr->rnn);
+    free(tr->head);
+    free(tr->head_grad);
+    free(tr->x);
+    free(tr->target);
+    free(tr->y);
+    free(tr->dh);
+    optim_destroy(tr->opt_model);
+    optim_destroy(tr->opt_head);
+    free(tr);
+}
+
+// Forward on tr->x for B rows (at most cfg.batch, so the buffers reserved
+// in adding_create suffice); writes predictions into tr->y and returns the
+// MSE against tr->target.
+static double forward(AddingTrainer *tr, int B)
+{
+    const int H = tr->cfg.hidden, T = tr->cfg.T;
+    if (tr->lstm)
+        lstm_forward(tr->lstm, tr->x, NULL, NULL, B, T);
+    else
+        rnn_forward(tr->rnn, tr->x, NULL, B, T);
+    RecurrentStep last = tr->lstm ? lstm_step(tr->lstm, T - 1) : rnn_step(tr->rnn, T - 1);
+    double mse = 0.0;
+    for (int b = 0; b < B; b++) {
+        float y = tr->head[H];
+        const float *h = last.h + (size_t)b * H;
+        for (int j = 0; j < H; j++)
+            y += tr->head[j] * h[j];
+        tr->y[b] = y;
+        double d = (double)y - (double)tr->target[b];
+        mse += d * d;
+    }
+    return mse / B;
+}
+
+double adding_step(AddingTrainer *tr)
+{
+    const int H = tr->cfg.hidden, B = tr->cfg.batch, T = tr->cfg.T;
+    adding_batch(&tr->rng, B, T, tr->x, tr->target);
+    double mse = forward(tr, B);
+    // Backward: dL/dy = 2 (y - target) / B; dL/dh_T = dL/dy * w.
+    RecurrentStep last = tr->lstm ? lstm_step(tr->lstm, T - 1) : rnn_step(tr->rnn, T - 1);
+    memset(tr->head_grad, 0, ((size_t)H + 1) * sizeof(float));
+    for (int b = 0; b < B; b++) {
+        float dy = 2.0f * (tr->y[b] - tr->target[b]) / (float)B;
+        const float *h = last.h + (size_t)b * H;
+        float *dh = tr->dh + (size_t)b * H;
+        for (int j = 0; j < H; j++) {
+            tr->head_grad[j] += dy * h[j];
+            dh[j] = dy * tr->head[j];
+        }
+        tr->head_grad[H] += dy;
+    }
+    float *grads;
+    size_t n;
+    if (tr->lstm) {
+        lstm_zero_grad(tr->lstm);
+        lstm_backward(tr->lstm, NULL, tr->dh, NULL);
+        grads = tr->lstm->grads;
+        n = tr->lstm->nparams;
+    } else {
+        rnn_zero_grad(tr->rnn);
+        rnn_backward(tr->rnn, NULL, tr->dh);
+        grads = tr->rnn->grads;
+        n = tr->rnn->nparams;
+    }
+    // Clip by the global norm over the model and the read-out together.
+    double n1 = grad_norm(grads, n), n2 = grad_norm(tr->head_grad, (size_t)H + 1);
+    double norm = sqrt(n1 * n1 + n2 * n2);
+    tr->last_norm = norm;
+    if (tr->cfg.clip > 0.0f && norm >= tr->cfg.clip) {
+        float s = (float)(tr->cfg.clip / norm);
+        for (size_t i = 0; i < n; i++)
+            grads[i] *= s;
+        for (int j = 0; j <= H; j++)
+            tr->head_grad[j] *= s;
+    }
+    optim_step(tr->opt_model, tr->lstm ? tr->lstm->params : tr->rnn->params, grads);
+    optim_step(tr->opt_head, tr->head, tr->head_grad);
+    tr->step++;
+    tr->last_mse = mse;
+    return mse;
+}
+
+double adding_test_mse(AddingTrainer *tr)
+{
+    const int B = tr->cfg.batch, T = tr->cfg.T;
+    Pcg test;
+    pcg_seed(&test, tr->cfg.seed * 2 + 0x5eedULL * 2 + 1);
+    double total = 0.0;
+    int done = 0;
+    while (done < tr->cfg.test_size) {
+        int n = tr->cfg.test_size - done < B ? tr->cfg.test_size - done : B;
+        adding_batch(&test, n, T, tr->x, tr->target);
+        double mse = forward(tr, n);
+        total += mse * n;
+        done += n;
+    }
+    return total / done;
+}
