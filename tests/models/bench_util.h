@@ -1,0 +1,97 @@
+// bench_util.h: small helpers shared by the model benchmarks: a monotonic
+// clock, peak resident memory, and running a peer command with a clean
+// environment to read the one number it prints.
+#ifndef GRADLAB_BENCH_UTIL_H
+#define GRADLAB_BENCH_UTIL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static inline double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// Peak resident set size of this process so far, in MB.
+static inline double bench_peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+// Append s to buf[0..cap) as one single-quoted shell word.
+static inline bool bench_quote(char *buf, size_t cap, const char *s)
+{
+    size_t n = strlen(buf);
+    if (n + 2 >= cap)
+        return false;
+    buf[n++] = '\'';
+    for (; *s; s++) {
+        const char *piece = *s == '\'' ? "'\\''" : NULL;
+        size_t len = piece ? 4 : 1;
+        if (n + len + 2 >= cap)
+            return false;
+        if (piece)
+            memcpy(buf + n, piece, 4);
+        else
+            buf[n] = *s;
+        n += len;
+    }
+    buf[n++] = '\'';
+    buf[n++] = ' ';
+    buf[n] = '\0';
+    return true;
+}
+
+// Run `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1
+// OPENBLAS_NUM_THREADS=1 python script args...` (the variables are unset
+// for this command only) and parse the last line starting with "RESULT "
+// as a number. On failure prints "NAME skipped: REASON" and returns false.
+static inline bool bench_peer(const char *name, const char *python, const char *script,
+                              const char *arg, double *value)
+{
+    if (!python || !*python || !script || !*script) {
+        printf("%s skipped: no python3 found at configure time\n", name);
+        return false;
+    }
+    char cmd[8192] = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 "
+                     "OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 ";
+    if (!bench_quote(cmd, sizeof cmd, python) || !bench_quote(cmd, sizeof cmd, script) ||
+        (arg && !bench_quote(cmd, sizeof cmd, arg))) {
+        printf("%s skipped: paths too long\n", name);
+        return false;
+    }
+    strncat(cmd, "2>&1", sizeof cmd - strlen(cmd) - 1);
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        printf("%s skipped: cannot run %s\n", name, python);
+        return false;
+    }
+    char line[512], last[512] = "";
+    bool found = false;
+    while (fgets(line, sizeof line, p)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "RESULT ", 7) == 0) {
+            *value = strtod(line + 7, NULL);
+            found = true;
+        } else if (line[0]) {
+            snprintf(last, sizeof last, "%s", line);
+        }
+    }
+    int st = pclose(p);
+    if (!found) {
+        printf("%s skipped: %s (exit status %d)\n", name, last[0] ? last : "no result", st);
+        return false;
+    }
+    return true;
+}
+
+#endif
