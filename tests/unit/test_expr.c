@@ -1,0 +1,2 @@
+// test_expr.c: placeholder
+int main(void) { return 77; }

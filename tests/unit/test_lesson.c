@@ -1,0 +1,2 @@
+// test_lesson.c: placeholder
+int main(void) { return 77; }

@@ -1,0 +1,2 @@
+// test_numfmt.c: placeholder
+int main(void) { return 77; }

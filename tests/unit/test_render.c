@@ -1,0 +1,2 @@
+// test_render.c: placeholder
+int main(void) { return 77; }

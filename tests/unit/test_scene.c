@@ -1,0 +1,2 @@
+// test_scene.c: placeholder
+int main(void) { return 77; }
