@@ -86,6 +86,7 @@ typedef struct App {
     char drag_name[80];
     float drag_x0;
     double drag_v0;
+    SDL_Cursor *drag_cursor;
 } App;
 
 static bool load_lesson(App *a, size_t idx)
@@ -210,7 +211,10 @@ static void mouse_down(App *a, int x, int y)
             snprintf(a->drag_name, sizeof(a->drag_name), "%s", name);
             a->drag_x0 = px;
             a->drag_v0 = program_input_value(p, i);
-            SDL_SetCursor(SDL_CreateSystemCursor(SDL_SYSTEM_CURSOR_SIZEWE));
+            if (!a->drag_cursor)
+                a->drag_cursor = SDL_CreateSystemCursor(SDL_SYSTEM_CURSOR_SIZEWE);
+            if (a->drag_cursor)
+                SDL_SetCursor(a->drag_cursor);
             return;
         }
     }
@@ -235,6 +239,8 @@ static void mouse_drag(App *a, int x, int y, bool fine)
 static void app_destroy(App *a)
 {
     lesson_destroy(a->lesson);
+    if (a->drag_cursor)
+        SDL_FreeCursor(a->drag_cursor);
     scene_renderer_destroy(a->sr);
     scene_destroy(a->scene);
     graph_destroy(a->graph);
