@@ -1,0 +1,220 @@
+// plot.c: axes, ticks, series polylines, markers, legend and read-out;
+// see plot.h.
+#include "views/widgets/plot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/numfmt.h"
+
+int plot_ticks(double lo, double hi, int target, double *out, int max)
+{
+    if (!(hi > lo) || !isfinite(lo) || !isfinite(hi) || target < 1)
+        return 0;
+    double raw = (hi - lo) / target;
+    double mag = pow(10, floor(log10(raw)));
+    double step = mag * (raw / mag < 1.5 ? 1 : raw / mag < 3.5 ? 2 : raw / mag < 7.5 ? 5 : 10);
+    int n = 0;
+    for (double v = ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9 && n < max; v += step)
+        out[n++] = fabs(v) < step * 1e-9 ? 0 : v;
+    return n;
+}
+
+typedef struct Frame {
+    float x0, y0, x1, y1;   // plot area in pixels
+    double xlo, xhi, ylo, yhi; // data range (log10 units for log_y)
+    bool log_y;
+} Frame;
+
+static float map_x(const Frame *f, double x)
+{
+    return f->x0 + (float)((x - f->xlo) / (f->xhi - f->xlo)) * (f->x1 - f->x0);
+}
+
+static float map_y(const Frame *f, double y)
+{
+    return f->y1 - (float)((y - f->ylo) / (f->yhi - f->ylo)) * (f->y1 - f->y0);
+}
+
+static double xval(const PlotSeries *s, int i)
+{
+    return s->x ? s->x[i] : (double)i;
+}
+
+// A plottable y: finite, and positive on a log axis. Returns it in axis units.
+static bool yval(const Frame *f, double y, double *out)
+{
+    if (!isfinite(y) || (f->log_y && y <= 0))
+        return false;
+    *out = f->log_y ? log10(y) : y;
+    return true;
+}
+
+static void make_id(char *buf, size_t n, const PlotParams *p, const char *what)
+{
+    snprintf(buf, n, "%s:%s", p->id ? p->id : "plot", what);
+}
+
+void plot_build(Scene *s, const PlotParams *p)
+{
+    const Theme *t = p->theme;
+    float u = p->unit, fs = 13 * u;
+    char id[96], num[32];
+    Frame f = {.log_y = p->log_y};
+    f.x0 = p->x + 64 * u;
+    f.x1 = p->x + p->w - 12 * u;
+    f.y0 = p->y + (p->title ? 30 * u : 10 * u) + (p->ylabel ? 20 * u : 0);
+    f.y1 = p->y + p->h - (p->xlabel ? 46 * u : 28 * u);
+    scene_rect(s, p->x, p->y, p->w, p->h, 8 * u, t->panel);
+    if (p->title)
+        scene_text(s, p->x + 12 * u, p->y + 6 * u, FONT_BOLD, 15 * u, ALIGN_LEFT, t->text, p->title);
+
+    // Data range over plottable points.
+    f.xlo = INFINITY, f.xhi = -INFINITY, f.ylo = INFINITY, f.yhi = -INFINITY;
+    for (int k = 0; k < p->nseries; k++) {
+        const PlotSeries *ser = &p->series[k];
+        for (int i = 0; i < ser->n; i++) {
+            double y, x = xval(ser, i);
+            if (isfinite(x)) {
+                f.xlo = fmin(f.xlo, x);
+                f.xhi = fmax(f.xhi, x);
+            }
+            if (yval(&f, ser->y[i], &y)) {
+                f.ylo = fmin(f.ylo, y);
+                f.yhi = fmax(f.yhi, y);
+            }
+        }
+    }
+    if (!(f.xlo < f.xhi))
+        f.xlo = isfinite(f.xlo) ? f.xlo - 1 : 0, f.xhi = f.xlo + 2;
+    if (!(f.ylo < f.yhi))
+        f.ylo = isfinite(f.ylo) ? f.ylo - 1 : 0, f.yhi = f.ylo + 2;
+    if (p->log_y) { // whole decades
+        f.ylo = floor(f.ylo);
+        f.yhi = ceil(f.yhi);
+        if (f.yhi == f.ylo)
+            f.yhi += 1;
+    } else {
+        double pad = (f.yhi - f.ylo) * 0.05;
+        f.ylo -= pad;
+        f.yhi += pad;
+    }
+
+    // Grid and ticks.
+    double ticks[64];
+    int nt;
+    make_id(id, sizeof(id), p, "ytick");
+    if (p->log_y) {
+        int step = (int)ceil((f.yhi - f.ylo) / 8); // at most ~8 decade labels
+        nt = 0;
+        for (double d = f.ylo; d <= f.yhi + 1e-9 && nt < 64; d += step)
+            ticks[nt++] = d;
+    } else {
+        nt = plot_ticks(f.ylo, f.yhi, 5, ticks, 64);
+    }
+    for (int i = 0; i < nt; i++) {
+        float y = map_y(&f, ticks[i]);
+        scene_line(s, f.x0, y, f.x1, y, 1, color_alpha(t->panel_edge, 160));
+        if (p->log_y)
+            snprintf(num, sizeof(num), "1e%d", (int)lround(ticks[i]));
+        else
+            numfmt_short(num, sizeof(num), ticks[i], 4);
+        scene_tag(s, scene_text(s, f.x0 - 6 * u, y - scene_line_height(fs) / 2, FONT_REGULAR, fs,
+                                ALIGN_RIGHT, t->muted, num), id);
+    }
+    nt = plot_ticks(f.xlo, f.xhi, 6, ticks, 64);
+    make_id(id, sizeof(id), p, "xtick");
+    for (int i = 0; i < nt; i++) {
+        float x = map_x(&f, ticks[i]);
+        scene_line(s, x, f.y1, x, f.y1 + 4 * u, 1, t->muted);
+        scene_tag(s, scene_text(s, x, f.y1 + 5 * u, FONT_REGULAR, fs, ALIGN_CENTER, t->muted,
+                                numfmt_short(num, sizeof(num), ticks[i], 4)), id);
+    }
+    scene_line(s, f.x0, f.y0, f.x0, f.y1, 1.5f * u, t->muted);
+    scene_line(s, f.x0, f.y1, f.x1, f.y1, 1.5f * u, t->muted);
+    if (p->xlabel)
+        scene_text(s, (f.x0 + f.x1) / 2, f.y1 + 22 * u, FONT_REGULAR, fs, ALIGN_CENTER, t->text, p->xlabel);
+    if (p->ylabel)
+        scene_text(s, p->x + 12 * u, f.y0 - 22 * u, FONT_REGULAR, fs, ALIGN_LEFT, t->muted, p->ylabel);
+
+    // Series: polylines broken at unplottable points, which become markers.
+    make_id(id, sizeof(id), p, "nan");
+    for (int k = 0; k < p->nseries; k++) {
+        const PlotSeries *ser = &p->series[k];
+        Color col = t->series[k % 8];
+        float *pts = arena_alloc(&s->arena, (size_t)(ser->n > 0 ? ser->n : 1) * 2 * sizeof(float));
+        if (!pts) {
+            s->failed = true;
+            return;
+        }
+        int run = 0;
+        for (int i = 0; i <= ser->n; i++) {
+            double y;
+            bool ok = i < ser->n && isfinite(xval(ser, i)) && yval(&f, ser->y[i], &y);
+            if (ok) {
+                pts[2 * run] = map_x(&f, xval(ser, i));
+                pts[2 * run + 1] = map_y(&f, y);
+                run++;
+                continue;
+            }
+            if (run > 1)
+                scene_polyline(s, pts, run, 2 * u, col);
+            else if (run == 1)
+                scene_circle(s, pts[0], pts[1], 2.5f * u, col);
+            run = 0;
+            if (i < ser->n && isfinite(xval(ser, i))) { // a NaN, Inf or (log axis) non-positive value
+                double v = ser->y[i];
+                float x = map_x(&f, xval(ser, i));
+                float my = (v > 0 || isnan(v)) ? f.y0 + 6 * u : f.y1 - 6 * u;
+                float r = 5 * u;
+                scene_tag(s, scene_line(s, x - r, my - r, x + r, my + r, 2 * u, t->warn), id);
+                scene_line(s, x + r, my - r, x - r, my + r, 2 * u, t->warn);
+            }
+        }
+    }
+
+    // Legend: one row in the top band, right-aligned, clear of the data.
+    make_id(id, sizeof(id), p, "legend");
+    float lx = f.x1, ly = p->y + 8 * u;
+    for (int k = p->nseries; k-- > 0;) {
+        if (!p->series[k].name)
+            continue;
+        float tw = scene_text_width(s, FONT_REGULAR, fs, p->series[k].name);
+        lx -= tw;
+        scene_tag(s, scene_text(s, lx, ly, FONT_REGULAR, fs, ALIGN_LEFT, t->text, p->series[k].name), id);
+        lx -= 24 * u;
+        scene_line(s, lx, ly + scene_line_height(fs) / 2, lx + 18 * u, ly + scene_line_height(fs) / 2,
+                   3 * u, t->series[k % 8]);
+        lx -= 16 * u;
+    }
+
+    // Read-out: the nearest point of each series under the mouse.
+    if (p->hover && p->mouse_x >= f.x0 && p->mouse_x <= f.x1) {
+        double xm = f.xlo + (p->mouse_x - f.x0) / (f.x1 - f.x0) * (f.xhi - f.xlo);
+        scene_line(s, p->mouse_x, f.y0, p->mouse_x, f.y1, 1, t->muted);
+        make_id(id, sizeof(id), p, "readout");
+        float ry = f.y1 - 10 * u - scene_line_height(fs) * (float)p->nseries;
+        scene_rect(s, f.x0 + 4 * u, ry - 4 * u, (f.x1 - f.x0) * 0.5f, scene_line_height(fs) * (float)p->nseries + 8 * u,
+                   4 * u, color_alpha(t->panel, 230));
+        for (int k = 0; k < p->nseries; k++) {
+            const PlotSeries *ser = &p->series[k];
+            int best = -1;
+            double bd = INFINITY;
+            for (int i = 0; i < ser->n; i++) {
+                double d = fabs(xval(ser, i) - xm);
+                if (d < bd)
+                    bd = d, best = i;
+            }
+            if (best < 0)
+                continue;
+            char line[160], xs[32], ys[32];
+            snprintf(line, sizeof(line), "%s  x=%s  y=%s", ser->name ? ser->name : "",
+                     numfmt_short(xs, sizeof(xs), xval(ser, best), 4),
+                     numfmt_short(ys, sizeof(ys), ser->y[best], 4));
+            scene_tag(s, scene_text(s, f.x0 + 8 * u, ry, FONT_MONO, fs, ALIGN_LEFT, t->series[k % 8], line),
+                      id);
+            ry += scene_line_height(fs);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+// test_widgets.c: scene tests for the plot and heatmap widgets and the
+// palettes (tick labels, decade ticks, legend, NaN/Inf markers, palette
+// endpoints, colour-bar labels), plus a render of both widgets to PNG for
+// looking at (written to $GRADLAB_WIDGET_PNG_DIR when set).
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sdl/sdl_scene.h"
+#include "views/widgets/heatmap.h"
+#include "views/widgets/palette.h"
+#include "views/widgets/plot.h"
+
+static int count_id(const Scene *s, const char *id)
+{
+    int n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += s->items[i].id && strcmp(s->items[i].id, id) == 0;
+    return n;
+}
+
+static void test_ticks(void **state)
+{
+    (void)state;
+    double t[16];
+    int n = plot_ticks(0, 1, 5, t, 16);
+    assert_int_equal(n, 6);
+    assert_true(fabs(t[1] - 0.2) < 1e-12 && fabs(t[5] - 1.0) < 1e-12);
+    n = plot_ticks(-3.7, 12.2, 5, t, 16);
+    assert_true(n >= 4 && n <= 9);
+    assert_true(t[0] >= -3.7 && t[n - 1] <= 12.2);
+    assert_int_equal(plot_ticks(1, 1, 5, t, 16), 0);
+    assert_int_equal(plot_ticks(NAN, 1, 5, t, 16), 0);
+}
+
+static void test_log_plot_with_nan(void **state)
+{
+    (void)state;
+    Scene *s = scene_create();
+    scene_begin(s, 800, 400, theme_get(THEME_DARK)->background);
+    double y1[6] = {1, 1e-1, 1e-2, NAN, 1e-4, INFINITY};
+    double y2[6] = {1, 2, 4, 8, 16, 32};
+    PlotSeries ser[2] = {{"vanishing", NULL, y1, 6}, {"exploding", NULL, y2, 6}};
+    PlotParams p = {.x = 0, .y = 0, .w = 800, .h = 400, .unit = 1, .theme = theme_get(THEME_DARK),
+                    .title = "gradient norm", .xlabel = "t", .ylabel = "|dL/dh|", .log_y = true,
+                    .series = ser, .nseries = 2, .id = "p"};
+    plot_build(s, &p);
+    assert_false(s->failed);
+    // Decades from 1e-4 to 1e2 (32 rounds up to the next decade).
+    assert_non_null(scene_find_text(s, "p:ytick", "1e-4"));
+    assert_non_null(scene_find_text(s, "p:ytick", "1e2"));
+    assert_null(scene_find_text(s, "p:ytick", "1e-5"));
+    // NaN and +Inf are markers, not breaks in the plot.
+    assert_int_equal(count_id(s, "p:nan"), 2);
+    assert_non_null(scene_find_text(s, "p:legend", "vanishing"));
+    assert_non_null(scene_find_text(s, "p:legend", "exploding"));
+    // Hover read-out.
+    p.hover = true;
+    p.mouse_x = 787;
+    scene_begin(s, 800, 400, theme_get(THEME_DARK)->background);
+    plot_build(s, &p);
+    assert_non_null(scene_find_text(s, "p:readout", "exploding  x=5  y=32"));
+    scene_destroy(s);
+}
+
+static void test_palettes(void **state)
+{
+    (void)state;
+    Color a = palette_viridis(0), b = palette_viridis(1), c = palette_viridis(-5);
+    assert_int_equal(a.r, 0x44);
+    assert_int_equal(b.r, 0xfd);
+    assert_memory_equal(&a, &c, sizeof(Color));
+    Color mid = palette_diverging(0), lo = palette_diverging(-1), hi = palette_diverging(1);
+    assert_true(mid.r > 240 && mid.g > 240 && mid.b > 240);
+    assert_true(lo.b > lo.r);
+    assert_true(hi.r > hi.b);
+    // Viridis gets lighter monotonically (perceptual ordering).
+    float prev = -1;
+    for (int i = 0; i <= 20; i++) {
+        Color k = palette_viridis((float)i / 20);
+        float lum = 0.2126f * k.r + 0.7152f * k.g + 0.0722f * k.b;
+        assert_true(lum >= prev);
+        prev = lum;
+    }
+}
+
+static void test_heatmap(void **state)
+{
+    (void)state;
+    Scene *s = scene_create();
+    scene_begin(s, 600, 300, theme_get(THEME_DARK)->background);
+    float data[2 * 3] = {-2, 0, 1, NAN, 0.5f, -INFINITY};
+    HeatmapParams p = {.x = 0, .y = 0, .w = 600, .h = 300, .unit = 1, .theme = theme_get(THEME_DARK),
+                       .data = data, .rows = 2, .cols = 3, .diverging = true, .id = "h"};
+    heatmap_build(s, &p);
+    assert_int_equal(count_id(s, "h:nan"), 2);
+    assert_non_null(scene_find_text(s, "h:bar-max", "2"));   // symmetric around 0
+    assert_non_null(scene_find_text(s, "h:bar-min", "-2"));
+    const SceneItem *cell = scene_find(s, "h:cell");
+    assert_non_null(cell);
+    Color want = palette_diverging(-1);
+    assert_memory_equal(&cell->color, &want, sizeof(Color));
+    p.diverging = false;
+    scene_begin(s, 600, 300, theme_get(THEME_DARK)->background);
+    heatmap_build(s, &p);
+    assert_non_null(scene_find_text(s, "h:bar-min", "-2"));
+    assert_non_null(scene_find_text(s, "h:bar-max", "1"));
+    scene_destroy(s);
+}
+
+// Render both widgets in each theme so a person can look at them.
+static void test_render_widgets(void **state)
+{
+    (void)state;
+    const char *dir = getenv("GRADLAB_WIDGET_PNG_DIR");
+    const char *data = getenv("GRADLAB_DATA_DIR");
+    if (!dir || !data)
+        skip();
+    char fonts[1024], err[1024];
+    snprintf(fonts, sizeof(fonts), "%s/assets/fonts", data);
+    Offscreen *o = offscreen_create(1280, 720, fonts, err, sizeof(err));
+    assert_non_null(o);
+    Scene *s = scene_create();
+    scene_renderer_attach(offscreen_scene_renderer(o), s);
+    enum { T = 60, H = 24 };
+    double xs[T], van[T], expl[T], lstm[T];
+    float heat[H * T];
+    for (int t = 0; t < T; t++) {
+        xs[t] = t;
+        van[t] = pow(0.8, t);
+        expl[t] = t == 45 ? NAN : pow(1.15, t);
+        lstm[t] = 0.5 + 0.1 * sin(t / 5.0);
+        for (int h = 0; h < H; h++)
+            heat[h * T + t] = (float)tanh(sin(0.3 * h + 0.2 * t) * 2);
+    }
+    PlotSeries ser[3] = {{"RNN, scale 0.8", xs, van, T}, {"RNN, scale 1.15", xs, expl, T},
+                         {"LSTM", xs, lstm, T}};
+    for (int th = 0; th < THEME_COUNT; th++) {
+        const Theme *t = theme_get((ThemeId)th);
+        scene_begin(s, 1280, 720, t->background);
+        PlotParams p = {.x = 30, .y = 30, .w = 700, .h = 420, .unit = 1.2f, .theme = t,
+                        .title = "\u2016\u2202L/\u2202h\u209c\u2016 through time", .xlabel = "time step t",
+                        .ylabel = "norm (log)", .log_y = true, .series = ser, .nseries = 3,
+                        .hover = true, .mouse_x = 420};
+        plot_build(s, &p);
+        HeatmapParams hp = {.x = 760, .y = 30, .w = 490, .h = 300, .unit = 1.2f, .theme = t, .data = heat,
+                            .rows = H, .cols = T, .diverging = true, .title = "hidden state h\u209c (signed)"};
+        heatmap_build(s, &hp);
+        for (int i = 0; i < H * T; i++)
+            heat[i] = fabsf(heat[i]);
+        hp.y = 360, hp.h = 300, hp.diverging = false, hp.title = "|gate| (magnitude)";
+        heat[5 * T + 7] = NAN;
+        heatmap_build(s, &hp);
+        for (int i = 0; i < H * T; i++) // back to signed for the next theme
+            heat[i] = (float)tanh(sin(0.3 * (i / T) + 0.2 * (i % T)) * 2);
+        char path[1200];
+        snprintf(path, sizeof(path), "%s/widgets-%s.png", dir, t->name);
+        assert_true(offscreen_save_png(o, s, path, err, sizeof(err)));
+    }
+    scene_destroy(s);
+    offscreen_destroy(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ticks),
+        cmocka_unit_test(test_log_plot_with_nan),
+        cmocka_unit_test(test_palettes),
+        cmocka_unit_test(test_heatmap),
+        cmocka_unit_test(test_render_widgets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
