@@ -1,0 +1,655 @@
+// badinput.c: runs the gradlab binary on every class of bad input listed in
+// tests/badinput/TABLE.md and checks what the user sees.
+//
+//     badinput GRADLAB [TABLE.md] [ROW-ID...]
+//
+// For every row it builds the input files in a fresh temporary folder, runs
+// gradlab with the row's arguments and environment, and requires:
+//   - the expected non-zero exit status, and no death by a signal;
+//   - an end within ROW_TIMEOUT seconds (no hang) and peak memory under
+//     ROW_MAX_RSS_MB (no unbounded allocation);
+//   - every expected piece of the message on stderr: the file, the place
+//     (line:col, flag or variable) and the fix;
+//   - no sanitizer, assertion or Valgrind report in the output.
+// With TABLE.md it also checks that every row of the table has a test here
+// and every test here has a row in the table. Prints TAP; BADINPUT_VERBOSE=1
+// also shows the first line of each message, BADINPUT_KEEP=1 keeps the files.
+#define _DEFAULT_SOURCE 1   // wait4, strsignal, mkdtemp
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ROW_TIMEOUT 30         // seconds; sanitizer builds are slow
+#define ROW_MAX_RSS_MB 1024    // ASan's own overhead included
+#define MAX_ARGS 14
+
+// ---------------------------------------------------------------------------
+// The rows. "@T" in args, env and want stands for the fixture folder.
+
+typedef struct Row {
+    const char *id;                // the first column of TABLE.md
+    const char *args[MAX_ARGS];    // after "gradlab"
+    const char *env[4];            // "NAME=VALUE" sets, "-NAME" unsets
+    int status;                    // expected exit status
+    const char *want[5];           // stderr must contain each of these
+    const char *pending;           // when stderr contains this, skip (feature not there yet)
+} Row;
+
+static const Row rows[] = {
+    // --- paths that do not exist, and paths of the wrong kind
+    {"path-missing-lesson", {"check", "@T/nope.lesson"}, {0}, 2,
+     {"@T/nope.lesson", "No such file"}, NULL},
+    {"path-missing-program", {"grad", "@T/nope.expr"}, {0}, 2, {"@T/nope.expr", "No such file"}, NULL},
+    {"path-lesson-is-dir", {"check", "@T/adir.lesson"}, {0}, 2, {"@T/adir.lesson", "directory"}, NULL},
+    {"path-missing-npy", {"model", "lstm", "--weights", "@T/w", "--input", "@T/nope.npy", "--out", "@T/o"},
+     {0}, 2, {"@T/nope.npy", "No such file"}, NULL},
+    {"path-missing-weights", {"model", "lstm", "--weights", "@T/nowhere", "--input", "@T/x.npy", "--out",
+     "@T/o"}, {0}, 2, {"@T/nowhere/weight_ih_l0.npy", "No such file"}, NULL},
+    {"path-out-unwritable", {"render", "1", "--out", "@T/afile/sub"}, {0}, 2,
+     {"@T/afile/sub", "cannot create"}, NULL},
+
+    // --- malformed and truncated lesson files
+    {"lesson-empty", {"check", "@T/empty.lesson"}, {0}, 2,
+     {"@T/empty.lesson:", "no title", "add a line 'title: ...'"}, NULL},
+    {"lesson-truncated", {"check", "@T/truncated.lesson"}, {0}, 2,
+     {"@T/truncated.lesson:5:1:", "program is empty", "write at least one statement"}, NULL},
+    {"lesson-binary", {"check", "@T/binary.lesson"}, {0}, 2,
+     {"@T/binary.lesson:1:", "UTF-8", "save the lesson as UTF-8"}, NULL},
+    {"lesson-unknown-key", {"check", "@T/typo.lesson"}, {0}, 2,
+     {"@T/typo.lesson:2:1:", "unknown key 'titles'", "did you mean 'title'"}, NULL},
+    {"lesson-bad-version", {"check", "@T/v2.lesson"}, {0}, 2,
+     {"@T/v2.lesson:1:", "lesson format 1"}, NULL},
+    {"lesson-unknown-name", {"check", "@T/badname.lesson"}, {0}, 2,
+     {"@T/badname.lesson:6:", "unknown name 'w'", "did you mean"}, NULL},
+    {"lesson-bad-step", {"check", "@T/badstep.lesson"}, {0}, 2,
+     {"@T/badstep.lesson:7:", "unknown step", "steps are intro"}, NULL},
+    {"lesson-bad-check", {"check", "@T/badcheck.lesson"}, {0}, 2,
+     {"@T/badcheck.lesson:8:", "is not a number"}, NULL},
+    {"lesson-unclosed-placeholder", {"check", "@T/brace.lesson"}, {0}, 2,
+     {"@T/brace.lesson:8:", "without a closing '}'", "{grad x}"}, NULL},
+    {"lesson-nonutf8", {"check", "@T/latin1.lesson"}, {0}, 2,
+     {"@T/latin1.lesson:2:", "not valid UTF-8", "save the lesson as UTF-8"}, NULL},
+    {"lesson-utf16", {"check", "@T/utf16.lesson"}, {0}, 2,
+     {"@T/utf16.lesson:1:", "UTF-8"}, NULL},
+
+    // --- lesson files that are huge, deeply nested or carry absurd sizes
+    {"lesson-huge", {"check", "@T/huge.lesson"}, {0}, 2,
+     {"@T/huge.lesson", "larger than", "1048576"}, NULL},
+    {"lesson-deep-parens", {"check", "@T/deep.lesson"}, {0}, 2,
+     {"@T/deep.lesson:6:", "nest"}, NULL},
+    {"lesson-deep-unary", {"check", "@T/deepneg.lesson"}, {0}, 2,
+     {"@T/deepneg.lesson:6:", "nest"}, NULL},
+    {"lesson-long-chain", {"check", "@T/chain.lesson"}, {0}, 2,
+     {"@T/chain.lesson:6:", "operations"}, NULL},
+    {"lesson-many-steps", {"check", "@T/steps.lesson"}, {0}, 2,
+     {"@T/steps.lesson:", "more than 500 steps", "split the lesson"}, NULL},
+    {"lesson-many-checks", {"check", "@T/checks.lesson"}, {0}, 2,
+     {"@T/checks.lesson:", "more than 500 checks"}, NULL},
+    {"lesson-absurd-number", {"check", "@T/bignum.lesson"}, {0}, 2,
+     {"@T/bignum.lesson:5:", "1e99999"}, NULL},
+
+    // --- expression programs (gradlab grad / dot)
+    {"program-unknown-name", {"grad", "@T/badname.expr"}, {0}, 2,
+     {"@T/badname.expr:3:", "unknown name 'w'", "did you mean 'x'"}, NULL},
+    {"program-unclosed", {"grad", "@T/unclosed.expr"}, {0}, 2, {"@T/unclosed.expr:1:", "')'"}, NULL},
+    {"program-nonutf8", {"grad", "@T/latin1.expr"}, {0}, 2, {"@T/latin1.expr:2:1:", "0xe9", "as in f = x * y"}, NULL},
+    {"program-deep", {"dot", "@T/deep.expr"}, {0}, 2, {"@T/deep.expr:1:", "nest"}, NULL},
+    {"program-empty-e", {"grad", "-e", ""}, {0}, 2, {"-e", "program"}, NULL},
+
+    // --- .npy files: malformed, truncated, wrong dtypes and shapes
+    {"npy-empty", {"model", "lstm", "--weights", "@T/w", "--input", "@T/empty.npy", "--out", "@T/o"},
+     {0}, 2, {"@T/empty.npy: error:", "npy"}, NULL},
+    {"npy-bad-magic", {"model", "lstm", "--weights", "@T/w", "--input", "@T/magic.npy", "--out", "@T/o"},
+     {0}, 2, {"@T/magic.npy: error:"}, NULL},
+    {"npy-truncated-header", {"model", "lstm", "--weights", "@T/w", "--input", "@T/cuthdr.npy", "--out",
+     "@T/o"}, {0}, 2, {"@T/cuthdr.npy: error:"}, NULL},
+    {"npy-truncated-data", {"model", "lstm", "--weights", "@T/w", "--input", "@T/cutdata.npy", "--out",
+     "@T/o"}, {0}, 2, {"@T/cutdata.npy: error:", "bytes"}, NULL},
+    {"npy-dtype-int", {"model", "lstm", "--weights", "@T/w", "--input", "@T/int64.npy", "--out", "@T/o"},
+     {0}, 2, {"@T/int64.npy: error:", "<i8", "<f4"}, NULL},
+    {"npy-dtype-bigendian", {"model", "lstm", "--weights", "@T/w", "--input", "@T/big.npy", "--out",
+     "@T/o"}, {0}, 2, {"@T/big.npy: error:", ">f4"}, NULL},
+    {"npy-fortran", {"model", "lstm", "--weights", "@T/w", "--input", "@T/fortran.npy", "--out", "@T/o"},
+     {0}, 2, {"@T/fortran.npy: error:", "Fortran", "ascontiguousarray"}, NULL},
+    {"npy-huge-shape", {"model", "lstm", "--weights", "@T/w", "--input", "@T/hugeshape.npy", "--out",
+     "@T/o"}, {0}, 2, {"@T/hugeshape.npy: error:"}, NULL},
+    {"npy-negative-dim", {"model", "lstm", "--weights", "@T/w", "--input", "@T/negdim.npy", "--out",
+     "@T/o"}, {0}, 2, {"@T/negdim.npy: error:"}, NULL},
+    {"npy-too-many-dims", {"model", "lstm", "--weights", "@T/w", "--input", "@T/dims9.npy", "--out",
+     "@T/o"}, {0}, 2, {"@T/dims9.npy: error:"}, NULL},
+    {"npy-header-lies", {"model", "lstm", "--weights", "@T/w", "--input", "@T/hdrlen.npy", "--out",
+     "@T/o"}, {0}, 2, {"@T/hdrlen.npy: error:"}, NULL},
+    {"npy-wrong-rank", {"model", "lstm", "--weights", "@T/w", "--input", "@T/rank2.npy", "--out", "@T/o"},
+     {0}, 2, {"@T/rank2.npy: error:", "(B, T, I)"}, NULL},
+    {"npy-wrong-input-size", {"model", "lstm", "--weights", "@T/w", "--input", "@T/wrongI.npy", "--out",
+     "@T/o"}, {0}, 2, {"@T/wrongI.npy: error:", "I = 1"}, NULL},
+    {"npy-wrong-weight-shape", {"model", "lstm", "--weights", "@T/wbad", "--input", "@T/x.npy", "--out",
+     "@T/o"}, {0}, 2, {"@T/wbad/", "error: shape"}, NULL},
+
+    // --- the environment: display, data folder, fonts
+    {"env-no-display", {NULL}, {"-DISPLAY", "-WAYLAND_DISPLAY", "-SDL_VIDEODRIVER"}, 2,
+     {"display", "gradlab render"}, NULL},
+    {"env-no-display-lesson", {"1"}, {"-DISPLAY", "-WAYLAND_DISPLAY", "-SDL_VIDEODRIVER"}, 2,
+     {"display", "gradlab check"}, NULL},
+    {"env-data-dir-empty-check", {"check"}, {"GRADLAB_DATA_DIR=@T/emptydata"}, 2,
+     {"GRADLAB_DATA_DIR=@T/emptydata", "data folder"}, NULL},
+    {"env-data-dir-empty-render", {"render", "1", "--out", "@T/o"}, {"GRADLAB_DATA_DIR=@T/emptydata"}, 2,
+     {"GRADLAB_DATA_DIR=@T/emptydata", "data folder"}, NULL},
+    {"env-fonts-missing", {"render", "@T/ok.lesson", "--out", "@T/o"}, {"GRADLAB_DATA_DIR=@T/nofonts"}, 2,
+     {"@T/nofonts/assets/fonts", "font"}, NULL},
+    {"env-lesson-number-unknown", {"check", "99"}, {0}, 2, {"99", "lesson"}, NULL},
+
+    // --- bad numbers on the command line
+    {"cli-size-zero", {"render", "1", "--out", "@T/o", "--size", "0x0"}, {0}, 2,
+     {"--size", "'0x0'", "1280x720", "64 to 7680"}, NULL},
+    {"cli-size-huge", {"render", "1", "--out", "@T/o", "--size", "100000x100000"}, {0}, 2,
+     {"--size", "64 to 7680"}, NULL},
+    {"cli-size-garbage", {"render", "1", "--out", "@T/o", "--size", "wide"}, {0}, 2,
+     {"--size", "'wide'", "WIDTHxHEIGHT"}, NULL},
+    {"cli-scale-abc", {"render", "1", "--out", "@T/o", "--scale", "abc"}, {0}, 2,
+     {"--scale", "'abc'", "1e-3"}, NULL},
+    {"cli-scale-nan", {"render", "1", "--out", "@T/o", "--scale", "nan"}, {0}, 2,
+     {"--scale", "'nan'", "finite"}, NULL},
+    {"cli-scale-range", {"render", "1", "--out", "@T/o", "--scale", "100"}, {0}, 2,
+     {"--scale", "out of range", "0.25 to 4"}, NULL},
+    {"cli-theme-typo", {"render", "1", "--out", "@T/o", "--theme", "darkk"}, {0}, 2,
+     {"--theme", "'darkk'", "did you mean 'dark'"}, NULL},
+    {"cli-missing-value", {"render", "1", "--out"}, {0}, 2, {"--out", "needs a value"}, NULL},
+    {"cli-unknown-option", {"check", "--frobnicate"}, {0}, 2, {"--frobnicate", "usage"}, NULL},
+    {"cli-train-T-huge", {"train", "adding", "--model", "lstm", "--T", "1000000000"}, {0}, 2,
+     {"--T", "1000000000", "out of range", "100000"}, "not implemented"},
+    {"cli-train-hidden-huge", {"train", "adding", "--model", "lstm", "--T", "10", "--hidden", "10000000"},
+     {0}, 2, {"--hidden", "out of range", "4096"}, "not implemented"},
+    {"cli-train-lr-nan", {"train", "adding", "--model", "lstm", "--T", "10", "--lr", "nan"}, {0}, 2,
+     {"--lr", "'nan'", "finite"}, "not implemented"},
+    {"cli-train-steps-negative", {"train", "adding", "--model", "lstm", "--T", "10", "--steps", "-1"}, {0},
+     2, {"--steps", "'-1'", "out of range"}, "not implemented"},
+    {"cli-train-batch-float", {"train", "adding", "--model", "lstm", "--T", "10", "--batch", "1e3"}, {0},
+     2, {"--batch", "'1e3'", "whole number"}, "not implemented"},
+    {"cli-long-overflow", {"train", "adding", "--model", "lstm", "--T", "99999999999999999999999"}, {0}, 2,
+     {"--T", "out of range"}, "not implemented"},
+    {"cli-model-kind-typo", {"model", "lstn"}, {0}, 2, {"'lstn'", "did you mean 'lstm'"}, NULL},
+};
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+// ---------------------------------------------------------------------------
+// Fixtures
+
+static char tmp[512];
+
+static void die(const char *what)
+{
+    fprintf(stderr, "badinput: %s: %s\n", what, strerror(errno));
+    exit(99);
+}
+
+static void put(const char *name, const void *data, size_t n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", tmp, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, n, f) != n || fclose(f) != 0)
+        die(path);
+}
+
+static void puts_file(const char *name, const char *text)
+{
+    put(name, text, strlen(text));
+}
+
+static void dir(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", tmp, name);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        die(path);
+}
+
+// A growing text buffer for the big fixtures.
+typedef struct Buf {
+    char *p;
+    size_t n, cap;
+} Buf;
+
+static void bcat(Buf *b, const char *s)
+{
+    size_t k = strlen(s);
+    if (b->n + k + 1 > b->cap) {
+        b->cap = (b->n + k + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p)
+            die("realloc");
+    }
+    memcpy(b->p + b->n, s, k + 1);
+    b->n += k;
+}
+
+static void put_buf(const char *name, Buf *b)
+{
+    put(name, b->p, b->n);
+    free(b->p);
+    *b = (Buf){0};
+}
+
+// An .npy file: header dict text padded to 64 bytes, then n data bytes.
+static void npy(const char *name, const char *descr, const char *fortran, const char *shape,
+                const void *data, size_t n)
+{
+    char hdr[512];
+    int k = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr,
+                     fortran, shape);
+    while ((10 + k + 1) % 64)
+        hdr[k++] = ' ';
+    hdr[k++] = '\n';
+    unsigned char *img = malloc(10 + (size_t)k + n);
+    if (!img)
+        die("malloc");
+    memcpy(img, "\x93NUMPY\x01\x00", 8);
+    img[8] = (unsigned char)(k & 0xff);
+    img[9] = (unsigned char)(k >> 8);
+    memcpy(img + 10, hdr, (size_t)k);
+    if (n)
+        memcpy(img + 10 + k, data, n);
+    put(name, img, 10 + (size_t)k + n);
+    free(img);
+}
+
+static const char lesson_head[] = "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n";
+
+static void make_fixtures(void)
+{
+    dir("adir.lesson");
+    puts_file("afile", "not a folder\n");
+    dir("emptydata");
+    dir("nofonts");
+    dir("nofonts/assets");
+    dir("nofonts/assets/fonts");
+    dir("nofonts/lessons");
+
+    // Lessons, small.
+    puts_file("ok.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n"
+                           "    f = x * 2\nstep: done\ncheck: f == 4\n");
+    put("empty.lesson", "", 0);
+    puts_file("truncated.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n");
+    put("binary.lesson", "\x7f" "ELF\x02\x01\x01\x00\x00\x00\xff\xfe\n\x00\x01", 16);
+    puts_file("typo.lesson", "gradlab-lesson: 1\ntitles: t\nview: circuit\nprogram:\n    x = 2\nstep: done\n");
+    puts_file("v2.lesson", "gradlab-lesson: 2\ntitle: t\nview: circuit\nprogram:\n    x = 2\nstep: done\n");
+    puts_file("badname.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n"
+                                "    f = w * 2\nstep: done\n");
+    puts_file("badstep.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n"
+                                "    f = x * 2\nstep: sideways f\n");
+    puts_file("badcheck.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n"
+                                 "    f = x * 2\nstep: done\ncheck: f == four\n");
+    puts_file("brace.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n"
+                              "    f = x * 2\nstep: intro\n    f is {f and so on\n");
+    puts_file("latin1.lesson", "gradlab-lesson: 1\ntitle: caf\xe9\nview: circuit\nprogram:\n    x = 2\n"
+                               "step: done\n");
+    put("utf16.lesson", "\xff\xfeg\0r\0a\0d\0l\0a\0b\0", 16);
+    puts_file("bignum.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 1e99999\n"
+                               "    f = x * 2\nstep: done\n");
+
+    // Lessons, big.
+    Buf b = {0};
+    bcat(&b, lesson_head);
+    bcat(&b, "    f = x * 2\nstep: done\n");
+    while (b.n <= (1u << 20))
+        bcat(&b, "# padding padding padding padding padding padding padding padding padding\n");
+    put_buf("huge.lesson", &b);
+
+    bcat(&b, lesson_head);
+    bcat(&b, "    f = ");
+    for (int i = 0; i < 5000; i++)
+        bcat(&b, "(");
+    bcat(&b, "x");
+    for (int i = 0; i < 5000; i++)
+        bcat(&b, ")");
+    bcat(&b, "\nstep: done\n");
+    put_buf("deep.lesson", &b);
+
+    bcat(&b, lesson_head);
+    bcat(&b, "    f = ");
+    for (int i = 0; i < 5000; i++)
+        bcat(&b, "-");
+    bcat(&b, "x\nstep: done\n");
+    put_buf("deepneg.lesson", &b);
+
+    bcat(&b, lesson_head);
+    bcat(&b, "    f = x");
+    for (int i = 0; i < 5000; i++)
+        bcat(&b, " + x");
+    bcat(&b, "\nstep: done\n");
+    put_buf("chain.lesson", &b);
+
+    bcat(&b, lesson_head);
+    bcat(&b, "    f = x * 2\n");
+    for (int i = 0; i < 600; i++)
+        bcat(&b, "step: done\n");
+    put_buf("steps.lesson", &b);
+
+    bcat(&b, lesson_head);
+    bcat(&b, "    f = x * 2\nstep: done\n");
+    for (int i = 0; i < 600; i++)
+        bcat(&b, "check: f == 4\n");
+    put_buf("checks.lesson", &b);
+
+    // Programs.
+    puts_file("badname.expr", "x = 2\ny = 3\nf = w * y\n");
+    puts_file("unclosed.expr", "f = (2 + 3\n");
+    puts_file("latin1.expr", "x = 2\n\xe9t\xe9 = x * 2\n");
+    bcat(&b, "f = ");
+    for (int i = 0; i < 5000; i++)
+        bcat(&b, "(");
+    bcat(&b, "1");
+    for (int i = 0; i < 5000; i++)
+        bcat(&b, ")");
+    bcat(&b, "\n");
+    put_buf("deep.expr", &b);
+
+    // .npy: an LSTM with I = 1, H = 1, and inputs (B, T, I) = (1, 2, 1).
+    static const float four[4] = {0.1f, 0.2f, 0.3f, 0.4f};
+    static const float two[2] = {1, 2};
+    static const int64_t ints[2] = {1, 2};
+    dir("w");
+    dir("wbad");
+    const char *params[4] = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"};
+    for (int k = 0; k < 4; k++) {
+        char name[256];
+        snprintf(name, sizeof name, "w/%s.npy", params[k]);
+        npy(name, "<f4", "False", k < 2 ? "(4, 1)" : "(4,)", four, sizeof four);
+        snprintf(name, sizeof name, "wbad/%s.npy", params[k]);
+        npy(name, "<f4", "False", k == 1 ? "(2, 2)" : k < 2 ? "(4, 1)" : "(4,)", four, sizeof four);
+    }
+    npy("x.npy", "<f4", "False", "(1, 2, 1)", two, sizeof two);
+    put("empty.npy", "", 0);
+    put("magic.npy", "PK\x03\x04 this is a zip file, not npy", 36);
+    put("cuthdr.npy", "\x93NUMPY\x01\x00\x76\x00{'descr': '<f4', 'fortran_", 34);
+    npy("cutdata.npy", "<f4", "False", "(1, 2, 1)", two, 5);
+    npy("int64.npy", "<i8", "False", "(1, 2, 1)", ints, sizeof ints);
+    npy("big.npy", ">f4", "False", "(1, 2, 1)", two, sizeof two);
+    npy("fortran.npy", "<f4", "True", "(1, 2, 1)", two, sizeof two);
+    npy("hugeshape.npy", "<f4", "False", "(1000000000, 1000000000, 1)", two, sizeof two);
+    npy("negdim.npy", "<f4", "False", "(1, -2, 1)", two, sizeof two);
+    npy("dims9.npy", "<f4", "False", "(1, 1, 1, 1, 1, 1, 1, 1, 2)", two, sizeof two);
+    put("hdrlen.npy", "\x93NUMPY\x01\x00\xff\xff{'descr': '<f4'}", 26);
+    npy("rank2.npy", "<f4", "False", "(2, 1)", two, sizeof two);
+    npy("wrongI.npy", "<f4", "False", "(1, 1, 2)", two, sizeof two);
+}
+
+// ---------------------------------------------------------------------------
+// Running one row
+
+// s with every "@T" replaced by the fixture folder; into out[0..n).
+static const char *expand(const char *s, char *out, size_t n)
+{
+    size_t k = 0;
+    for (; *s && k + 1 < n; s++) {
+        if (s[0] == '@' && s[1] == 'T') {
+            k += (size_t)snprintf(out + k, n - k, "%s", tmp);
+            s++;
+        } else {
+            out[k++] = *s;
+        }
+    }
+    out[k < n ? k : n - 1] = '\0';
+    return out;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    Buf b = {0};
+    bcat(&b, "");
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk - 1, f)) > 0) {
+        chunk[got] = '\0';
+        // Keep NULs from hiding what follows: show them as '?'.
+        for (size_t i = 0; i < got; i++)
+            if (!chunk[i])
+                chunk[i] = '?';
+        bcat(&b, chunk);
+    }
+    fclose(f);
+    *len = b.n;
+    return b.p;
+}
+
+static const char *const bad_signs[] = {
+    "AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:",
+    "Assertion", "Segmentation fault", "core dumped", "==ERROR",
+};
+
+// Returns 1 on pass, 0 on failure, -1 when skipped (pending).
+static int run_row(const char *gradlab, const Row *r, int num)
+{
+    char argbuf[MAX_ARGS][1024], envbuf[4][1024], out_path[1024], err_path[1024];
+    char *argv[MAX_ARGS + 2];
+    int argc = 0;
+    argv[argc++] = (char *)gradlab;
+    for (int i = 0; i < MAX_ARGS && r->args[i]; i++)
+        argv[argc++] = (char *)expand(r->args[i], argbuf[i], sizeof argbuf[i]);
+    argv[argc] = NULL;
+    snprintf(out_path, sizeof out_path, "%s/row.out", tmp);
+    snprintf(err_path, sizeof err_path, "%s/row.err", tmp);
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        for (int i = 0; i < 4 && r->env[i]; i++) {
+            const char *e = expand(r->env[i], envbuf[i], sizeof envbuf[i]);
+            if (e[0] == '-') {
+                unsetenv(e + 1);
+            } else {
+                char *eq = strchr(envbuf[i], '=');
+                *eq = '\0';
+                setenv(envbuf[i], eq + 1, 1);
+            }
+        }
+        if (!freopen("/dev/null", "r", stdin) || !freopen(out_path, "w", stdout) ||
+            !freopen(err_path, "w", stderr))
+            _exit(98);
+        execv(gradlab, argv);
+        _exit(97);
+    }
+    int wst = 0;
+    struct rusage ru;
+    bool hung = false;
+    for (;;) {
+        pid_t w = wait4(pid, &wst, WNOHANG, &ru);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            die("wait4");
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec > ROW_TIMEOUT && !hung) {
+            kill(pid, SIGKILL);
+            hung = true;
+        }
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    size_t elen = 0, olen = 0;
+    char *err = slurp(err_path, &elen);
+    char *out = slurp(out_path, &olen);
+    if (!err || !out)
+        die("reading the output");
+
+    char why[2048] = "";
+    size_t wl = 0;
+#define WHY(...) (wl += (size_t)snprintf(why + wl, wl < sizeof why ? sizeof why - wl : 0, __VA_ARGS__))
+    int result = 1;
+    if (r->pending && strstr(err, r->pending)) {
+        result = -1;
+    } else {
+        if (hung)
+            WHY("hung: killed after %d s; ", ROW_TIMEOUT);
+        else if (WIFSIGNALED(wst))
+            WHY("crashed: signal %d (%s); ", WTERMSIG(wst), strsignal(WTERMSIG(wst)));
+        else if (WEXITSTATUS(wst) == 97)
+            WHY("could not run %s; ", gradlab);
+        else if (WEXITSTATUS(wst) != r->status)
+            WHY("exit status %d, expected %d; ", WEXITSTATUS(wst), r->status);
+        for (int i = 0; i < 5 && r->want[i]; i++) {
+            char w[1024];
+            expand(r->want[i], w, sizeof w);
+            if (!strstr(err, w))
+                WHY("message lacks \"%s\"; ", w);
+        }
+        for (size_t i = 0; i < sizeof bad_signs / sizeof bad_signs[0]; i++)
+            if (strstr(err, bad_signs[i]) || strstr(out, bad_signs[i]))
+                WHY("output contains \"%s\"; ", bad_signs[i]);
+        long rss_mb = ru.ru_maxrss / 1024;
+        if (!hung && rss_mb > ROW_MAX_RSS_MB)
+            WHY("peak memory %ld MB > %d MB; ", rss_mb, ROW_MAX_RSS_MB);
+        if (elen > 64 * 1024)
+            WHY("%zu bytes of messages (flooding the terminal); ", elen);
+        if (wl)
+            result = 0;
+    }
+    if (result < 0) {
+        printf("ok %d - %s # SKIP pending: \"%s\"\n", num, r->id, r->pending);
+    } else {
+        printf("%s %d - %s (%.2f s)\n", result ? "ok" : "not ok", num, r->id, secs);
+        if (result && getenv("BADINPUT_VERBOSE")) {
+            const char *nl = strchr(err, '\n');
+            printf("  # %.*s\n", nl ? (int)(nl - err) : (int)strlen(err), err);
+        }
+        if (!result) {
+            printf("  # %s\n  # command: gradlab", why);
+            for (int i = 1; i < argc; i++)
+                printf(" '%.200s'", argv[i]);
+            printf("\n  # stderr:\n");
+            const char *line = err;
+            for (int n = 0; n < 12 && *line; n++) {
+                const char *nl = strchr(line, '\n');
+                int k = nl ? (int)(nl - line) : (int)strlen(line);
+                printf("  #   %.*s\n", k > 300 ? 300 : k, line);
+                line += k + (nl != NULL);
+            }
+        }
+    }
+    free(err);
+    free(out);
+    return result;
+}
+
+// ---------------------------------------------------------------------------
+// TABLE.md: every row id (the first column, in backticks) must be a row here,
+// and every row here must be in the table.
+
+static int check_table(const char *path, int num)
+{
+    size_t len;
+    char *text = slurp(path, &len);
+    if (!text) {
+        printf("not ok %d - TABLE.md lists exactly the tested rows # cannot read %s\n", num, path);
+        return 0;
+    }
+    bool seen[NROWS] = {0};
+    int bad = 0;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (strncmp(line, "| `", 3) == 0) {
+            char *id = line + 3, *end = strchr(id, '`');
+            if (end) {
+                *end = '\0';
+                size_t i = 0;
+                while (i < NROWS && strcmp(rows[i].id, id) != 0)
+                    i++;
+                if (i == NROWS) {
+                    printf("  # TABLE.md row '%s' has no test in badinput.c\n", id);
+                    bad++;
+                } else {
+                    seen[i] = true;
+                }
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    for (size_t i = 0; i < NROWS; i++)
+        if (!seen[i]) {
+            printf("  # test '%s' has no row in TABLE.md\n", rows[i].id);
+            bad++;
+        }
+    free(text);
+    printf("%s %d - TABLE.md lists exactly the tested rows\n", bad ? "not ok" : "ok", num);
+    return bad == 0;
+}
+
+static void remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char sub[2048];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            remove_tree(sub);
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: badinput GRADLAB [TABLE.md] [ROW-ID...]\n");
+        return 2;
+    }
+    const char *gradlab = argv[1];
+    const char *table = argc > 2 && strstr(argv[2], ".md") ? argv[2] : NULL;
+    int first_id = table ? 3 : 2;
+    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(tmp, sizeof tmp, "%s/gradlab-badinput-XXXXXX", base);
+    if (!mkdtemp(tmp))
+        die("mkdtemp");
+    make_fixtures();
+
+    printf("TAP version 13\n");
+    int num = 0, failed = 0;
+    for (size_t i = 0; i < NROWS; i++) {
+        bool chosen = argc <= first_id;
+        for (int a = first_id; a < argc; a++)
+            chosen |= strcmp(argv[a], rows[i].id) == 0;
+        if (chosen && run_row(gradlab, &rows[i], ++num) == 0)
+            failed++;
+    }
+    if (table && !check_table(table, ++num))
+        failed++;
+    printf("1..%d\n", num);
+    if (getenv("BADINPUT_KEEP"))
+        fprintf(stderr, "badinput: fixtures kept in %s\n", tmp);
+    else
+        remove_tree(tmp);
+    return failed ? 1 : 0;
+}
