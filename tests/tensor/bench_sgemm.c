@@ -7,6 +7,7 @@
 // OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE change which kernels OpenBLAS picks
 // when it loads, so when either is set the benchmark re-executes itself with
 // both removed: the peer then runs in its best configuration.
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,37 +36,47 @@ static void fill(float *x, size_t n, unsigned seed)
     }
 }
 
-typedef void (*SgemmFn)(int n, const float *a, const float *b, float *c);
+// One problem: C (M, N) = op(A) @ op(B) (+ C when acc), dense strides.
+typedef struct Shape {
+    const char *name;
+    bool ta, tb, acc;
+    int M, N, K;
+} Shape;
 
-static void ours(int n, const float *a, const float *b, float *c)
+typedef void (*SgemmFn)(const Shape *s, const float *a, const float *b, float *c);
+
+static void ours(const Shape *s, const float *a, const float *b, float *c)
 {
-    gemm_f32(false, false, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+    gemm_f32(s->ta, s->tb, s->M, s->N, s->K, 1.0f, a, s->ta ? s->M : s->K,
+             b, s->tb ? s->K : s->N, s->acc ? 1.0f : 0.0f, c, s->N);
 }
 
 #ifdef HAVE_OPENBLAS
-static void peer(int n, const float *a, const float *b, float *c)
+static void peer(const Shape *s, const float *a, const float *b, float *c)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n,
-                1.0f, a, n, b, n, 0.0f, c, n);
+    cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
+                s->tb ? CblasTrans : CblasNoTrans, s->M, s->N, s->K,
+                1.0f, a, s->ta ? s->M : s->K, b, s->tb ? s->K : s->N,
+                s->acc ? 1.0f : 0.0f, c, s->N);
 }
 #endif
 
-// Best GFLOP/s over a few timed batches of about 0.1 s each.
-static double gflops(SgemmFn fn, int n, const float *a, const float *b, float *c)
+// Best GFLOP/s over a few timed batches of about 0.05 s each.
+static double gflops(SgemmFn fn, const Shape *s, const float *a, const float *b, float *c)
 {
-    double flop = 2.0 * n * n * n;
-    fn(n, a, b, c);   // warm caches and packing buffers
+    double flop = 2.0 * s->M * s->N * s->K;
+    fn(s, a, b, c);   // warm caches and packing buffers
     int reps = 1;
     double t0 = now_s();
-    fn(n, a, b, c);
+    fn(s, a, b, c);
     double one = now_s() - t0;
     if (one > 0)
-        reps = (int)(0.1 / one) + 1;
+        reps = (int)(0.05 / one) + 1;
     double best = 0;
     for (int trial = 0; trial < 5; trial++) {
         t0 = now_s();
         for (int r = 0; r < reps; r++)
-            fn(n, a, b, c);
+            fn(s, a, b, c);
         double g = flop * reps / (now_s() - t0) / 1e9;
         if (g > best)
             best = g;
@@ -81,30 +92,41 @@ int main(int argc, char **argv)
         execv("/proc/self/exe", argv);   // returns only on failure: carry on
     }
     (void)argc;
-    static const int sizes[] = { 128, 256, 512 };
-    const int nsizes = (int)(sizeof sizes / sizeof sizes[0]);
-    int nmax = 512;
-    float *a = malloc(sizeof(float) * nmax * nmax);
-    float *b = malloc(sizeof(float) * nmax * nmax);
-    float *c = malloc(sizeof(float) * nmax * nmax);
+    // Square sizes, then the shapes of one LSTM step (B = 32, I = 2, H = 128).
+    static const Shape shapes[] = {
+        { "sgemm_128", false, false, false, 128, 128, 128 },
+        { "sgemm_256", false, false, false, 256, 256, 256 },
+        { "sgemm_512", false, false, false, 512, 512, 512 },
+        { "sgemm_lstm_x_wih", false, true, false, 32, 512, 2 },       // x (B, I) @ W_ih^T
+        { "sgemm_lstm_h_whh", false, true, true, 32, 512, 128 },      // h (B, H) @ W_hh^T
+        { "sgemm_lstm_dh", false, false, false, 32, 128, 512 },       // dgates (B, 4H) @ W_hh
+        { "sgemm_lstm_dwhh", true, false, true, 512, 128, 32 },       // dgates^T @ h
+        { "sgemm_lstm_xall_wih", false, true, false, 3200, 512, 2 },  // all T steps at once
+    };
+    const int nsizes = (int)(sizeof shapes / sizeof shapes[0]);
+    size_t nmax = 3200 * 512;   // the largest operand of any shape
+    float *a = malloc(sizeof(float) * nmax);
+    float *b = malloc(sizeof(float) * nmax);
+    float *c = malloc(sizeof(float) * nmax);
     if (!a || !b || !c) {
         fprintf(stderr, "bench_sgemm: out of memory\n");
         return 1;
     }
-    fill(a, (size_t)nmax * nmax, 1);
-    fill(b, (size_t)nmax * nmax, 2);
+    fill(a, nmax, 1);
+    fill(b, nmax, 2);
+    fill(c, nmax, 3);
     printf("sgemm_kernel %s -\n", gemm_kernel_name());
-    double g_ours[3];
+    double g_ours[sizeof shapes / sizeof shapes[0]];
     for (int s = 0; s < nsizes; s++) {
-        g_ours[s] = gflops(ours, sizes[s], a, b, c);
-        printf("sgemm_%d %.1f GFLOP/s\n", sizes[s], g_ours[s]);
+        g_ours[s] = gflops(ours, &shapes[s], a, b, c);
+        printf("%s %.1f GFLOP/s\n", shapes[s].name, g_ours[s]);
     }
 #ifdef HAVE_OPENBLAS
     openblas_set_num_threads(1);
     for (int s = 0; s < nsizes; s++) {
-        double g = gflops(peer, sizes[s], a, b, c);
-        printf("sgemm_%d_openblas %.1f GFLOP/s\n", sizes[s], g);
-        printf("sgemm_%d_ratio %.2f x\n", sizes[s], g_ours[s] / g);
+        double g = gflops(peer, &shapes[s], a, b, c);
+        printf("%s_openblas %.1f GFLOP/s\n", shapes[s].name, g);
+        printf("%s_ratio %.2f x\n", shapes[s].name, g_ours[s] / g);
     }
 #else
     printf("sgemm_openblas skip (built without libopenblas-dev)\n");

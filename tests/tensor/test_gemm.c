@@ -116,6 +116,10 @@ static void test_large_shapes(void **state)
     check_case(true, false, 145, 33, 513, 3, 1.0f, 1.0f);
     check_case(false, true, 29, 2100, 40, 0, 1.0f, 0.5f);
     check_case(true, true, 130, 67, 260, 2, -1.0f, 0.0f);
+    // Few rows: B is read in place (unpacked) by kernels that can.
+    check_case(false, false, 50, 2100, 600, 3, 1.0f, 1.0f);
+    check_case(true, false, 96, 45, 300, 1, 0.5f, 0.0f);
+    check_case(false, false, 97, 33, 17, 0, 1.0f, 0.0f);
 }
 
 // The shapes an LSTM step uses, forward and backward.

@@ -207,12 +207,23 @@ static void kernel_avx512(int kc, const float *a, const float *b, int ldbk,
     __mmask16 k1 = n >= 32 ? (__mmask16)0xffff
                  : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : (__mmask16)0;
     Z_ALL(Z_ZERO);
-    for (int k = 0; k < kc; k++) {
-        const float *ak = a + (size_t)k * AVX512_MR;
-        const float *bk = b + (size_t)k * ldbk;
-        __m512 b0 = _mm512_maskz_loadu_ps(k0, bk);
-        __m512 b1 = _mm512_maskz_loadu_ps(k1, bk + 16);
-        Z_ALL(Z_ROW);
+    // Two copies of the loop: masked loads cost more than plain ones here.
+    if (n == AVX512_NR) {
+        for (int k = 0; k < kc; k++) {
+            const float *ak = a + (size_t)k * AVX512_MR;
+            const float *bk = b + (size_t)k * ldbk;
+            __m512 b0 = _mm512_loadu_ps(bk);
+            __m512 b1 = _mm512_loadu_ps(bk + 16);
+            Z_ALL(Z_ROW);
+        }
+    } else {
+        for (int k = 0; k < kc; k++) {
+            const float *ak = a + (size_t)k * AVX512_MR;
+            const float *bk = b + (size_t)k * ldbk;
+            __m512 b0 = _mm512_maskz_loadu_ps(k0, bk);
+            __m512 b1 = _mm512_maskz_loadu_ps(k1, bk + 16);
+            Z_ALL(Z_ROW);
+        }
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     Z_ALL(Z_STORE);
@@ -288,11 +299,55 @@ static void pack_a(bool trans, const float *A, int lda, int mc, int kc,
     }
 }
 
+#if GEMM_X86
+// Transposed B panel, 8 x 8 blocks at a time: rows j0..j0+7 of B, columns
+// k..k+7, become rows k..k+7 of the panel at columns j..j+7.
+__attribute__((target("avx")))
+static void pack_bt_avx(const float *B, int ldb, int kc, int nr, float *dst)
+{
+    int k = 0;
+    for (; k + 8 <= kc; k += 8) {
+        for (int j = 0; j < nr; j += 8) {
+            const float *s = B + (size_t)j * ldb + k;
+            __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ldb);
+            __m256 r2 = _mm256_loadu_ps(s + 2 * (size_t)ldb), r3 = _mm256_loadu_ps(s + 3 * (size_t)ldb);
+            __m256 r4 = _mm256_loadu_ps(s + 4 * (size_t)ldb), r5 = _mm256_loadu_ps(s + 5 * (size_t)ldb);
+            __m256 r6 = _mm256_loadu_ps(s + 6 * (size_t)ldb), r7 = _mm256_loadu_ps(s + 7 * (size_t)ldb);
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+            float *d = dst + (size_t)k * nr + j;
+            _mm256_storeu_ps(d,                    _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(d + (size_t)nr,       _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(d + (size_t)2 * nr,   _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(d + (size_t)3 * nr,   _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(d + (size_t)4 * nr,   _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(d + (size_t)5 * nr,   _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(d + (size_t)6 * nr,   _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(d + (size_t)7 * nr,   _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+    }
+    for (; k < kc; k++)
+        for (int j = 0; j < nr; j++)
+            dst[(size_t)k * nr + j] = B[(size_t)j * ldb + k];
+}
+#endif
+
 // Pack rows [0, kc) and columns [0, nc) of op(B) into NR-wide panels:
 // dst[panel][k][j], zero-padded past nc.
 static void pack_b(bool trans, const float *B, int ldb, int kc, int nc,
                    int nr, float *dst)
 {
+#if GEMM_X86
+    bool pack_avx = gemm_arch()->kernel != kernel_generic;   // AVX2 or better
+#else
+    bool pack_avx = false;
+#endif
     for (int j0 = 0; j0 < nc; j0 += nr) {
         int n = nc - j0 < nr ? nc - j0 : nr;
         if (!trans) {
@@ -303,6 +358,8 @@ static void pack_b(bool trans, const float *B, int ldb, int kc, int nc,
                 for (; j < n; j++) d[j] = s[j];
                 for (; j < nr; j++) d[j] = 0.0f;
             }
+        } else if (n == nr && nr % 8 == 0 && pack_avx) {
+            pack_bt_avx(B + (size_t)j0 * ldb, ldb, kc, nr, dst);
         } else {
             // op(B)[k][j] = B[j][k].
             for (int k = 0; k < kc; k++) {
