@@ -1,2 +1,761 @@
-// test_expr.c: placeholder
-int main(void) { return 77; }
+// test_expr.c: expression programs (engine/expr.h). Valid programs:
+// precedence, unary minus against '^' as in Python, ';' and comments,
+// reassignment, inputs, program_set_input and rebuilding. Bad programs:
+// each class of error with its exact message, source line and caret, as
+// engine/diag.h formats them.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/diag.h"
+#include "engine/expr.h"
+
+#define FILE_NAME "t.prog"
+
+// Parse src[0..len) and expect success.
+static Program *parse_ok_n(const char *src, size_t len)
+{
+    Diag d;
+    diag_init(&d, FILE_NAME, src, len);
+    Program *p = program_parse(src, len, &d);
+    if (!p)
+        fail_msg("program did not parse:\n%s", diag_text(&d));
+    assert_int_equal(d.nerrors, 0);
+    assert_string_equal(diag_text(&d), "");
+    diag_free(&d);
+    return p;
+}
+
+static Program *parse_ok(const char *src)
+{
+    return parse_ok_n(src, strlen(src));
+}
+
+// Parse src[0..len), expect failure, and compare the whole message.
+static void expect_error_n(const char *src, size_t len, const char *want)
+{
+    Diag d;
+    diag_init(&d, FILE_NAME, src, len);
+    Program *p = program_parse(src, len, &d);
+    assert_null(p);
+    assert_true(d.nerrors >= 1);
+    const char *got = diag_text(&d);
+    if (strcmp(got, want) != 0)
+        fail_msg("message differs.\n--- got:\n%s\n--- want:\n%s", got, want);
+    // The text is one C string: nothing hides behind a NUL byte.
+    assert_int_equal(strlen(got), d.len);
+    diag_free(&d);
+}
+
+static void expect_error(const char *src, const char *want)
+{
+    expect_error_n(src, strlen(src), want);
+}
+
+// The value of the output after building.
+static double run(const char *src, Graph *g)
+{
+    Program *p = parse_ok(src);
+    Value *out = program_build(p, g);
+    assert_non_null(out);
+    double v = out->data;
+    program_destroy(p);
+    return v;
+}
+
+// ---------------------------------------------------------------------------
+// Valid programs
+
+static void test_circuit_program(void **state)
+{
+    (void)state;
+    const char *src = "# f = (x + y) * z, as in CS231n\n"
+                      "x = -2\n"
+                      "y = 5\n"
+                      "z = -4\n"
+                      "q = x + y\n"
+                      "f = q * z\n";
+    Program *p = parse_ok(src);
+    assert_int_equal(program_input_count(p), 3);
+    assert_string_equal(program_input_name(p, 0), "x");
+    assert_string_equal(program_input_name(p, 1), "y");
+    assert_string_equal(program_input_name(p, 2), "z");
+    assert_true(program_input_value(p, 0) == -2);
+    assert_true(program_input_value(p, 1) == 5);
+    assert_true(program_input_value(p, 2) == -4);
+    assert_int_equal(program_name_count(p), 5);
+    const char *names[] = {"x", "y", "z", "q", "f"};
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(program_name(p, i), names[i]);
+    assert_string_equal(program_output_name(p), "f");
+    assert_int_equal(program_node_count(p), 5);
+    assert_int_equal(program_binding_node(p, "q"), 3);
+    assert_int_equal(program_binding_node(p, "f"), 4);
+    assert_int_equal(program_binding_node(p, "w"), SIZE_MAX);
+
+    Graph *g = graph_create(0);
+    Value *f = program_build(p, g);
+    assert_non_null(f);
+    assert_int_equal(g->n, program_node_count(p));
+    assert_true(f->data == -12);
+    assert_string_equal(f->name, "f");
+    graph_backward(g, f);
+    assert_true(program_lookup(p, g, "x")->grad == -4);
+    assert_true(program_lookup(p, g, "y")->grad == -4);
+    assert_true(program_lookup(p, g, "z")->grad == 3);
+    assert_true(program_lookup(p, g, "q")->data == 3);
+    assert_string_equal(program_lookup(p, g, "q")->name, "q");
+    assert_true(program_lookup(p, g, "q")->op == OP_ADD);
+    assert_true(program_lookup(p, g, "x")->op == OP_INPUT);
+    assert_null(program_lookup(p, g, "w"));
+
+    // Change an input and rebuild.
+    assert_true(program_set_input(p, "x", 1));
+    assert_false(program_set_input(p, "q", 1));     // computed, not an input
+    assert_false(program_set_input(p, "nope", 1));
+    assert_true(program_input_value(p, 0) == 1);
+    f = program_build(p, g);
+    assert_true(f->data == -24);
+    assert_int_equal(g->n, 5);                      // rebuilt, not appended
+    graph_backward(g, f);
+    assert_true(program_lookup(p, g, "z")->grad == 6);
+    graph_destroy(g);
+    program_destroy(p);
+}
+
+static void test_precedence(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    assert_true(run("x = 2; y = 3; f = x + y * 2 ^ 2", g) == 14);
+    assert_true(run("x = 2; y = 3; f = (x + y) * 2", g) == 10);
+    assert_true(run("f = 8 / 4 / 2", g) == 1);           // left-associative
+    assert_true(run("f = 10 - 3 - 2", g) == 5);
+    assert_true(run("x = 6; f = x / 2 * 3", g) == 9);
+    assert_true(run("x = 3; f = 2 * -x", g) == -6);
+    assert_true(run("x = 3; f = x - -x", g) == 6);
+    assert_true(run("x = 3; f = +x", g) == 3);
+    assert_true(run("x = 1.5e-3; f = x * 2E3", g) == 3);
+    assert_true(run("x = .5; f = x * 4", g) == 2);
+    graph_destroy(g);
+}
+
+// -x^2 is -(x^2), as in Python; -2^2 is -4.
+static void test_unary_minus_and_power(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    Program *p = parse_ok("x = 3\nf = -x^2");
+    Value *f = program_build(p, g);
+    assert_true(f->data == -9);
+    assert_true(f->op == OP_NEG);
+    graph_backward(g, f);
+    assert_true(program_lookup(p, g, "x")->grad == -6);
+    program_destroy(p);
+    assert_true(run("f = -2^2", g) == -4);
+    assert_true(run("x = 3; f = (-x)^2", g) == 9);
+    assert_true(run("x = 2; f = x^-1", g) == 0.5);
+    assert_true(run("x = 2; f = x^(-2)", g) == 0.25);
+    assert_true(run("x = 4; f = x^0.5", g) == 2);
+    assert_true(run("x = 2; f = x^(3)", g) == 8);
+    assert_true(run("x = 2; f = 3 * x^2", g) == 12);
+    graph_destroy(g);
+}
+
+// '^' is right-associative, as Python's '**': x^2^3 is x^(2^3) = x^8.
+static void test_power_right_associative(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    Program *p = parse_ok("x = 2\nf = x^2^3");
+    Value *f = program_build(p, g);
+    assert_non_null(f);
+    if (f->data != 256)
+        fail_msg("x^2^3 with x = 2 gives %g; Python's 2**2**3 is 256 (right-associative)", f->data);
+    program_destroy(p);
+    assert_true(run("f = 2^3^2", g) == 512);
+    graph_destroy(g);
+}
+
+static void test_separators_and_comments(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    Program *p = parse_ok("# a comment line\n"
+                          "x = 1   # one; this ';' is comment text\n"
+                          "\n"
+                          "   \t\n"
+                          "y = 2; z = 3;\n"
+                          "f = x + y * z # the output\n"
+                          "# trailing comment\n");
+    assert_int_equal(program_input_count(p), 3);
+    assert_string_equal(program_output_name(p), "f");
+    Value *f = program_build(p, g);
+    assert_true(f->data == 7);
+    program_destroy(p);
+    // CRLF line endings.
+    assert_true(run("x = 2\r\nf = x * 5\r\n", g) == 10);
+    // Tabs between tokens.
+    assert_true(run("x\t=\t2\nf\t=\tx\t*\t5", g) == 10);
+    graph_destroy(g);
+}
+
+static void test_reassignment(void **state)
+{
+    (void)state;
+    Program *p = parse_ok("c = 1\nc = c + 1\nc = c * c");
+    assert_int_equal(program_name_count(p), 1);
+    assert_string_equal(program_name(p, 0), "c");
+    assert_string_equal(program_output_name(p), "c");
+    assert_int_equal(program_input_count(p), 1);
+    Graph *g = graph_create(0);
+    Value *out = program_build(p, g);
+    assert_true(out->data == 4);
+    // The name reports its last binding.
+    assert_ptr_equal(program_lookup(p, g, "c"), out);
+    assert_int_equal(program_binding_node(p, "c"), out->index);
+    graph_backward(g, out);
+    // d(c2*c2)/d(c0) = 2 * c2 * 1 = 4: the input node accumulates.
+    assert_true(g->nodes[0]->grad == 4);
+    assert_string_equal(g->nodes[0]->name, "c");
+    graph_destroy(g);
+    program_destroy(p);
+}
+
+// A name read on two lines: its gradient is the sum of both uses.
+static void test_name_used_twice(void **state)
+{
+    (void)state;
+    Program *p = parse_ok("x = 3\na = x * 2\nb = x * x\nf = a + b");
+    Graph *g = graph_create(0);
+    Value *f = program_build(p, g);
+    graph_backward(g, f);
+    assert_true(f->data == 15);
+    assert_true(program_lookup(p, g, "x")->grad == 2 + 6);
+    graph_destroy(g);
+    program_destroy(p);
+}
+
+static void test_functions(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    double x = 0.5, y = -1;
+    double want = exp(x) + log(2.0) + tanh(x) + 1 / (1 + exp(1.0)) + 0 + fmax(x, y) + fmin(x, y) + fabs(y);
+    double got = run("x = 0.5\ny = -1\n"
+                     "f = exp(x) + log(2) + tanh(x) + sigmoid(y) + relu(y) + max(x, y) + min(x, y) + abs(y)",
+                     g);
+    assert_true(fabs(got - want) <= 1e-15 * fabs(want));
+    assert_true(run("x = 2; f = -exp(0) * max(x, 3 * x)", g) == -6);
+    assert_true(run("x = 2; f = max( x , ( 1 ) )", g) == 2);
+    graph_destroy(g);
+}
+
+// An input is `name = NUMBER`, including a folded negative literal.
+static void test_inputs(void **state)
+{
+    (void)state;
+    Program *p = parse_ok("a = -2\nb = -(3)\nc = 2 * 1\nd = a\nf = a + b + c + d");
+    assert_int_equal(program_input_count(p), 2);
+    assert_string_equal(program_input_name(p, 0), "a");
+    assert_string_equal(program_input_name(p, 1), "b");
+    assert_true(program_input_value(p, 1) == -3);
+    Graph *g = graph_create(0);
+    Value *f = program_build(p, g);
+    assert_int_equal(g->n, program_node_count(p));
+    assert_true(f->data == -2 - 3 + 2 - 2);
+    // An alias binds the same node.
+    assert_ptr_equal(program_lookup(p, g, "d"), program_lookup(p, g, "a"));
+    graph_destroy(g);
+    program_destroy(p);
+}
+
+// Messages from a span count lines from the start of the whole text.
+static void test_parse_span(void **state)
+{
+    (void)state;
+    const char *src = "title: x\nprogram:\n    x = 1\n    f = w * 2\n";
+    size_t start = strlen("title: x\nprogram:\n");
+    Diag d;
+    diag_init(&d, "l.lesson", src, strlen(src));
+    assert_null(program_parse_span(src, start, strlen(src), &d));
+    assert_string_equal(diag_text(&d), "l.lesson:4:9: error: unknown name 'w'; did you mean 'x'?\n"
+                                        "        f = w * 2\n"
+                                        "            ^\n");
+    diag_free(&d);
+    diag_init(&d, "l.lesson", src, strlen(src));
+    Program *p = program_parse_span(src, start, start + strlen("    x = 1\n"), &d);
+    assert_non_null(p);
+    assert_string_equal(program_output_name(p), "x");
+    program_destroy(p);
+    diag_free(&d);
+}
+
+// ---------------------------------------------------------------------------
+// Bad programs: exact messages.
+
+static void test_error_unknown_name(void **state)
+{
+    (void)state;
+    expect_error("x=1;f=zzz*2",
+                 "t.prog:1:7: error: unknown name 'zzz'; assign it on an earlier line, as in zzz = 1\n"
+                 "    x=1;f=zzz*2\n"
+                 "          ^\n");
+    expect_error("rate = 1\nf = rat * 2\n",
+                 "t.prog:2:5: error: unknown name 'rat'; did you mean 'rate'?\n"
+                 "    f = rat * 2\n"
+                 "        ^\n");
+    // A name is not visible before its assignment.
+    expect_error("f = y * 2\ny = 1\n",
+                 "t.prog:1:5: error: unknown name 'y'; assign it on an earlier line, as in y = 1\n"
+                 "    f = y * 2\n"
+                 "        ^\n");
+    // Columns count code points: the caret lines up after UTF-8 text.
+    expect_error("x = 1 # é\nf = x + ééé",
+                 "t.prog:2:9: error: expected a number, a name or '(', found the byte 0xc3\n"
+                 "    f = x + ééé\n"
+                 "            ^\n");
+}
+
+static void test_error_unknown_function(void **state)
+{
+    (void)state;
+    expect_error("x=1;f=exq(x)",
+                 "t.prog:1:7: error: unknown function 'exq'; did you mean 'exp'?\n"
+                 "    x=1;f=exq(x)\n"
+                 "          ^\n");
+    expect_error("x = 1\nf = sigmod(x)",
+                 "t.prog:2:5: error: unknown function 'sigmod'; did you mean 'sigmoid'?\n"
+                 "    f = sigmod(x)\n"
+                 "        ^\n");
+    expect_error("x=1;f=foo(x)",
+                 "t.prog:1:7: error: unknown function 'foo'; the functions are exp, log, tanh, sigmoid, "
+                 "relu, max, min and abs\n"
+                 "    x=1;f=foo(x)\n"
+                 "          ^\n");
+}
+
+static void test_error_bad_exponent(void **state)
+{
+    (void)state;
+    expect_error("x=1;f=x^y",
+                 "t.prog:1:9: error: the exponent after '^' must be a constant number, as in x ^ 2; "
+                 "found 'y'\n"
+                 "    x=1;f=x^y\n"
+                 "            ^\n");
+    expect_error("x = 1\nf = x ^ (1 + 1)",
+                 "t.prog:2:9: error: the exponent after '^' must be a constant number, as in x ^ 2\n"
+                 "    f = x ^ (1 + 1)\n"
+                 "            ^\n");
+    expect_error("x = 1\nf = x ^",
+                 "t.prog:2:8: error: the exponent after '^' must be a constant number, as in x ^ 2; "
+                 "found the end of the line\n"
+                 "    f = x ^\n"
+                 "           ^\n");
+}
+
+static void test_error_parentheses(void **state)
+{
+    (void)state;
+    expect_error("x=1;f=(x+1",
+                 "t.prog:1:11: error: missing ')' to close the '(' at column 7\n"
+                 "    x=1;f=(x+1\n"
+                 "              ^\n");
+    expect_error("x=1;f=x+1)",
+                 "t.prog:1:10: error: unexpected ')' with no '(' to match it\n"
+                 "    x=1;f=x+1)\n"
+                 "             ^\n");
+    expect_error("x = 1\nf = )",
+                 "t.prog:2:5: error: unexpected ')' with no '(' to match it\n"
+                 "    f = )\n"
+                 "        ^\n");
+    expect_error("x = 1\nf = max(x, 2",
+                 "t.prog:2:13: error: missing ')' to close the '(' at column 8\n"
+                 "    f = max(x, 2\n"
+                 "                ^\n");
+    expect_error("x = 1\nf = (x 2)",
+                 "t.prog:2:8: error: expected ')' to close the '(' at column 5, found '2'\n"
+                 "    f = (x 2)\n"
+                 "           ^\n");
+}
+
+static void test_error_empty(void **state)
+{
+    (void)state;
+    expect_error("",
+                 "t.prog:1:1: error: the program is empty; write at least one statement, as in f = x * y\n"
+                 "    \n"
+                 "    ^\n");
+    expect_error("# only a comment\n",
+                 "t.prog:1:1: error: the program is empty; write at least one statement, as in f = x * y\n"
+                 "    # only a comment\n"
+                 "    ^\n");
+    expect_error("\n  \n# one\n;;\n",
+                 "t.prog:1:1: error: the program is empty; write at least one statement, as in f = x * y\n"
+                 "    \n"
+                 "    ^\n");
+}
+
+// Too many nodes: 51 statements of 1999 additions each pass 100000 nodes on
+// the last one.
+static void test_error_too_many_nodes(void **state)
+{
+    (void)state;
+    size_t terms = 2000, lines = 51;
+    size_t cap = 16 + lines * (8 + 2 * terms);
+    char *src = malloc(cap);
+    assert_non_null(src);
+    size_t n = (size_t)sprintf(src, "x=1\n");
+    size_t last_line = 0;
+    for (size_t l = 0; l < lines; l++) {
+        last_line = n;
+        n += (size_t)sprintf(src + n, "a%zu=x", l);
+        for (size_t t = 1; t < terms; t++)
+            n += (size_t)sprintf(src + n, "+x");
+        src[n++] = '\n';
+    }
+    src[n] = '\0';
+    assert_true((terms - 1) * lines > PROGRAM_MAX_NODES);
+    assert_true((terms - 1) * (lines - 1) <= PROGRAM_MAX_NODES);
+    char *want = malloc(512);
+    assert_non_null(want);
+    // The source line is shown up to 200 bytes.
+    snprintf(want, 512,
+             "t.prog:52:1: error: the program needs more than 100000 nodes, gradlab's limit; "
+             "make it smaller\n    %.200s\n    ^\n", src + last_line);
+    expect_error(src, want);
+    // One statement fewer is fine, and builds that many nodes.
+    src[last_line] = '\0';
+    Program *p = parse_ok(src);
+    assert_int_equal(program_node_count(p), 1 + (terms - 1) * (lines - 1));
+    Graph *g = graph_create(PROGRAM_MAX_NODES + 1);
+    Value *out = program_build(p, g);
+    assert_non_null(out);
+    assert_true(out->data == (double)terms);
+    assert_int_equal(g->n, program_node_count(p));
+    // A graph smaller than the program reports the limit instead of crashing.
+    Graph *small = graph_create(1000);
+    assert_null(program_build(p, small));
+    assert_string_equal(graph_error(small), "node limit reached");
+    graph_destroy(small);
+    graph_destroy(g);
+    program_destroy(p);
+    free(want);
+    free(src);
+}
+
+static void test_error_expression_too_long(void **state)
+{
+    (void)state;
+    size_t terms = 2002;
+    char *src = malloc(8 + 2 * terms + 1);
+    assert_non_null(src);
+    size_t n = (size_t)sprintf(src, "x=1\nf=x");
+    for (size_t t = 1; t < terms; t++)
+        n += (size_t)sprintf(src + n, "+x");
+    char want[1024];
+    // The 2001st '+' is at column 2 * 2001 + 2 = 4004; the error points
+    // just after its right operand. The shown line stops at 200 bytes.
+    snprintf(want, sizeof(want),
+             "t.prog:2:4006: error: this expression is too long (more than 2000 operations in a "
+             "chain); split it over several statements\n    %.200s\n    %200s^\n", src + 4, "");
+    expect_error(src, want);
+    free(src);
+}
+
+// Build "f=" + n copies of open + "x" + n copies of close on line 2.
+static char *nested(size_t n, const char *open, const char *close)
+{
+    size_t cap = 8 + n * (strlen(open) + strlen(close)) + 2;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    size_t k = (size_t)sprintf(s, "x=1\nf=");
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)sprintf(s + k, "%s", open);
+    s[k++] = 'x';
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)sprintf(s + k, "%s", close);
+    s[k] = '\0';
+    return s;
+}
+
+// The expected message for a nesting error at column col of line 2.
+static void nesting_message(char *want, size_t n, const char *src, int col)
+{
+    int caret = col - 1 < 200 ? col - 1 : 200; // the shown line stops at 200 bytes
+    snprintf(want, n,
+             "t.prog:2:%d: error: expression nested more than 200 levels deep\n    %.200s\n    %*s^\n",
+             col, src + 4, caret, "");
+}
+
+// PROGRAM_MAX_DEPTH counts "nesting of parentheses and unary minus": 200
+// levels parse, the 201st is refused, pointing at the '(' or '-' that goes
+// past the limit.
+static void test_nesting_limit(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    char *s = nested(PROGRAM_MAX_DEPTH, "(", ")");
+    Program *p = parse_ok(s);
+    assert_true(program_build(p, g)->data == 1);
+    program_destroy(p);
+    free(s);
+
+    s = nested(PROGRAM_MAX_DEPTH, "-", "");
+    p = parse_ok(s);
+    assert_true(program_build(p, g)->data == 1); // an even number of minus signs
+    program_destroy(p);
+    free(s);
+
+    s = nested(PROGRAM_MAX_DEPTH / 2, "-(", ")");
+    p = parse_ok(s);
+    program_destroy(p);
+    free(s);
+
+    char want[1024];
+    s = nested(PROGRAM_MAX_DEPTH + 1, "(", ")");
+    nesting_message(want, sizeof(want), s, 2 + PROGRAM_MAX_DEPTH + 1);
+    expect_error(s, want);
+    free(s);
+
+    s = nested(PROGRAM_MAX_DEPTH + 1, "-", "");
+    nesting_message(want, sizeof(want), s, 2 + PROGRAM_MAX_DEPTH + 1);
+    expect_error(s, want);
+    free(s);
+    graph_destroy(g);
+}
+
+// Deep nesting far past the limit is an error message, never a crash.
+static void test_nesting_huge(void **state)
+{
+    (void)state;
+    const char *forms[][2] = {{"(", ")"}, {"-", ""}, {"exp(", ")"}, {"max(x,", ")"}, {"-(", ")"}};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        char *s = nested(100000, forms[i][0], forms[i][1]);
+        Diag d;
+        diag_init(&d, FILE_NAME, s, strlen(s));
+        assert_null(program_parse(s, strlen(s), &d));
+        assert_int_equal(d.nerrors, 1);
+        assert_non_null(strstr(diag_text(&d), "error: expression nested more than 200 levels deep\n"));
+        diag_free(&d);
+        free(s);
+    }
+}
+
+static void test_error_nul_byte(void **state)
+{
+    (void)state;
+    static const char src[] = "x=1\nf=x\0+1\n";
+    size_t len = sizeof(src) - 1;
+    Diag d;
+    diag_init(&d, FILE_NAME, src, len);
+    assert_null(program_parse(src, len, &d));
+    assert_int_equal(d.nerrors, 1);
+    const char *head = "t.prog:2:4: error: the text contains a NUL byte; is this a binary file?\n    f=x";
+    assert_memory_equal(d.text, head, strlen(head));
+    // The whole message, source line and caret included, must be readable as
+    // one C string: the NUL byte must not be echoed raw into it.
+    if (strlen(diag_text(&d)) != d.len)
+        fail_msg("the message is cut at the echoed NUL byte: strlen %zu, length %zu",
+                 strlen(diag_text(&d)), d.len);
+    const char *tail = "\n       ^\n";
+    assert_true(d.len > strlen(tail));
+    assert_string_equal(d.text + d.len - strlen(tail), tail);
+    diag_free(&d);
+}
+
+static void test_error_trailing_tokens(void **state)
+{
+    (void)state;
+    expect_error("x=1;f=x x",
+                 "t.prog:1:9: error: expected an operator or the end of the statement, found 'x'\n"
+                 "    x=1;f=x x\n"
+                 "            ^\n");
+    expect_error("x = 1\nf = x * 2 3",
+                 "t.prog:2:11: error: expected an operator or the end of the statement, found '3'\n"
+                 "    f = x * 2 3\n"
+                 "              ^\n");
+    expect_error("x = 1\nf = x $",
+                 "t.prog:2:7: error: expected an operator or the end of the statement, found '$'\n"
+                 "    f = x $\n"
+                 "          ^\n");
+    expect_error("x=1;f=x+",
+                 "t.prog:1:9: error: expected a number, a name or '(' after '+'\n"
+                 "    x=1;f=x+\n"
+                 "            ^\n");
+}
+
+// A number directly followed by a name. (expr.c formats the letter with %c
+// from a char * argument; the message must name the letter.)
+static void test_error_number_then_name(void **state)
+{
+    (void)state;
+    expect_error("x = 1\nf = 2x",
+                 "t.prog:2:6: error: unexpected 'x' after a number; put an operator between them, as in "
+                 "2 * x\n"
+                 "    f = 2x\n"
+                 "         ^\n");
+}
+
+static void test_error_statements(void **state)
+{
+    (void)state;
+    expect_error("x 1",
+                 "t.prog:1:3: error: expected '=' after 'x', found '1'\n"
+                 "    x 1\n"
+                 "      ^\n");
+    expect_error("1 = x",
+                 "t.prog:1:1: error: expected a name at the start of the statement, as in f = x * y; "
+                 "found '1'\n"
+                 "    1 = x\n"
+                 "    ^\n");
+    expect_error("x =  # nothing",
+                 "t.prog:1:6: error: expected an expression after 'x ='\n"
+                 "    x =  # nothing\n"
+                 "         ^\n");
+    expect_error("x = 1e999",
+                 "t.prog:1:5: error: the number 1e999 is too large for a double\n"
+                 "    x = 1e999\n"
+                 "        ^\n");
+    // One error per statement, all statements checked.
+    expect_error("f = a\ng = b\n",
+                 "t.prog:1:5: error: unknown name 'a'; assign it on an earlier line, as in a = 1\n"
+                 "    f = a\n"
+                 "        ^\n"
+                 "t.prog:2:5: error: unknown name 'b'; assign it on an earlier line, as in b = 1\n"
+                 "    g = b\n"
+                 "        ^\n");
+}
+
+static void test_error_argument_count(void **state)
+{
+    (void)state;
+    expect_error("x=1;f=max(x)",
+                 "t.prog:1:7: error: max takes 2 arguments, got 1\n"
+                 "    x=1;f=max(x)\n"
+                 "          ^\n");
+    expect_error("x = 1\nf = exp(x, x)",
+                 "t.prog:2:5: error: exp takes 1 argument, got 2\n"
+                 "    f = exp(x, x)\n"
+                 "        ^\n");
+    expect_error("x = 1\nf = tanh()",
+                 "t.prog:2:5: error: tanh takes 1 argument, got 0\n"
+                 "    f = tanh()\n"
+                 "        ^\n");
+    expect_error("x = 1\nf = min(x, x, x)",
+                 "t.prog:2:5: error: min takes 2 arguments, got 3\n"
+                 "    f = min(x, x, x)\n"
+                 "        ^\n");
+}
+
+static void test_error_function_as_variable(void **state)
+{
+    (void)state;
+    expect_error("x=1;f=exp+1",
+                 "t.prog:1:7: error: 'exp' is a function; call it with parentheses, as in exp(x)\n"
+                 "    x=1;f=exp+1\n"
+                 "          ^\n");
+    expect_error("x = 1\nf = x * relu",
+                 "t.prog:2:9: error: 'relu' is a function; call it with parentheses, as in relu(x)\n"
+                 "    f = x * relu\n"
+                 "            ^\n");
+    expect_error("x=1;exp=2",
+                 "t.prog:1:5: error: 'exp' is the name of a function; choose another name\n"
+                 "    x=1;exp=2\n"
+                 "        ^\n");
+}
+
+// After DIAG_MAX_ERRORS messages the parser stops.
+static void test_error_limit(void **state)
+{
+    (void)state;
+    char src[2048];
+    size_t n = 0;
+    for (int i = 0; i < 30; i++)
+        n += (size_t)sprintf(src + n, "f%d = nope\n", i);
+    Diag d;
+    diag_init(&d, FILE_NAME, src, n);
+    assert_null(program_parse(src, n, &d));
+    assert_int_equal(d.nerrors, DIAG_MAX_ERRORS);
+    size_t count = 0;
+    for (const char *q = diag_text(&d); (q = strstr(q, ": error: ")); q++)
+        count++;
+    assert_int_equal(count, DIAG_MAX_ERRORS);
+    diag_free(&d);
+}
+
+static void test_diag_helpers(void **state)
+{
+    (void)state;
+    const char *const cands[] = {"exp", "log", "tanh", "sigmoid"};
+    const char *guess = diag_suggest("tnh", cands, 4);
+    assert_non_null(guess);
+    assert_string_equal(guess, "tanh");
+    guess = diag_suggest("sigmod", cands, 4);
+    assert_non_null(guess);
+    assert_string_equal(guess, "sigmoid");
+    assert_null(diag_suggest("banana", cands, 4));
+    Diag d;
+    const char *src = "ab\ncdé\nf";
+    diag_init(&d, "x", src, strlen(src));
+    int line, col;
+    diag_position(&d, 0, &line, &col);
+    assert_true(line == 1 && col == 1);
+    diag_position(&d, 3, &line, &col);
+    assert_true(line == 2 && col == 1);
+    diag_position(&d, 7, &line, &col); // after "cdé": é is 2 bytes, 1 column
+    assert_true(line == 2 && col == 4);
+    diag_position(&d, 1000, &line, &col); // clamped to the end
+    assert_true(line == 3 && col == 2);
+    diag_error_file(&d, "no position %d", 7);
+    assert_string_equal(diag_text(&d), "x: error: no position 7\n");
+    diag_free(&d);
+    diag_free(NULL);
+    diag_init(&d, NULL, NULL, 0);
+    assert_string_equal(diag_text(&d), "");
+    diag_error(&d, 0, "no text");
+    assert_string_equal(diag_text(&d), "<input>:1:1: error: no text\n");
+    diag_free(&d);
+    program_destroy(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_circuit_program),
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_unary_minus_and_power),
+        cmocka_unit_test(test_power_right_associative),
+        cmocka_unit_test(test_separators_and_comments),
+        cmocka_unit_test(test_reassignment),
+        cmocka_unit_test(test_name_used_twice),
+        cmocka_unit_test(test_functions),
+        cmocka_unit_test(test_inputs),
+        cmocka_unit_test(test_parse_span),
+        cmocka_unit_test(test_error_unknown_name),
+        cmocka_unit_test(test_error_unknown_function),
+        cmocka_unit_test(test_error_bad_exponent),
+        cmocka_unit_test(test_error_parentheses),
+        cmocka_unit_test(test_error_empty),
+        cmocka_unit_test(test_error_too_many_nodes),
+        cmocka_unit_test(test_error_expression_too_long),
+        cmocka_unit_test(test_nesting_limit),
+        cmocka_unit_test(test_nesting_huge),
+        cmocka_unit_test(test_error_nul_byte),
+        cmocka_unit_test(test_error_trailing_tokens),
+        cmocka_unit_test(test_error_number_then_name),
+        cmocka_unit_test(test_error_statements),
+        cmocka_unit_test(test_error_argument_count),
+        cmocka_unit_test(test_error_function_as_variable),
+        cmocka_unit_test(test_error_limit),
+        cmocka_unit_test(test_diag_helpers),
+    };
+    return cmocka_run_group_tests_name("expr", tests, NULL, NULL);
+}
