@@ -68,6 +68,7 @@ AddingTrainer *adding_create(const AddingConfig *cfg)
         if (!(tr->lstm = lstm_create(2, H)))
             goto fail;
         lstm_init_uniform(tr->lstm, &init);
+        tr->lstm->skip_dx = true;
         // A forget-gate bias of 1 (Jozefowicz et al. 2015) helps long memories.
         for (int j = H; j < 2 * H; j++)
             tr->lstm->p.b_ih[j] += 1.0f;
@@ -84,6 +85,7 @@ AddingTrainer *adding_create(const AddingConfig *cfg)
         } else {
             rnn_init_uniform(tr->rnn, &init);
         }
+        tr->rnn->skip_dx = true;
         nparams = tr->rnn->nparams;
     }
     tr->head = calloc((size_t)H + 1, sizeof(float));

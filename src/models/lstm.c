@@ -44,7 +44,8 @@ Lstm *lstm_create(int I, int H)
     m->nparams = G * (size_t)I + G * (size_t)H + 2 * G;
     m->params = calloc(m->nparams, sizeof(float));
     m->grads = calloc(m->nparams, sizeof(float));
-    if (!m->params || !m->grads) {
+    m->w_hh_t = malloc(G * (size_t)H * sizeof(float));
+    if (!m->params || !m->grads || !m->w_hh_t) {
         lstm_destroy(m);
         return NULL;
     }
@@ -59,6 +60,7 @@ void lstm_destroy(Lstm *m)
         return;
     free(m->params);
     free(m->grads);
+    free(m->w_hh_t);
     free(m->acts);
     free(m);
 }
@@ -93,7 +95,7 @@ static bool reserve(Lstm *m, int B, int T)
 {
     size_t TB = (size_t)T * (size_t)B, BH = (size_t)B * (size_t)m->H;
     size_t H = (size_t)m->H, I = (size_t)m->I;
-    size_t need = TB * (2 * I + 8 * H + 5 * H) + 4 * BH;
+    size_t need = TB * (2 * I + 8 * H + 5 * H) + 4 * BH + 4 * H * (I + 1);
     if (need > m->act_cap) {
         float *a = malloc(need * sizeof(float));
         if (!a)
@@ -116,6 +118,8 @@ static bool reserve(Lstm *m, int B, int T)
     m->c0 = q;     q += BH;
     m->dh0 = q;    q += BH;
     m->dc0 = q;    q += BH;
+    m->dbias = q;  q += 4 * H;
+    m->dw_ih_t = q;
     m->B = B;
     m->T = T;
     return true;
@@ -176,12 +180,17 @@ bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int
         memcpy(m->gates + r * G, bias, (size_t)G * sizeof(float));
     gemm_f32(false, true, (int)TB, G, I, 1.0f, m->x, I, m->p.w_ih, I, 1.0f, m->gates, G);
 
+    // The recurrence multiplies by W_hh^T: transpose it once here so that
+    // gemm reads it in place (small M) instead of repacking it every step.
+    for (int r = 0; r < G; r++)
+        for (int k = 0; k < H; k++)
+            m->w_hh_t[(size_t)k * G + r] = m->p.w_hh[(size_t)r * H + k];
     for (int t = 0; t < T; t++) {
         const float *hprev = t ? m->h + (size_t)(t - 1) * BH : m->h0;
         const float *cprev = t ? m->c + (size_t)(t - 1) * BH : m->c0;
         float *a = m->gates + (size_t)t * B * G;
-        // a (B, 4H) += hprev (B, H) @ W_hh^T
-        gemm_f32(false, true, B, G, H, 1.0f, hprev, H, m->p.w_hh, H, 1.0f, a, G);
+        // a (B, 4H) += hprev (B, H) @ W_hh^T (H, 4H)
+        gemm_f32(false, false, B, G, H, 1.0f, hprev, H, m->w_hh_t, G, 1.0f, a, G);
         lstm_cell_forward(a, m->c + t * BH, m->tc + t * BH, m->h + t * BH, cprev, B, H);
     }
     return true;
@@ -190,40 +199,56 @@ bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int
 // ---------------------------------------------------------------------------
 // Backward
 
+// One row of one step's pointwise backward (see lstm_cell_backward).
+static inline void lstm_row_backward(float *restrict da, float *restrict dc,
+                                     float *restrict dcn, const float *restrict dh,
+                                     const float *restrict gates, const float *restrict tc,
+                                     const float *restrict cprev, int H)
+{
+    const float *restrict ig = gates, *restrict fg = gates + H, *restrict gg = gates + 2 * H,
+                *restrict og = gates + 3 * H;
+    for (int j = 0; j < H; j++) {
+        float d = dh[j], tcj = tc[j];
+        float i = ig[j], f = fg[j], g = gg[j], o = og[j];
+        float c = dcn[j] + d * o * (1.0f - tcj * tcj);
+        dc[j] = c;
+        da[j] = c * g * i * (1.0f - i);
+        da[H + j] = c * cprev[j] * f * (1.0f - f);
+        da[2 * H + j] = c * i * (1.0f - g * g);
+        da[3 * H + j] = d * tcj * o * (1.0f - o);
+        dcn[j] = c * f;   // becomes dL/dc_{t-1}
+    }
+}
+
 // One step's pointwise part for B rows. On entry dcn (B, H) holds dL/dc_t
 // from later steps and dhn (B, H) dL/dh_t from later steps; dout (row stride
 // dout_stride) adds the output's gradient (NULL for none). Writes the totals
 // dh (B, H) and dc (B, H), the pre-activation gradients da (B, 4H), and
-// leaves dL/dc_{t-1} in dcn.
+// leaves dL/dc_{t-1} in dcn. Adds the rows of da into db (4H), the bias
+// gradient, while they are in cache.
 FASTMATH_CLONES
-static void lstm_cell_backward(float *da, float *dh, float *dc, float *dcn, const float *dout,
-                               size_t dout_stride, const float *dhn, const float *gates,
-                               const float *tc, const float *cprev, int B, int H)
+static void lstm_cell_backward(float *da, float *dh, float *dc, float *dcn, float *db,
+                               const float *dout, size_t dout_stride, const float *dhn,
+                               const float *gates, const float *tc, const float *cprev, int B,
+                               int H)
 {
     for (int b = 0; b < B; b++) {
-        const float *ab = gates + (size_t)b * 4 * H;
-        const float *ig = ab, *fg = ab + H, *gg = ab + 2 * H, *og = ab + 3 * H;
-        const float *tcb = tc + (size_t)b * H, *cp = cprev + (size_t)b * H;
-        const float *dob = dout ? dout + (size_t)b * dout_stride : NULL;
-        const float *dhnb = dhn + (size_t)b * H;
-        float *dhb = dh + (size_t)b * H, *dcb = dc + (size_t)b * H, *dcnb = dcn + (size_t)b * H;
-        float *dab = da + (size_t)b * 4 * H;
-        if (dob)
+        size_t r = (size_t)b * H;
+        float *restrict dhb = dh + r;
+        const float *restrict dhnb = dhn + r;
+        if (dout) {
+            const float *restrict dob = dout + (size_t)b * dout_stride;
             for (int j = 0; j < H; j++)
                 dhb[j] = dhnb[j] + dob[j];
-        else
-            memcpy(dhb, dhnb, (size_t)H * sizeof(float));
-        for (int j = 0; j < H; j++) {
-            float d = dhb[j], tcj = tcb[j];
-            float i = ig[j], f = fg[j], g = gg[j], o = og[j];
-            float c = dcnb[j] + d * o * (1.0f - tcj * tcj);
-            dcb[j] = c;
-            dab[j] = c * g * i * (1.0f - i);
-            dab[H + j] = c * cp[j] * f * (1.0f - f);
-            dab[2 * H + j] = c * i * (1.0f - g * g);
-            dab[3 * H + j] = d * tcj * o * (1.0f - o);
-            dcnb[j] = c * f;   // becomes dL/dc_{t-1}
+        } else {
+            for (int j = 0; j < H; j++)
+                dhb[j] = dhnb[j];
         }
+        float *restrict dab = da + 4 * r;
+        lstm_row_backward(dab, dc + r, dcn + r, dhb, gates + 4 * r, tc + r, cprev + r, H);
+        float *restrict dbb = db;
+        for (int j = 0; j < 4 * H; j++)
+            dbb[j] += dab[j];
     }
 }
 
@@ -242,35 +267,39 @@ void lstm_backward(Lstm *m, const float *dout, const float *dh_n, const float *d
         memcpy(dc_next, dc_n, BH * sizeof(float));
     else
         memset(dc_next, 0, BH * sizeof(float));
+    memset(m->dbias, 0, (size_t)G * sizeof(float));
 
     for (int t = T - 1; t >= 0; t--) {
         const float *cprev = t ? m->c + (size_t)(t - 1) * BH : m->c0;
         float *dht = m->dh + t * BH, *dct = m->dc + t * BH;
         float *da = m->dpre + t * BH * 4;
-        lstm_cell_backward(da, dht, dct, dc_next, dout ? dout + (size_t)t * H : NULL, (size_t)T * H,
-                           dh_next, m->gates + (size_t)t * B * G, m->tc + t * BH, cprev, B, H);
+        lstm_cell_backward(da, dht, dct, dc_next, m->dbias, dout ? dout + (size_t)t * H : NULL,
+                           (size_t)T * H, dh_next, m->gates + (size_t)t * B * G, m->tc + t * BH,
+                           cprev, B, H);
         // dh_next (B, H) = da (B, 4H) @ W_hh (4H, H)
         gemm_f32(false, false, B, H, G, 1.0f, da, G, m->p.w_hh, H, 0.0f, dh_next, H);
     }
 
     // Weight gradients over all steps at once.
-    // dW_ih (4H, I) += da^T (4H, TB) @ x (TB, I)
-    gemm_f32(true, false, G, I, (int)TB, 1.0f, m->dpre, G, m->x, I, 1.0f, m->g.w_ih, I);
+    // dW_ih^T (I, 4H) = x^T (I, TB) @ da (TB, 4H): with few inputs, gemm reads
+    // da in place this way round instead of packing all of it.
+    gemm_f32(true, false, I, G, (int)TB, 1.0f, m->x, I, m->dpre, G, 0.0f, m->dw_ih_t, G);
+    for (int r = 0; r < G; r++)
+        for (int k = 0; k < I; k++)
+            m->g.w_ih[(size_t)r * I + k] += m->dw_ih_t[(size_t)k * G + r];
     // dW_hh (4H, H) += da[1:]^T @ h[:-1] + da[0]^T @ h0
     if (T > 1)
         gemm_f32(true, false, G, H, (int)(TB - (size_t)B), 1.0f, m->dpre + BH * 4, G, m->h, H,
                  1.0f, m->g.w_hh, H);
     gemm_f32(true, false, G, H, B, 1.0f, m->dpre, G, m->h0, H, 1.0f, m->g.w_hh, H);
-    // db_ih = db_hh = column sums of da
-    for (size_t r = 0; r < TB; r++) {
-        const float *dr = m->dpre + r * G;
-        for (int j = 0; j < G; j++) {
-            m->g.b_ih[j] += dr[j];
-            m->g.b_hh[j] += dr[j];
-        }
+    // db_ih = db_hh = the column sums of da, gathered by lstm_cell_backward.
+    for (int j = 0; j < G; j++) {
+        m->g.b_ih[j] += m->dbias[j];
+        m->g.b_hh[j] += m->dbias[j];
     }
     // dx (TB, I) = da (TB, 4H) @ W_ih (4H, I)
-    gemm_f32(false, false, (int)TB, I, G, 1.0f, m->dpre, G, m->p.w_ih, I, 0.0f, m->dx, I);
+    if (!m->skip_dx)
+        gemm_f32(false, false, (int)TB, I, G, 1.0f, m->dpre, G, m->p.w_ih, I, 0.0f, m->dx, I);
     m->have_grad = true;
 }
 

@@ -40,6 +40,8 @@ typedef struct Lstm {
     float *params;       // one block; p's pointers aim into it
     float *grads;        // one block with the same layout; g's pointers aim into it
     LstmParams p, g;
+    float *w_hh_t;       // (H, 4H) W_hh transposed, refreshed by each forward
+    bool skip_dx;        // lstm_backward leaves dx alone (training needs no dL/dx)
 
     // Activations of the last forward pass (time-major), grown on demand.
     int B, T;            // shape of the last forward; 0 before one
@@ -57,6 +59,8 @@ typedef struct Lstm {
     float *dc;           // (T, B, H) total dL/dc_t
     float *dx;           // (T, B, I) dL/dx
     float *dh0, *dc0;    // (B, H) dL/dh0, dL/dc0
+    float *dbias;        // (4H) scratch: column sums of dpre
+    float *dw_ih_t;      // (I, 4H) scratch: dW_ih transposed
 } Lstm;
 
 // A model with I inputs and H hidden units, parameters zero. Returns NULL
@@ -94,7 +98,8 @@ RecurrentStep lstm_step(const Lstm *m, int t);
 // Copy the outputs h_1..h_T into out (B, T, H), batch-first.
 void lstm_output(const Lstm *m, float *out);
 
-// Copy dL/dx into dx (B, T, I), batch-first. Valid after lstm_backward.
+// Copy dL/dx into dx (B, T, I), batch-first. Valid after lstm_backward
+// unless m->skip_dx is set.
 void lstm_grad_input(const Lstm *m, float *dx);
 
 #endif

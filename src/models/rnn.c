@@ -42,7 +42,8 @@ Rnn *rnn_create(int I, int H, RnnAct act)
     m->nparams = (size_t)H * I + (size_t)H * H + 2 * (size_t)H;
     m->params = calloc(m->nparams, sizeof(float));
     m->grads = calloc(m->nparams, sizeof(float));
-    if (!m->params || !m->grads) {
+    m->w_hh_t = malloc((size_t)H * H * sizeof(float));
+    if (!m->params || !m->grads || !m->w_hh_t) {
         rnn_destroy(m);
         return NULL;
     }
@@ -57,6 +58,7 @@ void rnn_destroy(Rnn *m)
         return;
     free(m->params);
     free(m->grads);
+    free(m->w_hh_t);
     free(m->acts);
     free(m);
 }
@@ -177,11 +179,15 @@ bool rnn_forward(Rnn *m, const float *x, const float *h0, int B, int T)
     for (size_t r = 0; r < TB; r++)
         memcpy(m->h + r * H, bias, (size_t)H * sizeof(float));
     gemm_f32(false, true, (int)TB, H, I, 1.0f, m->x, I, m->p.w_ih, I, 1.0f, m->h, H);
+    // W_hh^T once, so that gemm reads it in place at every step.
+    for (int r = 0; r < H; r++)
+        for (int k = 0; k < H; k++)
+            m->w_hh_t[(size_t)k * H + r] = m->p.w_hh[(size_t)r * H + k];
     for (int t = 0; t < T; t++) {
         const float *hprev = t ? m->h + (size_t)(t - 1) * BH : m->h0;
         float *ht = m->h + t * BH;
-        // ht (B, H) += hprev (B, H) @ W_hh^T
-        gemm_f32(false, true, B, H, H, 1.0f, hprev, H, m->p.w_hh, H, 1.0f, ht, H);
+        // ht (B, H) += hprev (B, H) @ W_hh^T (H, H)
+        gemm_f32(false, false, B, H, H, 1.0f, hprev, H, m->w_hh_t, H, 1.0f, ht, H);
         activate(ht, BH, m->act);
     }
     return true;
@@ -224,7 +230,8 @@ void rnn_backward(Rnn *m, const float *dout, const float *dh_n)
         }
     }
     // dx (TB, I) = da (TB, H) @ W_ih (H, I)
-    gemm_f32(false, false, (int)TB, I, H, 1.0f, m->dpre, H, m->p.w_ih, I, 0.0f, m->dx, I);
+    if (!m->skip_dx)
+        gemm_f32(false, false, (int)TB, I, H, 1.0f, m->dpre, H, m->p.w_ih, I, 0.0f, m->dx, I);
     m->have_grad = true;
 }
 

@@ -44,6 +44,8 @@ typedef struct Rnn {
     float *params;       // one block; p's pointers aim into it
     float *grads;        // one block with the same layout
     RnnParams p, g;
+    float *w_hh_t;       // (H, H) W_hh transposed, refreshed by each forward
+    bool skip_dx;        // rnn_backward leaves dx alone (training needs no dL/dx)
 
     // Activations of the last forward pass (time-major), grown on demand.
     int B, T;
@@ -89,7 +91,8 @@ RecurrentStep rnn_step(const Rnn *m, int t);
 // Copy h_1..h_T into out (B, T, H), batch-first.
 void rnn_output(const Rnn *m, float *out);
 
-// Copy dL/dx into dx (B, T, I), batch-first. Valid after rnn_backward.
+// Copy dL/dx into dx (B, T, I), batch-first. Valid after rnn_backward
+// unless m->skip_dx is set.
 void rnn_grad_input(const Rnn *m, float *dx);
 
 #endif
