@@ -1,2 +1,627 @@
-// test_lesson.c: placeholder
-int main(void) { return 77; }
+// test_lesson.c: lesson files (lessons/lesson.h). Lesson 1 loads with its
+// steps and checks; lesson_eval marks which numbers are on screen at each
+// step; placeholders expand; generated step texts; and bad lesson texts
+// give their exact messages with source line and caret.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "lessons/lesson.h"
+
+#define SHOWN (LESSON_SHOWN_VALUE | LESSON_SHOWN_GRAD)
+
+static void lesson1_path(char *buf, size_t n)
+{
+    const char *dir = getenv("GRADLAB_DATA_DIR");
+    snprintf(buf, n, "%s/lessons/01-circuit.lesson", dir && *dir ? dir : GRADLAB_SOURCE_DIR);
+}
+
+static Lesson *load_lesson1(void)
+{
+    char path[4096];
+    lesson1_path(path, sizeof(path));
+    Diag d;
+    Lesson *l = lesson_load(path, &d);
+    if (!l)
+        fail_msg("%s does not load:\n%s", path, diag_text(&d));
+    diag_free(&d);
+    return l;
+}
+
+static Lesson *parse_ok(const char *src)
+{
+    Diag d;
+    diag_init(&d, "t.lesson", src, strlen(src));
+    Lesson *l = lesson_parse(src, strlen(src), "t.lesson", &d);
+    if (!l)
+        fail_msg("lesson does not parse:\n%s", diag_text(&d));
+    diag_free(&d);
+    return l;
+}
+
+static void expect_error_n(const char *src, size_t len, const char *want)
+{
+    Diag d;
+    diag_init(&d, "bad.lesson", src, len);
+    Lesson *l = lesson_parse(src, len, "bad.lesson", &d);
+    assert_null(l);
+    const char *got = diag_text(&d);
+    if (strcmp(got, want) != 0)
+        fail_msg("message differs.\n--- got:\n%s\n--- want:\n%s", got, want);
+    diag_free(&d);
+}
+
+static void expect_error(const char *src, const char *want)
+{
+    expect_error_n(src, strlen(src), want);
+}
+
+// The start every bad lesson below shares: five lines.
+#define HEAD "gradlab-lesson: 1\ntitle: T\nprogram:\n    x = 2\n    f = x * 3\n"
+
+// ---------------------------------------------------------------------------
+// Lesson 1
+
+static void test_lesson1_loads(void **state)
+{
+    (void)state;
+    Lesson *l = load_lesson1();
+    assert_string_equal(l->title, "Backprop through a circuit");
+    assert_string_equal(l->view, "circuit");
+    assert_int_equal(l->nsteps, 6);
+    assert_int_equal(l->nchecks, 6);
+    const StepKind kinds[] = {STEP_INTRO, STEP_FORWARD, STEP_FORWARD, STEP_BACKWARD, STEP_BACKWARD, STEP_DONE};
+    const size_t gates[] = {SIZE_MAX, 3, 4, 4, 3, SIZE_MAX};
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(l->steps[i].kind, kinds[i]);
+        if (kinds[i] == STEP_FORWARD || kinds[i] == STEP_BACKWARD)
+            assert_int_equal(l->steps[i].gate, gates[i]);
+        assert_non_null(l->steps[i].text);
+        assert_non_null(l->steps[i].notes);
+    }
+    assert_string_equal(l->steps[0].notes,
+                        "Ask the room first: if you could nudge one input, which one moves f most?");
+    assert_string_equal(l->steps[1].notes, "");
+    assert_string_equal(program_output_name(l->program), "f");
+    assert_int_equal(program_input_count(l->program), 3);
+    char desc[128];
+    const char *want[] = {"f == -12", "q == 3", "grad x == -4", "grad y == -4", "grad z == 3", "grad q == -4"};
+    for (size_t i = 0; i < 6; i++)
+        assert_string_equal(lesson_check_describe(l, i, desc, sizeof(desc)), want[i]);
+    // The first check's line is where "check: f == -12" is in the file.
+    int line = 1;
+    for (const char *c = l->src; c < strstr(l->src, "check: f == -12"); c++)
+        line += *c == '\n';
+    assert_int_equal(l->checks[0].line, line);
+    lesson_destroy(l);
+}
+
+static void test_lesson1_checks_pass(void **state)
+{
+    (void)state;
+    Lesson *l = load_lesson1();
+    Graph *g = graph_create(0);
+    assert_non_null(lesson_eval(l, g, l->nsteps - 1));
+    const double want[] = {-12, 3, -4, -4, 3, -4};
+    for (size_t i = 0; i < l->nchecks; i++) {
+        double got = NAN;
+        assert_true(lesson_check_run(l, g, i, &got));
+        assert_true(got == want[i]);
+    }
+    // Before the backward pass the gradient checks fail.
+    lesson_eval(l, g, 2);
+    double got;
+    assert_true(lesson_check_run(l, g, 0, &got));
+    assert_false(lesson_check_run(l, g, 2, &got));
+    assert_true(got == 0);
+    graph_destroy(g);
+    lesson_destroy(l);
+}
+
+// Which numbers are on screen at each step of lesson 1 (x y z q f).
+static void test_lesson1_shown_bits(void **state)
+{
+    (void)state;
+    Lesson *l = load_lesson1();
+    Graph *g = graph_create(0);
+    const char *names[] = {"x", "y", "z", "q", "f"};
+    // V = value shown, G = gradient shown, per node.
+    const char *shown[6] = {
+        "V V V - -",       // intro: only the inputs
+        "V V V V -",       // forward q
+        "V V V V V",       // forward f
+        "V V VG VG VG",    // backward f: f's seed, then q and z
+        "VG VG VG VG VG",  // backward q: x and y too
+        "VG VG VG VG VG",  // done
+    };
+    const double grads[6][5] = {
+        {0, 0, 0, 0, 0}, {0, 0, 0, 0, 0}, {0, 0, 0, 0, 0},
+        {0, 0, 3, -4, 1}, {-4, -4, 3, -4, 1}, {-4, -4, 3, -4, 1},
+    };
+    for (size_t st = 0; st < 6; st++) {
+        Value *out = lesson_eval(l, g, st);
+        assert_non_null(out);
+        assert_string_equal(out->name, "f");
+        assert_true(out->data == -12); // the graph always holds every value
+        char got[64] = "";
+        for (size_t i = 0; i < 5; i++) {
+            Value *v = program_lookup(l->program, g, names[i]);
+            assert_non_null(v);
+            assert_true(v->mark & 1);
+            if (i)
+                strcat(got, " ");
+            strcat(got, (v->mark & LESSON_SHOWN_VALUE) ? "V" : "-");
+            if (v->mark & LESSON_SHOWN_GRAD)
+                strcat(got, "G");
+            if (v->grad != grads[st][i])
+                fail_msg("step %zu: grad %s = %g, expected %g", st + 1, names[i], v->grad, grads[st][i]);
+        }
+        if (strcmp(got, shown[st]) != 0)
+            fail_msg("step %zu shows '%s', expected '%s'", st + 1, got, shown[st]);
+    }
+    // Past the end is the last step.
+    lesson_eval(l, g, 99);
+    assert_true(program_lookup(l->program, g, "x")->grad == -4);
+    graph_destroy(g);
+    lesson_destroy(l);
+}
+
+static void test_lesson1_states(void **state)
+{
+    (void)state;
+    Lesson *l = load_lesson1();
+    LessonState s = lesson_state(l, 0);
+    assert_int_equal(s.kind, STEP_INTRO);
+    assert_int_equal(s.gate, SIZE_MAX);
+    assert_false(s.backward_started);
+    s = lesson_state(l, 1);
+    assert_int_equal(s.kind, STEP_FORWARD);
+    assert_int_equal(s.gate, 3);
+    assert_int_equal(s.forward_upto, 3);
+    assert_false(s.backward_started);
+    s = lesson_state(l, 3);
+    assert_int_equal(s.kind, STEP_BACKWARD);
+    assert_int_equal(s.gate, 4);
+    assert_int_equal(s.backward_from, 4);
+    assert_true(s.backward_started);
+    s = lesson_state(l, 5);
+    assert_int_equal(s.kind, STEP_DONE);
+    assert_int_equal(s.gate, SIZE_MAX);
+    assert_true(s.backward_started);
+    lesson_destroy(l);
+}
+
+// Expand placeholders by hand with the numbers of lesson 1 at a step, as
+// an independent reference for lesson_step_text.
+static void expand_by_hand(const char *text, size_t step, char *out, size_t n)
+{
+    static const char *const names[] = {"x", "y", "z", "q", "f"};
+    static const char *const values[] = {"-2", "5", "-4", "3", "-12"};
+    // Gradients shown in the graph at each step (0 before backward reaches them).
+    static const char *const grads[6][5] = {
+        {"0", "0", "0", "0", "0"}, {"0", "0", "0", "0", "0"}, {"0", "0", "0", "0", "0"},
+        {"0", "0", "3", "-4", "1"}, {"-4", "-4", "3", "-4", "1"}, {"-4", "-4", "3", "-4", "1"},
+    };
+    size_t k = 0;
+    out[0] = '\0';
+    while (*text && k + 1 < n) {
+        bool done = false;
+        for (size_t i = 0; i < 5 && *text == '{' && !done; i++) {
+            char v[16], g[24];
+            snprintf(v, sizeof(v), "{%s}", names[i]);
+            snprintf(g, sizeof(g), "{grad %s}", names[i]);
+            const char *rep = NULL;
+            size_t skip = 0;
+            if (strncmp(text, v, strlen(v)) == 0) {
+                rep = values[i];
+                skip = strlen(v);
+            } else if (strncmp(text, g, strlen(g)) == 0) {
+                rep = grads[step][i];
+                skip = strlen(g);
+            }
+            if (rep) {
+                k += (size_t)snprintf(out + k, n - k, "%s", rep);
+                text += skip;
+                done = true;
+            }
+        }
+        if (!done) {
+            out[k++] = *text++;
+            out[k] = '\0';
+        }
+    }
+}
+
+static void test_lesson1_placeholders(void **state)
+{
+    (void)state;
+    Lesson *l = load_lesson1();
+    Graph *g = graph_create(0);
+    char buf[4096], want[4096];
+    // Every step's text, expanded, matches the hand expansion and keeps no braces.
+    for (size_t st = 0; st < l->nsteps; st++) {
+        lesson_eval(l, g, st);
+        lesson_step_text(l, g, st, buf, sizeof(buf));
+        assert_true(l->steps[st].text[0] != '\0'); // lesson 1 writes all its texts
+        expand_by_hand(l->steps[st].text, st, want, sizeof(want));
+        assert_string_equal(buf, want);
+        assert_null(strchr(buf, '{'));
+        assert_null(strchr(buf, '}'));
+    }
+    // The intro names the inputs' values; the numbers follow the inputs.
+    lesson_eval(l, g, 0);
+    lesson_step_text(l, g, 0, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "x = -2, y = 5 and z = -4"));
+    assert_true(program_set_input(l->program, "x", 1.5));
+    lesson_eval(l, g, 0);
+    lesson_step_text(l, g, 0, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "x = 1.5, y = 5 and z = -4"));
+    assert_true(program_set_input(l->program, "x", -2));
+    // A small buffer is cut, and stays terminated.
+    char small[10];
+    lesson_step_text(l, g, 0, small, sizeof(small));
+    assert_int_equal(strlen(small), 9);
+    assert_memory_equal(small, l->steps[0].text, 9);
+    // Out of range gives "".
+    lesson_step_text(l, g, 99, buf, sizeof(buf));
+    assert_string_equal(buf, "");
+    graph_destroy(g);
+    lesson_destroy(l);
+}
+
+// ---------------------------------------------------------------------------
+// Small lessons
+
+static void test_auto_steps_and_generated_text(void **state)
+{
+    (void)state;
+    Lesson *l = parse_ok(HEAD "step: auto\ncheck: f == 6\ncheck: grad x == 3 tol 1e-9\n");
+    assert_int_equal(l->nsteps, 4);
+    assert_int_equal(l->steps[0].kind, STEP_INTRO);
+    assert_int_equal(l->steps[1].kind, STEP_FORWARD);
+    assert_int_equal(l->steps[2].kind, STEP_BACKWARD);
+    assert_int_equal(l->steps[3].kind, STEP_DONE);
+    Graph *g = graph_create(0);
+    char buf[1024];
+    const char *want[] = {
+        "The inputs are set. Press **Right** to run the forward pass gate by gate.",
+        "Forward: `f = 2 \u00d7 3` = **6**.",
+        "Backward through `f`: the upstream gradient is \u2202f/\u2202f = **1**. "
+        "For `x`: local 3 \u00d7 upstream 1 = **3**. For `3`: local 2 \u00d7 upstream 1 = **2**.",
+        "Done. Every wire now carries its value and \u2202f/\u2202wire.",
+    };
+    for (size_t st = 0; st < 4; st++) {
+        lesson_eval(l, g, st);
+        lesson_step_text(l, g, st, buf, sizeof(buf));
+        assert_string_equal(buf, want[st]);
+    }
+    double got;
+    assert_true(lesson_check_run(l, g, 0, &got));
+    assert_true(lesson_check_run(l, g, 1, &got));
+    assert_true(got == 3);
+    graph_destroy(g);
+    lesson_destroy(l);
+}
+
+static void test_check_tolerance(void **state)
+{
+    (void)state;
+    Lesson *l = parse_ok(HEAD "step: auto\n"
+                              "check: f == 6.5 tol 0.1\n"     // |6 - 6.5| <= 0.1 * 6.5
+                              "check: f == 6.7 tol 0.1\n"     // 0.7 > 0.67
+                              "check: grad x == 3.0000001\n"  // default tol 1e-9 * 3
+                              "check: grad x ==    3\n"
+                              "check: grad f == 1 tol 0\n");
+    Graph *g = graph_create(0);
+    lesson_eval(l, g, l->nsteps - 1);
+    double got;
+    assert_true(lesson_check_run(l, g, 0, &got));
+    assert_false(lesson_check_run(l, g, 1, &got));
+    assert_true(got == 6);
+    assert_false(lesson_check_run(l, g, 2, &got));
+    assert_true(lesson_check_run(l, g, 3, &got));
+    assert_true(lesson_check_run(l, g, 4, &got));
+    assert_int_equal(l->checks[0].line, 7);
+    assert_true(l->checks[0].tol == 0.1);
+    assert_true(l->checks[2].tol == 1e-9);
+    graph_destroy(g);
+    lesson_destroy(l);
+}
+
+// Comments, CRLF, notes, and step blocks keep their text dedented.
+static void test_format_details(void **state)
+{
+    (void)state;
+    Lesson *l = parse_ok("# a comment\r\n"
+                         "gradlab-lesson: 1\r\n"
+                         "title:   Spaces around   \r\n"
+                         "view: circuit\r\n"
+                         "\r\n"
+                         "program:\r\n"
+                         "    x = 2   # input\r\n"
+                         "\r\n"
+                         "    f = x * 3\r\n"
+                         "step: intro\r\n"
+                         "\r\n"
+                         "    First line {x}.\r\n"
+                         "      indented more\r\n"
+                         "\r\n"
+                         "    Second paragraph {grad x}.\r\n"
+                         "\r\n"
+                         "notes:\r\n"
+                         "    Say hello.\r\n"
+                         "step: forward f\r\n"
+                         "step: backward f\r\n"
+                         "step: done\r\n");
+    assert_string_equal(l->title, "Spaces around");
+    assert_int_equal(l->nsteps, 4);
+    assert_string_equal(l->steps[0].text,
+                        "First line {x}.\n  indented more\n\nSecond paragraph {grad x}.");
+    assert_string_equal(l->steps[0].notes, "Say hello.");
+    assert_string_equal(l->steps[1].text, ""); // generated at run time
+    Graph *g = graph_create(0);
+    char buf[256];
+    lesson_eval(l, g, 0);
+    lesson_step_text(l, g, 0, buf, sizeof(buf));
+    assert_string_equal(buf, "First line 2.\n  indented more\n\nSecond paragraph 0.");
+    graph_destroy(g);
+    lesson_destroy(l);
+}
+
+static void test_load_missing_file(void **state)
+{
+    (void)state;
+    Diag d;
+    Lesson *l = lesson_load("/nonexistent/dir/x.lesson", &d);
+    assert_null(l);
+    const char *t = diag_text(&d);
+    assert_non_null(strstr(t, "/nonexistent/dir/x.lesson"));
+    assert_non_null(strstr(t, "No such file or directory"));
+    assert_true(strncmp(t, "gradlab: error: ", 16) == 0);
+    assert_true(d.nerrors >= 1);
+    diag_free(&d);
+    lesson_destroy(NULL);
+}
+
+// ---------------------------------------------------------------------------
+// Bad lessons: exact messages.
+
+static void test_error_unknown_key(void **state)
+{
+    (void)state;
+    expect_error(HEAD "titl: X\nstep: auto\n",
+                 "bad.lesson:6:1: error: unknown key 'titl'; did you mean 'title'?\n"
+                 "    titl: X\n"
+                 "    ^\n");
+    expect_error(HEAD "colour: red\nstep: auto\n",
+                 "bad.lesson:6:1: error: unknown key 'colour'\n"
+                 "    colour: red\n"
+                 "    ^\n");
+    expect_error(HEAD "step auto\n",
+                 "bad.lesson:6:1: error: expected 'key: value'; the keys are title, view, program, step, "
+                 "notes and check\n"
+                 "    step auto\n"
+                 "    ^\n");
+}
+
+static void test_error_indented_line(void **state)
+{
+    (void)state;
+    expect_error("gradlab-lesson: 1\n    hello\ntitle: T\nprogram:\n    x = 2\n    f = x * 3\nstep: auto\n",
+                 "bad.lesson:2:1: error: an indented line outside a block; only lines under 'program:', "
+                 "'step:' or 'notes:' are indented\n"
+                 "        hello\n"
+                 "    ^\n");
+    expect_error(HEAD "step: auto\ncheck: f == 6\n  stray\n",
+                 "bad.lesson:8:1: error: an indented line outside a block; only lines under 'program:', "
+                 "'step:' or 'notes:' are indented\n"
+                 "      stray\n"
+                 "    ^\n");
+}
+
+static void test_error_step_before_program(void **state)
+{
+    (void)state;
+    expect_error("gradlab-lesson: 1\ntitle: T\nstep: intro\nprogram:\n    x = 2\n",
+                 "bad.lesson:3:1: error: a step comes before the program; put 'program:' first\n"
+                 "    step: intro\n"
+                 "    ^\n");
+    expect_error("gradlab-lesson: 1\ntitle: T\ncheck: x == 2\nprogram:\n    x = 2\nstep: auto\n",
+                 "bad.lesson:3:1: error: a check comes before the program; put 'program:' first\n"
+                 "    check: x == 2\n"
+                 "    ^\n");
+}
+
+static void test_error_step_kind(void **state)
+{
+    (void)state;
+    expect_error(HEAD "step: forwrd f\n",
+                 "bad.lesson:6:7: error: unknown step 'forwrd'; steps are intro, forward NAME, backward "
+                 "NAME, done and auto (did you mean 'forward'?)\n"
+                 "    step: forwrd f\n"
+                 "          ^\n");
+    expect_error(HEAD "step: zzz\n",
+                 "bad.lesson:6:7: error: unknown step 'zzz'; steps are intro, forward NAME, backward NAME, "
+                 "done and auto\n"
+                 "    step: zzz\n"
+                 "          ^\n");
+    expect_error(HEAD "step: forward\n",
+                 "bad.lesson:6:7: error: 'step: forward' needs the name of a gate, as in 'step: forward f'\n"
+                 "    step: forward\n"
+                 "          ^\n");
+    expect_error(HEAD "step: intro now\n",
+                 "bad.lesson:6:12: error: 'step: intro' takes no name\n"
+                 "    step: intro now\n"
+                 "               ^\n");
+}
+
+static void test_error_step_names(void **state)
+{
+    (void)state;
+    expect_error(HEAD "step: forward x\n",
+                 "bad.lesson:6:15: error: 'x' is an input, not a gate; forward steps name a computed value "
+                 "such as 'f'\n"
+                 "    step: forward x\n"
+                 "                  ^\n");
+    expect_error(HEAD "step: backward w\n",
+                 "bad.lesson:6:16: error: unknown name 'w'; it must be a name the program assigns\n"
+                 "    step: backward w\n"
+                 "                   ^\n");
+    expect_error("gradlab-lesson: 1\ntitle: T\nprogram:\n    x = 2\n    s = x * x\n    f = x * 3\n"
+                 "step: forward s\n",
+                 "bad.lesson:7:15: error: the output 'f' does not depend on 's', so no gradient flows "
+                 "through it\n"
+                 "    step: forward s\n"
+                 "                  ^\n");
+}
+
+static void test_error_placeholder(void **state)
+{
+    (void)state;
+    expect_error(HEAD "step: intro\n    value {w} here\n",
+                 "bad.lesson:7:12: error: unknown name 'w' in a placeholder; the program has no such value\n"
+                 "        value {w} here\n"
+                 "               ^\n");
+    expect_error(HEAD "step: intro\n    slope {grad w}\n",
+                 "bad.lesson:7:17: error: unknown name 'w' in a placeholder; the program has no such value\n"
+                 "        slope {grad w}\n"
+                 "                    ^\n");
+    expect_error(HEAD "step: intro\n    open {x here\n",
+                 "bad.lesson:7:10: error: '{' without a closing '}'; placeholders look like {x} or {grad x}\n"
+                 "        open {x here\n"
+                 "             ^\n");
+}
+
+static void test_error_not_utf8(void **state)
+{
+    (void)state;
+    expect_error(HEAD "step: intro\n    caf\xe9\n",
+                 "bad.lesson:7:8: error: byte 0xe9 is not valid UTF-8 text; save the lesson as UTF-8\n"
+                 "        caf\xe9\n"
+                 "           ^\n");
+    // A valid multi-byte character is fine, and counts as one column.
+    Lesson *l = parse_ok(HEAD "step: intro\n    caf\xc3\xa9 \xe2\x88\x82\n");
+    assert_string_equal(l->steps[0].text, "caf\xc3\xa9 \xe2\x88\x82");
+    lesson_destroy(l);
+    expect_error(HEAD "step: intro\n    \xc3\xa9\xc3\xa9 \xc3\n",
+                 "bad.lesson:7:8: error: byte 0xc3 is not valid UTF-8 text; save the lesson as UTF-8\n"
+                 "        \xc3\xa9\xc3\xa9 \xc3\n"
+                 "           ^\n");
+}
+
+static void test_error_missing_parts(void **state)
+{
+    (void)state;
+    expect_error("gradlab-lesson: 1\nprogram:\n    x = 2\n    f = x * 3\nstep: auto\n",
+                 "bad.lesson:1:1: error: the lesson has no title; add a line 'title: ...'\n"
+                 "    gradlab-lesson: 1\n"
+                 "    ^\n");
+    expect_error("gradlab-lesson: 1\ntitle: T\n",
+                 "bad.lesson:1:1: error: the lesson has no program; add a 'program:' block with indented "
+                 "lines\n"
+                 "    gradlab-lesson: 1\n"
+                 "    ^\n");
+    expect_error(HEAD "check: f == 6\n",
+                 "bad.lesson:7:1: error: the lesson has no steps; add 'step: auto' or 'step: intro' ...\n"
+                 "    \n"
+                 "    ^\n");
+}
+
+static void test_error_check_syntax(void **state)
+{
+    (void)state;
+    expect_error(HEAD "step: auto\ncheck: f = 6\n",
+                 "bad.lesson:7:8: error: a check looks like 'NAME == NUMBER' or 'grad NAME == NUMBER', "
+                 "optionally followed by 'tol 1e-6'\n"
+                 "    check: f = 6\n"
+                 "           ^\n");
+    expect_error(HEAD "step: auto\ncheck: f == six\n",
+                 "bad.lesson:7:8: error: 'six' is not a number\n"
+                 "    check: f == six\n"
+                 "           ^\n");
+    expect_error(HEAD "step: auto\ncheck: f == 6 within 2\n",
+                 "bad.lesson:7:8: error: after the number a check takes only 'tol NUMBER'\n"
+                 "    check: f == 6 within 2\n"
+                 "           ^\n");
+    expect_error(HEAD "step: auto\ncheck: f == 6 tol -1\n",
+                 "bad.lesson:7:8: error: the tolerance '-1' must be a number >= 0\n"
+                 "    check: f == 6 tol -1\n"
+                 "           ^\n");
+    expect_error(HEAD "step: auto\ncheck: grad w == 6\n",
+                 "bad.lesson:7:13: error: unknown name 'w' in a check\n"
+                 "    check: grad w == 6\n"
+                 "                ^\n");
+}
+
+static void test_error_other(void **state)
+{
+    (void)state;
+    expect_error("gradlab-lesson: 2\ntitle: T\n",
+                 "bad.lesson:1:16: error: this gradlab reads lesson format 1, not '2'\n"
+                 "    gradlab-lesson: 2\n"
+                 "                   ^\n");
+    expect_error(HEAD "view: graph\nstep: auto\n",
+                 "bad.lesson:6:7: error: unknown view 'graph'; this version has 'circuit'\n"
+                 "    view: graph\n"
+                 "          ^\n");
+    expect_error("gradlab-lesson: 1\ntitle: T\nprogram:\n    x = 2\nnotes:\n    hi\nstep: auto\n",
+                 "bad.lesson:5:1: error: 'notes:' belongs under a step; put it after a 'step:'\n"
+                 "    notes:\n"
+                 "    ^\n");
+    // Program errors count lines from the top of the lesson file.
+    expect_error("gradlab-lesson: 1\ntitle: T\nprogram:\n    x = 2\n    f = x * w\nstep: auto\n",
+                 "bad.lesson:5:13: error: unknown name 'w'; did you mean 'x'?\n"
+                 "        f = x * w\n"
+                 "            ^\n");
+    expect_error("gradlab-lesson: 1\ntitle: T\nprogram:\nstep: auto\n",
+                 "bad.lesson:4:1: error: the program is empty; write at least one statement, as in f = x * y\n"
+                 "    step: auto\n"
+                 "    ^\n");
+}
+
+// A second program block is one error; its indented lines belong to it and
+// must not each add "an indented line outside a block".
+static void test_error_second_program(void **state)
+{
+    (void)state;
+    expect_error(HEAD "program:\n    y = 1\nstep: auto\n",
+                 "bad.lesson:6:1: error: a second 'program:'; a lesson has one program\n"
+                 "    program:\n"
+                 "    ^\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lesson1_loads),
+        cmocka_unit_test(test_lesson1_checks_pass),
+        cmocka_unit_test(test_lesson1_shown_bits),
+        cmocka_unit_test(test_lesson1_states),
+        cmocka_unit_test(test_lesson1_placeholders),
+        cmocka_unit_test(test_auto_steps_and_generated_text),
+        cmocka_unit_test(test_check_tolerance),
+        cmocka_unit_test(test_format_details),
+        cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_error_unknown_key),
+        cmocka_unit_test(test_error_indented_line),
+        cmocka_unit_test(test_error_step_before_program),
+        cmocka_unit_test(test_error_step_kind),
+        cmocka_unit_test(test_error_step_names),
+        cmocka_unit_test(test_error_placeholder),
+        cmocka_unit_test(test_error_not_utf8),
+        cmocka_unit_test(test_error_missing_parts),
+        cmocka_unit_test(test_error_check_syntax),
+        cmocka_unit_test(test_error_other),
+        cmocka_unit_test(test_error_second_program),
+    };
+    return cmocka_run_group_tests_name("lesson", tests, NULL, NULL);
+}
