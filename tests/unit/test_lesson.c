@@ -581,7 +581,7 @@ static void test_error_other(void **state)
     expect_error("gradlab-lesson: 1\ntitle: T\nprogram:\n    x = 2\n    f = x * w\nstep: auto\n",
                  "bad.lesson:5:13: error: unknown name 'w'; did you mean 'x'?\n"
                  "        f = x * w\n"
-                 "            ^\n");
+                 "                ^\n");
     expect_error("gradlab-lesson: 1\ntitle: T\nprogram:\nstep: auto\n",
                  "bad.lesson:4:1: error: the program is empty; write at least one statement, as in f = x * y\n"
                  "    step: auto\n"
