@@ -204,6 +204,9 @@ static void put(const char *name, const void *data, size_t n)
         die(path);
 }
 
+// A string literal with its exact length, embedded NUL bytes included.
+#define PUT_LIT(name, lit) put((name), (lit), sizeof(lit) - 1)
+
 static void puts_file(const char *name, const char *text)
 {
     put(name, text, strlen(text));
@@ -281,9 +284,9 @@ static void make_fixtures(void)
     // Lessons, small.
     puts_file("ok.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n"
                            "    f = x * 2\nstep: done\ncheck: f == 4\n");
-    put("empty.lesson", "", 0);
+    PUT_LIT("empty.lesson", "");
     puts_file("truncated.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n");
-    put("binary.lesson", "\x7f" "ELF\x02\x01\x01\x00\x00\x00\xff\xfe\n\x00\x01", 16);
+    PUT_LIT("binary.lesson", "\x7f" "ELF\x02\x01\x01\x00\x00\x00\xff\xfe\n\x00\x01");
     puts_file("typo.lesson", "gradlab-lesson: 1\ntitles: t\nview: circuit\nprogram:\n    x = 2\nstep: done\n");
     puts_file("v2.lesson", "gradlab-lesson: 2\ntitle: t\nview: circuit\nprogram:\n    x = 2\nstep: done\n");
     puts_file("badname.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n"
@@ -296,7 +299,7 @@ static void make_fixtures(void)
                               "    f = x * 2\nstep: intro\n    f is {f and so on\n");
     puts_file("latin1.lesson", "gradlab-lesson: 1\ntitle: caf\xe9\nview: circuit\nprogram:\n    x = 2\n"
                                "step: done\n");
-    put("utf16.lesson", "\xff\xfeg\0r\0a\0d\0l\0a\0b\0", 16);
+    PUT_LIT("utf16.lesson", "\xff\xfeg\0r\0a\0d\0l\0a\0b\0");
     puts_file("bignum.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 1e99999\n"
                                "    f = x * 2\nstep: done\n");
 
@@ -372,9 +375,9 @@ static void make_fixtures(void)
         npy(name, "<f4", "False", k == 1 ? "(2, 2)" : k < 2 ? "(4, 1)" : "(4,)", four, sizeof four);
     }
     npy("x.npy", "<f4", "False", "(1, 2, 1)", two, sizeof two);
-    put("empty.npy", "", 0);
-    put("magic.npy", "PK\x03\x04 this is a zip file, not npy", 36);
-    put("cuthdr.npy", "\x93NUMPY\x01\x00\x76\x00{'descr': '<f4', 'fortran_", 34);
+    PUT_LIT("empty.npy", "");
+    PUT_LIT("magic.npy", "PK\x03\x04 this is a zip file, not npy");
+    PUT_LIT("cuthdr.npy", "\x93NUMPY\x01\x00\x76\x00{'descr': '<f4', 'fortran_");
     npy("cutdata.npy", "<f4", "False", "(1, 2, 1)", two, 5);
     npy("int64.npy", "<i8", "False", "(1, 2, 1)", ints, sizeof ints);
     npy("big.npy", ">f4", "False", "(1, 2, 1)", two, sizeof two);
@@ -382,7 +385,7 @@ static void make_fixtures(void)
     npy("hugeshape.npy", "<f4", "False", "(1000000000, 1000000000, 1)", two, sizeof two);
     npy("negdim.npy", "<f4", "False", "(1, -2, 1)", two, sizeof two);
     npy("dims9.npy", "<f4", "False", "(1, 1, 1, 1, 1, 1, 1, 1, 2)", two, sizeof two);
-    put("hdrlen.npy", "\x93NUMPY\x01\x00\xff\xff{'descr': '<f4'}", 26);
+    PUT_LIT("hdrlen.npy", "\x93NUMPY\x01\x00\xff\xff{'descr': '<f4'}");
     npy("rank2.npy", "<f4", "False", "(2, 1)", two, sizeof two);
     npy("wrongI.npy", "<f4", "False", "(1, 1, 2)", two, sizeof two);
 }

@@ -1,0 +1,66 @@
+#!/bin/sh
+# valgrind.sh: run the headless commands under Valgrind's memcheck and fail
+# on any invalid read or write, use of uninitialised memory, or a definite or
+# indirect leak in gradlab's own code. Third-party leaks (fontconfig, SDL,
+# freetype) are suppressed by tests/valgrind.supp.
+#
+#   tests/valgrind.sh [BUILD_DIR]
+#
+# BUILD_DIR (default: build at the top of the tree) must hold a normal,
+# non-sanitized build; it is configured and built (-j2) when it has no
+# gradlab binary yet. Runs, each with SDL_VIDEODRIVER=dummy:
+#   gradlab check                  every bundled lesson
+#   gradlab render 1 --out TMP     lesson 1 to PNGs through the software renderer
+#   gradlab grad -e PROGRAM        the scalar engine forward and backward
+#   gradlab train adding ...       a few LSTM and RNN training steps (tensors, optimizer)
+#   gradlab check BAD.lesson       an error path (exit 2 expected)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+build=${1:-$root/build}
+gradlab=$build/src/cli/gradlab
+command -v valgrind >/dev/null 2>&1 || { echo "valgrind.sh: error: valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
+if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" "$root" -Dbuildtype=debugoptimized
+fi
+ninja -C "$build" -j"${VALGRIND_JOBS:-2}" src/cli/gradlab
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gradlab-valgrind-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+export SDL_VIDEODRIVER=dummy GRADLAB_DATA_DIR="${GRADLAB_DATA_DIR:-$root}"
+status=0
+
+# run NAME EXPECTED_STATUS ARGS...: gradlab under memcheck; Valgrind's own
+# finding is exit status 99 (never one gradlab uses).
+run() {
+    name=$1; want=$2; shift 2
+    start=$(date +%s)
+    rc=0
+    valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
+        --errors-for-leak-kinds=definite,indirect --track-origins=yes --num-callers=30 \
+        --suppressions="$here/valgrind.supp" --gen-suppressions=all \
+        --log-file="$tmp/$name.vg" "$gradlab" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" || rc=$?
+    secs=$(( $(date +%s) - start ))
+    summary=$(grep -E 'ERROR SUMMARY' "$tmp/$name.vg" | tail -1 | sed 's/^==[0-9]*== //')
+    if [ "$rc" -eq 99 ]; then
+        echo "valgrind.sh: FAIL $name (${secs}s): $summary" >&2
+        sed 's/^==[0-9]*== //' "$tmp/$name.vg" | grep -v '^$' | head -120 >&2
+        status=1
+    elif [ "$rc" -ne "$want" ]; then
+        echo "valgrind.sh: FAIL $name (${secs}s): gradlab exited $rc, expected $want" >&2
+        tail -20 "$tmp/$name.err" >&2
+        status=1
+    else
+        echo "valgrind.sh: ok $name (${secs}s): $summary" >&2
+    fi
+}
+
+run check 0 check
+run render 0 render 1 --out "$tmp/png"
+run grad 0 grad -e 'x = 2; y = -3; f = tanh(x * y + exp(x)) / (1 + relu(y) ^ 2)'
+run train-lstm 0 train adding --model lstm --T 12 --steps 4 --batch 4 --hidden 8
+run train-rnn 0 train adding --model rnn --T 12 --steps 4 --batch 4 --hidden 8
+printf 'gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n    f = w * x\nstep: done\n' > "$tmp/bad.lesson"
+run check-bad 2 check "$tmp/bad.lesson"
+exit $status
