@@ -128,30 +128,38 @@ static bool reserve(Lstm *m, int B, int T)
 // ---------------------------------------------------------------------------
 // Forward
 
-// One step's pointwise part for B rows: a (B, 4H) holds the pre-activations
-// on entry and i, f, g, o on exit; c = f * cprev + i * g, h = o * tanh(c).
+// One row: a (4H) holds the pre-activations without the bias on entry and
+// i, f, g, o on exit; c = f * cprev + i * g, h = o * tanh(c).
 FASTMATH_CLONES
+static void lstm_row_forward(float *restrict a, float *restrict c, float *restrict tc,
+                             float *restrict h, const float *restrict cprev,
+                             const float *restrict bias, int H)
+{
+    for (int j = 0; j < H; j++) {
+        float i = fast_sigmoidf(a[j] + bias[j]);
+        float f = fast_sigmoidf(a[H + j] + bias[H + j]);
+        float g = fast_tanhf(a[2 * H + j] + bias[2 * H + j]);
+        float o = fast_sigmoidf(a[3 * H + j] + bias[3 * H + j]);
+        a[j] = i;
+        a[H + j] = f;
+        a[2 * H + j] = g;
+        a[3 * H + j] = o;
+        float cj = f * cprev[j] + i * g;
+        float t = fast_tanhf(cj);
+        c[j] = cj;
+        tc[j] = t;
+        h[j] = o * t;
+    }
+}
+
+// One step's pointwise part for B rows: a (B, 4H), c, tc, h, cprev (B, H),
+// bias (4H) = b_ih + b_hh.
 static void lstm_cell_forward(float *a, float *c, float *tc, float *h, const float *cprev,
-                              int B, int H)
+                              const float *bias, int B, int H)
 {
     for (int b = 0; b < B; b++) {
-        float *ab = a + (size_t)b * 4 * H;
-        // i, f: sigmoid over the first 2H; g: tanh; o: sigmoid.
-        for (int j = 0; j < 2 * H; j++)
-            ab[j] = fast_sigmoidf(ab[j]);
-        for (int j = 2 * H; j < 3 * H; j++)
-            ab[j] = fast_tanhf(ab[j]);
-        for (int j = 3 * H; j < 4 * H; j++)
-            ab[j] = fast_sigmoidf(ab[j]);
-        const float *ig = ab, *fg = ab + H, *gg = ab + 2 * H, *og = ab + 3 * H;
-        const float *cp = cprev + (size_t)b * H;
-        float *cb = c + (size_t)b * H, *tb = tc + (size_t)b * H, *hb = h + (size_t)b * H;
-        for (int j = 0; j < H; j++)
-            cb[j] = fg[j] * cp[j] + ig[j] * gg[j];
-        for (int j = 0; j < H; j++)
-            tb[j] = fast_tanhf(cb[j]);
-        for (int j = 0; j < H; j++)
-            hb[j] = og[j] * tb[j];
+        size_t r = (size_t)b * H;
+        lstm_row_forward(a + 4 * r, c + r, tc + r, h + r, cprev + r, bias, H);
     }
 }
 
@@ -172,13 +180,12 @@ bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int
     else
         memset(m->c0, 0, BH * sizeof(float));
 
-    // a (TB, 4H) = x (TB, I) @ W_ih^T + b_ih + b_hh, all steps at once.
-    float *bias = m->dpre;   // scratch: dpre is unused until backward
+    // a (TB, 4H) = x (TB, I) @ W_ih^T, all steps at once; the bias
+    // b_ih + b_hh is added in the pointwise step.
+    float *bias = m->dbias;   // scratch until backward
     for (int j = 0; j < G; j++)
         bias[j] = m->p.b_ih[j] + m->p.b_hh[j];
-    for (size_t r = 0; r < TB; r++)
-        memcpy(m->gates + r * G, bias, (size_t)G * sizeof(float));
-    gemm_f32(false, true, (int)TB, G, I, 1.0f, m->x, I, m->p.w_ih, I, 1.0f, m->gates, G);
+    gemm_f32(false, true, (int)TB, G, I, 1.0f, m->x, I, m->p.w_ih, I, 0.0f, m->gates, G);
 
     // The recurrence multiplies by W_hh^T: transpose it once here so that
     // gemm reads it in place (small M) instead of repacking it every step.
@@ -191,7 +198,7 @@ bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int
         float *a = m->gates + (size_t)t * B * G;
         // a (B, 4H) += hprev (B, H) @ W_hh^T (H, 4H)
         gemm_f32(false, false, B, G, H, 1.0f, hprev, H, m->w_hh_t, G, 1.0f, a, G);
-        lstm_cell_forward(a, m->c + t * BH, m->tc + t * BH, m->h + t * BH, cprev, B, H);
+        lstm_cell_forward(a, m->c + t * BH, m->tc + t * BH, m->h + t * BH, cprev, bias, B, H);
     }
     return true;
 }
@@ -200,10 +207,10 @@ bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int
 // Backward
 
 // One row of one step's pointwise backward (see lstm_cell_backward).
-static inline void lstm_row_backward(float *restrict da, float *restrict dc,
-                                     float *restrict dcn, const float *restrict dh,
-                                     const float *restrict gates, const float *restrict tc,
-                                     const float *restrict cprev, int H)
+FASTMATH_CLONES
+static void lstm_row_backward(float *restrict da, float *restrict dc, float *restrict dcn,
+                              const float *restrict dh, const float *restrict gates,
+                              const float *restrict tc, const float *restrict cprev, int H)
 {
     const float *restrict ig = gates, *restrict fg = gates + H, *restrict gg = gates + 2 * H,
                 *restrict og = gates + 3 * H;
@@ -226,7 +233,6 @@ static inline void lstm_row_backward(float *restrict da, float *restrict dc,
 // dh (B, H) and dc (B, H), the pre-activation gradients da (B, 4H), and
 // leaves dL/dc_{t-1} in dcn. Adds the rows of da into db (4H), the bias
 // gradient, while they are in cache.
-FASTMATH_CLONES
 static void lstm_cell_backward(float *da, float *dh, float *dc, float *dcn, float *db,
                                const float *dout, size_t dout_stride, const float *dhn,
                                const float *gates, const float *tc, const float *cprev, int B,
