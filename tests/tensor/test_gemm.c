@@ -132,6 +132,12 @@ static void test_lstm_shapes(void **state)
     check_case(false, false, 32, 128, 512, 0, 1.0f, 0.0f);  // dgates @ W_hh -> dh
     check_case(true, false, 512, 128, 32, 0, 1.0f, 1.0f);   // dgates^T @ h -> dW_hh
     check_case(true, false, 512, 2, 32, 0, 1.0f, 1.0f);     // dgates^T @ x -> dW_ih
+    check_case(false, true, 640, 512, 2, 0, 1.0f, 1.0f);    // all steps: x (TB, I) @ W_ih^T
+    check_case(true, false, 2, 512, 640, 0, 1.0f, 0.0f);    // x^T (I, TB) @ dpre -> dW_ih^T
+    check_case(false, false, 640, 2, 512, 0, 1.0f, 0.0f);   // dpre (TB, G) @ W_ih -> dx
+    check_case(true, false, 512, 128, 600, 0, 1.0f, 1.0f);  // dpre^T @ h -> dW_hh^T
+    check_case(true, true, 300, 3, 50, 1, 1.0f, 0.5f);      // few columns, A transposed
+    check_case(false, true, 4, 300, 70, 2, -1.0f, 1.0f);    // few rows
 }
 
 static void test_degenerate(void **state)

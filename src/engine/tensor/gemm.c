@@ -15,7 +15,7 @@
 // (k-major, zero-padded to MR or NR), which also absorbs the transposes and
 // the row strides. The micro-kernel keeps the whole C tile in registers.
 //
-// Three micro-kernels: AVX-512 (8 x 32), AVX2+FMA (6 x 16) and portable C
+// Three micro-kernels: AVX-512 (12 x 32, and 4 x 32 for C with few rows), AVX2+FMA (6 x 16) and portable C
 // (4 x 16). The first two are compiled with __attribute__((target)) and chosen
 // at run time with __builtin_cpu_supports, so the binary runs on any x86-64
 // and the file still builds on any C11 compiler (the portable kernel only).
@@ -34,6 +34,7 @@
 
 // At most this many rows of C, B is read in place rather than packed.
 #define GEMM_DIRECT_B_MAX_M 96
+#define GEMM_MAX_TILE (12 * 32)   // the largest MR * NR
 
 // A micro-kernel: c (m, n) = alpha * a (MR, kc) @ b (kc, NR) + beta * c.
 //   a is packed k-major: a[k * MR + i]; b row k starts at b + k * ldbk
@@ -162,10 +163,9 @@ static void kernel_avx2(int kc, const float *a, const float *b, int ldbk,
 // stores handle the right edge, so this kernel can also read B in place
 // (unpacked, row stride ldbk) when only a few A panels would reuse a packed B.
 
-#ifndef AVX512_MR
 #define AVX512_MR 12
-#endif
 #define AVX512_NR 32
+#define AVX512_SMALL_MR 4   // the kernel for C with at most 4 rows
 
 #define Z_ROW(i)                                                           \
     do {                                                                   \
@@ -190,43 +190,78 @@ static void kernel_avx2(int kc, const float *a, const float *b, int ldbk,
     } while (0)
 
 #define Z_ZERO(i) __m512 c##i##_0 = _mm512_setzero_ps(), c##i##_1 = _mm512_setzero_ps()
-#if AVX512_MR == 12
-#define Z_ALL(X) X(0); X(1); X(2); X(3); X(4); X(5); X(6); X(7); X(8); X(9); X(10); X(11)
-#elif AVX512_MR == 14
-#define Z_ALL(X) X(0); X(1); X(2); X(3); X(4); X(5); X(6); X(7); X(8); X(9); X(10); X(11); X(12); X(13)
-#else
-#define Z_ALL(X) X(0); X(1); X(2); X(3); X(4); X(5); X(6); X(7)
-#endif
+#define Z_ALL12(X) X(0); X(1); X(2); X(3); X(4); X(5); X(6); X(7); X(8); X(9); X(10); X(11)
+#define Z_ALL4(X) X(0); X(1); X(2); X(3)
 
+// One AVX-512 kernel of MR rows; ALL applies a macro to each row index.
+// There are two copies of the k loop: masked loads cost more than plain ones.
+#define Z_KERNEL(NAME, MR, ALL)                                                \
+__attribute__((target("avx512f")))                                            \
+static void NAME(int kc, const float *a, const float *b, int ldbk,            \
+                 float *c, int ldc, float alpha, float beta, int m, int n)    \
+{                                                                             \
+    __mmask16 k0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);  \
+    __mmask16 k1 = n >= 32 ? (__mmask16)0xffff                                \
+                 : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : (__mmask16)0; \
+    ALL(Z_ZERO);                                                              \
+    if (n == AVX512_NR) {                                                     \
+        for (int k = 0; k < kc; k++) {                                        \
+            const float *ak = a + (size_t)k * (MR);                           \
+            const float *bk = b + (size_t)k * ldbk;                           \
+            __m512 b0 = _mm512_loadu_ps(bk);                                  \
+            __m512 b1 = _mm512_loadu_ps(bk + 16);                             \
+            ALL(Z_ROW);                                                       \
+        }                                                                     \
+    } else {                                                                  \
+        for (int k = 0; k < kc; k++) {                                        \
+            const float *ak = a + (size_t)k * (MR);                           \
+            const float *bk = b + (size_t)k * ldbk;                           \
+            __m512 b0 = _mm512_maskz_loadu_ps(k0, bk);                        \
+            __m512 b1 = _mm512_maskz_loadu_ps(k1, bk + 16);                   \
+            ALL(Z_ROW);                                                       \
+        }                                                                     \
+    }                                                                         \
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);             \
+    ALL(Z_STORE);                                                             \
+}
+
+Z_KERNEL(kernel_avx512, AVX512_MR, Z_ALL12)
+Z_KERNEL(kernel_avx512_small, AVX512_SMALL_MR, Z_ALL4)
+
+// C (M, N) = alpha * A (M, K) @ Bt^T + beta * C for N <= 4, as dot products
+// of rows of A with the rows of Bt (4, K) (zero rows past N). Two rows of A
+// at a time: 8 accumulators, each A element loaded once.
 __attribute__((target("avx512f")))
-static void kernel_avx512(int kc, const float *a, const float *b, int ldbk,
-                          float *c, int ldc, float alpha, float beta,
-                          int m, int n)
+static void dot_avx512(int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *Bt, float beta, float *C, int ldc)
 {
-    __mmask16 k0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
-    __mmask16 k1 = n >= 32 ? (__mmask16)0xffff
-                 : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : (__mmask16)0;
-    Z_ALL(Z_ZERO);
-    // Two copies of the loop: masked loads cost more than plain ones here.
-    if (n == AVX512_NR) {
-        for (int k = 0; k < kc; k++) {
-            const float *ak = a + (size_t)k * AVX512_MR;
-            const float *bk = b + (size_t)k * ldbk;
-            __m512 b0 = _mm512_loadu_ps(bk);
-            __m512 b1 = _mm512_loadu_ps(bk + 16);
-            Z_ALL(Z_ROW);
+    const float *b0p = Bt, *b1p = Bt + K, *b2p = Bt + 2 * (size_t)K, *b3p = Bt + 3 * (size_t)K;
+    int i = 0;
+    for (; i < M; i += 2) {
+        bool two = i + 1 < M;
+        const float *a0p = A + (size_t)i * lda, *a1p = two ? a0p + lda : a0p;
+        __m512 s00 = _mm512_setzero_ps(), s01 = _mm512_setzero_ps(), s02 = _mm512_setzero_ps(), s03 = _mm512_setzero_ps();
+        __m512 s10 = _mm512_setzero_ps(), s11 = _mm512_setzero_ps(), s12 = _mm512_setzero_ps(), s13 = _mm512_setzero_ps();
+        for (int k = 0; k < K; k += 16) {
+            __mmask16 mk = K - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - k)) - 1);
+            __m512 a0 = _mm512_maskz_loadu_ps(mk, a0p + k), a1 = _mm512_maskz_loadu_ps(mk, a1p + k);
+            __m512 v0 = _mm512_maskz_loadu_ps(mk, b0p + k), v1 = _mm512_maskz_loadu_ps(mk, b1p + k);
+            __m512 v2 = _mm512_maskz_loadu_ps(mk, b2p + k), v3 = _mm512_maskz_loadu_ps(mk, b3p + k);
+            s00 = _mm512_fmadd_ps(a0, v0, s00); s01 = _mm512_fmadd_ps(a0, v1, s01);
+            s02 = _mm512_fmadd_ps(a0, v2, s02); s03 = _mm512_fmadd_ps(a0, v3, s03);
+            s10 = _mm512_fmadd_ps(a1, v0, s10); s11 = _mm512_fmadd_ps(a1, v1, s11);
+            s12 = _mm512_fmadd_ps(a1, v2, s12); s13 = _mm512_fmadd_ps(a1, v3, s13);
         }
-    } else {
-        for (int k = 0; k < kc; k++) {
-            const float *ak = a + (size_t)k * AVX512_MR;
-            const float *bk = b + (size_t)k * ldbk;
-            __m512 b0 = _mm512_maskz_loadu_ps(k0, bk);
-            __m512 b1 = _mm512_maskz_loadu_ps(k1, bk + 16);
-            Z_ALL(Z_ROW);
+        float r[2][4] = {
+            { _mm512_reduce_add_ps(s00), _mm512_reduce_add_ps(s01), _mm512_reduce_add_ps(s02), _mm512_reduce_add_ps(s03) },
+            { _mm512_reduce_add_ps(s10), _mm512_reduce_add_ps(s11), _mm512_reduce_add_ps(s12), _mm512_reduce_add_ps(s13) },
+        };
+        for (int ii = 0; ii < (two ? 2 : 1); ii++) {
+            float *ci = C + (size_t)(i + ii) * ldc;
+            for (int j = 0; j < N; j++)
+                ci[j] = alpha * r[ii][j] + (beta == 0.0f ? 0.0f : beta * ci[j]);
         }
     }
-    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    Z_ALL(Z_STORE);
 }
 #endif // GEMM_X86
 
@@ -236,7 +271,8 @@ static void kernel_avx512(int kc, const float *a, const float *b, int ldbk,
 static const GemmArch arch_generic = { "generic", GEN_MR, GEN_NR, 256, 128, 2048, false, kernel_generic };
 #if GEMM_X86
 static const GemmArch arch_avx2 = { "avx2", AVX2_MR, AVX2_NR, 256, 120, 2048, false, kernel_avx2 };
-static const GemmArch arch_avx512 = { "avx512", AVX512_MR, AVX512_NR, 256, AVX512_MR * 12, 2048, true, kernel_avx512 };
+static const GemmArch arch_avx512 = { "avx512", AVX512_MR, AVX512_NR, 256, 144, 2048, true, kernel_avx512 };
+static const GemmArch arch_avx512_small = { "avx512", AVX512_SMALL_MR, AVX512_NR, 512, 4, 2048, true, kernel_avx512_small };
 #endif
 
 static const GemmArch *gemm_arch(void)
@@ -402,36 +438,13 @@ static void scale_c(int M, int N, float beta, float *C, int ldc)
     }
 }
 
-// The unblocked loop, used only when the packing buffers cannot be allocated.
-static void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K,
-                       float alpha, const float *A, int lda, const float *B, int ldb,
-                       float beta, float *C, int ldc)
+// The blocked loops for one architecture. C element (i, j) is at
+// C[i * rsc + j * csc]; when csc != 1 (a transposed C) each tile is computed
+// into a small buffer and then scattered.
+static void gemm_blocked(const GemmArch *ar, bool trans_a, bool trans_b, int M, int N, int K,
+                         float alpha, const float *A, int lda, const float *B, int ldb,
+                         float beta, float *C, int rsc, int csc)
 {
-    for (int i = 0; i < M; i++) {
-        for (int j = 0; j < N; j++) {
-            float acc = 0.0f;
-            for (int k = 0; k < K; k++) {
-                float a = trans_a ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
-                float b = trans_b ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
-                acc += a * b;
-            }
-            float *c = &C[(size_t)i * ldc + j];
-            *c = alpha * acc + (beta == 0.0f ? 0.0f : beta * *c);
-        }
-    }
-}
-
-void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
-              float alpha, const float *A, int lda, const float *B, int ldb,
-              float beta, float *C, int ldc)
-{
-    if (M <= 0 || N <= 0)
-        return;
-    if (K <= 0 || alpha == 0.0f) {
-        scale_c(M, N, beta, C, ldc);
-        return;
-    }
-    const GemmArch *ar = gemm_arch();
     const int mr = ar->mr, nr = ar->nr;
     int kc_max = K < ar->kc ? K : ar->kc;
     int mc_max = M < ar->mc ? (M + mr - 1) / mr * mr : ar->mc;
@@ -442,9 +455,18 @@ void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
     bool direct_b = ar->direct_b && !trans_b && M <= GEMM_DIRECT_B_MAX_M;
     float *pb = direct_b ? pa : grow(&pack_buf_b, &pack_cap_b, (size_t)nc_max * kc_max);
     if (!pa || !pb) {
-        gemm_naive(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+                double acc = 0;
+                for (int k = 0; k < K; k++)
+                    acc += (double)(trans_a ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k])
+                         * (trans_b ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j]);
+                float *c = &C[(size_t)i * rsc + (size_t)j * csc];
+                *c = alpha * (float)acc + (beta == 0.0f ? 0.0f : beta * *c);
+            }
         return;
     }
+    float tile[GEMM_MAX_TILE];   // (MR, NR) for a transposed C
 
     for (int jc = 0; jc < N; jc += ar->nc) {
         int nc = N - jc < ar->nc ? N - jc : ar->nc;
@@ -460,18 +482,74 @@ void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
                 const float *Ablk = trans_a ? A + (size_t)pc * lda + ic
                                             : A + (size_t)ic * lda + pc;
                 pack_a(trans_a, Ablk, lda, mc, kc, mr, pa);
-                for (int jr = 0; jr < nc; jr += nr) {
+                // Normally one B panel stays in L1 while the A panels pass
+                // (jr outside). With a short k the work is storing C, so walk
+                // C row by row instead (ir outside): the panels are tiny.
+                bool rows_first = kc <= 16;
+                int nj = (nc + nr - 1) / nr, ni = (mc + mr - 1) / mr;
+                for (int outer = 0; outer < (rows_first ? ni : nj); outer++)
+                for (int inner = 0; inner < (rows_first ? nj : ni); inner++) {
+                    int jr = (rows_first ? inner : outer) * nr;
+                    int ir = (rows_first ? outer : inner) * mr;
                     int n = nc - jr < nr ? nc - jr : nr;
                     const float *bp = direct_b ? Bblk + jr : pb + (size_t)(jr / nr) * nr * kc;
                     int ldbk = direct_b ? ldb : nr;
-                    for (int ir = 0; ir < mc; ir += mr) {
+                    {
                         int m = mc - ir < mr ? mc - ir : mr;
                         const float *ap = pa + (size_t)(ir / mr) * mr * kc;
-                        float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
-                        ar->kernel(kc, ap, bp, ldbk, c, ldc, alpha, beta_blk, m, n);
+                        float *c = C + (size_t)(ic + ir) * rsc + (size_t)(jc + jr) * csc;
+                        if (csc == 1) {
+                            ar->kernel(kc, ap, bp, ldbk, c, rsc, alpha, beta_blk, m, n);
+                            continue;
+                        }
+                        ar->kernel(kc, ap, bp, ldbk, tile, nr, 1.0f, 0.0f, m, n);
+                        for (int i = 0; i < m; i++)
+                            for (int j = 0; j < n; j++) {
+                                float *cij = c + (size_t)i * rsc + (size_t)j * csc;
+                                *cij = alpha * tile[i * nr + j] + (beta_blk == 0.0f ? 0.0f : beta_blk * *cij);
+                            }
                     }
                 }
             }
         }
     }
+}
+
+void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
+              float alpha, const float *A, int lda, const float *B, int ldb,
+              float beta, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0 || alpha == 0.0f) {
+        scale_c(M, N, beta, C, ldc);
+        return;
+    }
+    const GemmArch *ar = gemm_arch();
+#if GEMM_X86
+    if (ar == &arch_avx512) {
+        // At most 4 columns and rows of A in place: dot products, each
+        // element of A read once (an LSTM's dx = dgates @ W_ih).
+        if (N <= 4 && M >= 16 && !trans_a) {
+            float *bt = grow(&pack_buf_b, &pack_cap_b, (size_t)4 * K);   // (4, K)
+            if (bt) {
+                for (int j = 0; j < 4; j++)
+                    for (int k = 0; k < K; k++)
+                        bt[(size_t)j * K + k] = j >= N ? 0.0f
+                            : trans_b ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                dot_avx512(M, N, K, alpha, A, lda, bt, beta, C, ldc);
+                return;
+            }
+        }
+        // Few columns otherwise: C^T = op(B)^T op(A)^T has few rows.
+        if (N <= 4 && M > N) {
+            gemm_blocked(&arch_avx512_small, !trans_b, !trans_a, N, M, K, alpha,
+                         B, ldb, A, lda, beta, C, 1, ldc);
+            return;
+        }
+        if (M <= 4)
+            ar = &arch_avx512_small;
+    }
+#endif
+    gemm_blocked(ar, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1);
 }
