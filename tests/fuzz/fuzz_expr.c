@@ -1,6 +1,7 @@
 // fuzz_expr.c: libFuzzer target for the expression language (engine/expr.h).
 // Parses the input as a program; when it parses, builds the graph, runs it
-// backward (all at once and gate by gate), nudges every input and rebuilds.
+// backward (all at once and gate by gate), nudges every input and rebuilds,
+// also into a graph too small to hold it.
 // Any crash, sanitizer report, leak or hang is a finding.
 #include <stddef.h>
 #include <stdint.h>
@@ -14,11 +15,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static Graph *graph;   // reused across inputs, like the app does
+static Graph *small;   // 16 nodes: exercises the graph-full paths
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!graph)
         graph = graph_create(PROGRAM_MAX_NODES + 1);
+    if (!small)
+        small = graph_create(16);
     const char *src = (const char *)data;
     Diag d;
     diag_init(&d, "fuzz.expr", src, size);
@@ -43,6 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         out = program_build(p, graph);
         if (out)
             graph_backward(graph, out);
+        out = program_build(p, small);   // NULL when it does not fit, never a crash
+        if (out)
+            graph_backward(small, out);
+        else
+            (void)graph_error(small);
         program_destroy(p);
     }
     diag_free(&d);

@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]     fuzz each TARGET for SECONDS (default 60)
 #   tests/fuzz/run.sh --replay [TARGET...]      only replay seeds and regressions, no fuzzing
 #
-# TARGETs: expr lesson npy args (default: all). Needs clang with libFuzzer
+# TARGETs: expr lesson view npy args (default: all). Needs clang with libFuzzer
 # (Debian/Ubuntu: clang-14 libclang-rt-14-dev); meson is not used. Builds go
 # to $FUZZ_OUT (default BUILD-ROOT/build-fuzz). Seeds in corpus/TARGET are
 # never modified: each run fuzzes a working copy in $FUZZ_OUT/corpus/TARGET,
@@ -32,7 +32,7 @@ elif [ $# -gt 0 ]; then
     case $1 in *[!0-9]*|'') echo "run.sh: error: SECONDS must be a whole number, got '$1'" >&2; exit 2;; esac
     secs=$1; shift
 fi
-targets=${*:-expr lesson npy args}
+targets=${*:-expr lesson view npy args}
 
 engine="$root/src/engine/arena.c $root/src/engine/diag.c $root/src/engine/expr.c \
 $root/src/engine/fileio.c $root/src/engine/numfmt.c $root/src/engine/value.c"
@@ -40,13 +40,14 @@ sources_for() {
     case $1 in
     expr) echo "$engine" ;;
     lesson) echo "$engine $root/src/lessons/lesson.c" ;;
+    view) echo "$engine $root/src/lessons/lesson.c $(ls "$root"/src/views/*.c "$root"/src/views/widgets/*.c)" ;;
     npy) echo "$root/src/engine/npy/npy.c" ;;
     args) echo "$root/src/cli/args.c $root/src/engine/diag.c" ;;
-    *) echo "run.sh: error: unknown target '$1'; use expr, lesson, npy or args" >&2; exit 2 ;;
+    *) echo "run.sh: error: unknown target '$1'; use expr, lesson, view, npy or args" >&2; exit 2 ;;
     esac
 }
 max_len_for() {
-    case $1 in lesson) echo 65536 ;; npy) echo 8192 ;; args) echo 256 ;; *) echo 4096 ;; esac
+    case $1 in lesson|view) echo 65536 ;; npy) echo 8192 ;; args) echo 256 ;; *) echo 4096 ;; esac
 }
 
 mkdir -p "$out"
@@ -62,7 +63,7 @@ build() {
     stale=1
     if [ -x "$bin" ]; then
         stale=0
-        for f in $srcs "$here/fuzz_$t.c" "$here/run.sh" $root/src/*/*.h $root/src/engine/*/*.h; do
+        for f in $srcs "$here/fuzz_$t.c" "$here/run.sh" $root/src/*/*.h $root/src/*/*/*.h; do
             [ "$f" -nt "$bin" ] && stale=1
         done
     fi
