@@ -164,5 +164,7 @@ int main(void)
         cmocka_unit_test(test_lstm_shapes),
         cmocka_unit_test(test_degenerate),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    gemm_free_buffers();
+    return failed;
 }

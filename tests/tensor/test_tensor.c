@@ -470,6 +470,40 @@ static void test_accumulation(void **state)
     tensor_destroy(w);
 }
 
+// A block's tensors are consecutive slices of one array and train like any.
+static void test_block(void **state)
+{
+    (void)state;
+    static const int ndims[3] = { 2, 1, 0 };
+    static const int shapes[3][TENSOR_MAX_DIMS] = { { 2, 3 }, { 3 }, { 0 } };
+    TensorBlock *b = tensor_block_create(3, ndims, shapes, true);
+    assert_non_null(b);
+    assert_int_equal(b->size, 10);
+    assert_ptr_equal(b->t[0]->data, b->data);
+    assert_ptr_equal(b->t[1]->data, b->data + 6);
+    assert_ptr_equal(b->t[2]->grad, b->grad + 9);
+    assert_int_equal(b->t[2]->ndim, 0);
+    assert_int_equal(b->t[2]->size, 1);
+    for (size_t i = 0; i < b->size; i++)
+        b->data[i] = 0.5f;
+    TensorGraph *g = tensor_graph_create(0);
+    // sum(x @ W + bias) * s: dW = 2 per element (x = ones (2, 2)), dbias = 2, ds = sum
+    Tensor *x = tensor_input2(g, 2, 2, (float[]){ 1, 1, 1, 1 });
+    Tensor *y = tensor_bias_add(g, tensor_matmul(g, x, b->t[0]), b->t[1]);   // (2, 3)
+    Tensor *loss = tensor_sum(g, tensor_mul(g, y, b->t[2]));
+    tensor_backward(g, loss);
+    for (int i = 0; i < 6; i++)
+        assert_float_equal(b->grad[i], 2 * 0.5, 1e-6);
+    for (int i = 6; i < 9; i++)
+        assert_float_equal(b->grad[i], 2 * 0.5, 1e-6);
+    assert_float_equal(b->grad[9], 6 * (1.0 + 0.5), 1e-5);
+    tensor_block_zero_grad(b);
+    assert_float_equal(b->grad[9], 0, 0);
+    tensor_graph_destroy(g);
+    tensor_block_destroy(b);
+    tensor_block_destroy(NULL);
+}
+
 // A shape mismatch aborts with file:line and both shapes on stderr.
 static void test_shape_mismatch_aborts(void **state)
 {
@@ -520,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_forward_values),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_accumulation),
+        cmocka_unit_test(test_block),
         cmocka_unit_test(test_shape_mismatch_aborts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -426,6 +426,14 @@ static float *grow(float **buf, size_t *cap, size_t n)
     return *buf;
 }
 
+void gemm_free_buffers(void)
+{
+    free(pack_buf_a);
+    free(pack_buf_b);
+    pack_buf_a = pack_buf_b = NULL;
+    pack_cap_a = pack_cap_b = 0;
+}
+
 // C = beta * C for the degenerate cases (K == 0 or alpha == 0).
 static void scale_c(int M, int N, float beta, float *C, int ldc)
 {

@@ -19,4 +19,8 @@ void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
 // GRADLAB_GEMM=generic|avx2 in the environment forces a slower one (tests).
 const char *gemm_kernel_name(void);
 
+// Free the calling thread's packing buffers (gemm_f32 keeps them between
+// calls and regrows them on demand). Optional: for a tidy exit under leak checkers.
+void gemm_free_buffers(void);
+
 #endif

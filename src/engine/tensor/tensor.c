@@ -156,8 +156,63 @@ void tensor_destroy(Tensor *t)
 {
     if (!t)
         return;
-    assert(t->long_lived && "tensor_destroy on a graph node");
+    TENSOR_CHECK(t->long_lived && !t->in_block,
+                 "tensor_destroy on %s %s: only tensors from tensor_create are freed one by one",
+                 t->long_lived ? "a block member" : "a graph node", shp(t));
     free(t);
+}
+
+TensorBlock *tensor_block_create(int n, const int *ndims,
+                                 const int (*shapes)[TENSOR_MAX_DIMS], bool requires_grad)
+{
+    TENSOR_CHECK(n >= 0, "tensor_block_create: n = %d", n);
+    // One malloc: the block, the pointer array, the structs, then data and grad.
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        Tensor tmp;
+        memset(&tmp, 0, sizeof tmp);
+        set_shape(&tmp, ndims[i], shapes[i]);
+        total += tmp.size;
+    }
+    size_t head = sizeof(TensorBlock) + (size_t)n * sizeof(Tensor *) + (size_t)n * sizeof(Tensor);
+    head = (head + 63) & ~(size_t)63;
+    size_t bytes = (total * sizeof(float) + 63) & ~(size_t)63;
+    char *mem = calloc(1, head + bytes * (requires_grad ? 2 : 1));
+    if (!mem)
+        return NULL;
+    TensorBlock *b = (TensorBlock *)(void *)mem;
+    b->n = n;
+    b->t = (Tensor **)(void *)(mem + sizeof(TensorBlock));
+    Tensor *structs = (Tensor *)(void *)(b->t + n);
+    b->size = total;
+    b->data = (float *)(void *)(mem + head);
+    b->grad = requires_grad ? (float *)(void *)(mem + head + bytes) : NULL;
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        Tensor *t = &structs[i];
+        set_shape(t, ndims[i], shapes[i]);
+        t->data = b->data + off;
+        t->grad = requires_grad ? b->grad + off : NULL;
+        t->requires_grad = requires_grad;
+        t->long_lived = true;
+        t->in_block = true;
+        t->op = TENSOR_OP_LEAF;
+        t->index = -1;
+        b->t[i] = t;
+        off += t->size;
+    }
+    return b;
+}
+
+void tensor_block_destroy(TensorBlock *b)
+{
+    free(b);
+}
+
+void tensor_block_zero_grad(TensorBlock *b)
+{
+    if (b && b->grad)
+        memset(b->grad, 0, b->size * sizeof(float));
 }
 
 void tensor_zero_grad(Tensor *t)

@@ -87,7 +87,8 @@ struct Tensor {
     float *data;                    // (size)
     float *grad;                    // (size) d(out)/d(this), or NULL until backward reaches it
     bool requires_grad;             // a gradient flows to this tensor
-    bool long_lived;                // from tensor_create, not the graph
+    bool long_lived;                // from tensor_create or a TensorBlock, not the graph
+    bool in_block;                  // part of a TensorBlock: freed with the block
     unsigned char op;               // TensorOp
     int nsrc;                       // number of sources
     Tensor **src;                   // (nsrc) sources, created earlier
@@ -128,6 +129,28 @@ void tensor_destroy(Tensor *t);
 
 // Set every element of t->grad to 0 (no-op when t has no grad buffer).
 void tensor_zero_grad(Tensor *t);
+
+// Many long-lived tensors in one allocation, as llm.c keeps its parameters:
+// their data are consecutive slices of one flat array (and their grads of
+// another), so an optimizer can treat all of them as a single vector.
+typedef struct TensorBlock {
+    int n;              // number of tensors
+    Tensor **t;         // (n) the tensors, in the order given
+    size_t size;        // total elements, the length of data and grad
+    float *data;        // (size) every tensor's data, back to back
+    float *grad;        // (size) likewise, or NULL without requires_grad
+} TensorBlock;
+
+// Create n zero tensors; tensor i has ndims[i] axes and shape shapes[i].
+// NULL when out of memory. Free with tensor_block_destroy, never the members.
+TensorBlock *tensor_block_create(int n, const int *ndims,
+                                 const int (*shapes)[TENSOR_MAX_DIMS], bool requires_grad);
+
+// Free the block and its tensors. NULL is a no-op.
+void tensor_block_destroy(TensorBlock *b);
+
+// Zero every gradient in the block.
+void tensor_block_zero_grad(TensorBlock *b);
 
 // ---------------------------------------------------------------------------
 // Leaves in the graph (no gradient). data (size floats) is copied; NULL gives zeros.
