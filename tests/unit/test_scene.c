@@ -280,6 +280,86 @@ static void test_inside_frame_other_sizes(void **state)
         }
 }
 
+// The screen of a lesson given as text, at its last step.
+static Scene *build_text(const char *src, Lesson **lp, Graph *g, Scene *s, size_t step)
+{
+    Diag d;
+    diag_init(&d, "t.lesson", src, strlen(src));
+    Lesson *l = lesson_parse(src, strlen(src), "t.lesson", &d);
+    if (!l)
+        fail_msg("lesson does not parse:\n%s", diag_text(&d));
+    diag_free(&d);
+    LessonViewParams p = {.lesson = l, .step = step < l->nsteps ? step : l->nsteps - 1,
+                          .theme = theme_get(THEME_DARK), .scale = 1};
+    lesson_view_build(s, g, &p, W, H);
+    assert_false(s->failed);
+    *lp = l;
+    return s;
+}
+
+static bool boxes_overlap(const SceneItem *a, const SceneItem *b)
+{
+    float ax = a->align == ALIGN_LEFT ? a->x : a->align == ALIGN_CENTER ? a->x - a->w / 2 : a->x - a->w;
+    float bx = b->align == ALIGN_LEFT ? b->x : b->align == ALIGN_CENTER ? b->x - b->w / 2 : b->x - b->w;
+    return ax < bx + b->w && bx < ax + a->w && a->y < b->y + b->h && b->y < a->y + a->h;
+}
+
+static bool is_label(const SceneItem *it)
+{
+    return it->kind == SCENE_TEXT && it->id &&
+           (strncmp(it->id, "value:", 6) == 0 || strncmp(it->id, "grad:", 5) == 0 ||
+            strncmp(it->id, "name:", 5) == 0);
+}
+
+// Gates do not overlap each other, and wire labels do not overlap each other.
+static void check_no_overlap(const Scene *s, const char *what)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const SceneItem *a = &s->items[i];
+        for (size_t j = i + 1; j < s->n; j++) {
+            const SceneItem *b = &s->items[j];
+            if (a->kind == SCENE_CIRCLE && b->kind == SCENE_CIRCLE && a->id && b->id &&
+                strncmp(a->id, "gate:", 5) == 0 && strncmp(b->id, "gate:", 5) == 0) {
+                float d = hypotf(a->x - b->x, a->y - b->y);
+                if (d < a->radius + b->radius)
+                    fail_msg("%s: gates %s and %s overlap (centres %.1f apart, radii %.1f)", what, a->id,
+                             b->id, d, a->radius);
+            }
+            if (is_label(a) && is_label(b) && boxes_overlap(a, b))
+                fail_msg("%s: labels %s '%s' and %s '%s' overlap", what, a->id, a->text, b->id, b->text);
+        }
+    }
+}
+
+static void test_no_overlap(void **state)
+{
+    Fixture *f = *state;
+    char what[64];
+    for (size_t st = 0; st < f->lesson->nsteps; st++) {
+        snprintf(what, sizeof(what), "lesson 1 step %zu", st + 1);
+        check_no_overlap(build(f, st), what);
+    }
+    // A neuron, as in micrograd: o = tanh(x1*w1 + x2*w2 + b).
+    const char *neuron = "gradlab-lesson: 1\ntitle: A neuron\nprogram:\n"
+                         "    x1 = 2\n    x2 = 0\n    w1 = -3\n    w2 = 1\n    b = 6.8813735870195432\n"
+                         "    x1w1 = x1 * w1\n    x2w2 = x2 * w2\n    n = x1w1 + x2w2 + b\n    o = tanh(n)\n"
+                         "step: auto\n";
+    Lesson *l;
+    Scene *s = scene_create();
+    Graph *g = graph_create(0);
+    build_text(neuron, &l, g, s, SIZE_MAX);
+    assert_text(s, "grad:x1", "-1.5");
+    assert_text(s, "grad:w1", "1");
+    assert_text(s, "grad:x2", "0.5");
+    assert_text(s, "grad:w2", "0");
+    assert_text(s, "value:o", "0.7071");
+    check_inside(s, W, H, "neuron");
+    check_no_overlap(s, "neuron");
+    lesson_destroy(l);
+    graph_destroy(g);
+    scene_destroy(s);
+}
+
 static void test_help_and_blank(void **state)
 {
     Fixture *f = *state;
@@ -410,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_narrative),
         cmocka_unit_test(test_inside_frame),
         cmocka_unit_test(test_inside_frame_other_sizes),
+        cmocka_unit_test(test_no_overlap),
         cmocka_unit_test(test_help_and_blank),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_hit),
