@@ -28,8 +28,11 @@ CIRCUIT = "x=-2;y=5;z=-4;f=(x+y)*z"
 def run(*args, env=None, input_text=None):
     """Run gradlab with args; return (status, stdout, stderr)."""
     e = dict(os.environ)
-    if env:
-        e.update(env)
+    for k, v in (env or {}).items():
+        if v is None:
+            e.pop(k, None)
+        else:
+            e[k] = v
     p = subprocess.run([GRADLAB, *args], capture_output=True, env=e, input=input_text)
     return p.returncode, p.stdout.decode("utf-8"), p.stderr.decode("utf-8")
 
@@ -327,7 +330,12 @@ def test_help_version():
 
 
 def test_no_display():
-    # The GUI with the dummy video driver: a clear error pointing at the headless commands.
+    # The GUI with no display: a clear error pointing at the headless commands.
+    # X11 without DISPLAY cannot open a window anywhere, so this never hangs.
+    rc, out, err = run(env={"SDL_VIDEODRIVER": "x11", "DISPLAY": None, "WAYLAND_DISPLAY": None})
+    expect_eq(rc, 2)
+    expect("gradlab check" in err and "gradlab render" in err, err)
+    # The dummy driver shows nothing, so the GUI refuses it the same way.
     rc, out, err = run(env={"SDL_VIDEODRIVER": "dummy"})
     expect_eq(rc, 2)
     expect("gradlab check" in err and "gradlab render" in err, err)
