@@ -59,6 +59,7 @@ void rnn_destroy(Rnn *m)
     free(m->params);
     free(m->grads);
     free(m->w_hh_t);
+    free(m->tokens);
     free(m->acts);
     free(m);
 }
@@ -159,14 +160,31 @@ static void activate_backward(float *dpre, const float *dh, const float *y, size
     }
 }
 
-bool rnn_forward(Rnn *m, const float *x, const float *h0, int B, int T)
+// The forward pass on dense inputs x (B, T, I) or, when x is NULL, on
+// one-hot inputs given by tokens (B, T).
+static bool run_forward(Rnn *m, const float *x, const int *tokens, const float *h0, int B, int T)
 {
     if (!reserve(m, B, T))
         return false;
     const int H = m->H, I = m->I;
     const size_t BH = (size_t)B * H, TB = (size_t)T * B;
     m->have_grad = false;
-    seq_to_time_major(m->x, x, B, T, I);
+    m->onehot = x == NULL;
+    if (m->onehot) {
+        if (TB > m->tok_cap) {
+            int *tk = malloc(TB * sizeof(int));
+            if (!tk)
+                return false;
+            free(m->tokens);
+            m->tokens = tk;
+            m->tok_cap = TB;
+        }
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++)
+                m->tokens[(size_t)t * B + b] = tokens[(size_t)b * T + t];
+    } else {
+        seq_to_time_major(m->x, x, B, T, I);
+    }
     if (h0)
         memcpy(m->h0, h0, BH * sizeof(float));
     else
@@ -176,9 +194,19 @@ bool rnn_forward(Rnn *m, const float *x, const float *h0, int B, int T)
     float *bias = m->dpre;   // scratch until backward
     for (int j = 0; j < H; j++)
         bias[j] = m->p.b_ih[j] + m->p.b_hh[j];
-    for (size_t r = 0; r < TB; r++)
-        memcpy(m->h + r * H, bias, (size_t)H * sizeof(float));
-    gemm_f32(false, true, (int)TB, H, I, 1.0f, m->x, I, m->p.w_ih, I, 1.0f, m->h, H);
+    if (m->onehot) {
+        // x W_ih^T for a one-hot x is column tok of W_ih: a lookup.
+        for (size_t r = 0; r < TB; r++) {
+            const float *w = m->p.w_ih + m->tokens[r];
+            float *hr = m->h + r * H;
+            for (int j = 0; j < H; j++)
+                hr[j] = bias[j] + w[(size_t)j * I];
+        }
+    } else {
+        for (size_t r = 0; r < TB; r++)
+            memcpy(m->h + r * H, bias, (size_t)H * sizeof(float));
+        gemm_f32(false, true, (int)TB, H, I, 1.0f, m->x, I, m->p.w_ih, I, 1.0f, m->h, H);
+    }
     // W_hh^T once, so that gemm reads it in place at every step.
     for (int r = 0; r < H; r++)
         for (int k = 0; k < H; k++)
@@ -191,6 +219,16 @@ bool rnn_forward(Rnn *m, const float *x, const float *h0, int B, int T)
         activate(ht, BH, m->act);
     }
     return true;
+}
+
+bool rnn_forward(Rnn *m, const float *x, const float *h0, int B, int T)
+{
+    return run_forward(m, x, NULL, h0, B, T);
+}
+
+bool rnn_forward_tokens(Rnn *m, const int *tokens, const float *h0, int B, int T)
+{
+    return run_forward(m, NULL, tokens, h0, B, T);
 }
 
 void rnn_backward(Rnn *m, const float *dout, const float *dh_n)
@@ -217,7 +255,17 @@ void rnn_backward(Rnn *m, const float *dout, const float *dh_n)
         gemm_f32(false, false, B, H, H, 1.0f, da, H, m->p.w_hh, H, 0.0f, dh_next, H);
     }
     // dW_ih (H, I) += da^T @ x;  dW_hh (H, H) += da[1:]^T @ h[:-1] + da[0]^T @ h0
-    gemm_f32(true, false, H, I, (int)TB, 1.0f, m->dpre, H, m->x, I, 1.0f, m->g.w_ih, I);
+    if (m->onehot) {
+        // One-hot rows: dW_ih[:, tok] += da row, a scatter.
+        for (size_t r = 0; r < TB; r++) {
+            float *g = m->g.w_ih + m->tokens[r];
+            const float *d = m->dpre + r * H;
+            for (int j = 0; j < H; j++)
+                g[(size_t)j * I] += d[j];
+        }
+    } else {
+        gemm_f32(true, false, H, I, (int)TB, 1.0f, m->dpre, H, m->x, I, 1.0f, m->g.w_ih, I);
+    }
     if (T > 1)
         gemm_f32(true, false, H, H, (int)(TB - (size_t)B), 1.0f, m->dpre + BH, H, m->h, H, 1.0f,
                  m->g.w_hh, H);
@@ -230,7 +278,7 @@ void rnn_backward(Rnn *m, const float *dout, const float *dh_n)
         }
     }
     // dx (TB, I) = da (TB, H) @ W_ih (H, I)
-    if (!m->skip_dx)
+    if (!m->skip_dx && !m->onehot)
         gemm_f32(false, false, (int)TB, I, H, 1.0f, m->dpre, H, m->p.w_ih, I, 0.0f, m->dx, I);
     m->have_grad = true;
 }

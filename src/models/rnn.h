@@ -59,6 +59,9 @@ typedef struct Rnn {
     float *dh;           // (T, B, H) total dL/dh_t
     float *dx;           // (T, B, I)
     float *dh0;          // (B, H)
+    bool onehot;         // the last forward took tokens instead of x
+    int *tokens;         // (T, B) token ids of the last rnn_forward_tokens
+    size_t tok_cap;
 } Rnn;
 
 // A model with I inputs, H hidden units and activation act, parameters
@@ -77,6 +80,12 @@ void rnn_init_uniform(Rnn *m, Pcg *rng);
 // Run T steps on x (B, T, I) from h0 (B, H) (NULL = zeros). Returns false
 // only when the activation buffers cannot be allocated.
 bool rnn_forward(Rnn *m, const float *x, const float *h0, int B, int T);
+
+// The same on one-hot inputs: tokens (B, T), each in [0, I), stand for rows
+// of the identity. The input projection becomes a lookup of W_ih's columns
+// and its gradient a scatter (a character model's inputs). rnn_backward then
+// leaves dx alone.
+bool rnn_forward_tokens(Rnn *m, const int *tokens, const float *h0, int B, int T);
 
 // Backward through the last forward given dout (B, T, H) and dh_n (B, H),
 // either NULL for zero. Adds into m->grads; fills dh, dx and dh0.

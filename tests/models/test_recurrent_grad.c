@@ -251,9 +251,43 @@ static void test_step_view(void **state)
     lstm_destroy(m);
 }
 
+// One-hot tokens give exactly what the dense one-hot input gives, forward
+// and backward (except dx, which tokens do not have).
+static void test_rnn_tokens(void **state)
+{
+    (void)state;
+    enum { V = 7, HH = 5, BB = 2, TT = 6 };
+    Rnn *a = rnn_create(V, HH, RNN_TANH), *b = rnn_create(V, HH, RNN_TANH);
+    Pcg r;
+    pcg_seed(&r, 11);
+    rnn_init_uniform(a, &r);
+    memcpy(b->params, a->params, a->nparams * sizeof(float));
+    int tok[BB * TT];
+    float x[BB * TT * V] = {0}, dout[BB * TT * HH];
+    for (int i = 0; i < BB * TT; i++) {
+        tok[i] = (int)pcg_below(&r, V);
+        x[i * V + tok[i]] = 1.0f;
+    }
+    for (int i = 0; i < BB * TT * HH; i++)
+        dout[i] = pcg_uniform(&r) - 0.5f;
+    assert_true(rnn_forward(a, x, NULL, BB, TT));
+    assert_true(rnn_forward_tokens(b, tok, NULL, BB, TT));
+    for (int i = 0; i < BB * TT * HH; i++)
+        assert_true(fabsf(a->h[i] - b->h[i]) < 1e-6f);
+    rnn_zero_grad(a);
+    rnn_zero_grad(b);
+    rnn_backward(a, dout, NULL);
+    rnn_backward(b, dout, NULL);
+    for (size_t i = 0; i < a->nparams; i++)
+        assert_true(fabsf(a->grads[i] - b->grads[i]) < 1e-5f);
+    rnn_destroy(a);
+    rnn_destroy(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rnn_tokens),
         cmocka_unit_test(test_lstm),
         cmocka_unit_test(test_rnn),
         cmocka_unit_test(test_step_view),

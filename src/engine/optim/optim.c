@@ -8,6 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+// The update loops are the whole cost of a step for small models (Adagrad on
+// min-char-rnn's 24k parameters). GCC vectorises their selects and square
+// roots only at -O3 without trapping math, which the engine's build does not
+// pass, so ask for it here; Clang vectorises them as they are. On x86-64
+// they are also compiled for AVX-512 and AVX2, picked at load time; the
+// clones compute the same bits.
+#if defined(__GNUC__) && !defined(__clang__)
+#define OPTIM_VECTORISE __attribute__((optimize("O3", "no-trapping-math")))
+#else
+#define OPTIM_VECTORISE
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(__linux__)
+#define OPTIM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define OPTIM_CLONES
+#endif
+
 const char *const optim_names[OPTIM_COUNT] = {
     [OPTIM_SGD] = "sgd",
     [OPTIM_MOMENTUM] = "momentum",
@@ -74,6 +91,7 @@ void optim_reset(Optim *opt)
         memset(opt->v, 0, opt->n * sizeof(float));
 }
 
+OPTIM_VECTORISE OPTIM_CLONES
 void optim_step(Optim *opt, float *params, const float *grads)
 {
     const OptimConfig *c = &opt->cfg;
@@ -147,6 +165,7 @@ void optim_step(Optim *opt, float *params, const float *grads)
     }
 }
 
+OPTIM_VECTORISE OPTIM_CLONES
 double grad_norm(const float *g, size_t n)
 {
     double s = 0.0;
@@ -166,6 +185,7 @@ double clip_grad_norm(float *g, size_t n, float max_norm)
     return norm;
 }
 
+OPTIM_VECTORISE OPTIM_CLONES
 void clip_grad_value(float *g, size_t n, float limit)
 {
     for (size_t i = 0; i < n; i++)

@@ -1,0 +1,136 @@
+// charrnn.c: the min-char-rnn training loop on gradlab's RNN; see charrnn.h.
+#include "models/charrnn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/tensor/gemm.h"
+#include "models/init.h"
+
+CharRnn *charrnn_create(const unsigned char *text, size_t len, int H, int T, float lr, float clip,
+                        uint64_t seed)
+{
+    if (H < 1 || H > MODEL_MAX_HIDDEN || T < 1 || T > MODEL_MAX_STEPS || len < (size_t)T + 2)
+        return NULL;
+    CharRnn *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    bool seen[256] = {false};
+    for (size_t i = 0; i < len; i++)
+        seen[text[i]] = true;
+    for (int c = 0; c < 256; c++) {
+        m->index[c] = seen[c] ? m->V : -1;
+        if (seen[c])
+            m->chars[m->V++] = (unsigned char)c;
+    }
+    m->H = H;
+    m->T = T;
+    m->text = text;
+    m->len = len;
+    m->clip = clip;
+    const int V = m->V;
+    size_t nhead = (size_t)V * H + (size_t)V;
+    m->rnn = rnn_create(V, H, RNN_TANH);
+    m->head = calloc(nhead, sizeof(float));
+    m->head_grad = calloc(nhead, sizeof(float));
+    m->inputs = malloc((size_t)T * sizeof(int));
+    m->logits = malloc((size_t)T * V * sizeof(float));
+    m->dout = malloc((size_t)T * H * sizeof(float));
+    m->hprev = calloc((size_t)H, sizeof(float));
+    m->targets = malloc((size_t)T * sizeof(int));
+    OptimConfig oc = optim_defaults(OPTIM_ADAGRAD);
+    oc.lr = lr;
+    oc.eps = 1e-8f;
+    if (m->rnn) {
+        m->rnn->skip_dx = true;
+        m->opt_rnn = optim_create(&oc, m->rnn->nparams);
+    }
+    m->opt_head = optim_create(&oc, nhead);
+    if (!m->rnn || !m->head || !m->head_grad || !m->inputs || !m->logits || !m->dout || !m->hprev ||
+        !m->targets || !m->opt_rnn || !m->opt_head) {
+        charrnn_destroy(m);
+        return NULL;
+    }
+    Pcg rng;
+    pcg_seed(&rng, seed);
+    // min-char-rnn: weights N(0, 0.01^2), biases zero.
+    init_normal(m->rnn->p.w_ih, (size_t)H * V, 0.01f, &rng);
+    init_normal(m->rnn->p.w_hh, (size_t)H * H, 0.01f, &rng);
+    init_normal(m->head, (size_t)V * H, 0.01f, &rng);
+    return m;
+}
+
+void charrnn_destroy(CharRnn *m)
+{
+    if (!m)
+        return;
+    rnn_destroy(m->rnn);
+    free(m->head);
+    free(m->head_grad);
+    free(m->inputs);
+    free(m->logits);
+    free(m->dout);
+    free(m->hprev);
+    free(m->targets);
+    optim_destroy(m->opt_rnn);
+    optim_destroy(m->opt_head);
+    free(m);
+}
+
+double charrnn_step(CharRnn *m)
+{
+    const int V = m->V, H = m->H, T = m->T;
+    if (m->pos + (size_t)T + 1 > m->len - 1 || m->pos == 0) {
+        m->pos = 0;
+        memset(m->hprev, 0, (size_t)H * sizeof(float));
+    }
+    // The characters as one-hot inputs, the next characters as targets.
+    for (int t = 0; t < T; t++) {
+        m->inputs[t] = m->index[m->text[m->pos + (size_t)t]];
+        m->targets[t] = m->index[m->text[m->pos + (size_t)t + 1]];
+    }
+    rnn_forward_tokens(m->rnn, m->inputs, m->hprev, 1, T);   // B = 1
+    const float *h = m->rnn->h;                    // (T, H)
+    float *why = m->head, *by = m->head + (size_t)V * H;
+    // logits (T, V) = h (T, H) @ W_hy^T + b_y
+    for (int t = 0; t < T; t++)
+        memcpy(m->logits + (size_t)t * V, by, (size_t)V * sizeof(float));
+    gemm_f32(false, true, T, V, H, 1.0f, h, H, why, H, 1.0f, m->logits, V);
+    // Softmax and cross-entropy; logits become dL/dlogits = p - onehot.
+    double loss = 0.0;
+    for (int t = 0; t < T; t++) {
+        float *z = m->logits + (size_t)t * V;
+        float mx = z[0];
+        for (int v = 1; v < V; v++)
+            mx = z[v] > mx ? z[v] : mx;
+        float sum = 0.0f;
+        for (int v = 0; v < V; v++) {
+            z[v] = expf(z[v] - mx);
+            sum += z[v];
+        }
+        float inv = 1.0f / sum;
+        for (int v = 0; v < V; v++)
+            z[v] *= inv;
+        loss -= log((double)z[m->targets[t]]);
+        z[m->targets[t]] -= 1.0f;
+    }
+    // Read-out gradients: dW_hy (V, H) = dz^T @ h; db_y = column sums of dz;
+    // dL/dh_t (T, H) = dz (T, V) @ W_hy (V, H).
+    float *dwhy = m->head_grad, *dby = m->head_grad + (size_t)V * H;
+    gemm_f32(true, false, V, H, T, 1.0f, m->logits, V, h, H, 0.0f, dwhy, H);
+    memset(dby, 0, (size_t)V * sizeof(float));
+    for (int t = 0; t < T; t++)
+        for (int v = 0; v < V; v++)
+            dby[v] += m->logits[(size_t)t * V + v];
+    gemm_f32(false, false, T, H, V, 1.0f, m->logits, V, why, H, 0.0f, m->dout, H);
+    rnn_zero_grad(m->rnn);
+    rnn_backward(m->rnn, m->dout, NULL);
+    memcpy(m->hprev, h + (size_t)(T - 1) * H, (size_t)H * sizeof(float));
+    clip_grad_value(m->rnn->grads, m->rnn->nparams, m->clip);
+    clip_grad_value(m->head_grad, (size_t)V * H + (size_t)V, m->clip);
+    optim_step(m->opt_rnn, m->rnn->params, m->rnn->grads);
+    optim_step(m->opt_head, m->head, m->head_grad);
+    m->pos += (size_t)T;
+    return loss;
+}

@@ -1,0 +1,52 @@
+// charrnn.h: a character-level language model in the manner of Karpathy's
+// min-char-rnn: a tanh RNN over one-hot characters, a linear read-out to
+// next-character logits, softmax cross-entropy summed over the sequence,
+// gradients clipped element-wise to [-clip, clip], Adagrad.
+//
+//     CharRnn *m = charrnn_create(text, len, 100, 25, 0.1f, 5.0f, seed);
+//     for (...) loss = charrnn_step(m);     // one sequence of 25 characters
+//     charrnn_destroy(m);
+#ifndef GRADLAB_MODELS_CHARRNN_H
+#define GRADLAB_MODELS_CHARRNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/optim/optim.h"
+#include "models/rnn.h"
+
+typedef struct CharRnn {
+    int V, H, T;              // vocabulary, hidden units, sequence length
+    unsigned char chars[256]; // chars[i] = the i-th distinct byte of the text (sorted)
+    int index[256];           // index[byte] = its position in chars, -1 if absent
+    const unsigned char *text;  // not owned
+    size_t len;
+    size_t pos;               // where the next sequence starts
+    float clip;
+    Rnn *rnn;                 // I = V one-hot inputs, tanh
+    float *head;              // why (V, H) then by (V), one block
+    float *head_grad;         // same layout
+    Optim *opt_rnn, *opt_head;
+    int *inputs;              // (T) input characters (one-hot, as ids)
+    float *logits;            // (T, V), softmax probabilities after a step
+    float *dout;              // (T, H) dL/dh_t from the read-out
+    float *hprev;             // (H) hidden state carried across sequences
+    int *targets;             // (T)
+} CharRnn;
+
+// A model over the distinct bytes of text[0..len) (len >= T + 2; the text
+// must outlive the model) with weights N(0, 0.01^2), biases 0, Adagrad with
+// learning rate lr, element-wise clipping at clip. NULL when out of memory or
+// when the sizes are unreasonable.
+CharRnn *charrnn_create(const unsigned char *text, size_t len, int H, int T, float lr, float clip,
+                        uint64_t seed);
+
+// Free a model. NULL is a no-op.
+void charrnn_destroy(CharRnn *m);
+
+// One training iteration on the next T characters (wrapping around and
+// resetting the hidden state at the end of the text). Returns the summed
+// cross-entropy loss of the sequence before the update.
+double charrnn_step(CharRnn *m);
+
+#endif
