@@ -317,6 +317,11 @@ static void test_error_unknown_name(void **state)
                  "t.prog:1:5: error: unknown name 'y'; assign it on an earlier line, as in y = 1\n"
                  "    f = y * 2\n"
                  "        ^\n");
+    // Tabs are kept in the caret line so it lines up in a terminal.
+    expect_error("x = 1\nf =\tw",
+                 "t.prog:2:5: error: unknown name 'w'; did you mean 'x'?\n"
+                 "    f =\tw\n"
+                 "       \t^\n");
     // Columns count code points: the caret lines up after UTF-8 text.
     expect_error("x = 1 # é\nf = x + ééé",
                  "t.prog:2:9: error: expected a number, a name or '(', found the byte 0xc3\n"

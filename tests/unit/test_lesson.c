@@ -312,6 +312,28 @@ static void test_auto_steps_and_generated_text(void **state)
     lesson_destroy(l);
 }
 
+// A value feeding two gates shows a partial sum until both have pushed.
+static void test_partial_sums(void **state)
+{
+    (void)state;
+    Lesson *l = parse_ok("gradlab-lesson: 1\ntitle: T\nprogram:\n"
+                         "    x = 3\n    a = x * 2\n    b = x * x\n    f = a + b\n"
+                         "step: backward f\nstep: backward b\nstep: backward a\n");
+    Graph *g = graph_create(0);
+    const double xgrad[] = {0, 6, 8};
+    const bool xshown[] = {false, true, true};
+    for (size_t st = 0; st < 3; st++) {
+        lesson_eval(l, g, st);
+        Value *x = program_lookup(l->program, g, "x");
+        if (x->grad != xgrad[st])
+            fail_msg("step %zu: grad x = %g, expected %g", st + 1, x->grad, xgrad[st]);
+        assert_int_equal((x->mark & LESSON_SHOWN_GRAD) != 0, xshown[st]);
+        assert_true(x->mark & LESSON_SHOWN_VALUE);
+    }
+    graph_destroy(g);
+    lesson_destroy(l);
+}
+
 static void test_check_tolerance(void **state)
 {
     (void)state;
@@ -608,6 +630,7 @@ int main(void)
         cmocka_unit_test(test_lesson1_states),
         cmocka_unit_test(test_lesson1_placeholders),
         cmocka_unit_test(test_auto_steps_and_generated_text),
+        cmocka_unit_test(test_partial_sums),
         cmocka_unit_test(test_check_tolerance),
         cmocka_unit_test(test_format_details),
         cmocka_unit_test(test_load_missing_file),
