@@ -107,7 +107,10 @@ void diag_error(Diag *d, size_t offset, const char *fmt, ...)
         end++;
     size_t shown = end - start > 200 ? 200 : end - start;
     diag_append(d, "    ", 4);
-    diag_append(d, d->src + start, shown);
+    for (size_t i = start; i < start + shown; i++) {
+        char ch = d->src[i] == '\0' ? ' ' : d->src[i];
+        diag_append(d, &ch, 1);
+    }
     diag_append(d, "\n    ", 5);
     for (size_t i = start; i < offset && i < start + shown; i++) {
         unsigned char ch = (unsigned char)d->src[i];

@@ -203,7 +203,7 @@ static bool lex_number(Parser *ps, double *out)
     }
     ps->pos = i;
     if (i < ps->line_end && is_name_char((unsigned char)s[i])) {
-        error_at(ps, i, "unexpected '%c' after a number; put an operator between them, as in 2 * x",
+        error_at(ps, i, "unexpected '%s' after a number; put an operator between them, as in 2 * x",
                  (char[]){s[i], 0}, NULL);
         return false;
     }
@@ -250,8 +250,17 @@ static void unknown_name(Parser *ps, size_t at, const char *name, size_t n)
     }
 }
 
-// call := NAME '(' expr [',' expr] ')'
+static Expr *parse_call_inner(Parser *ps, size_t at, size_t n);
 static Expr *parse_call(Parser *ps, size_t at, size_t n)
+{
+    int depth = ps->depth;
+    Expr *e = parse_call_inner(ps, at, n);
+    ps->depth = depth;
+    return e;
+}
+
+// call := NAME '(' expr [',' expr] ')'
+static Expr *parse_call_inner(Parser *ps, size_t at, size_t n)
 {
     const char *name = ps->src + at;
     char word[64];
@@ -270,6 +279,10 @@ static Expr *parse_call(Parser *ps, size_t at, size_t n)
         return NULL;
     }
     size_t open = ps->pos;
+    if (++ps->depth > PROGRAM_MAX_DEPTH) {
+        error_at(ps, ps->pos, "expression nested more than 200 levels deep%s%s", NULL, NULL);
+        return NULL;
+    }
     ps->pos++; // '('
     ValueOp op = functions[f].op;
     int want = value_op_arity(op);
@@ -317,8 +330,13 @@ static Expr *parse_primary(Parser *ps)
     int c = peek(ps);
     size_t at = ps->pos;
     if (c == '(') {
+        if (++ps->depth > PROGRAM_MAX_DEPTH) {
+            error_at(ps, ps->pos, "expression nested more than 200 levels deep%s%s", NULL, NULL);
+            return NULL;
+        }
         ps->pos++;
         Expr *e = parse_expr(ps);
+        ps->depth--;
         if (!e)
             return NULL;
         if (peek(ps) != ')') {
@@ -396,6 +414,13 @@ static bool parse_exponent(Parser *ps, double *out)
     }
     if (!lex_number(ps, out))
         return false;
+    if (peek(ps) == '^') {
+        ps->pos++;
+        double rest;
+        if (!parse_exponent(ps, &rest))
+            return false;
+        *out = pow(*out, rest);
+    }
     *out *= sign;
     while (parens-- > 0) {
         if (peek(ps) != ')') {
@@ -449,10 +474,6 @@ static Expr *parse_unary(Parser *ps)
 
 static Expr *parse_binary(Parser *ps, int level)
 {
-    if (++ps->depth > PROGRAM_MAX_DEPTH) {
-        error_at(ps, ps->pos, "expression nested more than 200 levels deep%s%s", NULL, NULL);
-        return NULL;
-    }
     Expr *lhs = level == 0 ? parse_binary(ps, 1) : parse_unary(ps);
     for (;;) {
         if (!lhs)
@@ -479,20 +500,12 @@ static Expr *parse_binary(Parser *ps, int level)
         }
         lhs = new_op(ps, op, lhs, rhs);
     }
-    ps->depth--;
     return lhs;
 }
 
 static Expr *parse_expr(Parser *ps)
 {
-    if (ps->depth > PROGRAM_MAX_DEPTH) {
-        error_at(ps, ps->pos, "expression nested more than 200 levels deep%s%s", NULL, NULL);
-        return NULL;
-    }
-    ps->depth++;
-    Expr *e = parse_binary(ps, 0);
-    ps->depth--;
-    return e;
+    return parse_binary(ps, 0);
 }
 
 // ---------------------------------------------------------------------------

@@ -386,12 +386,12 @@ static void parse_lines(LessonParser *lp)
                 diag_error(lp->d, vstart + 1, "unknown view '%s'; this version has 'circuit'", l->view);
             break;
         case 3: { // program: block
+            size_t bstart, bend;
+            read_block(lp, &bstart, &bend);
             if (l->program) {
                 diag_error(lp->d, ln.start, "a second 'program:'; a lesson has one program");
                 break;
             }
-            size_t bstart, bend;
-            read_block(lp, &bstart, &bend);
             l->program = program_parse_span(lp->src, bstart, bend, lp->d);
             if (!l->program)
                 return; // nothing after this can be checked
