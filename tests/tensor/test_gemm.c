@@ -120,6 +120,8 @@ static void test_large_shapes(void **state)
     check_case(false, false, 50, 2100, 600, 3, 1.0f, 1.0f);
     check_case(true, false, 96, 45, 300, 1, 0.5f, 0.0f);
     check_case(false, false, 97, 33, 17, 0, 1.0f, 0.0f);
+    check_case(false, false, 200, 100, 250, 1, 1.0f, 0.5f);
+    check_case(true, false, 256, 45, 256, 0, 1.0f, 0.0f);
 }
 
 // The shapes an LSTM step uses, forward and backward.
