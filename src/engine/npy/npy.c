@@ -264,7 +264,7 @@ bool npy_parse(const char *name, const unsigned char *buf, size_t len, Npy *out,
                size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    size_t hlen, hoff;
+    size_t hlen = 0, hoff = 0;
     if (len < 8 && len >= 6 && memcmp(buf, npy_magic, 6) == 0)
         return fail(err, errlen, name, "truncated file (the header is cut short)");
     if (!parse_prefix(name, buf, len, &hlen, &hoff, err, errlen))
@@ -304,7 +304,7 @@ bool npy_load(const char *path, Npy *out, char *err, size_t errlen)
             fail(err, errlen, path, "not a .npy file (the magic string is missing)");
         goto done;
     }
-    size_t hlen, hoff;
+    size_t hlen = 0, hoff = 0;
     if (prefix[6] == 2 || prefix[6] == 1) {
         size_t more = prefix[6] == 1 ? 2 : 4;
         if (fread(prefix + 8, 1, more, f) != more) {
