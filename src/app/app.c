@@ -15,9 +15,24 @@
 
 #include "app/catalog.h"
 #include "app/platform.h"
+#include "app/settings.h"
 #include "lessons/lesson.h"
 #include "sdl/sdl_scene.h"
 #include "views/lesson_view.h"
+#include "views/menu_view.h"
+
+#define PLAY_INTERVAL_MS 4000   // auto-advance period when playing
+
+// The presenter-notes window: the current step's notes, a preview of the
+// next step and a clock. A second SDL window with its own renderer.
+typedef struct NotesWindow {
+    SDL_Window *win;
+    SDL_Renderer *ren;
+    SceneRenderer *sr;
+    Scene *scene, *preview_scene;
+    SDL_Texture *preview;
+    int preview_w, preview_h;
+} NotesWindow;
 
 typedef enum Action {
     ACT_NONE,
@@ -34,6 +49,10 @@ typedef enum Action {
     ACT_ZOOM_RESET,
     ACT_SAVE,
     ACT_THEME,
+    ACT_MENU,
+    ACT_PLAY,
+    ACT_NOTES,
+    ACT_OPEN,
 } Action;
 
 // The key map: what presentation clickers send (PageUp/PageDown, sometimes
@@ -63,6 +82,10 @@ static Action action_for_key(SDL_Keycode key, Uint16 mod)
     case SDLK_b: case SDLK_PERIOD: return ACT_BLANK;
     case SDLK_s: return ACT_SAVE;
     case SDLK_t: return ACT_THEME;
+    case SDLK_m: case SDLK_TAB: return ACT_MENU;
+    case SDLK_p: return ACT_PLAY;
+    case SDLK_n: return ACT_NOTES;
+    case SDLK_RETURN: case SDLK_KP_ENTER: return ACT_OPEN;
     default: return ACT_NONE;
     }
 }
@@ -87,6 +110,18 @@ typedef struct App {
     float drag_x0;
     double drag_v0;
     SDL_Cursor *drag_cursor;
+    // Menu.
+    bool in_menu;
+    size_t menu_sel;
+    MenuEntry *entries;
+    char **entry_text;      // owned strings behind entries
+    // Auto-advance and presenting.
+    bool playing;
+    Uint32 next_advance;
+    NotesWindow notes;
+    Uint32 present_start;
+    char fonts[4200];
+    Settings settings;
 } App;
 
 static bool load_lesson(App *a, size_t idx)
@@ -118,10 +153,122 @@ static void rebuild(App *a)
 {
     int w, h;
     pixel_size(a, &w, &h);
+    if (a->in_menu) {
+        MenuParams mp = {.entries = a->entries, .n = a->cat.n, .selected = a->menu_sel,
+                         .current = a->lesson_idx, .theme = theme_get(a->theme), .scale = a->scale};
+        menu_view_build(a->scene, &mp, (float)w, (float)h);
+        return;
+    }
     LessonViewParams vp = {.lesson = a->lesson, .step = a->step, .theme = theme_get(a->theme),
                            .scale = a->scale, .help = a->help, .blank = a->blank,
                            .status = a->status[0] ? a->status : NULL};
     lesson_view_build(a->scene, a->graph, &vp, (float)w, (float)h);
+}
+
+static void notes_close(NotesWindow *n)
+{
+    if (n->preview)
+        SDL_DestroyTexture(n->preview);
+    scene_renderer_destroy(n->sr);
+    scene_destroy(n->scene);
+    scene_destroy(n->preview_scene);
+    if (n->ren)
+        SDL_DestroyRenderer(n->ren);
+    if (n->win)
+        SDL_DestroyWindow(n->win);
+    memset(n, 0, sizeof(*n));
+}
+
+static bool notes_open(App *a)
+{
+    NotesWindow *n = &a->notes;
+    char err[4400];
+    n->win = SDL_CreateWindow("gradlab \u2014 presenter notes", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
+                              960, 600, SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    n->ren = n->win ? SDL_CreateRenderer(n->win, -1, 0) : NULL;
+    n->sr = n->ren ? scene_renderer_create(n->ren, a->fonts, err, sizeof(err)) : NULL;
+    n->scene = scene_create();
+    n->preview_scene = scene_create();
+    if (!n->sr || !n->scene || !n->preview_scene) {
+        fprintf(stderr, "gradlab: error: cannot open the notes window: %s\n", n->sr ? "out of memory" : SDL_GetError());
+        notes_close(n);
+        return false;
+    }
+    scene_renderer_attach(n->sr, n->scene);
+    scene_renderer_attach(n->sr, n->preview_scene);
+    a->present_start = SDL_GetTicks();
+    return true;
+}
+
+// Draw the notes window: notes and clock, and the next step rendered into a
+// texture and copied into the preview box.
+static void notes_draw(App *a)
+{
+    NotesWindow *n = &a->notes;
+    if (!n->win)
+        return;
+    int w, h;
+    SDL_GetRendererOutputSize(n->ren, &w, &h);
+    const Lesson *l = a->lesson;
+    bool has_next = a->step + 1 < l->nsteps;
+    char next_text[2048];
+    if (has_next && lesson_eval(l, a->graph, a->step + 1))
+        lesson_step_text(l, a->graph, a->step + 1, next_text, sizeof(next_text));
+    NotesParams np = {.lesson_title = l->title, .step = a->step, .nsteps = l->nsteps,
+                      .notes = l->steps[a->step].notes, .next_text = has_next ? next_text : NULL,
+                      .elapsed_s = (SDL_GetTicks() - a->present_start) / 1000.0,
+                      .theme = theme_get(a->theme), .scale = 1};
+    float box[4];
+    notes_view_build(n->scene, &np, (float)w, (float)h, box);
+    if (has_next) {
+        int pw = (int)box[2], ph = (int)box[3];
+        if (!n->preview || n->preview_w != pw || n->preview_h != ph) {
+            if (n->preview)
+                SDL_DestroyTexture(n->preview);
+            n->preview = SDL_CreateTexture(n->ren, SDL_PIXELFORMAT_RGBA8888, SDL_TEXTUREACCESS_TARGET,
+                                           pw > 16 ? pw : 16, ph > 9 ? ph : 9);
+            n->preview_w = pw, n->preview_h = ph;
+        }
+        // The preview is the next step's whole screen laid out at the size of
+        // the box, so it shows what the projector will.
+        LessonViewParams vp = {.lesson = l, .step = a->step + 1, .theme = theme_get(a->theme), .scale = 1};
+        lesson_view_build(n->preview_scene, a->graph, &vp, (float)pw, (float)ph);
+        if (n->preview && SDL_SetRenderTarget(n->ren, n->preview) == 0) {
+            scene_renderer_draw(n->sr, n->preview_scene);
+            SDL_SetRenderTarget(n->ren, NULL);
+        }
+    }
+    scene_renderer_draw(n->sr, n->scene);
+    if (has_next && n->preview) {
+        SDL_Rect dst = {(int)box[0], (int)box[1], (int)box[2], (int)box[3]};
+        SDL_RenderCopy(n->ren, n->preview, NULL, &dst);
+    }
+    SDL_RenderPresent(n->ren);
+    // lesson_view_build above evaluated the next step; bring the graph back.
+    lesson_eval(l, a->graph, a->step);
+}
+
+// Titles for the menu: every lesson in the catalog is parsed once.
+static bool load_entries(App *a)
+{
+    a->entries = calloc(a->cat.n, sizeof(MenuEntry));
+    a->entry_text = calloc(a->cat.n * 2, sizeof(char *));
+    if (!a->entries || !a->entry_text)
+        return false;
+    for (size_t i = 0; i < a->cat.n; i++) {
+        Diag d;
+        Lesson *l = lesson_load(a->cat.paths[i], &d);
+        diag_free(&d);
+        char stem[256];
+        catalog_stem(a->cat.paths[i], stem, sizeof(stem));
+        a->entry_text[2 * i] = strdup(l ? l->title : stem);
+        a->entry_text[2 * i + 1] = strdup(stem);
+        a->entries[i] = (MenuEntry){a->entry_text[2 * i] ? a->entry_text[2 * i] : "",
+                                    a->entry_text[2 * i + 1] ? a->entry_text[2 * i + 1] : "",
+                                    l ? l->nsteps : 0};
+        lesson_destroy(l);
+    }
+    return true;
 }
 
 static void save_png(App *a)
@@ -144,10 +291,32 @@ static void save_png(App *a)
 }
 
 // Returns false when the app should quit.
-static bool apply(App *a, Action act)
+static bool apply(App *a, Action act, SDL_Keycode key)
 {
     size_t last = a->lesson->nsteps - 1;
     a->status[0] = '\0';
+    if (a->in_menu) { // arrows move between cards; Enter opens
+        int w, h;
+        pixel_size(a, &w, &h);
+        size_t cols = menu_view_columns((float)w, (float)h, a->scale), n = a->cat.n;
+        switch (key) {
+        case SDLK_RIGHT: a->menu_sel = (a->menu_sel + 1) % n; break;
+        case SDLK_LEFT: a->menu_sel = (a->menu_sel + n - 1) % n; break;
+        case SDLK_DOWN: if (a->menu_sel + cols < n) a->menu_sel += cols; break;
+        case SDLK_UP: if (a->menu_sel >= cols) a->menu_sel -= cols; break;
+        case SDLK_SPACE: act = ACT_OPEN; break;
+        default: break;
+        }
+        a->dirty = true;
+        if (act == ACT_OPEN) {
+            if (load_lesson(a, a->menu_sel))
+                a->in_menu = false;
+            return true;
+        }
+        if (act != ACT_QUIT && act != ACT_MENU && act != ACT_FULLSCREEN && act != ACT_THEME &&
+            act != ACT_ZOOM_IN && act != ACT_ZOOM_OUT && act != ACT_ZOOM_RESET && act != ACT_HELP)
+            return true;
+    }
     switch (act) {
     case ACT_NONE:
         return true;
@@ -182,6 +351,24 @@ static bool apply(App *a, Action act)
     case ACT_ZOOM_RESET: a->scale = 1; break;
     case ACT_SAVE: save_png(a); break;
     case ACT_THEME: a->theme = (ThemeId)((a->theme + 1) % THEME_COUNT); break;
+    case ACT_MENU:
+        a->in_menu = !a->in_menu;
+        a->menu_sel = a->lesson_idx;
+        break;
+    case ACT_PLAY:
+        a->playing = !a->playing;
+        a->next_advance = SDL_GetTicks() + PLAY_INTERVAL_MS;
+        snprintf(a->status, sizeof(a->status), a->playing ? "\u25b6 playing: a step every 4 s (P pauses)"
+                                                          : "paused");
+        break;
+    case ACT_NOTES:
+        if (a->notes.win)
+            notes_close(&a->notes);
+        else
+            notes_open(a);
+        break;
+    case ACT_OPEN:
+        break;
     }
     a->dirty = true;
     return true;
@@ -201,6 +388,14 @@ static void mouse_down(App *a, int x, int y)
 {
     float px, py;
     to_pixels(a, x, y, &px, &py);
+    if (a->in_menu) {
+        const SceneItem *card = scene_hit(a->scene, px, py, "card:");
+        if (card) {
+            a->menu_sel = (size_t)strtoul(card->id + 5, NULL, 10);
+            apply(a, ACT_OPEN, SDLK_UNKNOWN);
+        }
+        return;
+    }
     const SceneItem *it = scene_hit(a->scene, px, py, "value:");
     if (!it)
         return;
@@ -238,6 +433,12 @@ static void mouse_drag(App *a, int x, int y, bool fine)
 
 static void app_destroy(App *a)
 {
+    notes_close(&a->notes);
+    if (a->entry_text)
+        for (size_t i = 0; i < a->cat.n * 2; i++)
+            free(a->entry_text[i]);
+    free(a->entry_text);
+    free(a->entries);
     lesson_destroy(a->lesson);
     if (a->drag_cursor)
         SDL_FreeCursor(a->drag_cursor);
@@ -260,6 +461,84 @@ static int no_display(const char *why)
     return 2;
 }
 
+// The app's lessons: those named on the command line first, then every
+// bundled lesson not already named.
+static int build_catalog(App *a, int argc, char **argv)
+{
+    int rc = catalog_resolve(&a->cat, argc, argv);
+    if (rc || argc == 0)
+        return rc;
+    Catalog bundled;
+    if (catalog_resolve(&bundled, 0, NULL) != 0)
+        return 0; // no bundled lessons: the named ones are enough
+    for (size_t i = 0; i < bundled.n; i++) {
+        bool dup = false;
+        for (size_t k = 0; k < a->cat.n && !dup; k++)
+            dup = strcmp(a->cat.paths[k], bundled.paths[i]) == 0;
+        if (dup)
+            continue;
+        char **p = realloc(a->cat.paths, (a->cat.n + 1) * sizeof(char *));
+        if (!p)
+            break;
+        a->cat.paths = p;
+        a->cat.paths[a->cat.n++] = bundled.paths[i];
+        bundled.paths[i] = NULL;
+    }
+    catalog_free(&bundled);
+    return 0;
+}
+
+// Milliseconds until the next timed event (auto-advance, the notes clock),
+// or -1 to wait for input only.
+static int next_timeout(const App *a)
+{
+    Uint32 now = SDL_GetTicks();
+    int t = -1;
+    if (a->playing)
+        t = a->next_advance > now ? (int)(a->next_advance - now) : 0;
+    if (a->notes.win) {
+        int clock = 1000 - (int)((now - a->present_start) % 1000);
+        t = t < 0 || clock < t ? clock : t;
+    }
+    return t;
+}
+
+static bool handle_event(App *a, const SDL_Event *ev)
+{
+    Uint32 main_id = SDL_GetWindowID(a->win);
+    switch (ev->type) {
+    case SDL_QUIT:
+        return false;
+    case SDL_KEYDOWN:
+        return apply(a, action_for_key(ev->key.keysym.sym, ev->key.keysym.mod), ev->key.keysym.sym);
+    case SDL_WINDOWEVENT:
+        if (ev->window.event == SDL_WINDOWEVENT_CLOSE) {
+            if (ev->window.windowID == main_id)
+                return false;
+            notes_close(&a->notes);
+        }
+        if (ev->window.event == SDL_WINDOWEVENT_SIZE_CHANGED || ev->window.event == SDL_WINDOWEVENT_EXPOSED)
+            a->dirty = true;
+        return true;
+    case SDL_MOUSEBUTTONDOWN:
+        if (ev->button.button == SDL_BUTTON_LEFT && ev->button.windowID == main_id)
+            mouse_down(a, ev->button.x, ev->button.y);
+        return true;
+    case SDL_MOUSEMOTION:
+        if ((ev->motion.state & SDL_BUTTON_LMASK) && ev->motion.windowID == main_id)
+            mouse_drag(a, ev->motion.x, ev->motion.y, SDL_GetModState() & KMOD_SHIFT);
+        return true;
+    case SDL_MOUSEBUTTONUP:
+        if (a->drag_name[0]) {
+            a->drag_name[0] = '\0';
+            SDL_SetCursor(SDL_GetDefaultCursor());
+        }
+        return true;
+    default:
+        return true;
+    }
+}
+
 int app_main(int argc, char **argv)
 {
     App a = {.scale = 1, .theme = THEME_DARK};
@@ -269,7 +548,7 @@ int app_main(int argc, char **argv)
             return 2;
         }
     }
-    int rc = catalog_resolve(&a.cat, argc, argv);
+    int rc = build_catalog(&a, argc, argv);
     if (rc)
         return rc;
     if (a.cat.n == 0) {
@@ -277,14 +556,26 @@ int app_main(int argc, char **argv)
         catalog_free(&a.cat);
         return 2;
     }
-    // Check the lessons and the fonts before touching the display.
-    char data[4096], fonts[4200], err[4400];
+    // Check the data folder and fonts before touching the display.
+    char data[4096];
     if (!platform_data_dir(data, sizeof(data))) {
         fprintf(stderr, "gradlab: error: cannot find gradlab's data folder; looked in %s\n", data);
         catalog_free(&a.cat);
         return 2;
     }
-    snprintf(fonts, sizeof(fonts), "%s/assets/fonts", data);
+    snprintf(a.fonts, sizeof(a.fonts), "%s/assets/fonts", data);
+    char settings_file[1100] = "";
+    if (settings_path(settings_file, sizeof(settings_file)))
+        settings_load(&a.settings, settings_file);
+    else
+        settings_default(&a.settings);
+    a.theme = a.settings.theme;
+    a.scale = a.settings.scale;
+    size_t first = 0;
+    if (argc == 0) // no lesson named: continue where the last session stopped
+        for (size_t i = 0; i < a.cat.n; i++)
+            if (strcmp(a.cat.paths[i], a.settings.last_lesson) == 0)
+                first = i;
 
     SDL_SetHint(SDL_HINT_VIDEO_HIGHDPI_DISABLED, "0");
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
@@ -310,11 +601,14 @@ int app_main(int argc, char **argv)
         return rc;
     }
     SDL_SetWindowMinimumSize(a.win, 640, 360);
-    a.sr = scene_renderer_create(a.ren, fonts, err, sizeof(err));
+    char err[4400];
+    a.sr = scene_renderer_create(a.ren, a.fonts, err, sizeof(err));
     a.scene = scene_create();
     a.graph = graph_create(PROGRAM_MAX_NODES + 1);
-    if (!a.sr || !a.scene || !a.graph || !load_lesson(&a, 0)) {
-        fprintf(stderr, "gradlab: error: %s\n", !a.sr ? err : a.lesson ? "out of memory" : "the lesson does not load");
+    if (!a.sr || !a.scene || !a.graph || !load_entries(&a) ||
+        !(load_lesson(&a, first) || (first != 0 && load_lesson(&a, 0)))) {
+        fprintf(stderr, "gradlab: error: %s\n",
+                !a.sr ? err : a.lesson || !a.graph ? "out of memory" : "the lesson does not load (errors above)");
         app_destroy(&a);
         SDL_Quit();
         return 2;
@@ -327,43 +621,35 @@ int app_main(int argc, char **argv)
             rebuild(&a);
             scene_renderer_draw(a.sr, a.scene);
             SDL_RenderPresent(a.ren);
+            if (!a.in_menu)
+                notes_draw(&a);
             a.dirty = false;
         }
         SDL_Event ev;
-        if (!SDL_WaitEvent(&ev))
-            break;
-        do {
-            switch (ev.type) {
-            case SDL_QUIT:
-                running = false;
-                break;
-            case SDL_KEYDOWN:
-                running = apply(&a, action_for_key(ev.key.keysym.sym, ev.key.keysym.mod)) && running;
-                break;
-            case SDL_WINDOWEVENT:
-                if (ev.window.event == SDL_WINDOWEVENT_SIZE_CHANGED ||
-                    ev.window.event == SDL_WINDOWEVENT_EXPOSED)
-                    a.dirty = true;
-                break;
-            case SDL_MOUSEBUTTONDOWN:
-                if (ev.button.button == SDL_BUTTON_LEFT)
-                    mouse_down(&a, ev.button.x, ev.button.y);
-                break;
-            case SDL_MOUSEMOTION:
-                if (ev.motion.state & SDL_BUTTON_LMASK)
-                    mouse_drag(&a, ev.motion.x, ev.motion.y, SDL_GetModState() & KMOD_SHIFT);
-                break;
-            case SDL_MOUSEBUTTONUP:
-                if (a.drag_name[0]) {
-                    a.drag_name[0] = '\0';
-                    SDL_SetCursor(SDL_GetDefaultCursor());
-                }
-                break;
-            default:
-                break;
+        int timeout = next_timeout(&a);
+        bool got = timeout < 0 ? SDL_WaitEvent(&ev) : SDL_WaitEventTimeout(&ev, timeout);
+        if (!got) { // a timer ran out
+            if (a.playing && SDL_GetTicks() >= a.next_advance) {
+                if (a.step + 1 < a.lesson->nsteps)
+                    a.step++;
+                else
+                    a.playing = false;
+                a.next_advance = SDL_GetTicks() + PLAY_INTERVAL_MS;
+                a.dirty = true;
+            } else if (a.notes.win && !a.in_menu) {
+                notes_draw(&a); // the clock
             }
+            continue;
+        }
+        do {
+            running = handle_event(&a, &ev) && running;
         } while (running && SDL_PollEvent(&ev));
     }
+    a.settings.theme = a.theme;
+    a.settings.scale = a.scale;
+    snprintf(a.settings.last_lesson, sizeof(a.settings.last_lesson), "%s", a.cat.paths[a.lesson_idx]);
+    if (settings_file[0] && !settings_save(&a.settings, settings_file))
+        fprintf(stderr, "gradlab: warning: cannot save settings to %s\n", settings_file);
     app_destroy(&a);
     SDL_Quit();
     return 0;

@@ -90,6 +90,7 @@ bool platform_config_dir(char *buf, size_t n)
     const char *xdg = getenv("XDG_CONFIG_HOME");
     const char *home = getenv("HOME");
     if (xdg && xdg[0] == '/') {
+        make_dir(xdg);
         snprintf(buf, n, "%s/gradlab", xdg);
     } else if (home && *home) {
         char parent[4096];

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "sdl/sdl_scene.h"
+#include "views/menu_view.h"
 #include "views/widgets/heatmap.h"
 #include "views/widgets/palette.h"
 #include "views/widgets/plot.h"
@@ -114,6 +115,46 @@ static void test_heatmap(void **state)
     scene_destroy(s);
 }
 
+static void test_menu_and_notes(void **state)
+{
+    (void)state;
+    Scene *s = scene_create();
+    MenuEntry e[5] = {{"Backprop through a circuit", "01-circuit", 6}, {"Gates", "02-gates", 9},
+                      {"Broken", "03-broken", 0}, {"D", "d", 1}, {"E", "e", 2}};
+    MenuParams mp = {.entries = e, .n = 5, .selected = 1, .current = 0, .theme = theme_get(THEME_DARK),
+                     .scale = 1};
+    menu_view_build(s, &mp, 1280, 720);
+    size_t cols = menu_view_columns(1280, 720, 1);
+    assert_int_equal(cols, 3);
+    const SceneItem *c0 = scene_find(s, "card:0"), *c1 = scene_find(s, "card:1"), *c3 = scene_find(s, "card:3");
+    assert_non_null(c0);
+    assert_true(c1->x > c0->x && c1->y == c0->y);     // same row
+    assert_true(c3->y > c0->y && c3->x == c0->x);     // next row, first column
+    assert_ptr_equal(scene_hit(s, c1->x + 5, c1->y + 5, "card:"), c1);
+    bool broken_said = false;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i].kind == SCENE_TEXT && strstr(s->items[i].text, "does not load"))
+            broken_said = true;
+    assert_true(broken_said);
+    for (size_t i = 0; i < s->n; i++) // every card inside the frame
+        if (s->items[i].kind == SCENE_RECT)
+            assert_true(s->items[i].x >= 0 && s->items[i].x + s->items[i].w <= 1280);
+
+    float box[4];
+    NotesParams np = {.lesson_title = "Backprop", .step = 2, .nsteps = 6, .notes = "Ask the room.",
+                      .next_text = "next", .elapsed_s = 125.4, .theme = theme_get(THEME_DARK), .scale = 1};
+    notes_view_build(s, &np, 960, 600, box);
+    assert_non_null(scene_find_text(s, "clock", "02:05"));
+    assert_non_null(scene_find_text(s, "notes-step", "Step 3 of 6"));
+    assert_non_null(scene_find_text(s, "notes", "Ask the room."));
+    assert_true(box[2] > 100 && box[3] > 50 && box[0] + box[2] <= 960);
+    np.notes = "";
+    np.next_text = NULL;
+    notes_view_build(s, &np, 960, 600, box);
+    assert_non_null(scene_find_text(s, "notes", "No notes for this step."));
+    scene_destroy(s);
+}
+
 // Render both widgets in each theme so a person can look at them.
 static void test_render_widgets(void **state)
 {
@@ -174,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_log_plot_with_nan),
         cmocka_unit_test(test_palettes),
         cmocka_unit_test(test_heatmap),
+        cmocka_unit_test(test_menu_and_notes),
         cmocka_unit_test(test_render_widgets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

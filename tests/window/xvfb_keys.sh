@@ -19,7 +19,9 @@ Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
 xvfb=$!
 cleanup() { kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
+trap 'exit 1' TERM INT   # meson's timeout sends TERM: still run cleanup
 export DISPLAY=$display
+export XDG_CONFIG_HOME=$tmp/config   # start from default settings, leave the user's alone
 unset SDL_VIDEODRIVER
 for _ in $(seq 50); do xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.1; done
 

@@ -1,0 +1,139 @@
+// graph.h: the computational-graph widget. Draws a scalar Graph as boxes
+// (value and gradient) joined by edges, laid out in layers from left to
+// right, for graphs from a single neuron to an unrolled RNN of 500+ nodes.
+//
+// A tiny tutorial, drawing the graph of f and letting the user explore it:
+//
+//     GraphLayout *lay = graph_layout_create();          // once, with the view
+//     GraphParams p = {.x = 0, .y = 0, .w = 1280, .h = 720, .unit = 1,
+//                      .theme = theme_get(THEME_DARK), .graph = g, .out = f};
+//     graph_layout_update(lay, &p);                      // then frame the graph:
+//     p.view = graph_view_fit(lay, &p);
+//     // every frame:
+//     p.hover = true, p.mouse_x = mx, p.mouse_y = my;
+//     graph_build(scene, lay, &p);                       // lays out only if needed
+//     // on a click:
+//     int k = graph_hit_group(scene, mx, my, p.id);      // a group box or tab?
+//     if (k >= 0) collapsed[k] = !collapsed[k];
+//     // on the wheel / a drag:
+//     graph_view_zoom(&p.view, &p, 1.25f, mx, my);
+//     graph_view_pan(&p.view, dx, dy);
+//     graph_layout_destroy(lay);
+//
+// Layout (Sugiyama style, in layout units = pixels at scale 1): each node
+// sits one layer right of its latest source (longest path); a node with no
+// sources sits just left of its first consumer. Edges that skip layers get
+// invisible bend points, one per skipped layer. Layers are then reordered by
+// barycentre sweeps down and up, keeping the order with the fewest edge
+// crossings, and heights are set from the neighbours' heights with the order
+// kept and boxes kept apart. A leaf used far away (a weight shared by every
+// time step) is drawn as a short labelled stub at the far consumers instead
+// of a long line across the picture.
+//
+// Groups: the caller may give each node a group (a time step t, -1 = none)
+// and a collapsed flag per group. A collapsed group is one box ("step 7",
+// "25 nodes") and the edges into and out of it are merged, with their count.
+// An expanded group gets a faint frame with a tab to collapse it again.
+// Groups should be convex (no path leaves a group and comes back), as the
+// steps of an unrolled network are.
+//
+// Level of detail: boxes show name, value and gradient while text would be
+// at least ~9 px; then only the value; then only shapes. Anything outside
+// the widget's box is culled or clipped, so a zoomed-in graph stays inside.
+//
+// Ids (ID = GraphParams.id, default "graph"): "ID:node:INDEX" on each box
+// (INDEX = Value.index), "ID:group:K" on a collapsed group's box and an
+// expanded group's tab, "ID:nan" on a NaN/Inf marker, "ID:tooltip" on each
+// tooltip line, "ID:legend".
+//
+// Memory: the layout lives in the GraphLayout the caller owns and is
+// recomputed only when the graph's structure, the groups or the collapsed
+// flags change (a hash is checked every frame), never on pan or zoom.
+// graph_build allocates only from the scene's arena, so a steady frame
+// mallocs nothing.
+#ifndef GRADLAB_GRAPH_WIDGET_H
+#define GRADLAB_GRAPH_WIDGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/value.h"
+#include "views/scene.h"
+#include "views/theme.h"
+
+// The view transform: a layout point (lx, ly) is drawn at
+// (x + ox + lx * scale * unit, y + oy + ly * scale * unit), where x, y, unit
+// come from GraphParams. scale 0 means "fit the graph into the box".
+typedef struct GraphView {
+    float scale;
+    float ox, oy;       // pixels, relative to the widget's top-left corner
+} GraphView;
+
+typedef struct GraphParams {
+    float x, y, w, h;           // the widget's box; nothing is drawn outside it
+    float unit;                 // 1 at 1280x720 and scale 1
+    const Theme *theme;
+    const Graph *graph;
+    const Value *out;           // draw out and its ancestors; NULL = every node
+    const int *group;           // (graph->n) group of each node, -1 = none; NULL = no groups
+    const bool *collapsed;      // (ngroups) which groups are drawn as one box; NULL = none
+    int ngroups;                // groups are 0 .. ngroups-1; other numbers count as -1
+    const char *group_format;   // printf format of a group's name, given K ("step %d"); NULL = "group %d"
+    GraphView view;
+    bool hover;                 // show the tooltip of the box under the mouse
+    float mouse_x, mouse_y;
+    bool legend;                // a small "value  gradient" key in the corner
+    const char *id;             // prefix of item ids; NULL = "graph"
+} GraphParams;
+
+typedef struct GraphLayout GraphLayout;
+
+// Create an empty layout cache. NULL when out of memory. Free with
+// graph_layout_destroy.
+GraphLayout *graph_layout_create(void);
+
+// Free the layout. NULL is a no-op.
+void graph_layout_destroy(GraphLayout *lay);
+
+// Lay out p->graph for p's out, groups and collapsed flags, unless the
+// layout already matches them. Returns true when it recomputed, false when
+// nothing had changed or memory ran out (then graph_layout_ok is false).
+bool graph_layout_update(GraphLayout *lay, const GraphParams *p);
+
+// Whether the last update succeeded.
+bool graph_layout_ok(const GraphLayout *lay);
+
+// The laid-out size in layout units (width, height of everything).
+void graph_layout_size(const GraphLayout *lay, float *w, float *h);
+
+// The number of boxes (nodes and collapsed groups) in the layout.
+int graph_layout_boxes(const GraphLayout *lay);
+
+// Edge crossings between adjacent layers of the current order, and of the
+// first (creation) order the sweeps started from. For tests and tuning.
+long graph_layout_crossings(const GraphLayout *lay);
+long graph_layout_crossings_initial(const GraphLayout *lay);
+
+// Append the widget for p to s, updating lay first when needed. A zero
+// view.scale fits the graph into the box.
+void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p);
+
+// The view that shows the whole layout centred in p's box with a margin,
+// never magnified past 1.5. Call after graph_layout_update.
+GraphView graph_view_fit(const GraphLayout *lay, const GraphParams *p);
+
+// Zoom view by factor about the screen point (mx, my), which stays put.
+// The scale is kept within [0.02, 8].
+void graph_view_zoom(GraphView *view, const GraphParams *p, float factor, float mx, float my);
+
+// Move the drawing by (dx, dy) pixels.
+void graph_view_pan(GraphView *view, float dx, float dy);
+
+// The group whose collapsed box or expanded tab is at (mx, my) in a scene
+// built with id prefix id (NULL = "graph"), or -1.
+int graph_hit_group(const Scene *s, float mx, float my, const char *id);
+
+// The Value.index of the node box at (mx, my), or -1.
+int graph_hit_node(const Scene *s, float mx, float my, const char *id);
+
+#endif
