@@ -21,15 +21,21 @@
 // and the file still builds on any C11 compiler (the portable kernel only).
 #include "engine/tensor/gemm.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+// -DGEMM_X86=0 builds the portable kernel only, as on a non-x86 compiler.
+#ifndef GEMM_X86
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define GEMM_X86 1
-#include <immintrin.h>
 #else
 #define GEMM_X86 0
+#endif
+#endif
+#if GEMM_X86
+#include <immintrin.h>
 #endif
 
 // At most this many rows of C, B is read in place rather than packed.
@@ -277,9 +283,12 @@ static const GemmArch arch_avx512_small = { "avx512", AVX512_SMALL_MR, AVX512_NR
 
 static const GemmArch *gemm_arch(void)
 {
-    static const GemmArch *chosen;
-    if (chosen)
-        return chosen;
+    // Threads racing here all compute the same answer; the atomic makes the
+    // race well defined.
+    static _Atomic(const GemmArch *) chosen;
+    const GemmArch *known = atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (known)
+        return known;
     const GemmArch *a = &arch_generic;
 #if GEMM_X86
     const char *force = getenv("GRADLAB_GEMM");   // "generic", "avx2" or "avx512"
@@ -295,7 +304,7 @@ static const GemmArch *gemm_arch(void)
     else if (force && strcmp(force, "avx2") == 0 && has_avx2)
         a = &arch_avx2;
 #endif
-    chosen = a;
+    atomic_store_explicit(&chosen, a, memory_order_relaxed);
     return a;
 }
 
@@ -381,8 +390,6 @@ static void pack_b(bool trans, const float *B, int ldb, int kc, int nc,
 {
 #if GEMM_X86
     bool pack_avx = gemm_arch()->kernel != kernel_generic;   // AVX2 or better
-#else
-    bool pack_avx = false;
 #endif
     for (int j0 = 0; j0 < nc; j0 += nr) {
         int n = nc - j0 < nr ? nc - j0 : nr;
@@ -394,8 +401,10 @@ static void pack_b(bool trans, const float *B, int ldb, int kc, int nc,
                 for (; j < n; j++) d[j] = s[j];
                 for (; j < nr; j++) d[j] = 0.0f;
             }
+#if GEMM_X86
         } else if (n == nr && nr % 8 == 0 && pack_avx) {
             pack_bt_avx(B + (size_t)j0 * ldb, ldb, kc, nr, dst);
+#endif
         } else {
             // op(B)[k][j] = B[j][k].
             for (int k = 0; k < kc; k++) {

@@ -10,7 +10,8 @@
 //   op(B) is (K, N): B is (K, N) with row stride ldb, or (N, K) when trans_b.
 //   C is (M, N) with row stride ldc.
 // beta == 0 overwrites C without reading it (NaN in C does not leak through).
-// The caller owns every buffer; nothing is allocated that outlives the call.
+// The caller owns A, B and C. Packing buffers are per thread and kept between
+// calls (see gemm_free_buffers), so threads may call gemm_f32 concurrently.
 void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
               float alpha, const float *A, int lda, const float *B, int ldb,
               float beta, float *C, int ldc);
