@@ -470,6 +470,38 @@ static void test_accumulation(void **state)
     tensor_destroy(w);
 }
 
+// The tutorial at the top of tensor.h, as written there, with data: an AND
+// gate, which logistic regression learns.
+static void test_header_tutorial(void **state)
+{
+    (void)state;
+    static const float xdata[8] = { 0, 0, 0, 1, 1, 0, 1, 1 };
+    static const float ydata[4] = { 0, 0, 0, 1 };
+    float first = 0, last = 0;
+
+    int wshape[] = { 2, 1 }, bshape[] = { 1 };
+    Tensor *w = tensor_create(2, wshape, true);     // (I, 1) parameter, long-lived
+    Tensor *b = tensor_create(1, bshape, true);     // (1)
+    TensorGraph *g = tensor_graph_create(0);
+    for (int step = 0; step < 100; step++) {
+        tensor_graph_reset(g);                       // drop last step's nodes
+        Tensor *x = tensor_input2(g, 4, 2, xdata);   // (B, I) a leaf in the graph
+        Tensor *y = tensor_input2(g, 4, 1, ydata);   // (B, 1)
+        Tensor *p = tensor_sigmoid(g, tensor_bias_add(g, tensor_matmul(g, x, w), b));
+        Tensor *loss = tensor_mse(g, p, y);          // () forward is already done
+        tensor_zero_grad(w); tensor_zero_grad(b);
+        tensor_backward(g, loss);                    // w->grad, b->grad filled
+        for (size_t i = 0; i < w->size; i++) w->data[i] -= 0.1f * w->grad[i];
+        b->data[0] -= 0.1f * b->grad[0];
+        if (step == 0) first = loss->data[0];
+        last = loss->data[0];
+    }
+    tensor_graph_destroy(g); tensor_destroy(w); tensor_destroy(b);
+
+    assert_float_equal(first, 0.25, 1e-6);   // sigmoid(0) = 0.5 everywhere
+    assert_true(last < first);
+}
+
 // A block's tensors are consecutive slices of one array and train like any.
 static void test_block(void **state)
 {
@@ -555,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_accumulation),
         cmocka_unit_test(test_block),
+        cmocka_unit_test(test_header_tutorial),
         cmocka_unit_test(test_shape_mismatch_aborts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
