@@ -1,0 +1,1234 @@
+// graph.c: the computational-graph widget: layered layout with crossing
+// reduction, collapsible groups, level of detail, tooltips; see graph.h.
+//
+// The file is cut into: the layout cache and its hash; building the merged
+// graph (nodes and collapsed groups); layering; bend points; ordering
+// (barycentre sweeps and the crossing count); heights; then drawing
+// (clipping, edges, boxes, tooltip) and the view helpers.
+#include "views/widgets/graph.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/numfmt.h"
+
+// Sizes in layout units (pixels at scale 1).
+#define BOX_W 132.0f        // every box is this wide, so columns line up
+#define NODE_H 50.0f
+#define GROUP_H 62.0f
+#define DUMMY_H 4.0f
+#define COL_PITCH 204.0f    // layer to layer
+#define GAP_BOX 22.0f       // vertical gap between boxes in a layer
+#define GAP_DUMMY 10.0f     // ... when a bend point is involved
+#define GROUP_PAD 12.0f     // an expanded group's frame around its boxes
+#define GROUP_TAB 24.0f     // the tab above the frame
+#define STUB_LEN 38.0f      // a shared leaf's stub at a far consumer
+#define STUB_SPAN 2         // leaf edges longer than this many layers become stubs
+#define MAX_SPAN 16         // any edge longer than this becomes a stub
+#define SWEEPS 24           // barycentre sweeps (down and up alternate)
+
+// Level of detail, by the on-screen size of one layout unit.
+#define LOD_FULL_SCALE 0.72f    // name, value and gradient
+#define LOD_VALUE_SCALE 0.40f   // value only; below that shapes only
+
+// ---------------------------------------------------------------------------
+// The layout cache
+
+enum { VN_NODE, VN_GROUP, VN_DUMMY };
+
+typedef struct VNode {
+    int kind;           // VN_NODE, VN_GROUP, VN_DUMMY
+    int node;           // NODE: Value.index; GROUP: first member; DUMMY: its edge
+    int group;          // NODE: its group or -1; GROUP: K; DUMMY: -1
+    int count;          // GROUP: members
+    int layer, pos;     // column, and rank inside the column
+    double key;         // initial order: creation order of the first member
+    float x, y, h;      // centre and height (layout units)
+    int nin, nout;      // merged in- and out-degree
+} VNode;
+
+typedef struct VEdge {
+    int from, to;       // vnodes
+    int src;            // Value.index of the (first) source node merged in
+    int port;           // input slot at a node (0, 1); -1 into a group box
+    int count;          // value edges merged into this one
+    int stub;           // drawn as a short labelled stub at the consumer
+    int dummy0, ndummy; // bend points, left to right
+} VEdge;
+
+typedef struct GroupBox {
+    int vnode;          // its box when collapsed, else -1
+    int count;          // members drawn
+    float x0, y0, x1, y1; // expanded: frame around the members (layout units)
+} GroupBox;
+
+struct GraphLayout {
+    Arena arena;        // every array below; reset on each relayout
+    uint64_t hash;      // of the structure the layout was made for
+    bool have, ok;
+    int n;              // graph nodes at layout time
+    int *vmap;          // (n) vnode of each value node, -1 = not drawn
+    VNode *v;           // (nv) real vnodes first (nreal), then bend points
+    int nv, nreal;
+    VEdge *e;
+    int ne;
+    int nlayers;
+    int *lay_start;     // (nlayers + 1) into lay_nodes
+    int *lay_nodes;     // (nv) vnodes by layer, in order
+    int *up_start, *up_list;     // neighbours one layer left, CSR
+    int *down_start, *down_list; // neighbours one layer right, CSR
+    GroupBox *groups;
+    int ngroups;
+    float width, height;
+    long cross0, cross;
+};
+
+GraphLayout *graph_layout_create(void)
+{
+    GraphLayout *lay = calloc(1, sizeof(*lay));
+    if (!lay)
+        return NULL;
+    arena_init(&lay->arena, 256 * 1024, 0);
+    return lay;
+}
+
+void graph_layout_destroy(GraphLayout *lay)
+{
+    if (!lay)
+        return;
+    arena_destroy(&lay->arena);
+    free(lay);
+}
+
+bool graph_layout_ok(const GraphLayout *lay) { return lay->ok; }
+
+void graph_layout_size(const GraphLayout *lay, float *w, float *h)
+{
+    *w = lay->ok ? lay->width : 0;
+    *h = lay->ok ? lay->height : 0;
+}
+
+int graph_layout_boxes(const GraphLayout *lay) { return lay->ok ? lay->nreal : 0; }
+long graph_layout_crossings(const GraphLayout *lay) { return lay->cross; }
+long graph_layout_crossings_initial(const GraphLayout *lay) { return lay->cross0; }
+
+static int group_of(const GraphParams *p, size_t i)
+{
+    if (!p->group)
+        return -1;
+    int k = p->group[i];
+    return k >= 0 && k < p->ngroups ? k : -1;
+}
+
+static bool is_collapsed(const GraphParams *p, int k)
+{
+    return k >= 0 && p->collapsed && p->collapsed[k];
+}
+
+static uint64_t fnv(uint64_t h, uint64_t x)
+{
+    for (int i = 0; i < 8; i++) {
+        h ^= (x >> (8 * i)) & 0xff;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+// Everything the layout depends on: the nodes, their sources, the output,
+// the groups and which of them are collapsed. Values, names and the view
+// are not in it.
+static uint64_t structure_hash(const GraphParams *p)
+{
+    const Graph *g = p->graph;
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = fnv(h, g->n);
+    h = fnv(h, p->out ? p->out->index : UINT64_MAX);
+    h = fnv(h, (uint64_t)(p->group ? p->ngroups : 0));
+    for (size_t i = 0; i < g->n; i++) {
+        const Value *v = g->nodes[i];
+        uint64_t a = v->src[0] ? v->src[0]->index : 0xffffffffu;
+        uint64_t b = v->src[1] ? v->src[1]->index : 0xffffffffu;
+        int k = group_of(p, i);
+        h = fnv(h, a | b << 32);
+        h = fnv(h, (uint64_t)v->op | (uint64_t)(uint32_t)k << 8 | (uint64_t)is_collapsed(p, k) << 40);
+    }
+    return h;
+}
+
+// ---------------------------------------------------------------------------
+// The merged graph: one vnode per drawn node or collapsed group
+
+static int cmp_edge(const void *a, const void *b)
+{
+    const VEdge *x = a, *y = b;
+    if (x->from != y->from)
+        return x->from < y->from ? -1 : 1;
+    if (x->to != y->to)
+        return x->to < y->to ? -1 : 1;
+    if (x->port != y->port)
+        return x->port < y->port ? -1 : 1;
+    return x->src < y->src ? -1 : x->src > y->src;
+}
+
+static bool build_vgraph(GraphLayout *lay, const GraphParams *p)
+{
+    const Graph *g = p->graph;
+    Arena *A = &lay->arena;
+    size_t n = g->n;
+    lay->n = (int)n;
+    lay->ngroups = p->group ? p->ngroups : 0;
+    lay->vmap = arena_alloc(A, (n ? n : 1) * sizeof(int));
+    unsigned char *incl = arena_calloc(A, n ? n : 1, 1);
+    lay->groups = arena_alloc(A, (size_t)(lay->ngroups ? lay->ngroups : 1) * sizeof(GroupBox));
+    if (!lay->vmap || !incl || !lay->groups)
+        return false;
+    for (int k = 0; k < lay->ngroups; k++)
+        lay->groups[k] = (GroupBox){.vnode = -1};
+    if (p->out) {
+        incl[p->out->index] = 1;
+        for (size_t i = p->out->index + 1; i-- > 0;)
+            if (incl[i])
+                for (int k = 0; k < 2 && g->nodes[i]->src[k]; k++)
+                    incl[g->nodes[i]->src[k]->index] = 1;
+    } else {
+        memset(incl, 1, n);
+    }
+
+    // Real vnodes, and how many edges to expect.
+    size_t nreal = 0, nraw = 0;
+    for (size_t i = 0; i < n; i++) {
+        lay->vmap[i] = -1;
+        if (!incl[i])
+            continue;
+        int k = group_of(p, i);
+        nreal += !(is_collapsed(p, k) && lay->groups[k].count > 0);
+        if (k >= 0)
+            lay->groups[k].count++;
+        nraw += (g->nodes[i]->src[0] != NULL) + (g->nodes[i]->src[1] != NULL);
+    }
+    // Room for bend points too: at most MAX_SPAN - 1 per edge.
+    size_t vcap = nreal + nraw * (MAX_SPAN - 1) + 1;
+    lay->v = arena_alloc(A, vcap * sizeof(VNode));
+    lay->e = arena_alloc(A, (nraw ? nraw : 1) * sizeof(VEdge));
+    if (!lay->v || !lay->e)
+        return false;
+    int nv = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!incl[i])
+            continue;
+        int k = group_of(p, i);
+        if (is_collapsed(p, k) && lay->groups[k].vnode >= 0) {
+            lay->vmap[i] = lay->groups[k].vnode;
+            continue;
+        }
+        VNode *vn = &lay->v[nv];
+        memset(vn, 0, sizeof(*vn));
+        vn->key = (double)i;
+        vn->node = (int)i;
+        vn->group = k;
+        if (is_collapsed(p, k)) {
+            vn->kind = VN_GROUP;
+            vn->count = lay->groups[k].count;
+            vn->h = GROUP_H;
+            lay->groups[k].vnode = nv;
+        } else {
+            vn->kind = VN_NODE;
+            vn->h = NODE_H;
+        }
+        lay->vmap[i] = nv++;
+    }
+    lay->nreal = lay->nv = nv;
+
+    // Edges, with the ones between the same boxes merged when a group is
+    // involved (x * x keeps its two edges: they go to different slots).
+    int ne = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!incl[i])
+            continue;
+        const Value *c = g->nodes[i];
+        for (int k = 0; k < 2 && c->src[k]; k++) {
+            int a = lay->vmap[c->src[k]->index], b = lay->vmap[i];
+            if (a == b || a < 0)
+                continue;
+            lay->e[ne++] = (VEdge){.from = a, .to = b, .src = (int)c->src[k]->index,
+                                   .port = lay->v[b].kind == VN_GROUP ? -1 : k, .count = 1};
+        }
+    }
+    qsort(lay->e, (size_t)ne, sizeof(VEdge), cmp_edge);
+    int m = 0;
+    for (int j = 0; j < ne; j++) {
+        VEdge *last = m ? &lay->e[m - 1] : NULL;
+        bool grouped = lay->v[lay->e[j].from].kind == VN_GROUP || lay->v[lay->e[j].to].kind == VN_GROUP;
+        if (last && grouped && last->from == lay->e[j].from && last->to == lay->e[j].to &&
+            last->port == lay->e[j].port) {
+            last->count++;
+            continue;
+        }
+        lay->e[m++] = lay->e[j];
+    }
+    lay->ne = m;
+    for (int j = 0; j < m; j++) {
+        lay->v[lay->e[j].from].nout++;
+        lay->v[lay->e[j].to].nin++;
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// Layers: longest path from the sources, then sources pulled right next to
+// their first consumer
+
+static void assign_layers(GraphLayout *lay)
+{
+    VNode *v = lay->v;
+    int nv = lay->nreal;
+    for (int i = 0; i < nv; i++)
+        v[i].layer = 0;
+    // Relax until stable; a cycle (only possible with non-convex groups)
+    // stops after nv passes.
+    for (int pass = 0; pass <= nv; pass++) {
+        bool changed = false;
+        for (int j = 0; j < lay->ne; j++) {
+            const VEdge *e = &lay->e[j];
+            if (v[e->to].layer < v[e->from].layer + 1 && v[e->from].layer + 1 <= nv) {
+                v[e->to].layer = v[e->from].layer + 1;
+                changed = true;
+            }
+        }
+        if (!changed)
+            break;
+    }
+    for (int i = 0; i < nv; i++) {
+        if (v[i].nin > 0 || v[i].nout == 0)
+            continue;
+        int first = INT32_MAX;
+        for (int j = 0; j < lay->ne; j++)
+            if (lay->e[j].from == i && v[lay->e[j].to].layer < first)
+                first = v[lay->e[j].to].layer;
+        v[i].layer = first > 0 ? first - 1 : 0;
+    }
+    int lo = INT32_MAX, hi = 0;
+    for (int i = 0; i < nv; i++) {
+        lo = v[i].layer < lo ? v[i].layer : lo;
+        hi = v[i].layer > hi ? v[i].layer : hi;
+    }
+    if (nv == 0)
+        lo = 0;
+    for (int i = 0; i < nv; i++)
+        v[i].layer -= lo;
+    lay->nlayers = nv ? hi - lo + 1 : 0;
+}
+
+// Stubs and bend points. A leaf's edges beyond its nearest consumers, and
+// any very long or backward edge, are stubs; the rest get one bend point
+// per layer they skip.
+static void add_bends(GraphLayout *lay)
+{
+    VNode *v = lay->v;
+    for (int j = 0; j < lay->ne; j++) {
+        VEdge *e = &lay->e[j];
+        int span = v[e->to].layer - v[e->from].layer;
+        e->stub = span <= 0 || span > MAX_SPAN || (v[e->from].nin == 0 && span > STUB_SPAN);
+        e->dummy0 = lay->nv;
+        e->ndummy = e->stub ? 0 : span - 1;
+        for (int d = 0; d < e->ndummy; d++) {
+            VNode *dn = &v[lay->nv++];
+            memset(dn, 0, sizeof(*dn));
+            dn->kind = VN_DUMMY;
+            dn->node = j;
+            dn->group = -1;
+            dn->layer = v[e->from].layer + 1 + d;
+            dn->key = v[e->from].key + 0.5;
+            dn->h = DUMMY_H;
+        }
+    }
+}
+
+// The segments between adjacent layers, as up and down adjacency lists.
+static bool build_adjacency(GraphLayout *lay)
+{
+    Arena *A = &lay->arena;
+    int nv = lay->nv;
+    lay->up_start = arena_calloc(A, (size_t)nv + 1, sizeof(int));
+    lay->down_start = arena_calloc(A, (size_t)nv + 1, sizeof(int));
+    int nseg = 0;
+    for (int j = 0; j < lay->ne; j++)
+        nseg += lay->e[j].stub ? 0 : lay->e[j].ndummy + 1;
+    lay->up_list = arena_alloc(A, (size_t)(nseg ? nseg : 1) * sizeof(int));
+    lay->down_list = arena_alloc(A, (size_t)(nseg ? nseg : 1) * sizeof(int));
+    int *fill_up = arena_calloc(A, (size_t)nv + 1, sizeof(int));
+    int *fill_down = arena_calloc(A, (size_t)nv + 1, sizeof(int));
+    if (!lay->up_start || !lay->down_start || !lay->up_list || !lay->down_list || !fill_up || !fill_down)
+        return false;
+    // Two passes over the segments: count, then fill.
+    for (int pass = 0; pass < 2; pass++) {
+        for (int j = 0; j < lay->ne; j++) {
+            const VEdge *e = &lay->e[j];
+            if (e->stub)
+                continue;
+            int prev = e->from;
+            for (int d = 0; d <= e->ndummy; d++) {
+                int next = d < e->ndummy ? e->dummy0 + d : e->to;
+                if (pass == 0) {
+                    lay->down_start[prev + 1]++;
+                    lay->up_start[next + 1]++;
+                } else {
+                    lay->down_list[lay->down_start[prev] + fill_down[prev]++] = next;
+                    lay->up_list[lay->up_start[next] + fill_up[next]++] = prev;
+                }
+                prev = next;
+            }
+        }
+        if (pass == 0)
+            for (int i = 0; i < nv; i++) {
+                lay->down_start[i + 1] += lay->down_start[i];
+                lay->up_start[i + 1] += lay->up_start[i];
+            }
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// Ordering: barycentre sweeps, keeping the order with the fewest crossings
+
+static void sort_layer_by(int *nodes, int m, const float *key, const VNode *v)
+{
+    for (int i = 1; i < m; i++) {
+        int x = nodes[i], j = i;
+        while (j > 0 && (key[nodes[j - 1]] > key[x] ||
+                         (key[nodes[j - 1]] == key[x] && v[nodes[j - 1]].pos > v[x].pos))) {
+            nodes[j] = nodes[j - 1];
+            j--;
+        }
+        nodes[j] = x;
+    }
+}
+
+static void renumber(GraphLayout *lay)
+{
+    for (int l = 0; l < lay->nlayers; l++)
+        for (int i = lay->lay_start[l]; i < lay->lay_start[l + 1]; i++)
+            lay->v[lay->lay_nodes[i]].pos = i - lay->lay_start[l];
+}
+
+// Crossings between layers l and l+1: list the segments by the rank of
+// their left end, then of their right end, and count the inversions of the
+// right ranks with a Fenwick tree. scratch needs 2 * (segments + nodes) ints.
+static long count_crossings(const GraphLayout *lay, int *scratch)
+{
+    long total = 0;
+    const VNode *v = lay->v;
+    for (int l = 0; l + 1 < lay->nlayers; l++) {
+        int *seq = scratch, k = 0;
+        for (int i = lay->lay_start[l]; i < lay->lay_start[l + 1]; i++) {
+            int u = lay->lay_nodes[i], k0 = k;
+            for (int q = lay->down_start[u]; q < lay->down_start[u + 1]; q++) {
+                int r = v[lay->down_list[q]].pos, j = k++;
+                while (j > k0 && seq[j - 1] > r) { // keep each node's targets sorted
+                    seq[j] = seq[j - 1];
+                    j--;
+                }
+                seq[j] = r;
+            }
+        }
+        int width = lay->lay_start[l + 2] - lay->lay_start[l + 1];
+        int *tree = scratch + k;
+        memset(tree, 0, (size_t)(width + 1) * sizeof(int));
+        for (int j = 0; j < k; j++) {
+            int le = 0; // earlier segments whose right end is <= seq[j]
+            for (int x = seq[j] + 1; x > 0; x -= x & -x)
+                le += tree[x];
+            total += j - le;
+            for (int x = seq[j] + 1; x <= width; x += x & -x)
+                tree[x]++;
+        }
+    }
+    return total;
+}
+
+static bool order_layers(GraphLayout *lay)
+{
+    Arena *A = &lay->arena;
+    int nv = lay->nv, L = lay->nlayers;
+    VNode *v = lay->v;
+    lay->lay_start = arena_calloc(A, (size_t)L + 2, sizeof(int));
+    lay->lay_nodes = arena_alloc(A, (size_t)(nv ? nv : 1) * sizeof(int));
+    int *best = arena_alloc(A, (size_t)(nv ? nv : 1) * sizeof(int));
+    float *key = arena_alloc(A, (size_t)(nv ? nv : 1) * sizeof(float));
+    int nseg = lay->down_start[nv];
+    int *scratch = arena_alloc(A, (size_t)(2 * (nseg + nv) + 4) * sizeof(int));
+    if (!lay->lay_start || !lay->lay_nodes || !best || !key || !scratch)
+        return false;
+    // Initial order: creation order of each box's first member.
+    for (int i = 0; i < nv; i++)
+        lay->lay_start[v[i].layer + 1]++;
+    for (int l = 0; l < L; l++)
+        lay->lay_start[l + 1] += lay->lay_start[l];
+    lay->lay_start[L + 1] = lay->lay_start[L];
+    for (int l = 0; l <= L; l++)
+        scratch[l] = lay->lay_start[l];
+    for (int i = 0; i < nv; i++)
+        lay->lay_nodes[scratch[v[i].layer]++] = i;
+    for (int i = 0; i < nv; i++) {
+        key[i] = (float)v[i].key;
+        v[i].pos = 0;
+    }
+    for (int l = 0; l < L; l++)
+        sort_layer_by(lay->lay_nodes + lay->lay_start[l], lay->lay_start[l + 1] - lay->lay_start[l], key, v);
+    renumber(lay);
+    long bestc = lay->cross0 = count_crossings(lay, scratch);
+    memcpy(best, lay->lay_nodes, (size_t)nv * sizeof(int));
+
+    int stale = 0;
+    for (int sweep = 0; sweep < SWEEPS && bestc > 0 && stale < 6; sweep++) {
+        bool down = sweep % 2 == 0;
+        for (int s = 1; s < L; s++) {
+            int l = down ? s : L - 1 - s;
+            const int *st = down ? lay->up_start : lay->down_start;
+            const int *li = down ? lay->up_list : lay->down_list;
+            int *nodes = lay->lay_nodes + lay->lay_start[l], m = lay->lay_start[l + 1] - lay->lay_start[l];
+            for (int i = 0; i < m; i++) {
+                int x = nodes[i], cnt = st[x + 1] - st[x];
+                float sum = 0;
+                for (int q = st[x]; q < st[x + 1]; q++)
+                    sum += (float)v[li[q]].pos;
+                // No neighbours on that side: stay where it is.
+                key[x] = cnt ? sum / (float)cnt : (float)v[x].pos;
+            }
+            sort_layer_by(nodes, m, key, v);
+            for (int i = 0; i < m; i++)
+                v[nodes[i]].pos = i;
+        }
+        long c = count_crossings(lay, scratch);
+        if (c < bestc) {
+            bestc = c;
+            memcpy(best, lay->lay_nodes, (size_t)nv * sizeof(int));
+            stale = 0;
+        } else {
+            stale++;
+        }
+    }
+    memcpy(lay->lay_nodes, best, (size_t)nv * sizeof(int));
+    renumber(lay);
+    lay->cross = bestc;
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// Heights: each node moves towards its neighbours' mean height, and each
+// layer is then fitted in order with boxes kept apart (least squares under
+// the order constraint: pool adjacent violators).
+
+static float gap_between(const VNode *a, const VNode *b)
+{
+    return (a->h + b->h) / 2 + (a->kind == VN_DUMMY || b->kind == VN_DUMMY ? GAP_DUMMY : GAP_BOX);
+}
+
+// want: (nv) desired heights. blk: 3 * m floats of scratch.
+static void fit_layer(GraphLayout *lay, int l, const float *want, float *blk)
+{
+    const int *nodes = lay->lay_nodes + lay->lay_start[l];
+    int m = lay->lay_start[l + 1] - lay->lay_start[l];
+    float *sum = blk, *cnt = blk + m, *off = blk + 2 * m;
+    int *start = (int *)(void *)(blk + 3 * m);
+    int nb = 0;
+    float c = 0;
+    for (int i = 0; i < m; i++) {
+        if (i > 0)
+            c += gap_between(&lay->v[nodes[i - 1]], &lay->v[nodes[i]]);
+        off[i] = c;
+        float w = lay->v[nodes[i]].kind == VN_DUMMY ? 0.5f : 1.0f;
+        sum[nb] = (want[nodes[i]] - c) * w;
+        cnt[nb] = w;
+        start[nb] = i;
+        nb++;
+        while (nb > 1 && sum[nb - 2] / cnt[nb - 2] > sum[nb - 1] / cnt[nb - 1]) {
+            sum[nb - 2] += sum[nb - 1];
+            cnt[nb - 2] += cnt[nb - 1];
+            nb--;
+        }
+    }
+    for (int b = 0; b < nb; b++) {
+        int end = b + 1 < nb ? start[b + 1] : m;
+        float z = sum[b] / cnt[b];
+        for (int i = start[b]; i < end; i++)
+            lay->v[nodes[i]].y = z + off[i];
+    }
+}
+
+static bool place(GraphLayout *lay)
+{
+    Arena *A = &lay->arena;
+    int nv = lay->nv, L = lay->nlayers;
+    VNode *v = lay->v;
+    int maxm = 1;
+    for (int l = 0; l < L; l++)
+        if (lay->lay_start[l + 1] - lay->lay_start[l] > maxm)
+            maxm = lay->lay_start[l + 1] - lay->lay_start[l];
+    float *want = arena_alloc(A, (size_t)(nv ? nv : 1) * sizeof(float));
+    float *blk = arena_alloc(A, (size_t)maxm * 4 * sizeof(float));
+    if (!want || !blk)
+        return false;
+    for (int i = 0; i < nv; i++) {
+        v[i].x = (float)v[i].layer * COL_PITCH + BOX_W / 2;
+        want[i] = 0;
+    }
+    for (int l = 0; l < L; l++) // compact and centred on 0
+        fit_layer(lay, l, want, blk);
+    for (int it = 0; it < 10; it++) {
+        // Down, up, down, ...; the last two passes look both ways.
+        bool both = it >= 8, down = it % 2 == 0;
+        for (int s = 0; s < L; s++) {
+            int l = down ? s : L - 1 - s;
+            for (int i = lay->lay_start[l]; i < lay->lay_start[l + 1]; i++) {
+                int x = lay->lay_nodes[i];
+                float sum = 0;
+                int cnt = 0;
+                if (down || both)
+                    for (int q = lay->up_start[x]; q < lay->up_start[x + 1]; q++, cnt++)
+                        sum += v[lay->up_list[q]].y;
+                if (!down || both)
+                    for (int q = lay->down_start[x]; q < lay->down_start[x + 1]; q++, cnt++)
+                        sum += v[lay->down_list[q]].y;
+                want[x] = cnt ? sum / (float)cnt : v[x].y;
+            }
+            fit_layer(lay, l, want, blk);
+        }
+    }
+    // Shift to start at (0, 0) and measure.
+    float y0 = INFINITY, y1 = -INFINITY;
+    for (int i = 0; i < nv; i++) {
+        y0 = fminf(y0, v[i].y - v[i].h / 2);
+        y1 = fmaxf(y1, v[i].y + v[i].h / 2);
+    }
+    // Room above for the tabs of expanded groups and left for stub labels.
+    float top = lay->ngroups ? GROUP_TAB + GROUP_PAD : 0;
+    float left = 0;
+    for (int j = 0; j < lay->ne; j++)
+        if (lay->e[j].stub && v[lay->e[j].to].layer == 0)
+            left = STUB_LEN + 40;
+    if (nv == 0)
+        y0 = y1 = 0;
+    for (int i = 0; i < nv; i++) {
+        v[i].y += top - y0;
+        v[i].x += left;
+    }
+    lay->width = left + (L ? (float)(L - 1) * COL_PITCH + BOX_W : 0);
+    lay->height = top + (y1 - y0);
+    // Expanded groups' frames.
+    for (int k = 0; k < lay->ngroups; k++) {
+        GroupBox *gb = &lay->groups[k];
+        gb->x0 = gb->y0 = INFINITY;
+        gb->x1 = gb->y1 = -INFINITY;
+    }
+    for (int i = 0; i < lay->nreal; i++) {
+        if (v[i].kind != VN_NODE || v[i].group < 0)
+            continue;
+        GroupBox *gb = &lay->groups[v[i].group];
+        gb->x0 = fminf(gb->x0, v[i].x - BOX_W / 2 - GROUP_PAD);
+        gb->x1 = fmaxf(gb->x1, v[i].x + BOX_W / 2 + GROUP_PAD);
+        gb->y0 = fminf(gb->y0, v[i].y - v[i].h / 2 - GROUP_PAD);
+        gb->y1 = fmaxf(gb->y1, v[i].y + v[i].h / 2 + GROUP_PAD);
+    }
+    return true;
+}
+
+bool graph_layout_update(GraphLayout *lay, const GraphParams *p)
+{
+    uint64_t h = structure_hash(p);
+    if (lay->have && h == lay->hash)
+        return false;
+    arena_reset(&lay->arena);
+    lay->have = true;
+    lay->hash = h;
+    lay->ok = false;
+    lay->nv = lay->nreal = lay->ne = lay->nlayers = lay->ngroups = 0;
+    lay->cross = lay->cross0 = 0;
+    if (!build_vgraph(lay, p))
+        return false;
+    assign_layers(lay);
+    add_bends(lay);
+    if (!build_adjacency(lay) || !order_layers(lay) || !place(lay))
+        return false;
+    lay->ok = true;
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// Drawing
+
+typedef enum Lod { LOD_SHAPES, LOD_VALUES, LOD_FULL } Lod;
+
+// Where things go on screen, and the box nothing may leave.
+typedef struct Draw {
+    Scene *s;
+    const GraphParams *p;
+    const GraphLayout *lay;
+    const Theme *t;
+    float ox, oy, k;        // screen = origin + layout * k
+    float cx0, cy0, cx1, cy1;
+    Lod lod;
+    char id[64];            // the id prefix
+    int hover;              // vnode under the mouse, or -1
+    const unsigned char *group_bad; // (ngroups) a collapsed group holds a NaN/Inf
+} Draw;
+
+static float sx(const Draw *d, float lx) { return d->ox + lx * d->k; }
+static float sy(const Draw *d, float ly) { return d->oy + ly * d->k; }
+
+static bool finite2(const Value *v) { return isfinite(v->data) && isfinite(v->grad); }
+
+// Clip a rectangle to the drawing box. false when nothing is left;
+// *cut says whether anything was cut off.
+static bool clip_rect(const Draw *d, float *x, float *y, float *w, float *h, bool *cut)
+{
+    float x0 = fmaxf(*x, d->cx0), y0 = fmaxf(*y, d->cy0);
+    float x1 = fminf(*x + *w, d->cx1), y1 = fminf(*y + *h, d->cy1);
+    if (x1 <= x0 || y1 <= y0)
+        return false;
+    *cut = x0 != *x || y0 != *y || x1 != *x + *w || y1 != *y + *h;
+    *x = x0, *y = y0, *w = x1 - x0, *h = y1 - y0;
+    return true;
+}
+
+static bool inside(const Draw *d, float x0, float y0, float x1, float y1)
+{
+    return x0 >= d->cx0 && y0 >= d->cy0 && x1 <= d->cx1 && y1 <= d->cy1;
+}
+
+// A line clipped to the drawing box (Liang-Barsky).
+static SceneItem *clipped_line(const Draw *d, float x0, float y0, float x1, float y1, float w, Color c)
+{
+    float t0 = 0, t1 = 1, dx = x1 - x0, dy = y1 - y0;
+    const float pp[4] = {-dx, dx, -dy, dy};
+    const float qq[4] = {x0 - d->cx0, d->cx1 - x0, y0 - d->cy0, d->cy1 - y0};
+    for (int i = 0; i < 4; i++) {
+        if (pp[i] == 0) {
+            if (qq[i] < 0)
+                return NULL;
+            continue;
+        }
+        float r = qq[i] / pp[i];
+        if (pp[i] < 0)
+            t0 = fmaxf(t0, r);
+        else
+            t1 = fminf(t1, r);
+        if (t0 > t1)
+            return NULL;
+    }
+    return scene_line(d->s, x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy, w, c);
+}
+
+// Text only when it fits inside the drawing box entirely.
+static SceneItem *text_in(const Draw *d, float x, float y, SceneFont f, float size, SceneAlign a, Color c,
+                          const char *str, float width)
+{
+    float left = a == ALIGN_LEFT ? x : a == ALIGN_CENTER ? x - width / 2 : x - width;
+    if (!inside(d, left, y, left + width, y + scene_line_height(size)))
+        return NULL;
+    return scene_text(d->s, x, y, f, size, a, c, str);
+}
+
+// Width of n code points of the mono font, without asking the font.
+static float mono_width(float size, const char *str)
+{
+    size_t n = 0;
+    for (const unsigned char *q = (const unsigned char *)str; *q; q++)
+        n += (*q & 0xC0) != 0x80;
+    return 0.602f * size * (float)n;
+}
+
+// How a node is called in formulas: its name, its constant, or "#INDEX".
+static char *node_name(const Value *v, char *buf, size_t n)
+{
+    if (v->name)
+        snprintf(buf, n, "%s", v->name);
+    else if (v->op == OP_CONST)
+        numfmt_short(buf, n, v->data, 4);
+    else
+        snprintf(buf, n, "#%u", v->index);
+    return buf;
+}
+
+static void group_name(const GraphParams *p, int k, char *buf, size_t n)
+{
+    // The format is the caller's and takes one int.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+    snprintf(buf, n, p->group_format ? p->group_format : "group %d", k);
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+}
+
+// The vertical offset of input slot port at box b.
+static float port_offset(const Draw *d, const VNode *b, int port)
+{
+    if (b->kind != VN_NODE || port < 0 || !d->p->graph->nodes[b->node]->src[1])
+        return 0;
+    return (port == 0 ? -0.22f : 0.22f) * b->h;
+}
+
+static void draw_edges(const Draw *d)
+{
+    const GraphLayout *lay = d->lay;
+    const Theme *t = d->t;
+    const VNode *v = lay->v;
+    float k = d->k, u = d->p->unit;
+    Color base = color_mix(t->wire, t->wire_done, 0.25f);
+    float w0 = fminf(fmaxf(1.6f * k, 1.0f), 2.2f * u);
+    float pts[2 * (MAX_SPAN * 2 + 2)];
+    char buf[96];
+    for (int j = 0; j < lay->ne; j++) {
+        const VEdge *e = &lay->e[j];
+        const VNode *a = &v[e->from], *b = &v[e->to];
+        const Value *src = d->p->graph->nodes[e->src];
+        Color col = isfinite(src->data) ? base : d->t->warn;
+        float w = w0 * (1 + 0.35f * log2f((float)e->count));
+        if (d->hover >= 0 && (e->from == d->hover || e->to == d->hover)) {
+            col = t->accent;
+            w *= 1.6f;
+        }
+        float tx = sx(d, b->x - BOX_W / 2), ty = sy(d, b->y + port_offset(d, b, e->port));
+        if (e->stub) {
+            float x0 = tx - STUB_LEN * k;
+            clipped_line(d, x0, ty, tx, ty, w, col);
+            if (d->lod == LOD_FULL) {
+                float size = 11 * k;
+                node_name(src, buf, sizeof(buf));
+                if (e->count > 1) {
+                    size_t len = strlen(buf);
+                    snprintf(buf + len, sizeof(buf) - len, " \u00d7%d", e->count);
+                }
+                text_in(d, x0 - 3 * k, ty - scene_line_height(size) / 2, FONT_REGULAR, size, ALIGN_RIGHT,
+                        t->muted, buf, scene_text_width(d->s, FONT_REGULAR, size, buf));
+            }
+            continue;
+        }
+        int np = 0;
+        pts[np++] = sx(d, a->x + BOX_W / 2);
+        pts[np++] = sy(d, a->y);
+        for (int q = 0; q < e->ndummy; q++) {
+            const VNode *dn = &v[e->dummy0 + q];
+            pts[np++] = sx(d, dn->x - BOX_W / 2);
+            pts[np++] = sy(d, dn->y);
+            pts[np++] = sx(d, dn->x + BOX_W / 2);
+            pts[np++] = sy(d, dn->y);
+        }
+        pts[np++] = tx;
+        pts[np++] = ty;
+        float bx0 = INFINITY, by0 = INFINITY, bx1 = -INFINITY, by1 = -INFINITY;
+        for (int q = 0; q < np; q += 2) {
+            bx0 = fminf(bx0, pts[q]), bx1 = fmaxf(bx1, pts[q]);
+            by0 = fminf(by0, pts[q + 1]), by1 = fmaxf(by1, pts[q + 1]);
+        }
+        if (bx1 < d->cx0 || bx0 > d->cx1 || by1 < d->cy0 || by0 > d->cy1)
+            continue;
+        if (np == 4)
+            clipped_line(d, pts[0], pts[1], pts[2], pts[3], w, col);
+        else if (inside(d, bx0, by0, bx1, by1))
+            scene_polyline(d->s, pts, np / 2, w, col);
+        else
+            for (int q = 0; q + 3 < np; q += 2)
+                clipped_line(d, pts[q], pts[q + 1], pts[q + 2], pts[q + 3], w, col);
+        if (e->count > 1 && d->lod == LOD_FULL) {
+            float size = 11 * k;
+            snprintf(buf, sizeof(buf), "\u00d7%d", e->count);
+            float mx = (pts[np - 4] + tx) / 2, my = (pts[np - 3] + ty) / 2;
+            text_in(d, mx, my - scene_line_height(size) - 1 * k, FONT_REGULAR, size, ALIGN_CENTER, t->muted,
+                    buf, scene_text_width(d->s, FONT_REGULAR, size, buf));
+        }
+    }
+}
+
+// A rounded box with a border, clipped. Returns the outer item (for a tag).
+static SceneItem *box(const Draw *d, float x, float y, float w, float h, float r, float bw, Color edge,
+                      Color fill)
+{
+    bool cut = false;
+    if (!clip_rect(d, &x, &y, &w, &h, &cut))
+        return NULL;
+    if (cut)
+        r = 0;
+    SceneItem *outer = scene_rect(d->s, x, y, w, h, r, edge);
+    if (w > 2 * bw && h > 2 * bw)
+        scene_rect(d->s, x + bw, y + bw, w - 2 * bw, h - 2 * bw, fmaxf(r - bw, 0), fill);
+    return outer;
+}
+
+static void nan_marker(const Draw *d, float bx, float by, float bw)
+{
+    float r = fmaxf(4 * d->k, 2.5f);
+    float cx = bx + bw - r * 0.4f, cy = by + r * 0.4f;
+    if (!inside(d, cx - r, cy - r, cx + r, cy + r))
+        return;
+    char id[80];
+    snprintf(id, sizeof(id), "%s:nan", d->id);
+    scene_tag(d->s, scene_circle(d->s, cx, cy, r, d->t->warn), id);
+    if (d->lod == LOD_FULL)
+        scene_text(d->s, cx, cy - scene_line_height(r * 1.6f) / 2, FONT_BOLD, r * 1.6f, ALIGN_CENTER,
+                   d->t->background, "!");
+}
+
+static void draw_group_box(const Draw *d, int i)
+{
+    const VNode *vn = &d->lay->v[i];
+    const Theme *t = d->t;
+    float k = d->k;
+    float bx = sx(d, vn->x - BOX_W / 2), by = sy(d, vn->y - vn->h / 2), bw = BOX_W * k, bh = vn->h * k;
+    bool bad = d->group_bad[vn->group], hot = d->hover == i;
+    Color edge = bad ? t->warn : hot ? t->accent : t->series[4];
+    Color fill = color_mix(t->gate, t->series[4], 0.14f);
+    char id[96], name[64], line[96];
+    // A second sheet behind: this box stands for a stack of nodes.
+    box(d, bx + 4 * k, by - 4 * k, bw, bh, 8 * k, fmaxf(1.2f * k, 1), color_mix(edge, t->panel, 0.5f),
+        color_mix(fill, t->panel, 0.4f));
+    snprintf(id, sizeof(id), "%s:group:%d", d->id, vn->group);
+    scene_tag(d->s, box(d, bx, by, bw, bh, 8 * k, fmaxf((hot || bad ? 2.6f : 1.8f) * k, 1), edge, fill), id);
+    group_name(d->p, vn->group, name, sizeof(name));
+    if (d->lod == LOD_FULL) {
+        float fs = 14 * k;
+        snprintf(line, sizeof(line), "\u25b8 %s", name);
+        text_in(d, bx + bw / 2, by + 8 * k, FONT_BOLD, fs, ALIGN_CENTER, t->text, line,
+                scene_text_width(d->s, FONT_BOLD, fs, line));
+        snprintf(line, sizeof(line), "%d nodes", vn->count);
+        text_in(d, bx + bw / 2, by + 32 * k, FONT_REGULAR, 12 * k, ALIGN_CENTER, bad ? t->warn : t->muted,
+                line, scene_text_width(d->s, FONT_REGULAR, 12 * k, line));
+    } else if (d->lod == LOD_VALUES) {
+        float fs = 20 * k;
+        text_in(d, bx + bw / 2, by + bh / 2 - scene_line_height(fs) / 2, FONT_BOLD, fs, ALIGN_CENTER, t->text,
+                name, scene_text_width(d->s, FONT_BOLD, fs, name));
+    }
+    if (bad)
+        nan_marker(d, bx, by, bw);
+}
+
+static void draw_node_box(const Draw *d, int i)
+{
+    const VNode *vn = &d->lay->v[i];
+    const Theme *t = d->t;
+    const Value *val = d->p->graph->nodes[vn->node];
+    float k = d->k;
+    float bx = sx(d, vn->x - BOX_W / 2), by = sy(d, vn->y - vn->h / 2), bw = BOX_W * k, bh = vn->h * k;
+    bool bad = !finite2(val), hot = d->hover == i, leaf = !val->src[0];
+    bool is_out = d->p->out ? val == d->p->out : vn->nout == 0 && vn->nin > 0;
+    Color edge = color_mix(t->gate_edge, t->gate, 0.35f);
+    if (val->op == OP_INPUT)
+        edge = t->series[1];
+    else if (val->op == OP_CONST)
+        edge = color_mix(t->muted, t->gate, 0.3f);
+    if (is_out)
+        edge = t->series[0];
+    if (bad)
+        edge = t->warn;
+    if (hot)
+        edge = t->accent;
+    Color fill = leaf ? color_mix(t->gate, t->panel, 0.6f) : t->gate;
+    float bwid = fmaxf((hot || bad || is_out ? 2.6f : 1.6f) * k, 1);
+    char id[96], label[64], num[32], num2[32];
+    if (hot)
+        box(d, bx - 4 * k, by - 4 * k, bw + 8 * k, bh + 8 * k, 10 * k, 0, color_alpha(t->accent, 60),
+            color_alpha(t->accent, 60));
+    snprintf(id, sizeof(id), "%s:node:%d", d->id, vn->node);
+    if (!scene_tag(d->s, box(d, bx, by, bw, bh, 7 * k, bwid, edge, fill), id))
+        return;
+    if (d->lod == LOD_FULL) {
+        float fs = 13 * k, pad = 8 * k;
+        const char *sym = val->op == OP_POW ? "^" : value_op_symbol[val->op];
+        if (val->name) {
+            snprintf(label, sizeof(label), "%s", val->name);
+        } else if (val->op == OP_CONST) {
+            snprintf(label, sizeof(label), "const");
+        } else if (val->op == OP_POW) {
+            snprintf(label, sizeof(label), "^%s", numfmt_short(num, sizeof(num), val->exponent, 3));
+        } else {
+            snprintf(label, sizeof(label), "%s", sym);
+        }
+        text_in(d, bx + pad, by + 5 * k, FONT_BOLD, fs, ALIGN_LEFT, t->text, label,
+                scene_text_width(d->s, FONT_BOLD, fs, label));
+        if (val->name && val->src[0]) { // a named gate: its op on the right
+            if (val->op == OP_POW)
+                snprintf(label, sizeof(label), "^%s", numfmt_short(num, sizeof(num), val->exponent, 3));
+            else
+                snprintf(label, sizeof(label), "%s", sym);
+            text_in(d, bx + bw - pad, by + 5 * k, FONT_REGULAR, 12 * k, ALIGN_RIGHT, t->muted, label,
+                    scene_text_width(d->s, FONT_REGULAR, 12 * k, label));
+        }
+        numfmt_short(num, sizeof(num), val->data, 4);
+        numfmt_short(num2, sizeof(num2), val->grad, 4);
+        float vs = 12.5f * k, room = bw - 2 * pad - 10 * k;
+        float need = mono_width(vs, num) + mono_width(vs, num2);
+        if (need > room)
+            vs *= room / need;
+        float ly = by + bh - 7 * k - scene_line_height(vs);
+        text_in(d, bx + pad, ly, FONT_MONO, vs, ALIGN_LEFT, isfinite(val->data) ? t->value : t->warn, num,
+                mono_width(vs, num));
+        text_in(d, bx + bw - pad, ly, FONT_MONO, vs, ALIGN_RIGHT, isfinite(val->grad) ? t->grad : t->warn,
+                num2, mono_width(vs, num2));
+    } else if (d->lod == LOD_VALUES) {
+        numfmt_short(num, sizeof(num), val->data, 3);
+        float vs = fminf(21 * k, (bw - 8 * k) / fmaxf(mono_width(1, num), 1));
+        text_in(d, bx + bw / 2, by + bh / 2 - scene_line_height(vs) / 2, FONT_MONO, vs, ALIGN_CENTER,
+                isfinite(val->data) ? t->value : t->warn, num, mono_width(vs, num));
+    }
+    if (bad)
+        nan_marker(d, bx, by, bw);
+}
+
+static void draw_groups(const Draw *d)
+{
+    const GraphLayout *lay = d->lay;
+    const Theme *t = d->t;
+    float k = d->k;
+    char id[96], name[64], line[96];
+    for (int g = 0; g < lay->ngroups; g++) {
+        const GroupBox *gb = &lay->groups[g];
+        if (gb->vnode >= 0 || !(gb->x1 > gb->x0))
+            continue;
+        float x = sx(d, gb->x0), y = sy(d, gb->y0), w = (gb->x1 - gb->x0) * k, h = (gb->y1 - gb->y0) * k;
+        bool cut = false;
+        float cx = x, cy = y, cw = w, ch = h;
+        if (clip_rect(d, &cx, &cy, &cw, &ch, &cut))
+            scene_rect(d->s, cx, cy, cw, ch, cut ? 0 : 10 * k, color_alpha(t->series[4], 26));
+        // The tab above the frame collapses the group.
+        group_name(d->p, g, name, sizeof(name));
+        snprintf(line, sizeof(line), "\u25be %s", name);
+        float fs = 12.5f * k, tw = scene_text_width(d->s, FONT_BOLD, fs, line) + 16 * k;
+        float th = (GROUP_TAB - 4) * k;
+        snprintf(id, sizeof(id), "%s:group:%d", d->id, g);
+        float tx = x, ty = y - th - 2 * k, tww = tw, thh = th;
+        if (clip_rect(d, &tx, &ty, &tww, &thh, &cut))
+            scene_tag(d->s, scene_rect(d->s, tx, ty, tww, thh, cut ? 0 : 6 * k, color_alpha(t->series[4], 70)),
+                      id);
+        if (d->lod != LOD_SHAPES)
+            text_in(d, x + 8 * k, ty + (th - scene_line_height(fs)) / 2, FONT_BOLD, fs, ALIGN_LEFT, t->text,
+                    line, tw - 16 * k);
+    }
+}
+
+// The tooltip of box i near the mouse: the formula, value and gradient, and
+// the local derivative on each input edge; or a group's summary.
+static void draw_tooltip(const Draw *d, int i)
+{
+    const VNode *vn = &d->lay->v[i];
+    const Theme *t = d->t;
+    const GraphParams *p = d->p;
+    float u = p->unit, fs = 14 * u, lh = scene_line_height(fs);
+    char lines[6][160], a[64], b[64], me[64], num[32];
+    Color cols[6];
+    int nl = 0;
+    if (vn->kind == VN_GROUP) {
+        group_name(p, vn->group, a, sizeof(a));
+        snprintf(lines[nl], 160, "%s \u2014 %d nodes", a, vn->count);
+        cols[nl++] = t->text;
+        if (d->group_bad[vn->group]) {
+            snprintf(lines[nl], 160, "holds a NaN or Inf");
+            cols[nl++] = t->warn;
+        }
+        snprintf(lines[nl], 160, "click to expand");
+        cols[nl++] = t->muted;
+    } else {
+        const Value *v = p->graph->nodes[vn->node];
+        node_name(v, me, sizeof(me));
+        const char *sym = value_op_symbol[v->op];
+        if (v->op == OP_INPUT)
+            snprintf(lines[nl], 160, "%s  (input)", me);
+        else if (v->op == OP_CONST)
+            snprintf(lines[nl], 160, "constant %s", me);
+        else {
+            node_name(v->src[0], a, sizeof(a));
+            if (v->src[1])
+                node_name(v->src[1], b, sizeof(b));
+            switch ((ValueOp)v->op) {
+            case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
+                snprintf(lines[nl], 160, "%s = %s %s %s", me, a, sym, b);
+                break;
+            case OP_MAX: case OP_MIN:
+                snprintf(lines[nl], 160, "%s = %s(%s, %s)", me, sym, a, b);
+                break;
+            case OP_NEG:
+                snprintf(lines[nl], 160, "%s = \u2212%s", me, a);
+                break;
+            case OP_POW:
+                snprintf(lines[nl], 160, "%s = %s^%s", me, a, numfmt_short(num, sizeof(num), v->exponent, 4));
+                break;
+            default:
+                snprintf(lines[nl], 160, "%s = %s(%s)", me, sym, a);
+                break;
+            }
+        }
+        cols[nl++] = t->text;
+        snprintf(lines[nl], 160, "value    %s", numfmt_short(num, sizeof(num), v->data, 6));
+        cols[nl++] = isfinite(v->data) ? t->value : t->warn;
+        snprintf(lines[nl], 160, "gradient %s", numfmt_short(num, sizeof(num), v->grad, 6));
+        cols[nl++] = isfinite(v->grad) ? t->grad : t->warn;
+        for (int q = 0; q < 2 && v->src[q]; q++) {
+            node_name(v->src[q], a, sizeof(a));
+            snprintf(lines[nl], 160, "\u2202%s/\u2202%s = %s", me, a, numfmt_short(num, sizeof(num), v->local[q], 4));
+            cols[nl++] = isfinite(v->local[q]) ? t->text : t->warn;
+        }
+    }
+    float w = 0;
+    for (int q = 0; q < nl; q++)
+        w = fmaxf(w, scene_text_width(d->s, FONT_MONO, fs, lines[q]));
+    float pad = 9 * u, bw = w + 2 * pad, bh = lh * (float)nl + 2 * pad;
+    float x = p->mouse_x + 16 * u, y = p->mouse_y + 18 * u;
+    if (x + bw > p->x + p->w)
+        x = p->mouse_x - 12 * u - bw;
+    if (y + bh > p->y + p->h)
+        y = p->mouse_y - 12 * u - bh;
+    x = fmaxf(x, p->x), y = fmaxf(y, p->y);
+    char id[80];
+    snprintf(id, sizeof(id), "%s:tooltip-box", d->id);
+    scene_tag(d->s, scene_rect(d->s, x - 1.5f * u, y - 1.5f * u, bw + 3 * u, bh + 3 * u, 8 * u, t->accent), id);
+    scene_rect(d->s, x, y, bw, bh, 7 * u, t->panel);
+    snprintf(id, sizeof(id), "%s:tooltip", d->id);
+    for (int q = 0; q < nl; q++)
+        scene_tag(d->s, scene_text(d->s, x + pad, y + pad + lh * (float)q, FONT_MONO, fs, ALIGN_LEFT, cols[q],
+                                   lines[q]), id);
+}
+
+static void draw_legend(const Draw *d, bool any_bad)
+{
+    const Theme *t = d->t;
+    const GraphParams *p = d->p;
+    float u = p->unit, fs = 12.5f * u, lh = scene_line_height(fs);
+    float x = p->x + 12 * u, y = p->y + p->h - 10 * u - lh;
+    const char *names[3] = {"value", "gradient", "NaN / Inf"};
+    Color cols[3] = {t->value, t->grad, t->warn};
+    char id[80];
+    snprintf(id, sizeof(id), "%s:legend", d->id);
+    for (int q = 0; q < (any_bad ? 3 : 2); q++) {
+        scene_rect(d->s, x, y + lh / 2 - 4 * u, 8 * u, 8 * u, 2 * u, cols[q]);
+        scene_tag(d->s, scene_text(d->s, x + 13 * u, y, FONT_REGULAR, fs, ALIGN_LEFT, t->muted, names[q]), id);
+        x += 13 * u + scene_text_width(d->s, FONT_REGULAR, fs, names[q]) + 16 * u;
+    }
+}
+
+static int pick(const Draw *d, float mx, float my)
+{
+    const GraphLayout *lay = d->lay;
+    if (mx < d->cx0 || mx > d->cx1 || my < d->cy0 || my > d->cy1)
+        return -1;
+    float lx = (mx - d->ox) / d->k, ly = (my - d->oy) / d->k;
+    for (int i = lay->nreal; i-- > 0;) {
+        const VNode *vn = &lay->v[i];
+        if (fabsf(lx - vn->x) <= BOX_W / 2 && fabsf(ly - vn->y) <= vn->h / 2)
+            return i;
+    }
+    return -1;
+}
+
+void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p)
+{
+    const Theme *t = p->theme;
+    float u = p->unit;
+    graph_layout_update(lay, p);
+    scene_rect(s, p->x, p->y, p->w, p->h, 8 * u, t->panel);
+    if (!lay->ok) {
+        scene_text(s, p->x + 12 * u, p->y + 12 * u, FONT_REGULAR, 14 * u, ALIGN_LEFT, t->warn,
+                   "graph: out of memory while laying out");
+        s->failed = true;
+        return;
+    }
+    GraphView view = p->view.scale > 0 ? p->view : graph_view_fit(lay, p);
+    Draw d = {.s = s, .p = p, .lay = lay, .t = t, .hover = -1};
+    snprintf(d.id, sizeof(d.id), "%s", p->id ? p->id : "graph");
+    d.k = view.scale * u;
+    d.ox = p->x + view.ox;
+    d.oy = p->y + view.oy;
+    d.cx0 = p->x + 1, d.cy0 = p->y + 1, d.cx1 = p->x + p->w - 1, d.cy1 = p->y + p->h - 1;
+    d.lod = d.k >= LOD_FULL_SCALE ? LOD_FULL : d.k >= LOD_VALUE_SCALE ? LOD_VALUES : LOD_SHAPES;
+
+    unsigned char *bad = arena_calloc(&s->arena, (size_t)(lay->ngroups ? lay->ngroups : 1), 1);
+    if (!bad) {
+        s->failed = true;
+        return;
+    }
+    bool any_bad = false;
+    const Graph *g = p->graph;
+    for (int i = 0; i < lay->n; i++) {
+        int vm = lay->vmap[i];
+        if (vm < 0 || finite2(g->nodes[i]))
+            continue;
+        any_bad = true;
+        if (lay->v[vm].kind == VN_GROUP)
+            bad[lay->v[vm].group] = 1;
+    }
+    d.group_bad = bad;
+    if (p->hover)
+        d.hover = pick(&d, p->mouse_x, p->mouse_y);
+
+    draw_groups(&d);
+    draw_edges(&d);
+    for (int i = 0; i < lay->nreal; i++) {
+        const VNode *vn = &lay->v[i];
+        float x0 = sx(&d, vn->x - BOX_W / 2), y0 = sy(&d, vn->y - vn->h / 2);
+        float x1 = x0 + BOX_W * d.k, y1 = y0 + vn->h * d.k;
+        if (x1 < d.cx0 || x0 > d.cx1 || y1 < d.cy0 || y0 > d.cy1)
+            continue;
+        if (vn->kind == VN_GROUP)
+            draw_group_box(&d, i);
+        else
+            draw_node_box(&d, i);
+    }
+    if (p->legend)
+        draw_legend(&d, any_bad);
+    if (d.hover >= 0)
+        draw_tooltip(&d, d.hover);
+}
+
+// ---------------------------------------------------------------------------
+// The view
+
+GraphView graph_view_fit(const GraphLayout *lay, const GraphParams *p)
+{
+    float u = p->unit, margin = 28 * u;
+    float lw = lay->ok ? lay->width : 0, lh = lay->ok ? lay->height : 0;
+    float aw = fmaxf(p->w - 2 * margin, 1), ah = fmaxf(p->h - 2 * margin - (p->legend ? 20 * u : 0), 1);
+    float k = fminf(lw > 0 ? aw / lw : 1.5f * u, lh > 0 ? ah / lh : 1.5f * u);
+    k = fminf(k, 1.5f * u);
+    GraphView v = {.scale = k / u};
+    v.ox = (p->w - lw * k) / 2;
+    v.oy = (p->h - (p->legend ? 20 * u : 0) - lh * k) / 2;
+    return v;
+}
+
+void graph_view_zoom(GraphView *view, const GraphParams *p, float factor, float mx, float my)
+{
+    float u = p->unit, k0 = view->scale * u;
+    float s1 = fminf(fmaxf(view->scale * factor, 0.02f), 8.0f), k1 = s1 * u;
+    float lx = (mx - p->x - view->ox) / k0, ly = (my - p->y - view->oy) / k0;
+    view->scale = s1;
+    view->ox = mx - p->x - lx * k1;
+    view->oy = my - p->y - ly * k1;
+}
+
+void graph_view_pan(GraphView *view, float dx, float dy)
+{
+    view->ox += dx;
+    view->oy += dy;
+}
+
+static int hit_number(const Scene *s, float mx, float my, const char *id, const char *what)
+{
+    char prefix[96];
+    snprintf(prefix, sizeof(prefix), "%s:%s:", id ? id : "graph", what);
+    const SceneItem *it = scene_hit(s, mx, my, prefix);
+    return it ? atoi(it->id + strlen(prefix)) : -1;
+}
+
+int graph_hit_group(const Scene *s, float mx, float my, const char *id)
+{
+    return hit_number(s, mx, my, id, "group");
+}
+
+int graph_hit_node(const Scene *s, float mx, float my, const char *id)
+{
+    return hit_number(s, mx, my, id, "node");
+}
