@@ -24,10 +24,10 @@ static const char usage[] =
     "\n"
     "  --model M    lstm, rnn (tanh, PyTorch's init) or irnn (relu, W_hh = I)\n"
     "  --T N        sequence length, 2 to 100000\n"
-    "  --steps N    training steps (default 2000)\n"
+    "  --steps N    training steps (default 2500)\n"
     "  --batch N    sequences per step (default 32)\n"
-    "  --lr X       Adam's learning rate (default 1e-3; 1e-4 for irnn)\n"
-    "  --hidden N   hidden units (default 128)\n"
+    "  --lr X       Adam's learning rate (default: lstm 1e-2, rnn 1e-3, irnn 1e-4)\n"
+    "  --hidden N   hidden units (default 64)\n"
     "  --seed N     weights and data follow from it (default 1); same seed, same run\n"
     "  --clip X     clip the gradient's global norm at X, 0 for none (default 1)\n";
 

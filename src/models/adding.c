@@ -13,19 +13,26 @@ const char *const adding_model_names[ADDING_MODEL_COUNT] = {
 
 AddingConfig adding_defaults(AddingModel model)
 {
+    // Measured on this project's 2-core machine: the LSTM with 64 units and
+    // Adam at 1e-2 leaves the baseline plateau after 1000 to 1500 steps at
+    // T = 100 (seeds 1, 2, 3) and ends far below MSE 0.01; 128 units learn
+    // no faster per step and cost three times as much per step.
     AddingConfig c = {
         .model = model,
         .T = 100,
-        .steps = 2000,
+        .steps = 2500,
         .batch = 32,
-        .hidden = 128,
-        .lr = 1e-3f,
+        .hidden = 64,
+        .lr = 1e-2f,
         .clip = 1.0f,
         .seed = 1,
         .test_size = 1024,
     };
-    // The IRNN needs a small learning rate: relu units on an identity
-    // recurrence amplify any step that is too large (Le et al. 2015).
+    // The tanh RNN diverges above the baseline at 1e-2; the IRNN needs an
+    // even smaller rate: relu units on an identity recurrence amplify any
+    // step that is too large (Le et al. 2015).
+    if (model == ADDING_RNN)
+        c.lr = 1e-3f;
     if (model == ADDING_IRNN)
         c.lr = 1e-4f;
     return c;
