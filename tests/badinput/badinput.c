@@ -45,142 +45,150 @@ typedef struct Row {
     int status;                    // expected exit status
     const char *want[5];           // stderr must contain each of these
     const char *pending;           // when stderr contains this, skip (feature not there yet)
+    double max_secs;               // a tighter time limit than ROW_TIMEOUT (0 = none)
+    const char *known;             // a known bug (reported, not fixed yet): a failure is a TODO
 } Row;
+
+#define ANY_STATUS (-1)            // the input is valid but big: any status, within the time
 
 static const Row rows[] = {
     // --- paths that do not exist, and paths of the wrong kind
     {"path-missing-lesson", {"check", "@T/nope.lesson"}, {0}, 2,
-     {"@T/nope.lesson", "No such file"}, NULL},
-    {"path-missing-program", {"grad", "@T/nope.expr"}, {0}, 2, {"@T/nope.expr", "No such file"}, NULL},
-    {"path-lesson-is-dir", {"check", "@T/adir.lesson"}, {0}, 2, {"@T/adir.lesson", "directory"}, NULL},
+     {"@T/nope.lesson", "No such file"}, NULL, 0, NULL},
+    {"path-missing-program", {"grad", "@T/nope.expr"}, {0}, 2, {"@T/nope.expr", "No such file"}, NULL, 0, NULL},
+    {"path-lesson-is-dir", {"check", "@T/adir.lesson"}, {0}, 2, {"@T/adir.lesson", "directory"}, NULL, 0, NULL},
     {"path-missing-npy", {"model", "lstm", "--weights", "@T/w", "--input", "@T/nope.npy", "--out", "@T/o"},
-     {0}, 2, {"@T/nope.npy", "No such file"}, NULL},
+     {0}, 2, {"@T/nope.npy", "No such file"}, NULL, 0, NULL},
     {"path-missing-weights", {"model", "lstm", "--weights", "@T/nowhere", "--input", "@T/x.npy", "--out",
-     "@T/o"}, {0}, 2, {"@T/nowhere/weight_ih_l0.npy", "No such file"}, NULL},
+     "@T/o"}, {0}, 2, {"@T/nowhere/weight_ih_l0.npy", "No such file"}, NULL, 0, NULL},
     {"path-out-unwritable", {"render", "1", "--out", "@T/afile/sub"}, {0}, 2,
-     {"@T/afile/sub", "cannot create"}, NULL},
+     {"@T/afile/sub", "cannot create"}, NULL, 0, NULL},
 
     // --- malformed and truncated lesson files
     {"lesson-empty", {"check", "@T/empty.lesson"}, {0}, 2,
-     {"@T/empty.lesson:", "no title", "add a line 'title: ...'"}, NULL},
+     {"@T/empty.lesson:", "no title", "add a line 'title: ...'"}, NULL, 0, NULL},
     {"lesson-truncated", {"check", "@T/truncated.lesson"}, {0}, 2,
-     {"@T/truncated.lesson:5:1:", "program is empty", "write at least one statement"}, NULL},
+     {"@T/truncated.lesson:5:1:", "program is empty", "write at least one statement"}, NULL, 0, NULL},
     {"lesson-binary", {"check", "@T/binary.lesson"}, {0}, 2,
-     {"@T/binary.lesson:1:", "UTF-8", "save the lesson as UTF-8"}, NULL},
+     {"@T/binary.lesson:1:", "UTF-8", "save the lesson as UTF-8"}, NULL, 0, NULL},
     {"lesson-unknown-key", {"check", "@T/typo.lesson"}, {0}, 2,
-     {"@T/typo.lesson:2:1:", "unknown key 'titles'", "did you mean 'title'"}, NULL},
+     {"@T/typo.lesson:2:1:", "unknown key 'titles'", "did you mean 'title'"}, NULL, 0, NULL},
     {"lesson-bad-version", {"check", "@T/v2.lesson"}, {0}, 2,
-     {"@T/v2.lesson:1:", "lesson format 1"}, NULL},
+     {"@T/v2.lesson:1:", "lesson format 1"}, NULL, 0, NULL},
     {"lesson-unknown-name", {"check", "@T/badname.lesson"}, {0}, 2,
-     {"@T/badname.lesson:6:", "unknown name 'w'", "did you mean"}, NULL},
+     {"@T/badname.lesson:6:", "unknown name 'w'", "did you mean"}, NULL, 0, NULL},
     {"lesson-bad-step", {"check", "@T/badstep.lesson"}, {0}, 2,
-     {"@T/badstep.lesson:7:", "unknown step", "steps are intro"}, NULL},
+     {"@T/badstep.lesson:7:", "unknown step", "steps are intro"}, NULL, 0, NULL},
     {"lesson-bad-check", {"check", "@T/badcheck.lesson"}, {0}, 2,
-     {"@T/badcheck.lesson:8:", "is not a number"}, NULL},
+     {"@T/badcheck.lesson:8:", "is not a number"}, NULL, 0, NULL},
     {"lesson-unclosed-placeholder", {"check", "@T/brace.lesson"}, {0}, 2,
-     {"@T/brace.lesson:8:", "without a closing '}'", "{grad x}"}, NULL},
+     {"@T/brace.lesson:8:", "without a closing '}'", "{grad x}"}, NULL, 0, NULL},
     {"lesson-nonutf8", {"check", "@T/latin1.lesson"}, {0}, 2,
-     {"@T/latin1.lesson:2:", "not valid UTF-8", "save the lesson as UTF-8"}, NULL},
+     {"@T/latin1.lesson:2:", "not valid UTF-8", "save the lesson as UTF-8"}, NULL, 0, NULL},
     {"lesson-utf16", {"check", "@T/utf16.lesson"}, {0}, 2,
-     {"@T/utf16.lesson:1:", "UTF-8"}, NULL},
+     {"@T/utf16.lesson:1:", "UTF-8"}, NULL, 0, NULL},
 
     // --- lesson files that are huge, deeply nested or carry absurd sizes
     {"lesson-huge", {"check", "@T/huge.lesson"}, {0}, 2,
-     {"@T/huge.lesson", "larger than", "1048576"}, NULL},
+     {"@T/huge.lesson", "larger than", "1048576"}, NULL, 0, NULL},
     {"lesson-deep-parens", {"check", "@T/deep.lesson"}, {0}, 2,
-     {"@T/deep.lesson:6:", "nest"}, NULL},
+     {"@T/deep.lesson:6:", "nest"}, NULL, 0, NULL},
     {"lesson-deep-unary", {"check", "@T/deepneg.lesson"}, {0}, 2,
-     {"@T/deepneg.lesson:6:", "nest"}, NULL},
+     {"@T/deepneg.lesson:6:", "nest"}, NULL, 0, NULL},
     {"lesson-long-chain", {"check", "@T/chain.lesson"}, {0}, 2,
-     {"@T/chain.lesson:6:", "operations"}, NULL},
+     {"@T/chain.lesson:6:", "operations"}, NULL, 0, NULL},
     {"lesson-many-steps", {"check", "@T/steps.lesson"}, {0}, 2,
-     {"@T/steps.lesson:", "more than 500 steps", "split the lesson"}, NULL},
+     {"@T/steps.lesson:", "more than 500 steps", "split the lesson"}, NULL, 0, NULL},
     {"lesson-many-checks", {"check", "@T/checks.lesson"}, {0}, 2,
-     {"@T/checks.lesson:", "more than 500 checks"}, NULL},
+     {"@T/checks.lesson:", "more than 500 checks"}, NULL, 0, NULL},
+    {"lesson-many-names", {"check", "@T/names.lesson"}, {0}, ANY_STATUS, {0}, NULL, 5.0,
+     "quadratic name lookup in src/engine/expr.c (find_binding, add_statement)"},
+    {"lesson-huge-circuit", {"check", "@T/circuit.lesson"}, {0}, ANY_STATUS, {0}, NULL, 5.0,
+     "circuit layout loops over every node once per layer, src/views/circuit.c:127"},
     {"lesson-absurd-number", {"check", "@T/bignum.lesson"}, {0}, 2,
-     {"@T/bignum.lesson:5:", "1e99999"}, NULL},
+     {"@T/bignum.lesson:5:", "1e99999"}, NULL, 0, NULL},
 
     // --- expression programs (gradlab grad / dot)
     {"program-unknown-name", {"grad", "@T/badname.expr"}, {0}, 2,
-     {"@T/badname.expr:3:", "unknown name 'w'", "did you mean 'x'"}, NULL},
-    {"program-unclosed", {"grad", "@T/unclosed.expr"}, {0}, 2, {"@T/unclosed.expr:1:", "')'"}, NULL},
-    {"program-nonutf8", {"grad", "@T/latin1.expr"}, {0}, 2, {"@T/latin1.expr:2:1:", "0xe9", "as in f = x * y"}, NULL},
-    {"program-deep", {"dot", "@T/deep.expr"}, {0}, 2, {"@T/deep.expr:1:", "nest"}, NULL},
-    {"program-empty-e", {"grad", "-e", ""}, {0}, 2, {"-e", "program"}, NULL},
+     {"@T/badname.expr:3:", "unknown name 'w'", "did you mean 'x'"}, NULL, 0, NULL},
+    {"program-unclosed", {"grad", "@T/unclosed.expr"}, {0}, 2, {"@T/unclosed.expr:1:", "')'"}, NULL, 0, NULL},
+    {"program-nonutf8", {"grad", "@T/latin1.expr"}, {0}, 2, {"@T/latin1.expr:2:1:", "0xe9", "as in f = x * y"}, NULL, 0, NULL},
+    {"program-deep", {"dot", "@T/deep.expr"}, {0}, 2, {"@T/deep.expr:1:", "nest"}, NULL, 0, NULL},
+    {"program-empty-e", {"grad", "-e", ""}, {0}, 2, {"-e", "program"}, NULL, 0, NULL},
 
     // --- .npy files: malformed, truncated, wrong dtypes and shapes
     {"npy-empty", {"model", "lstm", "--weights", "@T/w", "--input", "@T/empty.npy", "--out", "@T/o"},
-     {0}, 2, {"@T/empty.npy: error:", "npy"}, NULL},
+     {0}, 2, {"@T/empty.npy: error:", "npy"}, NULL, 0, NULL},
     {"npy-bad-magic", {"model", "lstm", "--weights", "@T/w", "--input", "@T/magic.npy", "--out", "@T/o"},
-     {0}, 2, {"@T/magic.npy: error:"}, NULL},
+     {0}, 2, {"@T/magic.npy: error:"}, NULL, 0, NULL},
     {"npy-truncated-header", {"model", "lstm", "--weights", "@T/w", "--input", "@T/cuthdr.npy", "--out",
-     "@T/o"}, {0}, 2, {"@T/cuthdr.npy: error:"}, NULL},
+     "@T/o"}, {0}, 2, {"@T/cuthdr.npy: error:"}, NULL, 0, NULL},
     {"npy-truncated-data", {"model", "lstm", "--weights", "@T/w", "--input", "@T/cutdata.npy", "--out",
-     "@T/o"}, {0}, 2, {"@T/cutdata.npy: error:", "bytes"}, NULL},
+     "@T/o"}, {0}, 2, {"@T/cutdata.npy: error:", "bytes"}, NULL, 0, NULL},
     {"npy-dtype-int", {"model", "lstm", "--weights", "@T/w", "--input", "@T/int64.npy", "--out", "@T/o"},
-     {0}, 2, {"@T/int64.npy: error:", "<i8", "<f4"}, NULL},
+     {0}, 2, {"@T/int64.npy: error:", "<i8", "<f4"}, NULL, 0, NULL},
     {"npy-dtype-bigendian", {"model", "lstm", "--weights", "@T/w", "--input", "@T/big.npy", "--out",
-     "@T/o"}, {0}, 2, {"@T/big.npy: error:", ">f4"}, NULL},
+     "@T/o"}, {0}, 2, {"@T/big.npy: error:", ">f4"}, NULL, 0, NULL},
     {"npy-fortran", {"model", "lstm", "--weights", "@T/w", "--input", "@T/fortran.npy", "--out", "@T/o"},
-     {0}, 2, {"@T/fortran.npy: error:", "Fortran", "ascontiguousarray"}, NULL},
+     {0}, 2, {"@T/fortran.npy: error:", "Fortran", "ascontiguousarray"}, NULL, 0, NULL},
     {"npy-huge-shape", {"model", "lstm", "--weights", "@T/w", "--input", "@T/hugeshape.npy", "--out",
-     "@T/o"}, {0}, 2, {"@T/hugeshape.npy: error:"}, NULL},
+     "@T/o"}, {0}, 2, {"@T/hugeshape.npy: error:"}, NULL, 0, NULL},
     {"npy-negative-dim", {"model", "lstm", "--weights", "@T/w", "--input", "@T/negdim.npy", "--out",
-     "@T/o"}, {0}, 2, {"@T/negdim.npy: error:"}, NULL},
+     "@T/o"}, {0}, 2, {"@T/negdim.npy: error:"}, NULL, 0, NULL},
     {"npy-too-many-dims", {"model", "lstm", "--weights", "@T/w", "--input", "@T/dims9.npy", "--out",
-     "@T/o"}, {0}, 2, {"@T/dims9.npy: error:"}, NULL},
+     "@T/o"}, {0}, 2, {"@T/dims9.npy: error:"}, NULL, 0, NULL},
     {"npy-header-lies", {"model", "lstm", "--weights", "@T/w", "--input", "@T/hdrlen.npy", "--out",
-     "@T/o"}, {0}, 2, {"@T/hdrlen.npy: error:"}, NULL},
+     "@T/o"}, {0}, 2, {"@T/hdrlen.npy: error:"}, NULL, 0, NULL},
     {"npy-wrong-rank", {"model", "lstm", "--weights", "@T/w", "--input", "@T/rank2.npy", "--out", "@T/o"},
-     {0}, 2, {"@T/rank2.npy: error:", "(B, T, I)"}, NULL},
+     {0}, 2, {"@T/rank2.npy: error:", "(B, T, I)"}, NULL, 0, NULL},
     {"npy-wrong-input-size", {"model", "lstm", "--weights", "@T/w", "--input", "@T/wrongI.npy", "--out",
-     "@T/o"}, {0}, 2, {"@T/wrongI.npy: error:", "I = 1"}, NULL},
+     "@T/o"}, {0}, 2, {"@T/wrongI.npy: error:", "I = 1"}, NULL, 0, NULL},
     {"npy-wrong-weight-shape", {"model", "lstm", "--weights", "@T/wbad", "--input", "@T/x.npy", "--out",
-     "@T/o"}, {0}, 2, {"@T/wbad/", "error: shape"}, NULL},
+     "@T/o"}, {0}, 2, {"@T/wbad/", "error: shape"}, NULL, 0, NULL},
 
     // --- the environment: display, data folder, fonts
     {"env-no-display", {NULL}, {"-DISPLAY", "-WAYLAND_DISPLAY", "-SDL_VIDEODRIVER"}, 2,
-     {"display", "gradlab render"}, NULL},
+     {"display", "gradlab render"}, NULL, 0, NULL},
     {"env-no-display-lesson", {"1"}, {"-DISPLAY", "-WAYLAND_DISPLAY", "-SDL_VIDEODRIVER"}, 2,
-     {"display", "gradlab check"}, NULL},
+     {"display", "gradlab check"}, NULL, 0, NULL},
     {"env-data-dir-empty-check", {"check"}, {"GRADLAB_DATA_DIR=@T/emptydata"}, 2,
-     {"GRADLAB_DATA_DIR=@T/emptydata", "data folder"}, NULL},
+     {"GRADLAB_DATA_DIR=@T/emptydata", "data folder"}, NULL, 0, NULL},
     {"env-data-dir-empty-render", {"render", "1", "--out", "@T/o"}, {"GRADLAB_DATA_DIR=@T/emptydata"}, 2,
-     {"GRADLAB_DATA_DIR=@T/emptydata", "data folder"}, NULL},
+     {"GRADLAB_DATA_DIR=@T/emptydata", "data folder"}, NULL, 0, NULL},
     {"env-fonts-missing", {"render", "@T/ok.lesson", "--out", "@T/o"}, {"GRADLAB_DATA_DIR=@T/nofonts"}, 2,
-     {"@T/nofonts/assets/fonts", "font"}, NULL},
-    {"env-lesson-number-unknown", {"check", "99"}, {0}, 2, {"99", "lesson"}, NULL},
+     {"@T/nofonts/assets/fonts", "font"}, NULL, 0, NULL},
+    {"env-lesson-number-unknown", {"check", "99"}, {0}, 2, {"99", "lesson"}, NULL, 0, NULL},
 
     // --- bad numbers on the command line
     {"cli-size-zero", {"render", "1", "--out", "@T/o", "--size", "0x0"}, {0}, 2,
-     {"--size", "'0x0'", "1280x720", "64 to 7680"}, NULL},
+     {"--size", "'0x0'", "1280x720", "64 to 7680"}, NULL, 0, NULL},
     {"cli-size-huge", {"render", "1", "--out", "@T/o", "--size", "100000x100000"}, {0}, 2,
-     {"--size", "64 to 7680"}, NULL},
+     {"--size", "64 to 7680"}, NULL, 0, NULL},
     {"cli-size-garbage", {"render", "1", "--out", "@T/o", "--size", "wide"}, {0}, 2,
-     {"--size", "'wide'", "WIDTHxHEIGHT"}, NULL},
+     {"--size", "'wide'", "WIDTHxHEIGHT"}, NULL, 0, NULL},
     {"cli-scale-abc", {"render", "1", "--out", "@T/o", "--scale", "abc"}, {0}, 2,
-     {"--scale", "'abc'", "1e-3"}, NULL},
+     {"--scale", "'abc'", "1e-3"}, NULL, 0, NULL},
     {"cli-scale-nan", {"render", "1", "--out", "@T/o", "--scale", "nan"}, {0}, 2,
-     {"--scale", "'nan'", "finite"}, NULL},
+     {"--scale", "'nan'", "finite"}, NULL, 0, NULL},
     {"cli-scale-range", {"render", "1", "--out", "@T/o", "--scale", "100"}, {0}, 2,
-     {"--scale", "out of range", "0.25 to 4"}, NULL},
+     {"--scale", "out of range", "0.25 to 4"}, NULL, 0, NULL},
     {"cli-theme-typo", {"render", "1", "--out", "@T/o", "--theme", "darkk"}, {0}, 2,
-     {"--theme", "'darkk'", "did you mean 'dark'"}, NULL},
-    {"cli-missing-value", {"render", "1", "--out"}, {0}, 2, {"--out", "needs a value"}, NULL},
-    {"cli-unknown-option", {"check", "--frobnicate"}, {0}, 2, {"--frobnicate", "usage"}, NULL},
+     {"--theme", "'darkk'", "did you mean 'dark'"}, NULL, 0, NULL},
+    {"cli-missing-value", {"render", "1", "--out"}, {0}, 2, {"--out", "needs a value"}, NULL, 0, NULL},
+    {"cli-unknown-option", {"check", "--frobnicate"}, {0}, 2, {"--frobnicate", "usage"}, NULL, 0, NULL},
     {"cli-train-T-huge", {"train", "adding", "--model", "lstm", "--T", "1000000000"}, {0}, 2,
-     {"--T", "1000000000", "out of range", "100000"}, "not implemented"},
+     {"--T", "1000000000", "out of range", "100000"}, "not implemented", 0, NULL},
     {"cli-train-hidden-huge", {"train", "adding", "--model", "lstm", "--T", "10", "--hidden", "10000000"},
-     {0}, 2, {"--hidden", "out of range", "4096"}, "not implemented"},
+     {0}, 2, {"--hidden", "out of range", "4096"}, "not implemented", 0, NULL},
     {"cli-train-lr-nan", {"train", "adding", "--model", "lstm", "--T", "10", "--lr", "nan"}, {0}, 2,
-     {"--lr", "'nan'", "finite"}, "not implemented"},
+     {"--lr", "'nan'", "finite"}, "not implemented", 0, NULL},
     {"cli-train-steps-negative", {"train", "adding", "--model", "lstm", "--T", "10", "--steps", "-1"}, {0},
-     2, {"--steps", "'-1'", "out of range"}, "not implemented"},
+     2, {"--steps", "'-1'", "out of range"}, "not implemented", 0, NULL},
     {"cli-train-batch-float", {"train", "adding", "--model", "lstm", "--T", "10", "--batch", "1e3"}, {0},
-     2, {"--batch", "'1e3'", "whole number"}, "not implemented"},
+     2, {"--batch", "'1e3'", "whole number"}, "not implemented", 0, NULL},
     {"cli-long-overflow", {"train", "adding", "--model", "lstm", "--T", "99999999999999999999999"}, {0}, 2,
-     {"--T", "out of range"}, "not implemented"},
-    {"cli-model-kind-typo", {"model", "lstn"}, {0}, 2, {"'lstn'", "did you mean 'lstm'"}, NULL},
+     {"--T", "out of range"}, "not implemented", 0, NULL},
+    {"cli-model-kind-typo", {"model", "lstn"}, {0}, 2, {"'lstn'", "did you mean 'lstm'"}, NULL, 0, NULL},
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
@@ -335,6 +343,23 @@ static void make_fixtures(void)
     bcat(&b, "\nstep: done\n");
     put_buf("chain.lesson", &b);
 
+    // 1 MiB of distinct names: a = 1 for 70000 names.
+    bcat(&b, lesson_head);
+    for (int i = 0; b.n < (1u << 20) - 200; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "    a%d = 1\n", i);
+        bcat(&b, line);
+    }
+    bcat(&b, "    f = a1 * 2\nstep: done\n");
+    put_buf("names.lesson", &b);
+
+    // A chain of 45000 gates, one step: the circuit view must cope (or refuse).
+    bcat(&b, lesson_head);
+    for (int i = 0; i < 45000; i++)
+        bcat(&b, "    x = x * 1\n");
+    bcat(&b, "step: done\n");
+    put_buf("circuit.lesson", &b);
+
     bcat(&b, lesson_head);
     bcat(&b, "    f = x * 2\n");
     for (int i = 0; i < 600; i++)
@@ -436,7 +461,8 @@ static const char *const bad_signs[] = {
     "Assertion", "Segmentation fault", "core dumped", "==ERROR",
 };
 
-// Returns 1 on pass, 0 on failure, -1 when skipped (pending).
+// Returns 1 on pass, 0 on failure, -1 when skipped (pending), -2 for a known
+// bug that still fails (reported as TODO; not counted as a failure).
 static int run_row(const char *gradlab, const Row *r, int num)
 {
     char argbuf[MAX_ARGS][1024], envbuf[4][1024], out_path[1024], err_path[1024];
@@ -474,6 +500,8 @@ static int run_row(const char *gradlab, const Row *r, int num)
     }
     int wst = 0;
     struct rusage ru;
+    // A row with its own time limit is stopped soon after it, to keep the suite short.
+    long limit = r->max_secs > 0 ? (long)r->max_secs + 1 : ROW_TIMEOUT;
     bool hung = false;
     for (;;) {
         pid_t w = wait4(pid, &wst, WNOHANG, &ru);
@@ -482,7 +510,7 @@ static int run_row(const char *gradlab, const Row *r, int num)
         if (w < 0 && errno != EINTR)
             die("wait4");
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (t1.tv_sec - t0.tv_sec > ROW_TIMEOUT && !hung) {
+        if (t1.tv_sec - t0.tv_sec > limit && !hung) {
             kill(pid, SIGKILL);
             hung = true;
         }
@@ -504,12 +532,16 @@ static int run_row(const char *gradlab, const Row *r, int num)
         result = -1;
     } else {
         if (hung)
-            WHY("hung: killed after %d s; ", ROW_TIMEOUT);
+            WHY("hung: killed after %ld s; ", limit);
+        else if (r->max_secs > 0 && secs > r->max_secs)
+            WHY("took %.1f s, more than %.0f s; ", secs, r->max_secs);
+        if (hung)
+            ;
         else if (WIFSIGNALED(wst))
             WHY("crashed: signal %d (%s); ", WTERMSIG(wst), strsignal(WTERMSIG(wst)));
         else if (WEXITSTATUS(wst) == 97)
             WHY("could not run %s; ", gradlab);
-        else if (WEXITSTATUS(wst) != r->status)
+        else if (r->status != ANY_STATUS && WEXITSTATUS(wst) != r->status)
             WHY("exit status %d, expected %d; ", WEXITSTATUS(wst), r->status);
         for (int i = 0; i < 5 && r->want[i]; i++) {
             char w[1024];
@@ -526,10 +558,12 @@ static int run_row(const char *gradlab, const Row *r, int num)
         if (elen > 64 * 1024)
             WHY("%zu bytes of messages (flooding the terminal); ", elen);
         if (wl)
-            result = 0;
+            result = r->known ? -2 : 0;
     }
-    if (result < 0) {
+    if (result == -1) {
         printf("ok %d - %s # SKIP pending: \"%s\"\n", num, r->id, r->pending);
+    } else if (result == -2) {
+        printf("not ok %d - %s (%.2f s) # TODO known bug: %s\n  # %s\n", num, r->id, secs, r->known, why);
     } else {
         printf("%s %d - %s (%.2f s)\n", result ? "ok" : "not ok", num, r->id, secs);
         if (result && getenv("BADINPUT_VERBOSE")) {
