@@ -16,7 +16,7 @@ const char *const scene_font_files[FONT_COUNT] = {
 };
 
 #define MAX_FONTS 64
-#define PI_F 3.14159265358979f
+#define MAX_IMAGES 16
 #define TEXT_CACHE_SIZE 2048   // slots in the open-addressed text texture table
 #define TEXT_CACHE_MAX 1500    // entries kept before stale ones are dropped
 
@@ -45,8 +45,14 @@ struct SceneRenderer {
     TextEntry *cache;
     int ncached;
     uint32_t frame;
-    SDL_Vertex *verts;       // scratch for geometry, grown as needed
-    int nverts_cap;
+    SDL_FRect *spans;        // scratch rows for discs, rings and round corners
+    int nspans_cap;
+    SDL_Vertex *verts;       // triangles batched until text or an image needs drawing
+    int nverts, nverts_cap;
+    struct {
+        SDL_Texture *tex;
+        int w, h;
+    } images[MAX_IMAGES];    // streaming textures for SCENE_IMAGE, by order in the frame
 };
 
 SceneRenderer *scene_renderer_create(SDL_Renderer *r, const char *font_dir, char *err, size_t errn)
@@ -103,9 +109,13 @@ void scene_renderer_destroy(SceneRenderer *sr)
     free(sr->cache);
     for (int i = 0; i < sr->nfonts; i++)
         TTF_CloseFont(sr->fonts[i].ttf);
+    for (int i = 0; i < MAX_IMAGES; i++)
+        if (sr->images[i].tex)
+            SDL_DestroyTexture(sr->images[i].tex);
     for (int i = 0; i < FONT_COUNT; i++)
         free(sr->font_path[i]);
     free(sr->verts);
+    free(sr->spans);
     free(sr);
 }
 
@@ -222,16 +232,42 @@ static TextEntry *get_text(SceneRenderer *sr, const SceneItem *it)
     return &sr->cache[j];
 }
 
+// Reserve n vertices at the end of the batch; the caller fills all of them.
 static SDL_Vertex *verts(SceneRenderer *sr, int n)
 {
-    if (n > sr->nverts_cap) {
-        SDL_Vertex *v = realloc(sr->verts, (size_t)n * sizeof(SDL_Vertex));
+    if (sr->nverts + n > sr->nverts_cap) {
+        int cap = sr->nverts_cap ? sr->nverts_cap : 4096;
+        while (cap < sr->nverts + n)
+            cap *= 2;
+        SDL_Vertex *v = realloc(sr->verts, (size_t)cap * sizeof(SDL_Vertex));
         if (!v)
             return NULL;
         sr->verts = v;
-        sr->nverts_cap = n;
+        sr->nverts_cap = cap;
     }
-    return sr->verts;
+    SDL_Vertex *v = sr->verts + sr->nverts;
+    sr->nverts += n;
+    return v;
+}
+
+// Draw every batched triangle in one call.
+// Opaque colours are drawn without blending: the software renderer's
+// blended fills and triangles cost several times more per pixel.
+static void set_blend(SceneRenderer *sr, bool opaque)
+{
+    SDL_SetRenderDrawBlendMode(sr->r, opaque ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND);
+}
+
+static void flush(SceneRenderer *sr)
+{
+    if (!sr->nverts)
+        return;
+    bool opaque = true;
+    for (int i = 0; i < sr->nverts && opaque; i++)
+        opaque = sr->verts[i].color.a == 255;
+    set_blend(sr, opaque);
+    SDL_RenderGeometry(sr->r, NULL, sr->verts, sr->nverts, NULL, 0);
+    sr->nverts = 0;
 }
 
 static SDL_Vertex vtx(float x, float y, Color c)
@@ -240,71 +276,108 @@ static SDL_Vertex vtx(float x, float y, Color c)
     return v;
 }
 
+// A thick line as quads. Long lines are cut into short pieces: SDL's
+// software renderer scans the bounding box of every triangle, so one long
+// diagonal quad would cost as much as filling its whole bounding box.
 static void draw_quad_line(SceneRenderer *sr, float x1, float y1, float x2, float y2, float w, Color c)
 {
     float dx = x2 - x1, dy = y2 - y1, len = sqrtf(dx * dx + dy * dy);
     if (len < 1e-6f)
         return;
+    if (w <= 3.5f) {
+        // Thin lines: parallel one-pixel lines, which the software renderer
+        // draws far faster than triangles.
+        flush(sr);
+        set_blend(sr, c.a == 255);
+        SDL_SetRenderDrawColor(sr->r, c.r, c.g, c.b, c.a);
+        int n = w < 1.5f ? 1 : (int)lroundf(w);
+        float ux = -dy / len, uy = dx / len;
+        for (int k = 0; k < n; k++) {
+            float o = (float)k - (float)(n - 1) / 2;
+            SDL_RenderDrawLineF(sr->r, x1 + ux * o, y1 + uy * o, x2 + ux * o, y2 + uy * o);
+        }
+        return;
+    }
     float nx = -dy / len * w / 2, ny = dx / len * w / 2;
-    SDL_Vertex *v = verts(sr, 6);
+    int pieces = (fabsf(dx) < 1 || fabsf(dy) < 1) ? 1 : (int)ceilf(len / 24);
+    if (pieces > 512)
+        pieces = 512;
+    SDL_Vertex *v = verts(sr, 6 * pieces);
     if (!v)
         return;
-    v[0] = vtx(x1 + nx, y1 + ny, c);
-    v[1] = vtx(x2 + nx, y2 + ny, c);
-    v[2] = vtx(x2 - nx, y2 - ny, c);
-    v[3] = v[0];
-    v[4] = v[2];
-    v[5] = vtx(x1 - nx, y1 - ny, c);
-    SDL_RenderGeometry(sr->r, NULL, v, 6, NULL, 0);
-}
-
-static int circle_segments(float r)
-{
-    int n = (int)(r * 0.8f);
-    return n < 16 ? 16 : n > 96 ? 96 : n;
-}
-
-// A filled pie of radius r around (cx, cy) from angle a0 to a1.
-static void draw_fan(SceneRenderer *sr, float cx, float cy, float r, float a0, float a1, int segs, Color c)
-{
-    SDL_Vertex *v = verts(sr, segs * 3);
-    if (!v)
-        return;
-    for (int i = 0; i < segs; i++) {
-        float t0 = a0 + (a1 - a0) * (float)i / (float)segs;
-        float t1 = a0 + (a1 - a0) * (float)(i + 1) / (float)segs;
-        v[i * 3] = vtx(cx, cy, c);
-        v[i * 3 + 1] = vtx(cx + r * cosf(t0), cy + r * sinf(t0), c);
-        v[i * 3 + 2] = vtx(cx + r * cosf(t1), cy + r * sinf(t1), c);
+    for (int k = 0; k < pieces; k++) {
+        float a = (float)k / (float)pieces, b = (float)(k + 1) / (float)pieces;
+        float ax = x1 + dx * a, ay = y1 + dy * a, bx = x1 + dx * b, by = y1 + dy * b;
+        SDL_Vertex *q = v + 6 * k;
+        q[0] = vtx(ax + nx, ay + ny, c);
+        q[1] = vtx(bx + nx, by + ny, c);
+        q[2] = vtx(bx - nx, by - ny, c);
+        q[3] = q[0];
+        q[4] = q[2];
+        q[5] = vtx(ax - nx, ay - ny, c);
     }
-    SDL_RenderGeometry(sr->r, NULL, v, segs * 3, NULL, 0);
 }
 
-static void draw_ring(SceneRenderer *sr, float cx, float cy, float r, float w, Color c)
-{
-    int segs = circle_segments(r + w);
-    SDL_Vertex *v = verts(sr, segs * 6);
-    if (!v)
-        return;
-    float ri = r - w / 2, ro = r + w / 2;
-    for (int i = 0; i < segs; i++) {
-        float t0 = 2 * PI_F * (float)i / (float)segs;
-        float t1 = 2 * PI_F * (float)(i + 1) / (float)segs;
-        SDL_Vertex a = vtx(cx + ri * cosf(t0), cy + ri * sinf(t0), c);
-        SDL_Vertex b = vtx(cx + ro * cosf(t0), cy + ro * sinf(t0), c);
-        SDL_Vertex d = vtx(cx + ri * cosf(t1), cy + ri * sinf(t1), c);
-        SDL_Vertex e = vtx(cx + ro * cosf(t1), cy + ro * sinf(t1), c);
-        v[i * 6] = a, v[i * 6 + 1] = b, v[i * 6 + 2] = e;
-        v[i * 6 + 3] = a, v[i * 6 + 4] = e, v[i * 6 + 5] = d;
-    }
-    SDL_RenderGeometry(sr->r, NULL, v, segs * 6, NULL, 0);
-}
-
+// Axis-aligned rectangles go through SDL's rect fill, which the software
+// renderer does far faster than two triangles; the triangle batch is drawn
+// first to keep the order of the scene.
 static void fill_rect(SceneRenderer *sr, float x, float y, float w, float h, Color c)
 {
+    if (w <= 0 || h <= 0)
+        return;
+    flush(sr);
+    set_blend(sr, c.a == 255);
     SDL_SetRenderDrawColor(sr->r, c.r, c.g, c.b, c.a);
     SDL_FRect rc = {x, y, w, h};
     SDL_RenderFillRectF(sr->r, &rc);
+}
+
+// Room for n span rectangles, or NULL.
+static SDL_FRect *spans(SceneRenderer *sr, int n)
+{
+    if (n > sr->nspans_cap) {
+        SDL_FRect *r = realloc(sr->spans, (size_t)n * sizeof(SDL_FRect));
+        if (!r)
+            return NULL;
+        sr->spans = r;
+        sr->nspans_cap = n;
+    }
+    return sr->spans;
+}
+
+static void fill_spans(SceneRenderer *sr, const SDL_FRect *r, int n, Color c)
+{
+    flush(sr);
+    set_blend(sr, c.a == 255);
+    SDL_SetRenderDrawColor(sr->r, c.r, c.g, c.b, c.a);
+    SDL_RenderFillRectsF(sr->r, r, n);
+}
+
+// A disc, or a ring between radii ri and ro, as one-pixel rows: the
+// software renderer fills rows much faster than it rasterises triangles.
+static void draw_disc(SceneRenderer *sr, float cx, float cy, float ri, float ro, Color c)
+{
+    int rows = (int)ceilf(2 * ro) + 1;
+    if (rows > 4096)
+        return;
+    SDL_FRect *r = spans(sr, 2 * rows);
+    if (!r)
+        return;
+    int n = 0;
+    for (int k = 0; k < rows; k++) {
+        float y = floorf(cy - ro) + (float)k + 0.5f, dy = y - cy;
+        if (fabsf(dy) > ro)
+            continue;
+        float ho = sqrtf(ro * ro - dy * dy);
+        float hi = ri > 0 && fabsf(dy) < ri ? sqrtf(ri * ri - dy * dy) : -1;
+        if (hi < 0) {
+            r[n++] = (SDL_FRect){roundf(cx - ho), y - 0.5f, roundf(cx + ho) - roundf(cx - ho), 1};
+        } else {
+            r[n++] = (SDL_FRect){roundf(cx - ho), y - 0.5f, roundf(cx - hi) - roundf(cx - ho), 1};
+            r[n++] = (SDL_FRect){roundf(cx + hi), y - 0.5f, roundf(cx + ho) - roundf(cx + hi), 1};
+        }
+    }
+    fill_spans(sr, r, n, c);
 }
 
 static void draw_rect(SceneRenderer *sr, const SceneItem *it)
@@ -314,16 +387,42 @@ static void draw_rect(SceneRenderer *sr, const SceneItem *it)
         fill_rect(sr, it->x, it->y, it->w, it->h, it->color);
         return;
     }
+    // The middle as one rect; the top and bottom r rows as spans inset by
+    // the corner circles.
     float x = it->x, y = it->y, w = it->w, h = it->h;
-    fill_rect(sr, x + r, y, w - 2 * r, h, it->color);
-    fill_rect(sr, x, y + r, r, h - 2 * r, it->color);
-    fill_rect(sr, x + w - r, y + r, r, h - 2 * r, it->color);
-    int segs = circle_segments(r) / 4 + 2;
-    const float pi = PI_F;
-    draw_fan(sr, x + r, y + r, r, pi, 1.5f * pi, segs, it->color);
-    draw_fan(sr, x + w - r, y + r, r, 1.5f * pi, 2 * pi, segs, it->color);
-    draw_fan(sr, x + w - r, y + h - r, r, 0, 0.5f * pi, segs, it->color);
-    draw_fan(sr, x + r, y + h - r, r, 0.5f * pi, pi, segs, it->color);
+    fill_rect(sr, x, y + r, w, h - 2 * r, it->color);
+    int rows = (int)ceilf(r);
+    SDL_FRect *sp = spans(sr, 2 * rows);
+    if (!sp)
+        return;
+    for (int k = 0; k < rows; k++) {
+        float dy = r - ((float)k + 0.5f);
+        float inset = roundf(r - sqrtf(fmaxf(r * r - dy * dy, 0)));
+        sp[2 * k] = (SDL_FRect){x + inset, y + (float)k, w - 2 * inset, 1};
+        sp[2 * k + 1] = (SDL_FRect){x + inset, y + h - (float)k - 1, w - 2 * inset, 1};
+    }
+    fill_spans(sr, sp, 2 * rows, it->color);
+}
+
+static void draw_image(SceneRenderer *sr, const SceneItem *it, int k)
+{
+    if (k >= MAX_IMAGES)
+        return;
+    if (!sr->images[k].tex || sr->images[k].w != it->pw || sr->images[k].h != it->ph) {
+        if (sr->images[k].tex)
+            SDL_DestroyTexture(sr->images[k].tex);
+        sr->images[k].tex = SDL_CreateTexture(sr->r, SDL_PIXELFORMAT_ABGR8888, SDL_TEXTUREACCESS_STREAMING,
+                                              it->pw, it->ph);
+        sr->images[k].w = it->pw;
+        sr->images[k].h = it->ph;
+        if (!sr->images[k].tex)
+            return;
+        SDL_SetTextureScaleMode(sr->images[k].tex, SDL_ScaleModeNearest);
+        SDL_SetTextureBlendMode(sr->images[k].tex, SDL_BLENDMODE_NONE); // cells are opaque
+    }
+    SDL_UpdateTexture(sr->images[k].tex, NULL, it->pixels, it->pw * 4);
+    SDL_FRect dst = {it->x, it->y, it->w, it->h};
+    SDL_RenderCopyF(sr->r, sr->images[k].tex, NULL, &dst);
 }
 
 static void draw_text(SceneRenderer *sr, const SceneItem *it)
@@ -351,9 +450,15 @@ void scene_renderer_draw(SceneRenderer *sr, const Scene *s)
     Color bg = s->background;
     SDL_SetRenderDrawColor(sr->r, bg.r, bg.g, bg.b, 255);
     SDL_RenderClear(sr->r);
+    int nimages = 0;
     for (size_t i = 0; i < s->n; i++) {
         const SceneItem *it = &s->items[i];
+        if (it->kind == SCENE_TEXT || it->kind == SCENE_IMAGE)
+            flush(sr); // keep the drawing order
         switch (it->kind) {
+        case SCENE_IMAGE:
+            draw_image(sr, it, nimages++);
+            break;
         case SCENE_RECT:
             draw_rect(sr, it);
             break;
@@ -369,11 +474,10 @@ void scene_renderer_draw(SceneRenderer *sr, const Scene *s)
             draw_quad_line(sr, it->x, it->y, it->x2, it->y2, it->width, it->color);
             break;
         case SCENE_CIRCLE:
-            draw_fan(sr, it->x, it->y, it->radius, 0, 2 * PI_F, circle_segments(it->radius),
-                     it->color);
+            draw_disc(sr, it->x, it->y, 0, it->radius, it->color);
             break;
         case SCENE_RING:
-            draw_ring(sr, it->x, it->y, it->radius, it->width, it->color);
+            draw_disc(sr, it->x, it->y, it->radius - it->width / 2, it->radius + it->width / 2, it->color);
             break;
         case SCENE_TRIANGLE: {
             SDL_Vertex *v = verts(sr, 3);
@@ -382,7 +486,6 @@ void scene_renderer_draw(SceneRenderer *sr, const Scene *s)
             v[0] = vtx(it->x, it->y, it->color);
             v[1] = vtx(it->x2, it->y2, it->color);
             v[2] = vtx(it->x3, it->y3, it->color);
-            SDL_RenderGeometry(sr->r, NULL, v, 3, NULL, 0);
             break;
         }
         case SCENE_POLYLINE:
@@ -397,6 +500,7 @@ void scene_renderer_draw(SceneRenderer *sr, const Scene *s)
             break;
         }
     }
+    flush(sr);
 }
 
 struct Offscreen {

@@ -248,9 +248,17 @@ static void callout(Scene *s, const Graph *g, const Value *out, const Node *node
     }
     float pad = 10 * u, bw = w + 2 * pad, bh = lh * (float)nl + 2 * pad;
     float cx = nodes[c->index].x, cy = nodes[c->index].y;
+    // Below the gate if it fits, else above, else beside it.
     float bx = cx - bw / 2, by = cy + r + 14 * u;
-    if (by + bh > p->y + p->h + 40 * u)
+    float lo = p->y - 10 * u, hi = p->y + p->h + 50 * u;
+    if (by + bh > hi)
         by = cy - r - 14 * u - bh;
+    if (by < lo) {
+        by = fminf(fmaxf(cy - bh / 2, lo), hi - bh);
+        bx = cx + r + 16 * u;
+        if (bx + bw > p->x + p->w)
+            bx = cx - r - 16 * u - bw;
+    }
     if (bx < p->x)
         bx = p->x;
     if (bx + bw > p->x + p->w)
@@ -274,7 +282,14 @@ void circuit_build(Scene *s, const Graph *g, const Value *out, const CircuitPara
         s->failed = true;
         return;
     }
-    float spacing = 3.4f * r;
+    // Space the inputs over the box; when it is tight, shrink the gates so
+    // that labels above and below each wire still fit.
+    size_t ninputs = 0;
+    for (size_t i = 0; i < n; i++)
+        ninputs += in_circuit(g->nodes[i]) && g->nodes[i]->op == OP_INPUT;
+    float spacing = fminf(3.4f * r, p->h / (float)(ninputs > 1 ? ninputs : 1));
+    if (spacing < 2.4f * r)
+        r = fmaxf(spacing / 2.4f, 8 * u);
     int max_layer;
     layout(g, nodes, scratch, p, spacing, &max_layer);
 

@@ -99,7 +99,7 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
     scene_text(s, w - m - 100 * u, ly, FONT_REGULAR, lsize, ALIGN_LEFT, t->muted, "gradient");
 
     // The circuit between the header and the narrative panel.
-    float footer_h = 40 * u, panel_h = 215 * u;
+    float footer_h = 40 * u, panel_h = fminf(215 * u, 0.34f * h);
     float panel_y = h - footer_h - panel_h;
     CircuitParams cp = {
         .x = m, .y = 120 * u, .w = w - 2 * m, .h = panel_y - 120 * u - 60 * u,

@@ -181,6 +181,24 @@ SceneItem *scene_text(Scene *s, float x, float y, SceneFont font, float size, Sc
     return it;
 }
 
+SceneItem *scene_image(Scene *s, float x, float y, float w, float h, int pw, int ph)
+{
+    if (pw <= 0 || ph <= 0)
+        return NULL;
+    Color *px = arena_alloc(&s->arena, (size_t)pw * (size_t)ph * sizeof(Color));
+    if (!px) {
+        s->failed = true;
+        return NULL;
+    }
+    SceneItem *it = push(s, SCENE_IMAGE, (Color){255, 255, 255, 255});
+    if (it) {
+        it->x = x, it->y = y, it->w = w, it->h = h;
+        it->pixels = px;
+        it->pw = pw, it->ph = ph;
+    }
+    return it;
+}
+
 SceneItem *scene_tag(Scene *s, SceneItem *item, const char *id)
 {
     if (!item)

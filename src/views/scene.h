@@ -32,6 +32,7 @@ typedef enum SceneKind {
     SCENE_TEXT,      // one line of UTF-8 text
     SCENE_POLYLINE,  // npts points in pts, `width` thick
     SCENE_TRIANGLE,  // filled: (x, y), (x2, y2), (x3, y3)
+    SCENE_IMAGE,     // pw x ph RGBA pixels stretched over x, y, w, h (nearest)
 } SceneKind;
 
 typedef enum SceneFont {
@@ -57,6 +58,8 @@ typedef struct SceneItem {
     const char *id;         // optional tag tests and hit-testing look for, or NULL
     const float *pts;       // POLYLINE (x0, y0, x1, y1, ...)
     int npts;
+    Color *pixels;          // IMAGE, row-major (ph, pw)
+    int pw, ph;
 } SceneItem;
 
 // Width in pixels of text drawn with font at size.
@@ -103,6 +106,9 @@ SceneItem *scene_triangle(Scene *s, float x1, float y1, float x2, float y2, floa
 SceneItem *scene_polyline(Scene *s, const float *pts, int npts, float width, Color c);
 SceneItem *scene_text(Scene *s, float x, float y, SceneFont font, float size, SceneAlign align,
                       Color c, const char *text);
+// An image of pw x ph pixels over the box x, y, w, h. Returns the item with
+// its pixel array (owned by the scene, uninitialised) for the caller to fill.
+SceneItem *scene_image(Scene *s, float x, float y, float w, float h, int pw, int ph);
 
 // Tag the item just appended (copied). Returns item.
 SceneItem *scene_tag(Scene *s, SceneItem *item, const char *id);

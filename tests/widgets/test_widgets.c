@@ -105,8 +105,12 @@ static void test_heatmap(void **state)
     assert_non_null(scene_find_text(s, "h:bar-min", "-2"));
     const SceneItem *cell = scene_find(s, "h:cell");
     assert_non_null(cell);
-    Color want = palette_diverging(-1);
-    assert_memory_equal(&cell->color, &want, sizeof(Color));
+    assert_int_equal(cell->kind, SCENE_IMAGE);
+    assert_int_equal(cell->pw, 3);
+    assert_int_equal(cell->ph, 2);
+    Color want = palette_diverging(-1), warn = theme_get(THEME_DARK)->warn;
+    assert_memory_equal(&cell->pixels[0], &want, sizeof(Color));   // -2 is the low end
+    assert_memory_equal(&cell->pixels[3], &warn, sizeof(Color));   // NaN
     p.diverging = false;
     scene_begin(s, 600, 300, theme_get(THEME_DARK)->background);
     heatmap_build(s, &p);

@@ -36,25 +36,34 @@ void heatmap_build(Scene *s, const HeatmapParams *p)
         lo = -m;
         hi = m;
     }
+    // The cells are one image, a pixel per cell, stretched over the grid.
     float cw = gw / (float)p->cols, ch = gh / (float)p->rows;
     snprintf(id, sizeof(id), "%s:cell", p->id ? p->id : "heatmap");
     char nan_id[96];
     snprintf(nan_id, sizeof(nan_id), "%s:nan", p->id ? p->id : "heatmap");
+    SceneItem *img = scene_tag(s, scene_image(s, p->x, top, gw, gh, p->cols, p->rows), id);
+    if (!img)
+        return;
+    Color *px = img->pixels;
     for (int r = 0; r < p->rows; r++) {
         for (int c = 0; c < p->cols; c++) {
             float v = p->data[r * p->cols + c];
-            float x = p->x + cw * (float)c, y = top + ch * (float)r;
             if (!isfinite(v)) {
-                scene_tag(s, scene_rect(s, x, y, cw, ch, 0, t->warn), nan_id);
-                scene_line(s, x, y, x + cw, y + ch, fmaxf(1, u), t->background);
-                scene_line(s, x + cw, y, x, y + ch, fmaxf(1, u), t->background);
+                px[r * p->cols + c] = t->warn;
                 continue;
             }
-            Color col = p->diverging ? palette_diverging(hi > 0 ? v / hi : 0)
-                                     : palette_viridis(hi > lo ? (v - lo) / (hi - lo) : 0.5f);
-            SceneItem *it = scene_rect(s, floorf(x), floorf(y), ceilf(cw) + 1, ceilf(ch) + 1, 0, col);
-            if (r == 0 && c == 0)
-                scene_tag(s, it, id);
+            px[r * p->cols + c] = p->diverging ? palette_diverging(hi > 0 ? v / hi : 0)
+                                               : palette_viridis(hi > lo ? (v - lo) / (hi - lo) : 0.5f);
+        }
+    }
+    // NaN and Inf cells also get a cross, so they stand out at any size.
+    for (int r = 0; r < p->rows; r++) {
+        for (int c = 0; c < p->cols; c++) {
+            if (isfinite(p->data[r * p->cols + c]))
+                continue;
+            float x = p->x + cw * (float)c, y = top + ch * (float)r;
+            scene_tag(s, scene_line(s, x, y, x + cw, y + ch, fmaxf(1, u), t->background), nan_id);
+            scene_line(s, x + cw, y, x, y + ch, fmaxf(1, u), t->background);
         }
     }
     // Colour bar: 32 bands from low (bottom) to high (top), with end labels.
