@@ -32,6 +32,16 @@ static inline double bench_median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// CPU time of the calling thread, in seconds. Other agents share this
+// machine's two cores: CPU time does not count the time spent waiting for
+// them, so it is the figure that repeats. Peers are timed the same way.
+static inline double bench_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 // Peak resident set size of this process so far, in MB.
 static inline double bench_peak_rss_mb(void)
 {
