@@ -848,6 +848,9 @@ Tensor *tensor_maxpool2d(TensorGraph *g, Tensor *x, int k, int stride)
 // The gradient buffer of a source, allocated (zeroed) on first use.
 static float *grad_of(TensorGraph *g, Tensor *t)
 {
+    TENSOR_CHECK(t->grad || !t->long_lived,
+                 "backward: long-lived tensor %s has requires_grad but no grad buffer "
+                 "(create it with requires_grad = true)", shp(t));
     if (!t->grad) {
         t->grad = galloc(g, t->size * sizeof(float));
         memset(t->grad, 0, t->size * sizeof(float));
