@@ -429,6 +429,42 @@ static void test_forward_values(void **state)
     tensor_graph_destroy(g);
 }
 
+// conv2d against the definition (cross-correlation, as PyTorch), random
+// shapes with stride, padding and bias.
+static void test_conv2d_direct(void **state)
+{
+    (void)state;
+    static const int cfg[][8] = {   // N C H W F KH KW stride*10+pad
+        { 2, 3, 7, 6, 4, 3, 3, 11 }, { 1, 2, 8, 8, 3, 2, 4, 21 }, { 3, 1, 5, 9, 2, 5, 1, 12 },
+    };
+    for (int c = 0; c < 3; c++) {
+        const int *q = cfg[c];
+        int N = q[0], C = q[1], H = q[2], W = q[3], F = q[4], KH = q[5], KW = q[6];
+        int stride = q[7] / 10, pad = q[7] % 10;
+        Tensor *x = param(4, (int[]){ N, C, H, W }, -1, 1);
+        Tensor *w = param(4, (int[]){ F, C, KH, KW }, -1, 1);
+        Tensor *b = param(1, (int[]){ F }, -1, 1);
+        TensorGraph *g = tensor_graph_create(0);
+        Tensor *y = tensor_conv2d(g, x, w, b, stride, pad);
+        int OH = (H + 2 * pad - KH) / stride + 1, OW = (W + 2 * pad - KW) / stride + 1;
+        assert_int_equal(y->shape[2], OH);
+        assert_int_equal(y->shape[3], OW);
+        for (int n = 0; n < N; n++) for (int f = 0; f < F; f++)
+        for (int oi = 0; oi < OH; oi++) for (int oj = 0; oj < OW; oj++) {
+            double acc = b->data[f];
+            for (int ch = 0; ch < C; ch++) for (int ki = 0; ki < KH; ki++) for (int kj = 0; kj < KW; kj++) {
+                int i = oi * stride - pad + ki, j = oj * stride - pad + kj;
+                if (i >= 0 && i < H && j >= 0 && j < W)
+                    acc += (double)x->data[((n * C + ch) * H + i) * W + j]
+                         * w->data[((f * C + ch) * KH + ki) * KW + kj];
+            }
+            assert_float_equal(y->data[((n * F + f) * OH + oi) * OW + oj], acc, 1e-4);
+        }
+        tensor_graph_destroy(g);
+        tensor_destroy(x); tensor_destroy(w); tensor_destroy(b);
+    }
+}
+
 static void test_tables(void **state)
 {
     (void)state;
@@ -584,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_grad_mlp),
         cmocka_unit_test(test_against_scalar_engine),
         cmocka_unit_test(test_forward_values),
+        cmocka_unit_test(test_conv2d_direct),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_accumulation),
         cmocka_unit_test(test_block),
