@@ -37,8 +37,22 @@ typedef struct TextEntry {
     uint32_t last_frame;
 } TextEntry;
 
+// Measured widths of short strings, so building a frame does not shape the
+// same words with FreeType again and again.
+#define WIDTH_CACHE_SIZE 4096
+#define WIDTH_CACHE_TEXT 40
+
+typedef struct WidthEntry {
+    uint64_t hash;          // 0 = empty
+    int px;
+    SceneFont font;
+    float width;
+    char text[WIDTH_CACHE_TEXT];
+} WidthEntry;
+
 struct SceneRenderer {
     SDL_Renderer *r;
+    WidthEntry *widths;
     char *font_path[FONT_COUNT];
     FontEntry fonts[MAX_FONTS];
     int nfonts;
@@ -62,7 +76,10 @@ SceneRenderer *scene_renderer_create(SDL_Renderer *r, const char *font_dir, char
         return NULL;
     }
     SceneRenderer *sr = calloc(1, sizeof(*sr));
-    if (!sr || !(sr->cache = calloc(TEXT_CACHE_SIZE, sizeof(TextEntry)))) {
+    if (!sr || !(sr->cache = calloc(TEXT_CACHE_SIZE, sizeof(TextEntry))) ||
+        !(sr->widths = calloc(WIDTH_CACHE_SIZE, sizeof(WidthEntry)))) {
+        if (sr)
+            free(sr->cache);
         free(sr);
         snprintf(err, errn, "out of memory");
         return NULL;
@@ -107,6 +124,7 @@ void scene_renderer_destroy(SceneRenderer *sr)
             if (sr->cache[i].hash)
                 drop_text(&sr->cache[i]);
     free(sr->cache);
+    free(sr->widths);
     for (int i = 0; i < sr->nfonts; i++)
         TTF_CloseFont(sr->fonts[i].ttf);
     for (int i = 0; i < MAX_IMAGES; i++)
@@ -145,13 +163,32 @@ static TTF_Font *get_font(SceneRenderer *sr, SceneFont font, float size)
     return f;
 }
 
+static uint64_t text_hash(const char *text, SceneFont font, int px, Color c);
+
 static float measure(void *ctx, SceneFont font, float size, const char *text)
 {
     SceneRenderer *sr = ctx;
-    int w = 0, h = 0;
     if (!text[0])
         return 0;
-    TTF_SizeUTF8(get_font(sr, font, size), text, &w, &h);
+    int px = (int)lroundf(size);
+    size_t len = strlen(text);
+    WidthEntry *e = NULL;
+    uint64_t h = 0;
+    if (len < WIDTH_CACHE_TEXT) {
+        h = text_hash(text, font, px, (Color){0, 0, 0, 0});
+        e = &sr->widths[h % WIDTH_CACHE_SIZE]; // direct-mapped: a collision just re-measures
+        if (e->hash == h && e->px == px && e->font == font && strcmp(e->text, text) == 0)
+            return e->width;
+    }
+    int w = 0, hh = 0;
+    TTF_SizeUTF8(get_font(sr, font, size), text, &w, &hh);
+    if (e) {
+        e->hash = h;
+        e->px = px;
+        e->font = font;
+        e->width = (float)w;
+        memcpy(e->text, text, len + 1);
+    }
     return (float)w;
 }
 

@@ -4,6 +4,7 @@
 // while training) and two heatmaps. Prints NAME VALUE UNIT lines:
 //   frame_median      median ms per frame (scene build + replay)
 //   frame_p90         90th percentile
+//   frame_cpu_median  median CPU ms of this thread per frame (robust to load)
 //   frame_build_median   scene build only
 // Target (issue 4): frame_median <= 4 ms.
 #include <math.h>
@@ -29,6 +30,15 @@ static double now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// CPU time of this thread: on a shared, loaded machine this is what the
+// frame cost, without the time other processes held the core.
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -115,24 +125,27 @@ static void build_frame(Bench *b, int parts)
 // Median build and total (build + draw) ms of FRAMES frames with parts.
 static void run(Bench *b, Offscreen *o, int parts, double *build_ms, double *total_ms)
 {
-    static double times[FRAMES], build[FRAMES];
+    static double times[FRAMES], build[FRAMES], cpu[FRAMES];
     for (int f = 0; f < FRAMES + 20; f++) {
         update_data(b, f);
-        double t0 = now_ms();
+        double c0 = cpu_ms(), t0 = now_ms();
         build_frame(b, parts);
         double t1 = now_ms();
         offscreen_draw(o, b->s);
-        double t2 = now_ms();
+        double t2 = now_ms(), c2 = cpu_ms();
         if (f >= 20) { // the first frames fill the glyph caches
             times[f - 20] = t2 - t0;
             build[f - 20] = t1 - t0;
+            cpu[f - 20] = c2 - c0;
         }
     }
     qsort(times, FRAMES, sizeof(double), cmp_double);
     qsort(build, FRAMES, sizeof(double), cmp_double);
+    qsort(cpu, FRAMES, sizeof(double), cmp_double);
     *build_ms = build[FRAMES / 2];
     total_ms[0] = times[FRAMES / 2];
     total_ms[1] = times[FRAMES * 9 / 10];
+    total_ms[2] = cpu[FRAMES / 2];
 }
 
 int main(void)
@@ -155,16 +168,18 @@ int main(void)
     for (size_t i = 0; i < b.g->n; i++)
         b.g->nodes[i]->mark |= LESSON_SHOWN_VALUE | LESSON_SHOWN_GRAD;
 
-    double build, total[2];
+    double build, total[3];
     run(&b, o, PART_ALL, &build, total);
     size_t items = b.s->n;
     if (getenv("GRADLAB_BENCH_PNG"))
         offscreen_save_png(o, b.s, getenv("GRADLAB_BENCH_PNG"), err, sizeof(err));
     printf("frame_median %.3f ms\n", total[0]);
     printf("frame_p90 %.3f ms\n", total[1]);
+    printf("frame_cpu_median %.3f ms\n", total[2]);
     printf("frame_build_median %.3f ms\n", build);
     printf("frame_items %zu items\n", items);
-    printf("frame_target 4 ms (median; %s)\n", total[0] <= 4 ? "met" : "NOT met");
+    printf("frame_target 4 ms (median wall %s; median CPU %s)\n", total[0] <= 4 ? "met" : "NOT met",
+           total[2] <= 4 ? "met" : "NOT met");
     static const struct { const char *name; int parts; } parts[] = {
         {"frame_graph_median", PART_GRAPH}, {"frame_plots_median", PART_PLOTS},
         {"frame_heatmaps_median", PART_HEATMAPS}, {"frame_empty_median", 0},
