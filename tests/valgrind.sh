@@ -13,6 +13,7 @@
 #   gradlab render 1 --out TMP     lesson 1 to PNGs through the software renderer
 #   gradlab grad -e PROGRAM        the scalar engine forward and backward
 #   gradlab train adding ...       a few LSTM and RNN training steps (tensors, optimizer)
+#   gradlab model lstm|rnn ...     one pass on tiny .npy weights written here
 #   gradlab check BAD.lesson       an error path (exit 2 expected)
 set -eu
 
@@ -61,6 +62,28 @@ run render 0 render 1 --out "$tmp/png"
 run grad 0 grad -e 'x = 2; y = -3; f = tanh(x * y + exp(x)) / (1 + relu(y) ^ 2)'
 run train-lstm 0 train adding --model lstm --T 12 --steps 4 --batch 4 --hidden 8
 run train-rnn 0 train adding --model rnn --T 12 --steps 4 --batch 4 --hidden 8
+# npy FILE SHAPE COUNT: a '<f4' .npy file of COUNT elements, all 1.0.
+npy() {
+    hdr="{'descr': '<f4', 'fortran_order': False, 'shape': $2, }"
+    while [ $(( (10 + ${#hdr} + 1) % 64 )) -ne 0 ]; do hdr="$hdr "; done
+    {
+        printf '\223NUMPY\001\000'
+        printf "\\$(printf %03o $(( ${#hdr} + 1 )))\\000"
+        printf '%s\n' "$hdr"
+        i=0
+        while [ $i -lt "$3" ]; do printf '\000\000\200\077'; i=$((i + 1)); done
+    } > "$1"
+}
+mkdir -p "$tmp/lstm" "$tmp/rnn"
+npy "$tmp/lstm/weight_ih_l0.npy" "(8, 3)" 24
+npy "$tmp/lstm/weight_hh_l0.npy" "(8, 2)" 16
+for p in bias_ih_l0 bias_hh_l0; do npy "$tmp/lstm/$p.npy" "(8,)" 8; done
+npy "$tmp/rnn/weight_ih_l0.npy" "(2, 3)" 6
+npy "$tmp/rnn/weight_hh_l0.npy" "(2, 2)" 4
+for p in bias_ih_l0 bias_hh_l0; do npy "$tmp/rnn/$p.npy" "(2,)" 2; done
+npy "$tmp/x.npy" "(2, 4, 3)" 24
+run model-lstm 0 model lstm --weights "$tmp/lstm" --input "$tmp/x.npy" --out "$tmp/out-lstm"
+run model-rnn 0 model rnn --weights "$tmp/rnn" --input "$tmp/x.npy" --out "$tmp/out-rnn"
 printf 'gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n    f = w * x\nstep: done\n' > "$tmp/bad.lesson"
 run check-bad 2 check "$tmp/bad.lesson"
 exit $status
