@@ -19,6 +19,7 @@
 #ifdef HAVE_OPENBLAS
 #include <cblas.h>
 void openblas_set_num_threads(int num_threads);
+char *openblas_get_corename(void);
 #endif
 
 static double now_s(void)
@@ -126,6 +127,7 @@ int main(int argc, char **argv)
     }
 #ifdef HAVE_OPENBLAS
     openblas_set_num_threads(1);
+    printf("sgemm_openblas_core %s -\n", openblas_get_corename());
     for (int s = 0; s < nsizes; s++) {
         double g = gflops(peer, &shapes[s], a, b, c);
         printf("%s_openblas %.1f GFLOP/s\n", shapes[s].name, g);
