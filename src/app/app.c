@@ -4,6 +4,7 @@
 // idle, so an open window uses no CPU.
 #include "app/app.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "app/catalog.h"
 #include "app/platform.h"
 #include "app/settings.h"
+#include "engine/numfmt.h"
 #include "lessons/lesson.h"
 #include "sdl/sdl_scene.h"
 #include "views/lesson_view.h"
@@ -53,6 +55,7 @@ typedef enum Action {
     ACT_PLAY,
     ACT_NOTES,
     ACT_OPEN,
+    ACT_CSV,
 } Action;
 
 // The key map: what presentation clickers send (PageUp/PageDown, sometimes
@@ -84,6 +87,7 @@ static Action action_for_key(SDL_Keycode key, Uint16 mod)
     case SDLK_t: return ACT_THEME;
     case SDLK_m: case SDLK_TAB: return ACT_MENU;
     case SDLK_p: return ACT_PLAY;
+    case SDLK_c: return ACT_CSV;
     case SDLK_n: return ACT_NOTES;
     case SDLK_RETURN: case SDLK_KP_ENTER: return ACT_OPEN;
     default: return ACT_NONE;
@@ -290,6 +294,32 @@ static void save_png(App *a)
     SDL_FreeSurface(s);
 }
 
+// Save the numbers on screen as CSV: every named value of the lesson's
+// program with its value and its gradient at this step.
+static void save_csv(App *a)
+{
+    char stem[128], path[300], v[32], g[32];
+    catalog_stem(a->cat.paths[a->lesson_idx], stem, sizeof(stem));
+    snprintf(path, sizeof(path), "gradlab-%s-step%02zu.csv", stem, a->step + 1);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "gradlab: error: cannot write %s: %s\n", path, strerror(errno));
+        snprintf(a->status, sizeof(a->status), "could not save %s", path);
+        return;
+    }
+    const Program *p = a->lesson->program;
+    lesson_eval(a->lesson, a->graph, a->step);
+    fprintf(f, "name,value,grad\n");
+    for (size_t i = 0; i < program_name_count(p); i++) {
+        const Value *val = program_lookup(p, a->graph, program_name(p, i));
+        fprintf(f, "%s,%s,%s\n", program_name(p, i), numfmt_exact(v, sizeof(v), val->data),
+                (val->mark & LESSON_SHOWN_GRAD) ? numfmt_exact(g, sizeof(g), val->grad) : "");
+    }
+    bool ok = fclose(f) == 0;
+    fprintf(stderr, ok ? "gradlab: saved %s\n" : "gradlab: error: cannot write %s\n", path);
+    snprintf(a->status, sizeof(a->status), ok ? "saved %s" : "could not save %s", path);
+}
+
 // Returns false when the app should quit.
 static bool apply(App *a, Action act, SDL_Keycode key)
 {
@@ -368,6 +398,9 @@ static bool apply(App *a, Action act, SDL_Keycode key)
             notes_open(a);
         break;
     case ACT_OPEN:
+        break;
+    case ACT_CSV:
+        save_csv(a);
         break;
     }
     a->dirty = true;

@@ -42,6 +42,7 @@ static const struct {
     {"P", "play / pause: a step every 4 seconds"},
     {"N", "presenter notes window"},
     {"S  Ctrl+S", "save a PNG of this view"},
+    {"C", "save the numbers on screen as CSV"},
     {"? or H", "this help"},
     {"Esc  Q", "quit"},
 };

@@ -70,6 +70,21 @@ static void test_log_plot_with_nan(void **state)
     scene_destroy(s);
 }
 
+static void test_csv(void **state)
+{
+    (void)state;
+    double x[3] = {0, 0.5, 1}, y[3] = {1, NAN, -INFINITY};
+    PlotSeries ser[2] = {{"loss, train", x, y, 3}, {"b", NULL, y, 1}};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_true(plot_write_csv(f, ser, 2));
+    fclose(f);
+    assert_string_equal(buf, "series,x,y\n\"loss, train\",0,1\n\"loss, train\",0.5,nan\n"
+                             "\"loss, train\",1,-inf\nb,0,1\n");
+    free(buf);
+}
+
 static void test_palettes(void **state)
 {
     (void)state;
@@ -218,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_ticks),
         cmocka_unit_test(test_log_plot_with_nan),
         cmocka_unit_test(test_palettes),
+        cmocka_unit_test(test_csv),
         cmocka_unit_test(test_heatmap),
         cmocka_unit_test(test_menu_and_notes),
         cmocka_unit_test(test_render_widgets),

@@ -50,8 +50,14 @@ xdotool key Left; shot s3
 expect "next changes the view" s0 s1 differ
 expect "next again changes the view" s1 s2 differ
 expect "previous returns to the same view" s1 s3 same
+# Drag x's value (drawn at about (134, 153) in the 1280x720 window) to the right.
+eval "$(xdotool search --name '^gradlab' getwindowgeometry --shell | head -3)"
+xdotool mousemove $((X + 134)) $((Y + 153)) mousedown 1 sleep 0.1 mousemove $((X + 180)) $((Y + 153)) \
+    sleep 0.1 mousemove $((X + 230)) $((Y + 153)) sleep 0.1 mouseup 1
+shot s3b
+expect "dragging an input changes the numbers" s3 s3b differ
 xdotool key f; shot s4
-expect "fullscreen changes the view" s3 s4 differ
+expect "fullscreen changes the view" s3b s4 differ
 xdotool key question; shot s5
 expect "help overlay appears" s4 s5 differ
 xdotool key Escape; shot s6

@@ -258,16 +258,20 @@ static bool build_vgraph(GraphLayout *lay, const GraphParams *p)
         }
     }
     qsort(lay->e, (size_t)ne, sizeof(VEdge), cmp_edge);
-    int m = 0;
+    // count = the distinct values an edge carries (h used by three gates
+    // inside a collapsed step is one value).
+    int m = 0, last_src = -1;
     for (int j = 0; j < ne; j++) {
         VEdge *last = m ? &lay->e[m - 1] : NULL;
         bool grouped = lay->v[lay->e[j].from].kind == VN_GROUP || lay->v[lay->e[j].to].kind == VN_GROUP;
         if (last && grouped && last->from == lay->e[j].from && last->to == lay->e[j].to &&
             last->port == lay->e[j].port) {
-            last->count++;
+            last->count += lay->e[j].src != last_src;
+            last_src = lay->e[j].src;
             continue;
         }
         lay->e[m++] = lay->e[j];
+        last_src = lay->e[j].src;
     }
     lay->ne = m;
     for (int j = 0; j < m; j++) {
@@ -278,8 +282,9 @@ static bool build_vgraph(GraphLayout *lay, const GraphParams *p)
 }
 
 // ---------------------------------------------------------------------------
-// Layers: longest path from the sources, then sources pulled right next to
-// their first consumer
+// Layers: the longest path from the sources (as early as possible), then
+// everything but the sinks moved as late as its consumers allow, so a leaf
+// or a side branch (U * x_t) sits right before the node that uses it.
 
 static void assign_layers(GraphLayout *lay)
 {
@@ -301,22 +306,30 @@ static void assign_layers(GraphLayout *lay)
         if (!changed)
             break;
     }
-    for (int i = 0; i < nv; i++) {
-        if (v[i].nin > 0 || v[i].nout == 0)
-            continue;
-        int first = INT32_MAX;
-        for (int j = 0; j < lay->ne; j++)
-            if (lay->e[j].from == i && v[lay->e[j].to].layer < first)
-                first = v[lay->e[j].to].layer;
-        v[i].layer = first > 0 ? first - 1 : 0;
+    for (int i = 0; i < nv; i++)
+        if (v[i].nout > 0)
+            v[i].layer = INT32_MAX;
+    for (int pass = 0; pass <= nv; pass++) {
+        bool changed = false;
+        for (int j = lay->ne; j-- > 0;) {
+            const VEdge *e = &lay->e[j];
+            if (v[e->to].layer != INT32_MAX && v[e->from].layer > v[e->to].layer - 1) {
+                v[e->from].layer = v[e->to].layer - 1;
+                changed = true;
+            }
+        }
+        if (!changed)
+            break;
     }
     int lo = INT32_MAX, hi = 0;
     for (int i = 0; i < nv; i++) {
+        if (v[i].layer == INT32_MAX) // only on a cycle
+            v[i].layer = 0;
         lo = v[i].layer < lo ? v[i].layer : lo;
         hi = v[i].layer > hi ? v[i].layer : hi;
     }
     if (nv == 0)
-        lo = 0;
+        lo = hi = 0;
     for (int i = 0; i < nv; i++)
         v[i].layer -= lo;
     lay->nlayers = nv ? hi - lo + 1 : 0;
@@ -1082,7 +1095,7 @@ static void draw_tooltip(const Draw *d, int i)
         x = p->mouse_x - 12 * u - bw;
     if (y + bh > p->y + p->h)
         y = p->mouse_y - 12 * u - bh;
-    x = fmaxf(x, p->x), y = fmaxf(y, p->y);
+    x = fmaxf(x, p->x + 2 * u), y = fmaxf(y, p->y + 2 * u);
     char id[80];
     snprintf(id, sizeof(id), "%s:tooltip-box", d->id);
     scene_tag(d->s, scene_rect(d->s, x - 1.5f * u, y - 1.5f * u, bw + 3 * u, bh + 3 * u, 8 * u, t->accent), id);

@@ -21,6 +21,37 @@ int plot_ticks(double lo, double hi, int target, double *out, int max)
     return n;
 }
 
+// CSV fields are quoted when they hold a comma, a quote or a newline.
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+bool plot_write_csv(FILE *f, const PlotSeries *series, int nseries)
+{
+    char xs[32], ys[32];
+    fputs("series,x,y\n", f);
+    for (int k = 0; k < nseries; k++) {
+        const PlotSeries *s = &series[k];
+        for (int i = 0; i < s->n; i++) {
+            csv_field(f, s->name ? s->name : "");
+            fprintf(f, ",%s,%s\n", numfmt_exact(xs, sizeof(xs), s->x ? s->x[i] : i),
+                    numfmt_exact(ys, sizeof(ys), s->y[i]));
+        }
+    }
+    return !ferror(f);
+}
+
 typedef struct Frame {
     float x0, y0, x1, y1;   // plot area in pixels
     double xlo, xhi, ylo, yhi; // data range (log10 units for log_y)

@@ -6,6 +6,7 @@
 #define GRADLAB_PLOT_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "views/scene.h"
 #include "views/theme.h"
@@ -33,6 +34,11 @@ typedef struct PlotParams {
 // Append the plot. Series take the theme's colour-blind-safe series colours
 // in order.
 void plot_build(Scene *s, const PlotParams *p);
+
+// Write the plotted data as CSV in long form, one row per point:
+// "series,x,y" with a header line. Non-finite values are written as nan,
+// inf or -inf. Returns false when writing fails.
+bool plot_write_csv(FILE *f, const PlotSeries *series, int nseries);
 
 // Nice linear tick positions covering [lo, hi]: steps of 1, 2 or 5 times a
 // power of ten, about `target` of them. Writes at most max ticks to out and
