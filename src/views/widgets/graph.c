@@ -80,6 +80,7 @@ struct GraphLayout {
     int *lay_nodes;     // (nv) vnodes by layer, in order
     int *up_start, *up_list;     // neighbours one layer left, CSR
     int *down_start, *down_list; // neighbours one layer right, CSR
+    unsigned char *down_slot;    // (segments) where each arrives: 0 upper input, 1 middle, 2 lower
     GroupBox *groups;
     int ngroups;
     float width, height;
@@ -337,16 +338,30 @@ static void assign_layers(GraphLayout *lay)
 
 // Stubs and bend points. A leaf's edges beyond its nearest consumers, and
 // any very long or backward edge, are stubs; the rest get one bend point
-// per layer they skip.
-static void add_bends(GraphLayout *lay)
+// per layer they skip. The stubs into one group box merge into one, which
+// counts the values it carries ("W00 +17").
+static bool add_bends(GraphLayout *lay)
 {
     VNode *v = lay->v;
+    int *first = arena_alloc(&lay->arena, (size_t)(lay->nreal ? lay->nreal : 1) * sizeof(int));
+    if (!first)
+        return false;
+    for (int i = 0; i < lay->nreal; i++)
+        first[i] = -1;
     for (int j = 0; j < lay->ne; j++) {
         VEdge *e = &lay->e[j];
         int span = v[e->to].layer - v[e->from].layer;
         e->stub = span <= 0 || span > MAX_SPAN || (v[e->from].nin == 0 && span > STUB_SPAN);
         e->dummy0 = lay->nv;
         e->ndummy = e->stub ? 0 : span - 1;
+        if (e->stub && e->port < 0) {
+            if (first[e->to] >= 0) {
+                lay->e[first[e->to]].count += e->count;
+                e->count = 0; // merged: not drawn
+            } else {
+                first[e->to] = j;
+            }
+        }
         for (int d = 0; d < e->ndummy; d++) {
             VNode *dn = &v[lay->nv++];
             memset(dn, 0, sizeof(*dn));
@@ -358,10 +373,11 @@ static void add_bends(GraphLayout *lay)
             dn->h = DUMMY_H;
         }
     }
+    return true;
 }
 
 // The segments between adjacent layers, as up and down adjacency lists.
-static bool build_adjacency(GraphLayout *lay)
+static bool build_adjacency(GraphLayout *lay, const Graph *g)
 {
     Arena *A = &lay->arena;
     int nv = lay->nv;
@@ -372,9 +388,10 @@ static bool build_adjacency(GraphLayout *lay)
         nseg += lay->e[j].stub ? 0 : lay->e[j].ndummy + 1;
     lay->up_list = arena_alloc(A, (size_t)(nseg ? nseg : 1) * sizeof(int));
     lay->down_list = arena_alloc(A, (size_t)(nseg ? nseg : 1) * sizeof(int));
+    lay->down_slot = arena_alloc(A, (size_t)(nseg ? nseg : 1));
     int *fill_up = arena_calloc(A, (size_t)nv + 1, sizeof(int));
     int *fill_down = arena_calloc(A, (size_t)nv + 1, sizeof(int));
-    if (!lay->up_start || !lay->down_start || !lay->up_list || !lay->down_list || !fill_up || !fill_down)
+    if (!lay->up_start || !lay->down_start || !lay->up_list || !lay->down_list || !lay->down_slot || !fill_up || !fill_down)
         return false;
     // Two passes over the segments: count, then fill.
     for (int pass = 0; pass < 2; pass++) {
@@ -389,6 +406,10 @@ static bool build_adjacency(GraphLayout *lay)
                     lay->down_start[prev + 1]++;
                     lay->up_start[next + 1]++;
                 } else {
+                    const VNode *t = &lay->v[next];
+                    bool two = next == e->to && t->kind == VN_NODE && g->nodes[t->node]->src[1];
+                    lay->down_slot[lay->down_start[prev] + fill_down[prev]] =
+                        (unsigned char)(two ? 2 * e->port : 1);
                     lay->down_list[lay->down_start[prev] + fill_down[prev]++] = next;
                     lay->up_list[lay->up_start[next] + fill_up[next]++] = prev;
                 }
@@ -429,7 +450,9 @@ static void renumber(GraphLayout *lay)
 
 // Crossings between layers l and l+1: list the segments by the rank of
 // their left end, then of their right end, and count the inversions of the
-// right ranks with a Fenwick tree. scratch needs 2 * (segments + nodes) ints.
+// right ranks with a Fenwick tree. A right end's rank counts the input slot
+// (3 * pos + slot), so two edges into one gate in the wrong slots cross.
+// scratch needs segments + 3 * nodes + 1 ints.
 static long count_crossings(const GraphLayout *lay, int *scratch)
 {
     long total = 0;
@@ -439,7 +462,7 @@ static long count_crossings(const GraphLayout *lay, int *scratch)
         for (int i = lay->lay_start[l]; i < lay->lay_start[l + 1]; i++) {
             int u = lay->lay_nodes[i], k0 = k;
             for (int q = lay->down_start[u]; q < lay->down_start[u + 1]; q++) {
-                int r = v[lay->down_list[q]].pos, j = k++;
+                int r = 3 * v[lay->down_list[q]].pos + lay->down_slot[q], j = k++;
                 while (j > k0 && seq[j - 1] > r) { // keep each node's targets sorted
                     seq[j] = seq[j - 1];
                     j--;
@@ -447,7 +470,7 @@ static long count_crossings(const GraphLayout *lay, int *scratch)
                 seq[j] = r;
             }
         }
-        int width = lay->lay_start[l + 2] - lay->lay_start[l + 1];
+        int width = 3 * (lay->lay_start[l + 2] - lay->lay_start[l + 1]);
         int *tree = scratch + k;
         memset(tree, 0, (size_t)(width + 1) * sizeof(int));
         for (int j = 0; j < k; j++) {
@@ -472,7 +495,7 @@ static bool order_layers(GraphLayout *lay)
     int *best = arena_alloc(A, (size_t)(nv ? nv : 1) * sizeof(int));
     float *key = arena_alloc(A, (size_t)(nv ? nv : 1) * sizeof(float));
     int nseg = lay->down_start[nv];
-    int *scratch = arena_alloc(A, (size_t)(2 * (nseg + nv) + 4) * sizeof(int));
+    int *scratch = arena_alloc(A, (size_t)(nseg + 3 * nv + L + 8) * sizeof(int));
     if (!lay->lay_start || !lay->lay_nodes || !best || !key || !scratch)
         return false;
     // Initial order: creation order of each box's first member.
@@ -506,8 +529,8 @@ static bool order_layers(GraphLayout *lay)
             for (int i = 0; i < m; i++) {
                 int x = nodes[i], cnt = st[x + 1] - st[x];
                 float sum = 0;
-                for (int q = st[x]; q < st[x + 1]; q++)
-                    sum += (float)v[li[q]].pos;
+                for (int q = st[x]; q < st[x + 1]; q++) // towards the input slot it feeds
+                    sum += (float)v[li[q]].pos + (down ? 0 : 0.3f * (float)(lay->down_slot[q] - 1));
                 // No neighbours on that side: stay where it is.
                 key[x] = cnt ? sum / (float)cnt : (float)v[x].pos;
             }
@@ -663,8 +686,7 @@ bool graph_layout_update(GraphLayout *lay, const GraphParams *p)
     if (!build_vgraph(lay, p))
         return false;
     assign_layers(lay);
-    add_bends(lay);
-    if (!build_adjacency(lay) || !order_layers(lay) || !place(lay))
+    if (!add_bends(lay) || !build_adjacency(lay, p->graph) || !order_layers(lay) || !place(lay))
         return false;
     lay->ok = true;
     return true;
@@ -799,6 +821,8 @@ static void draw_edges(const Draw *d)
     char buf[96];
     for (int j = 0; j < lay->ne; j++) {
         const VEdge *e = &lay->e[j];
+        if (e->count == 0)
+            continue;
         const VNode *a = &v[e->from], *b = &v[e->to];
         const Value *src = d->p->graph->nodes[e->src];
         Color col = isfinite(src->data) ? base : d->t->warn;
@@ -816,7 +840,7 @@ static void draw_edges(const Draw *d)
                 node_name(src, buf, sizeof(buf));
                 if (e->count > 1) {
                     size_t len = strlen(buf);
-                    snprintf(buf + len, sizeof(buf) - len, " \u00d7%d", e->count);
+                    snprintf(buf + len, sizeof(buf) - len, " +%d", e->count - 1);
                 }
                 text_in(d, x0 - 3 * k, ty - scene_line_height(size) / 2, FONT_REGULAR, size, ALIGN_RIGHT,
                         t->muted, buf, scene_text_width(d->s, FONT_REGULAR, size, buf));
@@ -864,6 +888,11 @@ static SceneItem *box(const Draw *d, float x, float y, float w, float h, float r
                       Color fill)
 {
     bool cut = false;
+    // Whole pixels, so the renderer's corner fans meet its straight sides.
+    float x1 = roundf(x + w), y1 = roundf(y + h);
+    x = roundf(x), y = roundf(y), w = x1 - x, h = y1 - y;
+    r = roundf(r);
+    bw = fmaxf(roundf(bw), 1);
     if (!clip_rect(d, &x, &y, &w, &h, &cut))
         return NULL;
     if (cut)

@@ -1,0 +1,731 @@
+// test_graphwidget.c: scene tests for the computational-graph widget
+// (layers left to right, fewer crossings than creation order, a 500+ node
+// unrolled RNN collapsing to a readable picture, group toggling by
+// hit-test, tooltip text, NaN markers, zoom-to-fit and clipping, the
+// layout cache), a build-time measurement, and PNG renders of a small
+// graph, a 20-step RNN and a 760-node graph in the dark and light themes
+// (written to $GRADLAB_GRAPH_PNG_DIR when set).
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "sdl/sdl_scene.h"
+#include "views/widgets/graph.h"
+
+// ---------------------------------------------------------------------------
+// Test graphs
+
+// The CS231n neuron: o = tanh(x1*w1 + x2*w2 + b), with gradients.
+static Value *build_neuron(Graph *g)
+{
+    Value *x1 = value_input(g, 2, "x1"), *w1 = value_input(g, -3, "w1");
+    Value *x2 = value_input(g, 0, "x2"), *w2 = value_input(g, 1, "w2");
+    Value *b = value_input(g, 6.8813735870195432, "b");
+    Value *p1 = value_mul(g, x1, w1), *p2 = value_mul(g, x2, w2);
+    Value *n = value_add(g, value_add(g, p1, p2), b);
+    value_set_name(g, n, "n");
+    Value *o = value_tanh(g, n);
+    value_set_name(g, o, "o");
+    graph_backward(g, o);
+    return o;
+}
+
+// A scalar RNN unrolled over T steps with H hidden units:
+//   h_t = tanh(W h_{t-1} + U x_t + b),  o_t = V . h_t,  L = sum_t (o_t - y_t)^2.
+// group[i] is the time step of node i (weights and h_{-1}: -1). group must
+// hold room for every node. Returns L.
+static Value *build_rnn(Graph *g, int T, int H, int *group, int nan_step)
+{
+    char name[32];
+    Value *W[4][4], *U[4], *B[4], *V[4], *h[4];
+    for (int j = 0; j < H; j++) {
+        for (int k = 0; k < H; k++) {
+            snprintf(name, sizeof(name), "W%d%d", j, k);
+            W[j][k] = value_input(g, 0.5 * sin(1.0 + j * 3 + k), name);
+        }
+        snprintf(name, sizeof(name), "U%d", j);
+        U[j] = value_input(g, 0.8 * cos(0.5 + j), name);
+        snprintf(name, sizeof(name), "b%d", j);
+        B[j] = value_input(g, 0.1 * (j - 1), name);
+        snprintf(name, sizeof(name), "V%d", j);
+        V[j] = value_input(g, 0.7 - 0.3 * j, name);
+        snprintf(name, sizeof(name), "h\u208b\u2081.%d", j);
+        h[j] = value_input(g, 0, name);
+    }
+    size_t first = 0;
+    for (size_t i = 0; i < g->n; i++)
+        group[i] = -1;
+    Value *L = NULL;
+    for (int t = 0; t < T; t++) {
+        first = g->n;
+        snprintf(name, sizeof(name), "x%d", t);
+        Value *x = value_input(g, t == nan_step ? NAN : sin(0.7 * t), name);
+        snprintf(name, sizeof(name), "y%d", t);
+        Value *y = value_input(g, cos(0.7 * t), name);
+        Value *hn[4];
+        for (int j = 0; j < H; j++) {
+            Value *a = value_mul(g, W[j][0], h[0]);
+            for (int k = 1; k < H; k++)
+                a = value_add(g, a, value_mul(g, W[j][k], h[k]));
+            a = value_add(g, value_add(g, a, value_mul(g, U[j], x)), B[j]);
+            snprintf(name, sizeof(name), "a%d.%d", t, j);
+            value_set_name(g, a, name);
+            hn[j] = value_tanh(g, a);
+            snprintf(name, sizeof(name), "h%d.%d", t, j);
+            value_set_name(g, hn[j], name);
+        }
+        Value *o = value_mul(g, V[0], hn[0]);
+        for (int j = 1; j < H; j++)
+            o = value_add(g, o, value_mul(g, V[j], hn[j]));
+        snprintf(name, sizeof(name), "o%d", t);
+        value_set_name(g, o, name);
+        Value *sq = value_pow(g, value_sub(g, o, y), 2);
+        L = L ? value_add(g, L, sq) : sq;
+        snprintf(name, sizeof(name), "L%d", t);
+        value_set_name(g, L, name);
+        for (size_t i = first; i < g->n; i++)
+            group[i] = t;
+        memcpy(h, hn, sizeof(h));
+    }
+    graph_backward(g, L);
+    return L;
+}
+
+static int count_prefix(const Scene *s, const char *prefix)
+{
+    int n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += s->items[i].id && strncmp(s->items[i].id, prefix, strlen(prefix)) == 0;
+    return n;
+}
+
+static bool has_text(const Scene *s, const char *text)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i].kind == SCENE_TEXT && strcmp(s->items[i].text, text) == 0)
+            return true;
+    return false;
+}
+
+static const SceneItem *node_item(const Scene *s, const Value *v)
+{
+    char id[64];
+    snprintf(id, sizeof(id), "graph:node:%u", v->index);
+    return scene_find(s, id);
+}
+
+static const SceneItem *node_item_named(const Scene *s, const Graph *g, const char *prefix, const char *name)
+{
+    char id[64];
+    for (size_t i = 0; i < g->n; i++)
+        if (g->nodes[i]->name && strcmp(g->nodes[i]->name, name) == 0) {
+            snprintf(id, sizeof(id), "%s:node:%zu", prefix, i);
+            return scene_find(s, id);
+        }
+    return NULL;
+}
+
+static GraphParams params(const Graph *g, const Value *out, float w, float h)
+{
+    return (GraphParams){.x = 20, .y = 10, .w = w, .h = h, .unit = 1, .theme = theme_get(THEME_DARK),
+                         .graph = g, .out = out, .legend = true};
+}
+
+// ---------------------------------------------------------------------------
+// Scene tests
+
+static void test_layers_left_to_right(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    Value *o = build_neuron(g);
+    Scene *s = scene_create();
+    GraphLayout *lay = graph_layout_create();
+    GraphParams p = params(g, o, 1000, 500);
+    scene_begin(s, 1040, 520, p.theme->background);
+    graph_build(s, lay, &p);
+    assert_false(s->failed);
+    assert_int_equal(graph_layout_boxes(lay), (int)g->n);
+    for (size_t i = 0; i < g->n; i++) {
+        const Value *v = g->nodes[i];
+        const SceneItem *it = node_item(s, v);
+        assert_non_null(it);
+        for (int k = 0; k < 2 && v->src[k]; k++) // every source sits in a column to the left
+            assert_true(node_item(s, v->src[k])->x + node_item(s, v->src[k])->w < it->x);
+        if (v != o)
+            assert_true(it->x < node_item(s, o)->x);
+    }
+    // Leaves sit next to their first consumer: b one column before the last add.
+    const Value *b = g->nodes[4];
+    assert_true(node_item(s, b)->x > node_item(s, g->nodes[0])->x);
+    // Values and gradients are drawn at this size (4 significant digits).
+    assert_non_null(scene_find(s, "graph:legend"));
+    int found = 0;
+    for (size_t i = 0; i < s->n; i++)
+        found += s->items[i].kind == SCENE_TEXT && strcmp(s->items[i].text, "0.7071") == 0;
+    assert_int_equal(found, 1);
+    graph_layout_destroy(lay);
+    scene_destroy(s);
+    graph_destroy(g);
+}
+
+static void test_crossings(void **state)
+{
+    (void)state;
+    // Created so that the first order crosses: p uses the last two inputs,
+    // q the first two, and p comes first.
+    Graph *g = graph_create(0);
+    Value *a = value_input(g, 1, "a"), *b = value_input(g, 2, "b");
+    Value *c = value_input(g, 3, "c"), *d = value_input(g, 4, "d");
+    Value *pp = value_add(g, c, d), *q = value_add(g, a, b);
+    Value *r = value_mul(g, pp, q);
+    GraphLayout *lay = graph_layout_create();
+    GraphParams p = params(g, r, 800, 400);
+    assert_true(graph_layout_update(lay, &p));
+    assert_int_equal(graph_layout_crossings_initial(lay), 4);
+    assert_int_equal(graph_layout_crossings(lay), 0);
+
+    // A bigger one: three interleaved chains with cross links.
+    graph_reset(g);
+    Value *in[9];
+    for (int i = 0; i < 9; i++)
+        in[i] = value_input(g, i, NULL);
+    Value *cur[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 9; i++) { // chain i%3 takes input i, in scrambled order
+        int ch = (i * 2) % 3;
+        cur[ch] = cur[ch] ? value_mul(g, cur[ch], in[(i * 4) % 9]) : value_neg(g, in[(i * 4) % 9]);
+    }
+    Value *m = value_add(g, value_add(g, cur[0], cur[2]), cur[1]);
+    p.out = m;
+    assert_true(graph_layout_update(lay, &p));
+    assert_true(graph_layout_crossings(lay) < graph_layout_crossings_initial(lay));
+    graph_layout_destroy(lay);
+    graph_destroy(g);
+}
+
+static void test_rnn_collapses(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    int *group = calloc(4096, sizeof(int));
+    bool collapsed[20];
+    Value *L = build_rnn(g, 20, 3, group, -1);
+    assert_true(g->n >= 500);
+    Scene *s = scene_create();
+    GraphLayout *lay = graph_layout_create();
+    GraphParams p = params(g, L, 1880, 1040);
+    p.group = group, p.ngroups = 20, p.collapsed = collapsed, p.group_format = "step %d";
+
+    for (int t = 0; t < 20; t++)
+        collapsed[t] = false;
+    scene_begin(s, 1920, 1080, p.theme->background);
+    graph_build(s, lay, &p);
+    assert_false(s->failed);
+    assert_int_equal(graph_layout_boxes(lay), (int)g->n);
+    size_t expanded_items = s->n;
+
+    for (int t = 0; t < 20; t++)
+        collapsed[t] = true;
+    scene_begin(s, 1920, 1080, p.theme->background);
+    graph_build(s, lay, &p);
+    // 20 step boxes, 18 weights and 3 initial states.
+    assert_int_equal(graph_layout_boxes(lay), 20 + 18 + 3);
+    printf("collapsed: %zu items\n", s->n);
+    assert_true(s->n < 400);
+    assert_true(s->n * 4 < expanded_items);
+    assert_non_null(scene_find(s, "graph:group:7"));
+    assert_int_equal(count_prefix(s, "graph:nan"), 0);
+    // Zoomed in on step 7 (same layout): each box says how many nodes it
+    // stands for, and the merged edge from step 6 carries four values (three
+    // hidden units and the running loss).
+    const SceneItem *b7 = scene_find(s, "graph:group:7");
+    p.view = graph_view_fit(lay, &p);
+    graph_view_zoom(&p.view, &p, 1.0f / p.view.scale, b7->x + b7->w / 2, b7->y + b7->h / 2);
+    assert_false(graph_layout_update(lay, &p));
+    scene_begin(s, 1920, 1080, p.theme->background);
+    graph_build(s, lay, &p);
+    assert_true(has_text(s, "37 nodes"));
+    assert_true(has_text(s, "\u25b8 step 7"));
+    assert_true(has_text(s, "\u00d74"));
+    // The 18 shared weights enter each step as one labelled stub.
+    assert_true(has_text(s, "W00 +17"));
+    graph_layout_destroy(lay);
+    scene_destroy(s);
+    free(group);
+    graph_destroy(g);
+}
+
+static void test_group_toggle(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    int group[512];
+    bool collapsed[4] = {true, true, true, true};
+    Value *L = build_rnn(g, 4, 2, group, -1);
+    Scene *s = scene_create();
+    GraphLayout *lay = graph_layout_create();
+    GraphParams p = params(g, L, 1200, 600);
+    p.group = group, p.ngroups = 4, p.collapsed = collapsed, p.group_format = "step %d";
+    scene_begin(s, 1240, 620, p.theme->background);
+    graph_build(s, lay, &p);
+    const SceneItem *box = scene_find(s, "graph:group:2");
+    assert_non_null(box);
+    float mx = box->x + box->w / 2, my = box->y + box->h / 2;
+    int k = graph_hit_group(s, mx, my, NULL);
+    assert_int_equal(k, 2);
+    assert_int_equal(graph_hit_group(s, p.x + 2, p.y + 2, NULL), -1);
+    collapsed[k] = !collapsed[k];
+    int before = graph_layout_boxes(lay);
+    scene_begin(s, 1240, 620, p.theme->background);
+    graph_build(s, lay, &p);
+    assert_int_equal(graph_layout_boxes(lay), before - 1 + 22);
+    // Expanded: its members are drawn and its tab collapses it again.
+    const SceneItem *tab = scene_find(s, "graph:group:2");
+    assert_non_null(tab);
+    assert_true(tab->w < 200);
+    assert_int_equal(graph_hit_group(s, tab->x + 3, tab->y + 3, NULL), 2);
+    // A node inside the expanded group is hit as a node, not as the group.
+    int hits = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (group[i] == 2 && node_item(s, g->nodes[i])) {
+            const SceneItem *it = node_item(s, g->nodes[i]);
+            assert_int_equal(graph_hit_node(s, it->x + it->w / 2, it->y + it->h / 2, NULL), (int)i);
+            assert_int_equal(graph_hit_group(s, it->x + it->w / 2, it->y + it->h / 2, NULL), -1);
+            hits++;
+        }
+    assert_int_equal(hits, 22);
+    graph_layout_destroy(lay);
+    scene_destroy(s);
+    graph_destroy(g);
+}
+
+static void test_tooltip(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    Value *o = build_neuron(g);
+    Scene *s = scene_create();
+    GraphLayout *lay = graph_layout_create();
+    GraphParams p = params(g, o, 1000, 500);
+    scene_begin(s, 1040, 520, p.theme->background);
+    graph_build(s, lay, &p);
+    const SceneItem *it = node_item(s, o);
+    p.hover = true, p.mouse_x = it->x + it->w / 2, p.mouse_y = it->y + it->h / 2;
+    scene_begin(s, 1040, 520, p.theme->background);
+    graph_build(s, lay, &p);
+    assert_non_null(scene_find_text(s, "graph:tooltip", "o = tanh(n)"));
+    assert_non_null(scene_find_text(s, "graph:tooltip", "\u2202o/\u2202n = 0.5"));
+    assert_non_null(scene_find_text(s, "graph:tooltip", "value    0.707107"));
+    assert_non_null(scene_find_text(s, "graph:tooltip", "gradient 1"));
+    // Inside the widget's box.
+    const SceneItem *tb = scene_find(s, "graph:tooltip-box");
+    assert_true(tb->x >= p.x && tb->x + tb->w <= p.x + p.w && tb->y + tb->h <= p.y + p.h);
+    // A binary gate lists both local derivatives; unnamed nodes are #INDEX.
+    const Value *mul = g->nodes[5]; // x1 * w1
+    it = node_item(s, mul);
+    p.mouse_x = it->x + 5, p.mouse_y = it->y + 5;
+    scene_begin(s, 1040, 520, p.theme->background);
+    graph_build(s, lay, &p);
+    assert_non_null(scene_find_text(s, "graph:tooltip", "#5 = x1 \u00d7 w1"));
+    assert_non_null(scene_find_text(s, "graph:tooltip", "\u2202#5/\u2202x1 = -3"));
+    assert_non_null(scene_find_text(s, "graph:tooltip", "\u2202#5/\u2202w1 = 2"));
+    // Off every box: no tooltip.
+    p.mouse_x = p.x + 3, p.mouse_y = p.y + 3;
+    scene_begin(s, 1040, 520, p.theme->background);
+    graph_build(s, lay, &p);
+    assert_null(scene_find(s, "graph:tooltip"));
+    graph_layout_destroy(lay);
+    scene_destroy(s);
+    graph_destroy(g);
+}
+
+static void test_nan_marker(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    Value *x = value_input(g, -1, "x");
+    Value *y = value_log(g, x); // NaN
+    Value *z = value_mul(g, y, value_input(g, 2, "k"));
+    graph_backward(g, z);
+    Scene *s = scene_create();
+    GraphLayout *lay = graph_layout_create();
+    GraphParams p = params(g, z, 800, 400);
+    scene_begin(s, 840, 420, p.theme->background);
+    graph_build(s, lay, &p);
+    // log(-1) and the product are NaN, and so is k's gradient (= y).
+    assert_int_equal(count_prefix(s, "graph:nan"), 3);
+    const SceneItem *nan = scene_find(s, "graph:nan");
+    assert_memory_equal(&nan->color, &p.theme->warn, sizeof(Color));
+    assert_non_null(scene_find_text(s, "graph:legend", "NaN / Inf"));
+    int nantext = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i].kind == SCENE_TEXT && strcmp(s->items[i].text, "NaN") == 0) {
+            assert_memory_equal(&s->items[i].color, &p.theme->warn, sizeof(Color));
+            nantext++;
+        }
+    assert_true(nantext >= 3);
+    graph_destroy(g);
+
+    // A collapsed step holding a NaN is marked as a whole.
+    g = graph_create(0);
+    int group[512];
+    bool collapsed[5] = {true, true, true, true, true};
+    Value *L = build_rnn(g, 5, 2, group, 3);
+    p = params(g, L, 1200, 500);
+    p.group = group, p.ngroups = 5, p.collapsed = collapsed;
+    scene_begin(s, 1240, 520, p.theme->background);
+    graph_build(s, lay, &p);
+    // The loss is NaN, so every gradient is: all steps and weights are marked.
+    assert_int_equal(count_prefix(s, "graph:nan"), graph_layout_boxes(lay));
+    const SceneItem *g3 = scene_find(s, "graph:group:3");
+    assert_memory_equal(&g3->color, &p.theme->warn, sizeof(Color));
+    graph_layout_destroy(lay);
+    scene_destroy(s);
+    graph_destroy(g);
+}
+
+// Every item lies inside the widget's box.
+static void assert_all_inside(const Scene *s, const GraphParams *p)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const SceneItem *it = &s->items[i];
+        float x0, y0, x1, y1;
+        switch (it->kind) {
+        case SCENE_LINE:
+            x0 = fminf(it->x, it->x2), x1 = fmaxf(it->x, it->x2);
+            y0 = fminf(it->y, it->y2), y1 = fmaxf(it->y, it->y2);
+            break;
+        case SCENE_CIRCLE:
+            x0 = it->x - it->radius, x1 = it->x + it->radius, y0 = it->y - it->radius, y1 = it->y + it->radius;
+            break;
+        case SCENE_TEXT:
+            x0 = it->align == ALIGN_LEFT ? it->x : it->align == ALIGN_CENTER ? it->x - it->w / 2 : it->x - it->w;
+            x1 = x0 + it->w, y0 = it->y, y1 = it->y + it->h;
+            break;
+        case SCENE_POLYLINE:
+            x0 = y0 = INFINITY, x1 = y1 = -INFINITY;
+            for (int q = 0; q < it->npts; q++) {
+                x0 = fminf(x0, it->pts[2 * q]), x1 = fmaxf(x1, it->pts[2 * q]);
+                y0 = fminf(y0, it->pts[2 * q + 1]), y1 = fmaxf(y1, it->pts[2 * q + 1]);
+            }
+            break;
+        default:
+            x0 = it->x, y0 = it->y, x1 = it->x + it->w, y1 = it->y + it->h;
+            break;
+        }
+        assert_true(x0 >= p->x - 0.01f && y0 >= p->y - 0.01f);
+        assert_true(x1 <= p->x + p->w + 0.01f && y1 <= p->y + p->h + 0.01f);
+    }
+}
+
+static void test_fit_zoom_pan(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    int *group = calloc(4096, sizeof(int));
+    Value *L = build_rnn(g, 20, 3, group, -1);
+    Scene *s = scene_create();
+    GraphLayout *lay = graph_layout_create();
+    GraphParams p = params(g, L, 900, 500);
+    assert_true(graph_layout_update(lay, &p));
+    p.view = graph_view_fit(lay, &p);
+    assert_true(p.view.scale > 0 && p.view.scale < 0.2f);
+    scene_begin(s, 1000, 600, p.theme->background);
+    graph_build(s, lay, &p);
+    assert_all_inside(s, &p);
+    // Every box is drawn when fitted.
+    assert_int_equal(count_prefix(s, "graph:node:"), (int)g->n);
+    // Small graph: fit never magnifies past 1.5.
+    Graph *g2 = graph_create(0);
+    Value *o = build_neuron(g2);
+    GraphParams p2 = params(g2, o, 1900, 1000);
+    GraphLayout *lay2 = graph_layout_create();
+    graph_layout_update(lay2, &p2);
+    p2.view = graph_view_fit(lay2, &p2);
+    assert_true(p2.view.scale <= 1.5f);
+
+    // Zoom about a point keeps that point fixed; then everything drawn is
+    // still clipped to the box, and layout is not redone.
+    const SceneItem *it = scene_find(s, "graph:node:100");
+    float mx = it->x + it->w / 2, my = it->y + it->h / 2;
+    GraphView before = p.view;
+    graph_view_zoom(&p.view, &p, 12, mx, my);
+    assert_true(fabsf(p.view.scale - before.scale * 12) < 1e-4f);
+    assert_true(fabsf((mx - p.x - before.ox) / before.scale - (mx - p.x - p.view.ox) / p.view.scale) < 1e-2f);
+    assert_true(fabsf((my - p.y - before.oy) / before.scale - (my - p.y - p.view.oy) / p.view.scale) < 1e-2f);
+    assert_false(graph_layout_update(lay, &p));
+    scene_begin(s, 1000, 600, p.theme->background);
+    graph_build(s, lay, &p);
+    it = scene_find(s, "graph:node:100");
+    assert_non_null(it);
+    // (the fitted box was rounded to whole pixels, so its centre is only
+    // roughly where the zoom was centred)
+    assert_true(fabsf(it->x + it->w / 2 - mx) < 8 && fabsf(it->y + it->h / 2 - my) < 8);
+    assert_all_inside(s, &p);
+    // Zoomed in, names and values are readable again.
+    assert_true(count_prefix(s, "graph:node:") < (int)g->n / 4);
+    graph_view_pan(&p.view, 300, -40);
+    scene_begin(s, 1000, 600, p.theme->background);
+    graph_build(s, lay, &p);
+    it = scene_find(s, "graph:node:100");
+    assert_non_null(it);
+    assert_true(fabsf(it->x + it->w / 2 - mx - 300) < 8);
+    assert_all_inside(s, &p);
+    // Zoom limits.
+    for (int i = 0; i < 40; i++)
+        graph_view_zoom(&p.view, &p, 2, mx, my);
+    assert_true(p.view.scale <= 8);
+    graph_layout_destroy(lay2);
+    graph_destroy(g2);
+    graph_layout_destroy(lay);
+    scene_destroy(s);
+    free(group);
+    graph_destroy(g);
+}
+
+static void test_layout_cache(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    int group[512];
+    bool collapsed[4] = {false, true, false, false};
+    Value *L = build_rnn(g, 4, 2, group, -1);
+    GraphLayout *lay = graph_layout_create();
+    GraphParams p = params(g, L, 800, 400);
+    p.group = group, p.ngroups = 4, p.collapsed = collapsed;
+    assert_true(graph_layout_update(lay, &p));
+    assert_false(graph_layout_update(lay, &p));
+    g->nodes[0]->data = 42; // values do not change the layout
+    p.view.scale = 3, p.hover = true;
+    assert_false(graph_layout_update(lay, &p));
+    collapsed[2] = true;
+    assert_true(graph_layout_update(lay, &p));
+    // The same structure rebuilt from scratch lays out the same.
+    float w0, h0, w1, h1;
+    graph_layout_size(lay, &w0, &h0);
+    graph_reset(g);
+    L = build_rnn(g, 4, 2, group, -1);
+    p.out = L;
+    assert_false(graph_layout_update(lay, &p));
+    graph_layout_destroy(lay);
+    lay = graph_layout_create();
+    assert_true(graph_layout_update(lay, &p));
+    graph_layout_size(lay, &w1, &h1);
+    assert_true(w0 == w1 && h0 == h1);
+    graph_layout_destroy(lay);
+    graph_layout_destroy(NULL);
+    graph_destroy(g);
+}
+
+// ---------------------------------------------------------------------------
+// Build time and PNG renders
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static Offscreen *open_offscreen(int w, int h)
+{
+    const char *data = getenv("GRADLAB_DATA_DIR");
+    if (!data)
+        return NULL;
+    char fonts[1024], err[1024];
+    snprintf(fonts, sizeof(fonts), "%s/assets/fonts", data);
+    return offscreen_create(w, h, fonts, err, sizeof(err));
+}
+
+// The median time to build (and, with fonts, draw) one 1920x1080 frame of
+// a 20-step RNN, printed as NAME VALUE UNIT.
+static void test_build_time(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    int *group = calloc(4096, sizeof(int));
+    bool collapsed[20];
+    Value *L = build_rnn(g, 20, 2, group, -1);
+    Scene *s = scene_create();
+    Offscreen *o = open_offscreen(1920, 1080);
+    if (o)
+        scene_renderer_attach(offscreen_scene_renderer(o), s);
+    GraphLayout *lay = graph_layout_create();
+    GraphParams p = params(g, L, 1880, 1040);
+    p.group = group, p.ngroups = 20, p.collapsed = collapsed, p.group_format = "step %d";
+    const char *modes[3] = {"expanded", "collapsed", "mixed"};
+    for (int mode = 0; mode < 3; mode++) {
+        for (int t = 0; t < 20; t++)
+            collapsed[t] = mode == 1 || (mode == 2 && t > 1 && t < 18);
+        p.view.scale = 0;
+        double t0 = now_ms();
+        graph_layout_update(lay, &p);
+        double tl = now_ms() - t0;
+        p.view = graph_view_fit(lay, &p);
+        enum { N = 40 };
+        double build[N], draw[N];
+        for (int i = 0; i < N; i++) {
+            p.hover = true, p.mouse_x = 200 + i * 30, p.mouse_y = 500;
+            double a = now_ms();
+            scene_begin(s, 1920, 1080, p.theme->background);
+            graph_build(s, lay, &p);
+            double b = now_ms();
+            if (o)
+                offscreen_draw(o, s);
+            build[i] = b - a;
+            draw[i] = now_ms() - b;
+        }
+        qsort(build, N, sizeof(double), cmp_double);
+        qsort(draw, N, sizeof(double), cmp_double);
+        printf("graph_layout_20step_%s %.3f ms\n", modes[mode], tl);
+        printf("graph_build_20step_%s %.3f ms (%zu items, %d boxes)\n", modes[mode], build[N / 2], s->n,
+               graph_layout_boxes(lay));
+        if (o)
+            printf("graph_draw_20step_%s %.3f ms\n", modes[mode], draw[N / 2]);
+        assert_true(build[N / 2] < 20);
+    }
+    offscreen_destroy(o);
+    graph_layout_destroy(lay);
+    scene_destroy(s);
+    free(group);
+    graph_destroy(g);
+}
+
+static void save(Offscreen *o, Scene *s, const char *dir, const char *what, const Theme *t)
+{
+    char path[1200], err[1024];
+    snprintf(path, sizeof(path), "%s/graph-%s-%s.png", dir, what, t->name);
+    assert_true(offscreen_save_png(o, s, path, err, sizeof(err)));
+}
+
+static void test_render(void **state)
+{
+    (void)state;
+    const char *dir = getenv("GRADLAB_GRAPH_PNG_DIR");
+    Offscreen *o = open_offscreen(1600, 900);
+    if (!dir || !o) {
+        offscreen_destroy(o);
+        skip();
+    }
+    Scene *s = scene_create();
+    scene_renderer_attach(offscreen_scene_renderer(o), s);
+    GraphLayout *lay = graph_layout_create(), *lay2 = graph_layout_create();
+    Graph *small = graph_create(0), *bad = graph_create(0), *rnn = graph_create(0), *big = graph_create(0);
+    Value *o1 = build_neuron(small);
+    Value *bx = value_input(bad, -1, "x"), *bk = value_input(bad, 3, "k");
+    Value *bl = value_log(bad, bx);
+    value_set_name(bad, bl, "y");
+    Value *bz = value_add(bad, value_mul(bad, bl, bk), value_const(bad, 1));
+    value_set_name(bad, bz, "z");
+    graph_backward(bad, bz);
+    int *grp = calloc(4096, sizeof(int)), *grp2 = calloc(4096, sizeof(int));
+    bool col[20], col2[20];
+    Value *lr = build_rnn(rnn, 20, 2, grp, -1);
+    Value *lb = build_rnn(big, 20, 3, grp2, 14);
+    for (int t = 0; t < 20; t++) {
+        col[t] = !(t == 0 || t == 19);
+        col2[t] = false;
+    }
+    for (int th = 0; th < 2; th++) {
+        const Theme *t = theme_get(th ? THEME_LIGHT : THEME_DARK);
+        // 1. The neuron, hovering the tanh, and a NaN beside it.
+        scene_begin(s, 1600, 900, t->background);
+        scene_text(s, 30, 14, FONT_BOLD, 20, ALIGN_LEFT, t->text, "o = tanh(x1\u00b7w1 + x2\u00b7w2 + b)");
+        GraphParams p = {.x = 30, .y = 50, .w = 1540, .h = 520, .unit = 1.2f, .theme = t, .graph = small,
+                         .out = o1, .legend = true};
+        graph_layout_update(lay, &p);
+        p.view = graph_view_fit(lay, &p);
+        graph_build(s, lay, &p);
+        const SceneItem *it = node_item(s, o1);
+        p.hover = true, p.mouse_x = it->x + it->w * 0.6f, p.mouse_y = it->y + it->h * 0.6f;
+        scene_begin(s, 1600, 900, t->background);
+        scene_text(s, 30, 14, FONT_BOLD, 20, ALIGN_LEFT, t->text, "o = tanh(x1\u00b7w1 + x2\u00b7w2 + b)");
+        graph_build(s, lay, &p);
+        scene_text(s, 30, 590, FONT_BOLD, 20, ALIGN_LEFT, t->text, "z = 3\u00b7log(x) + 1 at x = \u22121");
+        GraphParams q = {.x = 30, .y = 626, .w = 1540, .h = 250, .unit = 1.2f, .theme = t, .graph = bad,
+                         .out = bz, .legend = true, .id = "bad"};
+        graph_build(s, lay2, &q);
+        save(o, s, dir, "small", t);
+
+        // 2. A 20-step RNN with steps 1..18 collapsed, fitted; then zoomed
+        // into step 0 with the tooltip of h0.0.
+        scene_begin(s, 1600, 900, t->background);
+        p = (GraphParams){.x = 20, .y = 20, .w = 1560, .h = 300, .unit = 1, .theme = t, .graph = rnn, .out = lr,
+                          .group = grp, .ngroups = 20, .collapsed = col, .group_format = "step %d",
+                          .legend = true};
+        graph_layout_update(lay, &p);
+        p.view = graph_view_fit(lay, &p);
+        graph_build(s, lay, &p);
+        q = p;
+        q.y = 340, q.h = 540, q.id = "zoom";
+        q.view = graph_view_fit(lay, &q); // zoomed in at the left end
+        graph_view_zoom(&q.view, &q, 0.95f / q.view.scale, q.x + 10, q.y + q.h / 2);
+        graph_build(s, lay, &q);
+        it = node_item_named(s, rnn, "zoom", "h0.0");
+        if (it) {
+            q.hover = true, q.mouse_x = it->x + it->w / 2, q.mouse_y = it->y + it->h / 2;
+            scene_begin(s, 1600, 900, t->background);
+            graph_build(s, lay, &p);
+            graph_build(s, lay, &q);
+        }
+        save(o, s, dir, "rnn20", t);
+
+        // 3. 760 nodes, all expanded, fitted (shapes only), with a NaN input
+        // at step 14; and the same with every step collapsed.
+        scene_begin(s, 1600, 900, t->background);
+        p = (GraphParams){.x = 20, .y = 20, .w = 1560, .h = 560, .unit = 1, .theme = t, .graph = big, .out = lb,
+                          .group = grp2, .ngroups = 20, .collapsed = col2, .group_format = "step %d",
+                          .legend = true};
+        graph_layout_update(lay, &p);
+        p.view = graph_view_fit(lay, &p);
+        graph_build(s, lay, &p);
+        for (int k = 0; k < 20; k++)
+            col2[k] = true;
+        q = p;
+        q.y = 600, q.h = 280, q.id = "big2", q.view.scale = 0;
+        graph_build(s, lay2, &q);
+        for (int k = 0; k < 20; k++)
+            col2[k] = false;
+        save(o, s, dir, "big", t);
+    }
+    free(grp);
+    free(grp2);
+    graph_destroy(small);
+    graph_destroy(bad);
+    graph_destroy(rnn);
+    graph_destroy(big);
+    graph_layout_destroy(lay);
+    graph_layout_destroy(lay2);
+    scene_destroy(s);
+    offscreen_destroy(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_layers_left_to_right),
+        cmocka_unit_test(test_crossings),
+        cmocka_unit_test(test_rnn_collapses),
+        cmocka_unit_test(test_group_toggle),
+        cmocka_unit_test(test_tooltip),
+        cmocka_unit_test(test_nan_marker),
+        cmocka_unit_test(test_fit_zoom_pan),
+        cmocka_unit_test(test_layout_cache),
+        cmocka_unit_test(test_build_time),
+        cmocka_unit_test(test_render),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
