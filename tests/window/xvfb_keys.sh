@@ -44,6 +44,14 @@ expect() { # expect NAME A B same|differ
     fi
 }
 shot s0
+# An idle window waits for events: over 2 s it may use at most 5 clock ticks
+# of CPU (50 ms), however busy the machine is.
+ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }
+if [ -r "/proc/$app/stat" ]; then
+    t0=$(ticks); sleep 2; t1=$(ticks)
+    if [ $((t1 - t0)) -le 5 ]; then echo "ok - idle window used $((t1 - t0)) CPU ticks in 2 s"; else
+        echo "not ok - idle window used $((t1 - t0)) CPU ticks in 2 s"; fails=$((fails + 1)); fi
+fi
 xdotool key Right; shot s1
 xdotool key Right; shot s2
 xdotool key Left; shot s3
