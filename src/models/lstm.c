@@ -1,10 +1,11 @@
 // lstm.c: the LSTM's forward and backward passes; see lstm.h.
 //
-// Speed comes from three things: the input projection of all T*B rows is one
-// gemm before the recurrence; the weight gradients are one gemm each after
-// it (all time steps at once, possible because activations are time-major);
-// and the pointwise gate math uses the vectorisable fastmath.h functions.
-// Inside the recurrence only the (B, H) x (H, 4H) products remain.
+// Where the time goes, and what keeps it down: the input projection of all
+// T*B rows is one gemm before the recurrence; each step is then one
+// (B, H) x (H, 4H) gemm forward with W_hh^T read in place, and backward one
+// for dh plus the step's share of the weight gradients, accumulated while
+// the step's gate gradients are still in cache; the pointwise gate math
+// uses the vectorisable fastmath.h functions, one fused loop per row.
 #include "models/lstm.h"
 
 #include <math.h>
@@ -95,7 +96,7 @@ static bool reserve(Lstm *m, int B, int T)
 {
     size_t TB = (size_t)T * (size_t)B, BH = (size_t)B * (size_t)m->H;
     size_t H = (size_t)m->H, I = (size_t)m->I;
-    size_t need = TB * (2 * I + 8 * H + 5 * H) + 4 * BH + 4 * H * (I + 1);
+    size_t need = TB * (2 * I + 4 * H + 5 * H) + 4 * BH + 4 * H * (I + 1 + H) + 4 * BH;
     if (need > m->act_cap) {
         float *a = malloc(need * sizeof(float));
         if (!a)
@@ -108,7 +109,6 @@ static bool reserve(Lstm *m, int B, int T)
     m->x = q;      q += TB * I;
     m->dx = q;     q += TB * I;
     m->gates = q;  q += TB * 4 * H;
-    m->dpre = q;   q += TB * 4 * H;
     m->c = q;      q += TB * H;
     m->tc = q;     q += TB * H;
     m->h = q;      q += TB * H;
@@ -119,6 +119,8 @@ static bool reserve(Lstm *m, int B, int T)
     m->dh0 = q;    q += BH;
     m->dc0 = q;    q += BH;
     m->dbias = q;  q += 4 * H;
+    m->dpre = q;   q += BH * 4;
+    m->dw_hh_t = q; q += 4 * H * H;
     m->dw_ih_t = q;
     m->B = B;
     m->T = T;
@@ -261,7 +263,7 @@ static void lstm_cell_backward(float *da, float *dh, float *dc, float *dcn, floa
 void lstm_backward(Lstm *m, const float *dout, const float *dh_n, const float *dc_n)
 {
     const int B = m->B, T = m->T, H = m->H, I = m->I, G = 4 * H;
-    const size_t BH = (size_t)B * H, TB = (size_t)T * B;
+    const size_t BH = (size_t)B * H;
     // dc_next lives in dc0 and dh_next in dh0 while walking back; at t = 0
     // they end up holding dL/dc0 and dL/dh0.
     float *dh_next = m->dh0, *dc_next = m->dc0;
@@ -275,37 +277,41 @@ void lstm_backward(Lstm *m, const float *dout, const float *dh_n, const float *d
         memset(dc_next, 0, BH * sizeof(float));
     memset(m->dbias, 0, (size_t)G * sizeof(float));
 
+    // dW_hh and dW_ih are gathered transposed, step by step, while da is
+    // in cache: dW^T (K, 4H) += input_t^T (K, B) @ da_t (B, 4H). Reading da
+    // in place (few rows of K per call) keeps gemm from packing anything big.
+    memset(m->dw_hh_t, 0, (size_t)H * G * sizeof(float));
+    memset(m->dw_ih_t, 0, (size_t)I * G * sizeof(float));
+    float *da = m->dpre;   // (B, 4H), one step at a time
     for (int t = T - 1; t >= 0; t--) {
         const float *cprev = t ? m->c + (size_t)(t - 1) * BH : m->c0;
+        const float *hprev = t ? m->h + (size_t)(t - 1) * BH : m->h0;
+        const float *xt = m->x + (size_t)t * B * I;
         float *dht = m->dh + t * BH, *dct = m->dc + t * BH;
-        float *da = m->dpre + t * BH * 4;
         lstm_cell_backward(da, dht, dct, dc_next, m->dbias, dout ? dout + (size_t)t * H : NULL,
                            (size_t)T * H, dh_next, m->gates + (size_t)t * B * G, m->tc + t * BH,
                            cprev, B, H);
         // dh_next (B, H) = da (B, 4H) @ W_hh (4H, H)
         gemm_f32(false, false, B, H, G, 1.0f, da, G, m->p.w_hh, H, 0.0f, dh_next, H);
+        // dW_hh^T (H, 4H) += hprev^T (H, B) @ da;  dW_ih^T (I, 4H) += x_t^T (I, B) @ da
+        gemm_f32(true, false, H, G, B, 1.0f, hprev, H, da, G, 1.0f, m->dw_hh_t, G);
+        gemm_f32(true, false, I, G, B, 1.0f, xt, I, da, G, 1.0f, m->dw_ih_t, G);
+        // dx_t (B, I) = da (B, 4H) @ W_ih (4H, I)
+        if (!m->skip_dx)
+            gemm_f32(false, false, B, I, G, 1.0f, da, G, m->p.w_ih, I, 0.0f,
+                     m->dx + (size_t)t * B * I, I);
     }
-
-    // Weight gradients over all steps at once.
-    // dW_ih^T (I, 4H) = x^T (I, TB) @ da (TB, 4H): with few inputs, gemm reads
-    // da in place this way round instead of packing all of it.
-    gemm_f32(true, false, I, G, (int)TB, 1.0f, m->x, I, m->dpre, G, 0.0f, m->dw_ih_t, G);
-    for (int r = 0; r < G; r++)
+    for (int r = 0; r < G; r++) {
+        for (int k = 0; k < H; k++)
+            m->g.w_hh[(size_t)r * H + k] += m->dw_hh_t[(size_t)k * G + r];
         for (int k = 0; k < I; k++)
             m->g.w_ih[(size_t)r * I + k] += m->dw_ih_t[(size_t)k * G + r];
-    // dW_hh (4H, H) += da[1:]^T @ h[:-1] + da[0]^T @ h0
-    if (T > 1)
-        gemm_f32(true, false, G, H, (int)(TB - (size_t)B), 1.0f, m->dpre + BH * 4, G, m->h, H,
-                 1.0f, m->g.w_hh, H);
-    gemm_f32(true, false, G, H, B, 1.0f, m->dpre, G, m->h0, H, 1.0f, m->g.w_hh, H);
+    }
     // db_ih = db_hh = the column sums of da, gathered by lstm_cell_backward.
     for (int j = 0; j < G; j++) {
         m->g.b_ih[j] += m->dbias[j];
         m->g.b_hh[j] += m->dbias[j];
     }
-    // dx (TB, I) = da (TB, 4H) @ W_ih (4H, I)
-    if (!m->skip_dx)
-        gemm_f32(false, false, (int)TB, I, G, 1.0f, m->dpre, G, m->p.w_ih, I, 0.0f, m->dx, I);
     m->have_grad = true;
 }
 

@@ -54,12 +54,13 @@ typedef struct Lstm {
     float *c;            // (T, B, H) cell state
     float *tc;           // (T, B, H) tanh(c)
     float *h;            // (T, B, H) hidden state
-    float *dpre;         // (T, B, 4H) dL/da, gradient of the gate pre-activations
     float *dh;           // (T, B, H) total dL/dh_t
     float *dc;           // (T, B, H) total dL/dc_t
     float *dx;           // (T, B, I) dL/dx
     float *dh0, *dc0;    // (B, H) dL/dh0, dL/dc0
-    float *dbias;        // (4H) scratch: column sums of dpre
+    float *dpre;         // (B, 4H) scratch: dL/da of one step, the gate pre-activations
+    float *dbias;        // (4H) scratch: column sums of dpre over all steps
+    float *dw_hh_t;      // (H, 4H) scratch: dW_hh transposed
     float *dw_ih_t;      // (I, 4H) scratch: dW_ih transposed
 } Lstm;
 

@@ -28,9 +28,9 @@ int main(int argc, char **argv)
     int n = 0;
     double t0 = bench_now();
     while (n < 20 || (bench_now() - t0 < 4.0 && n < MAX_STEPS)) {
-        double t = bench_now(), c = bench_cpu_now();
+        double t = bench_now(), cpu = bench_cpu_now();
         adding_step(tr);
-        times[n] = 1e3 * (bench_cpu_now() - c);
+        times[n] = 1e3 * (bench_cpu_now() - cpu);
         walls[n++] = 1e3 * (bench_now() - t);
     }
     double ms = bench_median(times, n);
