@@ -192,6 +192,9 @@ static void test_load_errors(void **state)
     snprintf(want, sizeof want, "%s: error: not a .npy file (the magic string is missing)", path);
     assert_false(npy_load(path, &a, err, sizeof err));
     assert_string_equal(err, want);
+    // A directory.
+    assert_false(npy_load("/tmp", &a, err, sizeof err));
+    assert_string_equal(err, "/tmp: error: cannot open: Is a directory");
     // Writing into a missing directory.
     assert_false(npy_save("/nonexistent/dir/y.npy", f, 1, (int64_t[]){2}, err, sizeof err));
     assert_string_equal(err, "/nonexistent/dir/y.npy: error: cannot create: No such file or directory");

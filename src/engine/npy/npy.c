@@ -293,6 +293,11 @@ bool npy_load(const char *path, Npy *out, char *err, size_t errlen)
     FILE *f = fopen(path, "rb");
     if (!f)
         return fail(err, errlen, path, "cannot open: %s", strerror(errno));
+    struct stat st0;
+    if (fstat(fileno(f), &st0) == 0 && S_ISDIR(st0.st_mode)) {
+        fclose(f);
+        return fail(err, errlen, path, "cannot open: %s", strerror(EISDIR));
+    }
     unsigned char *hdr = NULL, *raw = NULL;
     bool ok = false;
     unsigned char prefix[12];
