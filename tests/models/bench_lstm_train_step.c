@@ -42,7 +42,8 @@ int main(int argc, char **argv)
     if (bench_peer("lstm_train_step_torch", argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL,
                    NULL, &peer)) {
         printf("lstm_train_step_torch %.3f ms\n", peer);
-        printf("lstm_train_step_speedup %.2f x (target >= 4)\n", peer / ms);
+        printf("lstm_train_step_speedup %.2f x\n", peer / ms);
+        printf("lstm_train_step_speedup_target 4 x\n");
     }
     return 0;
 }
