@@ -14,6 +14,7 @@
 
 #include "sdl/sdl_scene.h"
 #include "views/menu_view.h"
+#include "views/widgets/controls.h"
 #include "views/widgets/heatmap.h"
 #include "views/widgets/palette.h"
 #include "views/widgets/plot.h"
@@ -174,6 +175,53 @@ static void test_menu_and_notes(void **state)
     scene_destroy(s);
 }
 
+static void test_controls(void **state)
+{
+    (void)state;
+    Scene *s = scene_create();
+    const Theme *t = theme_get(THEME_DARK);
+    scene_begin(s, 800, 600, t->background);
+    double v[4] = {0.5, -0.25, NAN, 1};
+    const char *labels[4] = {"i", "f", "g", "o"};
+    BarChartParams bp = {.x = 10, .y = 10, .w = 400, .h = 200, .unit = 1, .theme = t, .values = v,
+                         .labels = labels, .n = 4, .id = "gates"};
+    barchart_build(s, &bp);
+    const SceneItem *b0 = scene_find(s, "gates:bar:0"), *b1 = scene_find(s, "gates:bar:1"),
+                    *b3 = scene_find(s, "gates:bar:3");
+    assert_non_null(b0);
+    assert_true(b3->h > b0->h);                     // 1 is taller than 0.5
+    assert_true(b1->y >= b0->y + b0->h - 1);        // negative bar hangs below zero
+    assert_null(scene_find(s, "gates:bar:2"));      // NaN: no bar...
+    assert_non_null(scene_find(s, "gates:nan"));    // ...a marker
+    assert_non_null(scene_find_text(s, "gates:value:2", "NaN"));
+    assert_non_null(scene_find_text(s, "gates:label:3", "o"));
+
+    SliderParams sp = {.x = 100, .y = 300, .w = 200, .unit = 1, .theme = t, .label = "learning rate",
+                       .value = 0.01, .lo = 1e-4, .hi = 1, .log_scale = true, .id = "lr"};
+    slider_build(s, &sp);
+    const SceneItem *knob = scene_find(s, "lr:knob");
+    assert_true(fabsf(knob->x - 200) < 0.01f);      // 1e-2 is halfway between 1e-4 and 1 on a log scale
+    assert_true(fabs(slider_value_at(&sp, 200) - 0.01) < 1e-12);
+    assert_true(slider_value_at(&sp, -50) == 1e-4 && slider_value_at(&sp, 999) == 1);
+    assert_non_null(scene_hit(s, 120, 330, "lr"));
+
+    toggle_build(s, 100, 400, 1, t, "momentum", true, "mom");
+    button_build(s, 300, 400, 1, t, "Reset", false, "reset");
+    scrub_build(s, 100, 460, 1, t, "x", -2, false, "scrub:x");
+    assert_non_null(scene_find_text(s, "scrub:x", "-2"));
+    const SceneItem *tg = scene_find(s, "mom"), *bt = scene_find(s, "reset");
+    assert_ptr_equal(scene_hit(s, tg->x + 5, tg->y + 5, "mom"), tg);
+    assert_ptr_equal(scene_hit(s, bt->x + 5, bt->y + 5, "reset"), bt);
+    assert_true(scrub_value(-2, 40, 1, 0.1, false) == -1.0);   // 40 px = 10 steps of 0.1
+    assert_true(fabs(scrub_value(-2, 40, 1, 0.1, true) - -1.9) < 1e-12);
+
+    tooltip_build(s, 790, 590, 1, t, "**h3** = tanh(a3)");
+    const SceneItem *tip = scene_find(s, "tooltip");
+    assert_true(tip->x >= 0 && tip->x + tip->w <= 800 && tip->y + tip->h <= 600); // kept inside
+    assert_non_null(scene_find_text(s, "tooltip", "h3"));
+    scene_destroy(s);
+}
+
 // Render both widgets in each theme so a person can look at them.
 static void test_render_widgets(void **state)
 {
@@ -217,6 +265,18 @@ static void test_render_widgets(void **state)
         hp.y = 360, hp.h = 300, hp.diverging = false, hp.title = "|gate| (magnitude)";
         heat[5 * T + 7] = NAN;
         heatmap_build(s, &hp);
+        double gv[4] = {0.92, 0.35, -0.6, NAN};
+        const char *gl[4] = {"input i", "forget f", "cell g", "output o"};
+        BarChartParams bp = {.x = 30, .y = 480, .w = 420, .h = 200, .unit = 1.2f, .theme = t, .values = gv,
+                             .labels = gl, .n = 4, .id = "gates"};
+        barchart_build(s, &bp);
+        SliderParams sp = {.x = 480, .y = 490, .w = 240, .unit = 1.2f, .theme = t, .label = "learning rate",
+                           .value = 0.01, .lo = 1e-4, .hi = 1, .log_scale = true, .id = "lr"};
+        slider_build(s, &sp);
+        toggle_build(s, 480, 580, 1.2f, t, "momentum", th % 2 == 0, "mom");
+        button_build(s, 480, 630, 1.2f, t, "Reset", false, "reset");
+        scrub_build(s, 600, 636, 1.2f, t, "x", -2, true, "scrub:x");
+        tooltip_build(s, 640, 420, 1.2f, t, "**q** = x + y\nlocal: `\u2202q/\u2202x = 1`");
         for (int i = 0; i < H * T; i++) // back to signed for the next theme
             heat[i] = (float)tanh(sin(0.3 * (i / T) + 0.2 * (i % T)) * 2);
         char path[1200];
@@ -236,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_heatmap),
         cmocka_unit_test(test_menu_and_notes),
+        cmocka_unit_test(test_controls),
         cmocka_unit_test(test_render_widgets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,7 +32,8 @@
 
 // Level of detail, by the on-screen size of one layout unit.
 #define LOD_FULL_SCALE 0.72f    // name, value and gradient
-#define LOD_VALUE_SCALE 0.40f   // value only; below that shapes only
+#define LOD_VALUE_SCALE 0.30f   // value only (a group: its name); below that shapes only
+#define MIN_TEXT 8.0f           // no text smaller than this many pixels
 
 // ---------------------------------------------------------------------------
 // The layout cache
@@ -78,6 +79,8 @@ struct GraphLayout {
     int nlayers;
     int *lay_start;     // (nlayers + 1) into lay_nodes
     int *lay_nodes;     // (nv) vnodes by layer, in order
+    int *in_start, *in_edge;     // (nreal + 1), (ne): each box's incoming edges, CSR
+    int *out_start, *out_edge;   // ... and outgoing edges
     int *up_start, *up_list;     // neighbours one layer left, CSR
     int *down_start, *down_list; // neighbours one layer right, CSR
     unsigned char *down_slot;    // (segments) where each arrives: 0 upper input, 1 middle, 2 lower
@@ -275,17 +278,37 @@ static bool build_vgraph(GraphLayout *lay, const GraphParams *p)
         last_src = lay->e[j].src;
     }
     lay->ne = m;
+    lay->in_start = arena_calloc(A, (size_t)nv + 1, sizeof(int));
+    lay->out_start = arena_calloc(A, (size_t)nv + 1, sizeof(int));
+    lay->in_edge = arena_alloc(A, (size_t)(m ? m : 1) * sizeof(int));
+    lay->out_edge = arena_alloc(A, (size_t)(m ? m : 1) * sizeof(int));
+    if (!lay->in_start || !lay->out_start || !lay->in_edge || !lay->out_edge)
+        return false;
     for (int j = 0; j < m; j++) {
         lay->v[lay->e[j].from].nout++;
         lay->v[lay->e[j].to].nin++;
     }
+    for (int i = 0; i < nv; i++) {
+        lay->in_start[i + 1] = lay->in_start[i] + lay->v[i].nin;
+        lay->out_start[i + 1] = lay->out_start[i] + lay->v[i].nout;
+    }
+    for (int j = 0; j < m; j++) { // edges are sorted by source, so fill in order
+        lay->out_edge[lay->out_start[lay->e[j].from]++] = j;
+        lay->in_edge[lay->in_start[lay->e[j].to]++] = j;
+    }
+    for (int i = nv; i > 0; i--) {
+        lay->in_start[i] = lay->in_start[i - 1];
+        lay->out_start[i] = lay->out_start[i - 1];
+    }
+    lay->in_start[0] = lay->out_start[0] = 0;
     return true;
 }
 
 // ---------------------------------------------------------------------------
 // Layers: the longest path from the sources (as early as possible), then
 // everything but the sinks moved as late as its consumers allow, so a leaf
-// or a side branch (U * x_t) sits right before the node that uses it.
+// or a side branch (U * x_t) sits right before the node that uses it; then
+// the nodes fed by the main flow move back left (see below).
 
 static void assign_layers(GraphLayout *lay)
 {
@@ -322,10 +345,44 @@ static void assign_layers(GraphLayout *lay)
         if (!changed)
             break;
     }
-    int lo = INT32_MAX, hi = 0;
-    for (int i = 0; i < nv; i++) {
+    for (int i = 0; i < nv; i++)
         if (v[i].layer == INT32_MAX) // only on a cycle
             v[i].layer = 0;
+    // Then a node fed by the main flow (a non-leaf source) that has at least
+    // as many inputs as outputs moves back left as far as its non-leaf
+    // sources allow: that shortens more edges than it lengthens, and keeps a
+    // loss term next to the step it measures instead of at the far end.
+    for (int pass = 0; pass <= nv; pass++) {
+        bool changed = false;
+        for (int i = 0; i < nv; i++) {
+            if (v[i].nin < v[i].nout || v[i].nin == 0)
+                continue;
+            int want = -1;
+            for (int q = lay->in_start[i]; q < lay->in_start[i + 1]; q++) {
+                const VNode *src = &v[lay->e[lay->in_edge[q]].from];
+                if (src->nin > 0 && src->layer + 1 > want)
+                    want = src->layer + 1;
+            }
+            if (want >= 0 && want < v[i].layer) {
+                v[i].layer = want;
+                changed = true;
+            }
+        }
+        if (!changed)
+            break;
+    }
+    // Leaves right before their first consumer.
+    for (int i = 0; i < nv; i++) {
+        if (v[i].nin > 0 || v[i].nout == 0)
+            continue;
+        int first = INT32_MAX;
+        for (int q = lay->out_start[i]; q < lay->out_start[i + 1]; q++)
+            if (v[lay->e[lay->out_edge[q]].to].layer < first)
+                first = v[lay->e[lay->out_edge[q]].to].layer;
+        v[i].layer = first - 1;
+    }
+    int lo = INT32_MAX, hi = 0;
+    for (int i = 0; i < nv; i++) {
         lo = v[i].layer < lo ? v[i].layer : lo;
         hi = v[i].layer > hi ? v[i].layer : hi;
     }
@@ -391,7 +448,8 @@ static bool build_adjacency(GraphLayout *lay, const Graph *g)
     lay->down_slot = arena_alloc(A, (size_t)(nseg ? nseg : 1));
     int *fill_up = arena_calloc(A, (size_t)nv + 1, sizeof(int));
     int *fill_down = arena_calloc(A, (size_t)nv + 1, sizeof(int));
-    if (!lay->up_start || !lay->down_start || !lay->up_list || !lay->down_list || !lay->down_slot || !fill_up || !fill_down)
+    if (!lay->up_start || !lay->down_start || !lay->up_list || !lay->down_list || !lay->down_slot ||
+        !fill_up || !fill_down)
         return false;
     // Two passes over the segments: count, then fill.
     for (int pass = 0; pass < 2; pass++) {
@@ -634,6 +692,19 @@ static bool place(GraphLayout *lay)
             fit_layer(lay, l, want, blk);
         }
     }
+    // Take out the slope the passes leave in a long chain (each step a
+    // little lower than the last): a shear by the least-squares slope of
+    // height over layer moves whole layers, so order and gaps stay.
+    double sl = 0, sll = 0, sy_ = 0, sly = 0, cnt = 0;
+    for (int i = 0; i < lay->nreal; i++) {
+        double l = v[i].layer, y = v[i].y;
+        sl += l, sll += l * l, sy_ += y, sly += l * y, cnt += 1;
+    }
+    if (cnt > 1 && sll * cnt - sl * sl > 0) {
+        float slope = (float)((sly * cnt - sl * sy_) / (sll * cnt - sl * sl));
+        for (int i = 0; i < nv; i++)
+            v[i].y -= slope * (float)v[i].layer;
+    }
     // Shift to start at (0, 0) and measure.
     float y0 = INFINITY, y1 = -INFINITY;
     for (int i = 0; i < nv; i++) {
@@ -790,6 +861,10 @@ static char *node_name(const Value *v, char *buf, size_t n)
 
 static void group_name(const GraphParams *p, int k, char *buf, size_t n)
 {
+    if (p->group_names && p->group_names[k]) {
+        snprintf(buf, n, "%s", p->group_names[k]);
+        return;
+    }
     // The format is the caller's and takes one int.
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -837,10 +912,19 @@ static void draw_edges(const Draw *d)
             clipped_line(d, x0, ty, tx, ty, w, col);
             if (d->lod == LOD_FULL) {
                 float size = 11 * k;
-                node_name(src, buf, sizeof(buf));
-                if (e->count > 1) {
-                    size_t len = strlen(buf);
-                    snprintf(buf + len, sizeof(buf) - len, " +%d", e->count - 1);
+                if (a->kind == VN_GROUP) {
+                    char gname[64];
+                    group_name(d->p, a->group, gname, sizeof(gname));
+                    if (e->count > 1)
+                        snprintf(buf, sizeof(buf), "%s (%d)", gname, e->count);
+                    else
+                        snprintf(buf, sizeof(buf), "%s: %s", gname, node_name(src, gname, sizeof(gname)));
+                } else {
+                    node_name(src, buf, sizeof(buf));
+                    if (e->count > 1) {
+                        size_t len = strlen(buf);
+                        snprintf(buf + len, sizeof(buf) - len, " +%d", e->count - 1);
+                    }
                 }
                 text_in(d, x0 - 3 * k, ty - scene_line_height(size) / 2, FONT_REGULAR, size, ALIGN_RIGHT,
                         t->muted, buf, scene_text_width(d->s, FONT_REGULAR, size, buf));
@@ -905,7 +989,7 @@ static SceneItem *box(const Draw *d, float x, float y, float w, float h, float r
 
 static void nan_marker(const Draw *d, float bx, float by, float bw)
 {
-    float r = fmaxf(4 * d->k, 2.5f);
+    float r = fmaxf(6.5f * d->k, 2.5f);
     float cx = bx + bw - r * 0.4f, cy = by + r * 0.4f;
     if (!inside(d, cx - r, cy - r, cx + r, cy + r))
         return;
@@ -941,8 +1025,8 @@ static void draw_group_box(const Draw *d, int i)
         snprintf(line, sizeof(line), "%d nodes", vn->count);
         text_in(d, bx + bw / 2, by + 32 * k, FONT_REGULAR, 12 * k, ALIGN_CENTER, bad ? t->warn : t->muted,
                 line, scene_text_width(d->s, FONT_REGULAR, 12 * k, line));
-    } else if (d->lod == LOD_VALUES) {
-        float fs = 20 * k;
+    } else if (d->lod == LOD_VALUES && 26 * k >= MIN_TEXT) {
+        float fs = fminf(26 * k, (bw - 6 * k) / fmaxf(0.64f * (float)strlen(name), 1));
         text_in(d, bx + bw / 2, by + bh / 2 - scene_line_height(fs) / 2, FONT_BOLD, fs, ALIGN_CENTER, t->text,
                 name, scene_text_width(d->s, FONT_BOLD, fs, name));
     }
@@ -1015,7 +1099,8 @@ static void draw_node_box(const Draw *d, int i)
     } else if (d->lod == LOD_VALUES) {
         numfmt_short(num, sizeof(num), val->data, 3);
         float vs = fminf(21 * k, (bw - 8 * k) / fmaxf(mono_width(1, num), 1));
-        text_in(d, bx + bw / 2, by + bh / 2 - scene_line_height(vs) / 2, FONT_MONO, vs, ALIGN_CENTER,
+        if (vs >= MIN_TEXT)
+            text_in(d, bx + bw / 2, by + bh / 2 - scene_line_height(vs) / 2, FONT_MONO, vs, ALIGN_CENTER,
                 isfinite(val->data) ? t->value : t->warn, num, mono_width(vs, num));
     }
     if (bad)
@@ -1043,12 +1128,14 @@ static void draw_groups(const Draw *d)
         float fs = 12.5f * k, tw = scene_text_width(d->s, FONT_BOLD, fs, line) + 16 * k;
         float th = (GROUP_TAB - 4) * k;
         snprintf(id, sizeof(id), "%s:group:%d", d->id, g);
-        float tx = x, ty = y - th - 2 * k, tww = tw, thh = th;
+        // The tab stays in view while any of the frame is (a sticky header).
+        float ty0 = fminf(fmaxf(y - th - 2 * k, d->cy0 + 2), y + h - th);
+        float tx = x, ty = ty0, tww = tw, thh = th;
         if (clip_rect(d, &tx, &ty, &tww, &thh, &cut))
             scene_tag(d->s, scene_rect(d->s, tx, ty, tww, thh, cut ? 0 : 6 * k, color_alpha(t->series[4], 70)),
                       id);
-        if (d->lod != LOD_SHAPES)
-            text_in(d, x + 8 * k, ty + (th - scene_line_height(fs)) / 2, FONT_BOLD, fs, ALIGN_LEFT, t->text,
+        if (d->lod != LOD_SHAPES && fs >= MIN_TEXT)
+            text_in(d, x + 8 * k, ty0 + (th - scene_line_height(fs)) / 2, FONT_BOLD, fs, ALIGN_LEFT, t->text,
                     line, tw - 16 * k);
     }
 }

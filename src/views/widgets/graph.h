@@ -79,6 +79,7 @@ typedef struct GraphParams {
     const bool *collapsed;      // (ngroups) which groups are drawn as one box; NULL = none
     int ngroups;                // groups are 0 .. ngroups-1; other numbers count as -1
     const char *group_format;   // printf format of a group's name, given K ("step %d"); NULL = "group %d"
+    const char *const *group_names; // (ngroups) names that override the format, each may be NULL; or NULL
     GraphView view;
     bool hover;                 // show the tooltip of the box under the mouse
     float mouse_x, mouse_y;
