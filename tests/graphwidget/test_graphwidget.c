@@ -632,13 +632,15 @@ static void test_render(void **state)
     value_set_name(bad, bz, "z");
     graph_backward(bad, bz);
     int *grp = calloc(4096, sizeof(int)), *grp2 = calloc(4096, sizeof(int));
-    bool col[20], col2[20];
+    bool col[21], col2[21];
     Value *lr = build_rnn(rnn, 20, 2, grp, -1);
-    Value *lb = build_rnn(big, 20, 3, grp2, 14);
-    for (int t = 0; t < 20; t++) {
-        col[t] = !(t == 0 || t == 19);
-        col2[t] = false;
-    }
+    Value *lb = build_rnn(big, 20, 3, grp2, -1);
+    // The weights and the initial state form group 20, "parameters".
+    for (size_t i = 0; i < rnn->n; i++)
+        grp[i] = grp[i] < 0 ? 20 : grp[i];
+    for (size_t i = 0; i < big->n; i++)
+        grp2[i] = grp2[i] < 0 ? 20 : grp2[i];
+    const char *names[21] = {[20] = "parameters"};
     for (int th = 0; th < 2; th++) {
         const Theme *t = theme_get(th ? THEME_LIGHT : THEME_DARK);
         // 1. The neuron, hovering the tanh, and a NaN beside it.
@@ -660,45 +662,57 @@ static void test_render(void **state)
         graph_build(s, lay2, &q);
         save(o, s, dir, "small", t);
 
-        // 2. A 20-step RNN with steps 1..18 collapsed, fitted; then zoomed
-        // into step 0 with the tooltip of h0.0.
+        // 2. A 20-step RNN with its parameters and every step collapsed,
+        // fitted; below, steps 0 and 1 open, zoomed in at the left, with
+        // the tooltip of h0.0.
         scene_begin(s, 1600, 900, t->background);
-        p = (GraphParams){.x = 20, .y = 20, .w = 1560, .h = 300, .unit = 1, .theme = t, .graph = rnn, .out = lr,
-                          .group = grp, .ngroups = 20, .collapsed = col, .group_format = "step %d",
-                          .legend = true};
+        scene_text(s, 30, 14, FONT_BOLD, 20, ALIGN_LEFT, t->text, "RNN unrolled over 20 steps (452 nodes)");
+        for (int k = 0; k < 21; k++)
+            col[k] = true;
+        p = (GraphParams){.x = 20, .y = 50, .w = 1560, .h = 250, .unit = 1, .theme = t, .graph = rnn, .out = lr,
+                          .group = grp, .ngroups = 21, .collapsed = col, .group_format = "step %d",
+                          .group_names = names, .legend = false};
         graph_layout_update(lay, &p);
         p.view = graph_view_fit(lay, &p);
         graph_build(s, lay, &p);
+        scene_text(s, 30, 316, FONT_BOLD, 20, ALIGN_LEFT, t->text, "steps 0 and 1 expanded, zoomed in");
+        for (int k = 0; k < 21; k++)
+            col2[k] = k >= 2;
         q = p;
-        q.y = 340, q.h = 540, q.id = "zoom";
-        q.view = graph_view_fit(lay, &q); // zoomed in at the left end
-        graph_view_zoom(&q.view, &q, 0.95f / q.view.scale, q.x + 10, q.y + q.h / 2);
-        graph_build(s, lay, &q);
+        q.y = 350, q.h = 530, q.id = "zoom", q.collapsed = col2, q.legend = true;
+        graph_layout_update(lay2, &q);
+        q.view = graph_view_fit(lay2, &q);
+        graph_view_zoom(&q.view, &q, 0.8f / q.view.scale, q.x + 10, q.y + q.h / 2);
+        graph_build(s, lay2, &q);
         it = node_item_named(s, rnn, "zoom", "h0.0");
         if (it) {
             q.hover = true, q.mouse_x = it->x + it->w / 2, q.mouse_y = it->y + it->h / 2;
             scene_begin(s, 1600, 900, t->background);
+            scene_text(s, 30, 14, FONT_BOLD, 20, ALIGN_LEFT, t->text, "RNN unrolled over 20 steps (452 nodes)");
             graph_build(s, lay, &p);
-            graph_build(s, lay, &q);
+            scene_text(s, 30, 316, FONT_BOLD, 20, ALIGN_LEFT, t->text, "steps 0 and 1 expanded, zoomed in");
+            graph_build(s, lay2, &q);
         }
         save(o, s, dir, "rnn20", t);
 
-        // 3. 760 nodes, all expanded, fitted (shapes only), with a NaN input
-        // at step 14; and the same with every step collapsed.
+        // 3. 760 nodes (3 hidden units), all expanded and fitted (shapes
+        // only); below, the same with every step collapsed.
         scene_begin(s, 1600, 900, t->background);
-        p = (GraphParams){.x = 20, .y = 20, .w = 1560, .h = 560, .unit = 1, .theme = t, .graph = big, .out = lb,
-                          .group = grp2, .ngroups = 20, .collapsed = col2, .group_format = "step %d",
-                          .legend = true};
+        scene_text(s, 30, 14, FONT_BOLD, 20, ALIGN_LEFT, t->text, "RNN, 3 hidden units, 20 steps: 760 nodes");
+        for (int k = 0; k < 21; k++)
+            col[k] = false;
+        p = (GraphParams){.x = 20, .y = 50, .w = 1560, .h = 500, .unit = 1, .theme = t, .graph = big, .out = lb,
+                          .group = grp2, .ngroups = 21, .collapsed = col, .group_format = "step %d",
+                          .group_names = names, .legend = true};
         graph_layout_update(lay, &p);
         p.view = graph_view_fit(lay, &p);
         graph_build(s, lay, &p);
-        for (int k = 0; k < 20; k++)
+        for (int k = 0; k < 21; k++)
             col2[k] = true;
+        scene_text(s, 30, 566, FONT_BOLD, 20, ALIGN_LEFT, t->text, "the same, every step collapsed");
         q = p;
-        q.y = 600, q.h = 280, q.id = "big2", q.view.scale = 0;
+        q.y = 600, q.h = 280, q.id = "big2", q.view.scale = 0, q.collapsed = col2;
         graph_build(s, lay2, &q);
-        for (int k = 0; k < 20; k++)
-            col2[k] = false;
         save(o, s, dir, "big", t);
     }
     free(grp);

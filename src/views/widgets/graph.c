@@ -891,7 +891,7 @@ static void draw_edges(const Draw *d)
     const VNode *v = lay->v;
     float k = d->k, u = d->p->unit;
     Color base = color_mix(t->wire, t->wire_done, 0.25f);
-    float w0 = fminf(fmaxf(1.6f * k, 1.0f), 2.2f * u);
+    float w0 = fminf(fmaxf(1.8f * k, 1.0f), 2.4f * u);
     float pts[2 * (MAX_SPAN * 2 + 2)];
     char buf[96];
     for (int j = 0; j < lay->ne; j++) {
@@ -912,13 +912,10 @@ static void draw_edges(const Draw *d)
             clipped_line(d, x0, ty, tx, ty, w, col);
             if (d->lod == LOD_FULL) {
                 float size = 11 * k;
-                if (a->kind == VN_GROUP) {
+                if (a->kind == VN_GROUP && e->count > 1) {
                     char gname[64];
                     group_name(d->p, a->group, gname, sizeof(gname));
-                    if (e->count > 1)
-                        snprintf(buf, sizeof(buf), "%s (%d)", gname, e->count);
-                    else
-                        snprintf(buf, sizeof(buf), "%s: %s", gname, node_name(src, gname, sizeof(gname)));
+                    snprintf(buf, sizeof(buf), "%s (%d)", gname, e->count);
                 } else {
                     node_name(src, buf, sizeof(buf));
                     if (e->count > 1) {
@@ -1107,7 +1104,10 @@ static void draw_node_box(const Draw *d, int i)
         nan_marker(d, bx, by, bw);
 }
 
-static void draw_groups(const Draw *d)
+// The faint frames behind expanded groups (alternating tints, so two
+// frames that overlap stay apart), or with tabs = true their tabs, drawn
+// over the boxes: a tab collapses its group.
+static void draw_groups(const Draw *d, bool tabs)
 {
     const GraphLayout *lay = d->lay;
     const Theme *t = d->t;
@@ -1117,12 +1117,15 @@ static void draw_groups(const Draw *d)
         const GroupBox *gb = &lay->groups[g];
         if (gb->vnode >= 0 || !(gb->x1 > gb->x0))
             continue;
+        Color tint = g % 2 ? t->series[2] : t->series[4];
         float x = sx(d, gb->x0), y = sy(d, gb->y0), w = (gb->x1 - gb->x0) * k, h = (gb->y1 - gb->y0) * k;
         bool cut = false;
-        float cx = x, cy = y, cw = w, ch = h;
-        if (clip_rect(d, &cx, &cy, &cw, &ch, &cut))
-            scene_rect(d->s, cx, cy, cw, ch, cut ? 0 : 10 * k, color_alpha(t->series[4], 26));
-        // The tab above the frame collapses the group.
+        if (!tabs) {
+            float cx = x, cy = y, cw = w, ch = h;
+            if (clip_rect(d, &cx, &cy, &cw, &ch, &cut))
+                scene_rect(d->s, cx, cy, cw, ch, cut ? 0 : 10 * k, color_alpha(tint, 24));
+            continue;
+        }
         group_name(d->p, g, name, sizeof(name));
         snprintf(line, sizeof(line), "\u25be %s", name);
         float fs = 12.5f * k, tw = scene_text_width(d->s, FONT_BOLD, fs, line) + 16 * k;
@@ -1132,7 +1135,7 @@ static void draw_groups(const Draw *d)
         float ty0 = fminf(fmaxf(y - th - 2 * k, d->cy0 + 2), y + h - th);
         float tx = x, ty = ty0, tww = tw, thh = th;
         if (clip_rect(d, &tx, &ty, &tww, &thh, &cut))
-            scene_tag(d->s, scene_rect(d->s, tx, ty, tww, thh, cut ? 0 : 6 * k, color_alpha(t->series[4], 70)),
+            scene_tag(d->s, scene_rect(d->s, tx, ty, tww, thh, cut ? 0 : 6 * k, color_mix(t->panel, tint, 0.35f)),
                       id);
         if (d->lod != LOD_SHAPES && fs >= MIN_TEXT)
             text_in(d, x + 8 * k, ty0 + (th - scene_line_height(fs)) / 2, FONT_BOLD, fs, ALIGN_LEFT, t->text,
@@ -1205,17 +1208,18 @@ static void draw_tooltip(const Draw *d, int i)
     float w = 0;
     for (int q = 0; q < nl; q++)
         w = fmaxf(w, scene_text_width(d->s, FONT_MONO, fs, lines[q]));
-    float pad = 9 * u, bw = w + 2 * pad, bh = lh * (float)nl + 2 * pad;
+    float pad = 9 * u, bw = ceilf(w + 2 * pad), bh = ceilf(lh * (float)nl + 2 * pad);
     float x = p->mouse_x + 16 * u, y = p->mouse_y + 18 * u;
     if (x + bw > p->x + p->w)
         x = p->mouse_x - 12 * u - bw;
     if (y + bh > p->y + p->h)
         y = p->mouse_y - 12 * u - bh;
-    x = fmaxf(x, p->x + 2 * u), y = fmaxf(y, p->y + 2 * u);
+    x = roundf(fmaxf(x, p->x + 2 * u)), y = roundf(fmaxf(y, p->y + 2 * u));
+    float bd = fmaxf(roundf(1.5f * u), 1);
     char id[80];
     snprintf(id, sizeof(id), "%s:tooltip-box", d->id);
-    scene_tag(d->s, scene_rect(d->s, x - 1.5f * u, y - 1.5f * u, bw + 3 * u, bh + 3 * u, 8 * u, t->accent), id);
-    scene_rect(d->s, x, y, bw, bh, 7 * u, t->panel);
+    scene_tag(d->s, scene_rect(d->s, x - bd, y - bd, bw + 2 * bd, bh + 2 * bd, roundf(8 * u), t->accent), id);
+    scene_rect(d->s, x, y, bw, bh, roundf(8 * u) - bd, t->panel);
     snprintf(id, sizeof(id), "%s:tooltip", d->id);
     for (int q = 0; q < nl; q++)
         scene_tag(d->s, scene_text(d->s, x + pad, y + pad + lh * (float)q, FONT_MONO, fs, ALIGN_LEFT, cols[q],
@@ -1293,7 +1297,7 @@ void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p)
     if (p->hover)
         d.hover = pick(&d, p->mouse_x, p->mouse_y);
 
-    draw_groups(&d);
+    draw_groups(&d, false);
     draw_edges(&d);
     for (int i = 0; i < lay->nreal; i++) {
         const VNode *vn = &lay->v[i];
@@ -1306,6 +1310,7 @@ void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p)
         else
             draw_node_box(&d, i);
     }
+    draw_groups(&d, true);
     if (p->legend)
         draw_legend(&d, any_bad);
     if (d.hover >= 0)
