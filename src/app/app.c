@@ -56,6 +56,7 @@ typedef enum Action {
     ACT_NOTES,
     ACT_OPEN,
     ACT_CSV,
+    ACT_RESET,
 } Action;
 
 // The key map: what presentation clickers send (PageUp/PageDown, sometimes
@@ -88,6 +89,7 @@ static Action action_for_key(SDL_Keycode key, Uint16 mod)
     case SDLK_m: case SDLK_TAB: return ACT_MENU;
     case SDLK_p: return ACT_PLAY;
     case SDLK_c: return ACT_CSV;
+    case SDLK_r: return ACT_RESET;
     case SDLK_n: return ACT_NOTES;
     case SDLK_RETURN: case SDLK_KP_ENTER: return ACT_OPEN;
     default: return ACT_NONE;
@@ -402,6 +404,14 @@ static bool apply(App *a, Action act, SDL_Keycode key)
     case ACT_CSV:
         save_csv(a);
         break;
+    case ACT_RESET: { // back to the lesson's own inputs, same step
+        size_t step = a->step;
+        if (load_lesson(a, a->lesson_idx)) {
+            a->step = step < a->lesson->nsteps ? step : 0;
+            snprintf(a->status, sizeof(a->status), "inputs reset");
+        }
+        break;
+    }
     }
     a->dirty = true;
     return true;

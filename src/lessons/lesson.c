@@ -688,6 +688,88 @@ char *lesson_step_text(const Lesson *l, const Graph *g, size_t step, char *buf, 
     return buf;
 }
 
+// Why node v (finite sources) produced a non-finite value.
+static void explain_value(const Value *v, Buf *b)
+{
+    char a[32], c[32], r[32], lbl[48];
+    const char *name = node_label(v, lbl, sizeof(lbl));
+    double x = v->src[0] ? v->src[0]->data : 0, y = v->src[1] ? v->src[1]->data : 0;
+    numfmt_short(a, sizeof(a), x, 4);
+    numfmt_short(c, sizeof(c), y, 4);
+    numfmt_short(r, sizeof(r), v->data, 4);
+    switch ((ValueOp)v->op) {
+    case OP_LOG:
+        buf_printf(b, "`log(%s)` is **%s**: the logarithm needs a positive input. ", a, r);
+        break;
+    case OP_DIV:
+        buf_printf(b, "`%s / %s` is **%s**: division by zero. ", a, c, r);
+        break;
+    case OP_EXP:
+        buf_printf(b, "`exp(%s)` is **%s**: it overflows a double (anything above about 709.8). ", a, r);
+        break;
+    case OP_POW:
+        buf_printf(b, "`%s ^ %s` is **%s**: %s. ", a, numfmt_short(c, sizeof(c), v->exponent, 4), r,
+                   isnan(v->data) ? "a negative number has no real fractional power"
+                                  : "the result is too large for a double, or a power of zero is negative");
+        break;
+    default:
+        buf_printf(b, "`%s` became **%s**: the result is too large for a double. ", name, r);
+        break;
+    }
+    if (v->name)
+        buf_printf(b, "That is `%s`, ", v->name);
+    else
+        buf_printf(b, "That is the %s gate, ", value_op_symbol[v->op]);
+    buf_printf(b, "and every value computed from it inherits the problem. Press **R** to reset the inputs.");
+}
+
+bool lesson_explain_faults(const Lesson *l, const Graph *g, char *buf, size_t n)
+{
+    (void)l;
+    Buf b = {buf, n, 0};
+    if (n)
+        buf[0] = '\0';
+    // Forward: the first visible node whose value broke while its sources were fine.
+    for (size_t i = 0; i < g->n; i++) {
+        const Value *v = g->nodes[i];
+        if (!(v->mark & LESSON_SHOWN_VALUE) || isfinite(v->data))
+            continue;
+        bool sources_ok = true;
+        for (int k = 0; k < 2 && v->src[k]; k++)
+            sources_ok = sources_ok && isfinite(v->src[k]->data);
+        if (!sources_ok)
+            continue;
+        buf_printf(&b, "**Numbers broke.** ");
+        if (!v->src[0])
+            buf_printf(&b, "The input `%s` is %s.", v->name ? v->name : "?", isnan(v->data) ? "NaN" : "infinite");
+        else
+            explain_value(v, &b);
+        return true;
+    }
+    // Backward: the last (closest to the output) gate that turned a finite
+    // upstream gradient into a non-finite contribution.
+    for (size_t i = g->n; i-- > 0;) {
+        const Value *v = g->nodes[i];
+        if (!v->src[0] || !(v->mark & LESSON_SHOWN_VALUE) || !isfinite(v->grad))
+            continue;
+        for (int k = 0; k < 2 && v->src[k]; k++) {
+            const Value *sv = v->src[k];
+            if (!(sv->mark & LESSON_SHOWN_GRAD) || isfinite(sv->grad) || isfinite(v->local[k]))
+                continue;
+            char lbl[48], sl[48], loc[32], in[32];
+            buf_printf(&b, "**The gradient broke.** At %s, the local derivative for `%s` is **%s** "
+                       "(its input is %s), so %s × %s is not a number a step can use. "
+                       "Functions like log and division have no finite slope at 0.",
+                       node_label(v, lbl, sizeof(lbl)), node_label(sv, sl, sizeof(sl)),
+                       numfmt_short(loc, sizeof(loc), v->local[k], 4),
+                       numfmt_short(in, sizeof(in), sv->data, 4), loc,
+                       numfmt_short(in, sizeof(in), v->grad, 4));
+            return true;
+        }
+    }
+    return false;
+}
+
 bool lesson_check_run(const Lesson *l, const Graph *g, size_t i, double *got)
 {
     const LessonCheck *c = &l->checks[i];

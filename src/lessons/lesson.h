@@ -105,6 +105,12 @@ LessonState lesson_state(const Lesson *l, size_t step);
 // Writes at most n bytes (NUL-terminated) to buf. Returns buf.
 char *lesson_step_text(const Lesson *l, const Graph *g, size_t step, char *buf, size_t n);
 
+// When a number on screen at this step is NaN or ±Inf, describe where it
+// first went wrong and why, in narrative markup ("`log(0)` is **-Inf**: the
+// logarithm needs a positive input ..."), and return true. g must have been
+// evaluated with lesson_eval. Returns false (buf = "") when all is finite.
+bool lesson_explain_faults(const Lesson *l, const Graph *g, char *buf, size_t n);
+
 // Run check i against a graph evaluated to the last step. Stores the value
 // found in *got. Returns true when it passes.
 bool lesson_check_run(const Lesson *l, const Graph *g, size_t i, double *got);

@@ -34,6 +34,7 @@ static const struct {
     {"\u2190  Backspace  PageUp", "previous step"},
     {"Home  End", "first and last step"},
     {"drag an input's number", "change it; Shift for fine steps"},
+    {"R", "reset the inputs"},
     {"F  F11", "fullscreen"},
     {"B  .", "blank the screen (presenting)"},
     {"Ctrl +  Ctrl -  Ctrl 0", "bigger, smaller, normal size"},
@@ -115,8 +116,15 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
     scene_frame(s, m, panel_y, w - 2 * m, panel_h, 1.5f * u, t->panel_edge);
     scene_tag(s, scene_text(s, m + 24 * u, panel_y + 16 * u, FONT_BOLD, 14 * u, ALIGN_LEFT, t->accent,
                             phase_name(st.kind)), "phase");
-    char text[4096];
+    char text[4096], fault[1024];
     lesson_step_text(l, g, step, text, sizeof(text));
+    if (lesson_explain_faults(l, g, fault, sizeof(fault))) {
+        // A NaN or Inf on screen is a teaching moment: say what happened.
+        size_t len = strlen(text);
+        snprintf(text + len, sizeof(text) - len, "%s%s", len ? "\n\n" : "", fault);
+        scene_tag(s, scene_text(s, w - m - 24 * u, panel_y + 16 * u, FONT_BOLD, 14 * u, ALIGN_RIGHT, t->warn,
+                                "NaN / Inf"), "fault");
+    }
     TextStyle ts = {.size = 20 * u, .text = t->text, .code = t->accent, .id = "narrative"};
     textflow(s, m + 24 * u, panel_y + 44 * u, w - 2 * m - 48 * u, panel_h - 56 * u, &ts, text);
 
