@@ -91,8 +91,10 @@ void optim_reset(Optim *opt)
         memset(opt->v, 0, opt->n * sizeof(float));
 }
 
+// The public functions call static clones: Clang 14 emits the resolver of a
+// target_clones function only in a translation unit that calls it.
 OPTIM_VECTORISE OPTIM_CLONES
-void optim_step(Optim *opt, float *params, const float *grads)
+static void step_impl(Optim *opt, float *params, const float *grads)
 {
     const OptimConfig *c = &opt->cfg;
     const size_t n = opt->n;
@@ -165,13 +167,23 @@ void optim_step(Optim *opt, float *params, const float *grads)
     }
 }
 
+void optim_step(Optim *opt, float *params, const float *grads)
+{
+    step_impl(opt, params, grads);
+}
+
 OPTIM_VECTORISE OPTIM_CLONES
-double grad_norm(const float *g, size_t n)
+static double norm_impl(const float *g, size_t n)
 {
     double s = 0.0;
     for (size_t i = 0; i < n; i++)
         s += (double)g[i] * (double)g[i];
     return sqrt(s);
+}
+
+double grad_norm(const float *g, size_t n)
+{
+    return norm_impl(g, n);
 }
 
 double clip_grad_norm(float *g, size_t n, float max_norm)
@@ -186,8 +198,13 @@ double clip_grad_norm(float *g, size_t n, float max_norm)
 }
 
 OPTIM_VECTORISE OPTIM_CLONES
-void clip_grad_value(float *g, size_t n, float limit)
+static void clip_value_impl(float *g, size_t n, float limit)
 {
     for (size_t i = 0; i < n; i++)
         g[i] = g[i] > limit ? limit : g[i] < -limit ? -limit : g[i];
+}
+
+void clip_grad_value(float *g, size_t n, float limit)
+{
+    clip_value_impl(g, n, limit);
 }
