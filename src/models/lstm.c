@@ -96,7 +96,7 @@ static bool reserve(Lstm *m, int B, int T)
 {
     size_t TB = (size_t)T * (size_t)B, BH = (size_t)B * (size_t)m->H;
     size_t H = (size_t)m->H, I = (size_t)m->I;
-    size_t need = TB * (2 * I + 4 * H + 5 * H) + 4 * BH + 4 * H * (I + 1 + H) + 4 * BH;
+    size_t need = TB * (2 * I + 4 * H + 4 * H) + 4 * BH + 4 * H * (I + 1 + H) + 4 * BH;
     if (need > m->act_cap) {
         float *a = malloc(need * sizeof(float));
         if (!a)
@@ -110,7 +110,6 @@ static bool reserve(Lstm *m, int B, int T)
     m->dx = q;     q += TB * I;
     m->gates = q;  q += TB * 4 * H;
     m->c = q;      q += TB * H;
-    m->tc = q;     q += TB * H;
     m->h = q;      q += TB * H;
     m->dh = q;     q += TB * H;
     m->dc = q;     q += TB * H;
@@ -133,9 +132,8 @@ static bool reserve(Lstm *m, int B, int T)
 // One row: a (4H) holds the pre-activations without the bias on entry and
 // i, f, g, o on exit; c = f * cprev + i * g, h = o * tanh(c).
 FASTMATH_CLONES
-static void lstm_row_forward(float *restrict a, float *restrict c, float *restrict tc,
-                             float *restrict h, const float *restrict cprev,
-                             const float *restrict bias, int H)
+static void lstm_row_forward(float *restrict a, float *restrict c, float *restrict h,
+                             const float *restrict cprev, const float *restrict bias, int H)
 {
     for (int j = 0; j < H; j++) {
         float i = fast_sigmoidf(a[j] + bias[j]);
@@ -149,19 +147,18 @@ static void lstm_row_forward(float *restrict a, float *restrict c, float *restri
         float cj = f * cprev[j] + i * g;
         float t = fast_tanhf(cj);
         c[j] = cj;
-        tc[j] = t;
         h[j] = o * t;
     }
 }
 
-// One step's pointwise part for B rows: a (B, 4H), c, tc, h, cprev (B, H),
+// One step's pointwise part for B rows: a (B, 4H), c, h, cprev (B, H),
 // bias (4H) = b_ih + b_hh.
-static void lstm_cell_forward(float *a, float *c, float *tc, float *h, const float *cprev,
+static void lstm_cell_forward(float *a, float *c, float *h, const float *cprev,
                               const float *bias, int B, int H)
 {
     for (int b = 0; b < B; b++) {
         size_t r = (size_t)b * H;
-        lstm_row_forward(a + 4 * r, c + r, tc + r, h + r, cprev + r, bias, H);
+        lstm_row_forward(a + 4 * r, c + r, h + r, cprev + r, bias, H);
     }
 }
 
@@ -200,7 +197,7 @@ bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int
         float *a = m->gates + (size_t)t * B * G;
         // a (B, 4H) += hprev (B, H) @ W_hh^T (H, 4H)
         gemm_f32(false, false, B, G, H, 1.0f, hprev, H, m->w_hh_t, G, 1.0f, a, G);
-        lstm_cell_forward(a, m->c + t * BH, m->tc + t * BH, m->h + t * BH, cprev, bias, B, H);
+        lstm_cell_forward(a, m->c + t * BH, m->h + t * BH, cprev, bias, B, H);
     }
     return true;
 }
@@ -212,12 +209,13 @@ bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int
 FASTMATH_CLONES
 static void lstm_row_backward(float *restrict da, float *restrict dc, float *restrict dcn,
                               const float *restrict dh, const float *restrict gates,
-                              const float *restrict tc, const float *restrict cprev, int H)
+                              const float *restrict c, const float *restrict cprev, int H)
 {
     const float *restrict ig = gates, *restrict fg = gates + H, *restrict gg = gates + 2 * H,
                 *restrict og = gates + 3 * H;
     for (int j = 0; j < H; j++) {
-        float d = dh[j], tcj = tc[j];
+        // tanh(c) again rather than stored: cheaper than its memory traffic.
+        float d = dh[j], tcj = fast_tanhf(c[j]);
         float i = ig[j], f = fg[j], g = gg[j], o = og[j];
         float c = dcn[j] + d * o * (1.0f - tcj * tcj);
         dc[j] = c;
@@ -237,7 +235,7 @@ static void lstm_row_backward(float *restrict da, float *restrict dc, float *res
 // gradient, while they are in cache.
 static void lstm_cell_backward(float *da, float *dh, float *dc, float *dcn, float *db,
                                const float *dout, size_t dout_stride, const float *dhn,
-                               const float *gates, const float *tc, const float *cprev, int B,
+                               const float *gates, const float *c, const float *cprev, int B,
                                int H)
 {
     for (int b = 0; b < B; b++) {
@@ -253,7 +251,7 @@ static void lstm_cell_backward(float *da, float *dh, float *dc, float *dcn, floa
                 dhb[j] = dhnb[j];
         }
         float *restrict dab = da + 4 * r;
-        lstm_row_backward(dab, dc + r, dcn + r, dhb, gates + 4 * r, tc + r, cprev + r, H);
+        lstm_row_backward(dab, dc + r, dcn + r, dhb, gates + 4 * r, c + r, cprev + r, H);
         float *restrict dbb = db;
         for (int j = 0; j < 4 * H; j++)
             dbb[j] += dab[j];
@@ -289,7 +287,7 @@ void lstm_backward(Lstm *m, const float *dout, const float *dh_n, const float *d
         const float *xt = m->x + (size_t)t * B * I;
         float *dht = m->dh + t * BH, *dct = m->dc + t * BH;
         lstm_cell_backward(da, dht, dct, dc_next, m->dbias, dout ? dout + (size_t)t * H : NULL,
-                           (size_t)T * H, dh_next, m->gates + (size_t)t * B * G, m->tc + t * BH,
+                           (size_t)T * H, dh_next, m->gates + (size_t)t * B * G, m->c + t * BH,
                            cprev, B, H);
         // dh_next (B, H) = da (B, 4H) @ W_hh (4H, H)
         gemm_f32(false, false, B, H, G, 1.0f, da, G, m->p.w_hh, H, 0.0f, dh_next, H);

@@ -52,7 +52,6 @@ typedef struct Lstm {
     float *h0, *c0;      // (B, H) initial state
     float *gates;        // (T, B, 4H) i, f, g, o after their nonlinearities
     float *c;            // (T, B, H) cell state
-    float *tc;           // (T, B, H) tanh(c)
     float *h;            // (T, B, H) hidden state
     float *dh;           // (T, B, H) total dL/dh_t
     float *dc;           // (T, B, H) total dL/dc_t
