@@ -217,13 +217,13 @@ static void lstm_row_backward(float *restrict da, float *restrict dc, float *res
         // tanh(c) again rather than stored: cheaper than its memory traffic.
         float d = dh[j], tcj = fast_tanhf(c[j]);
         float i = ig[j], f = fg[j], g = gg[j], o = og[j];
-        float c = dcn[j] + d * o * (1.0f - tcj * tcj);
-        dc[j] = c;
-        da[j] = c * g * i * (1.0f - i);
-        da[H + j] = c * cprev[j] * f * (1.0f - f);
-        da[2 * H + j] = c * i * (1.0f - g * g);
+        float dcj = dcn[j] + d * o * (1.0f - tcj * tcj);
+        dc[j] = dcj;
+        da[j] = dcj * g * i * (1.0f - i);
+        da[H + j] = dcj * cprev[j] * f * (1.0f - f);
+        da[2 * H + j] = dcj * i * (1.0f - g * g);
         da[3 * H + j] = d * tcj * o * (1.0f - o);
-        dcn[j] = c * f;   // becomes dL/dc_{t-1}
+        dcn[j] = dcj * f;   // becomes dL/dc_{t-1}
     }
 }
 
