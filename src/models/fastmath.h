@@ -29,6 +29,9 @@ static inline float fast_expf(float x)
     x = x < -87.3365447504019f ? -87.3365447504019f : x;
     // n = round(x / ln 2) with the 1.5 * 2^23 trick; then e^x = 2^n e^r.
     float fn = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    // A NaN x must not reach the int conversion (undefined behaviour); the
+    // polynomial below still turns it into a NaN result.
+    fn = fn == fn ? fn : 0.0f;
     int n = (int)fn;
     float r = x - fn * 0.693359375f;
     r = r + fn * 2.12194440e-4f;
