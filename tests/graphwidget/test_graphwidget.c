@@ -566,8 +566,10 @@ static void test_build_time(void **state)
     GraphLayout *lay = graph_layout_create();
     GraphParams p = params(g, L, 1880, 1040);
     p.group = group, p.ngroups = 20, p.collapsed = collapsed, p.group_format = "step %d";
-    const char *modes[3] = {"expanded", "collapsed", "mixed"};
-    for (int mode = 0; mode < 3; mode++) {
+    // Fitted: expanded (shapes only), collapsed (names), mixed; then the
+    // expanded graph zoomed to show values only, and names with gradients.
+    const char *modes[5] = {"expanded", "collapsed", "mixed", "values", "full"};
+    for (int mode = 0; mode < 5; mode++) {
         for (int t = 0; t < 20; t++)
             collapsed[t] = mode == 1 || (mode == 2 && t > 1 && t < 18);
         p.view.scale = 0;
@@ -575,6 +577,8 @@ static void test_build_time(void **state)
         graph_layout_update(lay, &p);
         double tl = now_ms() - t0;
         p.view = graph_view_fit(lay, &p);
+        if (mode >= 3)
+            graph_view_zoom(&p.view, &p, (mode == 3 ? 0.45f : 0.8f) / p.view.scale, p.x + p.w / 3, p.y + p.h / 2);
         enum { N = 40 };
         double build[N], draw[N];
         for (int i = 0; i < N; i++) {
@@ -591,10 +595,10 @@ static void test_build_time(void **state)
         qsort(build, N, sizeof(double), cmp_double);
         qsort(draw, N, sizeof(double), cmp_double);
         printf("graph_layout_20step_%s %.3f ms\n", modes[mode], tl);
-        printf("graph_build_20step_%s %.3f ms (%zu items, %d boxes)\n", modes[mode], build[N / 2], s->n,
-               graph_layout_boxes(lay));
+        printf("graph_build_20step_%s %.3f ms (%zu items, %d boxes, %zu arena bytes)\n", modes[mode],
+               build[N / 2], s->n, graph_layout_boxes(lay), s->arena.used_total);
         if (o)
-            printf("graph_draw_20step_%s %.3f ms\n", modes[mode], draw[N / 2]);
+            printf("graph_draw_20step_%s %.3f ms (software renderer)\n", modes[mode], draw[N / 2]);
         assert_true(build[N / 2] < 20);
     }
     offscreen_destroy(o);

@@ -213,9 +213,8 @@ static bool build_vgraph(GraphLayout *lay, const GraphParams *p)
             lay->groups[k].count++;
         nraw += (g->nodes[i]->src[0] != NULL) + (g->nodes[i]->src[1] != NULL);
     }
-    // Room for bend points too: at most MAX_SPAN - 1 per edge.
-    size_t vcap = nreal + nraw * (MAX_SPAN - 1) + 1;
-    lay->v = arena_alloc(A, vcap * sizeof(VNode));
+    // Bend points are added to a bigger copy once layers are known.
+    lay->v = arena_alloc(A, (nreal + 1) * sizeof(VNode));
     lay->e = arena_alloc(A, (nraw ? nraw : 1) * sizeof(VEdge));
     if (!lay->v || !lay->e)
         return false;
@@ -399,18 +398,25 @@ static void assign_layers(GraphLayout *lay)
 // counts the values it carries ("W00 +17").
 static bool add_bends(GraphLayout *lay)
 {
-    VNode *v = lay->v;
+    size_t total = (size_t)lay->nreal;
+    for (int j = 0; j < lay->ne; j++) {
+        VEdge *e = &lay->e[j];
+        int span = lay->v[e->to].layer - lay->v[e->from].layer;
+        e->stub = span <= 0 || span > MAX_SPAN || (lay->v[e->from].nin == 0 && span > STUB_SPAN);
+        total += e->stub ? 0 : (size_t)(span - 1);
+    }
+    VNode *v = arena_alloc(&lay->arena, (total + 1) * sizeof(VNode));
     int *first = arena_alloc(&lay->arena, (size_t)(lay->nreal ? lay->nreal : 1) * sizeof(int));
-    if (!first)
+    if (!v || !first)
         return false;
+    memcpy(v, lay->v, (size_t)lay->nreal * sizeof(VNode));
+    lay->v = v;
     for (int i = 0; i < lay->nreal; i++)
         first[i] = -1;
     for (int j = 0; j < lay->ne; j++) {
         VEdge *e = &lay->e[j];
-        int span = v[e->to].layer - v[e->from].layer;
-        e->stub = span <= 0 || span > MAX_SPAN || (v[e->from].nin == 0 && span > STUB_SPAN);
         e->dummy0 = lay->nv;
-        e->ndummy = e->stub ? 0 : span - 1;
+        e->ndummy = e->stub ? 0 : v[e->to].layer - v[e->from].layer - 1;
         if (e->stub && e->port < 0) {
             if (first[e->to] >= 0) {
                 lay->e[first[e->to]].count += e->count;
@@ -486,17 +492,27 @@ static bool build_adjacency(GraphLayout *lay, const Graph *g)
 // ---------------------------------------------------------------------------
 // Ordering: barycentre sweeps, keeping the order with the fewest crossings
 
-static void sort_layer_by(int *nodes, int m, const float *key, const VNode *v)
+typedef struct Ranked {
+    float key;
+    int pos, node;
+} Ranked;
+
+static int cmp_ranked(const void *a, const void *b)
 {
-    for (int i = 1; i < m; i++) {
-        int x = nodes[i], j = i;
-        while (j > 0 && (key[nodes[j - 1]] > key[x] ||
-                         (key[nodes[j - 1]] == key[x] && v[nodes[j - 1]].pos > v[x].pos))) {
-            nodes[j] = nodes[j - 1];
-            j--;
-        }
-        nodes[j] = x;
-    }
+    const Ranked *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+// Sort a layer's nodes by key, ties kept in their current order. tmp holds m.
+static void sort_layer_by(int *nodes, int m, const float *key, const VNode *v, Ranked *tmp)
+{
+    for (int i = 0; i < m; i++)
+        tmp[i] = (Ranked){key[nodes[i]], v[nodes[i]].pos, nodes[i]};
+    qsort(tmp, (size_t)m, sizeof(Ranked), cmp_ranked);
+    for (int i = 0; i < m; i++)
+        nodes[i] = tmp[i].node;
 }
 
 static void renumber(GraphLayout *lay)
@@ -554,7 +570,8 @@ static bool order_layers(GraphLayout *lay)
     float *key = arena_alloc(A, (size_t)(nv ? nv : 1) * sizeof(float));
     int nseg = lay->down_start[nv];
     int *scratch = arena_alloc(A, (size_t)(nseg + 3 * nv + L + 8) * sizeof(int));
-    if (!lay->lay_start || !lay->lay_nodes || !best || !key || !scratch)
+    Ranked *tmp = arena_alloc(A, (size_t)(nv ? nv : 1) * sizeof(Ranked));
+    if (!lay->lay_start || !lay->lay_nodes || !best || !key || !scratch || !tmp)
         return false;
     // Initial order: creation order of each box's first member.
     for (int i = 0; i < nv; i++)
@@ -568,10 +585,10 @@ static bool order_layers(GraphLayout *lay)
         lay->lay_nodes[scratch[v[i].layer]++] = i;
     for (int i = 0; i < nv; i++) {
         key[i] = (float)v[i].key;
-        v[i].pos = 0;
+        v[i].pos = i; // ties in creation order
     }
     for (int l = 0; l < L; l++)
-        sort_layer_by(lay->lay_nodes + lay->lay_start[l], lay->lay_start[l + 1] - lay->lay_start[l], key, v);
+        sort_layer_by(lay->lay_nodes + lay->lay_start[l], lay->lay_start[l + 1] - lay->lay_start[l], key, v, tmp);
     renumber(lay);
     long bestc = lay->cross0 = count_crossings(lay, scratch);
     memcpy(best, lay->lay_nodes, (size_t)nv * sizeof(int));
@@ -592,7 +609,7 @@ static bool order_layers(GraphLayout *lay)
                 // No neighbours on that side: stay where it is.
                 key[x] = cnt ? sum / (float)cnt : (float)v[x].pos;
             }
-            sort_layer_by(nodes, m, key, v);
+            sort_layer_by(nodes, m, key, v, tmp);
             for (int i = 0; i < m; i++)
                 v[nodes[i]].pos = i;
         }
@@ -1113,6 +1130,7 @@ static void draw_groups(const Draw *d, bool tabs)
     const Theme *t = d->t;
     float k = d->k;
     char id[96], name[64], line[96];
+    int frames = 0;
     for (int g = 0; g < lay->ngroups; g++) {
         const GroupBox *gb = &lay->groups[g];
         if (gb->vnode >= 0 || !(gb->x1 > gb->x0))
@@ -1121,9 +1139,12 @@ static void draw_groups(const Draw *d, bool tabs)
         float x = sx(d, gb->x0), y = sy(d, gb->y0), w = (gb->x1 - gb->x0) * k, h = (gb->y1 - gb->y0) * k;
         bool cut = false;
         if (!tabs) {
-            float cx = x, cy = y, cw = w, ch = h;
-            if (clip_rect(d, &cx, &cy, &cw, &ch, &cut))
-                scene_rect(d->s, cx, cy, cw, ch, cut ? 0 : 10 * k, color_alpha(tint, 24));
+            // Opaque: a blended fill this large is slow in a software renderer.
+            float cx = roundf(x), cy = roundf(y), cw = roundf(x + w) - cx, ch = roundf(y + h) - cy;
+            if (clip_rect(d, &cx, &cy, &cw, &ch, &cut)) {
+                scene_rect(d->s, cx, cy, cw, ch, 0, color_mix(t->panel, tint, 0.09f));
+                frames++;
+            }
             continue;
         }
         group_name(d->p, g, name, sizeof(name));
@@ -1140,6 +1161,20 @@ static void draw_groups(const Draw *d, bool tabs)
         if (d->lod != LOD_SHAPES && fs >= MIN_TEXT)
             text_in(d, x + 8 * k, ty0 + (th - scene_line_height(fs)) / 2, FONT_BOLD, fs, ALIGN_LEFT, t->text,
                     line, tw - 16 * k);
+    }
+    // Outlines over all the fills, so frames that overlap both show.
+    for (int g = 0; g < lay->ngroups && frames > 1; g++) {
+        const GroupBox *gb = &lay->groups[g];
+        if (gb->vnode >= 0 || !(gb->x1 > gb->x0))
+            continue;
+        Color tint = g % 2 ? t->series[2] : t->series[4];
+        float x0 = roundf(sx(d, gb->x0)), y0 = roundf(sy(d, gb->y0));
+        float x1 = roundf(sx(d, gb->x1)), y1 = roundf(sy(d, gb->y1));
+        Color c = color_mix(t->panel, tint, 0.35f);
+        clipped_line(d, x0, y0, x1, y0, 1, c);
+        clipped_line(d, x0, y1, x1, y1, 1, c);
+        clipped_line(d, x0, y0, x0, y1, 1, c);
+        clipped_line(d, x1, y0, x1, y1, 1, c);
     }
 }
 
