@@ -1,6 +1,7 @@
 // cmd_bptt.c: `gradlab bptt`, the norm of dL/dh_t at every step of one
 // sequence (models/bptt.h): the data behind the vanishing and exploding
 // gradient plots, as a table or as CSV.
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,18 @@ int cmd_bptt(int argc, char **argv)
         fprintf(stderr, "gradlab: error: bptt: out of memory\n");
         return 1;
     }
+    // An exploding gradient can leave float range: say so once, and print
+    // every NaN the same way ("nan", whatever its sign bit).
+    long overflow = -1;
+    for (long t = T - 1; t >= 0; t--) {
+        if (!isfinite(norms[t]) && overflow < 0)
+            overflow = t + 1;
+        if (isnan(norms[t]))
+            norms[t] = NAN;
+    }
+    if (overflow > 0)
+        fprintf(stderr, "gradlab: note: bptt: the gradient left float range at t = %ld "
+                        "(going back from t = %ld)\n", overflow, T);
     if (csv) {
         printf("t,grad_norm\n");
         for (long t = 0; t < T; t++)
