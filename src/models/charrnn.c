@@ -6,7 +6,29 @@
 #include <string.h>
 
 #include "engine/tensor/gemm.h"
+#include "models/fastmath.h"
 #include "models/init.h"
+
+// z[0..V) = softmax(z); returns -log of the probability of target and
+// leaves dL/dz = p - onehot(target) in z.
+FASTMATH_CLONES
+static double softmax_xent(float *restrict z, int V, int target)
+{
+    float mx = z[0];
+    for (int v = 1; v < V; v++)
+        mx = z[v] > mx ? z[v] : mx;
+    float sum = 0.0f;
+    for (int v = 0; v < V; v++) {
+        z[v] = fast_expf(z[v] - mx);
+        sum += z[v];
+    }
+    float inv = 1.0f / sum;
+    for (int v = 0; v < V; v++)
+        z[v] *= inv;
+    double loss = -log((double)z[target]);
+    z[target] -= 1.0f;
+    return loss;
+}
 
 CharRnn *charrnn_create(const unsigned char *text, size_t len, int H, int T, float lr, float clip,
                         uint64_t seed)
@@ -99,22 +121,8 @@ double charrnn_step(CharRnn *m)
     gemm_f32(false, true, T, V, H, 1.0f, h, H, why, H, 1.0f, m->logits, V);
     // Softmax and cross-entropy; logits become dL/dlogits = p - onehot.
     double loss = 0.0;
-    for (int t = 0; t < T; t++) {
-        float *z = m->logits + (size_t)t * V;
-        float mx = z[0];
-        for (int v = 1; v < V; v++)
-            mx = z[v] > mx ? z[v] : mx;
-        float sum = 0.0f;
-        for (int v = 0; v < V; v++) {
-            z[v] = expf(z[v] - mx);
-            sum += z[v];
-        }
-        float inv = 1.0f / sum;
-        for (int v = 0; v < V; v++)
-            z[v] *= inv;
-        loss -= log((double)z[m->targets[t]]);
-        z[m->targets[t]] -= 1.0f;
-    }
+    for (int t = 0; t < T; t++)
+        loss += softmax_xent(m->logits + (size_t)t * V, V, m->targets[t]);
     // Read-out gradients: dW_hy (V, H) = dz^T @ h; db_y = column sums of dz;
     // dL/dh_t (T, H) = dz (T, V) @ W_hy (V, H).
     float *dwhy = m->head_grad, *dby = m->head_grad + (size_t)V * H;
