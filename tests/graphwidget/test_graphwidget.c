@@ -281,6 +281,13 @@ static void test_group_toggle(void **state)
     int k = graph_hit_group(s, mx, my, NULL);
     assert_int_equal(k, 2);
     assert_int_equal(graph_hit_group(s, p.x + 2, p.y + 2, NULL), -1);
+    // Hovering the box says what it stands for.
+    p.hover = true, p.mouse_x = mx, p.mouse_y = my;
+    scene_begin(s, 1240, 620, p.theme->background);
+    graph_build(s, lay, &p);
+    assert_non_null(scene_find_text(s, "graph:tooltip", "step 2 \u2014 22 nodes"));
+    assert_non_null(scene_find_text(s, "graph:tooltip", "click to expand"));
+    p.hover = false;
     collapsed[k] = !collapsed[k];
     int before = graph_layout_boxes(lay);
     scene_begin(s, 1240, 620, p.theme->background);
@@ -490,6 +497,59 @@ static void test_fit_zoom_pan(void **state)
     graph_destroy(g);
 }
 
+static int count_kind(const Scene *s, SceneKind kind)
+{
+    int n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += s->items[i].kind == kind;
+    return n;
+}
+
+// Names, values and gradients when boxes are big; values only when they
+// are small; shapes only when tiny. No text is ever smaller than 8 px.
+static void test_level_of_detail(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    Value *o = build_neuron(g);
+    Scene *s = scene_create();
+    GraphLayout *lay = graph_layout_create();
+    GraphParams p = params(g, o, 1400, 700);
+    p.legend = false;
+    float scales[3] = {1.0f, 0.5f, 0.2f};
+    int texts[3];
+    for (int i = 0; i < 3; i++) {
+        p.view = (GraphView){.scale = scales[i], .ox = 10, .oy = 10};
+        scene_begin(s, 1440, 720, p.theme->background);
+        graph_build(s, lay, &p);
+        texts[i] = count_kind(s, SCENE_TEXT);
+        assert_int_equal(count_prefix(s, "graph:node:"), (int)g->n);
+        for (size_t j = 0; j < s->n; j++)
+            if (s->items[j].kind == SCENE_TEXT)
+                assert_true(s->items[j].size >= 8);
+    }
+    assert_true(texts[0] >= 3 * (int)g->n - 1); // label, value, gradient (+ op names)
+    assert_int_equal(texts[1], (int)g->n);       // one value each
+    assert_int_equal(texts[2], 0);
+    // An empty graph and a lone node draw without trouble.
+    graph_reset(g);
+    p.out = NULL;
+    scene_begin(s, 1440, 720, p.theme->background);
+    p.view.scale = 0;
+    graph_build(s, lay, &p);
+    assert_false(s->failed);
+    assert_int_equal(graph_layout_boxes(lay), 0);
+    Value *x = value_input(g, 1, "x");
+    p.out = x;
+    scene_begin(s, 1440, 720, p.theme->background);
+    graph_build(s, lay, &p);
+    assert_int_equal(graph_layout_boxes(lay), 1);
+    assert_non_null(node_item(s, x));
+    graph_layout_destroy(lay);
+    scene_destroy(s);
+    graph_destroy(g);
+}
+
 static void test_layout_cache(void **state)
 {
     (void)state;
@@ -581,7 +641,17 @@ static void test_build_time(void **state)
             graph_view_zoom(&p.view, &p, (mode == 3 ? 0.45f : 0.8f) / p.view.scale, p.x + p.w / 3, p.y + p.h / 2);
         enum { N = 40 };
         double build[N], draw[N];
+        size_t cap = 0;
+        const void *block = NULL;
         for (int i = 0; i < N; i++) {
+            if (i == 2) { // steady state: the scene's memory no longer grows
+                cap = s->cap;
+                block = s->arena.head;
+            }
+            if (i > 2) {
+                assert_int_equal(s->cap, cap);
+                assert_ptr_equal(s->arena.head, block);
+            }
             p.hover = true, p.mouse_x = 200 + i * 30, p.mouse_y = 500;
             double a = now_ms();
             scene_begin(s, 1920, 1080, p.theme->background);
@@ -741,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_tooltip),
         cmocka_unit_test(test_nan_marker),
         cmocka_unit_test(test_fit_zoom_pan),
+        cmocka_unit_test(test_level_of_detail),
         cmocka_unit_test(test_layout_cache),
         cmocka_unit_test(test_build_time),
         cmocka_unit_test(test_render),

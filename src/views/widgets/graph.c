@@ -981,9 +981,10 @@ static void draw_edges(const Draw *d)
     }
 }
 
-// A rounded box with a border, clipped. Returns the outer item (for a tag).
-static SceneItem *box(const Draw *d, float x, float y, float w, float h, float r, float bw, Color edge,
-                      Color fill)
+// A rounded box with a border, clipped; the outer item is tagged id (which
+// may be NULL). Returns whether anything was drawn.
+static bool box(const Draw *d, float x, float y, float w, float h, float r, float bw, Color edge, Color fill,
+                const char *id)
 {
     bool cut = false;
     // Whole pixels, so the renderer's corner fans meet its straight sides.
@@ -992,13 +993,17 @@ static SceneItem *box(const Draw *d, float x, float y, float w, float h, float r
     r = roundf(r);
     bw = fmaxf(roundf(bw), 1);
     if (!clip_rect(d, &x, &y, &w, &h, &cut))
-        return NULL;
+        return false;
     if (cut)
         r = 0;
     SceneItem *outer = scene_rect(d->s, x, y, w, h, r, edge);
+    if (!outer)
+        return false;
+    if (id)
+        scene_tag(d->s, outer, id); // before the next append moves the items
     if (w > 2 * bw && h > 2 * bw)
         scene_rect(d->s, x + bw, y + bw, w - 2 * bw, h - 2 * bw, fmaxf(r - bw, 0), fill);
-    return outer;
+    return true;
 }
 
 static void nan_marker(const Draw *d, float bx, float by, float bw)
@@ -1027,9 +1032,9 @@ static void draw_group_box(const Draw *d, int i)
     char id[96], name[64], line[96];
     // A second sheet behind: this box stands for a stack of nodes.
     box(d, bx + 4 * k, by - 4 * k, bw, bh, 8 * k, fmaxf(1.2f * k, 1), color_mix(edge, t->panel, 0.5f),
-        color_mix(fill, t->panel, 0.4f));
+        color_mix(fill, t->panel, 0.4f), NULL);
     snprintf(id, sizeof(id), "%s:group:%d", d->id, vn->group);
-    scene_tag(d->s, box(d, bx, by, bw, bh, 8 * k, fmaxf((hot || bad ? 2.6f : 1.8f) * k, 1), edge, fill), id);
+    box(d, bx, by, bw, bh, 8 * k, fmaxf((hot || bad ? 2.6f : 1.8f) * k, 1), edge, fill, id);
     group_name(d->p, vn->group, name, sizeof(name));
     if (d->lod == LOD_FULL) {
         float fs = 14 * k;
@@ -1073,9 +1078,9 @@ static void draw_node_box(const Draw *d, int i)
     char id[96], label[64], num[32], num2[32];
     if (hot)
         box(d, bx - 4 * k, by - 4 * k, bw + 8 * k, bh + 8 * k, 10 * k, 0, color_alpha(t->accent, 60),
-            color_alpha(t->accent, 60));
+            color_alpha(t->accent, 60), NULL);
     snprintf(id, sizeof(id), "%s:node:%d", d->id, vn->node);
-    if (!scene_tag(d->s, box(d, bx, by, bw, bh, 7 * k, bwid, edge, fill), id))
+    if (!box(d, bx, by, bw, bh, 7 * k, bwid, edge, fill, id))
         return;
     if (d->lod == LOD_FULL) {
         float fs = 13 * k, pad = 8 * k;
