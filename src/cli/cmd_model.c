@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -23,7 +24,8 @@ static const char usage[] =
     "nn.LSTM / nn.RNN with batch_first=True) and write every result as .npy.\n"
     "\n"
     "  --weights DIR        weight_ih_l0.npy, weight_hh_l0.npy, bias_ih_l0.npy and\n"
-    "                       bias_hh_l0.npy, as in PyTorch's state_dict\n"
+    "                       bias_hh_l0.npy, as in PyTorch's state_dict (no bias files:\n"
+    "                       a layer without biases, as with bias=False)\n"
     "  --input X.npy        the input, shape (B, T, I)\n"
     "  --h0 H0.npy          initial hidden state (1, B, H) or (B, H); default zeros\n"
     "  --c0 C0.npy          initial cell state, lstm only; default zeros\n"
@@ -173,6 +175,7 @@ int cmd_model(int argc, char **argv)
     char paths[4][4096];
     Lstm *lstm = NULL;
     Rnn *rnn = NULL;
+    bool no_bias = false;
     float *out = NULL, *dx = NULL, *ones = NULL;
 
     for (int k = 0; k < 4; k++) {
@@ -180,6 +183,16 @@ int cmd_model(int argc, char **argv)
             (int)sizeof paths[k]) {
             fprintf(stderr, "gradlab: error: --weights: the path is too long\n");
             goto done;
+        }
+        // nn.LSTM(bias=False) has no bias entries: when neither bias file
+        // exists, the biases are zero and get no gradient files.
+        if (k == 2 && access(paths[2], F_OK) != 0 && errno == ENOENT) {
+            char other[4096];
+            snprintf(other, sizeof other, "%s/%s.npy", a.weights, lstm_param_names[3]);
+            if (access(other, F_OK) != 0 && errno == ENOENT) {
+                no_bias = true;
+                break;
+            }
         }
         if (!load(paths[k], &w[k]))
             goto done;
@@ -194,8 +207,9 @@ int cmd_model(int argc, char **argv)
     }
     int64_t H = w[0].shape[0] / G, I = w[0].shape[1];
     if (!expect_shape(paths[1], &w[1], 2, (int64_t[]){G * H, H}, "the hidden size of weight_ih_l0") ||
-        !expect_shape(paths[2], &w[2], 1, (int64_t[]){G * H}, "the hidden size of weight_ih_l0") ||
-        !expect_shape(paths[3], &w[3], 1, (int64_t[]){G * H}, "the hidden size of weight_ih_l0"))
+        (!no_bias &&
+         (!expect_shape(paths[2], &w[2], 1, (int64_t[]){G * H}, "the hidden size of weight_ih_l0") ||
+          !expect_shape(paths[3], &w[3], 1, (int64_t[]){G * H}, "the hidden size of weight_ih_l0"))))
         goto done;
     if (!load(a.input, &x))
         goto done;
@@ -237,7 +251,7 @@ int cmd_model(int argc, char **argv)
     for (size_t i = 0; ones && i < nout; i++)
         ones[i] = 1.0f;
     const float *dout = a.gout ? gout.data : ones;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < (no_bias ? 2 : 4); k++) {   // created with zero biases
         size_t n;
         int r, c;
         float *p = lstm ? lstm_param(lstm, k, false, &n, &r, &c) : rnn_param(rnn, k, false, &n, &r, &c);
@@ -281,7 +295,7 @@ int cmd_model(int argc, char **argv)
         goto done;
     if (lstm && !save(a.out, "grad_c0", lstm->dc0, 3, state))
         goto done;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < (no_bias ? 2 : 4); k++) {
         size_t n;
         int r, c;
         const float *g = lstm ? lstm_param(lstm, k, true, &n, &r, &c) : rnn_param(rnn, k, true, &n, &r, &c);

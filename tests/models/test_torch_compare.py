@@ -22,7 +22,7 @@ except Exception as e:  # ImportError, or a broken install
 
 torch.set_num_threads(1)
 
-# (kind, nonlinearity, B, T, I, H, with h0/c0, with grad-output)
+# (kind, nonlinearity, B, T, I, H, with h0/c0, with grad-output[, bias])
 CASES = [
     ("lstm", None, 1, 1, 1, 1, False, False),
     ("lstm", None, 2, 5, 3, 4, True, True),
@@ -36,6 +36,8 @@ CASES = [
     ("rnn", "relu", 2, 6, 3, 5, True, True),
     ("rnn", "relu", 3, 25, 4, 20, False, False),
     ("rnn", "relu", 5, 12, 8, 31, True, True),
+    ("lstm", None, 3, 7, 4, 9, True, True, False),
+    ("rnn", "tanh", 3, 7, 4, 9, True, False, False),
 ]
 
 PARAMS = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
@@ -46,7 +48,8 @@ def save(path, a):
 
 
 def run_case(exe, rng, case, tmp):
-    kind, nl, B, T, I, H, with_state, with_gout = case
+    kind, nl, B, T, I, H, with_state, with_gout = case[:8]
+    bias = case[8] if len(case) > 8 else True
     G = 4 if kind == "lstm" else 1
     bound = 1.0 / np.sqrt(H)
     wdir = os.path.join(tmp, "w")
@@ -61,6 +64,8 @@ def run_case(exe, rng, case, tmp):
     if nl == "relu":
         # Keep relu activations from growing without bound over long sequences.
         weights["weight_hh_l0"] *= 0.5
+    if not bias:
+        del weights["bias_ih_l0"], weights["bias_hh_l0"]
     for k, v in weights.items():
         weights[k] = v.astype(np.float32)
         save(os.path.join(wdir, k + ".npy"), weights[k])
@@ -89,11 +94,12 @@ def run_case(exe, rng, case, tmp):
 
     # The same in torch.
     if kind == "lstm":
-        mod = torch.nn.LSTM(I, H, batch_first=True)
+        mod = torch.nn.LSTM(I, H, batch_first=True, bias=bias)
     else:
-        mod = torch.nn.RNN(I, H, nonlinearity=nl, batch_first=True)
+        mod = torch.nn.RNN(I, H, nonlinearity=nl, batch_first=True, bias=bias)
+    params = PARAMS if bias else PARAMS[:2]
     with torch.no_grad():
-        for k in PARAMS:
+        for k in params:
             getattr(mod, k).copy_(torch.from_numpy(weights[k]))
     xt = torch.from_numpy(x).requires_grad_(True)
     h0t = torch.from_numpy(h0 if h0 is not None else np.zeros((1, B, H), np.float32))
@@ -107,6 +113,7 @@ def run_case(exe, rng, case, tmp):
     g = torch.from_numpy(gout) if gout is not None else torch.ones_like(out)
     (out * g).sum().backward()
 
+    problems_extra = []
     ref = {
         "output": out.detach().numpy(),
         "h_n": hn.detach().numpy(),
@@ -116,10 +123,14 @@ def run_case(exe, rng, case, tmp):
     if kind == "lstm":
         ref["c_n"] = cn.detach().numpy()
         ref["grad_c0"] = c0t.grad.numpy()
-    for k in PARAMS:
+    for k in params:
         ref["grad_" + k] = getattr(mod, k).grad.numpy()
+    if not bias:
+        for k in PARAMS[2:]:
+            if os.path.exists(os.path.join(odir, "grad_" + k + ".npy")):
+                problems_extra.append(f"grad_{k}.npy written for a layer without biases")
 
-    problems = []
+    problems = problems_extra
     for name, want in ref.items():
         path = os.path.join(odir, name + ".npy")
         if not os.path.exists(path):
@@ -151,7 +162,7 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             problems = run_case(exe, rng, case, tmp)
         label = "{} {} B={} T={} I={} H={} state={} grad_output={}".format(
-            case[0], case[1] or "", *case[2:])
+            case[0], case[1] or "", *case[2:8]) + ("" if len(case) < 9 or case[8] else " bias=False")
         if problems:
             failed += 1
             print(f"NOT OK {label}")
