@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static inline double bench_now(void)
@@ -112,7 +113,8 @@ static inline bool bench_peer(const char *name, const char *python, const char *
     }
     int st = pclose(p);
     if (!found) {
-        printf("%s skipped: %s (exit status %d)\n", name, last[0] ? last : "no result", st);
+        printf("%s skipped: %s (exit status %d)\n", name, last[0] ? last : "no result",
+               st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : st);
         return false;
     }
     return true;
