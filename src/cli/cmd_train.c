@@ -160,7 +160,7 @@ int cmd_train(int argc, char **argv)
     printf("baseline mse: %.6f (always predicting 1)\n", ADDING_BASELINE_MSE);
     printf("%s\n", test < 0.01 ? "solved (test mse < 0.01)"
                    : test < ADDING_BASELINE_MSE * 0.9 ? "learning, not solved (test mse >= 0.01)"
-                                                       : "not learned (near the baseline)");
+                                                       : "not learned (no better than the baseline)");
     fprintf(stderr, "time: %.1f s training, %.2f ms per step\n", train_time,
             1e3 * train_time / c.steps);
     adding_destroy(tr);

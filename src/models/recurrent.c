@@ -19,11 +19,13 @@ bool recurrent_check_size(long B, long T, long I, long H, int G, char *err, size
             return false;
         }
     }
-    // Parameters and gradients, plus activations per (t, b) row: the input
-    // and its gradient, G pre-activations and their gradients, and up to six
-    // H-sized states. All factors are bounded above, so this cannot overflow.
+    // Parameters, gradients and two scratch copies of their size (W_hh^T
+    // and the transposed weight gradients), plus activations per (t, b) row:
+    // the input and its gradient, G pre-activations and their gradients, and
+    // up to six H-sized states. All factors are bounded above, so this
+    // cannot overflow.
     size_t gh = (size_t)G * (size_t)H;
-    size_t params = 2 * (gh * (size_t)I + gh * (size_t)H + 2 * gh);
+    size_t params = 4 * (gh * (size_t)I + gh * (size_t)H + 2 * gh);
     size_t per_row = 2 * (size_t)I + 2 * gh + 6 * (size_t)H;
     size_t rows = (size_t)B * (size_t)T;
     if (params > MODEL_MAX_FLOATS || rows > MODEL_MAX_FLOATS / per_row ||
