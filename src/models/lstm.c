@@ -96,7 +96,7 @@ static bool reserve(Lstm *m, int B, int T)
 {
     size_t TB = (size_t)T * (size_t)B, BH = (size_t)B * (size_t)m->H;
     size_t H = (size_t)m->H, I = (size_t)m->I;
-    size_t need = TB * (2 * I + 4 * H + 4 * H) + 4 * BH + 4 * H * (I + 1 + H) + 4 * BH;
+    size_t need = TB * (2 * I + 4 * H + 4 * H) + 4 * BH + 4 * H * (I + 1 + H) + 4 * BH * LSTM_CHUNK;
     if (need > m->act_cap) {
         float *a = malloc(need * sizeof(float));
         if (!a)
@@ -118,7 +118,7 @@ static bool reserve(Lstm *m, int B, int T)
     m->dh0 = q;    q += BH;
     m->dc0 = q;    q += BH;
     m->dbias = q;  q += 4 * H;
-    m->dpre = q;   q += BH * 4;
+    m->dpre = q;   q += BH * 4 * LSTM_CHUNK;
     m->dw_hh_t = q; q += 4 * H * H;
     m->dw_ih_t = q;
     m->B = B;
@@ -275,29 +275,45 @@ void lstm_backward(Lstm *m, const float *dout, const float *dh_n, const float *d
         memset(dc_next, 0, BH * sizeof(float));
     memset(m->dbias, 0, (size_t)G * sizeof(float));
 
-    // dW_hh and dW_ih are gathered transposed, step by step, while da is
-    // in cache: dW^T (K, 4H) += input_t^T (K, B) @ da_t (B, 4H). Reading da
-    // in place (few rows of K per call) keeps gemm from packing anything big.
+    // dW_hh and dW_ih are gathered transposed while the gate gradients are
+    // in cache: dW^T (K, 4H) += input^T (K, rows) @ da (rows, 4H) for a chunk
+    // of LSTM_CHUNK steps at a time, with da and the inputs of those steps
+    // contiguous (time-major). gemm reads da in place, and the (H, 4H)
+    // accumulator is read and written once per chunk rather than per step.
     memset(m->dw_hh_t, 0, (size_t)H * G * sizeof(float));
     memset(m->dw_ih_t, 0, (size_t)I * G * sizeof(float));
-    float *da = m->dpre;   // (B, 4H), one step at a time
     for (int t = T - 1; t >= 0; t--) {
+        const int t0 = t / LSTM_CHUNK * LSTM_CHUNK;   // first step of t's chunk
+        const int t1 = t0 + LSTM_CHUNK - 1 < T - 1 ? t0 + LSTM_CHUNK - 1 : T - 1;
         const float *cprev = t ? m->c + (size_t)(t - 1) * BH : m->c0;
-        const float *hprev = t ? m->h + (size_t)(t - 1) * BH : m->h0;
-        const float *xt = m->x + (size_t)t * B * I;
+        float *da = m->dpre + (size_t)(t - t0) * BH * 4;   // (B, 4H) in the chunk
         float *dht = m->dh + t * BH, *dct = m->dc + t * BH;
         lstm_cell_backward(da, dht, dct, dc_next, m->dbias, dout ? dout + (size_t)t * H : NULL,
                            (size_t)T * H, dh_next, m->gates + (size_t)t * B * G, m->c + t * BH,
                            cprev, B, H);
         // dh_next (B, H) = da (B, 4H) @ W_hh (4H, H)
         gemm_f32(false, false, B, H, G, 1.0f, da, G, m->p.w_hh, H, 0.0f, dh_next, H);
-        // dW_hh^T (H, 4H) += hprev^T (H, B) @ da;  dW_ih^T (I, 4H) += x_t^T (I, B) @ da
-        gemm_f32(true, false, H, G, B, 1.0f, hprev, H, da, G, 1.0f, m->dw_hh_t, G);
-        gemm_f32(true, false, I, G, B, 1.0f, xt, I, da, G, 1.0f, m->dw_ih_t, G);
         // dx_t (B, I) = da (B, 4H) @ W_ih (4H, I)
         if (!m->skip_dx)
             gemm_f32(false, false, B, I, G, 1.0f, da, G, m->p.w_ih, I, 0.0f,
                      m->dx + (size_t)t * B * I, I);
+        if (t != t0)
+            continue;
+        // The chunk [t0, t1] is complete: rows (t1 - t0 + 1) * B of da.
+        // dW_ih^T (I, 4H) += x[t0..t1]^T @ da
+        int rows = (t1 - t0 + 1) * B;
+        gemm_f32(true, false, I, G, rows, 1.0f, m->x + (size_t)t0 * B * I, I, m->dpre, G, 1.0f,
+                 m->dw_ih_t, G);
+        // dW_hh^T (H, 4H) += h[t0-1..t1-1]^T @ da, with h0 standing in for h[-1]
+        const float *da_rest = m->dpre;
+        if (t0 == 0) {
+            gemm_f32(true, false, H, G, B, 1.0f, m->h0, H, m->dpre, G, 1.0f, m->dw_hh_t, G);
+            da_rest += BH * 4;
+            rows -= B;
+        }
+        if (rows > 0)
+            gemm_f32(true, false, H, G, rows, 1.0f, m->h + (size_t)(t0 + (t0 == 0) - 1) * BH, H,
+                     da_rest, G, 1.0f, m->dw_hh_t, G);
     }
     for (int r = 0; r < G; r++) {
         for (int k = 0; k < H; k++)

@@ -31,6 +31,7 @@ typedef struct LstmParams {
 } LstmParams;
 
 #define LSTM_NUM_PARAMS 4
+#define LSTM_CHUNK 8   // backward gathers weight gradients over this many steps
 // PyTorch state_dict names, in the order of LstmParams' fields.
 extern const char *const lstm_param_names[LSTM_NUM_PARAMS];
 
@@ -57,7 +58,8 @@ typedef struct Lstm {
     float *dc;           // (T, B, H) total dL/dc_t
     float *dx;           // (T, B, I) dL/dx
     float *dh0, *dc0;    // (B, H) dL/dh0, dL/dc0
-    float *dpre;         // (B, 4H) scratch: dL/da of one step, the gate pre-activations
+    float *dpre;         // (LSTM_CHUNK, B, 4H) scratch: dL/da, the gate pre-activations,
+                         // for the steps of one chunk (see lstm_backward)
     float *dbias;        // (4H) scratch: column sums of dpre over all steps
     float *dw_hh_t;      // (H, 4H) scratch: dW_hh transposed
     float *dw_ih_t;      // (I, 4H) scratch: dW_ih transposed
