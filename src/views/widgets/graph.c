@@ -794,7 +794,7 @@ typedef struct Draw {
     float ox, oy, k;        // screen = origin + layout * k
     float cx0, cy0, cx1, cy1;
     Lod lod;
-    char id[64];            // the id prefix
+    char id[96];            // the id prefix (longer ones are cut)
     int hover;              // vnode under the mouse, or -1
     const unsigned char *group_bad; // (ngroups) a collapsed group holds a NaN/Inf
 } Draw;
@@ -1012,7 +1012,7 @@ static void nan_marker(const Draw *d, float bx, float by, float bw)
     float cx = bx + bw - r * 0.4f, cy = by + r * 0.4f;
     if (!inside(d, cx - r, cy - r, cx + r, cy + r))
         return;
-    char id[80];
+    char id[128];
     snprintf(id, sizeof(id), "%s:nan", d->id);
     scene_tag(d->s, scene_circle(d->s, cx, cy, r, d->t->warn), id);
     if (d->lod == LOD_FULL)
@@ -1029,7 +1029,7 @@ static void draw_group_box(const Draw *d, int i)
     bool bad = d->group_bad[vn->group], hot = d->hover == i;
     Color edge = bad ? t->warn : hot ? t->accent : t->series[4];
     Color fill = color_mix(t->gate, t->series[4], 0.14f);
-    char id[96], name[64], line[96];
+    char id[128], name[64], line[96];
     // A second sheet behind: this box stands for a stack of nodes.
     box(d, bx + 4 * k, by - 4 * k, bw, bh, 8 * k, fmaxf(1.2f * k, 1), color_mix(edge, t->panel, 0.5f),
         color_mix(fill, t->panel, 0.4f), NULL);
@@ -1075,7 +1075,7 @@ static void draw_node_box(const Draw *d, int i)
         edge = t->accent;
     Color fill = leaf ? color_mix(t->gate, t->panel, 0.6f) : t->gate;
     float bwid = fmaxf((hot || bad || is_out ? 2.6f : 1.6f) * k, 1);
-    char id[96], label[64], num[32], num2[32];
+    char id[128], label[64], num[32], num2[32];
     if (hot)
         box(d, bx - 4 * k, by - 4 * k, bw + 8 * k, bh + 8 * k, 10 * k, 0, color_alpha(t->accent, 60),
             color_alpha(t->accent, 60), NULL);
@@ -1134,7 +1134,7 @@ static void draw_groups(const Draw *d, bool tabs)
     const GraphLayout *lay = d->lay;
     const Theme *t = d->t;
     float k = d->k;
-    char id[96], name[64], line[96];
+    char id[128], name[64], line[96];
     int frames = 0;
     for (int g = 0; g < lay->ngroups; g++) {
         const GroupBox *gb = &lay->groups[g];
@@ -1154,8 +1154,12 @@ static void draw_groups(const Draw *d, bool tabs)
         }
         group_name(d->p, g, name, sizeof(name));
         snprintf(line, sizeof(line), "\u25be %s", name);
-        float fs = 12.5f * k, tw = scene_text_width(d->s, FONT_BOLD, fs, line) + 16 * k;
-        float th = (GROUP_TAB - 4) * k;
+        // Readable a little below full detail: at least MIN_TEXT, the tab
+        // growing into the room left above the frame.
+        bool named = d->lod != LOD_SHAPES;
+        float fs = named ? fmaxf(12.5f * k, MIN_TEXT + 0.5f) : 12.5f * k;
+        float tw = scene_text_width(d->s, FONT_BOLD, fs, line) + 16 * k;
+        float th = named ? fmaxf((GROUP_TAB - 4) * k, scene_line_height(fs) + 1) : (GROUP_TAB - 4) * k;
         snprintf(id, sizeof(id), "%s:group:%d", d->id, g);
         // The tab stays in view while any of the frame is (a sticky header).
         float ty0 = fminf(fmaxf(y - th - 2 * k, d->cy0 + 2), y + h - th);
@@ -1163,7 +1167,7 @@ static void draw_groups(const Draw *d, bool tabs)
         if (clip_rect(d, &tx, &ty, &tww, &thh, &cut))
             scene_tag(d->s, scene_rect(d->s, tx, ty, tww, thh, cut ? 0 : 6 * k, color_mix(t->panel, tint, 0.35f)),
                       id);
-        if (d->lod != LOD_SHAPES && fs >= MIN_TEXT)
+        if (named)
             text_in(d, x + 8 * k, ty0 + (th - scene_line_height(fs)) / 2, FONT_BOLD, fs, ALIGN_LEFT, t->text,
                     line, tw - 16 * k);
     }
@@ -1256,7 +1260,7 @@ static void draw_tooltip(const Draw *d, int i)
         y = p->mouse_y - 12 * u - bh;
     x = roundf(fmaxf(x, p->x + 2 * u)), y = roundf(fmaxf(y, p->y + 2 * u));
     float bd = fmaxf(roundf(1.5f * u), 1);
-    char id[80];
+    char id[128];
     snprintf(id, sizeof(id), "%s:tooltip-box", d->id);
     scene_tag(d->s, scene_rect(d->s, x - bd, y - bd, bw + 2 * bd, bh + 2 * bd, roundf(8 * u), t->accent), id);
     scene_rect(d->s, x, y, bw, bh, roundf(8 * u) - bd, t->panel);
@@ -1274,7 +1278,7 @@ static void draw_legend(const Draw *d, bool any_bad)
     float x = p->x + 12 * u, y = p->y + p->h - 10 * u - lh;
     const char *names[3] = {"value", "gradient", "NaN / Inf"};
     Color cols[3] = {t->value, t->grad, t->warn};
-    char id[80];
+    char id[128];
     snprintf(id, sizeof(id), "%s:legend", d->id);
     for (int q = 0; q < (any_bad ? 3 : 2); q++) {
         scene_rect(d->s, x, y + lh / 2 - 4 * u, 8 * u, 8 * u, 2 * u, cols[q]);
@@ -1391,8 +1395,8 @@ void graph_view_pan(GraphView *view, float dx, float dy)
 
 static int hit_number(const Scene *s, float mx, float my, const char *id, const char *what)
 {
-    char prefix[96];
-    snprintf(prefix, sizeof(prefix), "%s:%s:", id ? id : "graph", what);
+    char prefix[128];
+    snprintf(prefix, sizeof(prefix), "%.95s:%s:", id ? id : "graph", what);
     const SceneItem *it = scene_hit(s, mx, my, prefix);
     return it ? atoi(it->id + strlen(prefix)) : -1;
 }

@@ -84,7 +84,7 @@ typedef struct GraphParams {
     bool hover;                 // show the tooltip of the box under the mouse
     float mouse_x, mouse_y;
     bool legend;                // a small "value  gradient" key in the corner
-    const char *id;             // prefix of item ids; NULL = "graph"
+    const char *id;             // prefix of item ids (at most 95 bytes are used); NULL = "graph"
 } GraphParams;
 
 typedef struct GraphLayout GraphLayout;
