@@ -638,7 +638,7 @@ static float gap_between(const VNode *a, const VNode *b)
     return (a->h + b->h) / 2 + (a->kind == VN_DUMMY || b->kind == VN_DUMMY ? GAP_DUMMY : GAP_BOX);
 }
 
-// want: (nv) desired heights. blk: 3 * m floats of scratch.
+// want: (nv) desired heights. blk: 4 * m floats of scratch.
 static void fit_layer(GraphLayout *lay, int l, const float *want, float *blk)
 {
     const int *nodes = lay->lay_nodes + lay->lay_start[l];
@@ -940,7 +940,8 @@ static void draw_edges(const Draw *d)
                         snprintf(buf + len, sizeof(buf) - len, " +%d", e->count - 1);
                     }
                 }
-                text_in(d, x0 - 3 * k, ty - scene_line_height(size) / 2, FONT_REGULAR, size, ALIGN_RIGHT,
+                // Above the stub, ending at the box: clear of the column to the left.
+                text_in(d, tx - 3 * k, ty - scene_line_height(size) - 0.5f * k, FONT_REGULAR, size, ALIGN_RIGHT,
                         t->muted, buf, scene_text_width(d->s, FONT_REGULAR, size, buf));
             }
             continue;
