@@ -188,9 +188,7 @@ bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int
 
     // The recurrence multiplies by W_hh^T: transpose it once here so that
     // gemm reads it in place (small M) instead of repacking it every step.
-    for (int r = 0; r < G; r++)
-        for (int k = 0; k < H; k++)
-            m->w_hh_t[(size_t)k * G + r] = m->p.w_hh[(size_t)r * H + k];
+    mat_transpose(m->w_hh_t, m->p.w_hh, G, H, false);
     for (int t = 0; t < T; t++) {
         const float *hprev = t ? m->h + (size_t)(t - 1) * BH : m->h0;
         const float *cprev = t ? m->c + (size_t)(t - 1) * BH : m->c0;
@@ -315,12 +313,8 @@ void lstm_backward(Lstm *m, const float *dout, const float *dh_n, const float *d
             gemm_f32(true, false, H, G, rows, 1.0f, m->h + (size_t)(t0 + (t0 == 0) - 1) * BH, H,
                      da_rest, G, 1.0f, m->dw_hh_t, G);
     }
-    for (int r = 0; r < G; r++) {
-        for (int k = 0; k < H; k++)
-            m->g.w_hh[(size_t)r * H + k] += m->dw_hh_t[(size_t)k * G + r];
-        for (int k = 0; k < I; k++)
-            m->g.w_ih[(size_t)r * I + k] += m->dw_ih_t[(size_t)k * G + r];
-    }
+    mat_transpose(m->g.w_hh, m->dw_hh_t, H, G, true);
+    mat_transpose(m->g.w_ih, m->dw_ih_t, I, G, true);
     // db_ih = db_hh = the column sums of da, gathered by lstm_cell_backward.
     for (int j = 0; j < G; j++) {
         m->g.b_ih[j] += m->dbias[j];

@@ -51,3 +51,23 @@ void seq_to_batch_first(float *dst, const float *src, int B, int T, int C)
         for (int t = 0; t < T; t++)
             memcpy(dst + ((size_t)b * T + t) * C, src + ((size_t)t * B + b) * C, (size_t)C * sizeof(float));
 }
+
+void mat_transpose(float *dst, const float *src, int rows, int cols, bool add)
+{
+    enum { TILE = 16 };
+    for (int r0 = 0; r0 < rows; r0 += TILE) {
+        int r1 = r0 + TILE < rows ? r0 + TILE : rows;
+        for (int c0 = 0; c0 < cols; c0 += TILE) {
+            int c1 = c0 + TILE < cols ? c0 + TILE : cols;
+            for (int c = c0; c < c1; c++) {
+                float *d = dst + (size_t)c * rows;
+                if (add)
+                    for (int r = r0; r < r1; r++)
+                        d[r] += src[(size_t)r * cols + c];
+                else
+                    for (int r = r0; r < r1; r++)
+                        d[r] = src[(size_t)r * cols + c];
+            }
+        }
+    }
+}

@@ -38,6 +38,10 @@ typedef struct RecurrentStep {
 // err ("hidden size 100000 is too large (at most 4096)").
 bool recurrent_check_size(long B, long T, long I, long H, int G, char *err, size_t errlen);
 
+// dst (cols, rows) = src (rows, cols)^T, or dst += src^T when add; in
+// cache-sized tiles.
+void mat_transpose(float *dst, const float *src, int rows, int cols, bool add);
+
 // dst (T, B, C) = src (B, T, C) transposed in its first two axes.
 void seq_to_time_major(float *dst, const float *src, int B, int T, int C);
 

@@ -208,9 +208,7 @@ static bool run_forward(Rnn *m, const float *x, const int *tokens, const float *
         gemm_f32(false, true, (int)TB, H, I, 1.0f, m->x, I, m->p.w_ih, I, 1.0f, m->h, H);
     }
     // W_hh^T once, so that gemm reads it in place at every step.
-    for (int r = 0; r < H; r++)
-        for (int k = 0; k < H; k++)
-            m->w_hh_t[(size_t)k * H + r] = m->p.w_hh[(size_t)r * H + k];
+    mat_transpose(m->w_hh_t, m->p.w_hh, H, H, false);
     for (int t = 0; t < T; t++) {
         const float *hprev = t ? m->h + (size_t)(t - 1) * BH : m->h0;
         float *ht = m->h + t * BH;
