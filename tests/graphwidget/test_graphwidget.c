@@ -732,7 +732,8 @@ static void test_build_time(void **state)
         }
         qsort(build, N, sizeof(double), cmp_double);
         qsort(draw, N, sizeof(double), cmp_double);
-        printf("graph_layout_20step_%s %.3f ms\n", modes[mode], tl);
+        printf("graph_layout_20step_%s %.3f ms (crossings %ld, first order %ld)\n", modes[mode], tl,
+               graph_layout_crossings(lay), graph_layout_crossings_initial(lay));
         printf("graph_build_20step_%s %.3f ms (%zu items, %d boxes, %zu arena bytes)\n", modes[mode],
                build[N / 2], s->n, graph_layout_boxes(lay), s->arena.used_total);
         if (o)

@@ -26,7 +26,7 @@
 #define GROUP_PAD 12.0f     // an expanded group's frame around its boxes
 #define GROUP_TAB 24.0f     // the tab above the frame
 #define STUB_LEN 38.0f      // a shared leaf's stub at a far consumer
-#define STUB_SPAN 2         // leaf edges longer than this many layers become stubs
+#define STUB_SPAN 2         // leaf edges longer than this many layers become stubs (1 into a group)
 #define MAX_SPAN 16         // any edge longer than this becomes a stub
 #define SWEEPS 24           // barycentre sweeps (down and up alternate)
 
@@ -402,7 +402,9 @@ static bool add_bends(GraphLayout *lay)
     for (int j = 0; j < lay->ne; j++) {
         VEdge *e = &lay->e[j];
         int span = lay->v[e->to].layer - lay->v[e->from].layer;
-        e->stub = span <= 0 || span > MAX_SPAN || (lay->v[e->from].nin == 0 && span > STUB_SPAN);
+        // Into a collapsed group (a summary already) a leaf's second use is a stub.
+        int leaf_span = lay->v[e->to].kind == VN_GROUP ? 1 : STUB_SPAN;
+        e->stub = span <= 0 || span > MAX_SPAN || (lay->v[e->from].nin == 0 && span > leaf_span);
         total += e->stub ? 0 : (size_t)(span - 1);
     }
     VNode *v = arena_alloc(&lay->arena, (total + 1) * sizeof(VNode));
@@ -490,7 +492,8 @@ static bool build_adjacency(GraphLayout *lay, const Graph *g)
 }
 
 // ---------------------------------------------------------------------------
-// Ordering: barycentre sweeps, keeping the order with the fewest crossings
+// Ordering: barycentre sweeps, keeping the order with the fewest crossings,
+// then swaps of neighbours that remove crossings
 
 typedef struct Ranked {
     float key;
@@ -559,6 +562,42 @@ static long count_crossings(const GraphLayout *lay, int *scratch)
     return total;
 }
 
+// Crossings between the segments of a and those of b when a sits just
+// left of (above) b in their layer: only these change when they swap.
+static long pair_crossings(const GraphLayout *lay, int a, int b)
+{
+    const VNode *v = lay->v;
+    long c = 0;
+    for (int p = lay->up_start[a]; p < lay->up_start[a + 1]; p++)
+        for (int q = lay->up_start[b]; q < lay->up_start[b + 1]; q++)
+            c += v[lay->up_list[p]].pos > v[lay->up_list[q]].pos;
+    for (int p = lay->down_start[a]; p < lay->down_start[a + 1]; p++)
+        for (int q = lay->down_start[b]; q < lay->down_start[b + 1]; q++)
+            c += 3 * v[lay->down_list[p]].pos + lay->down_slot[p] > 3 * v[lay->down_list[q]].pos + lay->down_slot[q];
+    return c;
+}
+
+// Swap neighbours in a layer while that removes crossings ("transpose").
+static void transpose(GraphLayout *lay)
+{
+    for (int round = 0; round < 8; round++) {
+        bool better = false;
+        for (int l = 0; l < lay->nlayers; l++) {
+            int *nodes = lay->lay_nodes + lay->lay_start[l], m = lay->lay_start[l + 1] - lay->lay_start[l];
+            for (int i = 0; i + 1 < m; i++) {
+                int a = nodes[i], b = nodes[i + 1];
+                if (pair_crossings(lay, a, b) > pair_crossings(lay, b, a)) {
+                    nodes[i] = b, nodes[i + 1] = a;
+                    lay->v[b].pos = i, lay->v[a].pos = i + 1;
+                    better = true;
+                }
+            }
+        }
+        if (!better)
+            break;
+    }
+}
+
 static bool order_layers(GraphLayout *lay)
 {
     Arena *A = &lay->arena;
@@ -613,6 +652,7 @@ static bool order_layers(GraphLayout *lay)
             for (int i = 0; i < m; i++)
                 v[nodes[i]].pos = i;
         }
+        transpose(lay);
         long c = count_crossings(lay, scratch);
         if (c < bestc) {
             bestc = c;
@@ -624,6 +664,10 @@ static bool order_layers(GraphLayout *lay)
     }
     memcpy(lay->lay_nodes, best, (size_t)nv * sizeof(int));
     renumber(lay);
+    if (bestc > 0) {
+        transpose(lay);
+        bestc = count_crossings(lay, scratch);
+    }
     lay->cross = bestc;
     return true;
 }

@@ -21,36 +21,45 @@
 //     graph_layout_destroy(lay);
 //
 // Layout (Sugiyama style, in layout units = pixels at scale 1): each node
-// sits one layer right of its latest source (longest path); a node with no
-// sources sits just left of its first consumer. Edges that skip layers get
-// invisible bend points, one per skipped layer. Layers are then reordered by
-// barycentre sweeps down and up, keeping the order with the fewest edge
-// crossings, and heights are set from the neighbours' heights with the order
-// kept and boxes kept apart. A leaf used far away (a weight shared by every
-// time step) is drawn as a short labelled stub at the far consumers instead
-// of a long line across the picture.
+// gets a column (layer) one right of its latest source; leaves and side
+// branches (U * x_t) then move right next to the node that uses them, while
+// what the main flow feeds (a loss term) stays next to it. Edges that skip
+// columns get invisible bend points, one per skipped column. Columns are
+// reordered by barycentre sweeps down and up plus swaps of neighbours,
+// keeping the order with the fewest edge crossings (input slots count: the
+// left operand enters a box above the right one). Heights follow the
+// neighbours' heights with the order kept and boxes kept apart. A leaf used
+// far away (a weight shared by every time step) is drawn as a short
+// labelled stub at the far consumers instead of a long line across the
+// picture.
 //
 // Groups: the caller may give each node a group (a time step t, -1 = none)
 // and a collapsed flag per group. A collapsed group is one box ("step 7",
-// "25 nodes") and the edges into and out of it are merged, with their count.
-// An expanded group gets a faint frame with a tab to collapse it again.
+// "25 nodes") and the edges into and out of it are merged, labelled with
+// how many values they carry ("×4"); the stubs of shared leaves into it
+// become one ("W00 +17"). An expanded group gets a faint frame with a tab
+// (kept in view while the frame is) to collapse it again. Giving the shared
+// weights a group of their own ("parameters", see group_names) tidies a
+// large graph further.
 // Groups should be convex (no path leaves a group and comes back), as the
 // steps of an unrolled network are.
 //
-// Level of detail: boxes show name, value and gradient while text would be
-// at least ~9 px; then only the value; then only shapes. Anything outside
-// the widget's box is culled or clipped, so a zoomed-in graph stays inside.
+// Level of detail: boxes show name, value and gradient while that text is
+// at least ~9 px; then only the value (a collapsed group: its name); then
+// only shapes. No text is drawn below 8 px. Anything outside the widget's
+// box is culled or clipped, so a zoomed-in graph stays inside it.
 //
 // Ids (ID = GraphParams.id, default "graph"): "ID:node:INDEX" on each box
 // (INDEX = Value.index), "ID:group:K" on a collapsed group's box and an
 // expanded group's tab, "ID:nan" on a NaN/Inf marker, "ID:tooltip" on each
-// tooltip line, "ID:legend".
+// tooltip line and "ID:tooltip-box" on its frame, "ID:legend".
 //
 // Memory: the layout lives in the GraphLayout the caller owns and is
 // recomputed only when the graph's structure, the groups or the collapsed
 // flags change (a hash is checked every frame), never on pan or zoom.
 // graph_build allocates only from the scene's arena, so a steady frame
-// mallocs nothing.
+// mallocs nothing. Use one GraphLayout per widget on screen: two views of
+// one graph with different collapsed flags would lay out every frame.
 #ifndef GRADLAB_GRAPH_WIDGET_H
 #define GRADLAB_GRAPH_WIDGET_H
 
