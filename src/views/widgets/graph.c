@@ -1130,8 +1130,8 @@ static void draw_node_box(const Draw *d, int i)
     if (d->lod == LOD_FULL) {
         float fs = 13 * k, pad = 8 * k;
         const char *sym = val->op == OP_POW ? "^" : value_op_symbol[val->op];
-        if (val->name) {
-            snprintf(label, sizeof(label), "%s", val->name);
+        if (val->name || val->op == OP_INPUT) {
+            node_name(val, label, sizeof(label));
         } else if (val->op == OP_CONST) {
             snprintf(label, sizeof(label), "const");
         } else if (val->op == OP_POW) {
