@@ -3,8 +3,8 @@
 // unrolled RNN collapsing to a readable picture, group toggling by
 // hit-test, tooltip text, NaN markers, zoom-to-fit and clipping, the
 // layout cache), a build-time measurement, and PNG renders of a small
-// graph, a 20-step RNN and a 760-node graph in the dark and light themes
-// (written to $GRADLAB_GRAPH_PNG_DIR when set).
+// graph, a 20-step RNN and a 760-node graph in the dark, light and
+// high-contrast themes (written to $GRADLAB_GRAPH_PNG_DIR when set).
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -784,8 +784,9 @@ static void test_render(void **state)
     for (size_t i = 0; i < big->n; i++)
         grp2[i] = grp2[i] < 0 ? 20 : grp2[i];
     const char *names[21] = {[20] = "parameters"};
-    for (int th = 0; th < 2; th++) {
-        const Theme *t = theme_get(th ? THEME_LIGHT : THEME_DARK);
+    const ThemeId themes[3] = {THEME_DARK, THEME_LIGHT, THEME_CONTRAST};
+    for (int th = 0; th < 3; th++) {
+        const Theme *t = theme_get(themes[th]);
         // 1. The neuron, hovering the tanh, and a NaN beside it.
         scene_begin(s, 1600, 900, t->background);
         scene_text(s, 30, 14, FONT_BOLD, 20, ALIGN_LEFT, t->text, "o = tanh(x1\u00b7w1 + x2\u00b7w2 + b)");
