@@ -1,6 +1,7 @@
 // bench_frame.c: how long the busiest view takes to build and draw, with
-// SDL's software renderer at 1920x1080: a 20-step unrolled RNN graph with
-// values and gradients, three live plots (their data change every frame, as
+// SDL's software renderer at 1920x1080: a 20-step unrolled RNN graph (the
+// graph widget, the last five steps expanded with values and gradients, the
+// rest collapsed, the mouse over a node), three live plots (their data change every frame, as
 // while training) and two heatmaps. Prints NAME VALUE UNIT lines:
 //   frame_median      median ms per frame (scene build + replay)
 //   frame_p90         90th percentile
@@ -14,9 +15,8 @@
 #include <time.h>
 
 #include "engine/value.h"
-#include "lessons/lesson.h"
 #include "sdl/sdl_scene.h"
-#include "views/circuit.h"
+#include "views/widgets/graph.h"
 #include "views/widgets/heatmap.h"
 #include "views/widgets/plot.h"
 
@@ -70,6 +70,10 @@ typedef struct Bench {
     Scene *s;
     Graph *g;
     Value *out;
+    GraphLayout *lay;
+    int *group;               // (g->n) time step of each node, -1 for the parameters
+    bool collapsed[T + 1];
+    GraphParams gp;
     double xs[PLOT_N], y[3][PLOT_N];
     float heat1[HEAT_H * HEAT_T], heat2[HEAT_H * HEAT_T];
 } Bench;
@@ -94,11 +98,8 @@ static void build_frame(Bench *b, int parts)
     Scene *s = b->s;
     const Theme *th = theme_get(THEME_DARK);
     scene_begin(s, 1920, 1080, th->background);
-    if (parts & PART_GRAPH) {
-        CircuitParams cp = {.x = 20, .y = 20, .w = 1300, .h = 560, .unit = 0.7f, .theme = th,
-                            .current = b->out->index, .phase = 2, .out_name = "h20"};
-        circuit_build(s, b->g, b->out, &cp);
-    }
+    if (parts & PART_GRAPH)
+        graph_build(s, b->lay, &b->gp);
     if (parts & PART_PLOTS) {
         PlotSeries s0 = {"loss", b->xs, b->y[0], PLOT_N}, s1 = {"|dL/dh|", b->xs, b->y[1], PLOT_N},
                    s2 = {"gate", b->xs, b->y[2], PLOT_N};
@@ -164,9 +165,21 @@ int main(void)
     b.g = graph_create(0);
     b.out = unrolled_rnn(b.g);
     graph_backward(b.g, b.out);
-    graph_mark_ancestors(b.g, b.out);
+    // Group nodes by time step: the 4 parameters first, then 2 + 5 per step
+    // (x_t, then w*h, u*x, +, +b, tanh).
+    b.group = calloc(b.g->n, sizeof(int));
     for (size_t i = 0; i < b.g->n; i++)
-        b.g->nodes[i]->mark |= LESSON_SHOWN_VALUE | LESSON_SHOWN_GRAD;
+        b.group[i] = i < 4 ? -1 : (int)((i - 4) / 6);
+    for (int t = 0; t < T; t++)
+        b.collapsed[t] = t < T - 5;
+    b.lay = graph_layout_create();
+    b.gp = (GraphParams){.x = 20, .y = 20, .w = 1300, .h = 580, .unit = 1.2f, .theme = theme_get(THEME_DARK),
+                         .graph = b.g, .out = b.out, .group = b.group, .collapsed = b.collapsed,
+                         .ngroups = T, .group_format = "step %d", .hover = true, .legend = true};
+    graph_layout_update(b.lay, &b.gp);
+    b.gp.view = graph_view_fit(b.lay, &b.gp);
+    graph_view_zoom(&b.gp.view, &b.gp, 3.5f, 1180, 310); // the expanded steps, values readable
+    b.gp.mouse_x = 1200, b.gp.mouse_y = 300;
 
     double build, total[3];
     run(&b, o, PART_ALL, &build, total);
@@ -188,6 +201,8 @@ int main(void)
         run(&b, o, parts[i].parts, &build, total);
         printf("%s %.3f ms\n", parts[i].name, total[0]);
     }
+    graph_layout_destroy(b.lay);
+    free(b.group);
     graph_destroy(b.g);
     scene_destroy(b.s);
     offscreen_destroy(o);
