@@ -128,6 +128,8 @@ typedef struct App {
     Uint32 present_start;
     char fonts[4200];
     Settings settings;
+    LessonGraphState gstate;    // zoom, pan and hover of `view: graph` lessons
+    bool panning;
 } App;
 
 static bool load_lesson(App *a, size_t idx)
@@ -144,6 +146,7 @@ static bool load_lesson(App *a, size_t idx)
     a->lesson = l;
     a->lesson_idx = idx;
     a->step = 0;
+    a->gstate.view.scale = 0; // fit the new graph
     char title[256];
     snprintf(title, sizeof(title), "gradlab \u2014 %s", l->title);
     SDL_SetWindowTitle(a->win, title);
@@ -167,7 +170,7 @@ static void rebuild(App *a)
     }
     LessonViewParams vp = {.lesson = a->lesson, .step = a->step, .theme = theme_get(a->theme),
                            .scale = a->scale, .help = a->help, .blank = a->blank,
-                           .status = a->status[0] ? a->status : NULL};
+                           .status = a->status[0] ? a->status : NULL, .graph = &a->gstate};
     lesson_view_build(a->scene, a->graph, &vp, (float)w, (float)h);
 }
 
@@ -427,6 +430,12 @@ static void to_pixels(App *a, int x, int y, float *px, float *py)
     *py = (float)y * (float)ph / (float)(wh ? wh : 1);
 }
 
+// Is the open lesson drawn with the zoomable graph widget?
+static bool graph_view(const App *a)
+{
+    return !a->in_menu && a->lesson && strcmp(a->lesson->view, "graph") == 0;
+}
+
 static void mouse_down(App *a, int x, int y)
 {
     float px, py;
@@ -440,8 +449,10 @@ static void mouse_down(App *a, int x, int y)
         return;
     }
     const SceneItem *it = scene_hit(a->scene, px, py, "value:");
-    if (!it)
+    if (!it) {
+        a->panning = graph_view(a);
         return;
+    }
     const char *name = it->id + strlen("value:");
     Program *p = a->lesson->program;
     for (size_t i = 0; i < program_input_count(p); i++) {
@@ -456,6 +467,35 @@ static void mouse_down(App *a, int x, int y)
             return;
         }
     }
+}
+
+// Wheel over a graph view: zoom about the mouse.
+static void mouse_wheel(App *a, int dy)
+{
+    if (!graph_view(a) || dy == 0)
+        return;
+    int mx, my;
+    SDL_GetMouseState(&mx, &my);
+    float px, py;
+    to_pixels(a, mx, my, &px, &py);
+    graph_view_zoom(&a->gstate.view, &a->gstate.last, dy > 0 ? 1.15f : 1 / 1.15f, px, py);
+    a->dirty = true;
+}
+
+// Motion: hover tooltips in a graph view, panning when dragging its background.
+static void mouse_move(App *a, int x, int y, int dx, int dy)
+{
+    if (!graph_view(a))
+        return;
+    float px, py, pdx, pdy;
+    to_pixels(a, x, y, &px, &py);
+    to_pixels(a, dx, dy, &pdx, &pdy);
+    if (a->panning)
+        graph_view_pan(&a->gstate.view, pdx, pdy);
+    a->gstate.hover = !a->panning;
+    a->gstate.mouse_x = px;
+    a->gstate.mouse_y = py;
+    a->dirty = true;
 }
 
 static void mouse_drag(App *a, int x, int y, bool fine)
@@ -477,6 +517,7 @@ static void mouse_drag(App *a, int x, int y, bool fine)
 static void app_destroy(App *a)
 {
     notes_close(&a->notes);
+    graph_layout_destroy(a->gstate.layout);
     if (a->entry_text)
         for (size_t i = 0; i < a->cat.n * 2; i++)
             free(a->entry_text[i]);
@@ -568,10 +609,19 @@ static bool handle_event(App *a, const SDL_Event *ev)
             mouse_down(a, ev->button.x, ev->button.y);
         return true;
     case SDL_MOUSEMOTION:
-        if ((ev->motion.state & SDL_BUTTON_LMASK) && ev->motion.windowID == main_id)
+        if (ev->motion.windowID != main_id)
+            return true;
+        if ((ev->motion.state & SDL_BUTTON_LMASK) && a->drag_name[0])
             mouse_drag(a, ev->motion.x, ev->motion.y, SDL_GetModState() & KMOD_SHIFT);
+        else
+            mouse_move(a, ev->motion.x, ev->motion.y, ev->motion.xrel, ev->motion.yrel);
+        return true;
+    case SDL_MOUSEWHEEL:
+        if (ev->wheel.windowID == main_id)
+            mouse_wheel(a, ev->wheel.y);
         return true;
     case SDL_MOUSEBUTTONUP:
+        a->panning = false;
         if (a->drag_name[0]) {
             a->drag_name[0] = '\0';
             SDL_SetCursor(SDL_GetDefaultCursor());
@@ -646,6 +696,7 @@ int app_main(int argc, char **argv)
     SDL_SetWindowMinimumSize(a.win, 640, 360);
     char err[4400];
     a.sr = scene_renderer_create(a.ren, a.fonts, err, sizeof(err));
+    a.gstate.layout = graph_layout_create();
     a.scene = scene_create();
     a.graph = graph_create(PROGRAM_MAX_NODES + 1);
     if (!a.sr || !a.scene || !a.graph || !load_entries(&a) ||

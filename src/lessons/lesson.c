@@ -382,8 +382,12 @@ static void parse_lines(LessonParser *lp)
             break;
         case 2:
             l->view = trim_copy(lp, vstart, vend);
-            if (strcmp(l->view, "circuit") != 0)
-                diag_error(lp->d, vstart + 1, "unknown view '%s'; this version has 'circuit'", l->view);
+            if (strcmp(l->view, "circuit") != 0 && strcmp(l->view, "graph") != 0) {
+                static const char *const views[] = {"circuit", "graph"};
+                const char *guess = diag_suggest(l->view, views, 2);
+                diag_error(lp->d, vstart + 1, "unknown view '%s'; %s%s%sthe views are 'circuit' and 'graph'",
+                           l->view, guess ? "did you mean '" : "", guess ? guess : "", guess ? "'? " : "");
+            }
             break;
         case 3: { // program: block
             size_t bstart, bend;

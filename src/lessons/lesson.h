@@ -59,7 +59,7 @@ typedef struct Lesson {
     char *path;         // as given
     char *src;          // file text, owned
     const char *title;
-    const char *view;   // "circuit"
+    const char *view;   // "circuit" (CS231n style, steps reveal numbers) or "graph" (zoomable)
     Program *program;   // owned
     LessonStep *steps;
     size_t nsteps;

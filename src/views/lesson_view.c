@@ -35,6 +35,7 @@ static const struct {
     {"Home  End", "first and last step"},
     {"drag an input's number", "change it; Shift for fine steps"},
     {"R", "reset the inputs"},
+    {"wheel, drag", "zoom and pan a graph view"},
     {"F  F11", "fullscreen"},
     {"B  .", "blank the screen (presenting)"},
     {"Ctrl +  Ctrl -  Ctrl 0", "bigger, smaller, normal size"},
@@ -103,13 +104,31 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
     // The circuit between the header and the narrative panel.
     float footer_h = 40 * u, panel_h = fminf(215 * u, 0.34f * h);
     float panel_y = h - footer_h - panel_h;
-    CircuitParams cp = {
-        .x = m, .y = 120 * u, .w = w - 2 * m, .h = panel_y - 120 * u - 60 * u,
-        .unit = u, .theme = t, .current = st.gate,
-        .phase = st.kind == STEP_FORWARD ? 1 : st.kind == STEP_BACKWARD ? 2 : 0,
-        .out_name = program_output_name(l->program),
-    };
-    circuit_build(s, g, out, &cp);
+    if (strcmp(l->view, "graph") == 0) {
+        // The general graph widget: every value and gradient, zoom, pan, hover.
+        LessonGraphState fallback = {0}, *gs = p->graph ? p->graph : &fallback;
+        GraphLayout *own = gs->layout ? NULL : graph_layout_create();
+        GraphParams gp = {.x = m, .y = 112 * u, .w = w - 2 * m, .h = panel_y - 124 * u, .unit = u, .theme = t,
+                          .graph = g, .out = out, .view = gs->view, .hover = gs->hover,
+                          .mouse_x = gs->mouse_x, .mouse_y = gs->mouse_y, .legend = false};
+        GraphLayout *lay = gs->layout ? gs->layout : own;
+        if (lay) {
+            graph_layout_update(lay, &gp);
+            if (gp.view.scale == 0)
+                gs->view = gp.view = graph_view_fit(lay, &gp);
+            graph_build(s, lay, &gp);
+        }
+        gs->last = gp;
+        graph_layout_destroy(own);
+    } else {
+        CircuitParams cp = {
+            .x = m, .y = 120 * u, .w = w - 2 * m, .h = panel_y - 120 * u - 60 * u,
+            .unit = u, .theme = t, .current = st.gate,
+            .phase = st.kind == STEP_FORWARD ? 1 : st.kind == STEP_BACKWARD ? 2 : 0,
+            .out_name = program_output_name(l->program),
+        };
+        circuit_build(s, g, out, &cp);
+    }
 
     // Narrative panel.
     scene_rect(s, m, panel_y, w - 2 * m, panel_h, 12 * u, t->panel);

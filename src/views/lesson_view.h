@@ -9,6 +9,17 @@
 #include "lessons/lesson.h"
 #include "views/scene.h"
 #include "views/theme.h"
+#include "views/widgets/graph.h"
+
+// What the app keeps for a lesson drawn with `view: graph`: the layout
+// cache, the zoom and pan, and the mouse for hover tooltips.
+typedef struct LessonGraphState {
+    GraphLayout *layout;    // owned by the caller (graph_layout_create/destroy)
+    GraphView view;         // scale 0 = fit on the next build
+    bool hover;
+    float mouse_x, mouse_y;
+    GraphParams last;       // the params of the last build, for zoom and pan about the mouse
+} LessonGraphState;
 
 typedef struct LessonViewParams {
     const Lesson *lesson;
@@ -18,6 +29,7 @@ typedef struct LessonViewParams {
     bool help;              // draw the key help overlay
     bool blank;             // presenter blank screen: draw nothing but background
     const char *status;     // a transient line in the footer ("saved x.png"), or NULL
+    LessonGraphState *graph; // needed for `view: graph` lessons; NULL draws them fitted, no hover
 } LessonViewParams;
 
 // The unit every size is multiplied by: 1 at 1280x720 and scale 1.

@@ -591,9 +591,9 @@ static void test_error_other(void **state)
                  "bad.lesson:1:16: error: this gradlab reads lesson format 1, not '2'\n"
                  "    gradlab-lesson: 2\n"
                  "                   ^\n");
-    expect_error(HEAD "view: graph\nstep: auto\n",
-                 "bad.lesson:6:7: error: unknown view 'graph'; this version has 'circuit'\n"
-                 "    view: graph\n"
+    expect_error(HEAD "view: grpah\nstep: auto\n",
+                 "bad.lesson:6:7: error: unknown view 'grpah'; did you mean 'graph'? the views are 'circuit' and 'graph'\n"
+                 "    view: grpah\n"
                  "          ^\n");
     expect_error("gradlab-lesson: 1\ntitle: T\nprogram:\n    x = 2\nnotes:\n    hi\nstep: auto\n",
                  "bad.lesson:5:1: error: 'notes:' belongs under a step; put it after a 'step:'\n"

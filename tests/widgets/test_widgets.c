@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "sdl/sdl_scene.h"
+#include "views/lesson_view.h"
 #include "views/menu_view.h"
 #include "views/widgets/controls.h"
 #include "views/widgets/heatmap.h"
@@ -222,6 +223,38 @@ static void test_controls(void **state)
     scene_destroy(s);
 }
 
+// A lesson with `view: graph` draws the graph widget, fitted, with hover.
+static void test_lesson_graph_view(void **state)
+{
+    (void)state;
+    const char *text = "gradlab-lesson: 1\ntitle: G\nview: graph\nprogram:\n    x = 2\n    w = -3\n"
+                       "    o = tanh(x * w)\nstep: done\n";
+    Diag d;
+    diag_init(&d, "g.lesson", text, strlen(text));
+    Lesson *l = lesson_parse(text, strlen(text), "g.lesson", &d);
+    assert_non_null(l);
+    diag_free(&d);
+    Scene *s = scene_create();
+    Graph *g = graph_create(0);
+    LessonGraphState gs = {.layout = graph_layout_create()};
+    LessonViewParams vp = {.lesson = l, .step = 0, .theme = theme_get(THEME_DARK), .scale = 1, .graph = &gs};
+    lesson_view_build(s, g, &vp, 1280, 720);
+    assert_true(gs.view.scale > 0); // fitted on first build
+    char id[32];
+    snprintf(id, sizeof(id), "graph:node:%u", program_lookup(l->program, g, "o")->index);
+    const SceneItem *box = scene_find(s, id);
+    assert_non_null(box);
+    assert_null(scene_find(s, "graph:tooltip-box"));
+    gs.hover = true;
+    gs.mouse_x = box->x + 5, gs.mouse_y = box->y + 5;
+    lesson_view_build(s, g, &vp, 1280, 720);
+    assert_non_null(scene_find(s, "graph:tooltip-box"));
+    graph_layout_destroy(gs.layout);
+    graph_destroy(g);
+    scene_destroy(s);
+    lesson_destroy(l);
+}
+
 // Render both widgets in each theme so a person can look at them.
 static void test_render_widgets(void **state)
 {
@@ -297,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_heatmap),
         cmocka_unit_test(test_menu_and_notes),
         cmocka_unit_test(test_controls),
+        cmocka_unit_test(test_lesson_graph_view),
         cmocka_unit_test(test_render_widgets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
