@@ -14,11 +14,15 @@
 // Packing copies each panel into the exact order the micro-kernel reads it
 // (k-major, zero-padded to MR or NR), which also absorbs the transposes and
 // the row strides. The micro-kernel keeps the whole C tile in registers.
+// Shortcuts for what small models do (AVX-512 only): B is read in place when
+// few A panels would reuse it; one row of C is a vector-matrix loop; C with
+// at most 4 rows or columns is dot products; a short k walks C row by row.
 //
-// Three micro-kernels: AVX-512 (12 x 32, and 4 x 32 for C with few rows), AVX2+FMA (6 x 16) and portable C
-// (4 x 16). The first two are compiled with __attribute__((target)) and chosen
-// at run time with __builtin_cpu_supports, so the binary runs on any x86-64
-// and the file still builds on any C11 compiler (the portable kernel only).
+// Three micro-kernels: AVX-512 (12 x 32, with 8- and 4-row and 16-column
+// variants for edges and small C), AVX2+FMA (6 x 16) and portable C (4 x 16).
+// The first two are compiled with __attribute__((target)) and chosen at run
+// time with __builtin_cpu_supports, so the binary runs on any x86-64 and the
+// file still builds on any C11 compiler (the portable kernel only).
 #include "engine/tensor/gemm.h"
 
 #include <stdatomic.h>
@@ -43,11 +47,11 @@
 #define GEMM_MAX_TILE (12 * 32)   // the largest MR * NR
 
 // A micro-kernel: c (m, n) = alpha * a (MR, kc) @ b (kc, NR) + beta * c.
-//   a is packed k-major: a[k * MR + i]; b row k starts at b + k * ldbk
+//   a is packed k-major: a[k * ldak + i] (ldak == MR); b row k starts at b + k * ldbk
 //   (ldbk == NR when packed; kernels without direct_b only see packed B).
 //   m <= MR, n <= NR: only that corner of the tile is written.
 //   beta == 0 writes without reading c.
-typedef void (*GemmKernel)(int kc, const float *a, const float *b, int ldbk,
+typedef void (*GemmKernel)(int kc, const float *a, int ldak, const float *b, int ldbk,
                            float *c, int ldc, float alpha, float beta,
                            int m, int n);
 
@@ -81,14 +85,14 @@ static void store_tile(const float *tile, int nr, float *c, int ldc,
 
 enum { GEN_MR = 4, GEN_NR = 16 };
 
-static void kernel_generic(int kc, const float *a, const float *b, int ldbk,
+static void kernel_generic(int kc, const float *a, int ldak, const float *b, int ldbk,
                            float *c, int ldc, float alpha, float beta,
                            int m, int n)
 {
     float acc[GEN_MR][GEN_NR] = {{0}};
     for (int k = 0; k < kc; k++) {
         const float *bk = b + (size_t)k * ldbk;
-        const float *ak = a + (size_t)k * GEN_MR;
+        const float *ak = a + (size_t)k * ldak;
         for (int i = 0; i < GEN_MR; i++) {
             float ai = ak[i];
             for (int j = 0; j < GEN_NR; j++)
@@ -134,7 +138,7 @@ static void kernel_generic(int kc, const float *a, const float *b, int ldbk,
     } while (0)
 
 __attribute__((target("avx2,fma")))
-static void kernel_avx2(int kc, const float *a, const float *b, int ldbk,
+static void kernel_avx2(int kc, const float *a, int ldak, const float *b, int ldbk,
                         float *c, int ldc, float alpha, float beta,
                         int m, int n)
 {
@@ -145,7 +149,7 @@ static void kernel_avx2(int kc, const float *a, const float *b, int ldbk,
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
     for (int k = 0; k < kc; k++) {
-        const float *ak = a + (size_t)k * AVX2_MR;
+        const float *ak = a + (size_t)k * ldak;
         const float *bk = b + (size_t)k * ldbk;
         __m256 b0 = _mm256_loadu_ps(bk);
         __m256 b1 = _mm256_loadu_ps(bk + 8);
@@ -195,15 +199,20 @@ static void kernel_avx2(int kc, const float *a, const float *b, int ldbk,
         }                                                                  \
     } while (0)
 
+#define Z_ROW_HALF(i) c##i##_0 = _mm512_fmadd_ps(_mm512_set1_ps(ak[i]), b0, c##i##_0)
+
 #define Z_ZERO(i) __m512 c##i##_0 = _mm512_setzero_ps(), c##i##_1 = _mm512_setzero_ps()
 #define Z_ALL12(X) X(0); X(1); X(2); X(3); X(4); X(5); X(6); X(7); X(8); X(9); X(10); X(11)
+#define Z_ALL8(X) X(0); X(1); X(2); X(3); X(4); X(5); X(6); X(7)
 #define Z_ALL4(X) X(0); X(1); X(2); X(3)
 
-// One AVX-512 kernel of MR rows; ALL applies a macro to each row index.
-// There are two copies of the k loop: masked loads cost more than plain ones.
-#define Z_KERNEL(NAME, MR, ALL)                                                \
+// One AVX-512 kernel over the rows ALL lists (ALL applies a macro to each
+// row index); the A panel advances ldak floats per k, so a 12-row panel can
+// feed a kernel of fewer rows at the bottom edge. There are two copies of
+// the k loop: masked loads cost more than plain ones.
+#define Z_KERNEL(NAME, ALL)                                                    \
 __attribute__((target("avx512f")))                                            \
-static void NAME(int kc, const float *a, const float *b, int ldbk,            \
+static void NAME(int kc, const float *a, int ldak, const float *b, int ldbk,  \
                  float *c, int ldc, float alpha, float beta, int m, int n)    \
 {                                                                             \
     __mmask16 k0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);  \
@@ -212,38 +221,63 @@ static void NAME(int kc, const float *a, const float *b, int ldbk,            \
     ALL(Z_ZERO);                                                              \
     if (n == AVX512_NR) {                                                     \
         for (int k = 0; k < kc; k++) {                                        \
-            const float *ak = a + (size_t)k * (MR);                           \
+            const float *ak = a + (size_t)k * ldak;                           \
             const float *bk = b + (size_t)k * ldbk;                           \
             __m512 b0 = _mm512_loadu_ps(bk);                                  \
             __m512 b1 = _mm512_loadu_ps(bk + 16);                             \
             ALL(Z_ROW);                                                       \
         }                                                                     \
-    } else {                                                                  \
+    } else if (n > 16) {                                                      \
         for (int k = 0; k < kc; k++) {                                        \
-            const float *ak = a + (size_t)k * (MR);                           \
+            const float *ak = a + (size_t)k * ldak;                           \
             const float *bk = b + (size_t)k * ldbk;                           \
-            __m512 b0 = _mm512_maskz_loadu_ps(k0, bk);                        \
+            __m512 b0 = _mm512_loadu_ps(bk);                                  \
             __m512 b1 = _mm512_maskz_loadu_ps(k1, bk + 16);                   \
             ALL(Z_ROW);                                                       \
+        }                                                                     \
+    } else {                                                                  \
+        /* at most 16 columns: half the FMAs */                               \
+        for (int k = 0; k < kc; k++) {                                        \
+            const float *ak = a + (size_t)k * ldak;                           \
+            __m512 b0 = _mm512_maskz_loadu_ps(k0, b + (size_t)k * ldbk);      \
+            ALL(Z_ROW_HALF);                                                  \
         }                                                                     \
     }                                                                         \
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);             \
     ALL(Z_STORE);                                                             \
 }
 
-Z_KERNEL(kernel_avx512, AVX512_MR, Z_ALL12)
-Z_KERNEL(kernel_avx512_small, AVX512_SMALL_MR, Z_ALL4)
+Z_KERNEL(kernel_avx512, Z_ALL12)
+Z_KERNEL(kernel_avx512_8, Z_ALL8)
+Z_KERNEL(kernel_avx512_small, Z_ALL4)
+
+// The 12-row kernel, or a shorter one for the last rows of a panel.
+__attribute__((target("avx512f")))
+static void kernel_avx512_any(int kc, const float *a, int ldak, const float *b, int ldbk,
+                              float *c, int ldc, float alpha, float beta, int m, int n)
+{
+    if (m > 8)
+        kernel_avx512(kc, a, ldak, b, ldbk, c, ldc, alpha, beta, m, n);
+    else if (m > 4)
+        kernel_avx512_8(kc, a, ldak, b, ldbk, c, ldc, alpha, beta, m, n);
+    else
+        kernel_avx512_small(kc, a, ldak, b, ldbk, c, ldc, alpha, beta, m, n);
+}
 
 // C (M, N) = alpha * A (M, K) @ Bt^T + beta * C for N <= 4, as dot products
-// of rows of A with the rows of Bt (4, K) (zero rows past N). Two rows of A
-// at a time: 8 accumulators, each A element loaded once.
+// of rows of A with the rows of Bt (N, K), row stride ldbt. C element (i, j)
+// is at C[i * rsc + j * csc]. Two rows of A at a time against all 4 rows of
+// Bt (rows past N repeat row 0; their sums are dropped): 8 accumulators,
+// each element of A loaded once.
 __attribute__((target("avx512f")))
 static void dot_avx512(int M, int N, int K, float alpha, const float *A, int lda,
-                       const float *Bt, float beta, float *C, int ldc)
+                       const float *Bt, int ldbt, float beta, float *C, int rsc, int csc)
 {
-    const float *b0p = Bt, *b1p = Bt + K, *b2p = Bt + 2 * (size_t)K, *b3p = Bt + 3 * (size_t)K;
-    int i = 0;
-    for (; i < M; i += 2) {
+    const float *b0p = Bt;
+    const float *b1p = N > 1 ? Bt + ldbt : Bt;
+    const float *b2p = N > 2 ? Bt + 2 * (size_t)ldbt : Bt;
+    const float *b3p = N > 3 ? Bt + 3 * (size_t)ldbt : Bt;
+    for (int i = 0; i < M; i += 2) {
         bool two = i + 1 < M;
         const float *a0p = A + (size_t)i * lda, *a1p = two ? a0p + lda : a0p;
         __m512 s00 = _mm512_setzero_ps(), s01 = _mm512_setzero_ps(), s02 = _mm512_setzero_ps(), s03 = _mm512_setzero_ps();
@@ -251,22 +285,61 @@ static void dot_avx512(int M, int N, int K, float alpha, const float *A, int lda
         for (int k = 0; k < K; k += 16) {
             __mmask16 mk = K - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - k)) - 1);
             __m512 a0 = _mm512_maskz_loadu_ps(mk, a0p + k), a1 = _mm512_maskz_loadu_ps(mk, a1p + k);
-            __m512 v0 = _mm512_maskz_loadu_ps(mk, b0p + k), v1 = _mm512_maskz_loadu_ps(mk, b1p + k);
-            __m512 v2 = _mm512_maskz_loadu_ps(mk, b2p + k), v3 = _mm512_maskz_loadu_ps(mk, b3p + k);
-            s00 = _mm512_fmadd_ps(a0, v0, s00); s01 = _mm512_fmadd_ps(a0, v1, s01);
-            s02 = _mm512_fmadd_ps(a0, v2, s02); s03 = _mm512_fmadd_ps(a0, v3, s03);
-            s10 = _mm512_fmadd_ps(a1, v0, s10); s11 = _mm512_fmadd_ps(a1, v1, s11);
-            s12 = _mm512_fmadd_ps(a1, v2, s12); s13 = _mm512_fmadd_ps(a1, v3, s13);
+            __m512 v0 = _mm512_maskz_loadu_ps(mk, b0p + k);
+            s00 = _mm512_fmadd_ps(a0, v0, s00); s10 = _mm512_fmadd_ps(a1, v0, s10);
+            if (N > 1) {
+                __m512 v1 = _mm512_maskz_loadu_ps(mk, b1p + k);
+                s01 = _mm512_fmadd_ps(a0, v1, s01); s11 = _mm512_fmadd_ps(a1, v1, s11);
+            }
+            if (N > 2) {
+                __m512 v2 = _mm512_maskz_loadu_ps(mk, b2p + k), v3 = _mm512_maskz_loadu_ps(mk, b3p + k);
+                s02 = _mm512_fmadd_ps(a0, v2, s02); s03 = _mm512_fmadd_ps(a0, v3, s03);
+                s12 = _mm512_fmadd_ps(a1, v2, s12); s13 = _mm512_fmadd_ps(a1, v3, s13);
+            }
         }
-        float r[2][4] = {
-            { _mm512_reduce_add_ps(s00), _mm512_reduce_add_ps(s01), _mm512_reduce_add_ps(s02), _mm512_reduce_add_ps(s03) },
-            { _mm512_reduce_add_ps(s10), _mm512_reduce_add_ps(s11), _mm512_reduce_add_ps(s12), _mm512_reduce_add_ps(s13) },
-        };
-        for (int ii = 0; ii < (two ? 2 : 1); ii++) {
-            float *ci = C + (size_t)(i + ii) * ldc;
-            for (int j = 0; j < N; j++)
-                ci[j] = alpha * r[ii][j] + (beta == 0.0f ? 0.0f : beta * ci[j]);
+        __m512 sums[2][4] = { { s00, s01, s02, s03 }, { s10, s11, s12, s13 } };
+        for (int ii = 0; ii < (two ? 2 : 1); ii++)
+            for (int j = 0; j < N; j++) {
+                float *cij = C + (size_t)(i + ii) * rsc + (size_t)j * csc;
+                float r = _mm512_reduce_add_ps(sums[ii][j]);
+                *cij = alpha * r + (beta == 0.0f ? 0.0f : beta * *cij);
+            }
+    }
+}
+
+// One row: C (1, N) = alpha * a (1, K) @ B (K, N) + beta * C, with a[k] at
+// a[k * inc_a]. C is held in 8 accumulators of 16 columns at a time, and the
+// rows of B stream through: 8 independent FMA chains per k.
+#define ROW_V(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+__attribute__((target("avx512f")))
+static void row_avx512(int N, int K, float alpha, const float *a, int inc_a,
+                       const float *B, int ldb, float beta, float *C)
+{
+    for (int j0 = 0; j0 < N; j0 += 128) {
+        int n = N - j0 < 128 ? N - j0 : 128;
+#define ROW_MASK(v) __mmask16 m##v = n >= 16 * ((v) + 1) ? (__mmask16)0xffff \
+        : n > 16 * (v) ? (__mmask16)((1u << (n - 16 * (v))) - 1) : (__mmask16)0;
+#define ROW_ZERO(v) __m512 c##v = _mm512_setzero_ps();
+#define ROW_FMA(v) c##v = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(m##v, bk + 16 * (v)), c##v);
+#define ROW_STORE(v) if (m##v) {                                                  \
+            __m512 r = _mm512_mul_ps(va, c##v);                                   \
+            if (beta != 0.0f)                                                     \
+                r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m##v, C + j0 + 16 * (v)), r); \
+            _mm512_mask_storeu_ps(C + j0 + 16 * (v), m##v, r);                    \
         }
+        ROW_V(ROW_MASK)
+        ROW_V(ROW_ZERO)
+        for (int k = 0; k < K; k++) {
+            __m512 av = _mm512_set1_ps(a[(size_t)k * inc_a]);
+            const float *bk = B + (size_t)k * ldb + j0;
+            ROW_V(ROW_FMA)
+        }
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+        ROW_V(ROW_STORE)
+#undef ROW_MASK
+#undef ROW_ZERO
+#undef ROW_FMA
+#undef ROW_STORE
     }
 }
 #endif // GEMM_X86
@@ -277,7 +350,7 @@ static void dot_avx512(int M, int N, int K, float alpha, const float *A, int lda
 static const GemmArch arch_generic = { "generic", GEN_MR, GEN_NR, 256, 128, 2048, false, kernel_generic };
 #if GEMM_X86
 static const GemmArch arch_avx2 = { "avx2", AVX2_MR, AVX2_NR, 256, 120, 2048, false, kernel_avx2 };
-static const GemmArch arch_avx512 = { "avx512", AVX512_MR, AVX512_NR, 256, 144, 2048, true, kernel_avx512 };
+static const GemmArch arch_avx512 = { "avx512", AVX512_MR, AVX512_NR, 256, 144, 2048, true, kernel_avx512_any };
 static const GemmArch arch_avx512_small = { "avx512", AVX512_SMALL_MR, AVX512_NR, 512, 4, 2048, true, kernel_avx512_small };
 #endif
 
@@ -519,10 +592,10 @@ static void gemm_blocked(const GemmArch *ar, bool trans_a, bool trans_b, int M, 
                         const float *ap = pa + (size_t)(ir / mr) * mr * kc;
                         float *c = C + (size_t)(ic + ir) * rsc + (size_t)(jc + jr) * csc;
                         if (csc == 1) {
-                            ar->kernel(kc, ap, bp, ldbk, c, rsc, alpha, beta_blk, m, n);
+                            ar->kernel(kc, ap, mr, bp, ldbk, c, rsc, alpha, beta_blk, m, n);
                             continue;
                         }
-                        ar->kernel(kc, ap, bp, ldbk, tile, nr, 1.0f, 0.0f, m, n);
+                        ar->kernel(kc, ap, mr, bp, ldbk, tile, nr, 1.0f, 0.0f, m, n);
                         for (int i = 0; i < m; i++)
                             for (int j = 0; j < n; j++) {
                                 float *cij = c + (size_t)i * rsc + (size_t)j * csc;
@@ -548,16 +621,31 @@ void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
     const GemmArch *ar = gemm_arch();
 #if GEMM_X86
     if (ar == &arch_avx512) {
+        // One row of C, B in place: a vector-matrix product (an RNN step
+        // with batch 1).
+        if (M == 1 && !trans_b) {
+            row_avx512(N, K, alpha, A, trans_a ? lda : 1, B, ldb, beta, C);
+            return;
+        }
+        // Few rows against B transposed: dot products of rows of A with rows
+        // of B, both in place, writing C transposed.
+        if (M <= 4 && trans_b && !trans_a) {
+            dot_avx512(N, M, K, alpha, B, ldb, A, lda, beta, C, 1, ldc);
+            return;
+        }
         // At most 4 columns and rows of A in place: dot products, each
         // element of A read once (an LSTM's dx = dgates @ W_ih).
         if (N <= 4 && M >= 16 && !trans_a) {
-            float *bt = grow(&pack_buf_b, &pack_cap_b, (size_t)4 * K);   // (4, K)
+            if (trans_b) {
+                dot_avx512(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1);
+                return;
+            }
+            float *bt = grow(&pack_buf_b, &pack_cap_b, (size_t)N * K);   // (N, K)
             if (bt) {
-                for (int j = 0; j < 4; j++)
-                    for (int k = 0; k < K; k++)
-                        bt[(size_t)j * K + k] = j >= N ? 0.0f
-                            : trans_b ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
-                dot_avx512(M, N, K, alpha, A, lda, bt, beta, C, ldc);
+                for (int k = 0; k < K; k++)
+                    for (int j = 0; j < N; j++)
+                        bt[(size_t)j * K + k] = B[(size_t)k * ldb + j];
+                dot_avx512(M, N, K, alpha, A, lda, bt, K, beta, C, ldc, 1);
                 return;
             }
         }
