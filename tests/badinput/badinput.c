@@ -105,6 +105,7 @@ static const Row rows[] = {
      "quadratic name lookup in src/engine/expr.c (find_binding, add_statement)"},
     {"lesson-huge-circuit", {"check", "@T/circuit.lesson"}, {0}, ANY_STATUS, {0}, NULL, 5.0,
      "circuit layout loops over every node once per layer, src/views/circuit.c:127"},
+    {"lesson-huge-graph", {"check", "@T/graph.lesson"}, {0}, ANY_STATUS, {0}, NULL, 5.0, NULL},
     {"lesson-absurd-number", {"check", "@T/bignum.lesson"}, {0}, 2,
      {"@T/bignum.lesson:5:", "1e99999"}, NULL, 0, NULL},
 
@@ -174,6 +175,8 @@ static const Row rows[] = {
      {"--scale", "out of range", "0.25 to 4"}, NULL, 0, NULL},
     {"cli-theme-typo", {"render", "1", "--out", "@T/o", "--theme", "darkk"}, {0}, 2,
      {"--theme", "'darkk'", "did you mean 'dark'"}, NULL, 0, NULL},
+    {"cli-theme-swap", {"render", "1", "--out", "@T/o", "--theme", "drak"}, {0}, 2,
+     {"--theme", "'drak'", "did you mean 'dark'"}, NULL, 0, NULL},
     {"cli-missing-value", {"render", "1", "--out"}, {0}, 2, {"--out", "needs a value"}, NULL, 0, NULL},
     {"cli-unknown-option", {"check", "--frobnicate"}, {0}, 2, {"--frobnicate", "usage"}, NULL, 0, NULL},
     {"cli-train-T-huge", {"train", "adding", "--model", "lstm", "--T", "1000000000"}, {0}, 2,
@@ -359,6 +362,13 @@ static void make_fixtures(void)
         bcat(&b, "    x = x * 1\n");
     bcat(&b, "step: done\n");
     put_buf("circuit.lesson", &b);
+
+    // The same chain drawn by the graph widget.
+    bcat(&b, "gradlab-lesson: 1\ntitle: t\nview: graph\nprogram:\n    x = 2\n");
+    for (int i = 0; i < 45000; i++)
+        bcat(&b, "    x = x * 1\n");
+    bcat(&b, "step: intro\nstep: done\n");
+    put_buf("graph.lesson", &b);
 
     bcat(&b, lesson_head);
     bcat(&b, "    f = x * 2\n");
