@@ -137,13 +137,14 @@ int main(int argc, char **argv)
         { "sgemm_128", false, false, false, 128, 128, 128 },
         { "sgemm_256", false, false, false, 256, 256, 256 },
         { "sgemm_512", false, false, false, 512, 512, 512 },
-        // The calls of src/models/lstm.c, T = 100 so TB = 3200, G = 4H = 512:
+        // The calls of src/models/lstm.c, T = 100 so TB = 3200, G = 4H = 512
+        // (its backward gathers weight gradients over chunks of 8 steps):
         { "sgemm_lstm_fwd_x", false, true, true, 3200, 512, 2 },      // x (TB, I) @ W_ih^T
         { "sgemm_lstm_fwd_h", false, false, true, 32, 512, 128 },     // h (B, H) @ W_hh^T (H, G)
         { "sgemm_lstm_fwd_h_nt", false, true, true, 32, 512, 128 },   // same, W_hh (G, H) as stored
         { "sgemm_lstm_bwd_dh", false, false, false, 32, 128, 512 },   // da (B, G) @ W_hh (G, H)
-        { "sgemm_lstm_bwd_dwih", true, false, false, 2, 512, 3200 },  // x^T (I, TB) @ dpre (TB, G)
-        { "sgemm_lstm_bwd_dwhh", true, false, true, 512, 128, 3168 }, // dpre^T (G, TB) @ h (TB, H)
+        { "sgemm_lstm_bwd_dwih", true, false, true, 2, 512, 256 },    // x^T (I, 8B) @ da (8B, G), per 8 steps
+        { "sgemm_lstm_bwd_dwhh", true, false, true, 128, 512, 256 },  // h^T (H, 8B) @ da (8B, G), per 8 steps
         { "sgemm_lstm_bwd_dx", false, false, false, 3200, 2, 512 },   // dpre (TB, G) @ W_ih (G, I)
     };
     const int nsizes = (int)(sizeof shapes / sizeof shapes[0]);
