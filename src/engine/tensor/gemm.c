@@ -389,13 +389,58 @@ const char *gemm_kernel_name(void)
 // ---------------------------------------------------------------------------
 // Packing.
 
+#if GEMM_X86
+// One full A panel, untransposed: rows i0..i0+mr-1 of A (mr a multiple of 4)
+// become dst[k][i], 4 rows x 8 columns at a time through a 4 x 8 transpose.
+__attribute__((target("avx")))
+static void pack_a_avx(const float *A, int lda, int kc, int mr, float *dst)
+{
+    int k = 0;
+    for (; k + 8 <= kc; k += 8) {
+        for (int r = 0; r < mr; r += 4) {
+            const float *s = A + (size_t)r * lda + k;
+            __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + lda);
+            __m256 r2 = _mm256_loadu_ps(s + 2 * (size_t)lda), r3 = _mm256_loadu_ps(s + 3 * (size_t)lda);
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44);   // column k | k + 4
+            __m256 u1 = _mm256_shuffle_ps(t0, t2, 0xee);   // k + 1 | k + 5
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44);   // k + 2 | k + 6
+            __m256 u3 = _mm256_shuffle_ps(t1, t3, 0xee);   // k + 3 | k + 7
+            float *d = dst + (size_t)k * mr + r;
+            _mm_storeu_ps(d,                  _mm256_castps256_ps128(u0));
+            _mm_storeu_ps(d + (size_t)mr,     _mm256_castps256_ps128(u1));
+            _mm_storeu_ps(d + (size_t)2 * mr, _mm256_castps256_ps128(u2));
+            _mm_storeu_ps(d + (size_t)3 * mr, _mm256_castps256_ps128(u3));
+            _mm_storeu_ps(d + (size_t)4 * mr, _mm256_extractf128_ps(u0, 1));
+            _mm_storeu_ps(d + (size_t)5 * mr, _mm256_extractf128_ps(u1, 1));
+            _mm_storeu_ps(d + (size_t)6 * mr, _mm256_extractf128_ps(u2, 1));
+            _mm_storeu_ps(d + (size_t)7 * mr, _mm256_extractf128_ps(u3, 1));
+        }
+    }
+    for (; k < kc; k++)
+        for (int i = 0; i < mr; i++)
+            dst[(size_t)k * mr + i] = A[(size_t)i * lda + k];
+}
+#endif
+
 // Pack rows [0, mc) and columns [0, kc) of op(A) (already offset to the block)
 // into MR-tall panels: dst[panel][k][i], zero-padded past mc.
 static void pack_a(bool trans, const float *A, int lda, int mc, int kc,
                    int mr, float *dst)
 {
+#if GEMM_X86
+    bool pack_avx = gemm_arch()->kernel != kernel_generic;   // AVX2 or better
+#endif
     for (int i0 = 0; i0 < mc; i0 += mr) {
         int m = mc - i0 < mr ? mc - i0 : mr;
+#if GEMM_X86
+        if (!trans && m == mr && mr % 4 == 0 && pack_avx) {
+            pack_a_avx(A + (size_t)i0 * lda, lda, kc, mr, dst);
+            dst += (size_t)mr * kc;
+            continue;
+        }
+#endif
         if (!trans) {
             for (int k = 0; k < kc; k++) {
                 float *d = dst + (size_t)k * mr;
