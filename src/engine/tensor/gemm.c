@@ -450,12 +450,9 @@ static void pack_a(bool trans, const float *A, int lda, int mc, int kc,
             }
         } else if (m == 12 && mr == 12) {
             // op(A)[i][k] = A[k][i]: each k is a contiguous run of rows, here
-            // of a length the compiler knows, so it copies with vectors.
-            for (int k = 0; k < kc; k++) {
-                float *d = dst + (size_t)k * 12;
-                const float *s = A + (size_t)k * lda + i0;
-                for (int i = 0; i < 12; i++) d[i] = s[i];
-            }
+            // of a length the compiler knows, so memcpy becomes vector moves.
+            for (int k = 0; k < kc; k++)
+                memcpy(dst + (size_t)k * 12, A + (size_t)k * lda + i0, 12 * sizeof(float));
         } else {
             // op(A)[i][k] = A[k][i]: each k is a contiguous run of rows.
             for (int k = 0; k < kc; k++) {
