@@ -1,8 +1,11 @@
-// bench_sgemm.c: GFLOP/s of gemm_f32 on square matrices, against OpenBLAS.
+// bench_sgemm: GFLOP/s of gemm_f32 on square matrices and on the shapes
+// src/models/lstm.c multiplies, against OpenBLAS.
 //
 // Prints `NAME VALUE UNIT` lines. When built with OpenBLAS (HAVE_OPENBLAS),
-// the same sizes run through cblas_sgemm on one thread, followed by the ratio
-// ours / OpenBLAS. Without it, a skip line says why.
+// every shape also runs through cblas_sgemm on one thread, alternating with
+// ours batch by batch, followed by the ratio ours / OpenBLAS. Without it, a
+// skip line says why. Last comes the core's measured AVX-512 FMA peak, the
+// ceiling for both.
 //
 // OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE change which kernels OpenBLAS picks
 // when it loads, so when either is set the benchmark re-executes itself with
