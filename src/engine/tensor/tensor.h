@@ -69,7 +69,7 @@ typedef enum TensorOp {
     TENSOR_OP_TRANSPOSE,    // swap two axes
     TENSOR_OP_RESHAPE,      // same data, new shape
     TENSOR_OP_EMBEDDING,    // rows of a table picked by ids
-    TENSOR_OP_CONV2D,       // NCHW, square stride and padding
+    TENSOR_OP_CONV2D,       // NCHW, one stride and one padding for both axes
     TENSOR_OP_MAXPOOL2D,    // NCHW
     TENSOR_OP_COUNT
 } TensorOp;
