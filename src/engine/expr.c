@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ typedef struct Stmt {
     bool is_input;     // name = NUMBER
     double value;      // input value
     size_t node;       // graph index of the bound node
+    bool poisoned;     // the statement had an error: uses of its name report nothing more
 } Stmt;
 
 struct Program {
@@ -43,7 +45,62 @@ struct Program {
     size_t nnodes;
     size_t *names;     // statement index of each name's last binding
     size_t nnames;
+    size_t *table;     // open-addressed hash: slot -> position in names + 1, 0 = empty
+    size_t table_cap;  // a power of two, at least twice nnames
 };
+
+static uint64_t name_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+// The slot holding name s[0..n), or the empty slot where it would go.
+static size_t name_slot(const Program *p, const char *s, size_t n)
+{
+    size_t mask = p->table_cap - 1;
+    for (size_t i = name_hash(s, n) & mask;; i = (i + 1) & mask) {
+        size_t k = p->table[i];
+        if (k == 0)
+            return i;
+        const char *b = p->stmts[p->names[k - 1]].name;
+        if (strncmp(b, s, n) == 0 && b[n] == '\0')
+            return i;
+    }
+}
+
+// Position in names of the name s[0..n), or SIZE_MAX.
+static size_t name_find(const Program *p, const char *s, size_t n)
+{
+    if (!p->table_cap)
+        return SIZE_MAX;
+    size_t k = p->table[name_slot(p, s, n)];
+    return k ? k - 1 : SIZE_MAX;
+}
+
+// Make room for one more name. false when out of memory.
+static bool name_table_grow(Program *p)
+{
+    if (2 * (p->nnames + 1) <= p->table_cap)
+        return true;
+    size_t cap = p->table_cap ? p->table_cap * 2 : 64;
+    size_t *old = p->table, old_cap = p->table_cap;
+    p->table = calloc(cap, sizeof(size_t));
+    if (!p->table) {
+        p->table = old;
+        return false;
+    }
+    p->table_cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i]) {
+            const char *b = p->stmts[p->names[old[i] - 1]].name;
+            p->table[name_slot(p, b, strlen(b))] = old[i];
+        }
+    free(old);
+    return true;
+}
 
 static const struct {
     const char *name;
@@ -87,13 +144,22 @@ static int peek(Parser *ps)
     return (unsigned char)ps->src[ps->pos];
 }
 
-static void error_at(Parser *ps, size_t offset, const char *fmt, const char *a, const char *b)
+// Report an error at offset, once per statement (the rest would be echoes).
+static void error_at(Parser *ps, size_t offset, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static void error_at(Parser *ps, size_t offset, const char *fmt, ...)
 {
     if (ps->failed)
-        return; // one error per statement; the rest would be echoes
+        return;
     ps->failed = true;
     char msg[512];
-    snprintf(msg, sizeof(msg), fmt, a ? a : "", b ? b : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     diag_error(ps->d, offset, "%s", msg);
 }
 
@@ -127,7 +193,7 @@ static Expr *new_expr(Parser *ps, ExprKind kind)
 {
     Expr *e = arena_calloc(&ps->p->arena, 1, sizeof(Expr));
     if (!e) {
-        error_at(ps, ps->pos, "out of memory%s%s", NULL, NULL);
+        error_at(ps, ps->pos, "out of memory");
         return NULL;
     }
     e->kind = kind;
@@ -143,7 +209,7 @@ static Expr *new_op(Parser *ps, ValueOp op, Expr *a, Expr *b)
         h = b->height;
     if (h + 1 > PROGRAM_MAX_HEIGHT) {
         error_at(ps, ps->pos, "this expression is too long (more than %s operations in a chain); "
-                 "split it over several statements%s", "2000", NULL);
+                 "split it over several statements", "2000");
         return NULL;
     }
     Expr *e = new_expr(ps, EX_OP);
@@ -190,7 +256,7 @@ static bool lex_number(Parser *ps, double *out)
     char buf[64];
     size_t n = i - start;
     if (n == 0 || (n == 1 && s[start] == '.') || n >= sizeof(buf)) {
-        error_at(ps, start, "malformed number%s%s", NULL, NULL);
+        error_at(ps, start, "malformed number");
         return false;
     }
     memcpy(buf, s + start, n);
@@ -198,13 +264,12 @@ static bool lex_number(Parser *ps, double *out)
     errno = 0;
     double v = strtod(buf, NULL);
     if (!isfinite(v)) {
-        error_at(ps, start, "the number %s is too large for a double", buf, NULL);
+        error_at(ps, start, "the number %s is too large for a double", buf);
         return false;
     }
     ps->pos = i;
     if (i < ps->line_end && is_name_char((unsigned char)s[i])) {
-        error_at(ps, i, "unexpected '%s' after a number; put an operator between them, as in 2 * x",
-                 (char[]){s[i], 0}, NULL);
+        error_at(ps, i, "unexpected '%s' after a number; put an operator between them, as in 2 * x", (char[]){s[i], 0});
         return false;
     }
     *out = v;
@@ -215,12 +280,8 @@ static Expr *parse_expr(Parser *ps);
 
 static size_t find_binding(Program *p, const char *name, size_t n)
 {
-    for (size_t i = p->nnames; i-- > 0;) {
-        const char *b = p->stmts[p->names[i]].name;
-        if (strlen(b) == n && memcmp(b, name, n) == 0)
-            return p->names[i];
-    }
-    return SIZE_MAX;
+    size_t k = name_find(p, name, n);
+    return k == SIZE_MAX ? SIZE_MAX : p->names[k];
 }
 
 static int find_function(const char *name, size_t n)
@@ -239,7 +300,8 @@ static void unknown_name(Parser *ps, size_t at, const char *name, size_t n)
     const char *cands[64];
     size_t nc = 0;
     for (size_t i = 0; i < p->nnames && nc < 64; i++)
-        cands[nc++] = p->stmts[p->names[i]].name;
+        if (!p->stmts[p->names[i]].poisoned)
+            cands[nc++] = p->stmts[p->names[i]].name;
     const char *guess = diag_suggest(word, cands, nc);
     if (guess) {
         error_at(ps, at, "unknown name '%s'; did you mean '%s'?", word, guess);
@@ -275,12 +337,12 @@ static Expr *parse_call_inner(Parser *ps, size_t at, size_t n)
             error_at(ps, at, "unknown function '%s'; did you mean '%s'?", word, guess);
         else
             error_at(ps, at, "unknown function '%s'; the functions are exp, log, tanh, sigmoid, "
-                     "relu, max, min and abs%s", word, NULL);
+                     "relu, max, min and abs", word);
         return NULL;
     }
     size_t open = ps->pos;
     if (++ps->depth > PROGRAM_MAX_DEPTH) {
-        error_at(ps, ps->pos, "expression nested more than 200 levels deep%s%s", NULL, NULL);
+        error_at(ps, ps->pos, "expression nested more than 200 levels deep");
         return NULL;
     }
     ps->pos++; // '('
@@ -309,9 +371,9 @@ static Expr *parse_call_inner(Parser *ps, size_t at, size_t n)
         diag_position(ps->d, open, &line, &c);
         snprintf(col, sizeof(col), "%d", c);
         if (ps->pos >= ps->line_end)
-            error_at(ps, ps->pos, "missing ')' to close the '(' at column %s%s", col, NULL);
+            error_at(ps, ps->pos, "missing ')' to close the '(' at column %s", col);
         else
-            error_at(ps, ps->pos, "expected ',' or ')' in the call, found %s%s", tok, NULL);
+            error_at(ps, ps->pos, "expected ',' or ')' in the call, found %s", tok);
         return NULL;
     }
     ps->pos++;
@@ -331,7 +393,7 @@ static Expr *parse_primary(Parser *ps)
     size_t at = ps->pos;
     if (c == '(') {
         if (++ps->depth > PROGRAM_MAX_DEPTH) {
-            error_at(ps, ps->pos, "expression nested more than 200 levels deep%s%s", NULL, NULL);
+            error_at(ps, ps->pos, "expression nested more than 200 levels deep");
             return NULL;
         }
         ps->pos++;
@@ -347,7 +409,7 @@ static Expr *parse_primary(Parser *ps)
             char tok[64];
             describe_token(ps, tok, sizeof(tok));
             if (ps->pos >= ps->line_end)
-                error_at(ps, ps->pos, "missing ')' to close the '(' at column %s%s", colbuf, NULL);
+                error_at(ps, ps->pos, "missing ')' to close the '(' at column %s", colbuf);
             else
                 error_at(ps, ps->pos, "expected ')' to close the '(' at column %s, found %s", colbuf, tok);
             return NULL;
@@ -373,6 +435,10 @@ static Expr *parse_primary(Parser *ps)
             unknown_name(ps, at, ps->src + at, n);
             return NULL;
         }
+        if (ps->p->stmts[stmt].poisoned) { // already reported where it was defined
+            ps->failed = true;
+            return NULL;
+        }
         Expr *e = new_expr(ps, EX_NAME);
         if (e)
             e->stmt = stmt;
@@ -381,9 +447,9 @@ static Expr *parse_primary(Parser *ps)
     char tok[64];
     describe_token(ps, tok, sizeof(tok));
     if (c == ')')
-        error_at(ps, at, "unexpected ')' with no '(' to match it%s%s", NULL, NULL);
+        error_at(ps, at, "unexpected ')' with no '(' to match it");
     else
-        error_at(ps, at, "expected a number, a name or '(', found %s%s", tok, NULL);
+        error_at(ps, at, "expected a number, a name or '(', found %s", tok);
     return NULL;
 }
 
@@ -408,24 +474,28 @@ static bool parse_exponent(Parser *ps, double *out)
     if (!(isdigit(c) || c == '.')) {
         char tok[64];
         describe_token(ps, tok, sizeof(tok));
-        error_at(ps, at, "the exponent after '^' must be a constant number, as in x ^ 2; found %s%s",
-                 tok, NULL);
+        error_at(ps, at, "the exponent after '^' must be a constant number, as in x ^ 2; found %s", tok);
         return false;
     }
     if (!lex_number(ps, out))
         return false;
-    if (peek(ps) == '^') {
+    if (peek(ps) == '^') { // 2 ^ 3 ^ 2 is 2 ^ 9: recurse, counting the depth
+        if (++ps->depth > PROGRAM_MAX_DEPTH) {
+            error_at(ps, ps->pos, "expression nested more than 200 levels deep");
+            return false;
+        }
         ps->pos++;
         double rest;
-        if (!parse_exponent(ps, &rest))
+        bool ok = parse_exponent(ps, &rest);
+        ps->depth--;
+        if (!ok)
             return false;
         *out = pow(*out, rest);
     }
     *out *= sign;
     while (parens-- > 0) {
         if (peek(ps) != ')') {
-            error_at(ps, at, "the exponent after '^' must be a constant number, as in x ^ 2%s%s",
-                     NULL, NULL);
+            error_at(ps, at, "the exponent after '^' must be a constant number, as in x ^ 2");
             return false;
         }
         ps->pos++;
@@ -455,7 +525,7 @@ static Expr *parse_unary(Parser *ps)
     int c = peek(ps);
     if (c == '-' || c == '+') {
         if (++ps->depth > PROGRAM_MAX_DEPTH) {
-            error_at(ps, ps->pos, "expression nested more than 200 levels deep%s%s", NULL, NULL);
+            error_at(ps, ps->pos, "expression nested more than 200 levels deep");
             return NULL;
         }
         ps->pos++;
@@ -488,8 +558,7 @@ static Expr *parse_binary(Parser *ps, int level)
             break;
         ps->pos++;
         if (peek(ps) == 0) {
-            error_at(ps, ps->pos, "expected a number, a name or '(' after '%s'%s",
-                     (char[]){(char)c, 0}, NULL);
+            error_at(ps, ps->pos, "expected a number, a name or '(' after '%s'", (char[]){(char)c, 0});
             lhs = NULL;
             break;
         }
@@ -526,15 +595,56 @@ static bool add_stmt(Parser *ps, Stmt st)
             return false;
         p->cap = cap;
     }
+    if (!name_table_grow(p))
+        return false;
     size_t idx = p->nstmts++;
     p->stmts[idx] = st;
-    for (size_t i = 0; i < p->nnames; i++) {
-        if (strcmp(p->stmts[p->names[i]].name, st.name) == 0) {
-            p->names[i] = idx;
-            return true;
-        }
+    size_t slot = name_slot(p, st.name, strlen(st.name));
+    if (p->table[slot]) { // a reassignment: the name now means this statement
+        p->names[p->table[slot] - 1] = idx;
+        return true;
     }
     p->names[p->nnames++] = idx;
+    p->table[slot] = p->nnames;
+    return true;
+}
+
+// Parse the right side of `name = ...` into st. false after an error.
+static bool parse_rhs(Parser *ps, Stmt *st, size_t at, const char *word)
+{
+    Program *p = ps->p;
+    size_t nodes_before = p->nnodes;
+    ps->stmt_nodes = 0;
+    ps->depth = 0;
+    if (peek(ps) == 0 || peek(ps) == '#') {
+        error_at(ps, ps->pos, "expected an expression after '%s ='", word);
+        return false;
+    }
+    Expr *rhs = parse_expr(ps);
+    if (!rhs)
+        return false;
+    int after = peek(ps);
+    if (after != 0 && after != '#') {
+        char tok[64];
+        describe_token(ps, tok, sizeof(tok));
+        if (after == ')')
+            error_at(ps, ps->pos, "unexpected ')' with no '(' to match it");
+        else
+            error_at(ps, ps->pos, "expected an operator or the end of the statement, found %s", tok);
+        return false;
+    }
+    st->rhs = rhs;
+    if (rhs->kind == EX_NUM) {
+        st->is_input = true;
+        st->value = rhs->num;
+    }
+    if (nodes_before + ps->stmt_nodes > PROGRAM_MAX_NODES) {
+        error_at(ps, at, "the program needs more than %d nodes, gradlab's limit; make it smaller",
+                 PROGRAM_MAX_NODES);
+        return false;
+    }
+    p->nnodes = nodes_before + ps->stmt_nodes;
+    st->node = rhs->kind == EX_NAME ? p->stmts[rhs->stmt].node : p->nnodes - 1;
     return true;
 }
 
@@ -548,8 +658,7 @@ static void parse_statement(Parser *ps)
     if (!is_name_start(c)) {
         char tok[64];
         describe_token(ps, tok, sizeof(tok));
-        error_at(ps, at, "expected a name at the start of the statement, as in f = x * y; found %s%s",
-                 tok, NULL);
+        error_at(ps, at, "expected a name at the start of the statement, as in f = x * y; found %s", tok);
         return;
     }
     size_t n = lex_name(ps);
@@ -562,51 +671,35 @@ static void parse_statement(Parser *ps)
         return;
     }
     if (find_function(ps->src + at, n) >= 0) {
-        error_at(ps, at, "'%s' is the name of a function; choose another name%s", word, NULL);
+        error_at(ps, at, "'%s' is the name of a function; choose another name", word);
         return;
     }
     if (n > 64) {
-        error_at(ps, at, "the name '%s...' is longer than 64 characters%s", word, NULL);
+        error_at(ps, at, "the name '%s...' is longer than 64 characters", word);
         return;
     }
     ps->pos++; // '='
-    size_t nodes_before = p->nnodes;
-    ps->stmt_nodes = 0;
-    ps->depth = 0;
-    if (peek(ps) == 0 || peek(ps) == '#') {
-        error_at(ps, ps->pos, "expected an expression after '%s ='%s", word, NULL);
-        return;
-    }
-    Expr *rhs = parse_expr(ps);
-    if (!rhs)
-        return;
-    int after = peek(ps);
-    if (after != 0 && after != '#') {
-        char tok[64];
-        describe_token(ps, tok, sizeof(tok));
-        if (after == ')')
-            error_at(ps, ps->pos, "unexpected ')' with no '(' to match it%s%s", NULL, NULL);
-        else
-            error_at(ps, ps->pos, "expected an operator or the end of the statement, found %s%s", tok,
-                     NULL);
+    if (p->nstmts >= PROGRAM_MAX_STATEMENTS) {
+        error_at(ps, at, "the program has more than %d statements, gradlab's limit; make it smaller",
+                 PROGRAM_MAX_STATEMENTS);
         return;
     }
     Stmt st = {0};
     st.name = arena_strndup(&p->arena, ps->src + at, n);
-    st.rhs = rhs;
-    if (rhs->kind == EX_NUM) {
-        st.is_input = true;
-        st.value = rhs->num;
-    }
-    if (nodes_before + ps->stmt_nodes > PROGRAM_MAX_NODES) {
-        error_at(ps, at, "the program needs more than %s nodes, gradlab's limit; make it smaller%s",
-                 "100000", NULL);
+    if (!st.name || !parse_rhs(ps, &st, at, word)) {
+        // Bind the name anyway, so later lines that use it do not also
+        // report it as unknown: one mistake, one message.
+        st.poisoned = true;
+        st.rhs = NULL;
+        st.node = SIZE_MAX;
+        if (st.name)
+            add_stmt(ps, st);
+        if (!st.name)
+            error_at(ps, at, "out of memory");
         return;
     }
-    p->nnodes = nodes_before + ps->stmt_nodes;
-    st.node = rhs->kind == EX_NAME ? p->stmts[rhs->stmt].node : p->nnodes - 1;
-    if (!st.name || !add_stmt(ps, st))
-        error_at(ps, at, "out of memory%s%s", NULL, NULL);
+    if (!add_stmt(ps, st))
+        error_at(ps, at, "out of memory");
 }
 
 Program *program_parse(const char *src, size_t len, Diag *d)
@@ -661,6 +754,7 @@ void program_destroy(Program *p)
     arena_destroy(&p->arena);
     free(p->stmts);
     free(p->names);
+    free(p->table);
     free(p);
 }
 
@@ -707,24 +801,16 @@ const char *program_name(const Program *p, size_t i) { return p->stmts[p->names[
 const char *program_output_name(const Program *p) { return p->stmts[p->nstmts - 1].name; }
 size_t program_node_count(const Program *p) { return p->nnodes; }
 
-Value *program_lookup(const Program *p, const Graph *g, const char *name)
-{
-    for (size_t i = 0; i < p->nnames; i++) {
-        const Stmt *st = &p->stmts[p->names[i]];
-        if (strcmp(st->name, name) == 0)
-            return st->node < g->n ? g->nodes[st->node] : NULL;
-    }
-    return NULL;
-}
-
 size_t program_binding_node(const Program *p, const char *name)
 {
-    for (size_t i = 0; i < p->nnames; i++) {
-        const Stmt *st = &p->stmts[p->names[i]];
-        if (strcmp(st->name, name) == 0)
-            return st->node;
-    }
-    return SIZE_MAX;
+    size_t k = name_find(p, name, strlen(name));
+    return k == SIZE_MAX ? SIZE_MAX : p->stmts[p->names[k]].node;
+}
+
+Value *program_lookup(const Program *p, const Graph *g, const char *name)
+{
+    size_t node = program_binding_node(p, name);
+    return node < g->n ? g->nodes[node] : NULL;
 }
 
 size_t program_input_count(const Program *p)

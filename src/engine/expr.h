@@ -30,6 +30,7 @@
 #define PROGRAM_MAX_NODES 100000   // nodes one program may create
 #define PROGRAM_MAX_DEPTH 200      // nesting of parentheses and unary minus
 #define PROGRAM_MAX_HEIGHT 2000    // operations chained in one expression
+#define PROGRAM_MAX_STATEMENTS 100000
 
 typedef struct Program Program;
 
@@ -66,6 +67,7 @@ size_t program_binding_node(const Program *p, const char *name);
 const char *program_output_name(const Program *p);
 
 // Inputs: statements of the form `name = NUMBER`, in program order.
+// program_input_name and program_input_value need i < program_input_count.
 size_t program_input_count(const Program *p);
 const char *program_input_name(const Program *p, size_t i);
 double program_input_value(const Program *p, size_t i);

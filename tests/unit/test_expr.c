@@ -731,6 +731,63 @@ static void test_diag_helpers(void **state)
     program_destroy(NULL);
 }
 
+// One mistake, one message: a name whose statement failed is still bound,
+// so the lines that use it do not also call it unknown.
+static void test_error_no_cascade(void **state)
+{
+    (void)state;
+    expect_error("x = 1 +\nf = x * 2\ng = f + x\n",
+                 FILE_NAME ":1:8: error: expected a number, a name or '(' after '+'\n"
+                 "    x = 1 +\n"
+                 "           ^\n");
+}
+
+// A long chain of constant exponents is bounded by the nesting limit
+// instead of recursing until the stack runs out.
+static void test_error_exponent_chain(void **state)
+{
+    (void)state;
+    size_t n = 2 + 2 * 5000;
+    char *src = malloc(n + 8);
+    strcpy(src, "f = 2");
+    for (size_t i = 0; i < 5000; i++)
+        strcat(src + 5 + 2 * i, "^1");
+    Diag d;
+    diag_init(&d, FILE_NAME, src, strlen(src));
+    assert_null(program_parse(src, strlen(src), &d));
+    assert_non_null(strstr(diag_text(&d), "error: expression nested more than 200 levels deep"));
+    diag_free(&d);
+    // 2 ^ 3 ^ 2 within the limit still folds right to left.
+    Program *p = parse_ok("x = 1\nf = x * 2 ^ 3 ^ 2");
+    Graph *g = graph_create(0);
+    assert_true(program_build(p, g)->data == 512);
+    graph_destroy(g);
+    program_destroy(p);
+    free(src);
+}
+
+// Many statements: names are found through a hash table, and reassigning
+// keeps one entry per name.
+static void test_many_statements(void **state)
+{
+    (void)state;
+    size_t n = 20000;
+    char *src = malloc(n * 32 + 16);
+    size_t len = (size_t)sprintf(src, "x = 1\n");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf(src + len, "a%zu = x\nx = x + 1\n", i);
+    Program *p = parse_ok_n(src, len);
+    assert_int_equal(program_name_count(p), n + 1);
+    Graph *g = graph_create(0);
+    Value *out = program_build(p, g);
+    assert_true(out->data == (double)n + 1);
+    assert_true(program_lookup(p, g, "a0")->data == 1);
+    assert_true(program_lookup(p, g, "a19999")->data == 20000);
+    graph_destroy(g);
+    program_destroy(p);
+    free(src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -761,6 +818,9 @@ int main(void)
         cmocka_unit_test(test_error_function_as_variable),
         cmocka_unit_test(test_error_limit),
         cmocka_unit_test(test_diag_helpers),
+        cmocka_unit_test(test_error_no_cascade),
+        cmocka_unit_test(test_error_exponent_chain),
+        cmocka_unit_test(test_many_statements),
     };
     return cmocka_run_group_tests_name("expr", tests, NULL, NULL);
 }
