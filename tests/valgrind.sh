@@ -14,6 +14,7 @@
 #   gradlab grad -e PROGRAM        the scalar engine forward and backward
 #   gradlab train adding ...       a few LSTM and RNN training steps (tensors, optimizer)
 #   gradlab model lstm|rnn ...     one pass on tiny .npy weights written here
+#   gradlab check GRAPH.lesson     the graph view, with -Inf and NaN values
 #   gradlab check BAD.lesson       an error path (exit 2 expected)
 set -eu
 
@@ -84,6 +85,8 @@ for p in bias_ih_l0 bias_hh_l0; do npy "$tmp/rnn/$p.npy" "(2,)" 2; done
 npy "$tmp/x.npy" "(2, 4, 3)" 24
 run model-lstm 0 model lstm --weights "$tmp/lstm" --input "$tmp/x.npy" --out "$tmp/out-lstm"
 run model-rnn 0 model rnn --weights "$tmp/rnn" --input "$tmp/x.npy" --out "$tmp/out-rnn"
+printf 'gradlab-lesson: 1\ntitle: g\nview: graph\nprogram:\n    x = 0\n    y = 3\n    q = log(x) * y\n    f = tanh(q) + x ^ 2\nstep: auto\n' > "$tmp/graph.lesson"
+run check-graph 0 check "$tmp/graph.lesson"
 printf 'gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n    f = w * x\nstep: done\n' > "$tmp/bad.lesson"
 run check-bad 2 check "$tmp/bad.lesson"
 exit $status
