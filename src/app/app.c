@@ -472,7 +472,8 @@ static void mouse_down(App *a, int x, int y)
 // Wheel over a graph view: zoom about the mouse.
 static void mouse_wheel(App *a, int dy)
 {
-    if (!graph_view(a) || dy == 0)
+    // Scale 0 means "fit on the next build": nothing to zoom about yet.
+    if (!graph_view(a) || dy == 0 || a->gstate.view.scale == 0)
         return;
     int mx, my;
     SDL_GetMouseState(&mx, &my);
@@ -490,7 +491,7 @@ static void mouse_move(App *a, int x, int y, int dx, int dy)
     float px, py, pdx, pdy;
     to_pixels(a, x, y, &px, &py);
     to_pixels(a, dx, dy, &pdx, &pdy);
-    if (a->panning)
+    if (a->panning && a->gstate.view.scale != 0)
         graph_view_pan(&a->gstate.view, pdx, pdy);
     a->gstate.hover = !a->panning;
     a->gstate.mouse_x = px;

@@ -22,6 +22,8 @@ void arena_init(Arena *a, size_t block_size, size_t limit)
 
 void *arena_alloc(Arena *a, size_t size)
 {
+    if (size > SIZE_MAX - 15 - sizeof(ArenaBlock))
+        return NULL;
     size = (size + 15) & ~(size_t)15;
     if (size == 0)
         size = 16;
@@ -69,21 +71,27 @@ char *arena_strndup(Arena *a, const char *s, size_t n)
 
 void arena_reset(Arena *a)
 {
-    ArenaBlock *keep = NULL;
-    for (ArenaBlock *b = a->head, *next; b; b = next) {
-        next = b->next;
-        if (!keep || b->size > keep->size) {
-            free(keep);
-            keep = b;
-        } else {
+    // Several blocks mean the last run outgrew the first one: replace them
+    // all by one block of their total size, so the next run of the same
+    // size fits in it and allocates nothing.
+    size_t total = 0, nblocks = 0;
+    for (ArenaBlock *b = a->head; b; b = b->next) {
+        total += b->size;
+        nblocks++;
+    }
+    if (nblocks > 1) {
+        for (ArenaBlock *b = a->head, *next; b; b = next) {
+            next = b->next;
             free(b);
         }
+        a->head = malloc(sizeof(ArenaBlock) + total);
+        if (a->head) {
+            a->head->size = total;
+            a->head->next = NULL;
+        }
     }
-    if (keep) {
-        keep->used = 0;
-        keep->next = NULL;
-    }
-    a->head = keep;
+    if (a->head)
+        a->head->used = 0;
     a->used_total = 0;
 }
 

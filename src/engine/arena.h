@@ -1,9 +1,9 @@
 // arena.h: a bump allocator for short-lived objects such as graph nodes.
 //
 // Objects are carved from large blocks and never freed one by one.
-// arena_reset() makes all of them invalid at once and keeps the first block
-// for reuse, so a loop that builds and drops a graph every iteration stops
-// calling malloc after its first pass.
+// arena_reset() makes all of them invalid at once and keeps their memory
+// as one block, so a loop that builds and drops a graph of the same size
+// every iteration stops calling malloc after its first pass.
 #ifndef GRADLAB_ARENA_H
 #define GRADLAB_ARENA_H
 
@@ -32,7 +32,8 @@ void *arena_calloc(Arena *a, size_t count, size_t size);
 // Copy the n bytes at s into the arena and NUL-terminate them. NULL on failure.
 char *arena_strndup(Arena *a, const char *s, size_t n);
 
-// Invalidate every allocation. Keeps the largest block, frees the rest.
+// Invalidate every allocation. When the last run needed several blocks they
+// become one block of their total size; otherwise the block is kept.
 void arena_reset(Arena *a);
 
 // Free every block. The arena may be re-initialised afterwards. NULL is a no-op.

@@ -10,7 +10,11 @@
 char *file_read_all(const char *path, size_t max_bytes, size_t *len, char *err, size_t errn)
 {
     struct stat st;
+#ifdef S_ISDIR
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+#else
+    if (stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR) {
+#endif
         snprintf(err, errn, "cannot read '%s': it is a directory", path);
         return NULL;
     }
@@ -24,6 +28,9 @@ char *file_read_all(const char *path, size_t max_bytes, size_t *len, char *err, 
     while (buf) {
         if (n == cap) {
             if (cap >= max_bytes) {
+                // Exactly at the limit is fine: only a byte more is too much.
+                if (fgetc(f) == EOF && !ferror(f))
+                    break;
                 snprintf(err, errn, "'%s' is larger than %zu bytes, the limit", path, max_bytes);
                 free(buf);
                 fclose(f);

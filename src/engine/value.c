@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,17 @@ Value *value_relu(Graph *g, Value *a) { return value_apply(g, OP_RELU, a, NULL, 
 Value *value_max(Graph *g, Value *a, Value *b) { return value_apply(g, OP_MAX, a, b, 0); }
 Value *value_min(Graph *g, Value *a, Value *b) { return value_apply(g, OP_MIN, a, b, 0); }
 Value *value_abs(Graph *g, Value *a) { return value_apply(g, OP_ABS, a, NULL, 0); }
+
+const char *value_label(const Value *v, char *buf, size_t n)
+{
+    if (v->name)
+        return v->name;
+    if (v->op == OP_CONST)
+        snprintf(buf, n, "%.4g", v->data);
+    else
+        snprintf(buf, n, "(%s)", v->op == OP_POW ? "^" : value_op_symbol[v->op]);
+    return buf;
+}
 
 bool value_set_name(Graph *g, Value *v, const char *name)
 {

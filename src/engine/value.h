@@ -84,7 +84,7 @@ typedef struct Graph {
     Value **nodes;      // (n) in creation order, which is a topological order
     size_t n, cap;
     size_t max_nodes;   // ops fail once n reaches this
-    const char *error;  // static text describing the first failure, or NULL
+    const char *error;  // static text describing the latest failure, or NULL
 } Graph;
 
 #define GRAPH_DEFAULT_MAX_NODES ((size_t)1 << 24)
@@ -125,6 +125,11 @@ Value *value_abs(Graph *g, Value *a);
 // Apply op to sources (b ignored for unary ops; exponent only for OP_POW).
 // The generic form the expression language and tests use.
 Value *value_apply(Graph *g, ValueOp op, Value *a, Value *b, double exponent);
+
+// How v is written in text: its name, its constant, or its gate symbol in
+// parentheses ("(×)", "(^)") for an unnamed gate. Writes into buf; returns
+// buf, or v->name itself when v has a name.
+const char *value_label(const Value *v, char *buf, size_t n);
 
 // Set v->name to a copy of name. Returns false when out of memory.
 bool value_set_name(Graph *g, Value *v, const char *name);

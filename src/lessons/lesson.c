@@ -473,12 +473,9 @@ Lesson *lesson_load(const char *path, Diag *d)
     size_t len = 0;
     char *src = file_read_all(path, LESSON_MAX_BYTES, &len, err, sizeof(err));
     diag_init(d, path, src, len);
-    if (!src) {
-        d->nerrors++;
-        // Not a position in the text: the file itself is the problem.
+    if (!src) { // the file itself is the problem, not a place in it
         d->file = "gradlab";
         diag_error_file(d, "%s", err);
-        d->nerrors--;
         return NULL;
     }
     Lesson *l = lesson_parse(src, len, path, d);
@@ -569,6 +566,18 @@ Value *lesson_eval(const Lesson *l, Graph *g, size_t step)
     return out;
 }
 
+Value *lesson_eval_full(const Lesson *l, Graph *g)
+{
+    Value *out = program_build(l->program, g);
+    if (!out)
+        return NULL;
+    graph_zero_grad(g);
+    graph_backward(g, out);
+    for (size_t i = 0; i < g->n; i++)
+        g->nodes[i]->mark |= LESSON_SHOWN_VALUE | LESSON_SHOWN_GRAD;
+    return out;
+}
+
 // ---------------------------------------------------------------------------
 // Narrative
 
@@ -604,15 +613,6 @@ static void buf_printf(Buf *b, const char *fmt, ...)
         buf_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
-static const char *node_label(const Value *v, char *buf, size_t n)
-{
-    if (v->name)
-        return v->name;
-    if (v->op == OP_CONST)
-        return numfmt_short(buf, n, v->data, 4);
-    snprintf(buf, n, "(%s)", v->op == OP_POW ? "^" : value_op_symbol[v->op]);
-    return buf;
-}
 
 static void generated_text(const Lesson *l, const Graph *g, size_t step, Buf *b)
 {
@@ -625,11 +625,14 @@ static void generated_text(const Lesson *l, const Graph *g, size_t step, Buf *b)
         break;
     case STEP_FORWARD: {
         const Value *v = g->nodes[st->gate];
-        const char *name = node_label(v, lv, sizeof(lv));
+        const char *name = value_label(v, lv, sizeof(lv));
         if (v->src[1])
             buf_printf(b, "Forward: `%s = %s %s %s` = **%s**.", name, numfmt_short(v0, 32, v->src[0]->data, 4),
                        value_op_symbol[v->op], numfmt_short(v1, 32, v->src[1]->data, 4),
                        numfmt_short(v2, 32, v->data, 4));
+        else if (v->op == OP_POW)
+            buf_printf(b, "Forward: `%s = %s ^ %s` = **%s**.", name, numfmt_short(v0, 32, v->src[0]->data, 4),
+                       numfmt_short(v1, 32, v->exponent, 4), numfmt_short(v2, 32, v->data, 4));
         else
             buf_printf(b, "Forward: `%s = %s(%s)` = **%s**.", name, value_op_symbol[v->op],
                        numfmt_short(v0, 32, v->src[0]->data, 4), numfmt_short(v2, 32, v->data, 4));
@@ -637,11 +640,11 @@ static void generated_text(const Lesson *l, const Graph *g, size_t step, Buf *b)
     }
     case STEP_BACKWARD: {
         const Value *v = g->nodes[st->gate];
-        const char *name = node_label(v, lv, sizeof(lv));
+        const char *name = value_label(v, lv, sizeof(lv));
         buf_printf(b, "Backward through `%s`: the upstream gradient is ∂%s/∂%s = **%s**.",
                    name, out->name ? out->name : "f", name, numfmt_short(v2, 32, v->grad, 4));
         for (int k = 0; k < 2 && v->src[k]; k++) {
-            const char *sn = node_label(v->src[k], k ? lb : la, 48);
+            const char *sn = value_label(v->src[k], k ? lb : la, 48);
             buf_printf(b, " For `%s`: local %s × upstream %s = **%s**.", sn,
                        numfmt_short(v0, 32, v->local[k], 4), numfmt_short(v1, 32, v->grad, 4),
                        numfmt_short(v2, 32, v->local[k] * v->grad, 4));
@@ -696,7 +699,7 @@ char *lesson_step_text(const Lesson *l, const Graph *g, size_t step, char *buf, 
 static void explain_value(const Value *v, Buf *b)
 {
     char a[32], c[32], r[32], lbl[48];
-    const char *name = node_label(v, lbl, sizeof(lbl));
+    const char *name = value_label(v, lbl, sizeof(lbl));
     double x = v->src[0] ? v->src[0]->data : 0, y = v->src[1] ? v->src[1]->data : 0;
     numfmt_short(a, sizeof(a), x, 4);
     numfmt_short(c, sizeof(c), y, 4);
@@ -760,14 +763,14 @@ bool lesson_explain_faults(const Lesson *l, const Graph *g, char *buf, size_t n)
             const Value *sv = v->src[k];
             if (!(sv->mark & LESSON_SHOWN_GRAD) || isfinite(sv->grad) || isfinite(v->local[k]))
                 continue;
-            char lbl[48], sl[48], loc[32], in[32];
+            char lbl[48], sl[48], loc[32], in[32], up[32];
             buf_printf(&b, "**The gradient broke.** At %s, the local derivative for `%s` is **%s** "
                        "(its input is %s), so %s × %s is not a number a step can use. "
                        "Functions like log and division have no finite slope at 0.",
-                       node_label(v, lbl, sizeof(lbl)), node_label(sv, sl, sizeof(sl)),
+                       value_label(v, lbl, sizeof(lbl)), value_label(sv, sl, sizeof(sl)),
                        numfmt_short(loc, sizeof(loc), v->local[k], 4),
                        numfmt_short(in, sizeof(in), sv->data, 4), loc,
-                       numfmt_short(in, sizeof(in), v->grad, 4));
+                       numfmt_short(up, sizeof(up), v->grad, 4));
             return true;
         }
     }

@@ -98,7 +98,14 @@ typedef struct LessonState {
     bool backward_started;
 } LessonState;
 
+// Which numbers step `step` shows: how far the forward and backward passes
+// have got and which gate is current. Steps past the end count as done.
 LessonState lesson_state(const Lesson *l, size_t step);
+
+// Build the program into g and run the whole backward pass, whatever the
+// steps say: the state checks are made against. Every shown bit is set.
+// Returns the output node, or NULL when the graph ran out of room.
+Value *lesson_eval_full(const Lesson *l, Graph *g);
 
 // Expand a step's text: placeholders {name} and {grad name} become numbers
 // from g; an empty text becomes a generated description of the step.
@@ -111,7 +118,7 @@ char *lesson_step_text(const Lesson *l, const Graph *g, size_t step, char *buf, 
 // evaluated with lesson_eval. Returns false (buf = "") when all is finite.
 bool lesson_explain_faults(const Lesson *l, const Graph *g, char *buf, size_t n);
 
-// Run check i against a graph evaluated to the last step. Stores the value
+// Run check i against a graph evaluated with lesson_eval_full. Stores the value
 // found in *got. Returns true when it passes.
 bool lesson_check_run(const Lesson *l, const Graph *g, size_t i, double *got);
 

@@ -394,9 +394,9 @@ static void fill_spans(SceneRenderer *sr, const SDL_FRect *r, int n, Color c)
 // software renderer fills rows much faster than it rasterises triangles.
 static void draw_disc(SceneRenderer *sr, float cx, float cy, float ri, float ro, Color c)
 {
-    int rows = (int)ceilf(2 * ro) + 1;
-    if (rows > 4096)
+    if (!(ro > 0 && ro < 2048) || !isfinite(cx) || !isfinite(cy))
         return;
+    int rows = (int)ceilf(2 * ro) + 1;
     SDL_FRect *r = spans(sr, 2 * rows);
     if (!r)
         return;
@@ -420,7 +420,7 @@ static void draw_disc(SceneRenderer *sr, float cx, float cy, float ri, float ro,
 static void draw_rect(SceneRenderer *sr, const SceneItem *it)
 {
     float r = fminf(it->radius, fminf(it->w, it->h) / 2);
-    if (r < 1) {
+    if (!(r >= 1 && r < 2048)) { // also square corners for NaN or absurd radii
         fill_rect(sr, it->x, it->y, it->w, it->h, it->color);
         return;
     }
@@ -448,7 +448,7 @@ static void draw_image(SceneRenderer *sr, const SceneItem *it, int k)
     if (!sr->images[k].tex || sr->images[k].w != it->pw || sr->images[k].h != it->ph) {
         if (sr->images[k].tex)
             SDL_DestroyTexture(sr->images[k].tex);
-        sr->images[k].tex = SDL_CreateTexture(sr->r, SDL_PIXELFORMAT_ABGR8888, SDL_TEXTUREACCESS_STREAMING,
+        sr->images[k].tex = SDL_CreateTexture(sr->r, SDL_PIXELFORMAT_RGBA32, SDL_TEXTUREACCESS_STREAMING,
                                               it->pw, it->ph);
         sr->images[k].w = it->pw;
         sr->images[k].h = it->ph;

@@ -34,12 +34,9 @@ char *circuit_node_key(const Value *v, char *buf, size_t n)
 
 char *circuit_node_label(const Value *v, char *buf, size_t n)
 {
-    if (v->name)
-        snprintf(buf, n, "%s", v->name);
-    else if (v->op == OP_CONST)
-        numfmt_short(buf, n, v->data, 4);
-    else
-        snprintf(buf, n, "(%s)", v->op == OP_POW ? "^" : value_op_symbol[v->op]);
+    const char *l = value_label(v, buf, n);
+    if (l != buf)
+        snprintf(buf, n, "%s", l);
     return buf;
 }
 

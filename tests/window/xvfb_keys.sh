@@ -32,12 +32,20 @@ if ! timeout 10 xdotool search --sync --name '^gradlab' >/dev/null 2>&1; then
 fi
 sleep 0.5
 shot() { sleep 0.4; import -window root "$tmp/$1.png"; }
-# Number of differing pixels between two screenshots.
-diffpx() { compare -metric AE "$tmp/$1.png" "$tmp/$2.png" null: 2>&1 | awk '{print int($1)}'; }
+# Number of differing pixels between two screenshots; -1 when compare
+# fails (a missing or unreadable screenshot), which no expectation accepts.
+diffpx() {
+    local out
+    out=$(compare -metric AE "$tmp/$1.png" "$tmp/$2.png" null: 2>&1)
+    [ $? -le 1 ] && [ -n "$out" ] || { echo -1; return; }
+    echo "$out" | awk '{print int($1)}'
+}
 fails=0
 expect() { # expect NAME A B same|differ
     local d; d=$(diffpx "$2" "$3")
-    if { [ "$4" = same ] && [ "$d" -eq 0 ]; } || { [ "$4" = differ ] && [ "$d" -gt 0 ]; }; then
+    if [ "$d" -lt 0 ]; then
+        echo "not ok - $1: cannot compare the screenshots"; fails=$((fails + 1))
+    elif { [ "$4" = same ] && [ "$d" -eq 0 ]; } || { [ "$4" = differ ] && [ "$d" -gt 0 ]; }; then
         echo "ok - $1 ($d pixels differ)"
     else
         echo "not ok - $1: expected $4, $d pixels differ"; fails=$((fails + 1))

@@ -148,6 +148,8 @@ void scrub_build(Scene *s, float x, float y, float unit, const Theme *t, const c
     if (!it)
         return;
     float nw = it->w, uy = y + scene_line_height(fs) - 1 * u;
+    if (!(u > 0.05f) || !(nw < 4096))
+        return;
     for (float dx = 0; dx < nw; dx += 5 * u) // dotted underline: "drag me"
         scene_rect(s, x + lw + dx, uy, fminf(2.5f * u, nw - dx), fmaxf(1, 1.5f * u), 0,
                    active ? t->accent : t->muted);

@@ -19,10 +19,14 @@ void heatmap_build(Scene *s, const HeatmapParams *p)
     }
     float bar_w = 14 * u, label_w = 56 * u;
     float gw = p->w - bar_w - label_w - 12 * u, gh = p->y + p->h - top;
-    if (p->rows <= 0 || p->cols <= 0 || gw <= 0 || gh <= 0)
+    // Sizes come from models and files: refuse what cannot be drawn instead
+    // of overflowing (one pixel per cell; 4096 x 4096 is already more cells
+    // than a screen has pixels).
+    if (p->rows <= 0 || p->cols <= 0 || p->rows > 4096 || p->cols > 4096 || !(gw > 0) || !(gh > 0))
         return;
+    size_t ncells = (size_t)p->rows * (size_t)p->cols;
     float lo = INFINITY, hi = -INFINITY;
-    for (int i = 0; i < p->rows * p->cols; i++) {
+    for (size_t i = 0; i < ncells; i++) {
         float v = p->data[i];
         if (isfinite(v)) {
             lo = fminf(lo, v);
@@ -45,21 +49,18 @@ void heatmap_build(Scene *s, const HeatmapParams *p)
     if (!img)
         return;
     Color *px = img->pixels;
-    for (int r = 0; r < p->rows; r++) {
-        for (int c = 0; c < p->cols; c++) {
-            float v = p->data[r * p->cols + c];
-            if (!isfinite(v)) {
-                px[r * p->cols + c] = t->warn;
-                continue;
-            }
-            px[r * p->cols + c] = p->diverging ? palette_diverging(hi > 0 ? v / hi : 0)
-                                               : palette_viridis(hi > lo ? (v - lo) / (hi - lo) : 0.5f);
-        }
+    for (size_t i = 0; i < ncells; i++) {
+        float v = p->data[i];
+        if (!isfinite(v))
+            px[i] = t->warn;
+        else
+            px[i] = p->diverging ? palette_diverging(hi > 0 ? v / hi : 0)
+                                 : palette_viridis(hi > lo ? (v - lo) / (hi - lo) : 0.5f);
     }
     // NaN and Inf cells also get a cross, so they stand out at any size.
     for (int r = 0; r < p->rows; r++) {
         for (int c = 0; c < p->cols; c++) {
-            if (isfinite(p->data[r * p->cols + c]))
+            if (isfinite(p->data[(size_t)r * (size_t)p->cols + (size_t)c]))
                 continue;
             float x = p->x + cw * (float)c, y = top + ch * (float)r;
             scene_tag(s, scene_line(s, x, y, x + cw, y + ch, fmaxf(1, u), t->background), nan_id);
