@@ -199,14 +199,6 @@ static void kernel_avx2(int kc, const float *a, int ldak, const float *b, int ld
         }                                                                  \
     } while (0)
 
-#define Z_PREFETCH_C(i)                                                    \
-    do {                                                                   \
-        if ((i) < m) {                                                     \
-            _mm_prefetch((const char *)(c + (size_t)(i) * ldc), _MM_HINT_T0);      \
-            _mm_prefetch((const char *)(c + (size_t)(i) * ldc + 16), _MM_HINT_T0); \
-        }                                                                  \
-    } while (0)
-
 #define Z_ROW_HALF(i) c##i##_0 = _mm512_fmadd_ps(_mm512_set1_ps(ak[i]), b0, c##i##_0)
 
 #define Z_ZERO(i) __m512 c##i##_0 = _mm512_setzero_ps(), c##i##_1 = _mm512_setzero_ps()
@@ -227,8 +219,6 @@ static void NAME(int kc, const float *a, int ldak, const float *b, int ldbk,  \
     __mmask16 k1 = n >= 32 ? (__mmask16)0xffff                                \
                  : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : (__mmask16)0; \
     ALL(Z_ZERO);                                                              \
-    if (beta != 0.0f) /* C is read at the end: start fetching it now */       \
-        ALL(Z_PREFETCH_C);                                                    \
     if (n == AVX512_NR) {                                                     \
         for (int k = 0; k < kc; k++) {                                        \
             const float *ak = a + (size_t)k * ldak;                           \
