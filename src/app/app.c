@@ -130,6 +130,8 @@ typedef struct App {
     Settings settings;
     LessonGraphState gstate;    // zoom, pan and hover of `view: graph` lessons
     bool panning;
+    int hovered;                // graph node under the mouse, -1 = none
+    bool save_pending;          // S was pressed: save the next frame as PNG
 } App;
 
 static bool load_lesson(App *a, size_t idx)
@@ -384,7 +386,7 @@ static bool apply(App *a, Action act, SDL_Keycode key)
     case ACT_ZOOM_IN: a->scale = fminf(a->scale * 1.1f, 3.0f); break;
     case ACT_ZOOM_OUT: a->scale = fmaxf(a->scale / 1.1f, 0.5f); break;
     case ACT_ZOOM_RESET: a->scale = 1; break;
-    case ACT_SAVE: save_png(a); break;
+    case ACT_SAVE: a->save_pending = true; break; // read back after the next draw, before present
     case ACT_THEME: a->theme = (ThemeId)((a->theme + 1) % THEME_COUNT); break;
     case ACT_MENU:
         a->in_menu = !a->in_menu;
@@ -491,9 +493,18 @@ static void mouse_move(App *a, int x, int y, int dx, int dy)
     float px, py, pdx, pdy;
     to_pixels(a, x, y, &px, &py);
     to_pixels(a, dx, dy, &pdx, &pdy);
-    if (a->panning && a->gstate.view.scale != 0)
+    if (a->panning && a->gstate.view.scale != 0) {
         graph_view_pan(&a->gstate.view, pdx, pdy);
-    a->gstate.hover = !a->panning;
+        a->gstate.hover = false;
+        a->dirty = true;
+        return;
+    }
+    // Rebuild only when the node under the mouse changes.
+    int hit = graph_hit_node(a->scene, px, py, NULL);
+    if (hit == a->hovered && a->gstate.hover)
+        return;
+    a->hovered = hit;
+    a->gstate.hover = true;
     a->gstate.mouse_x = px;
     a->gstate.mouse_y = py;
     a->dirty = true;
@@ -635,7 +646,7 @@ static bool handle_event(App *a, const SDL_Event *ev)
 
 int app_main(int argc, char **argv)
 {
-    App a = {.scale = 1, .theme = THEME_DARK};
+    App a = {.scale = 1, .theme = THEME_DARK, .hovered = -1};
     for (int i = 0; i < argc; i++) {
         if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "gradlab: error: unknown option '%s'; see 'gradlab --help'\n", argv[i]);
@@ -715,10 +726,16 @@ int app_main(int argc, char **argv)
         if (a.dirty) {
             rebuild(&a);
             scene_renderer_draw(a.sr, a.scene);
+            bool saved = a.save_pending;
+            if (saved) { // pixels are only valid between drawing and presenting
+                a.save_pending = false;
+                save_png(&a);
+            }
             SDL_RenderPresent(a.ren);
             if (!a.in_menu)
                 notes_draw(&a);
-            a.dirty = false;
+            a.dirty = saved; // after a save, draw once more to show the status line
+            continue;
         }
         SDL_Event ev;
         int timeout = next_timeout(&a);

@@ -217,7 +217,6 @@ int cmd_dot(int argc, char **argv)
         return rc;
     }
     Graph *g = r.graph;
-    graph_mark_ancestors(g, r.out);
     char v[32], gr[32];
     printf("digraph gradlab {\n  rankdir=LR;\n  node [fontname=\"DejaVu Sans\"];\n");
     for (size_t i = 0; i < g->n; i++) {

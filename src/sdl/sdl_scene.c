@@ -250,7 +250,7 @@ static TextEntry *get_text(SceneRenderer *sr, const SceneItem *it)
     if (sr->ncached >= TEXT_CACHE_MAX) {
         evict_stale(sr);
         if (sr->ncached >= TEXT_CACHE_MAX)
-            return NULL; // one frame with this much distinct text: draw the rest next time
+            return NULL; // the cache is full of this frame's text: the caller draws uncached
         return get_text(sr, it);
     }
     SDL_Color c = {it->color.r, it->color.g, it->color.b, it->color.a};
@@ -467,8 +467,20 @@ static void draw_text(SceneRenderer *sr, const SceneItem *it)
     if (!it->text[0])
         return;
     TextEntry *e = get_text(sr, it);
-    if (!e)
-        return;
+    TextEntry once = {0};
+    if (!e) { // more distinct text in one frame than the cache holds: draw it uncached
+        SDL_Color c = {it->color.r, it->color.g, it->color.b, it->color.a};
+        SDL_Surface *surf = TTF_RenderUTF8_Blended(get_font(sr, it->font, it->size), it->text, c);
+        if (!surf)
+            return;
+        once.tex = SDL_CreateTextureFromSurface(sr->r, surf);
+        once.w = surf->w;
+        once.h = surf->h;
+        SDL_FreeSurface(surf);
+        if (!once.tex)
+            return;
+        e = &once;
+    }
     float x = it->x;
     if (it->align == ALIGN_CENTER)
         x -= (float)e->w / 2;
@@ -478,6 +490,8 @@ static void draw_text(SceneRenderer *sr, const SceneItem *it)
     float y = it->y + (scene_line_height(it->size) - (float)e->h) / 2;
     SDL_FRect dst = {roundf(x), roundf(y), (float)e->w, (float)e->h};
     SDL_RenderCopyF(sr->r, e->tex, NULL, &dst);
+    if (e == &once)
+        SDL_DestroyTexture(once.tex);
 }
 
 void scene_renderer_draw(SceneRenderer *sr, const Scene *s)

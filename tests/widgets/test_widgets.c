@@ -11,6 +11,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include <SDL_image.h>
 
 #include "sdl/sdl_scene.h"
 #include "views/lesson_view.h"
@@ -255,6 +260,81 @@ static void test_lesson_graph_view(void **state)
     lesson_destroy(l);
 }
 
+// More distinct text in one frame than the text cache holds: every label is
+// still drawn (the overflow goes uncached).
+static void test_text_cache_overflow(void **state)
+{
+    (void)state;
+    const char *data = getenv("GRADLAB_DATA_DIR");
+    if (!data)
+        skip();
+    char fonts[1024], err[1200];
+    snprintf(fonts, sizeof(fonts), "%s/assets/fonts", data);
+    Offscreen *o = offscreen_create(1600, 1000, fonts, err, sizeof(err));
+    assert_non_null(o);
+    Scene *s = scene_create();
+    scene_renderer_attach(offscreen_scene_renderer(o), s);
+    for (int frame = 0; frame < 2; frame++) {
+        scene_begin(s, 1600, 1000, (Color){0, 0, 0, 255});
+        for (int i = 0; i < 2000; i++) {
+            char t[16];
+            snprintf(t, sizeof(t), "%d", i);
+            scene_text(s, (float)(i % 40) * 40, (float)(i / 40) * 20, FONT_BOLD, 14, ALIGN_LEFT,
+                       (Color){255, 255, 255, 255}, t);
+        }
+        SDL_Surface *px = offscreen_draw(o, s);
+        // The box of the last label (1999 at column 39, row 49) has lit pixels.
+        int lit = 0;
+        for (int y = 49 * 20; y < 49 * 20 + 18; y++)
+            for (int x = 39 * 40; x < 39 * 40 + 36; x++) {
+                Uint8 r, g, b;
+                SDL_GetRGB(((Uint32 *)((Uint8 *)px->pixels + y * px->pitch))[x], px->format, &r, &g, &b);
+                lit += r > 128;
+            }
+        assert_true(lit > 10);
+    }
+    scene_destroy(s);
+    offscreen_destroy(o);
+}
+
+// A steady frame allocates nothing: after a warm-up, building and drawing the
+// same busy view again leaves the heap exactly as it was.
+static void test_steady_frame_allocates_nothing(void **state)
+{
+    (void)state;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    Scene *s = scene_create();
+    enum { N = 3000, HR = 64, HC = 400 };
+    static double xs[N], ys[N];
+    static float heat[HR * HC];
+    for (int i = 0; i < N; i++)
+        xs[i] = i, ys[i] = sin(i * 0.01);
+    for (int i = 0; i < HR * HC; i++)
+        heat[i] = (float)sin(i);
+    PlotSeries ser = {"s", xs, ys, N};
+    size_t end_of_frame = 0;
+    for (int frame = 0; frame < 6; frame++) {
+        scene_begin(s, 1920, 1080, theme_get(THEME_DARK)->background);
+        // Starting a frame frees nothing that the frame will allocate again...
+        if (frame > 2)
+            assert_int_equal(mallinfo2().uordblks, end_of_frame);
+        PlotParams pp = {.x = 0, .y = 0, .w = 900, .h = 500, .unit = 1, .theme = theme_get(THEME_DARK),
+                         .series = &ser, .nseries = 1, .title = "t"};
+        plot_build(s, &pp);
+        HeatmapParams hp = {.x = 950, .y = 0, .w = 900, .h = 500, .unit = 1, .theme = theme_get(THEME_DARK),
+                            .data = heat, .rows = HR, .cols = HC};
+        heatmap_build(s, &hp);
+        // ...and building it takes nothing more than the last frame did.
+        if (frame > 2)
+            assert_int_equal(mallinfo2().uordblks, end_of_frame);
+        end_of_frame = mallinfo2().uordblks;
+    }
+    scene_destroy(s);
+#else
+    skip();
+#endif
+}
+
 // Render both widgets in each theme so a person can look at them.
 static void test_render_widgets(void **state)
 {
@@ -315,6 +395,23 @@ static void test_render_widgets(void **state)
         char path[1200];
         snprintf(path, sizeof(path), "%s/widgets-%s.png", dir, t->name);
         assert_true(offscreen_save_png(o, s, path, err, sizeof(err)));
+        // Not blank: the heatmaps and plots put many colours on screen.
+        SDL_Surface *png = IMG_Load(path);
+        assert_non_null(png);
+        SDL_Surface *rgb = SDL_ConvertSurfaceFormat(png, SDL_PIXELFORMAT_RGBA32, 0);
+        int distinct = 0;
+        static unsigned char seen[1 << 15];
+        memset(seen, 0, sizeof(seen));
+        for (int y = 0; y < rgb->h; y++)
+            for (int x = 0; x < rgb->w; x++) {
+                const unsigned char *q = (const unsigned char *)rgb->pixels + y * rgb->pitch + 4 * x;
+                int key = (q[0] >> 3) << 10 | (q[1] >> 3) << 5 | (q[2] >> 3);
+                distinct += !seen[key];
+                seen[key] = 1;
+            }
+        assert_true(distinct > 200);
+        SDL_FreeSurface(rgb);
+        SDL_FreeSurface(png);
     }
     scene_destroy(s);
     offscreen_destroy(o);
@@ -331,6 +428,8 @@ int main(void)
         cmocka_unit_test(test_menu_and_notes),
         cmocka_unit_test(test_controls),
         cmocka_unit_test(test_lesson_graph_view),
+        cmocka_unit_test(test_text_cache_overflow),
+        cmocka_unit_test(test_steady_frame_allocates_nothing),
         cmocka_unit_test(test_render_widgets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
