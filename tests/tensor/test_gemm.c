@@ -142,6 +142,8 @@ static void test_lstm_shapes(void **state)
     check_case(false, true, 4, 300, 70, 2, -1.0f, 1.0f);    // few rows
     check_case(false, false, 1, 300, 70, 2, 1.0f, 0.5f);    // one row: vector @ matrix
     check_case(true, false, 1, 130, 40, 1, 2.0f, 0.0f);     // one row, A transposed
+    check_case(false, false, 2, 300, 70, 2, 1.0f, 0.5f);    // two rows
+    check_case(true, false, 2, 513, 64, 1, -1.0f, 1.0f);    // two rows, A transposed
     check_case(false, true, 3, 50, 100, 1, 1.0f, 0.5f);     // few rows against B^T
     check_case(false, true, 40, 3, 100, 2, 1.0f, 1.0f);     // few columns of B^T
     check_case(false, false, 20, 40, 30, 1, 1.0f, 1.0f);    // 12 + 8 rows, 32 + 8 columns

@@ -342,6 +342,44 @@ static void row_avx512(int N, int K, float alpha, const float *a, int inc_a,
 #undef ROW_STORE
     }
 }
+// Two rows: as row_avx512 for C (2, N), op(A)[i][k] at a[i * inc_ai + k * inc_ak].
+// Each row of B is loaded once for both rows: 16 accumulators.
+__attribute__((target("avx512f")))
+static void rows2_avx512(int N, int K, float alpha, const float *a, int inc_ai, int inc_ak,
+                         const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int j0 = 0; j0 < N; j0 += 128) {
+        int n = N - j0 < 128 ? N - j0 : 128;
+#define ROW_MASK(v) __mmask16 m##v = n >= 16 * ((v) + 1) ? (__mmask16)0xffff \
+        : n > 16 * (v) ? (__mmask16)((1u << (n - 16 * (v))) - 1) : (__mmask16)0;
+#define ROW_ZERO(v) __m512 c##v = _mm512_setzero_ps(), d##v = _mm512_setzero_ps();
+#define ROW_FMA(v) { __m512 bv = _mm512_maskz_loadu_ps(m##v, bk + 16 * (v));    \
+            c##v = _mm512_fmadd_ps(a0, bv, c##v); d##v = _mm512_fmadd_ps(a1, bv, d##v); }
+#define ROW_STORE1(acc, row, v) if (m##v) {                                       \
+            float *cp = C + (size_t)(row) * ldc + j0 + 16 * (v);                  \
+            __m512 r = _mm512_mul_ps(va, acc);                                    \
+            if (beta != 0.0f)                                                     \
+                r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m##v, cp), r);      \
+            _mm512_mask_storeu_ps(cp, m##v, r);                                   \
+        }
+#define ROW_STORE(v) ROW_STORE1(c##v, 0, v) ROW_STORE1(d##v, 1, v)
+        ROW_V(ROW_MASK)
+        ROW_V(ROW_ZERO)
+        for (int k = 0; k < K; k++) {
+            __m512 a0 = _mm512_set1_ps(a[(size_t)k * inc_ak]);
+            __m512 a1 = _mm512_set1_ps(a[(size_t)k * inc_ak + inc_ai]);
+            const float *bk = B + (size_t)k * ldb + j0;
+            ROW_V(ROW_FMA)
+        }
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+        ROW_V(ROW_STORE)
+#undef ROW_MASK
+#undef ROW_ZERO
+#undef ROW_FMA
+#undef ROW_STORE1
+#undef ROW_STORE
+    }
+}
 #endif // GEMM_X86
 
 // ---------------------------------------------------------------------------
@@ -671,10 +709,15 @@ void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
     const GemmArch *ar = gemm_arch();
 #if GEMM_X86
     if (ar == &arch_avx512) {
-        // One row of C, B in place: a vector-matrix product (an RNN step
-        // with batch 1).
+        // One or two rows of C, B in place: vector-matrix products (an RNN
+        // step with batch 1, an LSTM's dW_ih with 2 inputs).
         if (M == 1 && !trans_b) {
             row_avx512(N, K, alpha, A, trans_a ? lda : 1, B, ldb, beta, C);
+            return;
+        }
+        if (M == 2 && !trans_b) {
+            rows2_avx512(N, K, alpha, A, trans_a ? 1 : lda, trans_a ? lda : 1,
+                         B, ldb, beta, C, ldc);
             return;
         }
         // Few rows against B transposed: dot products of rows of A with rows
