@@ -34,6 +34,11 @@ typedef struct NotesWindow {
     Scene *scene, *preview_scene;
     SDL_Texture *preview;
     int preview_w, preview_h;
+    // What the preview texture shows; redrawn only when one of these changes.
+    const Lesson *preview_lesson;
+    size_t preview_step;
+    ThemeId preview_theme;
+    char preview_inputs[256]; // a fingerprint of the input values (dragging changes the preview)
 } NotesWindow;
 
 typedef enum Action {
@@ -231,6 +236,11 @@ static void notes_draw(App *a)
                       .theme = theme_get(a->theme), .scale = 1};
     float box[4];
     notes_view_build(n->scene, &np, (float)w, (float)h, box);
+    char inputs[256] = "";
+    for (size_t i = 0, len = 0; i < program_input_count(l->program) && len < sizeof(inputs) - 24; i++)
+        len += (size_t)snprintf(inputs + len, sizeof(inputs) - len, "%.17g;", program_input_value(l->program, i));
+    bool stale = !n->preview || n->preview_lesson != l || n->preview_step != a->step ||
+                 n->preview_theme != a->theme || strcmp(n->preview_inputs, inputs) != 0;
     if (has_next) {
         int pw = (int)box[2], ph = (int)box[3];
         if (!n->preview || n->preview_w != pw || n->preview_h != ph) {
@@ -239,7 +249,15 @@ static void notes_draw(App *a)
             n->preview = SDL_CreateTexture(n->ren, SDL_PIXELFORMAT_RGBA8888, SDL_TEXTUREACCESS_TARGET,
                                            pw > 16 ? pw : 16, ph > 9 ? ph : 9);
             n->preview_w = pw, n->preview_h = ph;
+            stale = true;
         }
+    }
+    if (has_next && stale) {
+        int pw = (int)box[2], ph = (int)box[3];
+        n->preview_lesson = l;
+        n->preview_step = a->step;
+        n->preview_theme = a->theme;
+        snprintf(n->preview_inputs, sizeof(n->preview_inputs), "%s", inputs);
         // The preview is the next step's whole screen laid out at the size of
         // the box, so it shows what the projector will.
         LessonViewParams vp = {.lesson = l, .step = a->step + 1, .theme = theme_get(a->theme), .scale = 1};

@@ -8,11 +8,6 @@
 
 #include "app/platform.h"
 
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <dirent.h>
-#endif
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -32,10 +27,17 @@ static bool push(Catalog *c, const char *path)
     return true;
 }
 
-static bool ends_with(const char *s, const char *suffix)
+typedef struct ListCtx {
+    Catalog *c;
+    const char *dir;
+} ListCtx;
+
+static void add_listed(void *ctx, const char *name)
 {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
+    ListCtx *lc = ctx;
+    char path[4400];
+    snprintf(path, sizeof(path), "%s/%s", lc->dir, name);
+    push(lc->c, path);
 }
 
 // The bundled lessons, sorted.
@@ -48,36 +50,11 @@ static int list_bundled(Catalog *c)
     }
     char dir[4200];
     snprintf(dir, sizeof(dir), "%s/lessons", data);
-#ifdef _WIN32
-    char pattern[4300];
-    snprintf(pattern, sizeof(pattern), "%s\\*.lesson", dir);
-    WIN32_FIND_DATAA fd;
-    HANDLE h = FindFirstFileA(pattern, &fd);
-    if (h != INVALID_HANDLE_VALUE) {
-        do {
-            char path[4400];
-            snprintf(path, sizeof(path), "%s/%s", dir, fd.cFileName);
-            push(c, path);
-        } while (FindNextFileA(h, &fd));
-        FindClose(h);
-    }
-#else
-    DIR *d = opendir(dir);
-    if (!d) {
+    ListCtx lc = {c, dir};
+    if (!platform_list_dir(dir, ".lesson", add_listed, &lc)) {
         fprintf(stderr, "gradlab: error: cannot list the bundled lessons in '%s'\n", dir);
         return 2;
     }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || !ends_with(e->d_name, ".lesson"))
-            continue;
-        char path[4400];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (!push(c, path))
-            break;
-    }
-    closedir(d);
-#endif
     if (c->n)
         qsort(c->paths, c->n, sizeof(*c->paths), cmp_str);
     return 0;

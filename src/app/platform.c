@@ -12,10 +12,14 @@
 
 #ifdef _WIN32
 #include <direct.h>
+#include <windows.h>
 #define make_dir(p) _mkdir(p)
 #else
+#include <dirent.h>
 #define make_dir(p) mkdir((p), 0755)
 #endif
+
+#include <errno.h>
 
 bool platform_is_dir(const char *path)
 {
@@ -103,4 +107,56 @@ bool platform_config_dir(char *buf, size_t n)
 #endif
     make_dir(buf);
     return platform_is_dir(buf);
+}
+
+bool platform_mkdir(const char *path, char *err, size_t errn)
+{
+    if (make_dir(path) == 0 || platform_is_dir(path))
+        return true;
+    snprintf(err, errn, "%s", strerror(errno));
+    return false;
+}
+
+bool platform_replace_file(const char *from, const char *to)
+{
+#ifdef _WIN32
+    return MoveFileExA(from, to, MOVEFILE_REPLACE_EXISTING) != 0;
+#else
+    return rename(from, to) == 0;
+#endif
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+bool platform_list_dir(const char *dir, const char *suffix, void (*fn)(void *ctx, const char *name),
+                       void *ctx)
+{
+#ifdef _WIN32
+    char pattern[4300];
+    snprintf(pattern, sizeof(pattern), "%s\\*%s", dir, suffix);
+    WIN32_FIND_DATAA fd;
+    HANDLE h = FindFirstFileA(pattern, &fd);
+    if (h == INVALID_HANDLE_VALUE)
+        return false;
+    do {
+        if (fd.cFileName[0] != '.' && ends_with(fd.cFileName, suffix))
+            fn(ctx, fd.cFileName);
+    } while (FindNextFileA(h, &fd));
+    FindClose(h);
+    return true;
+#else
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && ends_with(e->d_name, suffix))
+            fn(ctx, e->d_name);
+    closedir(d);
+    return true;
+#endif
 }

@@ -23,4 +23,17 @@ bool platform_config_dir(char *buf, size_t n);
 // Does path exist and is it a directory?
 bool platform_is_dir(const char *path);
 
+// Create the directory path (one level). true when it exists afterwards;
+// otherwise false with the OS reason in err.
+bool platform_mkdir(const char *path, char *err, size_t errn);
+
+// Replace the file to with from (rename over an existing file, which plain
+// rename() does not do on Windows). false on failure.
+bool platform_replace_file(const char *from, const char *to);
+
+// Call fn(ctx, name) for each entry of dir whose name ends with suffix (not
+// starting with '.'), in no particular order. false when dir cannot be read.
+bool platform_list_dir(const char *dir, const char *suffix, void (*fn)(void *ctx, const char *name),
+                       void *ctx);
+
 #endif

@@ -65,7 +65,7 @@ bool settings_save(const Settings *s, const char *path)
     fprintf(f, "theme = %s\nscale = %.3g\nlast_lesson = %s\n", theme_names[s->theme], s->scale,
             s->last_lesson);
     bool ok = fclose(f) == 0;
-    return ok && rename(tmp, path) == 0;
+    return ok && platform_replace_file(tmp, path);
 }
 
 bool settings_path(char *buf, unsigned n)

@@ -1,12 +1,10 @@
 // cmd_lessons.c: `gradlab check` and `gradlab render`, the headless lesson
 // commands CI runs. Neither opens a window; render uses SDL's software
 // renderer into a surface.
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "app/catalog.h"
 #include "app/platform.h"
@@ -152,8 +150,9 @@ int cmd_render(int argc, char **argv)
         free(lessons);
         return rc;
     }
-    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "gradlab: error: cannot create '%s': %s\n", out, strerror(errno));
+    char why[256];
+    if (!platform_mkdir(out, why, sizeof(why))) {
+        fprintf(stderr, "gradlab: error: cannot create '%s': %s\n", out, why);
         free(lessons);
         return 2;
     }

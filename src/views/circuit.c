@@ -40,28 +40,33 @@ char *circuit_node_label(const Value *v, char *buf, size_t n)
     return buf;
 }
 
-static int cmp_float_index(const void *a, const void *b, const Node *nodes)
+// A node of one column and its height, sorted by height (ties by index).
+typedef struct YKey {
+    float y;
+    size_t index;
+} YKey;
+
+static int cmp_ykey(const void *a, const void *b)
 {
-    const size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-    return nodes[ia].y < nodes[ib].y ? -1 : nodes[ia].y > nodes[ib].y ? 1 : (ia < ib ? -1 : 1);
+    const YKey *p = a, *q = b;
+    if (p->y != q->y)
+        return p->y < q->y ? -1 : 1;
+    return p->index < q->index ? -1 : p->index > q->index;
 }
 
-// qsort has no context argument in C11, so sort small index lists by hand.
-static void sort_by_y(size_t *idx, size_t n, const Node *nodes)
+// Sort the indices idx[0..n) by their nodes' heights; keys is scratch for n.
+static void sort_by_y(size_t *idx, size_t n, const Node *nodes, YKey *keys)
 {
-    for (size_t i = 1; i < n; i++) {
-        size_t v = idx[i], j = i;
-        while (j > 0 && cmp_float_index(&idx[j - 1], &v, nodes) > 0) {
-            idx[j] = idx[j - 1];
-            j--;
-        }
-        idx[j] = v;
-    }
+    for (size_t i = 0; i < n; i++)
+        keys[i] = (YKey){nodes[idx[i]].y, idx[i]};
+    qsort(keys, n, sizeof(YKey), cmp_ykey);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = keys[i].index;
 }
 
 static bool in_circuit(const Value *v) { return v->mark & 1; }
 
-static void layout(const Graph *g, Node *nodes, size_t *scratch, const CircuitParams *p,
+static void layout(const Graph *g, Node *nodes, size_t *scratch, YKey *keys, const CircuitParams *p,
                    float spacing, int *max_layer_out)
 {
     size_t n = g->n;
@@ -137,7 +142,7 @@ static void layout(const Graph *g, Node *nodes, size_t *scratch, const CircuitPa
             nodes[i].y = cnt ? sum / (float)cnt : (top + bottom) / 2;
             scratch[m++] = i;
         }
-        sort_by_y(scratch, m, nodes);
+        sort_by_y(scratch, m, nodes, keys);
         for (size_t j = 1; j < m; j++) // push apart downwards
             if (nodes[scratch[j]].y < nodes[scratch[j - 1]].y + spacing)
                 nodes[scratch[j]].y = nodes[scratch[j - 1]].y + spacing;
@@ -275,7 +280,8 @@ void circuit_build(Scene *s, const Graph *g, const Value *out, const CircuitPara
     size_t n = g->n;
     Node *nodes = arena_calloc(&s->arena, n ? n : 1, sizeof(Node));
     size_t *scratch = arena_calloc(&s->arena, n ? n : 1, sizeof(size_t));
-    if (!nodes || !scratch || !out) {
+    YKey *keys = arena_calloc(&s->arena, n ? n : 1, sizeof(YKey));
+    if (!nodes || !scratch || !keys || !out) {
         s->failed = true;
         return;
     }
@@ -288,7 +294,7 @@ void circuit_build(Scene *s, const Graph *g, const Value *out, const CircuitPara
     if (spacing < 2.4f * r)
         r = fmaxf(spacing / 2.4f, 8 * u);
     int max_layer;
-    layout(g, nodes, scratch, p, spacing, &max_layer);
+    layout(g, nodes, scratch, keys, p, spacing, &max_layer);
 
     // Wires, dimmed until the forward pass has computed their value.
     for (size_t i = 0; i < n; i++) {

@@ -165,8 +165,8 @@ int main(void)
     b.g = graph_create(0);
     b.out = unrolled_rnn(b.g);
     graph_backward(b.g, b.out);
-    // Group nodes by time step: the 4 parameters first, then 2 + 5 per step
-    // (x_t, then w*h, u*x, +, +b, tanh).
+    // Group nodes by time step: the 4 parameters first, then 6 per step
+    // (x_t, then w*h, u*x, +, +b, tanh: 6 nodes per step).
     b.group = calloc(b.g->n, sizeof(int));
     for (size_t i = 0; i < b.g->n; i++)
         b.group[i] = i < 4 ? -1 : (int)((i - 4) / 6);
