@@ -112,6 +112,21 @@ static int parse_program_args(int argc, char **argv, const char *usage, const ch
     return 0;
 }
 
+// The start both commands share: parse FILE | -e PROGRAM (and --json when
+// json is not NULL), run forward and backward. Returns 0 with r ready (free
+// it with program_run_free), or an exit status: -1 after --help, 2 on error.
+static int open_program(int argc, char **argv, const char *usage, bool *json, ProgramRun *r)
+{
+    const char *file, *text;
+    int rc = parse_program_args(argc, argv, usage, &file, &text, json);
+    if (rc)
+        return rc;
+    rc = program_run(r, file, text);
+    if (rc)
+        program_run_free(r);
+    return rc;
+}
+
 static void json_string(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -144,17 +159,11 @@ static const char grad_usage[] =
 
 int cmd_grad(int argc, char **argv)
 {
-    const char *file, *text;
     bool json = false;
-    int rc = parse_program_args(argc, argv, grad_usage, &file, &text, &json);
+    ProgramRun r;
+    int rc = open_program(argc, argv, grad_usage, &json, &r);
     if (rc)
         return rc < 0 ? 0 : rc;
-    ProgramRun r;
-    rc = program_run(&r, file, text);
-    if (rc) {
-        program_run_free(&r);
-        return rc;
-    }
     const Program *p = r.program;
     size_t n = program_name_count(p);
     char v[32], g[32];
@@ -206,16 +215,10 @@ static void dot_label_text(FILE *f, const char *s)
 
 int cmd_dot(int argc, char **argv)
 {
-    const char *file, *text;
-    int rc = parse_program_args(argc, argv, dot_usage, &file, &text, NULL);
+    ProgramRun r;
+    int rc = open_program(argc, argv, dot_usage, NULL, &r);
     if (rc)
         return rc < 0 ? 0 : rc;
-    ProgramRun r;
-    rc = program_run(&r, file, text);
-    if (rc) {
-        program_run_free(&r);
-        return rc;
-    }
     Graph *g = r.graph;
     char v[32], gr[32];
     printf("digraph gradlab {\n  rankdir=LR;\n  node [fontname=\"DejaVu Sans\"];\n");
