@@ -621,7 +621,7 @@ static void generated_text(const Lesson *l, const Graph *g, size_t step, Buf *b)
     const Value *out = g->nodes[program_binding_node(l->program, program_output_name(l->program))];
     switch (st->kind) {
     case STEP_INTRO:
-        buf_printf(b, "The inputs are set. Press **Right** to run the forward pass gate by gate.");
+        buf_printf(b, "The inputs are set. Press **\u2192** to run the forward pass gate by gate.");
         break;
     case STEP_FORWARD: {
         const Value *v = g->nodes[st->gate];
@@ -652,8 +652,7 @@ static void generated_text(const Lesson *l, const Graph *g, size_t step, Buf *b)
         break;
     }
     case STEP_DONE:
-        buf_printf(b, "Done. Every wire now carries its value and ∂%s/∂wire.",
-                   out->name ? out->name : "f");
+        buf_printf(b, "Done. Every value now has its gradient ∂%s/∂value.", out->name ? out->name : "f");
         break;
     }
 }

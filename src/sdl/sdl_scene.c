@@ -327,11 +327,14 @@ static void draw_quad_line(SceneRenderer *sr, float x1, float y1, float x2, floa
         flush(sr);
         set_blend(sr, c.a == 255);
         SDL_SetRenderDrawColor(sr->r, c.r, c.g, c.b, c.a);
+        // Copies are offset by whole pixels across the line's minor axis
+        // (y for flat lines, x for steep ones), so they touch: no ladder.
         int n = w < 1.5f ? 1 : (int)lroundf(w);
-        float ux = -dy / len, uy = dx / len;
+        bool flat = fabsf(dx) >= fabsf(dy);
         for (int k = 0; k < n; k++) {
-            float o = (float)k - (float)(n - 1) / 2;
-            SDL_RenderDrawLineF(sr->r, x1 + ux * o, y1 + uy * o, x2 + ux * o, y2 + uy * o);
+            float o = (float)k - (float)(n / 2);
+            float ox = flat ? 0 : o, oy = flat ? o : 0;
+            SDL_RenderDrawLineF(sr->r, x1 + ox, y1 + oy, x2 + ox, y2 + oy);
         }
         return;
     }

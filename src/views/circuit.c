@@ -189,14 +189,18 @@ static Color number_color(Color normal, const Theme *t, double x)
 static void wire_labels(Scene *s, const Value *v, float x, float y, const CircuitParams *p)
 {
     const Theme *t = p->theme;
-    float u = p->unit, size = 17 * u;
+    float u = p->unit, size = 20 * u;
     char key[80], id[96], num[32];
     circuit_node_key(v, key, sizeof(key));
     if (v->mark & LESSON_SHOWN_VALUE) {
         snprintf(id, sizeof(id), "value:%s", key);
-        scene_tag(s, scene_text(s, x + 10 * u, y - scene_line_height(size) - 1 * u, FONT_BOLD, size,
-                                ALIGN_LEFT, number_color(t->value, t, v->data),
-                                numfmt_short(num, sizeof(num), v->data, 4)), id);
+        SceneItem *it = scene_tag(s, scene_text(s, x + 10 * u, y - scene_line_height(size) - 1 * u, FONT_BOLD,
+                                                size, ALIGN_LEFT, number_color(t->value, t, v->data),
+                                                numfmt_short(num, sizeof(num), v->data, 4)), id);
+        if (it && v->op == OP_INPUT) // a dotted underline says "drag me"
+            for (float dx = 0; dx < it->w; dx += 5 * u)
+                scene_rect(s, it->x + dx, y - 3 * u, fminf(2.5f * u, it->w - dx), fmaxf(1, 1.5f * u), 0,
+                           color_alpha(t->value, 160));
     }
     if (v->mark & LESSON_SHOWN_GRAD) {
         snprintf(id, sizeof(id), "grad:%s", key);
@@ -211,7 +215,7 @@ static void callout(Scene *s, const Graph *g, const Value *out, const Node *node
 {
     const Value *c = g->nodes[p->current];
     const Theme *t = p->theme;
-    float u = p->unit, size = 16 * u, lh = scene_line_height(size);
+    float u = p->unit, size = 18 * u, lh = scene_line_height(size);
     char lines[4][200];
     Color colors[4];
     int nl = 0;
@@ -251,7 +255,7 @@ static void callout(Scene *s, const Graph *g, const Value *out, const Node *node
     float pad = 10 * u, bw = w + 2 * pad, bh = lh * (float)nl + 2 * pad;
     float cx = nodes[c->index].x, cy = nodes[c->index].y;
     // Below the gate if it fits, else above, else beside it.
-    float bx = cx - bw / 2, by = cy + r + 14 * u;
+    float bx = cx - bw / 2, by = cy + r + 26 * u; // below the gate's name label
     float lo = p->y - 10 * u, hi = p->y + p->h + 50 * u;
     if (by + bh > hi)
         by = cy - r - 14 * u - bh;
@@ -265,8 +269,7 @@ static void callout(Scene *s, const Graph *g, const Value *out, const Node *node
         bx = p->x;
     if (bx + bw > p->x + p->w)
         bx = p->x + p->w - bw;
-    scene_tag(s, scene_rect(s, bx, by, bw, bh, 8 * u, t->panel), "callout-box");
-    scene_frame(s, bx, by, bw, bh, 1.5f * u, t->accent);
+    scene_tag(s, scene_panel(s, bx, by, bw, bh, 8 * u, t->panel, t->accent, 1.5f * u), "callout-box");
     for (int i = 0; i < nl; i++)
         scene_tag(s, scene_text(s, bx + pad, by + pad + lh * (float)i, FONT_MONO, size, ALIGN_LEFT,
                                 colors[i], lines[i]), "callout");
@@ -370,7 +373,7 @@ void circuit_build(Scene *s, const Graph *g, const Value *out, const CircuitPara
         float size = strlen(sym) > 2 ? 15 * u : 24 * u;
         scene_text(s, x, y - scene_line_height(size) / 2, FONT_BOLD, size, ALIGN_CENTER, t->text, sym);
         if (v->name && v != out) // name the gate's output, as in "q"
-            scene_text(s, x, y + r + 2 * u, FONT_REGULAR, 15 * u, ALIGN_CENTER, t->muted, v->name);
+            scene_text(s, x, y + r + 2 * u, FONT_REGULAR, 17 * u, ALIGN_CENTER, t->muted, v->name);
     }
     if (p->current != SIZE_MAX && p->current < n && p->phase)
         callout(s, g, out, nodes, r, p);

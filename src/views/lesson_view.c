@@ -19,7 +19,7 @@ float lesson_view_unit(float w, float h, float scale)
 static const char *phase_name(StepKind k)
 {
     switch (k) {
-    case STEP_INTRO: return "THE CIRCUIT";
+    case STEP_INTRO: return "INTRODUCTION";
     case STEP_FORWARD: return "FORWARD PASS";
     case STEP_BACKWARD: return "BACKWARD PASS";
     case STEP_DONE: return "ALL GRADIENTS";
@@ -56,8 +56,7 @@ static void help_overlay(Scene *s, const Theme *t, float u, float w, float h)
     float bw = 820 * u, bh = lh * (float)rows + 100 * u;
     float bx = (w - bw) / 2, by = (h - bh) / 2;
     scene_rect(s, 0, 0, w, h, 0, color_alpha(t->background, 200));
-    scene_tag(s, scene_rect(s, bx, by, bw, bh, 12 * u, t->panel), "help");
-    scene_frame(s, bx, by, bw, bh, 2 * u, t->accent);
+    scene_tag(s, scene_panel(s, bx, by, bw, bh, 12 * u, t->panel, t->accent, 2 * u), "help");
     scene_text(s, bx + 30 * u, by + 24 * u, FONT_BOLD, 26 * u, ALIGN_LEFT, t->text, "Keys");
     for (size_t i = 0; i < rows; i++) {
         float y = by + 78 * u + lh * (float)i;
@@ -131,8 +130,7 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
     }
 
     // Narrative panel.
-    scene_rect(s, m, panel_y, w - 2 * m, panel_h, 12 * u, t->panel);
-    scene_frame(s, m, panel_y, w - 2 * m, panel_h, 1.5f * u, t->panel_edge);
+    scene_panel(s, m, panel_y, w - 2 * m, panel_h, 12 * u, t->panel, t->panel_edge, 1.5f * u);
     scene_tag(s, scene_text(s, m + 24 * u, panel_y + 16 * u, FONT_BOLD, 14 * u, ALIGN_LEFT, t->accent,
                             phase_name(st.kind)), "phase");
     char text[4096], fault[1024];
@@ -143,6 +141,8 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
         snprintf(text + len, sizeof(text) - len, "%s%s", len ? "\n\n" : "", fault);
         scene_tag(s, scene_text(s, w - m - 24 * u, panel_y + 16 * u, FONT_BOLD, 14 * u, ALIGN_RIGHT, t->warn,
                                 "NaN / Inf"), "fault");
+        scene_circle(s, w - m - 290 * u, 92 * u + 9 * u, 5 * u, t->warn); // and in the legend
+        scene_text(s, w - m - 280 * u, 92 * u, FONT_REGULAR, 15 * u, ALIGN_LEFT, t->muted, "NaN / Inf");
     }
     TextStyle ts = {.size = 20 * u, .text = t->text, .code = t->accent, .id = "narrative"};
     textflow(s, m + 24 * u, panel_y + 44 * u, w - 2 * m - 48 * u, panel_h - 56 * u, &ts, text);

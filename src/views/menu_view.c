@@ -24,7 +24,7 @@ void menu_view_build(Scene *s, const MenuParams *p, float w, float h)
     float m = 48 * u, gap = 24 * u, card_w = 360 * u, card_h = 130 * u;
     scene_tag(s, scene_text(s, m, 28 * u, FONT_BOLD, 34 * u, ALIGN_LEFT, t->text, "gradlab lessons"), "title");
     scene_text(s, m, 76 * u, FONT_REGULAR, 17 * u, ALIGN_LEFT, t->muted,
-               "Arrows choose, Enter opens, M returns to the lesson, Esc quits");
+               "Arrows choose, Enter opens, M returns to the lesson, Esc quits. The green dot marks the lesson you had open.");
     size_t cols = menu_view_columns(w, h, p->scale);
     float grid_w = (float)cols * card_w + (float)(cols - 1) * gap;
     float x0 = (w - grid_w) / 2, y0 = 120 * u;
@@ -37,8 +37,8 @@ void menu_view_build(Scene *s, const MenuParams *p, float w, float h)
         bool sel = i == p->selected;
         char id[32], num[16], steps[48];
         snprintf(id, sizeof(id), "card:%zu", i);
-        scene_tag(s, scene_rect(s, x, y, card_w, card_h, 12 * u, sel ? t->gate : t->panel), id);
-        scene_frame(s, x, y, card_w, card_h, (sel ? 3 : 1) * u, sel ? t->accent : t->panel_edge);
+        scene_tag(s, scene_panel(s, x, y, card_w, card_h, 12 * u, sel ? t->gate : t->panel,
+                                 sel ? t->accent : t->panel_edge, (sel ? 3 : 1) * u), id);
         snprintf(num, sizeof(num), "%zu", i + 1);
         scene_text(s, x + 20 * u, y + 16 * u, FONT_BOLD, 30 * u, ALIGN_LEFT, t->accent, num);
         snprintf(id, sizeof(id), "card-title:%zu", i);
@@ -49,11 +49,12 @@ void menu_view_build(Scene *s, const MenuParams *p, float w, float h)
         if (e->nsteps)
             snprintf(steps, sizeof(steps), "%zu steps", e->nsteps);
         else
-            snprintf(steps, sizeof(steps), "does not load: run gradlab check");
+            snprintf(steps, sizeof(steps), "does not load: see gradlab check");
         scene_text(s, x + 70 * u, y + card_h - 36 * u, FONT_REGULAR, 14 * u, ALIGN_LEFT,
                    e->nsteps ? t->muted : t->warn, steps);
-        scene_text(s, x + card_w - 16 * u, y + card_h - 36 * u, FONT_MONO, 13 * u, ALIGN_RIGHT, t->muted,
-                   e->file);
+        if (e->nsteps) // a broken card needs the room for its message
+            scene_text(s, x + card_w - 16 * u, y + card_h - 36 * u, FONT_MONO, 13 * u, ALIGN_RIGHT, t->muted,
+                       e->file);
         if (i == p->current)
             scene_circle(s, x + card_w - 22 * u, y + 22 * u, 6 * u, t->value);
     }
@@ -69,6 +70,7 @@ void notes_view_build(Scene *s, const NotesParams *p, float w, float h, float pr
     int mins = (int)(p->elapsed_s / 60), secs = (int)fmod(p->elapsed_s, 60);
     snprintf(buf, sizeof(buf), "%02d:%02d", mins, secs);
     scene_tag(s, scene_text(s, w - m, m, FONT_MONO, 34 * u, ALIGN_RIGHT, t->accent, buf), "clock");
+    scene_text(s, w - m, m + 44 * u, FONT_REGULAR, 13 * u, ALIGN_RIGHT, t->muted, "elapsed");
     scene_text(s, m, m, FONT_BOLD, 20 * u, ALIGN_LEFT, t->text, p->lesson_title);
     snprintf(buf, sizeof(buf), "Step %zu of %zu", p->step + 1, p->nsteps);
     scene_tag(s, scene_text(s, m, m + 30 * u, FONT_REGULAR, 16 * u, ALIGN_LEFT, t->muted, buf), "notes-step");

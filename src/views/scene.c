@@ -90,6 +90,14 @@ SceneItem *scene_rect(Scene *s, float x, float y, float w, float h, float radius
     return it;
 }
 
+SceneItem *scene_panel(Scene *s, float x, float y, float w, float h, float radius, Color fill, Color border,
+                       float width)
+{
+    scene_rect(s, x, y, w, h, radius, border);
+    float r = radius > width ? radius - width : 0;
+    return scene_rect(s, x + width, y + width, w - 2 * width, h - 2 * width, r, fill);
+}
+
 SceneItem *scene_frame(Scene *s, float x, float y, float w, float h, float width, Color c)
 {
     SceneItem *it = push(s, SCENE_FRAME, c);

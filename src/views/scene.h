@@ -101,6 +101,10 @@ SceneItem *scene_rect(Scene *s, float x, float y, float w, float h, float radius
 SceneItem *scene_frame(Scene *s, float x, float y, float w, float h, float width, Color c);
 SceneItem *scene_line(Scene *s, float x1, float y1, float x2, float y2, float width, Color c);
 SceneItem *scene_circle(Scene *s, float x, float y, float radius, Color c);
+// A rounded panel with a border of the given width: the border colour as a
+// rounded rect, the fill inset inside it. Returns the fill item.
+SceneItem *scene_panel(Scene *s, float x, float y, float w, float h, float radius, Color fill, Color border,
+                       float width);
 SceneItem *scene_ring(Scene *s, float x, float y, float radius, float width, Color c);
 SceneItem *scene_triangle(Scene *s, float x1, float y1, float x2, float y2, float x3, float y3, Color c);
 SceneItem *scene_polyline(Scene *s, const float *pts, int npts, float width, Color c);

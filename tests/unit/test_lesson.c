@@ -293,11 +293,11 @@ static void test_auto_steps_and_generated_text(void **state)
     Graph *g = graph_create(0);
     char buf[1024];
     const char *want[] = {
-        "The inputs are set. Press **Right** to run the forward pass gate by gate.",
+        "The inputs are set. Press **\u2192** to run the forward pass gate by gate.",
         "Forward: `f = 2 \u00d7 3` = **6**.",
         "Backward through `f`: the upstream gradient is \u2202f/\u2202f = **1**. "
         "For `x`: local 3 \u00d7 upstream 1 = **3**. For `3`: local 2 \u00d7 upstream 1 = **2**.",
-        "Done. Every wire now carries its value and \u2202f/\u2202wire.",
+        "Done. Every value now has its gradient \u2202f/\u2202value.",
     };
     for (size_t st = 0; st < 4; st++) {
         lesson_eval(l, g, st);

@@ -121,7 +121,7 @@ static void test_intro(void **state)
     assert_int_equal(count_prefix(s, "callout"), 0);
     assert_text(s, "title", "Backprop through a circuit");
     assert_text(s, "step-counter", "Step 1 of 6");
-    assert_text(s, "phase", "THE CIRCUIT");
+    assert_text(s, "phase", "INTRODUCTION");
     assert_non_null(scene_find(s, "gate:q"));
     assert_non_null(scene_find(s, "gate:f"));
     assert_null(scene_find(s, "gate:x")); // inputs are not gates

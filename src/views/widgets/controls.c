@@ -127,10 +127,8 @@ void button_build(Scene *s, float x, float y, float unit, const Theme *t, const 
     float u = unit, fs = 15 * u;
     float w = scene_text_width(s, FONT_BOLD, fs, label) + 28 * u, h = scene_line_height(fs) + 14 * u;
     float dy = pressed ? 2 * u : 0;
-    if (!pressed)
-        scene_rect(s, x, y + 3 * u, w, h, 6 * u, color_alpha(t->panel_edge, 200));
-    scene_tag(s, scene_rect(s, x, y + dy, w, h, 6 * u, pressed ? t->panel_edge : t->gate), id);
-    scene_frame(s, x, y + dy, w, h, fmaxf(1, u), t->accent);
+    scene_tag(s, scene_panel(s, x, y + dy, w, h, 6 * u, pressed ? t->panel_edge : t->gate, t->accent,
+                             fmaxf(1, u)), id);
     scene_text(s, x + w / 2, y + dy + 7 * u, FONT_BOLD, fs, ALIGN_CENTER, t->text, label);
 }
 
@@ -178,7 +176,6 @@ void tooltip_build(Scene *s, float x, float y, float unit, const Theme *t, const
         by = y - 14 * u - h;
     bx = fmaxf(bx, 0);
     by = fmaxf(by, 0);
-    scene_tag(s, scene_rect(s, bx, by, w, h, 6 * u, t->panel), "tooltip");
-    scene_frame(s, bx, by, w, h, fmaxf(1, u), t->panel_edge);
+    scene_tag(s, scene_panel(s, bx, by, w, h, 6 * u, t->panel, t->accent, fmaxf(1, 1.5f * u)), "tooltip");
     textflow(s, bx + pad, by + pad, w - 2 * pad, h, &ts, markup);
 }

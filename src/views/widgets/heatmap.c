@@ -78,6 +78,9 @@ void heatmap_build(Scene *s, const HeatmapParams *p)
     snprintf(id, sizeof(id), "%s:bar-max", p->id ? p->id : "heatmap");
     scene_tag(s, scene_text(s, bx + bar_w + 4 * u, top - 2 * u, FONT_REGULAR, 13 * u, ALIGN_LEFT, t->muted,
                             numfmt_short(num, sizeof(num), hi, 3)), id);
+    if (p->diverging) // the white middle of the bar is zero
+        scene_text(s, bx + bar_w + 4 * u, top + gh / 2 - scene_line_height(13 * u) / 2, FONT_REGULAR, 13 * u,
+                   ALIGN_LEFT, t->muted, "0");
     snprintf(id, sizeof(id), "%s:bar-min", p->id ? p->id : "heatmap");
     scene_tag(s, scene_text(s, bx + bar_w + 4 * u, top + gh - scene_line_height(13 * u), FONT_REGULAR,
                             13 * u, ALIGN_LEFT, t->muted, numfmt_short(num, sizeof(num), lo, 3)), id);

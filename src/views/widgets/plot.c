@@ -226,8 +226,8 @@ void plot_build(Scene *s, const PlotParams *p)
         scene_line(s, p->mouse_x, f.y0, p->mouse_x, f.y1, 1, t->muted);
         make_id(id, sizeof(id), p, "readout");
         float ry = f.y1 - 10 * u - scene_line_height(fs) * (float)p->nseries;
-        scene_rect(s, f.x0 + 4 * u, ry - 4 * u, (f.x1 - f.x0) * 0.5f, scene_line_height(fs) * (float)p->nseries + 8 * u,
-                   4 * u, color_alpha(t->panel, 230));
+        scene_panel(s, f.x0 + 4 * u, ry - 4 * u, (f.x1 - f.x0) * 0.5f,
+                    scene_line_height(fs) * (float)p->nseries + 8 * u, 4 * u, t->panel, t->panel_edge, 1);
         for (int k = 0; k < p->nseries; k++) {
             const PlotSeries *ser = &p->series[k];
             int best = -1;
