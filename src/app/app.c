@@ -137,6 +137,11 @@ typedef struct App {
     bool panning;
     int hovered;                // graph node under the mouse, -1 = none
     bool save_pending;          // S was pressed: save the next frame as PNG
+    // The soak test (GRADLAB_SOAK=SECONDS): scripted events instead of a user.
+    double soak_seconds;
+    Uint32 soak_start;
+    unsigned long soak_events;
+    size_t soak_rss_early;
 } App;
 
 static bool load_lesson(App *a, size_t idx)
@@ -617,6 +622,66 @@ static int next_timeout(const App *a)
     return t;
 }
 
+
+// One scripted event for the soak test: keys a student and a presenter
+// press, lesson changes, input drags to extreme values (NaN and Inf
+// included), graph zooms and hovers. Everything goes through handle_event,
+// the same path as real input. Keys that write files (S, C) are left out.
+static void soak_push(App *a)
+{
+    static const SDL_Keycode keys[] = {
+        SDLK_RIGHT, SDLK_RIGHT, SDLK_RIGHT, SDLK_LEFT, SDLK_END, SDLK_HOME, SDLK_PAGEDOWN, SDLK_SPACE,
+        SDLK_t, SDLK_h, SDLK_h, SDLK_b, SDLK_b, SDLK_m, SDLK_RIGHT, SDLK_RETURN, SDLK_p, SDLK_p,
+        SDLK_n, SDLK_RIGHT, SDLK_n, SDLK_r, SDLK_f, SDLK_f,
+    };
+    static const double extremes[] = {0, -1, 1e308, -1e308, 1e-300, 3.5, -2, 710};
+    unsigned long k = a->soak_events++;
+    SDL_Event ev;
+    memset(&ev, 0, sizeof(ev));
+    if (k % 7 == 3 && a->lesson && program_input_count(a->lesson->program)) {
+        // A drag, as mouse_drag would do it: set an input, redraw.
+        Program *p = a->lesson->program;
+        size_t i = (k / 7) % program_input_count(p);
+        program_set_input(p, program_input_name(p, i), extremes[(k / 3) % 8]);
+        a->dirty = true;
+        return;
+    }
+    if (k % 11 == 5) {
+        ev.type = SDL_MOUSEWHEEL;
+        ev.wheel.windowID = SDL_GetWindowID(a->win);
+        ev.wheel.y = (k / 11) % 2 ? 1 : -1;
+    } else if (k % 13 == 6) {
+        ev.type = SDL_MOUSEMOTION;
+        ev.motion.windowID = SDL_GetWindowID(a->win);
+        ev.motion.x = (int)(k * 37 % 1280);
+        ev.motion.y = (int)(k * 53 % 720);
+    } else {
+        ev.type = SDL_KEYDOWN;
+        ev.key.windowID = SDL_GetWindowID(a->win);
+        ev.key.keysym.sym = keys[k % (sizeof(keys) / sizeof(keys[0]))];
+    }
+    SDL_PushEvent(&ev);
+}
+
+// Returns false when the soak is over; prints the memory figures.
+static bool soak_tick(App *a, int *status)
+{
+    double elapsed = (SDL_GetTicks() - a->soak_start) / 1000.0;
+    if (!a->soak_rss_early && elapsed >= a->soak_seconds * 0.2)
+        a->soak_rss_early = platform_rss_bytes();
+    if (elapsed < a->soak_seconds) {
+        soak_push(a);
+        return true;
+    }
+    size_t end = platform_rss_bytes();
+    double early = a->soak_rss_early / 1048576.0, late = end / 1048576.0;
+    printf("soak: %.0f s, %lu scripted events over %zu lessons\n", elapsed, a->soak_events, a->cat.n);
+    printf("soak_rss_after_warmup %.1f MB\nsoak_rss_end %.1f MB\nsoak_rss_growth %+.1f MB (limit +4 MB)\n",
+           early, late, late - early);
+    *status = late - early > 4.0 ? 1 : 0;
+    return false;
+}
+
 static bool handle_event(App *a, const SDL_Event *ev)
 {
     Uint32 main_id = SDL_GetWindowID(a->win);
@@ -705,8 +770,18 @@ int app_main(int argc, char **argv)
         catalog_free(&a.cat);
         return no_display(SDL_GetError());
     }
+    const char *soak = getenv("GRADLAB_SOAK");
+    if (soak && *soak) {
+        a.soak_seconds = strtod(soak, NULL);
+        if (!(a.soak_seconds >= 1 && a.soak_seconds <= 3600)) {
+            fprintf(stderr, "gradlab: error: GRADLAB_SOAK=%s: give the soak time in seconds, 1 to 3600\n", soak);
+            SDL_Quit();
+            catalog_free(&a.cat);
+            return 2;
+        }
+    }
     const char *driver = SDL_GetCurrentVideoDriver();
-    if (driver && (strcmp(driver, "dummy") == 0 || strcmp(driver, "offscreen") == 0)) {
+    if (!a.soak_seconds && driver && (strcmp(driver, "dummy") == 0 || strcmp(driver, "offscreen") == 0)) {
         SDL_Quit();
         catalog_free(&a.cat);
         return no_display("the video driver is 'dummy', which shows nothing");
@@ -739,6 +814,8 @@ int app_main(int argc, char **argv)
     }
     scene_renderer_attach(a.sr, a.scene);
     a.dirty = true;
+    a.soak_start = SDL_GetTicks();
+    int exit_status = 0;
     bool running = true;
     while (running) {
         if (a.dirty) {
@@ -756,7 +833,9 @@ int app_main(int argc, char **argv)
             continue;
         }
         SDL_Event ev;
-        int timeout = next_timeout(&a);
+        if (a.soak_seconds && !soak_tick(&a, &exit_status))
+            break;
+        int timeout = a.soak_seconds ? 0 : next_timeout(&a);
         bool got = timeout < 0 ? SDL_WaitEvent(&ev) : SDL_WaitEventTimeout(&ev, timeout);
         if (!got) { // a timer ran out
             if (a.playing && SDL_GetTicks() >= a.next_advance) {
@@ -778,9 +857,9 @@ int app_main(int argc, char **argv)
     a.settings.theme = a.theme;
     a.settings.scale = a.scale;
     snprintf(a.settings.last_lesson, sizeof(a.settings.last_lesson), "%s", a.cat.paths[a.lesson_idx]);
-    if (settings_file[0] && !settings_save(&a.settings, settings_file))
+    if (!a.soak_seconds && settings_file[0] && !settings_save(&a.settings, settings_file))
         fprintf(stderr, "gradlab: warning: cannot save settings to %s\n", settings_file);
     app_destroy(&a);
     SDL_Quit();
-    return 0;
+    return exit_status;
 }

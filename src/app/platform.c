@@ -160,3 +160,18 @@ bool platform_list_dir(const char *dir, const char *suffix, void (*fn)(void *ctx
     return true;
 #endif
 }
+
+size_t platform_rss_bytes(void)
+{
+#if defined(__linux__)
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages_total = 0, pages_rss = 0;
+    if (!f)
+        return 0;
+    int n = fscanf(f, "%lu %lu", &pages_total, &pages_rss);
+    fclose(f);
+    return n == 2 ? (size_t)pages_rss * 4096u : 0;
+#else
+    return 0;
+#endif
+}

@@ -36,4 +36,7 @@ bool platform_replace_file(const char *from, const char *to);
 bool platform_list_dir(const char *dir, const char *suffix, void (*fn)(void *ctx, const char *name),
                        void *ctx);
 
+// The process's resident memory in bytes, or 0 where it cannot be read.
+size_t platform_rss_bytes(void);
+
 #endif

@@ -66,8 +66,8 @@ static void sort_by_y(size_t *idx, size_t n, const Node *nodes, YKey *keys)
 
 static bool in_circuit(const Value *v) { return v->mark & 1; }
 
-static void layout(const Graph *g, Node *nodes, size_t *scratch, YKey *keys, const CircuitParams *p,
-                   float spacing, int *max_layer_out)
+static void layout(const Graph *g, Node *nodes, size_t *scratch, YKey *keys, Arena *arena,
+                   const CircuitParams *p, float spacing, int *max_layer_out)
 {
     size_t n = g->n;
     int max_layer = 1;
@@ -126,12 +126,29 @@ static void layout(const Graph *g, Node *nodes, size_t *scratch, YKey *keys, con
         }
     }
     // Gates at the mean height of their sources, column by column.
+    // Gates bucketed by layer once (a counting sort), so each column below
+    // costs its own size, not the whole graph's.
+    size_t *start = arena_calloc(arena, (size_t)max_layer + 2, sizeof(size_t));
+    size_t *bylayer = arena_calloc(arena, n ? n : 1, sizeof(size_t));
+    if (!start || !bylayer)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (in_circuit(g->nodes[i]) && g->nodes[i]->src[0])
+            start[nodes[i].layer + 1]++;
+    for (int l = 1; l <= max_layer + 1; l++)
+        start[l] += start[l - 1];
+    for (size_t i = 0; i < n; i++) {
+        if (in_circuit(g->nodes[i]) && g->nodes[i]->src[0])
+            bylayer[start[nodes[i].layer]++] = i;
+    }
+    for (int l = max_layer + 1; l > 0; l--) // the fill moved each start to the next layer's
+        start[l] = start[l - 1];
+    start[0] = 0;
     for (int l = 1; l <= max_layer; l++) {
         size_t m = 0;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t b = start[l]; b < start[l + 1]; b++) {
+            size_t i = bylayer[b];
             const Value *v = g->nodes[i];
-            if (!in_circuit(v) || !v->src[0] || nodes[i].layer != l)
-                continue;
             float sum = 0;
             int cnt = 0;
             for (int k = 0; k < 2 && v->src[k]; k++)
@@ -297,7 +314,7 @@ void circuit_build(Scene *s, const Graph *g, const Value *out, const CircuitPara
     if (spacing < 2.4f * r)
         r = fmaxf(spacing / 2.4f, 8 * u);
     int max_layer;
-    layout(g, nodes, scratch, keys, p, spacing, &max_layer);
+    layout(g, nodes, scratch, keys, &s->arena, p, spacing, &max_layer);
 
     // Wires, dimmed until the forward pass has computed their value.
     for (size_t i = 0; i < n; i++) {
