@@ -667,7 +667,7 @@ static void soak_push(App *a)
 static bool soak_tick(App *a, int *status)
 {
     double elapsed = (SDL_GetTicks() - a->soak_start) / 1000.0;
-    if (!a->soak_rss_early && elapsed >= a->soak_seconds * 0.2)
+    if (!a->soak_rss_early && elapsed >= a->soak_seconds * 0.3) // caches are warm by then
         a->soak_rss_early = platform_rss_bytes();
     if (elapsed < a->soak_seconds) {
         soak_push(a);
