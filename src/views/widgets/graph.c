@@ -309,6 +309,23 @@ static bool build_vgraph(GraphLayout *lay, const GraphParams *p)
 // or a side branch (U * x_t) sits right before the node that uses it; then
 // the nodes fed by the main flow move back left (see below).
 
+// Shift the layers to start at 0 and count them.
+static void normalize_layers(GraphLayout *lay)
+{
+    VNode *v = lay->v;
+    int nv = lay->nreal;
+    int lo = INT32_MAX, hi = 0;
+    for (int i = 0; i < nv; i++) {
+        lo = v[i].layer < lo ? v[i].layer : lo;
+        hi = v[i].layer > hi ? v[i].layer : hi;
+    }
+    if (nv == 0)
+        lo = hi = 0;
+    for (int i = 0; i < nv; i++)
+        v[i].layer -= lo;
+    lay->nlayers = nv ? hi - lo + 1 : 0;
+}
+
 static void assign_layers(GraphLayout *lay)
 {
     VNode *v = lay->v;
@@ -380,16 +397,91 @@ static void assign_layers(GraphLayout *lay)
                 first = v[lay->e[lay->out_edge[q]].to].layer;
         v[i].layer = first - 1;
     }
-    int lo = INT32_MAX, hi = 0;
-    for (int i = 0; i < nv; i++) {
-        lo = v[i].layer < lo ? v[i].layer : lo;
-        hi = v[i].layer > hi ? v[i].layer : hi;
-    }
-    if (nv == 0)
-        lo = hi = 0;
+    normalize_layers(lay);
+}
+
+// Groups in column ranges of their own: every box of a group sits right of
+// every box of a group that feeds it, so the frames of two expanded groups
+// never overlap (step 0's loss terms no longer share columns with step 1).
+// Boxes are only moved right, then their consumers with them; a leaf of a
+// group then moves back next to its consumer if that stays in the group's
+// columns. Groups that feed each other both ways (not convex) keep the
+// layers they had.
+static bool separate_groups(GraphLayout *lay)
+{
+    VNode *v = lay->v;
+    int nv = lay->nreal, G = lay->ngroups;
+    if (G < 2 || nv == 0)
+        return true;
+    int *saved = arena_alloc(&lay->arena, (size_t)nv * sizeof(int));
+    int *gmin = arena_alloc(&lay->arena, (size_t)G * sizeof(int)); // over non-leaves
+    int *gmax = arena_alloc(&lay->arena, (size_t)G * sizeof(int));
+    int *floor_ = arena_alloc(&lay->arena, (size_t)G * sizeof(int));
+    if (!saved || !gmin || !gmax || !floor_)
+        return false;
     for (int i = 0; i < nv; i++)
-        v[i].layer -= lo;
-    lay->nlayers = nv ? hi - lo + 1 : 0;
+        saved[i] = v[i].layer;
+    bool done = false;
+    for (int outer = 0; outer <= G + 1 && !done; outer++) {
+        for (int k = 0; k < G; k++)
+            gmax[k] = -1, floor_[k] = 0;
+        for (int i = 0; i < nv; i++)
+            if (v[i].group >= 0 && v[i].layer > gmax[v[i].group])
+                gmax[v[i].group] = v[i].layer;
+        for (int j = 0; j < lay->ne; j++) {
+            int ga = v[lay->e[j].from].group, gb = v[lay->e[j].to].group;
+            if (ga >= 0 && gb >= 0 && ga != gb && gmax[ga] + 1 > floor_[gb])
+                floor_[gb] = gmax[ga] + 1;
+        }
+        done = true;
+        for (int i = 0; i < nv; i++)
+            if (v[i].group >= 0 && v[i].layer < floor_[v[i].group]) {
+                v[i].layer = floor_[v[i].group];
+                done = false;
+            }
+        if (done)
+            break;
+        // Consumers follow (edges are sorted by source, mostly in order).
+        bool settled = false;
+        for (int pass = 0; pass <= nv && !settled; pass++) {
+            settled = true;
+            for (int j = 0; j < lay->ne; j++) {
+                const VEdge *e = &lay->e[j];
+                if (v[e->to].layer < v[e->from].layer + 1) {
+                    v[e->to].layer = v[e->from].layer + 1;
+                    settled = false;
+                }
+            }
+        }
+        if (!settled)
+            break;
+    }
+    if (!done) {
+        for (int i = 0; i < nv; i++)
+            v[i].layer = saved[i];
+        return true;
+    }
+    for (int k = 0; k < G; k++)
+        gmin[k] = INT32_MAX, gmax[k] = -1;
+    for (int i = 0; i < nv; i++) {
+        int k = v[i].group;
+        if (k >= 0 && v[i].nin > 0) {
+            gmin[k] = v[i].layer < gmin[k] ? v[i].layer : gmin[k];
+            gmax[k] = v[i].layer > gmax[k] ? v[i].layer : gmax[k];
+        }
+    }
+    for (int i = 0; i < nv; i++) {
+        if (v[i].nin > 0 || v[i].nout == 0)
+            continue;
+        int first = INT32_MAX, k = v[i].kind == VN_NODE ? v[i].group : -1;
+        for (int q = lay->out_start[i]; q < lay->out_start[i + 1]; q++)
+            if (v[lay->e[lay->out_edge[q]].to].layer < first)
+                first = v[lay->e[lay->out_edge[q]].to].layer;
+        if (first - 1 > v[i].layer && (k < 0 || first - 1 >= gmin[k]))
+            v[i].layer = first - 1;
+    }
+    normalize_layers(lay);
+    return true;
 }
 
 // Stubs and bend points. A leaf's edges beyond its nearest consumers, and
@@ -801,6 +893,11 @@ static bool place(GraphLayout *lay)
         gb->y0 = fminf(gb->y0, v[i].y - v[i].h / 2 - GROUP_PAD);
         gb->y1 = fmaxf(gb->y1, v[i].y + v[i].h / 2 + GROUP_PAD);
     }
+    // Every frame starts just under the header row, where the tabs go: no
+    // box is ever under a tab.
+    for (int k = 0; k < lay->ngroups; k++)
+        if (lay->groups[k].x1 > lay->groups[k].x0)
+            lay->groups[k].y0 = GROUP_TAB;
     return true;
 }
 
@@ -818,7 +915,7 @@ bool graph_layout_update(GraphLayout *lay, const GraphParams *p)
     if (!build_vgraph(lay, p))
         return false;
     assign_layers(lay);
-    if (!add_bends(lay) || !build_adjacency(lay, p->graph) || !order_layers(lay) || !place(lay))
+    if (!separate_groups(lay) || !add_bends(lay) || !build_adjacency(lay, p->graph) || !order_layers(lay) || !place(lay))
         return false;
     lay->ok = true;
     return true;
@@ -841,6 +938,10 @@ typedef struct Draw {
     char id[96];            // the id prefix (longer ones are cut)
     int hover;              // vnode under the mouse, or -1
     const unsigned char *group_bad; // (ngroups) a collapsed group holds a NaN/Inf
+    bool sticky;            // the header row is out of view: tabs in a strip at the top
+    float tab_y;            // ... at this y
+    float top0;             // the top of the drawing box before that strip
+    float group_fs;         // values-only detail: one size for every collapsed group's name
 } Draw;
 
 static float sx(const Draw *d, float lx) { return d->ox + lx * d->k; }
@@ -920,6 +1021,29 @@ static char *node_name(const Value *v, char *buf, size_t n)
     return buf;
 }
 
+// A gate's operator as its box shows it ("+", "tanh", "^2").
+static char *op_label(const Value *v, char *buf, size_t n)
+{
+    char num[32];
+    if (v->op == OP_POW)
+        snprintf(buf, n, "^%s", numfmt_short(num, sizeof(num), v->exponent, 3));
+    else
+        snprintf(buf, n, "%s", value_op_symbol[v->op]);
+    return buf;
+}
+
+// A number as a box shows it: `decimals` decimals between 0.1 and 10, so
+// the inputs and the result of a gate read alike (-6 + 6.881 = 0.881), and
+// decimals + 1 significant digits elsewhere (0.0567, 12.35, 1.2e-05).
+static char *box_number(char *buf, size_t n, double x, int decimals)
+{
+    double a = fabs(x);
+    int sig = decimals + 1;
+    if (isfinite(x) && a >= 0.1 && a < 1)
+        sig = decimals; // no digit before the point
+    return numfmt_short(buf, n, x, sig);
+}
+
 static void group_name(const GraphParams *p, int k, char *buf, size_t n)
 {
     if (p->group_names && p->group_names[k]) {
@@ -943,6 +1067,19 @@ static float port_offset(const Draw *d, const VNode *b, int port)
     if (b->kind != VN_NODE || port < 0 || !d->p->graph->nodes[b->node]->src[1])
         return 0;
     return (port == 0 ? -0.22f : 0.22f) * b->h;
+}
+
+// Small muted text on a chip of the panel's colour, so lines under it do
+// not run through it; only when it fits in the box.
+static void label_chip(const Draw *d, float x, float y, float size, SceneAlign a, const char *str)
+{
+    float w = scene_text_width(d->s, FONT_REGULAR, size, str), lh = scene_line_height(size);
+    float left = a == ALIGN_LEFT ? x : a == ALIGN_CENTER ? x - w / 2 : x - w, m = 0.2f * size;
+    if (!inside(d, left - m, y, left + w + m, y + lh))
+        return;
+    scene_rect(d->s, roundf(left - m), roundf(y + 0.1f * lh), roundf(w + 2 * m), roundf(0.85f * lh), roundf(m),
+               d->t->panel);
+    scene_text(d->s, x, y, FONT_REGULAR, size, a, d->t->muted, str);
 }
 
 static void draw_edges(const Draw *d)
@@ -969,25 +1106,11 @@ static void draw_edges(const Draw *d)
         }
         float tx = sx(d, b->x - BOX_W / 2), ty = sy(d, b->y + port_offset(d, b, e->port));
         if (e->stub) {
-            float x0 = tx - STUB_LEN * k;
-            clipped_line(d, x0, ty, tx, ty, w, col);
-            if (d->lod == LOD_FULL) {
-                float size = 11 * k;
-                if (a->kind == VN_GROUP && e->count > 1) {
-                    char gname[64];
-                    group_name(d->p, a->group, gname, sizeof(gname));
-                    snprintf(buf, sizeof(buf), "%s (%d)", gname, e->count);
-                } else {
-                    node_name(src, buf, sizeof(buf));
-                    if (e->count > 1) {
-                        size_t len = strlen(buf);
-                        snprintf(buf + len, sizeof(buf) - len, " +%d", e->count - 1);
-                    }
-                }
-                // Above the stub, ending at the box: clear of the column to the left.
-                text_in(d, tx - 3 * k, ty - scene_line_height(size) - 0.5f * k, FONT_REGULAR, size, ALIGN_RIGHT,
-                        t->muted, buf, scene_text_width(d->s, FONT_REGULAR, size, buf));
-            }
+            float x0 = tx - STUB_LEN * k, r = fmaxf(2.2f * k, 1.5f);
+            clipped_line(d, x0 + r, ty, tx, ty, w, col);
+            // A small ring where it starts: this value comes from elsewhere.
+            if (inside(d, x0 - r, ty - r, x0 + r, ty + r))
+                scene_ring(d->s, x0, ty, r, fmaxf(w * 0.8f, 1), col);
             continue;
         }
         int np = 0;
@@ -1020,9 +1143,39 @@ static void draw_edges(const Draw *d)
             float size = 11 * k;
             snprintf(buf, sizeof(buf), "\u00d7%d", e->count);
             float mx = (pts[np - 4] + tx) / 2, my = (pts[np - 3] + ty) / 2;
-            text_in(d, mx, my - scene_line_height(size) - 1 * k, FONT_REGULAR, size, ALIGN_CENTER, t->muted,
-                    buf, scene_text_width(d->s, FONT_REGULAR, size, buf));
+            label_chip(d, mx, my - scene_line_height(size) - 1 * k, size, ALIGN_CENTER, buf);
         }
+    }
+    // The stubs' labels last, on chips over every line.
+    if (d->lod == LOD_SHAPES)
+        return;
+    float size = fmaxf(11 * k, MIN_TEXT);
+    for (int j = 0; j < lay->ne; j++) {
+        const VEdge *e = &lay->e[j];
+        if (e->count == 0 || !e->stub)
+            continue;
+        const VNode *a = &v[e->from], *b = &v[e->to];
+        const Value *src = d->p->graph->nodes[e->src];
+        float tx = sx(d, b->x - BOX_W / 2), ty = sy(d, b->y + port_offset(d, b, e->port));
+        if (tx < d->cx0 || tx - STUB_LEN * k > d->cx1 || ty < d->cy0 || ty > d->cy1)
+            continue;
+        if (a->kind == VN_GROUP && e->count > 1) {
+            char gname[64];
+            group_name(d->p, a->group, gname, sizeof(gname));
+            snprintf(buf, sizeof(buf), "%s (%d)", gname, e->count);
+        } else {
+            node_name(src, buf, sizeof(buf));
+            if (e->count > 1) {
+                size_t len = strlen(buf);
+                snprintf(buf + len, sizeof(buf) - len, " +%d", e->count - 1);
+            }
+        }
+        // Above the stub, ending at the box: clear of the column to the left
+        // (with less detail, only when it fits in the gap between columns).
+        if (d->lod == LOD_VALUES &&
+            scene_text_width(d->s, FONT_REGULAR, size, buf) > (COL_PITCH - BOX_W - 12) * k)
+            continue;
+        label_chip(d, tx - 3 * k, ty - scene_line_height(size) - 0.5f * k, size, ALIGN_RIGHT, buf);
     }
 }
 
@@ -1089,8 +1242,16 @@ static void draw_group_box(const Draw *d, int i)
         snprintf(line, sizeof(line), "%d nodes", vn->count);
         text_in(d, bx + bw / 2, by + 32 * k, FONT_REGULAR, 12 * k, ALIGN_CENTER, bad ? t->warn : t->muted,
                 line, scene_text_width(d->s, FONT_REGULAR, 12 * k, line));
-    } else if (d->lod == LOD_VALUES && 26 * k >= MIN_TEXT) {
-        float fs = fminf(26 * k, (bw - 6 * k) / fmaxf(0.64f * (float)strlen(name), 1));
+    } else if (d->lod == LOD_VALUES && d->group_fs >= MIN_TEXT) {
+        // A name too long for the box at the common size loses its end.
+        float fs = d->group_fs, room = bw - 16 * k;
+        size_t len = strlen(name);
+        while (len > 1 && scene_text_width(d->s, FONT_BOLD, fs, name) > room) {
+            do
+                len--;
+            while (len > 1 && ((unsigned char)name[len] & 0xC0) == 0x80);
+            snprintf(name + len, sizeof(name) - len, "\u2026");
+        }
         text_in(d, bx + bw / 2, by + bh / 2 - scene_line_height(fs) / 2, FONT_BOLD, fs, ALIGN_CENTER, t->text,
                 name, scene_text_width(d->s, FONT_BOLD, fs, name));
     }
@@ -1128,29 +1289,21 @@ static void draw_node_box(const Draw *d, int i)
     if (!box(d, bx, by, bw, bh, 7 * k, bwid, edge, fill, id))
         return;
     if (d->lod == LOD_FULL) {
+        // The name (or a constant's number) at the top left, the operator
+        // always at the top right, value and gradient at the bottom.
         float fs = 13 * k, pad = 8 * k;
-        const char *sym = val->op == OP_POW ? "^" : value_op_symbol[val->op];
-        if (val->name || val->op == OP_INPUT) {
+        if (val->name || !val->src[0]) {
             node_name(val, label, sizeof(label));
-        } else if (val->op == OP_CONST) {
-            snprintf(label, sizeof(label), "const");
-        } else if (val->op == OP_POW) {
-            snprintf(label, sizeof(label), "^%s", numfmt_short(num, sizeof(num), val->exponent, 3));
-        } else {
-            snprintf(label, sizeof(label), "%s", sym);
+            text_in(d, bx + pad, by + 5 * k, FONT_BOLD, fs, ALIGN_LEFT, t->text, label,
+                    scene_text_width(d->s, FONT_BOLD, fs, label));
         }
-        text_in(d, bx + pad, by + 5 * k, FONT_BOLD, fs, ALIGN_LEFT, t->text, label,
-                scene_text_width(d->s, FONT_BOLD, fs, label));
-        if (val->name && val->src[0]) { // a named gate: its op on the right
-            if (val->op == OP_POW)
-                snprintf(label, sizeof(label), "^%s", numfmt_short(num, sizeof(num), val->exponent, 3));
-            else
-                snprintf(label, sizeof(label), "%s", sym);
-            text_in(d, bx + bw - pad, by + 5 * k, FONT_REGULAR, 12 * k, ALIGN_RIGHT, t->muted, label,
-                    scene_text_width(d->s, FONT_REGULAR, 12 * k, label));
+        if (val->src[0]) {
+            op_label(val, label, sizeof(label));
+            text_in(d, bx + bw - pad, by + 5 * k, FONT_BOLD, fs, ALIGN_RIGHT, t->muted, label,
+                    scene_text_width(d->s, FONT_BOLD, fs, label));
         }
-        numfmt_short(num, sizeof(num), val->data, 4);
-        numfmt_short(num2, sizeof(num2), val->grad, 4);
+        box_number(num, sizeof(num), val->data, 3);
+        box_number(num2, sizeof(num2), val->grad, 3);
         float vs = 12.5f * k, room = bw - 2 * pad - 10 * k;
         float need = mono_width(vs, num) + mono_width(vs, num2);
         if (need > room)
@@ -1161,14 +1314,41 @@ static void draw_node_box(const Draw *d, int i)
         text_in(d, bx + bw - pad, ly, FONT_MONO, vs, ALIGN_RIGHT, isfinite(val->grad) ? t->grad : t->warn,
                 num2, mono_width(vs, num2));
     } else if (d->lod == LOD_VALUES) {
-        numfmt_short(num, sizeof(num), val->data, 3);
-        float vs = fminf(21 * k, (bw - 8 * k) / fmaxf(mono_width(1, num), 1));
-        if (vs >= MIN_TEXT)
-            text_in(d, bx + bw / 2, by + bh / 2 - scene_line_height(vs) / 2, FONT_MONO, vs, ALIGN_CENTER,
-                isfinite(val->data) ? t->value : t->warn, num, mono_width(vs, num));
+        // The name or operator above the value while two lines fit, else
+        // the value alone.
+        box_number(num, sizeof(num), val->data, 2);
+        float pad = 4 * k;
+        float vs = fminf(21 * k, (bw - 2 * pad) / fmaxf(mono_width(1, num), 1));
+        float ls = fmaxf(11 * k, MIN_TEXT);
+        bool two = bh - 2 * pad >= scene_line_height(ls) + scene_line_height(MIN_TEXT);
+        if (two) {
+            if (val->name || !val->src[0])
+                node_name(val, label, sizeof(label));
+            else
+                op_label(val, label, sizeof(label));
+            float lw = scene_text_width(d->s, FONT_BOLD, ls, label);
+            if (lw <= bw - 2 * pad)
+                text_in(d, bx + pad + 1, by + pad, FONT_BOLD, ls, ALIGN_LEFT, val->name ? t->text : t->muted,
+                        label, lw);
+            vs = fminf(vs, (bh - 2 * pad - scene_line_height(ls)) / 1.25f);
+        }
+        if (vs >= MIN_TEXT) {
+            float vy = two ? by + bh - pad - scene_line_height(vs) : by + bh / 2 - scene_line_height(vs) / 2;
+            text_in(d, two ? bx + bw - pad - 1 : bx + bw / 2, vy, FONT_MONO, vs, two ? ALIGN_RIGHT : ALIGN_CENTER,
+                    isfinite(val->data) ? t->value : t->warn, num, mono_width(vs, num));
+        }
     }
     if (bad)
         nan_marker(d, bx, by, bw);
+}
+
+// The font size and height of a group's tab: readable a little below full
+// detail (at least MIN_TEXT), growing into the room above the frame.
+static void tab_size(const Draw *d, float *fs, float *th)
+{
+    bool named = d->lod != LOD_SHAPES;
+    *fs = named ? fmaxf(12.5f * d->k, MIN_TEXT + 0.5f) : 12.5f * d->k;
+    *th = named ? fmaxf((GROUP_TAB - 4) * d->k, scene_line_height(*fs) + 1) : (GROUP_TAB - 4) * d->k;
 }
 
 // The faint frames behind expanded groups (alternating tints, so two
@@ -1197,24 +1377,29 @@ static void draw_groups(const Draw *d, bool tabs)
             }
             continue;
         }
+        Draw dt = *d; // tabs may use the sticky strip
+        dt.cy0 = d->top0;
         group_name(d->p, g, name, sizeof(name));
         snprintf(line, sizeof(line), "\u25be %s", name);
-        // Readable a little below full detail: at least MIN_TEXT, the tab
-        // growing into the room left above the frame.
         bool named = d->lod != LOD_SHAPES;
-        float fs = named ? fmaxf(12.5f * k, MIN_TEXT + 0.5f) : 12.5f * k;
-        float tw = scene_text_width(d->s, FONT_BOLD, fs, line) + 16 * k;
-        float th = named ? fmaxf((GROUP_TAB - 4) * k, scene_line_height(fs) + 1) : (GROUP_TAB - 4) * k;
+        float fs, th;
+        tab_size(d, &fs, &th);
+        float pad = fmaxf(8 * k, 4), tw = scene_text_width(d->s, FONT_BOLD, fs, line) + 2 * pad;
         snprintf(id, sizeof(id), "%s:group:%d", d->id, g);
-        // The tab stays in view while any of the frame is (a sticky header).
-        float ty0 = fminf(fmaxf(y - th - 2 * k, d->cy0 + 2), y + h - th);
-        float tx = x, ty = ty0, tww = tw, thh = th;
-        if (clip_rect(d, &tx, &ty, &tww, &thh, &cut))
-            scene_tag(d->s, scene_rect(d->s, tx, ty, tww, thh, cut ? 0 : 6 * k, color_mix(t->panel, tint, 0.35f)),
-                      id);
+        // In the header row above the frames; while that is scrolled out of
+        // view, in a strip at the top that boxes are clipped below (a sticky
+        // header). Sideways it stays in view while the frame is.
+        float ty0 = d->sticky ? d->tab_y : y - th - 2 * k;
+        if (y + h < ty0 + th)
+            continue;
+        float tx0 = fmaxf(x, fminf(d->cx0 + 2, x + w - tw));
+        float tx = tx0, ty = ty0, tww = tw, thh = th;
+        if (clip_rect(&dt, &tx, &ty, &tww, &thh, &cut))
+            scene_tag(d->s, scene_rect(d->s, tx, ty, tww, thh, cut ? 0 : fminf(6 * k, th / 3),
+                                       color_mix(t->panel, tint, 0.35f)), id);
         if (named)
-            text_in(d, x + 8 * k, ty0 + (th - scene_line_height(fs)) / 2, FONT_BOLD, fs, ALIGN_LEFT, t->text,
-                    line, tw - 16 * k);
+            text_in(&dt, tx0 + pad, ty0 + (th - scene_line_height(fs)) / 2, FONT_BOLD, fs, ALIGN_LEFT,
+                    t->text, line, tw - 2 * pad);
     }
     // Outlines over all the fills, so frames that overlap both show.
     for (int g = 0; g < lay->ngroups && frames > 1; g++) {
@@ -1240,9 +1425,11 @@ static void draw_tooltip(const Draw *d, int i)
     const Theme *t = d->t;
     const GraphParams *p = d->p;
     float u = p->unit, fs = 14 * u, lh = scene_line_height(fs);
-    char lines[6][160], a[64], b[64], me[64], num[32];
+    char lines[6][160], values[6][32], a[64], b[64], me[64], num[32];
     Color cols[6];
     int nl = 0;
+    for (int q = 0; q < 6; q++)
+        values[q][0] = 0;
     if (vn->kind == VN_GROUP) {
         group_name(p, vn->group, a, sizeof(a));
         snprintf(lines[nl], 160, "%s \u2014 %d nodes", a, vn->count);
@@ -1284,9 +1471,12 @@ static void draw_tooltip(const Draw *d, int i)
             }
         }
         cols[nl++] = t->text;
-        snprintf(lines[nl], 160, "value    %s", numfmt_short(num, sizeof(num), v->data, 6));
+        // Label and number apart, the numbers in one column.
+        snprintf(lines[nl], 160, "value");
+        numfmt_short(values[nl], sizeof(values[nl]), v->data, 6);
         cols[nl++] = isfinite(v->data) ? t->value : t->warn;
-        snprintf(lines[nl], 160, "gradient %s", numfmt_short(num, sizeof(num), v->grad, 6));
+        snprintf(lines[nl], 160, "gradient");
+        numfmt_short(values[nl], sizeof(values[nl]), v->grad, 6);
         cols[nl++] = isfinite(v->grad) ? t->grad : t->warn;
         for (int q = 0; q < 2 && v->src[q]; q++) {
             node_name(v->src[q], a, sizeof(a));
@@ -1294,15 +1484,32 @@ static void draw_tooltip(const Draw *d, int i)
             cols[nl++] = isfinite(v->local[q]) ? t->text : t->warn;
         }
     }
-    float w = 0;
+    // The numbers in one column, lined up at the decimal point.
+    float w = 0, col = 0, ipart[6] = {0}, imax = 0;
     for (int q = 0; q < nl; q++)
-        w = fmaxf(w, scene_text_width(d->s, FONT_MONO, fs, lines[q]));
+        if (values[q][0]) {
+            col = fmaxf(col, scene_text_width(d->s, FONT_MONO, fs, lines[q]) + 0.6f * fs);
+            ipart[q] = 0.602f * fs * (float)strcspn(values[q], ".e");
+            imax = fmaxf(imax, ipart[q]);
+        }
+    for (int q = 0; q < nl; q++)
+        w = fmaxf(w, values[q][0] ? col + imax - ipart[q] + scene_text_width(d->s, FONT_MONO, fs, values[q])
+                                  : scene_text_width(d->s, FONT_MONO, fs, lines[q]));
     float pad = 9 * u, bw = ceilf(w + 2 * pad), bh = ceilf(lh * (float)nl + 2 * pad);
-    float x = p->mouse_x + 16 * u, y = p->mouse_y + 18 * u;
-    if (x + bw > p->x + p->w)
-        x = p->mouse_x - 12 * u - bw;
-    if (y + bh > p->y + p->h)
-        y = p->mouse_y - 12 * u - bh;
+    // Below the hovered box and its glow (or above it, or beside it), so
+    // the box stays whole; at the mouse's x.
+    float bx0 = sx(d, vn->x - BOX_W / 2) - 6 * d->k, bx1 = sx(d, vn->x + BOX_W / 2) + 6 * d->k;
+    float by0 = sy(d, vn->y - vn->h / 2) - 6 * d->k, by1 = sy(d, vn->y + vn->h / 2) + 6 * d->k;
+    float gap = 6 * u;
+    float x = fminf(p->mouse_x - 12 * u, p->x + p->w - 2 * u - bw), y = by1 + gap;
+    if (y + bh > p->y + p->h - 2 * u)
+        y = by0 - gap - bh;
+    if (y < p->y + 2 * u) { // no room above or below: beside it
+        y = fminf(p->mouse_y + 12 * u, p->y + p->h - 2 * u - bh);
+        x = bx1 + gap;
+        if (x + bw > p->x + p->w - 2 * u)
+            x = bx0 - gap - bw;
+    }
     x = roundf(fmaxf(x, p->x + 2 * u)), y = roundf(fmaxf(y, p->y + 2 * u));
     float bd = fmaxf(roundf(1.5f * u), 1);
     char id[128];
@@ -1310,9 +1517,12 @@ static void draw_tooltip(const Draw *d, int i)
     scene_tag(d->s, scene_rect(d->s, x - bd, y - bd, bw + 2 * bd, bh + 2 * bd, roundf(8 * u), t->accent), id);
     scene_rect(d->s, x, y, bw, bh, roundf(8 * u) - bd, t->panel);
     snprintf(id, sizeof(id), "%s:tooltip", d->id);
-    for (int q = 0; q < nl; q++)
-        scene_tag(d->s, scene_text(d->s, x + pad, y + pad + lh * (float)q, FONT_MONO, fs, ALIGN_LEFT, cols[q],
-                                   lines[q]), id);
+    for (int q = 0; q < nl; q++) {
+        float ty = y + pad + lh * (float)q;
+        scene_tag(d->s, scene_text(d->s, x + pad, ty, FONT_MONO, fs, ALIGN_LEFT, cols[q], lines[q]), id);
+        if (values[q][0])
+            scene_tag(d->s, scene_text(d->s, x + pad + col + imax - ipart[q], ty, FONT_MONO, fs, ALIGN_LEFT, cols[q], values[q]), id);
+    }
 }
 
 static void draw_legend(const Draw *d, bool any_bad)
@@ -1325,7 +1535,12 @@ static void draw_legend(const Draw *d, bool any_bad)
     Color cols[3] = {t->value, t->grad, t->warn};
     char id[128];
     snprintf(id, sizeof(id), "%s:legend", d->id);
-    for (int q = 0; q < (any_bad ? 3 : 2); q++) {
+    // Only what is drawn: gradients at full detail, values down to
+    // values-only, NaN markers whenever there are any.
+    bool shown[3] = {d->lod != LOD_SHAPES, d->lod == LOD_FULL, any_bad};
+    for (int q = 0; q < 3; q++) {
+        if (!shown[q])
+            continue;
         scene_rect(d->s, x, y + lh / 2 - 4 * u, 8 * u, 8 * u, 2 * u, cols[q]);
         scene_tag(d->s, scene_text(d->s, x + 13 * u, y, FONT_REGULAR, fs, ALIGN_LEFT, t->muted, names[q]), id);
         x += 13 * u + scene_text_width(d->s, FONT_REGULAR, fs, names[q]) + 16 * u;
@@ -1383,6 +1598,37 @@ void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p)
             bad[lay->v[vm].group] = 1;
     }
     d.group_bad = bad;
+    if (d.lod == LOD_VALUES) {
+        // The largest size at which every group's name fits its box with a
+        // margin, so "parameters" is not smaller than "step 7".
+        char name[64];
+        float ref = 20, fit = 26 * d.k;
+        for (int k = 0; k < lay->ngroups; k++)
+            if (lay->groups[k].vnode >= 0) {
+                group_name(p, k, name, sizeof(name));
+                float w = scene_text_width(s, FONT_BOLD, ref, name);
+                if (w > 0)
+                    fit = fminf(fit, ref * (BOX_W - 20) * d.k / w);
+            }
+        d.group_fs = fmaxf(fit, fminf(26 * d.k, MIN_TEXT + 1));
+    }
+    // The sticky header: when the row of tabs above the frames is out of
+    // view but a frame is in it, the tabs go in a strip at the top and
+    // everything else is clipped below it.
+    d.top0 = d.cy0;
+    float tfs, tth;
+    tab_size(&d, &tfs, &tth);
+    if (sy(&d, GROUP_TAB) - tth - 2 * d.k < d.cy0 + 2)
+        for (int k = 0; k < lay->ngroups; k++) {
+            const GroupBox *gb = &lay->groups[k];
+            if (gb->vnode < 0 && gb->x1 > gb->x0 && sx(&d, gb->x1) > d.cx0 && sx(&d, gb->x0) < d.cx1 &&
+                sy(&d, gb->y1) > d.cy0 + 2 * tth + 4) {
+                d.sticky = true;
+                d.tab_y = d.cy0 + 2;
+                d.cy0 += tth + 4;
+                break;
+            }
+        }
     if (p->hover)
         d.hover = pick(&d, p->mouse_x, p->mouse_y);
 
