@@ -24,6 +24,8 @@
 #include "views/menu_view.h"
 
 #define PLAY_INTERVAL_MS 4000   // auto-advance period when playing
+#define TRAIN_INTERVAL_MS 33    // a gradient step per frame while training plays
+#define TRAIN_MAX_HISTORY 100000
 
 // The presenter-notes window: the current step's notes, a preview of the
 // next step and a clock. A second SDL window with its own renderer.
@@ -62,6 +64,7 @@ typedef enum Action {
     ACT_OPEN,
     ACT_CSV,
     ACT_RESET,
+    ACT_TRAIN_STEP,
 } Action;
 
 // The key map: what presentation clickers send (PageUp/PageDown, sometimes
@@ -95,6 +98,7 @@ static Action action_for_key(SDL_Keycode key, Uint16 mod)
     case SDLK_p: return ACT_PLAY;
     case SDLK_c: return ACT_CSV;
     case SDLK_r: return ACT_RESET;
+    case SDLK_g: return ACT_TRAIN_STEP;
     case SDLK_n: return ACT_NOTES;
     case SDLK_RETURN: case SDLK_KP_ENTER: return ACT_OPEN;
     default: return ACT_NONE;
@@ -137,6 +141,9 @@ typedef struct App {
     bool panning;
     int hovered;                // graph node under the mouse, -1 = none
     bool save_pending;          // S was pressed: save the next frame as PNG
+    // Training lessons (`train:`): the output after each gradient step.
+    double *history;
+    int nhistory;
     // The soak test (GRADLAB_SOAK=SECONDS): scripted events instead of a user.
     double soak_seconds;
     Uint32 soak_start;
@@ -159,6 +166,7 @@ static bool load_lesson(App *a, size_t idx)
     a->lesson_idx = idx;
     a->step = 0;
     a->gstate.view.scale = 0; // fit the new graph
+    a->nhistory = 0;
     char title[256];
     snprintf(title, sizeof(title), "gradlab \u2014 %s", l->title);
     SDL_SetWindowTitle(a->win, title);
@@ -182,7 +190,8 @@ static void rebuild(App *a)
     }
     LessonViewParams vp = {.lesson = a->lesson, .step = a->step, .theme = theme_get(a->theme),
                            .scale = a->scale, .help = a->help, .blank = a->blank,
-                           .status = a->status[0] ? a->status : NULL, .graph = &a->gstate};
+                           .status = a->status[0] ? a->status : NULL, .graph = &a->gstate,
+                           .history = a->history, .nhistory = a->nhistory};
     lesson_view_build(a->scene, a->graph, &vp, (float)w, (float)h);
 }
 
@@ -346,8 +355,37 @@ static void save_csv(App *a)
                 (val->mark & LESSON_SHOWN_GRAD) ? numfmt_exact(g, sizeof(g), val->grad) : "");
     }
     bool ok = fclose(f) == 0;
+    if (ok && a->nhistory) { // and the training plot's data
+        char plot_path[320];
+        snprintf(plot_path, sizeof(plot_path), "gradlab-%s-training.csv", stem);
+        LessonViewParams vp = {.lesson = a->lesson, .history = a->history, .nhistory = a->nhistory};
+        PlotSeries ser = lesson_view_history_series(&vp);
+        FILE *pf = fopen(plot_path, "w");
+        ok = pf && plot_write_csv(pf, &ser, 1);
+        if (pf && fclose(pf) != 0)
+            ok = false;
+        fprintf(stderr, ok ? "gradlab: saved %s\n" : "gradlab: error: cannot write %s\n", plot_path);
+    }
     fprintf(stderr, ok ? "gradlab: saved %s\n" : "gradlab: error: cannot write %s\n", path);
     snprintf(a->status, sizeof(a->status), ok ? "saved %s" : "could not save %s", path);
+}
+
+// One gradient-descent step of a `train:` lesson, recorded for the plot.
+static void train_step(App *a)
+{
+    if (!a->lesson->train.enabled) {
+        snprintf(a->status, sizeof(a->status), "this lesson has no 'train:' line");
+        return;
+    }
+    if (!a->history && !(a->history = malloc(TRAIN_MAX_HISTORY * sizeof(double))))
+        return;
+    double f = lesson_train_step(a->lesson, a->graph);
+    if (a->nhistory == TRAIN_MAX_HISTORY) { // keep the newest half
+        memmove(a->history, a->history + TRAIN_MAX_HISTORY / 2, TRAIN_MAX_HISTORY / 2 * sizeof(double));
+        a->nhistory = TRAIN_MAX_HISTORY / 2;
+    }
+    a->history[a->nhistory++] = f;
+    a->dirty = true;
 }
 
 // Returns false when the app should quit.
@@ -417,9 +455,16 @@ static bool apply(App *a, Action act, SDL_Keycode key)
         break;
     case ACT_PLAY:
         a->playing = !a->playing;
-        a->next_advance = SDL_GetTicks() + PLAY_INTERVAL_MS;
-        snprintf(a->status, sizeof(a->status), a->playing ? "\u25b6 playing: a step every 4 s (P pauses)"
-                                                          : "paused");
+        a->next_advance = SDL_GetTicks() + (a->lesson->train.enabled ? TRAIN_INTERVAL_MS : PLAY_INTERVAL_MS);
+        if (a->lesson->train.enabled)
+            snprintf(a->status, sizeof(a->status), a->playing ? "\u25b6 training: a gradient step per frame (P pauses)"
+                                                              : "paused");
+        else
+            snprintf(a->status, sizeof(a->status), a->playing ? "\u25b6 playing: a step every 4 s (P pauses)"
+                                                              : "paused");
+        break;
+    case ACT_TRAIN_STEP:
+        train_step(a);
         break;
     case ACT_NOTES:
         if (a->notes.win)
@@ -558,6 +603,7 @@ static void app_destroy(App *a)
             free(a->entry_text[i]);
     free(a->entry_text);
     free(a->entries);
+    free(a->history);
     lesson_destroy(a->lesson);
     if (a->drag_cursor)
         SDL_FreeCursor(a->drag_cursor);
@@ -632,7 +678,7 @@ static void soak_push(App *a)
     static const SDL_Keycode keys[] = {
         SDLK_RIGHT, SDLK_RIGHT, SDLK_RIGHT, SDLK_LEFT, SDLK_END, SDLK_HOME, SDLK_PAGEDOWN, SDLK_SPACE,
         SDLK_t, SDLK_h, SDLK_h, SDLK_b, SDLK_b, SDLK_m, SDLK_RIGHT, SDLK_RETURN, SDLK_p, SDLK_p,
-        SDLK_n, SDLK_RIGHT, SDLK_n, SDLK_r, SDLK_f, SDLK_f,
+        SDLK_n, SDLK_RIGHT, SDLK_n, SDLK_r, SDLK_f, SDLK_f, SDLK_g, SDLK_g,
     };
     static const double extremes[] = {0, -1, 1e308, -1e308, 1e-300, 3.5, -2, 710};
     unsigned long k = a->soak_events++;
@@ -839,11 +885,16 @@ int app_main(int argc, char **argv)
         bool got = timeout < 0 ? SDL_WaitEvent(&ev) : SDL_WaitEventTimeout(&ev, timeout);
         if (!got) { // a timer ran out
             if (a.playing && SDL_GetTicks() >= a.next_advance) {
-                if (a.step + 1 < a.lesson->nsteps)
-                    a.step++;
-                else
-                    a.playing = false;
-                a.next_advance = SDL_GetTicks() + PLAY_INTERVAL_MS;
+                if (a.lesson->train.enabled) {
+                    train_step(&a);
+                    a.next_advance = SDL_GetTicks() + TRAIN_INTERVAL_MS;
+                } else {
+                    if (a.step + 1 < a.lesson->nsteps)
+                        a.step++;
+                    else
+                        a.playing = false;
+                    a.next_advance = SDL_GetTicks() + PLAY_INTERVAL_MS;
+                }
                 a.dirty = true;
             } else if (a.notes.win && !a.in_menu) {
                 notes_draw(&a); // the clock

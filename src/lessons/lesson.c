@@ -142,7 +142,7 @@ static bool check_utf8(LessonParser *lp)
 }
 
 static const char *const lesson_keys[] = {
-    "gradlab-lesson", "title", "view", "program", "step", "notes", "check",
+    "gradlab-lesson", "title", "view", "program", "step", "notes", "check", "train",
 };
 #define NKEYS (sizeof(lesson_keys) / sizeof(lesson_keys[0]))
 
@@ -337,6 +337,56 @@ static void parse_check(LessonParser *lp, size_t at, size_t vstart, size_t vend)
     l->checks[l->nchecks++] = c;
 }
 
+// train: lr NUMBER params NAME...   (the names must be inputs)
+static void parse_train(LessonParser *lp, size_t at, size_t vstart, size_t vend)
+{
+    Lesson *l = lp->l;
+    if (!l->program) {
+        diag_error(lp->d, at, "'train:' comes before the program; put 'program:' first");
+        return;
+    }
+    if (l->train.enabled) {
+        diag_error(lp->d, at, "a second 'train:'; a lesson has one");
+        return;
+    }
+    const char *text = trim_copy(lp, vstart, vend);
+    char word[80];
+    int used = 0;
+    size_t tat = vstart + 1;
+    if (sscanf(text, "lr %lf%n", &l->train.lr, &used) != 1 || !(l->train.lr > 0) || !isfinite(l->train.lr)) {
+        diag_error(lp->d, tat, "write 'train: lr 0.1 params w b': a positive learning rate, then the inputs to train");
+        return;
+    }
+    const char *rest = text + used;
+    rest += strspn(rest, " \t");
+    if (strncmp(rest, "params", 6) != 0 || (rest[6] != ' ' && rest[6] != '\t' && rest[6] != '\0')) {
+        diag_error(lp->d, tat, "after the learning rate write 'params' and the inputs to train, as in 'params w b'");
+        return;
+    }
+    rest += 6;
+    while (sscanf(rest, " %79s%n", word, &used) == 1) {
+        rest += used;
+        bool input = false;
+        for (size_t i = 0; i < program_input_count(l->program); i++)
+            input = input || strcmp(program_input_name(l->program, i), word) == 0;
+        if (!input) {
+            diag_error(lp->d, tat, "'%s' is not an input of the program; train params are names set to a number, "
+                       "as in w = 0.5", word);
+            return;
+        }
+        if (l->train.nparams == LESSON_MAX_PARAMS) {
+            diag_error(lp->d, tat, "more than %d params", LESSON_MAX_PARAMS);
+            return;
+        }
+        l->train.params[l->train.nparams++] = arena_strndup(&l->arena, word, strlen(word));
+    }
+    if (l->train.nparams == 0) {
+        diag_error(lp->d, tat, "name at least one input to train after 'params'");
+        return;
+    }
+    l->train.enabled = true;
+}
+
 static void parse_lines(LessonParser *lp)
 {
     Lesson *l = lp->l;
@@ -363,7 +413,7 @@ static void parse_lines(LessonParser *lp)
             const char *guess = diag_suggest(key, lesson_keys, NKEYS);
             if (!colon)
                 diag_error(lp->d, ln.start, "expected 'key: value'; the keys are title, view, program, "
-                           "step, notes and check");
+                           "step, notes, check and train");
             else
                 diag_error(lp->d, ln.start, "unknown key '%s'%s%s%s", key,
                            guess ? "; did you mean '" : "", guess ? guess : "", guess ? "'?" : "");
@@ -421,6 +471,9 @@ static void parse_lines(LessonParser *lp)
         }
         case 6:
             parse_check(lp, ln.start, vstart, vend);
+            break;
+        case 7:
+            parse_train(lp, ln.start, vstart, vend);
             break;
         }
     }
@@ -576,6 +629,20 @@ Value *lesson_eval_full(const Lesson *l, Graph *g)
     for (size_t i = 0; i < g->n; i++)
         g->nodes[i]->mark |= LESSON_SHOWN_VALUE | LESSON_SHOWN_GRAD;
     return out;
+}
+
+double lesson_train_step(Lesson *l, Graph *g)
+{
+    Value *out = lesson_eval_full(l, g);
+    if (!out)
+        return NAN;
+    double before = out->data;
+    for (int i = 0; l->train.enabled && i < l->train.nparams; i++) {
+        const Value *p = program_lookup(l->program, g, l->train.params[i]);
+        if (p)
+            program_set_input(l->program, l->train.params[i], p->data - l->train.lr * p->grad);
+    }
+    return before;
 }
 
 // ---------------------------------------------------------------------------

@@ -54,6 +54,17 @@ typedef struct LessonCheck {
     int line;           // for messages
 } LessonCheck;
 
+#define LESSON_MAX_PARAMS 16
+
+// `train: lr 0.1 params w b`: the window can run gradient descent on these
+// inputs to lower the output, one step per frame, with a live plot.
+typedef struct LessonTrain {
+    bool enabled;
+    double lr;
+    const char *params[LESSON_MAX_PARAMS];  // input names
+    int nparams;
+} LessonTrain;
+
 typedef struct Lesson {
     Arena arena;        // every string and array below
     char *path;         // as given
@@ -65,6 +76,7 @@ typedef struct Lesson {
     size_t nsteps;
     LessonCheck *checks;
     size_t nchecks;
+    LessonTrain train;
 } Lesson;
 
 // Read and parse the lesson at path. Returns NULL with the reasons in d
@@ -117,6 +129,13 @@ char *lesson_step_text(const Lesson *l, const Graph *g, size_t step, char *buf, 
 // logarithm needs a positive input ..."), and return true. g must have been
 // evaluated with lesson_eval. Returns false (buf = "") when all is finite.
 bool lesson_explain_faults(const Lesson *l, const Graph *g, char *buf, size_t n);
+
+// One step of gradient descent on the lesson's train params: evaluate the
+// program with the whole backward pass, then move each param against its
+// gradient (x -= lr * d(out)/dx) and store it as the input's new value.
+// Returns the output's value before the step (NaN when the graph ran out of
+// room). Does nothing but evaluate when the lesson has no `train:` line.
+double lesson_train_step(Lesson *l, Graph *g);
 
 // Run check i against a graph evaluated with lesson_eval_full. Stores the value
 // found in *got. Returns true when it passes.

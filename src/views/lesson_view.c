@@ -36,6 +36,7 @@ static const struct {
     {"drag an input's number", "change it; Shift for fine steps"},
     {"R", "reset the inputs"},
     {"wheel, drag", "zoom and pan a graph view"},
+    {"G", "one gradient-descent step (train: lessons)"},
     {"F  F11", "fullscreen"},
     {"B  .", "blank the screen (presenting)"},
     {"Ctrl +  Ctrl -  Ctrl 0", "bigger, smaller, normal size"},
@@ -63,6 +64,12 @@ static void help_overlay(Scene *s, const Theme *t, float u, float w, float h)
         scene_text(s, bx + 30 * u, y, FONT_MONO, size * 0.9f, ALIGN_LEFT, t->accent, help_rows[i].keys);
         scene_text(s, bx + 400 * u, y, FONT_REGULAR, size, ALIGN_LEFT, t->text, help_rows[i].what);
     }
+}
+
+PlotSeries lesson_view_history_series(const LessonViewParams *p)
+{
+    PlotSeries ser = {program_output_name(p->lesson->program), NULL, p->history, p->nhistory};
+    return ser;
 }
 
 void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, float h)
@@ -103,11 +110,28 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
     // The circuit between the header and the narrative panel.
     float footer_h = 40 * u, panel_h = fminf(215 * u, 0.34f * h);
     float panel_y = h - footer_h - panel_h;
+    // A training lesson gives the right third to a live plot of the output.
+    float view_w = w - 2 * m;
+    if (l->train.enabled) {
+        view_w = (w - 2 * m) * 0.6f;
+        float px = m + view_w + 20 * u, plot_w = w - m - px;
+        char title[96];
+        snprintf(title, sizeof(title), "%s after each gradient step (lr %g)", program_output_name(l->program),
+                 l->train.lr);
+        PlotSeries ser = lesson_view_history_series(p);
+        PlotParams pp = {.x = px, .y = 112 * u, .w = plot_w, .h = panel_y - 124 * u, .unit = u, .theme = t,
+                         .title = title, .xlabel = "gradient step", .series = &ser, .nseries = p->nhistory ? 1 : 0,
+                         .id = "train-plot"};
+        plot_build(s, &pp);
+        if (!p->nhistory)
+            scene_text(s, px + plot_w / 2, 112 * u + (panel_y - 124 * u) / 2, FONT_REGULAR, 16 * u, ALIGN_CENTER,
+                       t->muted, "press G for one step, P to train");
+    }
     if (strcmp(l->view, "graph") == 0) {
         // The general graph widget: every value and gradient, zoom, pan, hover.
         LessonGraphState fallback = {0}, *gs = p->graph ? p->graph : &fallback;
         GraphLayout *own = gs->layout ? NULL : graph_layout_create();
-        GraphParams gp = {.x = m, .y = 112 * u, .w = w - 2 * m, .h = panel_y - 124 * u, .unit = u, .theme = t,
+        GraphParams gp = {.x = m, .y = 112 * u, .w = view_w, .h = panel_y - 124 * u, .unit = u, .theme = t,
                           .graph = g, .out = out, .view = gs->view, .hover = gs->hover,
                           .mouse_x = gs->mouse_x, .mouse_y = gs->mouse_y, .legend = false};
         GraphLayout *lay = gs->layout ? gs->layout : own;
@@ -121,7 +145,7 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
         graph_layout_destroy(own);
     } else {
         CircuitParams cp = {
-            .x = m, .y = 120 * u, .w = w - 2 * m, .h = panel_y - 120 * u - 60 * u,
+            .x = m, .y = 120 * u, .w = view_w, .h = panel_y - 120 * u - 60 * u,
             .unit = u, .theme = t, .current = st.gate,
             .phase = st.kind == STEP_FORWARD ? 1 : st.kind == STEP_BACKWARD ? 2 : 0,
             .out_name = program_output_name(l->program),

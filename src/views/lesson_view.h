@@ -10,6 +10,7 @@
 #include "views/scene.h"
 #include "views/theme.h"
 #include "views/widgets/graph.h"
+#include "views/widgets/plot.h"
 
 // What the app keeps for a lesson drawn with `view: graph`: the layout
 // cache, the zoom and pan, and the mouse for hover tooltips.
@@ -30,10 +31,15 @@ typedef struct LessonViewParams {
     bool blank;             // presenter blank screen: draw nothing but background
     const char *status;     // a transient line in the footer ("saved x.png"), or NULL
     LessonGraphState *graph; // needed for `view: graph` lessons; NULL draws them fitted, no hover
+    const double *history;  // (nhistory) the output after each training step, for `train:` lessons
+    int nhistory;
 } LessonViewParams;
 
 // The unit every size is multiplied by: 1 at 1280x720 and scale 1.
 float lesson_view_unit(float w, float h, float scale);
+
+// The plot series of a training lesson's history, as drawn (for CSV export).
+PlotSeries lesson_view_history_series(const LessonViewParams *p);
 
 // Evaluate the lesson at p->step into g (the caller's scratch graph) and
 // append the screen of size w x h to s (scene_begin is called here).

@@ -462,13 +462,20 @@ static bool separate_groups(GraphLayout *lay)
         return true;
     }
     for (int k = 0; k < G; k++)
-        gmin[k] = INT32_MAX, gmax[k] = -1;
+        floor_[k] = gmax[k], gmin[k] = INT32_MAX, gmax[k] = -1;
     for (int i = 0; i < nv; i++) {
         int k = v[i].group;
         if (k >= 0 && v[i].nin > 0) {
             gmin[k] = v[i].layer < gmin[k] ? v[i].layer : gmin[k];
             gmax[k] = v[i].layer > gmax[k] ? v[i].layer : gmax[k];
         }
+    }
+    // A group of leaves only (the parameters) becomes one column, its last,
+    // right before the group it feeds (floor_ holds each group's last column).
+    for (int i = 0; i < nv; i++) {
+        int k = v[i].kind == VN_NODE ? v[i].group : -1;
+        if (k >= 0 && gmin[k] == INT32_MAX)
+            v[i].layer = floor_[k];
     }
     for (int i = 0; i < nv; i++) {
         if (v[i].nin > 0 || v[i].nout == 0)

@@ -52,6 +52,20 @@ bool plot_write_csv(FILE *f, const PlotSeries *series, int nseries)
     return !ferror(f);
 }
 
+// A tick label with as many decimals as the tick step needs, so ticks
+// 3.2399, 3.2400, 3.2401 do not all read "3.24".
+static void tick_label(char *buf, size_t n, double v, double step)
+{
+    double a = fabs(v) > fabs(step) ? fabs(v) : fabs(step);
+    if (a >= 1e6 || (a > 0 && a < 1e-4)) {
+        int digits = (int)ceil(log10(a / fabs(step))) + 1;
+        snprintf(buf, n, "%.*e", digits < 1 ? 1 : digits > 10 ? 10 : digits - 1, v);
+        return;
+    }
+    int decimals = step > 0 && step < 1 ? (int)ceil(-log10(step) - 1e-9) : 0;
+    snprintf(buf, n, "%.*f", decimals > 12 ? 12 : decimals, fabs(v) < step * 1e-9 ? 0.0 : v);
+}
+
 typedef struct Frame {
     float x0, y0, x1, y1;   // plot area in pixels
     double xlo, xhi, ylo, yhi; // data range (log10 units for log_y)
@@ -150,7 +164,7 @@ void plot_build(Scene *s, const PlotParams *p)
         if (p->log_y)
             snprintf(num, sizeof(num), "1e%d", (int)lround(ticks[i]));
         else
-            numfmt_short(num, sizeof(num), ticks[i], 4);
+            tick_label(num, sizeof(num), ticks[i], nt > 1 ? ticks[1] - ticks[0] : 1);
         scene_tag(s, scene_text(s, f.x0 - 6 * u, y - scene_line_height(fs) / 2, FONT_REGULAR, fs,
                                 ALIGN_RIGHT, t->muted, num), id);
     }
@@ -159,8 +173,8 @@ void plot_build(Scene *s, const PlotParams *p)
     for (int i = 0; i < nt; i++) {
         float x = map_x(&f, ticks[i]);
         scene_line(s, x, f.y1, x, f.y1 + 4 * u, 1, t->muted);
-        scene_tag(s, scene_text(s, x, f.y1 + 5 * u, FONT_REGULAR, fs, ALIGN_CENTER, t->muted,
-                                numfmt_short(num, sizeof(num), ticks[i], 4)), id);
+        tick_label(num, sizeof(num), ticks[i], nt > 1 ? ticks[1] - ticks[0] : 1);
+        scene_tag(s, scene_text(s, x, f.y1 + 5 * u, FONT_REGULAR, fs, ALIGN_CENTER, t->muted, num), id);
     }
     scene_line(s, f.x0, f.y0, f.x0, f.y1, 1.5f * u, t->muted);
     scene_line(s, f.x0, f.y1, f.x1, f.y1, 1.5f * u, t->muted);
