@@ -878,7 +878,13 @@ static void test_render(void **state)
         q = p;
         q.y = 330, q.h = 300, q.id = "mid", q.legend = true;
         q.view = graph_view_fit(lay, &q);
-        graph_view_zoom(&q.view, &q, 0.42f / q.view.scale, q.x + q.w / 2, q.y + q.h / 2);
+        mark = s->n; // a fitted build, dropped, to find h9.1
+        graph_build(s, lay, &q);
+        it = node_item_named(s, big, "mid", "h9.1");
+        float cx = it ? it->x + it->w / 2 : q.x + q.w / 2, cy = it ? it->y + it->h / 2 : q.y + q.h / 2;
+        s->n = mark;
+        graph_view_zoom(&q.view, &q, 0.42f / q.view.scale, cx, cy);
+        graph_view_pan(&q.view, q.x + q.w / 2 - cx, q.y + q.h / 2 - cy);
         graph_build(s, lay, &q);
         for (int k = 0; k < 21; k++)
             col2[k] = true;
