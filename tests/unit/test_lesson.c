@@ -430,7 +430,7 @@ static void test_error_unknown_key(void **state)
                  "    ^\n");
     expect_error(HEAD "step auto\n",
                  "bad.lesson:6:1: error: expected 'key: value'; the keys are title, view, program, step, "
-                 "notes and check\n"
+                 "notes, check and train\n"
                  "    step auto\n"
                  "    ^\n");
 }
