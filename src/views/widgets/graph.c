@@ -17,7 +17,7 @@
 
 // Sizes in layout units (pixels at scale 1).
 #define BOX_W 132.0f        // every box is this wide, so columns line up
-#define NODE_H 50.0f
+#define NODE_H 56.0f
 #define GROUP_H 62.0f
 #define DUMMY_H 4.0f
 #define COL_PITCH 204.0f    // layer to layer
@@ -1322,27 +1322,38 @@ static void draw_node_box(const Draw *d, int i)
                 num2, mono_width(vs, num2));
     } else if (d->lod == LOD_VALUES) {
         // The name or operator above the value while two lines fit, else
-        // the value alone.
+        // the value alone. Text slides into the visible part of a box the
+        // edge of the widget cuts.
         box_number(num, sizeof(num), val->data, 2);
-        float pad = 4 * k;
+        float pad = fmaxf(4 * k, 1.5f);
+        float vx0 = fmaxf(bx, d->cx0), vx1 = fminf(bx + bw, d->cx1);
+        float vy0 = fmaxf(by, d->cy0), vy1 = fminf(by + bh, d->cy1);
         float vs = fminf(21 * k, (bw - 2 * pad) / fmaxf(mono_width(1, num), 1));
         float ls = fmaxf(11 * k, MIN_TEXT);
-        bool two = bh - 2 * pad >= scene_line_height(ls) + scene_line_height(MIN_TEXT);
+        bool two = bh - 2 * pad >= ls + fmaxf(fminf(vs, 12 * k), MIN_TEXT) + 1;
         if (two) {
+            vs = fminf(vs, fmaxf(fminf(vs, 12 * k), MIN_TEXT));
             if (val->name || !val->src[0])
                 node_name(val, label, sizeof(label));
             else
                 op_label(val, label, sizeof(label));
             float lw = scene_text_width(d->s, FONT_BOLD, ls, label);
-            if (lw <= bw - 2 * pad)
-                text_in(d, bx + pad + 1, by + pad, FONT_BOLD, ls, ALIGN_LEFT, val->name ? t->text : t->muted,
+            float lx = fmaxf(bx + pad + 1, vx0 + 2);
+            if (lx + lw <= fminf(bx + bw - pad, vx1 - 2))
+                text_in(d, lx, by + pad - 0.125f * ls, FONT_BOLD, ls, ALIGN_LEFT, val->name ? t->text : t->muted,
                         label, lw);
-            vs = fminf(vs, (bh - 2 * pad - scene_line_height(ls)) / 1.25f);
         }
-        if (vs >= MIN_TEXT) {
-            float vy = two ? by + bh - pad - scene_line_height(vs) : by + bh / 2 - scene_line_height(vs) / 2;
-            text_in(d, two ? bx + bw - pad - 1 : bx + bw / 2, vy, FONT_MONO, vs, two ? ALIGN_RIGHT : ALIGN_CENTER,
-                    isfinite(val->data) ? t->value : t->warn, num, mono_width(vs, num));
+        float vw = mono_width(vs, num);
+        if (vs >= MIN_TEXT && vx1 - vx0 >= vw + 2 * pad) {
+            float vy = two ? by + bh - pad + 0.125f * vs - scene_line_height(vs)
+                           : by + bh / 2 - scene_line_height(vs) / 2;
+            if (vy < vy0 && vy1 - vy0 >= scene_line_height(vs))
+                vy = vy0;
+            else if (vy + scene_line_height(vs) > vy1 && vy1 - vy0 >= scene_line_height(vs))
+                vy = vy1 - scene_line_height(vs);
+            float cx = fminf(fmaxf(two ? bx + bw - pad - 1 - vw / 2 : bx + bw / 2, vx0 + pad + vw / 2),
+                             vx1 - pad - vw / 2);
+            text_in(d, cx, vy, FONT_MONO, vs, ALIGN_CENTER, isfinite(val->data) ? t->value : t->warn, num, vw);
         }
     }
     if (bad)
@@ -1545,6 +1556,12 @@ static void draw_legend(const Draw *d, bool any_bad)
     // Only what is drawn: gradients at full detail, values down to
     // values-only, NaN markers whenever there are any.
     bool shown[3] = {d->lod != LOD_SHAPES, d->lod == LOD_FULL, any_bad};
+    float lw = 0; // on a chip of the panel's colour, over whatever is under it
+    for (int q = 0; q < 3; q++)
+        if (shown[q])
+            lw += 13 * u + scene_text_width(d->s, FONT_REGULAR, fs, names[q]) + 16 * u;
+    if (lw > 0)
+        scene_rect(d->s, x - 6 * u, y - 3 * u, lw - 4 * u, lh + 6 * u, 4 * u, t->panel);
     for (int q = 0; q < 3; q++) {
         if (!shown[q])
             continue;
