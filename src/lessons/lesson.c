@@ -796,9 +796,8 @@ static void explain_value(const Value *v, Buf *b)
     buf_printf(b, "and every value computed from it inherits the problem. Press **R** to reset the inputs.");
 }
 
-bool lesson_explain_faults(const Lesson *l, const Graph *g, char *buf, size_t n)
+bool lesson_explain_faults(const Graph *g, char *buf, size_t n)
 {
-    (void)l;
     Buf b = {buf, n, 0};
     if (n)
         buf[0] = '\0';

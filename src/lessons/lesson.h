@@ -128,7 +128,7 @@ char *lesson_step_text(const Lesson *l, const Graph *g, size_t step, char *buf, 
 // first went wrong and why, in narrative markup ("`log(0)` is **-Inf**: the
 // logarithm needs a positive input ..."), and return true. g must have been
 // evaluated with lesson_eval. Returns false (buf = "") when all is finite.
-bool lesson_explain_faults(const Lesson *l, const Graph *g, char *buf, size_t n);
+bool lesson_explain_faults(const Graph *g, char *buf, size_t n);
 
 // One step of gradient descent on the lesson's train params: evaluate the
 // program with the whole backward pass, then move each param against its

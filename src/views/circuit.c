@@ -227,8 +227,7 @@ static void wire_labels(Scene *s, const Value *v, float x, float y, const Circui
     }
 }
 
-static void callout(Scene *s, const Graph *g, const Value *out, const Node *nodes, float r,
-                    const CircuitParams *p)
+static void callout(Scene *s, const Graph *g, const Node *nodes, float r, const CircuitParams *p)
 {
     const Value *c = g->nodes[p->current];
     const Theme *t = p->theme;
@@ -262,7 +261,6 @@ static void callout(Scene *s, const Graph *g, const Value *out, const Node *node
             colors[nl++] = t->grad;
         }
     }
-    (void)out;
     float w = 0;
     for (int i = 0; i < nl; i++) {
         float tw = scene_text_width(s, FONT_MONO, size, lines[i]);
@@ -393,5 +391,5 @@ void circuit_build(Scene *s, const Graph *g, const Value *out, const CircuitPara
             scene_text(s, x, y + r + 2 * u, FONT_REGULAR, 17 * u, ALIGN_CENTER, t->muted, v->name);
     }
     if (p->current != SIZE_MAX && p->current < n && p->phase)
-        callout(s, g, out, nodes, r, p);
+        callout(s, g, nodes, r, p);
 }

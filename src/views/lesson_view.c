@@ -159,7 +159,7 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
                             phase_name(st.kind)), "phase");
     char text[4096], fault[1024];
     lesson_step_text(l, g, step, text, sizeof(text));
-    if (lesson_explain_faults(l, g, fault, sizeof(fault))) {
+    if (lesson_explain_faults(g, fault, sizeof(fault))) {
         // A NaN or Inf on screen is a teaching moment: say what happened.
         size_t len = strlen(text);
         snprintf(text + len, sizeof(text) - len, "%s%s", len ? "\n\n" : "", fault);

@@ -40,7 +40,7 @@ static void explain_last(const char *program, char *buf, size_t n)
         assert_false(s->failed);
     }
     lesson_eval(l, g, l->nsteps - 1);
-    lesson_explain_faults(l, g, buf, n);
+    lesson_explain_faults(g, buf, n);
     // The screen says so too.
     bool broken = buf[0] != '\0';
     assert_int_equal(scene_find(s, "fault") != NULL, broken);
