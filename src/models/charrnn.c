@@ -1,4 +1,22 @@
-// charrnn.c: the min-char-rnn training loop on gradlab's RNN; see charrnn.h.
+// charrnn.c: the min-char-rnn training loop; see charrnn.h.
+//
+// Two paths compute the same iteration on the same weights:
+//
+// - the generic one: rnn_forward_tokens / rnn_backward, gemm for the
+//   read-out, clip_grad_value and optim_step (any machine, any size);
+// - the fused one (AVX-512, H <= 128), for the shape min-char-rnn trains:
+//   batch 1 makes the recurrence 2T matrix-vector products of a (H, H)
+//   matrix, each bound by how fast that matrix comes in from the caches. The
+//   forward step does the W_xh column gather, the bias, h W_hh^T and tanh in
+//   one pass with h_t in registers; the backward step does dh, tanh' and
+//   the product with W_hh the same way. Successive steps walk the matrix in
+//   opposite directions, so that the rows read last (still in L1) are read
+//   first: 40 KB does not fit a 32 KB L1, and a cyclic walk would miss on
+//   every row. The other products (read-out, its gradients, dW_hh) have T
+//   rows and run as small register-tiled products; clipping and Adagrad are
+//   one pass over each parameter block. Results match the generic path to
+//   float rounding (sums in another order); tests/models/test_tasks.c
+//   compares the two.
 #include "models/charrnn.h"
 
 #include <math.h>
@@ -8,6 +26,15 @@
 #include "engine/tensor/gemm.h"
 #include "models/fastmath.h"
 #include "models/init.h"
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define CHARRNN_X86 1
+#include <immintrin.h>
+#else
+#define CHARRNN_X86 0
+#endif
+
+#define FUSED_MAX_H 128   // h fits 8 vectors of 16 floats
 
 // z[0..V) = softmax(z); returns -log of the probability of target and
 // leaves dL/dz = p - onehot(target) in z.
@@ -28,6 +55,335 @@ static double softmax_xent(float *restrict z, int V, int target)
     double loss = -log((double)z[target]);
     z[target] -= 1.0f;
     return loss;
+}
+
+// dst (cols, rows) = src (rows, cols)^T, in 8 x 8 blocks.
+static void transpose(float *restrict dst, const float *restrict src, int rows, int cols)
+{
+    for (int i0 = 0; i0 < rows; i0 += 8)
+        for (int j0 = 0; j0 < cols; j0 += 8) {
+            int i1 = i0 + 8 < rows ? i0 + 8 : rows, j1 = j0 + 8 < cols ? j0 + 8 : cols;
+            for (int j = j0; j < j1; j++)
+                for (int i = i0; i < i1; i++)
+                    dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
+        }
+}
+
+#if CHARRNN_X86
+#define AVX512 __attribute__((target("avx512f")))
+#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f")))
+
+// The lanes of a vector holding the last n (1..16) values.
+static inline __mmask16 tail_mask(int n)
+{
+    return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+}
+
+// fast_expf and fast_tanhf (fastmath.h) on 16 lanes: the same operations in
+// the same order, so the same bits.
+AVX512_INLINE __m512 exp16(__m512 x)
+{
+    x = _mm512_min_ps(_mm512_set1_ps(88.3762626647949f), x);   // NaN stays NaN
+    x = _mm512_max_ps(_mm512_set1_ps(-87.3365447504019f), x);
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    __m512 fn = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                            magic), magic);
+    fn = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(fn, fn, _CMP_ORD_Q), fn);
+    __m512i n = _mm512_cvttps_epi32(fn);
+    __m512 r = _mm512_sub_ps(x, _mm512_mul_ps(fn, _mm512_set1_ps(0.693359375f)));
+    r = _mm512_add_ps(r, _mm512_mul_ps(fn, _mm512_set1_ps(2.12194440e-4f)));
+    __m512 r2 = _mm512_mul_ps(r, r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, r2), r), _mm512_set1_ps(1.0f));
+    __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(n, _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+}
+
+AVX512_INLINE __m512 tanh16(__m512 x)
+{
+    const __m512i signbit = _mm512_set1_epi32((int)0x80000000u);
+    __m512 ax = _mm512_castsi512_ps(_mm512_andnot_si512(signbit, _mm512_castps_si512(x)));
+    __m512 z = _mm512_mul_ps(x, x);
+    __m512 s = _mm512_set1_ps(-5.70498872745e-3f);
+    s = _mm512_add_ps(_mm512_mul_ps(s, z), _mm512_set1_ps(2.06390887954e-2f));
+    s = _mm512_sub_ps(_mm512_mul_ps(s, z), _mm512_set1_ps(5.37397155531e-2f));
+    s = _mm512_add_ps(_mm512_mul_ps(s, z), _mm512_set1_ps(1.33314422036e-1f));
+    s = _mm512_sub_ps(_mm512_mul_ps(s, z), _mm512_set1_ps(3.33332819422e-1f));
+    s = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(s, z), x), x);
+    __m512 e = exp16(_mm512_mul_ps(_mm512_set1_ps(2.0f), ax));
+    __m512 l = _mm512_sub_ps(_mm512_set1_ps(1.0f),
+                             _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
+    __m512i sign = _mm512_and_si512(signbit, _mm512_castps_si512(x));
+    l = _mm512_castsi512_ps(_mm512_or_si512(sign, _mm512_andnot_si512(signbit, _mm512_castps_si512(l))));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ), l, s);
+}
+
+// Vector v of a row of NV vectors whose last one holds only the lanes in ml.
+#define LOADV(p, v) ((v) == NV - 1 ? _mm512_maskz_loadu_ps(ml, (p) + 16 * (v)) \
+                                   : _mm512_loadu_ps((p) + 16 * (v)))
+
+// The recurrences keep h (or dh) in eight named vectors a0..a7, of which
+// the first NV are used: GCC keeps named vectors in registers, where an
+// array passed around ends up on the stack.
+#define FOR_V(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define DECL_V(v) __m512 a##v = _mm512_setzero_ps();
+#define MASK_V(v) ((v) == NV - 1 ? ml : (__mmask16)0xffff)
+
+// a0..a7 += sum over k of x[k] * w[k * ldw ...], k from 0 up when up, else
+// from n - 1 down: the matrix-vector product of the recurrence.
+#define MATVEC_FMA(v) if ((v) < NV) a##v = _mm512_fmadd_ps(xk, LOADV(wk, v), a##v);
+#define MATVEC(x, n, w, ldw, up)                                               \
+    for (int s_ = 0; s_ < (n); s_++) {                                         \
+        int k_ = (up) ? s_ : (n) - 1 - s_;                                     \
+        __m512 xk = _mm512_set1_ps((x)[k_]);                                   \
+        const float *wk = (w) + (size_t)k_ * (ldw);                            \
+        FOR_V(MATVEC_FMA)                                                      \
+    }
+
+// The forward recurrence: hs[t + 1] = tanh(W_xh[:, x_t] + b + W_hh hs[t]).
+AVX512_INLINE void forward_nv(CharRnn *m, const int NV)
+{
+    const int H = m->H, V = m->V, T = m->T, HP = 16 * NV;
+    const __mmask16 ml = tail_mask(H - 16 * (NV - 1));
+    const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i vV = _mm512_set1_epi32(V);
+    const float *whh_t = m->whh_t;
+    for (int t = 0; t < T; t++) {
+        const float *hp = m->hs + (size_t)t * HP;
+        float *ht = m->hs + (size_t)(t + 1) * HP;
+        const float *col = m->rnn->p.w_ih + m->inputs[t];   // W_xh[:, x_t], stride V
+        FOR_V(DECL_V)
+#define INIT_V(v) if ((v) < NV) a##v = _mm512_add_ps(_mm512_loadu_ps(m->bias + 16 * (v)),              \
+            _mm512_mask_i32gather_ps(_mm512_setzero_ps(), MASK_V(v),                                  \
+                _mm512_mullo_epi32(_mm512_add_epi32(iota, _mm512_set1_epi32(16 * (v))), vV), col, 4));
+        FOR_V(INIT_V)
+#undef INIT_V
+        MATVEC(hp, H, whh_t, (size_t)H, (t & 1) == 0)
+#define STORE_V(v) if ((v) < NV) _mm512_mask_storeu_ps(ht + 16 * (v), MASK_V(v), tanh16(a##v));
+        FOR_V(STORE_V)
+#undef STORE_V
+    }
+}
+
+// The backward recurrence: dhraw[t] = (1 - h_t^2) (dh_out[t] + dh_next),
+// dh_next = dhraw[t] W_hh (not needed after t = 0).
+AVX512_INLINE void backward_nv(CharRnn *m, const int NV)
+{
+    const int H = m->H, T = m->T, HP = 16 * NV;
+    const __mmask16 ml = tail_mask(H - 16 * (NV - 1));
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const float *whh = m->rnn->p.w_hh;
+    FOR_V(DECL_V)
+    for (int t = T - 1; t >= 0; t--) {
+        const float *ht = m->hs + (size_t)(t + 1) * HP;
+        const float *dout = m->dh_out + (size_t)t * HP;
+        float *dr = m->dhraw + (size_t)t * HP;
+#define DRAW_V(v) if ((v) < NV) {                                                                  \
+            __m512 h = _mm512_loadu_ps(ht + 16 * (v));                                             \
+            __m512 dh = _mm512_add_ps(a##v, _mm512_loadu_ps(dout + 16 * (v)));                     \
+            _mm512_storeu_ps(dr + 16 * (v), _mm512_mul_ps(dh, _mm512_sub_ps(one, _mm512_mul_ps(h, h)))); \
+            a##v = _mm512_setzero_ps();                                                            \
+        }
+        FOR_V(DRAW_V)
+#undef DRAW_V
+        if (t == 0)
+            break;
+        MATVEC(dr, H, whh, (size_t)H, (t & 1) != 0)
+    }
+}
+#undef MATVEC
+#undef MATVEC_FMA
+#undef MASK_V
+#undef DECL_V
+#undef FOR_V
+
+// C rows [0, MR) = init + sum over k < K of A(r, k) B(k, :), B's rows of NV
+// vectors (the last one masked by ml); A(r, k) at a[r * rsa + k * csa];
+// init is the row bias, or zero when bias is NULL.
+AVX512_INLINE void tile(const int MR, const int NV, __mmask16 ml, int K, const float *a, size_t rsa,
+                        size_t csa, const float *b, size_t ldb, float *c, size_t ldc,
+                        const float *bias)
+{
+    __m512 acc[6][8];
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = bias ? LOADV(bias, v) : _mm512_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        const float *ak = a + (size_t)k * csa, *bk = b + (size_t)k * ldb;
+        __m512 ar[6];
+        for (int r = 0; r < MR; r++)
+            ar[r] = _mm512_set1_ps(ak[(size_t)r * rsa]);
+        for (int v = 0; v < NV; v++) {
+            __m512 bv = LOADV(bk, v);
+            for (int r = 0; r < MR; r++)
+                acc[r][v] = _mm512_fmadd_ps(ar[r], bv, acc[r][v]);
+        }
+    }
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NV; v++)
+            _mm512_mask_storeu_ps(c + (size_t)r * ldc + 16 * v, v == NV - 1 ? ml : (__mmask16)0xffff,
+                                  acc[r][v]);
+}
+
+#define TILE_CASE(MR, NV) \
+    case MR: tile(MR, NV, ml, K, ai, rsa, csa, bj, ldb, cij, ldc, bias_j); break;
+#define TILE_NV(NV) case NV: switch (rows) { TILE_CASE(1, NV) TILE_CASE(2, NV) TILE_CASE(3, NV) \
+                                             TILE_CASE(4, NV) TILE_CASE(5, NV) TILE_CASE(6, NV) } break;
+
+// C (M, N) = init + A (M, K) @ B (K, N): A(i, k) at a[i * rsa + k * csa], B
+// row-major with row stride ldb, C with row stride ldc; init as for tile.
+AVX512 static void small_gemm(int M, int N, int K, const float *a, size_t rsa, size_t csa,
+                              const float *b, size_t ldb, float *c, size_t ldc, const float *bias)
+{
+    for (int j0 = 0; j0 < N; j0 += 128) {
+        int n = N - j0 < 128 ? N - j0 : 128, nv = (n + 15) / 16;
+        __mmask16 ml = tail_mask(n - 16 * (nv - 1));
+        int mr = 29 / (nv + 1) < 6 ? 29 / (nv + 1) : 6;   // mr * nv accumulators + mr + 1 <= 30
+        for (int i0 = 0; i0 < M; i0 += mr) {
+            int rows = M - i0 < mr ? M - i0 : mr;
+            const float *ai = a + (size_t)i0 * rsa, *bj = b + j0, *bias_j = bias ? bias + j0 : NULL;
+            float *cij = c + (size_t)i0 * ldc + j0;
+            switch (nv) { TILE_NV(1) TILE_NV(2) TILE_NV(3) TILE_NV(4) TILE_NV(5) TILE_NV(6)
+                          TILE_NV(7) TILE_NV(8) }
+        }
+    }
+}
+#undef TILE_CASE
+#undef TILE_NV
+
+// Softmax of each row of z (T, V) in place, then dL/dz = p - onehot(target);
+// returns the summed cross-entropy.
+AVX512 static double softmax_xent_rows(float *z, int T, int V, const int *targets)
+{
+    double loss = 0.0;
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    for (int t = 0; t < T; t++) {
+        float *zt = z + (size_t)t * V;
+        __m512 mx = ninf;
+        for (int j = 0; j < V; j += 16)
+            mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(ninf, tail_mask(V - j), zt + j));
+        __m512 mxv = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+        __m512 sum = _mm512_setzero_ps();
+        for (int j = 0; j < V; j += 16) {
+            __mmask16 mj = tail_mask(V - j);
+            __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(mj, zt + j), mxv));
+            _mm512_mask_storeu_ps(zt + j, mj, e);
+            sum = _mm512_mask_add_ps(sum, mj, sum, e);
+        }
+        __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+        for (int j = 0; j < V; j += 16) {
+            __mmask16 mj = tail_mask(V - j);
+            _mm512_mask_storeu_ps(zt + j, mj, _mm512_mul_ps(_mm512_maskz_loadu_ps(mj, zt + j), inv));
+        }
+        loss -= log((double)zt[targets[t]]);
+        zt[targets[t]] -= 1.0f;
+    }
+    return loss;
+}
+
+// Clip g to [-clip, clip] in place, then Adagrad as optim.c does it, in one
+// pass: mem += g^2; p -= lr * g / (sqrt(mem) + eps).
+AVX512 static void clip_adagrad(float *p, float *g, float *mem, size_t n, float lr, float eps,
+                                float clip)
+{
+    const __m512 hi = _mm512_set1_ps(clip), lo = _mm512_set1_ps(-clip);
+    const __m512 vlr = _mm512_set1_ps(lr), veps = _mm512_set1_ps(eps);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 mi = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 gv = _mm512_maskz_loadu_ps(mi, g + i);
+        gv = _mm512_max_ps(lo, _mm512_min_ps(hi, gv));
+        _mm512_mask_storeu_ps(g + i, mi, gv);
+        __m512 mv = _mm512_add_ps(_mm512_maskz_loadu_ps(mi, mem + i), _mm512_mul_ps(gv, gv));
+        _mm512_mask_storeu_ps(mem + i, mi, mv);
+        __m512 step = _mm512_mul_ps(vlr, _mm512_div_ps(gv, _mm512_add_ps(_mm512_sqrt_ps(mv), veps)));
+        _mm512_mask_storeu_ps(p + i, mi, _mm512_sub_ps(_mm512_maskz_loadu_ps(mi, p + i), step));
+    }
+}
+
+// One iteration on m->inputs / m->targets; see the top of the file.
+AVX512 static double step_fused(CharRnn *m)
+{
+    const int V = m->V, H = m->H, T = m->T, NV = (H + 15) / 16, HP = 16 * NV;
+    Rnn *r = m->rnn;
+    float *why = m->head, *by = m->head + (size_t)V * H;
+    float *dwhy = m->head_grad, *dby = m->head_grad + (size_t)V * H;
+    transpose(m->whh_t, r->p.w_hh, H, H);
+    transpose(m->why_t, why, V, H);
+    for (int j = 0; j < H; j++)
+        m->bias[j] = r->p.b_ih[j] + r->p.b_hh[j];
+    memcpy(m->hs, m->hprev, (size_t)H * sizeof(float));
+    switch (NV) {
+    case 1: forward_nv(m, 1); break;
+    case 2: forward_nv(m, 2); break;
+    case 3: forward_nv(m, 3); break;
+    case 4: forward_nv(m, 4); break;
+    case 5: forward_nv(m, 5); break;
+    case 6: forward_nv(m, 6); break;
+    case 7: forward_nv(m, 7); break;
+    default: forward_nv(m, 8); break;
+    }
+    const float *h1 = m->hs + HP;   // h_1..h_T (T, HP)
+    // logits (T, V) = h W_hy^T + b_y; then dz = p - onehot in place.
+    small_gemm(T, V, H, h1, (size_t)HP, 1, m->why_t, (size_t)V, m->logits, (size_t)V, by);
+    double loss = softmax_xent_rows(m->logits, T, V, m->targets);
+    const float *dz = m->logits;
+    // db_y = column sums of dz; dL/dh_t (T, H) = dz W_hy; dW_hy (V, H) = dz^T h.
+    memset(dby, 0, (size_t)V * sizeof(float));
+    for (int t = 0; t < T; t++)
+        for (int v = 0; v < V; v++)
+            dby[v] += dz[(size_t)t * V + v];
+    small_gemm(T, H, V, dz, (size_t)V, 1, why, (size_t)H, m->dh_out, (size_t)HP, NULL);
+    small_gemm(V, H, T, dz, 1, (size_t)V, h1, (size_t)HP, dwhy, (size_t)H, NULL);
+    switch (NV) {
+    case 1: backward_nv(m, 1); break;
+    case 2: backward_nv(m, 2); break;
+    case 3: backward_nv(m, 3); break;
+    case 4: backward_nv(m, 4); break;
+    case 5: backward_nv(m, 5); break;
+    case 6: backward_nv(m, 6); break;
+    case 7: backward_nv(m, 7); break;
+    default: backward_nv(m, 8); break;
+    }
+    // dW_hh (H, H) = dhraw^T [hprev; h_1..h_{T-1}]; db = sum of dhraw rows;
+    // dW_xh[:, x_t] += dhraw[t]; b_hh is not trained.
+    small_gemm(H, H, T, m->dhraw, 1, (size_t)HP, m->hs, (size_t)HP, r->g.w_hh, (size_t)H, NULL);
+    memset(r->g.b_ih, 0, (size_t)H * sizeof(float));
+    memset(r->g.b_hh, 0, (size_t)H * sizeof(float));
+    memset(r->g.w_ih, 0, (size_t)H * V * sizeof(float));
+    for (int t = 0; t < T; t++) {
+        const float *d = m->dhraw + (size_t)t * HP;
+        float *g = r->g.w_ih + m->inputs[t];
+        for (int j = 0; j < H; j++) {
+            r->g.b_ih[j] += d[j];
+            g[(size_t)j * V] += d[j];
+        }
+    }
+    memcpy(m->hprev, m->hs + (size_t)T * HP, (size_t)H * sizeof(float));
+    const OptimConfig *oc = &m->opt_rnn->cfg;
+    clip_adagrad(r->params, r->grads, m->opt_rnn->m, r->nparams, oc->lr, oc->eps, m->clip);
+    clip_adagrad(m->head, m->head_grad, m->opt_head->m, (size_t)V * H + (size_t)V, oc->lr, oc->eps,
+                 m->clip);
+    m->opt_rnn->t++;
+    m->opt_head->t++;
+    return loss;
+}
+#undef LOADV
+#endif // CHARRNN_X86
+
+// Whether this machine and these sizes can take the fused loop.
+static bool fused_ok(int H)
+{
+#if CHARRNN_X86
+    return H <= FUSED_MAX_H && __builtin_cpu_supports("avx512f");
+#else
+    (void)H;
+    return false;
+#endif
 }
 
 CharRnn *charrnn_create(const unsigned char *text, size_t len, int H, int T, float lr, float clip,
@@ -69,8 +425,21 @@ CharRnn *charrnn_create(const unsigned char *text, size_t len, int H, int T, flo
         m->opt_rnn = optim_create(&oc, m->rnn->nparams);
     }
     m->opt_head = optim_create(&oc, nhead);
+    m->fused = fused_ok(H);
+    if (m->fused) {
+        size_t HP = ((size_t)H + 15) / 16 * 16;
+        m->work = calloc((size_t)H * H + (size_t)H * V + HP * (3 * (size_t)T + 2), sizeof(float));
+        if (m->work) {
+            m->whh_t = m->work;
+            m->why_t = m->whh_t + (size_t)H * H;
+            m->bias = m->why_t + (size_t)H * V;
+            m->hs = m->bias + HP;
+            m->dhraw = m->hs + HP * ((size_t)T + 1);
+            m->dh_out = m->dhraw + HP * (size_t)T;
+        }
+    }
     if (!m->rnn || !m->head || !m->head_grad || !m->inputs || !m->logits || !m->dout || !m->hprev ||
-        !m->targets || !m->opt_rnn || !m->opt_head) {
+        !m->targets || !m->opt_rnn || !m->opt_head || (m->fused && !m->work)) {
         charrnn_destroy(m);
         return NULL;
     }
@@ -95,23 +464,16 @@ void charrnn_destroy(CharRnn *m)
     free(m->dout);
     free(m->hprev);
     free(m->targets);
+    free(m->work);
     optim_destroy(m->opt_rnn);
     optim_destroy(m->opt_head);
     free(m);
 }
 
-double charrnn_step(CharRnn *m)
+// One iteration on m->inputs / m->targets through rnn.c, gemm and optim.c.
+static double step_generic(CharRnn *m)
 {
     const int V = m->V, H = m->H, T = m->T;
-    if (m->pos + (size_t)T + 1 > m->len - 1 || m->pos == 0) {
-        m->pos = 0;
-        memset(m->hprev, 0, (size_t)H * sizeof(float));
-    }
-    // The characters as one-hot inputs, the next characters as targets.
-    for (int t = 0; t < T; t++) {
-        m->inputs[t] = m->index[m->text[m->pos + (size_t)t]];
-        m->targets[t] = m->index[m->text[m->pos + (size_t)t + 1]];
-    }
     rnn_forward_tokens(m->rnn, m->inputs, m->hprev, 1, T);   // B = 1
     const float *h = m->rnn->h;                    // (T, H)
     float *why = m->head, *by = m->head + (size_t)V * H;
@@ -134,11 +496,35 @@ double charrnn_step(CharRnn *m)
     gemm_f32(false, false, T, H, V, 1.0f, m->logits, V, why, H, 0.0f, m->dout, H);
     rnn_zero_grad(m->rnn);
     rnn_backward(m->rnn, m->dout, NULL);
+    // min-char-rnn has one hidden bias: b_ih plays it, b_hh stays as it is.
+    memset(m->rnn->g.b_hh, 0, (size_t)H * sizeof(float));
     memcpy(m->hprev, h + (size_t)(T - 1) * H, (size_t)H * sizeof(float));
     clip_grad_value(m->rnn->grads, m->rnn->nparams, m->clip);
     clip_grad_value(m->head_grad, (size_t)V * H + (size_t)V, m->clip);
     optim_step(m->opt_rnn, m->rnn->params, m->rnn->grads);
     optim_step(m->opt_head, m->head, m->head_grad);
+    return loss;
+}
+
+double charrnn_step(CharRnn *m)
+{
+    const int H = m->H, T = m->T;
+    if (m->pos + (size_t)T + 1 > m->len - 1 || m->pos == 0) {
+        m->pos = 0;
+        memset(m->hprev, 0, (size_t)H * sizeof(float));
+    }
+    // The characters as one-hot inputs, the next characters as targets.
+    for (int t = 0; t < T; t++) {
+        m->inputs[t] = m->index[m->text[m->pos + (size_t)t]];
+        m->targets[t] = m->index[m->text[m->pos + (size_t)t + 1]];
+    }
+    double loss;
+#if CHARRNN_X86
+    if (m->fused && m->work)
+        loss = step_fused(m);
+    else
+#endif
+        loss = step_generic(m);
     m->pos += (size_t)T;
     return loss;
 }

@@ -9,6 +9,7 @@
 #ifndef GRADLAB_MODELS_CHARRNN_H
 #define GRADLAB_MODELS_CHARRNN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,21 @@ typedef struct CharRnn {
     float *dout;              // (T, H) dL/dh_t from the read-out
     float *hprev;             // (H) hidden state carried across sequences
     int *targets;             // (T)
+
+    // The fused loop (see charrnn.c), taken when the CPU has AVX-512 and
+    // H <= 128; otherwise, or when a test clears `fused`, each step goes
+    // through rnn.c, gemm and optim.c. Both read and write the same weights,
+    // gradients and Adagrad sums; the fused loop leaves rnn's activation
+    // buffers alone, and neither path trains b_hh (min-char-rnn has one bias,
+    // b_ih plays it).
+    bool fused;
+    float *work;              // one block for the fused loop's buffers:
+    float *whh_t;             //   (H, H) W_hh transposed, refreshed each step
+    float *why_t;             //   (H, V) W_hy transposed, refreshed each step
+    float *bias;              //   (HP) b_ih + b_hh; HP = H rounded up to 16
+    float *hs;                //   (T + 1, HP) hprev, then h_1..h_T
+    float *dhraw;             //   (T, HP) dL/d(pre-activation)
+    float *dh_out;            //   (T, HP) dL/dh_t from the read-out
 } CharRnn;
 
 // A model over the distinct bytes of text[0..len) (len >= T + 2; the text

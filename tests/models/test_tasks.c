@@ -116,6 +116,120 @@ static void test_charrnn(void **state)
     assert_null(charrnn_create((const unsigned char *)"ab", 2, 8, 10, 0.1f, 5.0f, 1));
 }
 
+static double max_abs_diff(const float *a, const float *b, size_t n)
+{
+    double d = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - (double)b[i]);
+        d = e > d || e != e ? e : d;
+    }
+    return d;
+}
+
+// Copy the trained state (weights, Adagrad sums, hidden state) of src into dst.
+static void charrnn_copy_state(CharRnn *dst, const CharRnn *src)
+{
+    size_t nhead = (size_t)src->V * src->H + (size_t)src->V;
+    memcpy(dst->rnn->params, src->rnn->params, src->rnn->nparams * sizeof(float));
+    memcpy(dst->head, src->head, nhead * sizeof(float));
+    memcpy(dst->opt_rnn->m, src->opt_rnn->m, src->rnn->nparams * sizeof(float));
+    memcpy(dst->opt_head->m, src->opt_head->m, nhead * sizeof(float));
+    memcpy(dst->hprev, src->hprev, (size_t)src->H * sizeof(float));
+}
+
+static double max_abs(const float *a, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m = fabs((double)a[i]) > m ? fabs((double)a[i]) : m;
+    return m;
+}
+
+// Adagrad with eps = 1e-8 turns a gradient near 1e-8 into a step of about
+// lr whatever its rounding, so two runs that round differently drift apart
+// over many steps. The two paths are therefore compared one step at a time
+// from the same state: the loss, every (clipped) gradient and the new hidden
+// state; then the fused update is checked against optim.c's formula on the
+// fused gradients, and the generic model takes the fused model's state.
+static void check_step_update(const float *p0, const float *m0, const float *p, const float *m,
+                              const float *g, size_t n)
+{
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        float mm = m0[i] + g[i] * g[i];
+        float pp = p0[i] - 0.1f * (g[i] / (sqrtf(mm) + 1e-8f));
+        double e = fabs((double)pp - p[i]) + fabs((double)mm - m[i]) / (1.0 + fabs((double)mm));
+        worst = e > worst ? e : worst;
+        assert_true(fabs((double)g[i]) <= 5.0);
+    }
+    assert_true(worst < 1e-6);
+}
+
+// The fused loop (AVX-512) against the generic path (rnn.c, gemm, optim.c)
+// over many training steps. Shapes cover min-char-rnn's, a hidden size that
+// fills whole vectors, tiny ones, and a vocabulary over 128.
+static void test_charrnn_fused(void **state)
+{
+    (void)state;
+    static const struct { int H, T, nchars; } shapes[] = {
+        {100, 25, 71}, {32, 10, 13}, {128, 7, 200}, {5, 3, 4}, {17, 1, 30},
+    };
+    enum { LEN = 700, STEPS = 60 };
+    unsigned char text[LEN];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        Pcg r;
+        pcg_seed(&r, 11 + k);
+        for (int i = 0; i < LEN; i++)   // some bytes repeat, so there is something to learn
+            text[i] = (unsigned char)(i % 7 == 3 ? text[i - 3]
+                                                 : 32 + (int)pcg_below(&r, (uint32_t)shapes[k].nchars));
+        CharRnn *f = charrnn_create(text, LEN, shapes[k].H, shapes[k].T, 0.1f, 5.0f, 7);
+        CharRnn *g = charrnn_create(text, LEN, shapes[k].H, shapes[k].T, 0.1f, 5.0f, 7);
+        assert_non_null(f);
+        assert_non_null(g);
+        if (!f->fused)
+            print_message("charrnn fused loop unavailable here (no AVX-512 or H > 128): "
+                          "checking the generic path against itself\n");
+        g->fused = false;
+        const int H = f->H;
+        size_t nrnn = f->rnn->nparams, nhead = (size_t)f->V * H + (size_t)f->V;
+        float *saved = malloc(2 * (nrnn + nhead) * sizeof(float));
+        assert_non_null(saved);
+        float *p0 = saved, *m0 = saved + nrnn, *q0 = m0 + nrnn, *n0 = q0 + nhead;
+        double worst_loss = 0.0, worst_grad = 0.0, worst_h = 0.0;
+        for (int s = 0; s < STEPS; s++) {
+            memcpy(p0, f->rnn->params, nrnn * sizeof(float));
+            memcpy(m0, f->opt_rnn->m, nrnn * sizeof(float));
+            memcpy(q0, f->head, nhead * sizeof(float));
+            memcpy(n0, f->opt_head->m, nhead * sizeof(float));
+            double lf = charrnn_step(f), lg = charrnn_step(g);
+            assert_true(isfinite(lf) && isfinite(lg));
+            double e = fabs(lf - lg) / fabs(lg);
+            worst_loss = e > worst_loss ? e : worst_loss;
+            double scale = 1.0 + max_abs(g->rnn->grads, nrnn) + max_abs(g->head_grad, nhead);
+            e = (max_abs_diff(f->rnn->grads, g->rnn->grads, nrnn) +
+                 max_abs_diff(f->head_grad, g->head_grad, nhead)) / scale;
+            worst_grad = e > worst_grad ? e : worst_grad;
+            e = max_abs_diff(f->hprev, g->hprev, (size_t)H);
+            worst_h = e > worst_h ? e : worst_h;
+            check_step_update(p0, m0, f->rnn->params, f->opt_rnn->m, f->rnn->grads, nrnn);
+            check_step_update(q0, n0, f->head, f->opt_head->m, f->head_grad, nhead);
+            // One hidden bias, as in min-char-rnn: b_hh never moves from zero.
+            for (int j = 0; j < H; j++)
+                assert_true(f->rnn->p.b_hh[j] == 0.0f && g->rnn->p.b_hh[j] == 0.0f);
+            charrnn_copy_state(g, f);
+        }
+        print_message("charrnn fused vs generic, H %d T %d V %d, %d steps: loss %.1e, "
+                      "gradients %.1e, h %.1e\n", H, f->T, f->V, STEPS, worst_loss, worst_grad,
+                      worst_h);
+        assert_true(worst_loss < 1e-5);
+        assert_true(worst_grad < 1e-5);
+        assert_true(worst_h < 1e-5);
+        free(saved);
+        charrnn_destroy(f);
+        charrnn_destroy(g);
+    }
+}
+
 static void test_bptt(void **state)
 {
     (void)state;
@@ -141,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_adding_reproducible),
         cmocka_unit_test(test_adding_learns),
         cmocka_unit_test(test_charrnn),
+        cmocka_unit_test(test_charrnn_fused),
         cmocka_unit_test(test_bptt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
