@@ -470,12 +470,39 @@ static bool separate_groups(GraphLayout *lay)
             gmax[k] = v[i].layer > gmax[k] ? v[i].layer : gmax[k];
         }
     }
-    // A group of leaves only (the parameters) becomes one column, its last,
-    // right before the group it feeds (floor_ holds each group's last column).
+    // A group of leaves only (the parameters) becomes a block of columns
+    // ending right before the group it feeds (floor_ holds each group's
+    // last column), no taller than the tallest other column: the leaves
+    // used earliest in the last column, so their edges stay short.
+    int maxl = 0;
+    for (int i = 0; i < nv; i++)
+        maxl = v[i].layer > maxl ? v[i].layer : maxl;
+    int *cnt = arena_calloc(&lay->arena, (size_t)maxl + 1, sizeof(int));
+    int *leaf = arena_alloc(&lay->arena, (size_t)nv * sizeof(int));
+    if (!cnt || !leaf)
+        return false;
+    int rows = 1;
     for (int i = 0; i < nv; i++) {
         int k = v[i].kind == VN_NODE ? v[i].group : -1;
-        if (k >= 0 && gmin[k] == INT32_MAX)
-            v[i].layer = floor_[k];
+        if ((k < 0 || gmin[k] != INT32_MAX) && v[i].layer >= 0 && ++cnt[v[i].layer] > rows)
+            rows = cnt[v[i].layer];
+    }
+    for (int k = 0; k < G; k++) {
+        if (gmin[k] != INT32_MAX)
+            continue;
+        int m = 0;
+        for (int i = 0; i < nv; i++) {
+            if (v[i].kind != VN_NODE || v[i].group != k)
+                continue;
+            int j = m++; // by where it stood before: next to its first consumer
+            while (j > 0 && saved[leaf[j - 1]] > saved[i]) {
+                leaf[j] = leaf[j - 1];
+                j--;
+            }
+            leaf[j] = i;
+        }
+        for (int j = 0; j < m; j++)
+            v[leaf[j]].layer = floor_[k] - j / rows;
     }
     for (int i = 0; i < nv; i++) {
         if (v[i].nin > 0 || v[i].nout == 0)
@@ -900,11 +927,6 @@ static bool place(GraphLayout *lay)
         gb->y0 = fminf(gb->y0, v[i].y - v[i].h / 2 - GROUP_PAD);
         gb->y1 = fmaxf(gb->y1, v[i].y + v[i].h / 2 + GROUP_PAD);
     }
-    // Every frame starts just under the header row, where the tabs go: no
-    // box is ever under a tab.
-    for (int k = 0; k < lay->ngroups; k++)
-        if (lay->groups[k].x1 > lay->groups[k].x0)
-            lay->groups[k].y0 = GROUP_TAB;
     return true;
 }
 
@@ -940,19 +962,20 @@ typedef struct Draw {
     const GraphLayout *lay;
     const Theme *t;
     float ox, oy, k;        // screen = origin + layout * k
+    float ky;               // ... and k * the view's stretch vertically
     float cx0, cy0, cx1, cy1;
     Lod lod;
     char id[96];            // the id prefix (longer ones are cut)
     int hover;              // vnode under the mouse, or -1
     const unsigned char *group_bad; // (ngroups) a collapsed group holds a NaN/Inf
-    bool sticky;            // the header row is out of view: tabs in a strip at the top
+    bool sticky;            // a tab would be out of view: tabs in a strip at the top
     float tab_y;            // ... at this y
     float top0;             // the top of the drawing box before that strip
     float group_fs;         // values-only detail: one size for every collapsed group's name
 } Draw;
 
 static float sx(const Draw *d, float lx) { return d->ox + lx * d->k; }
-static float sy(const Draw *d, float ly) { return d->oy + ly * d->k; }
+static float sy(const Draw *d, float ly) { return d->oy + ly * d->ky; }
 
 static bool finite2(const Value *v) { return isfinite(v->data) && isfinite(v->grad); }
 
@@ -1084,8 +1107,7 @@ static void label_chip(const Draw *d, float x, float y, float size, SceneAlign a
     float left = a == ALIGN_LEFT ? x : a == ALIGN_CENTER ? x - w / 2 : x - w, m = 0.2f * size;
     if (!inside(d, left - m, y, left + w + m, y + lh))
         return;
-    scene_rect(d->s, roundf(left - m), roundf(y + 0.1f * lh), roundf(w + 2 * m), roundf(0.85f * lh), roundf(m),
-               d->t->panel);
+    scene_rect(d->s, roundf(left - m), roundf(y + 0.1f * lh), roundf(w + 2 * m), roundf(0.85f * lh), 0, d->t->panel);
     scene_text(d->s, x, y, FONT_REGULAR, size, a, d->t->muted, str);
 }
 
@@ -1113,11 +1135,7 @@ static void draw_edges(const Draw *d)
         }
         float tx = sx(d, b->x - BOX_W / 2), ty = sy(d, b->y + port_offset(d, b, e->port));
         if (e->stub) {
-            float x0 = tx - STUB_LEN * k, r = fmaxf(2.2f * k, 1.5f);
-            clipped_line(d, x0 + r, ty, tx, ty, w, col);
-            // A small ring where it starts: this value comes from elsewhere.
-            if (inside(d, x0 - r, ty - r, x0 + r, ty + r))
-                scene_ring(d->s, x0, ty, r, fmaxf(w * 0.8f, 1), col);
+            clipped_line(d, tx - STUB_LEN * k, ty, tx, ty, w, col);
             continue;
         }
         int np = 0;
@@ -1178,10 +1196,15 @@ static void draw_edges(const Draw *d)
             }
         }
         // Above the stub, ending at the box: clear of the column to the left
-        // (with less detail, only when it fits in the gap between columns).
+        // (with less detail, only when it fits in the gap between columns);
+        // else a small ring where it starts: this value comes from elsewhere.
         if (d->lod == LOD_VALUES &&
-            scene_text_width(d->s, FONT_REGULAR, size, buf) > (COL_PITCH - BOX_W - 12) * k)
+            scene_text_width(d->s, FONT_REGULAR, size, buf) > (COL_PITCH - BOX_W - 12) * k) {
+            float x0 = tx - STUB_LEN * k, r = fmaxf(2.2f * k, 1.5f);
+            if (inside(d, x0 - r, ty - r, x0 + r, ty + r))
+                scene_ring(d->s, x0, ty, r, 1, d->t->muted);
             continue;
+        }
         label_chip(d, tx - 3 * k, ty - scene_line_height(size) - 0.5f * k, size, ALIGN_RIGHT, buf);
     }
 }
@@ -1230,7 +1253,7 @@ static void draw_group_box(const Draw *d, int i)
     const VNode *vn = &d->lay->v[i];
     const Theme *t = d->t;
     float k = d->k;
-    float bx = sx(d, vn->x - BOX_W / 2), by = sy(d, vn->y - vn->h / 2), bw = BOX_W * k, bh = vn->h * k;
+    float bx = sx(d, vn->x - BOX_W / 2), by = sy(d, vn->y - vn->h / 2), bw = BOX_W * k, bh = vn->h * d->ky;
     bool bad = d->group_bad[vn->group], hot = d->hover == i;
     Color edge = bad ? t->warn : hot ? t->accent : t->series[4];
     Color fill = color_mix(t->gate, t->series[4], 0.14f);
@@ -1272,7 +1295,7 @@ static void draw_node_box(const Draw *d, int i)
     const Theme *t = d->t;
     const Value *val = d->p->graph->nodes[vn->node];
     float k = d->k;
-    float bx = sx(d, vn->x - BOX_W / 2), by = sy(d, vn->y - vn->h / 2), bw = BOX_W * k, bh = vn->h * k;
+    float bx = sx(d, vn->x - BOX_W / 2), by = sy(d, vn->y - vn->h / 2), bw = BOX_W * k, bh = vn->h * d->ky;
     bool bad = !finite2(val), hot = d->hover == i, leaf = !val->src[0];
     bool is_out = d->p->out ? val == d->p->out : vn->nout == 0 && vn->nin > 0;
     Color edge = color_mix(t->gate_edge, t->gate, 0.35f);
@@ -1369,8 +1392,8 @@ static void tab_size(const Draw *d, float *fs, float *th)
     *th = named ? fmaxf((GROUP_TAB - 4) * d->k, scene_line_height(*fs) + 1) : (GROUP_TAB - 4) * d->k;
 }
 
-// The faint frames behind expanded groups (alternating tints, so two
-// frames that overlap stay apart), or with tabs = true their tabs, drawn
+// The faint frames behind expanded groups (alternating tints, so
+// neighbouring frames stay apart), or with tabs = true their tabs, drawn
 // over the boxes: a tab collapses its group.
 static void draw_groups(const Draw *d, bool tabs)
 {
@@ -1378,20 +1401,18 @@ static void draw_groups(const Draw *d, bool tabs)
     const Theme *t = d->t;
     float k = d->k;
     char id[128], name[64], line[96];
-    int frames = 0;
     for (int g = 0; g < lay->ngroups; g++) {
         const GroupBox *gb = &lay->groups[g];
         if (gb->vnode >= 0 || !(gb->x1 > gb->x0))
             continue;
         Color tint = g % 2 ? t->series[2] : t->series[4];
-        float x = sx(d, gb->x0), y = sy(d, gb->y0), w = (gb->x1 - gb->x0) * k, h = (gb->y1 - gb->y0) * k;
+        float x = sx(d, gb->x0), y = sy(d, gb->y0), w = (gb->x1 - gb->x0) * k, h = (gb->y1 - gb->y0) * d->ky;
         bool cut = false;
         if (!tabs) {
             // Opaque: a blended fill this large is slow in a software renderer.
             float cx = roundf(x), cy = roundf(y), cw = roundf(x + w) - cx, ch = roundf(y + h) - cy;
             if (clip_rect(d, &cx, &cy, &cw, &ch, &cut)) {
                 scene_rect(d->s, cx, cy, cw, ch, 0, color_mix(t->panel, tint, 0.09f));
-                frames++;
             }
             continue;
         }
@@ -1404,10 +1425,13 @@ static void draw_groups(const Draw *d, bool tabs)
         tab_size(d, &fs, &th);
         float pad = fmaxf(8 * k, 4), tw = scene_text_width(d->s, FONT_BOLD, fs, line) + 2 * pad;
         snprintf(id, sizeof(id), "%s:group:%d", d->id, g);
-        // In the header row above the frames; while that is scrolled out of
-        // view, in a strip at the top that boxes are clipped below (a sticky
-        // header). Sideways it stays in view while the frame is.
-        float ty0 = d->sticky ? d->tab_y : y - th - 2 * k;
+        // Above its frame (no other group's box is in its columns); when
+        // that is scrolled out of view, in a strip at the top that boxes are
+        // clipped below (a sticky header). Sideways it stays in view while
+        // the frame is.
+        float ty0 = y - th - 2 * k;
+        if (d->sticky && ty0 < d->cy0)
+            ty0 = d->tab_y;
         if (y + h < ty0 + th)
             continue;
         float tx0 = fmaxf(x, fminf(d->cx0 + 2, x + w - tw));
@@ -1418,20 +1442,6 @@ static void draw_groups(const Draw *d, bool tabs)
         if (named)
             text_in(&dt, tx0 + pad, ty0 + (th - scene_line_height(fs)) / 2, FONT_BOLD, fs, ALIGN_LEFT,
                     t->text, line, tw - 2 * pad);
-    }
-    // Outlines over all the fills, so frames that overlap both show.
-    for (int g = 0; g < lay->ngroups && frames > 1; g++) {
-        const GroupBox *gb = &lay->groups[g];
-        if (gb->vnode >= 0 || !(gb->x1 > gb->x0))
-            continue;
-        Color tint = g % 2 ? t->series[2] : t->series[4];
-        float x0 = roundf(sx(d, gb->x0)), y0 = roundf(sy(d, gb->y0));
-        float x1 = roundf(sx(d, gb->x1)), y1 = roundf(sy(d, gb->y1));
-        Color c = color_mix(t->panel, tint, 0.35f);
-        clipped_line(d, x0, y0, x1, y0, 1, c);
-        clipped_line(d, x0, y1, x1, y1, 1, c);
-        clipped_line(d, x0, y0, x0, y1, 1, c);
-        clipped_line(d, x1, y0, x1, y1, 1, c);
     }
 }
 
@@ -1576,7 +1586,7 @@ static int pick(const Draw *d, float mx, float my)
     const GraphLayout *lay = d->lay;
     if (mx < d->cx0 || mx > d->cx1 || my < d->cy0 || my > d->cy1)
         return -1;
-    float lx = (mx - d->ox) / d->k, ly = (my - d->oy) / d->k;
+    float lx = (mx - d->ox) / d->k, ly = (my - d->oy) / d->ky;
     for (int i = lay->nreal; i-- > 0;) {
         const VNode *vn = &lay->v[i];
         if (fabsf(lx - vn->x) <= BOX_W / 2 && fabsf(ly - vn->y) <= vn->h / 2)
@@ -1601,6 +1611,7 @@ void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p)
     Draw d = {.s = s, .p = p, .lay = lay, .t = t, .hover = -1};
     snprintf(d.id, sizeof(d.id), "%s", p->id ? p->id : "graph");
     d.k = view.scale * u;
+    d.ky = d.k * (view.stretch > 1 ? view.stretch : 1);
     d.ox = p->x + view.ox;
     d.oy = p->y + view.oy;
     d.cx0 = p->x + 1, d.cy0 = p->y + 1, d.cx1 = p->x + p->w - 1, d.cy1 = p->y + p->h - 1;
@@ -1636,23 +1647,22 @@ void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p)
             }
         d.group_fs = fmaxf(fit, fminf(26 * d.k, MIN_TEXT + 1));
     }
-    // The sticky header: when the row of tabs above the frames is out of
-    // view but a frame is in it, the tabs go in a strip at the top and
-    // everything else is clipped below it.
+    // The sticky header: when the tab of a frame in view would be above the
+    // box, the tabs go in a strip at the top and everything else is clipped
+    // below it.
     d.top0 = d.cy0;
     float tfs, tth;
     tab_size(&d, &tfs, &tth);
-    if (sy(&d, GROUP_TAB) - tth - 2 * d.k < d.cy0 + 2)
-        for (int k = 0; k < lay->ngroups; k++) {
-            const GroupBox *gb = &lay->groups[k];
-            if (gb->vnode < 0 && gb->x1 > gb->x0 && sx(&d, gb->x1) > d.cx0 && sx(&d, gb->x0) < d.cx1 &&
-                sy(&d, gb->y1) > d.cy0 + 2 * tth + 4) {
-                d.sticky = true;
-                d.tab_y = d.cy0 + 2;
-                d.cy0 += tth + 4;
-                break;
-            }
+    for (int k = 0; k < lay->ngroups; k++) {
+        const GroupBox *gb = &lay->groups[k];
+        if (gb->vnode < 0 && gb->x1 > gb->x0 && sx(&d, gb->x1) > d.cx0 && sx(&d, gb->x0) < d.cx1 &&
+            sy(&d, gb->y0) - tth - 2 * d.k < d.cy0 + 2 && sy(&d, gb->y1) > d.cy0 + 2 * tth + 4) {
+            d.sticky = true;
+            d.tab_y = d.cy0 + 2;
+            d.cy0 += tth + 4;
+            break;
         }
+    }
     if (p->hover)
         d.hover = pick(&d, p->mouse_x, p->mouse_y);
 
@@ -1661,7 +1671,7 @@ void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p)
     for (int i = 0; i < lay->nreal; i++) {
         const VNode *vn = &lay->v[i];
         float x0 = sx(&d, vn->x - BOX_W / 2), y0 = sy(&d, vn->y - vn->h / 2);
-        float x1 = x0 + BOX_W * d.k, y1 = y0 + vn->h * d.k;
+        float x1 = x0 + BOX_W * d.k, y1 = y0 + vn->h * d.ky;
         if (x1 < d.cx0 || x0 > d.cx1 || y1 < d.cy0 || y0 > d.cy1)
             continue;
         if (vn->kind == VN_GROUP)
@@ -1686,20 +1696,28 @@ GraphView graph_view_fit(const GraphLayout *lay, const GraphParams *p)
     float aw = fmaxf(p->w - 2 * margin, 1), ah = fmaxf(p->h - 2 * margin - (p->legend ? 20 * u : 0), 1);
     float k = fminf(lw > 0 ? aw / lw : 1.5f * u, lh > 0 ? ah / lh : 1.5f * u);
     k = fminf(k, 1.5f * u);
-    GraphView v = {.scale = k / u};
+    GraphView v = {.scale = k / u, .stretch = 1};
+    // A long graph shown as shapes only is stretched to use the height
+    // (up to 4 times), rather than drawn as a thin strip.
+    if (k < LOD_VALUE_SCALE && lh > 0)
+        v.stretch = fminf(fmaxf(ah / (lh * k), 1), 4);
     v.ox = (p->w - lw * k) / 2;
-    v.oy = (p->h - (p->legend ? 20 * u : 0) - lh * k) / 2;
+    v.oy = (p->h - (p->legend ? 20 * u : 0) - lh * k * v.stretch) / 2;
     return v;
 }
 
 void graph_view_zoom(GraphView *view, const GraphParams *p, float factor, float mx, float my)
 {
-    float u = p->unit, k0 = view->scale * u;
+    float u = p->unit, k0 = view->scale * u, st0 = view->stretch > 1 ? view->stretch : 1;
     float s1 = fminf(fmaxf(view->scale * factor, 0.02f), 8.0f), k1 = s1 * u;
-    float lx = (mx - p->x - view->ox) / k0, ly = (my - p->y - view->oy) / k0;
+    // The stretch gives way as the view zooms in: the vertical scale stays
+    // until it is gone; zooming back out brings it back (up to 4).
+    float st1 = st0 > 1 ? fminf(fmaxf(st0 * k0 / k1, 1), 4) : 1;
+    float lx = (mx - p->x - view->ox) / k0, ly = (my - p->y - view->oy) / (k0 * st0);
     view->scale = s1;
+    view->stretch = st1;
     view->ox = mx - p->x - lx * k1;
-    view->oy = my - p->y - ly * k1;
+    view->oy = my - p->y - ly * k1 * st1;
 }
 
 void graph_view_pan(GraphView *view, float dx, float dy)

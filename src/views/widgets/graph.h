@@ -71,11 +71,13 @@
 #include "views/theme.h"
 
 // The view transform: a layout point (lx, ly) is drawn at
-// (x + ox + lx * scale * unit, y + oy + ly * scale * unit), where x, y, unit
-// come from GraphParams. scale 0 means "fit the graph into the box".
+// (x + ox + lx * scale * unit, y + oy + ly * scale * stretch * unit), where
+// x, y, unit come from GraphParams. scale 0 means "fit the graph into the
+// box".
 typedef struct GraphView {
     float scale;
     float ox, oy;       // pixels, relative to the widget's top-left corner
+    float stretch;      // vertical stretch of a fitted long graph (shapes only); 0 or 1 = none
 } GraphView;
 
 typedef struct GraphParams {
@@ -129,11 +131,14 @@ long graph_layout_crossings_initial(const GraphLayout *lay);
 void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p);
 
 // The view that shows the whole layout centred in p's box with a margin,
-// never magnified past 1.5. Call after graph_layout_update.
+// never magnified past 1.5; a long graph small enough to be drawn as shapes
+// only is also stretched vertically (up to 4 times) to use the box's
+// height. Call after graph_layout_update.
 GraphView graph_view_fit(const GraphLayout *lay, const GraphParams *p);
 
 // Zoom view by factor about the screen point (mx, my), which stays put.
-// The scale is kept within [0.02, 8].
+// The scale is kept within [0.02, 8]; a fitted stretch shrinks as the view
+// zooms in (the vertical scale holds until it is gone).
 void graph_view_zoom(GraphView *view, const GraphParams *p, float factor, float mx, float my);
 
 // Move the drawing by (dx, dy) pixels.
