@@ -57,18 +57,6 @@ static double softmax_xent(float *restrict z, int V, int target)
     return loss;
 }
 
-// dst (cols, rows) = src (rows, cols)^T, in 8 x 8 blocks.
-static void transpose(float *restrict dst, const float *restrict src, int rows, int cols)
-{
-    for (int i0 = 0; i0 < rows; i0 += 8)
-        for (int j0 = 0; j0 < cols; j0 += 8) {
-            int i1 = i0 + 8 < rows ? i0 + 8 : rows, j1 = j0 + 8 < cols ? j0 + 8 : cols;
-            for (int j = j0; j < j1; j++)
-                for (int i = i0; i < i1; i++)
-                    dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
-        }
-}
-
 #if CHARRNN_X86
 #define AVX512 __attribute__((target("avx512f")))
 #define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f")))
@@ -121,6 +109,43 @@ AVX512_INLINE __m512 tanh16(__m512 x)
     __m512i sign = _mm512_and_si512(signbit, _mm512_castps_si512(x));
     l = _mm512_castsi512_ps(_mm512_or_si512(sign, _mm512_andnot_si512(signbit, _mm512_castps_si512(l))));
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ), l, s);
+}
+
+// dst (cols, rows) = src (rows, cols)^T in 16 x 16 tiles, each transposed
+// in registers (unpack within 128-bit lanes, then move the lanes).
+AVX512 static void transpose16(float *restrict dst, const float *restrict src, int rows, int cols)
+{
+    for (int i0 = 0; i0 < rows; i0 += 16)
+        for (int j0 = 0; j0 < cols; j0 += 16) {
+            int nr = rows - i0 < 16 ? rows - i0 : 16, nc = cols - j0 < 16 ? cols - j0 : 16;
+            __mmask16 mc = tail_mask(nc), mr = tail_mask(nr);
+            __m512 r[16], u[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = i < nr ? _mm512_maskz_loadu_ps(mc, src + (size_t)(i0 + i) * cols + j0)
+                              : _mm512_setzero_ps();
+            for (int i = 0; i < 16; i += 2) {
+                u[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+                u[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+            }
+            for (int i = 0; i < 16; i += 4) {
+                r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(u[i]), _mm512_castps_pd(u[i + 2])));
+                r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(u[i]), _mm512_castps_pd(u[i + 2])));
+                r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(u[i + 1]), _mm512_castps_pd(u[i + 3])));
+                r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(u[i + 1]), _mm512_castps_pd(u[i + 3])));
+            }
+            // r[4q + k] now holds, in 128-bit lane L, column 4L + k of rows 4q..4q+3.
+            for (int q = 0; q < 16; q += 8)
+                for (int k = 0; k < 4; k++) {
+                    u[q + k] = _mm512_shuffle_f32x4(r[q + k], r[q + 4 + k], 0x88);
+                    u[q + 4 + k] = _mm512_shuffle_f32x4(r[q + k], r[q + 4 + k], 0xdd);
+                }
+            for (int k = 0; k < 8; k++) {
+                r[k] = _mm512_shuffle_f32x4(u[k], u[8 + k], 0x88);
+                r[8 + k] = _mm512_shuffle_f32x4(u[k], u[8 + k], 0xdd);
+            }
+            for (int j = 0; j < nc; j++)
+                _mm512_mask_storeu_ps(dst + (size_t)(j0 + j) * rows + i0, mr, r[j]);
+        }
 }
 
 // Vector v of a row of NV vectors whose last one holds only the lanes in ml.
@@ -312,8 +337,8 @@ AVX512 static double step_fused(CharRnn *m)
     Rnn *r = m->rnn;
     float *why = m->head, *by = m->head + (size_t)V * H;
     float *dwhy = m->head_grad, *dby = m->head_grad + (size_t)V * H;
-    transpose(m->whh_t, r->p.w_hh, H, H);
-    transpose(m->why_t, why, V, H);
+    transpose16(m->whh_t, r->p.w_hh, H, H);
+    transpose16(m->why_t, why, V, H);
     for (int j = 0; j < H; j++)
         m->bias[j] = r->p.b_ih[j] + r->p.b_hh[j];
     memcpy(m->hs, m->hprev, (size_t)H * sizeof(float));
