@@ -49,6 +49,7 @@ typedef struct VNode {
     double key;         // initial order: creation order of the first member
     float x, y, h;      // centre and height (layout units)
     int nin, nout;      // merged in- and out-degree
+    bool block;         // NODE: in a group of leaves only, laid out as a block of columns
 } VNode;
 
 typedef struct VEdge {
@@ -501,8 +502,10 @@ static bool separate_groups(GraphLayout *lay)
             }
             leaf[j] = i;
         }
-        for (int j = 0; j < m; j++)
+        for (int j = 0; j < m; j++) {
             v[leaf[j]].layer = floor_[k] - j / rows;
+            v[leaf[j]].block = true;
+        }
     }
     for (int i = 0; i < nv; i++) {
         if (v[i].nin > 0 || v[i].nout == 0)
@@ -529,7 +532,9 @@ static bool add_bends(GraphLayout *lay)
         VEdge *e = &lay->e[j];
         int span = lay->v[e->to].layer - lay->v[e->from].layer;
         // Into a collapsed group (a summary already) a leaf's second use is a stub.
-        int leaf_span = lay->v[e->to].kind == VN_GROUP ? 1 : STUB_SPAN;
+        // From a block of parameters, only the column next to the consumer
+        // draws lines.
+        int leaf_span = lay->v[e->to].kind == VN_GROUP || lay->v[e->from].block ? 1 : STUB_SPAN;
         e->stub = span <= 0 || span > MAX_SPAN || (lay->v[e->from].nin == 0 && span > leaf_span);
         total += e->stub ? 0 : (size_t)(span - 1);
     }
@@ -891,6 +896,25 @@ static bool place(GraphLayout *lay)
         float slope = (float)((sly * cnt - sl * sy_) / (sll * cnt - sl * sl));
         for (int i = 0; i < nv; i++)
             v[i].y -= slope * (float)v[i].layer;
+    }
+    // A box with only stubs (a parameter used far away) goes towards the
+    // mean height of where it is used; the rest of its layer stays.
+    for (int l = 0; l < L; l++) {
+        bool any = false;
+        for (int i = lay->lay_start[l]; i < lay->lay_start[l + 1]; i++) {
+            int x = lay->lay_nodes[i];
+            want[x] = v[x].y;
+            if (x >= lay->nreal || lay->up_start[x + 1] > lay->up_start[x] ||
+                lay->down_start[x + 1] > lay->down_start[x] || lay->out_start[x + 1] == lay->out_start[x])
+                continue;
+            float sum = 0;
+            for (int q = lay->out_start[x]; q < lay->out_start[x + 1]; q++)
+                sum += v[lay->e[lay->out_edge[q]].to].y;
+            want[x] = sum / (float)(lay->out_start[x + 1] - lay->out_start[x]);
+            any = true;
+        }
+        if (any)
+            fit_layer(lay, l, want, blk);
     }
     // Shift to start at (0, 0) and measure.
     float y0 = INFINITY, y1 = -INFINITY;
