@@ -31,23 +31,36 @@
 // neighbours' heights with the order kept and boxes kept apart. A leaf used
 // far away (a weight shared by every time step) is drawn as a short
 // labelled stub at the far consumers instead of a long line across the
-// picture.
+// picture, and placed at the mean height of its uses.
 //
 // Groups: the caller may give each node a group (a time step t, -1 = none)
 // and a collapsed flag per group. A collapsed group is one box ("step 7",
 // "25 nodes") and the edges into and out of it are merged, labelled with
 // how many values they carry ("×4"); the stubs of shared leaves into it
-// become one ("W00 +17"). An expanded group gets a faint frame with a tab
-// (kept in view while the frame is) to collapse it again. Giving the shared
+// become one ("W00 +17"). Every group gets columns of its own, right of
+// the groups that feed it (step 0's loss terms before step 1's first
+// gate), so an expanded group's faint frame never overlaps another's; its
+// tab sits above the frame (in a sticky strip at the top of the widget
+// while that is scrolled away) and collapses it again. Giving the shared
 // weights a group of their own ("parameters", see group_names) tidies a
-// large graph further.
+// large graph further: a group of leaves only is laid out as a block of
+// columns before the group it feeds.
 // Groups should be convex (no path leaves a group and comes back), as the
 // steps of an unrolled network are.
 //
+// Boxes: the name (a constant: its number) at the top left, the operator
+// at the top right, the value and gradient at the bottom; numbers between
+// 0.1 and 10 with 3 decimals, so a gate's inputs and result read alike
+// (-6 + 6.881 = 0.881), others with 4 significant digits (the tooltip
+// gives 6).
+//
 // Level of detail: boxes show name, value and gradient while that text is
-// at least ~9 px; then only the value (a collapsed group: its name); then
-// only shapes. No text is drawn below 8 px. Anything outside the widget's
-// box is culled or clipped, so a zoomed-in graph stays inside it.
+// at least ~9 px; then the name or operator over the value (a collapsed
+// group: its name), or the value alone when two lines do not fit; then
+// only shapes (a fitted long graph is then stretched vertically to use the
+// box's height, see GraphView.stretch). No text is drawn below 8 px, and
+// the legend names only what is drawn. Anything outside the widget's box is
+// culled or clipped, so a zoomed-in graph stays inside it.
 //
 // Ids (ID = GraphParams.id, default "graph"): "ID:node:INDEX" on each box
 // (INDEX = Value.index), "ID:group:K" on a collapsed group's box and an
