@@ -58,8 +58,8 @@ static double softmax_xent(float *restrict z, int V, int target)
 }
 
 #if CHARRNN_X86
-#define AVX512 __attribute__((target("avx512f")))
-#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f")))
+#define AVX512 __attribute__((target("avx512f,avx512vl,fma")))
+#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx512vl,fma")))
 
 // The lanes of a vector holding the last n (1..16) values.
 static inline __mmask16 tail_mask(int n)
@@ -151,6 +151,15 @@ AVX512 static void transpose16(float *restrict dst, const float *restrict src, i
 // Vector v of a row of NV vectors whose last one holds only the lanes in ml.
 #define LOADV(p, v) ((v) == NV - 1 ? _mm512_maskz_loadu_ps(ml, (p) + 16 * (v)) \
                                    : _mm512_loadu_ps((p) + 16 * (v)))
+// acc + x * (vector v of the row at p). When HALF, the last vector has at
+// most 8 lanes and takes a 256-bit FMA: half the work of a 512-bit one on
+// cores that split those in two, which is 7% of all the FMAs at H = 100.
+#define FMAV(x, p, v, acc)                                                                  \
+    ((HALF && (v) == NV - 1)                                                                \
+         ? _mm512_castps256_ps512(_mm256_fmadd_ps(_mm512_castps512_ps256(x),                \
+                                                  _mm256_maskz_loadu_ps((__mmask8)ml, (p) + 16 * (v)), \
+                                                  _mm512_castps512_ps256(acc)))             \
+         : _mm512_fmadd_ps((x), LOADV(p, v), (acc)))
 
 // The recurrences keep h (or dh) in eight named vectors a0..a7, of which
 // the first NV are used: GCC keeps named vectors in registers, where an
@@ -161,7 +170,7 @@ AVX512 static void transpose16(float *restrict dst, const float *restrict src, i
 
 // a0..a7 += sum over k of x[k] * w[k * ldw ...], k from 0 up when up, else
 // from n - 1 down: the matrix-vector product of the recurrence.
-#define MATVEC_FMA(v) if ((v) < NV) a##v = _mm512_fmadd_ps(xk, LOADV(wk, v), a##v);
+#define MATVEC_FMA(v) if ((v) < NV) a##v = FMAV(xk, wk, v, a##v);
 #define MATVEC(x, n, w, ldw, up)                                               \
     for (int s_ = 0; s_ < (n); s_++) {                                         \
         int k_ = (up) ? s_ : (n) - 1 - s_;                                     \
@@ -171,7 +180,7 @@ AVX512 static void transpose16(float *restrict dst, const float *restrict src, i
     }
 
 // The forward recurrence: hs[t + 1] = tanh(W_xh[:, x_t] + b + W_hh hs[t]).
-AVX512_INLINE void forward_nv(CharRnn *m, const int NV)
+AVX512_INLINE void forward_nv(CharRnn *m, const int NV, const bool HALF)
 {
     const int H = m->H, V = m->V, T = m->T, HP = 16 * NV;
     const __mmask16 ml = tail_mask(H - 16 * (NV - 1));
@@ -197,7 +206,7 @@ AVX512_INLINE void forward_nv(CharRnn *m, const int NV)
 
 // The backward recurrence: dhraw[t] = (1 - h_t^2) (dh_out[t] + dh_next),
 // dh_next = dhraw[t] W_hh (not needed after t = 0).
-AVX512_INLINE void backward_nv(CharRnn *m, const int NV)
+AVX512_INLINE void backward_nv(CharRnn *m, const int NV, const bool HALF)
 {
     const int H = m->H, T = m->T, HP = 16 * NV;
     const __mmask16 ml = tail_mask(H - 16 * (NV - 1));
@@ -230,7 +239,7 @@ AVX512_INLINE void backward_nv(CharRnn *m, const int NV)
 // C rows [0, MR) = init + sum over k < K of A(r, k) B(k, :), B's rows of NV
 // vectors (the last one masked by ml); A(r, k) at a[r * rsa + k * csa];
 // init is the row bias, or zero when bias is NULL.
-AVX512_INLINE void tile(const int MR, const int NV, __mmask16 ml, int K, const float *a, size_t rsa,
+AVX512_INLINE void tile(const int MR, const int NV, const bool HALF, __mmask16 ml, int K, const float *a, size_t rsa,
                         size_t csa, const float *b, size_t ldb, float *c, size_t ldc,
                         const float *bias)
 {
@@ -244,9 +253,16 @@ AVX512_INLINE void tile(const int MR, const int NV, __mmask16 ml, int K, const f
         for (int r = 0; r < MR; r++)
             ar[r] = _mm512_set1_ps(ak[(size_t)r * rsa]);
         for (int v = 0; v < NV; v++) {
-            __m512 bv = LOADV(bk, v);
-            for (int r = 0; r < MR; r++)
-                acc[r][v] = _mm512_fmadd_ps(ar[r], bv, acc[r][v]);
+            if (HALF && v == NV - 1) {
+                __m256 bv = _mm256_maskz_loadu_ps((__mmask8)ml, bk + 16 * v);
+                for (int r = 0; r < MR; r++)
+                    acc[r][v] = _mm512_castps256_ps512(
+                        _mm256_fmadd_ps(_mm512_castps512_ps256(ar[r]), bv, _mm512_castps512_ps256(acc[r][v])));
+            } else {
+                __m512 bv = LOADV(bk, v);
+                for (int r = 0; r < MR; r++)
+                    acc[r][v] = _mm512_fmadd_ps(ar[r], bv, acc[r][v]);
+            }
         }
     }
     for (int r = 0; r < MR; r++)
@@ -255,10 +271,18 @@ AVX512_INLINE void tile(const int MR, const int NV, __mmask16 ml, int K, const f
                                   acc[r][v]);
 }
 
-#define TILE_CASE(MR, NV) \
-    case MR: tile(MR, NV, ml, K, ai, rsa, csa, bj, ldb, cij, ldc, bias_j); break;
-#define TILE_NV(NV) case NV: switch (rows) { TILE_CASE(1, NV) TILE_CASE(2, NV) TILE_CASE(3, NV) \
-                                             TILE_CASE(4, NV) TILE_CASE(5, NV) TILE_CASE(6, NV) } break;
+#define TILE_CASE(MR, NV)                                                                   \
+    case MR:                                                                                \
+        if (half)                                                                           \
+            tile(MR, NV, true, ml, K, ai, rsa, csa, bj, ldb, cij, ldc, bias_j);             \
+        else                                                                                \
+            tile(MR, NV, false, ml, K, ai, rsa, csa, bj, ldb, cij, ldc, bias_j);            \
+        break;
+#define TILE_3(NV) TILE_CASE(1, NV) TILE_CASE(2, NV) TILE_CASE(3, NV)
+#define TILE_4(NV) TILE_3(NV) TILE_CASE(4, NV)
+#define TILE_5(NV) TILE_4(NV) TILE_CASE(5, NV)
+#define TILE_6(NV) TILE_5(NV) TILE_CASE(6, NV)
+#define TILE_NV(NV, ROWS) case NV: switch (rows) { ROWS(NV) } break;
 
 // C (M, N) = init + A (M, K) @ B (K, N): A(i, k) at a[i * rsa + k * csa], B
 // row-major with row stride ldb, C with row stride ldc; init as for tile.
@@ -268,17 +292,24 @@ AVX512 static void small_gemm(int M, int N, int K, const float *a, size_t rsa, s
     for (int j0 = 0; j0 < N; j0 += 128) {
         int n = N - j0 < 128 ? N - j0 : 128, nv = (n + 15) / 16;
         __mmask16 ml = tail_mask(n - 16 * (nv - 1));
+        bool half = n - 16 * (nv - 1) <= 8;
         int mr = 29 / (nv + 1) < 6 ? 29 / (nv + 1) : 6;   // mr * nv accumulators + mr + 1 <= 30
         for (int i0 = 0; i0 < M; i0 += mr) {
             int rows = M - i0 < mr ? M - i0 : mr;
             const float *ai = a + (size_t)i0 * rsa, *bj = b + j0, *bias_j = bias ? bias + j0 : NULL;
             float *cij = c + (size_t)i0 * ldc + j0;
-            switch (nv) { TILE_NV(1) TILE_NV(2) TILE_NV(3) TILE_NV(4) TILE_NV(5) TILE_NV(6)
-                          TILE_NV(7) TILE_NV(8) }
+            switch (nv) {
+                TILE_NV(1, TILE_6) TILE_NV(2, TILE_6) TILE_NV(3, TILE_6) TILE_NV(4, TILE_5)
+                TILE_NV(5, TILE_4) TILE_NV(6, TILE_4) TILE_NV(7, TILE_3) TILE_NV(8, TILE_3)
+            }
         }
     }
 }
 #undef TILE_CASE
+#undef TILE_3
+#undef TILE_4
+#undef TILE_5
+#undef TILE_6
 #undef TILE_NV
 
 // Softmax of each row of z (T, V) in place, then dL/dz = p - onehot(target);
@@ -334,6 +365,7 @@ AVX512 static void clip_adagrad(float *p, float *g, float *mem, size_t n, float 
 AVX512 static double step_fused(CharRnn *m)
 {
     const int V = m->V, H = m->H, T = m->T, NV = (H + 15) / 16, HP = 16 * NV;
+    const bool half = H - 16 * (NV - 1) <= 8;
     Rnn *r = m->rnn;
     float *why = m->head, *by = m->head + (size_t)V * H;
     float *dwhy = m->head_grad, *dby = m->head_grad + (size_t)V * H;
@@ -342,15 +374,10 @@ AVX512 static double step_fused(CharRnn *m)
     for (int j = 0; j < H; j++)
         m->bias[j] = r->p.b_ih[j] + r->p.b_hh[j];
     memcpy(m->hs, m->hprev, (size_t)H * sizeof(float));
-    switch (NV) {
-    case 1: forward_nv(m, 1); break;
-    case 2: forward_nv(m, 2); break;
-    case 3: forward_nv(m, 3); break;
-    case 4: forward_nv(m, 4); break;
-    case 5: forward_nv(m, 5); break;
-    case 6: forward_nv(m, 6); break;
-    case 7: forward_nv(m, 7); break;
-    default: forward_nv(m, 8); break;
+    switch (NV * 2 + half) {
+#define CASE_NV(nv) case 2 * (nv): forward_nv(m, nv, false); break; case 2 * (nv) + 1: forward_nv(m, nv, true); break;
+    CASE_NV(1) CASE_NV(2) CASE_NV(3) CASE_NV(4) CASE_NV(5) CASE_NV(6) CASE_NV(7) CASE_NV(8)
+#undef CASE_NV
     }
     const float *h1 = m->hs + HP;   // h_1..h_T (T, HP)
     // logits (T, V) = h W_hy^T + b_y; then dz = p - onehot in place.
@@ -364,15 +391,10 @@ AVX512 static double step_fused(CharRnn *m)
             dby[v] += dz[(size_t)t * V + v];
     small_gemm(T, H, V, dz, (size_t)V, 1, why, (size_t)H, m->dh_out, (size_t)HP, NULL);
     small_gemm(V, H, T, dz, 1, (size_t)V, h1, (size_t)HP, dwhy, (size_t)H, NULL);
-    switch (NV) {
-    case 1: backward_nv(m, 1); break;
-    case 2: backward_nv(m, 2); break;
-    case 3: backward_nv(m, 3); break;
-    case 4: backward_nv(m, 4); break;
-    case 5: backward_nv(m, 5); break;
-    case 6: backward_nv(m, 6); break;
-    case 7: backward_nv(m, 7); break;
-    default: backward_nv(m, 8); break;
+    switch (NV * 2 + half) {
+#define CASE_NV(nv) case 2 * (nv): backward_nv(m, nv, false); break; case 2 * (nv) + 1: backward_nv(m, nv, true); break;
+    CASE_NV(1) CASE_NV(2) CASE_NV(3) CASE_NV(4) CASE_NV(5) CASE_NV(6) CASE_NV(7) CASE_NV(8)
+#undef CASE_NV
     }
     // dW_hh (H, H) = dhraw^T [hprev; h_1..h_{T-1}]; db = sum of dhraw rows;
     // dW_xh[:, x_t] += dhraw[t]; b_hh is not trained.
@@ -397,6 +419,7 @@ AVX512 static double step_fused(CharRnn *m)
     m->opt_head->t++;
     return loss;
 }
+#undef FMAV
 #undef LOADV
 #endif // CHARRNN_X86
 
@@ -404,7 +427,8 @@ AVX512 static double step_fused(CharRnn *m)
 static bool fused_ok(int H)
 {
 #if CHARRNN_X86
-    return H <= FUSED_MAX_H && __builtin_cpu_supports("avx512f");
+    return H <= FUSED_MAX_H && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("fma");
 #else
     (void)H;
     return false;
