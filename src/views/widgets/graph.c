@@ -1548,21 +1548,38 @@ static void draw_tooltip(const Draw *d, int i)
         w = fmaxf(w, values[q][0] ? col + imax - ipart[q] + scene_text_width(d->s, FONT_MONO, fs, values[q])
                                   : scene_text_width(d->s, FONT_MONO, fs, lines[q]));
     float pad = 9 * u, bw = ceilf(w + 2 * pad), bh = ceilf(lh * (float)nl + 2 * pad);
-    // Below the hovered box and its glow (or above it, or beside it), so
-    // the box stays whole; at the mouse's x.
+    // Beside the hovered box and its glow, so the box stays whole: below,
+    // right, above or left, the first place inside the widget that covers
+    // no other box (else the first inside it).
     float bx0 = sx(d, vn->x - BOX_W / 2) - 6 * d->k, bx1 = sx(d, vn->x + BOX_W / 2) + 6 * d->k;
     float by0 = sy(d, vn->y - vn->h / 2) - 6 * d->k, by1 = sy(d, vn->y + vn->h / 2) + 6 * d->k;
-    float gap = 6 * u;
-    float x = fminf(p->mouse_x - 12 * u, p->x + p->w - 2 * u - bw), y = by1 + gap;
-    if (y + bh > p->y + p->h - 2 * u)
-        y = by0 - gap - bh;
-    if (y < p->y + 2 * u) { // no room above or below: beside it
-        y = fminf(p->mouse_y + 12 * u, p->y + p->h - 2 * u - bh);
-        x = bx1 + gap;
-        if (x + bw > p->x + p->w - 2 * u)
-            x = bx0 - gap - bw;
+    float gap = 6 * u, mx = p->mouse_x, my = p->mouse_y;
+    float lo_x = p->x + 2 * u, hi_x = p->x + p->w - 2 * u - bw, lo_y = p->y + 2 * u, hi_y = p->y + p->h - 2 * u - bh;
+    const float cand[4][2] = {{mx - 12 * u, by1 + gap}, {bx1 + gap, my - 12 * u},
+                              {mx - 12 * u, by0 - gap - bh}, {bx0 - gap - bw, my - 12 * u}};
+    float x = fminf(fmaxf(mx + 16 * u, lo_x), hi_x), y = fminf(fmaxf(my + 18 * u, lo_y), hi_y);
+    bool found = false, fits_any = false;
+    for (int c = 0; c < 4 && !found; c++) {
+        // Slid along the side it is on to stay inside the widget.
+        float cx = cand[c][0], cy = cand[c][1];
+        if (c % 2 == 0)
+            cx = fminf(fmaxf(cx, lo_x), hi_x);
+        else
+            cy = fminf(fmaxf(cy, lo_y), hi_y);
+        if (cx < lo_x - 0.5f || cx > hi_x + 0.5f || cy < lo_y - 0.5f || cy > hi_y + 0.5f)
+            continue;
+        bool clear = true;
+        for (int j = 0; j < d->lay->nreal && clear; j++) {
+            const VNode *o = &d->lay->v[j];
+            float ox0 = sx(d, o->x - BOX_W / 2), oy0 = sy(d, o->y - o->h / 2);
+            clear = j == i || ox0 > cx + bw || ox0 + BOX_W * d->k < cx || oy0 > cy + bh || oy0 + o->h * d->ky < cy;
+        }
+        if (clear || !fits_any)
+            x = cx, y = cy;
+        fits_any = true;
+        found = clear;
     }
-    x = roundf(fmaxf(x, p->x + 2 * u)), y = roundf(fmaxf(y, p->y + 2 * u));
+    x = roundf(fmaxf(x, lo_x)), y = roundf(fmaxf(y, lo_y));
     float bd = fmaxf(roundf(1.5f * u), 1);
     char id[128];
     snprintf(id, sizeof(id), "%s:tooltip-box", d->id);
