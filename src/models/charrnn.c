@@ -187,14 +187,24 @@ AVX512_INLINE void forward_nv(CharRnn *m, const int NV, const bool HALF)
     const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     const __m512i vV = _mm512_set1_epi32(V);
     const float *whh_t = m->whh_t;
+    // xb[t] = W_xh[:, x_t] + b for every step first, off the recurrence's
+    // critical path (dhraw is free until the backward pass).
+    float *xb = m->dhraw;
+    for (int t = 0; t < T; t++) {
+        const float *col = m->rnn->p.w_ih + m->inputs[t];   // W_xh[:, x_t], stride V
+        for (int v = 0; v < NV; v++) {
+            __mmask16 mv = v == NV - 1 ? ml : (__mmask16)0xffff;
+            __m512i iv = _mm512_mullo_epi32(_mm512_add_epi32(iota, _mm512_set1_epi32(16 * v)), vV);
+            _mm512_storeu_ps(xb + (size_t)t * HP + 16 * v,
+                             _mm512_add_ps(_mm512_loadu_ps(m->bias + 16 * v),
+                                           _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mv, iv, col, 4)));
+        }
+    }
     for (int t = 0; t < T; t++) {
         const float *hp = m->hs + (size_t)t * HP;
         float *ht = m->hs + (size_t)(t + 1) * HP;
-        const float *col = m->rnn->p.w_ih + m->inputs[t];   // W_xh[:, x_t], stride V
         FOR_V(DECL_V)
-#define INIT_V(v) if ((v) < NV) a##v = _mm512_add_ps(_mm512_loadu_ps(m->bias + 16 * (v)),              \
-            _mm512_mask_i32gather_ps(_mm512_setzero_ps(), MASK_V(v),                                  \
-                _mm512_mullo_epi32(_mm512_add_epi32(iota, _mm512_set1_epi32(16 * (v))), vV), col, 4));
+#define INIT_V(v) if ((v) < NV) a##v = _mm512_loadu_ps(xb + (size_t)t * HP + 16 * (v));
         FOR_V(INIT_V)
 #undef INIT_V
         MATVEC(hp, H, whh_t, (size_t)H, (t & 1) == 0)
@@ -351,9 +361,10 @@ AVX512 static void clip_adagrad(float *p, float *g, float *mem, size_t n, float 
     const __m512 vlr = _mm512_set1_ps(lr), veps = _mm512_set1_ps(eps);
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 mi = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-        __m512 gv = _mm512_maskz_loadu_ps(mi, g + i);
-        gv = _mm512_max_ps(lo, _mm512_min_ps(hi, gv));
-        _mm512_mask_storeu_ps(g + i, mi, gv);
+        __m512 g0 = _mm512_maskz_loadu_ps(mi, g + i);
+        __m512 gv = _mm512_max_ps(lo, _mm512_min_ps(hi, g0));
+        // Store back only the lanes clipping changed: most lines stay clean.
+        _mm512_mask_storeu_ps(g + i, _mm512_mask_cmp_ps_mask(mi, gv, g0, _CMP_NEQ_UQ), gv);
         __m512 mv = _mm512_add_ps(_mm512_maskz_loadu_ps(mi, mem + i), _mm512_mul_ps(gv, gv));
         _mm512_mask_storeu_ps(mem + i, mi, mv);
         __m512 step = _mm512_mul_ps(vlr, _mm512_div_ps(gv, _mm512_add_ps(_mm512_sqrt_ps(mv), veps)));
