@@ -314,6 +314,50 @@ static void test_group_toggle(void **state)
     graph_destroy(g);
 }
 
+// Expanded steps get columns of their own: every box of step t lies left
+// of every box of step t+1 (so their frames cannot overlap), and no tab
+// covers a box.
+static void test_groups_apart(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    int group[512];
+    bool collapsed[4] = {false, false, false, false};
+    Value *L = build_rnn(g, 4, 2, group, -1);
+    Scene *s = scene_create();
+    GraphLayout *lay = graph_layout_create();
+    GraphParams p = params(g, L, 1600, 500);
+    p.group = group, p.ngroups = 4, p.collapsed = collapsed, p.group_format = "step %d";
+    p.view.scale = 0.8f; // zoomed in: the tabs are named
+    scene_begin(s, 1640, 520, p.theme->background);
+    graph_build(s, lay, &p);
+    float right[4] = {-1e9f, -1e9f, -1e9f, -1e9f}, left[4] = {1e9f, 1e9f, 1e9f, 1e9f};
+    for (size_t i = 0; i < g->n; i++) {
+        char id[64];
+        snprintf(id, sizeof(id), "graph:node:%zu", i);
+        const SceneItem *it = scene_find(s, id);
+        if (!it || group[i] < 0)
+            continue;
+        left[group[i]] = fminf(left[group[i]], it->x);
+        right[group[i]] = fmaxf(right[group[i]], it->x + it->w);
+        for (int k = 0; k < 4; k++) { // no tab over this box
+            char tid[64];
+            snprintf(tid, sizeof(tid), "graph:group:%d", k);
+            const SceneItem *tab = scene_find(s, tid);
+            if (tab)
+                assert_true(tab->x + tab->w <= it->x || tab->x >= it->x + it->w || tab->y + tab->h <= it->y ||
+                            tab->y >= it->y + it->h);
+        }
+    }
+    for (int k = 0; k + 1 < 4; k++)
+        if (right[k] > -1e9f && left[k + 1] < 1e9f)
+            assert_true(right[k] < left[k + 1]);
+    assert_non_null(scene_find(s, "graph:group:0"));
+    graph_layout_destroy(lay);
+    scene_destroy(s);
+    graph_destroy(g);
+}
+
 static void test_tooltip(void **state)
 {
     (void)state;
@@ -916,6 +960,7 @@ int main(void)
         cmocka_unit_test(test_crossings),
         cmocka_unit_test(test_rnn_collapses),
         cmocka_unit_test(test_group_toggle),
+        cmocka_unit_test(test_groups_apart),
         cmocka_unit_test(test_tooltip),
         cmocka_unit_test(test_nan_marker),
         cmocka_unit_test(test_fit_zoom_pan),

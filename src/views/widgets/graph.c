@@ -1131,7 +1131,8 @@ static void label_chip(const Draw *d, float x, float y, float size, SceneAlign a
     float left = a == ALIGN_LEFT ? x : a == ALIGN_CENTER ? x - w / 2 : x - w, m = 0.2f * size;
     if (!inside(d, left - m, y, left + w + m, y + lh))
         return;
-    scene_rect(d->s, roundf(left - m), roundf(y + 0.1f * lh), roundf(w + 2 * m), roundf(0.85f * lh), 0, d->t->panel);
+    if (d->lod == LOD_FULL) // (smaller, the labels sit in the gaps between columns)
+        scene_rect(d->s, roundf(left - m), roundf(y + 0.1f * lh), roundf(w + 2 * m), roundf(0.85f * lh), 0, d->t->panel);
     scene_text(d->s, x, y, FONT_REGULAR, size, a, d->t->muted, str);
 }
 
