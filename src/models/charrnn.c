@@ -112,8 +112,10 @@ AVX512_INLINE __m512 tanh16(__m512 x)
 }
 
 // dst (cols, rows) = src (rows, cols)^T in 16 x 16 tiles, each transposed
-// in registers (unpack within 128-bit lanes, then move the lanes).
-AVX512 static void transpose16(float *restrict dst, const float *restrict src, int rows, int cols)
+// in registers (unpack within 128-bit lanes, then move the lanes); dst's
+// rows are ldd floats apart.
+AVX512 static void transpose16(float *restrict dst, size_t ldd, const float *restrict src, int rows,
+                               int cols)
 {
     for (int i0 = 0; i0 < rows; i0 += 16)
         for (int j0 = 0; j0 < cols; j0 += 16) {
@@ -144,8 +146,19 @@ AVX512 static void transpose16(float *restrict dst, const float *restrict src, i
                 r[8 + k] = _mm512_shuffle_f32x4(u[k], u[8 + k], 0xdd);
             }
             for (int j = 0; j < nc; j++)
-                _mm512_mask_storeu_ps(dst + (size_t)(j0 + j) * rows + i0, mr, r[j]);
+                _mm512_mask_storeu_ps(dst + (size_t)(j0 + j) * ldd + i0, mr, r[j]);
         }
+}
+
+// dst (rows, ldd) = src (rows, cols), each row padded with zeros to a
+// multiple of 16 floats (ldd is one).
+AVX512 static void copy_padded(float *restrict dst, size_t ldd, const float *restrict src, int rows,
+                               int cols)
+{
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j += 16)
+            _mm512_storeu_ps(dst + (size_t)i * ldd + j,
+                             _mm512_maskz_loadu_ps(tail_mask(cols - j), src + (size_t)i * cols + j));
 }
 
 // Vector v of a row of NV vectors whose last one holds only the lanes in ml.
@@ -171,12 +184,20 @@ AVX512 static void transpose16(float *restrict dst, const float *restrict src, i
 // a0..a7 += sum over k of x[k] * w[k * ldw ...], k from 0 up when up, else
 // from n - 1 down: the matrix-vector product of the recurrence.
 #define MATVEC_FMA(v) if ((v) < NV) a##v = FMAV(xk, wk, v, a##v);
+#define MATVEC_FMA(v) if ((v) < NV) a##v = FMAV(xk, wk, v, a##v);
 #define MATVEC(x, n, w, ldw, up)                                               \
-    for (int s_ = 0; s_ < (n); s_++) {                                         \
-        int k_ = (up) ? s_ : (n) - 1 - s_;                                     \
-        __m512 xk = _mm512_set1_ps((x)[k_]);                                   \
-        const float *wk = (w) + (size_t)k_ * (ldw);                            \
-        FOR_V(MATVEC_FMA)                                                      \
+    if (up) {                                                                  \
+        const float *wk = (w);                                                 \
+        for (int k_ = 0; k_ < (n); k_++, wk += (ldw)) {                        \
+            __m512 xk = _mm512_set1_ps((x)[k_]);                               \
+            FOR_V(MATVEC_FMA)                                                  \
+        }                                                                      \
+    } else {                                                                   \
+        const float *wk = (w) + (size_t)((n) - 1) * (ldw);                     \
+        for (int k_ = (n) - 1; k_ >= 0; k_--, wk -= (ldw)) {                   \
+            __m512 xk = _mm512_set1_ps((x)[k_]);                               \
+            FOR_V(MATVEC_FMA)                                                  \
+        }                                                                      \
     }
 
 // The forward recurrence: hs[t + 1] = tanh(W_xh[:, x_t] + b + W_hh hs[t]).
@@ -207,7 +228,7 @@ AVX512_INLINE void forward_nv(CharRnn *m, const int NV, const bool HALF)
 #define INIT_V(v) if ((v) < NV) a##v = _mm512_loadu_ps(xb + (size_t)t * HP + 16 * (v));
         FOR_V(INIT_V)
 #undef INIT_V
-        MATVEC(hp, H, whh_t, (size_t)H, (t & 1) == 0)
+        MATVEC(hp, H, whh_t, (size_t)HP, (t & 1) == 0)
 #define STORE_V(v) if ((v) < NV) _mm512_mask_storeu_ps(ht + 16 * (v), MASK_V(v), tanh16(a##v));
         FOR_V(STORE_V)
 #undef STORE_V
@@ -221,7 +242,7 @@ AVX512_INLINE void backward_nv(CharRnn *m, const int NV, const bool HALF)
     const int H = m->H, T = m->T, HP = 16 * NV;
     const __mmask16 ml = tail_mask(H - 16 * (NV - 1));
     const __m512 one = _mm512_set1_ps(1.0f);
-    const float *whh = m->rnn->p.w_hh;
+    const float *whh = m->whh_p;
     FOR_V(DECL_V)
     for (int t = T - 1; t >= 0; t--) {
         const float *ht = m->hs + (size_t)(t + 1) * HP;
@@ -237,7 +258,7 @@ AVX512_INLINE void backward_nv(CharRnn *m, const int NV, const bool HALF)
 #undef DRAW_V
         if (t == 0)
             break;
-        MATVEC(dr, H, whh, (size_t)H, (t & 1) != 0)
+        MATVEC(dr, H, whh, (size_t)HP, (t & 1) != 0)
     }
 }
 #undef MATVEC
@@ -380,8 +401,12 @@ AVX512 static double step_fused(CharRnn *m)
     Rnn *r = m->rnn;
     float *why = m->head, *by = m->head + (size_t)V * H;
     float *dwhy = m->head_grad, *dby = m->head_grad + (size_t)V * H;
-    transpose16(m->whh_t, r->p.w_hh, H, H);
-    transpose16(m->why_t, why, V, H);
+    const size_t VP = ((size_t)V + 15) / 16 * 16;
+    // Copies with rows padded to whole vectors: row loads never split cache lines.
+    transpose16(m->whh_t, (size_t)HP, r->p.w_hh, H, H);
+    transpose16(m->why_t, VP, why, V, H);
+    copy_padded(m->whh_p, (size_t)HP, r->p.w_hh, H, H);
+    copy_padded(m->why_p, (size_t)HP, why, V, H);
     for (int j = 0; j < H; j++)
         m->bias[j] = r->p.b_ih[j] + r->p.b_hh[j];
     memcpy(m->hs, m->hprev, (size_t)H * sizeof(float));
@@ -392,7 +417,7 @@ AVX512 static double step_fused(CharRnn *m)
     }
     const float *h1 = m->hs + HP;   // h_1..h_T (T, HP)
     // logits (T, V) = h W_hy^T + b_y; then dz = p - onehot in place.
-    small_gemm(T, V, H, h1, (size_t)HP, 1, m->why_t, (size_t)V, m->logits, (size_t)V, by);
+    small_gemm(T, V, H, h1, (size_t)HP, 1, m->why_t, VP, m->logits, (size_t)V, by);
     double loss = softmax_xent_rows(m->logits, T, V, m->targets);
     const float *dz = m->logits;
     // db_y = column sums of dz; dL/dh_t (T, H) = dz W_hy; dW_hy (V, H) = dz^T h.
@@ -400,7 +425,7 @@ AVX512 static double step_fused(CharRnn *m)
     for (int t = 0; t < T; t++)
         for (int v = 0; v < V; v++)
             dby[v] += dz[(size_t)t * V + v];
-    small_gemm(T, H, V, dz, (size_t)V, 1, why, (size_t)H, m->dh_out, (size_t)HP, NULL);
+    small_gemm(T, H, V, dz, (size_t)V, 1, m->why_p, (size_t)HP, m->dh_out, (size_t)HP, NULL);
     small_gemm(V, H, T, dz, 1, (size_t)V, h1, (size_t)HP, dwhy, (size_t)H, NULL);
     switch (NV * 2 + half) {
 #define CASE_NV(nv) case 2 * (nv): backward_nv(m, nv, false); break; case 2 * (nv) + 1: backward_nv(m, nv, true); break;
@@ -487,12 +512,17 @@ CharRnn *charrnn_create(const unsigned char *text, size_t len, int H, int T, flo
     m->opt_head = optim_create(&oc, nhead);
     m->fused = fused_ok(H);
     if (m->fused) {
-        size_t HP = ((size_t)H + 15) / 16 * 16;
-        m->work = calloc((size_t)H * H + (size_t)H * V + HP * (3 * (size_t)T + 2), sizeof(float));
+        // Every buffer a multiple of 16 floats, the block 64-byte aligned.
+        size_t HP = ((size_t)H + 15) / 16 * 16, VP = ((size_t)V + 15) / 16 * 16;
+        size_t n = 2 * (size_t)H * HP + (size_t)H * VP + (size_t)V * HP + HP * (3 * (size_t)T + 2);
+        m->work = aligned_alloc(64, n * sizeof(float));
         if (m->work) {
+            memset(m->work, 0, n * sizeof(float));
             m->whh_t = m->work;
-            m->why_t = m->whh_t + (size_t)H * H;
-            m->bias = m->why_t + (size_t)H * V;
+            m->whh_p = m->whh_t + (size_t)H * HP;
+            m->why_t = m->whh_p + (size_t)H * HP;
+            m->why_p = m->why_t + (size_t)H * VP;
+            m->bias = m->why_p + (size_t)V * HP;
             m->hs = m->bias + HP;
             m->dhraw = m->hs + HP * ((size_t)T + 1);
             m->dh_out = m->dhraw + HP * (size_t)T;

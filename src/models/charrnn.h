@@ -41,9 +41,11 @@ typedef struct CharRnn {
     // buffers alone, and neither path trains b_hh (min-char-rnn has one bias,
     // b_ih plays it).
     bool fused;
-    float *work;              // one block for the fused loop's buffers:
-    float *whh_t;             //   (H, H) W_hh transposed, refreshed each step
-    float *why_t;             //   (H, V) W_hy transposed, refreshed each step
+    float *work;              // one 64-byte aligned block for the fused loop's buffers:
+    float *whh_t;             //   (H, HP) W_hh transposed, refreshed each step
+    float *whh_p;             //   (H, HP) W_hh, rows padded with zeros
+    float *why_t;             //   (H, VP) W_hy transposed; VP = V rounded up to 16
+    float *why_p;             //   (V, HP) W_hy, rows padded with zeros
     float *bias;              //   (HP) b_ih + b_hh; HP = H rounded up to 16
     float *hs;                //   (T + 1, HP) hprev, then h_1..h_T
     float *dhraw;             //   (T, HP) dL/d(pre-activation)
