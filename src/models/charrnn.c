@@ -35,6 +35,9 @@
 #endif
 
 #define FUSED_MAX_H 128   // h fits 8 vectors of 16 floats
+#ifndef ADAGRAD_VARIANT
+#define ADAGRAD_VARIANT 0
+#endif
 
 // z[0..V) = softmax(z); returns -log of the probability of target and
 // leaves dL/dz = p - onehot(target) in z.
@@ -164,15 +167,16 @@ AVX512 static void copy_padded(float *restrict dst, size_t ldd, const float *res
 // Vector v of a row of NV vectors whose last one holds only the lanes in ml.
 #define LOADV(p, v) ((v) == NV - 1 ? _mm512_maskz_loadu_ps(ml, (p) + 16 * (v)) \
                                    : _mm512_loadu_ps((p) + 16 * (v)))
-// acc + x * (vector v of the row at p). When HALF, the last vector has at
-// most 8 lanes and takes a 256-bit FMA: half the work of a 512-bit one on
-// cores that split those in two, which is 7% of all the FMAs at H = 100.
+// acc + x * (vector v of the row at p). Rows read this way are padded with
+// zeros to whole vectors, so the loads need no mask. When HALF, the last
+// vector has at most 8 live lanes and takes a 256-bit FMA: half the work of
+// a 512-bit one on cores that split those in two, 7% of all FMAs at H = 100.
 #define FMAV(x, p, v, acc)                                                                  \
     ((HALF && (v) == NV - 1)                                                                \
          ? _mm512_castps256_ps512(_mm256_fmadd_ps(_mm512_castps512_ps256(x),                \
-                                                  _mm256_maskz_loadu_ps((__mmask8)ml, (p) + 16 * (v)), \
+                                                  _mm256_loadu_ps((p) + 16 * (v)),          \
                                                   _mm512_castps512_ps256(acc)))             \
-         : _mm512_fmadd_ps((x), LOADV(p, v), (acc)))
+         : _mm512_fmadd_ps((x), _mm512_loadu_ps((p) + 16 * (v)), (acc)))
 
 // The recurrences keep h (or dh) in eight named vectors a0..a7, of which
 // the first NV are used: GCC keeps named vectors in registers, where an
@@ -229,7 +233,9 @@ AVX512_INLINE void forward_nv(CharRnn *m, const int NV, const bool HALF)
         FOR_V(INIT_V)
 #undef INIT_V
         MATVEC(hp, H, whh_t, (size_t)HP, (t & 1) == 0)
-#define STORE_V(v) if ((v) < NV) _mm512_mask_storeu_ps(ht + 16 * (v), MASK_V(v), tanh16(a##v));
+        // Whole vectors: the padding lanes hold tanh(0) = 0. A 4-byte load
+        // from a plain store forwards where one from a masked store may not.
+#define STORE_V(v) if ((v) < NV) _mm512_store_ps(ht + 16 * (v), tanh16(a##v));
         FOR_V(STORE_V)
 #undef STORE_V
     }
@@ -240,7 +246,6 @@ AVX512_INLINE void forward_nv(CharRnn *m, const int NV, const bool HALF)
 AVX512_INLINE void backward_nv(CharRnn *m, const int NV, const bool HALF)
 {
     const int H = m->H, T = m->T, HP = 16 * NV;
-    const __mmask16 ml = tail_mask(H - 16 * (NV - 1));
     const __m512 one = _mm512_set1_ps(1.0f);
     const float *whh = m->whh_p;
     FOR_V(DECL_V)
@@ -267,12 +272,12 @@ AVX512_INLINE void backward_nv(CharRnn *m, const int NV, const bool HALF)
 #undef DECL_V
 #undef FOR_V
 
-// C rows [0, MR) = init + sum over k < K of A(r, k) B(k, :), B's rows of NV
-// vectors (the last one masked by ml); A(r, k) at a[r * rsa + k * csa];
-// init is the row bias, or zero when bias is NULL.
-AVX512_INLINE void tile(const int MR, const int NV, const bool HALF, __mmask16 ml, int K, const float *a, size_t rsa,
-                        size_t csa, const float *b, size_t ldb, float *c, size_t ldc,
-                        const float *bias)
+// C rows [0, MR) = init + sum over k < K of A(r, k) B(k, :); B's rows are
+// NV vectors, zero-padded past the lanes ml keeps in the last one; A(r, k)
+// at a[r * rsa + k * csa]; init is the row bias, or zero when bias is NULL.
+AVX512_INLINE void tile(const int MR, const int NV, const bool HALF, __mmask16 ml, int K,
+                        const float *a, size_t rsa, size_t csa, const float *b, size_t ldb,
+                        float *c, size_t ldc, const float *bias)
 {
     __m512 acc[6][8];
     for (int r = 0; r < MR; r++)
@@ -285,12 +290,12 @@ AVX512_INLINE void tile(const int MR, const int NV, const bool HALF, __mmask16 m
             ar[r] = _mm512_set1_ps(ak[(size_t)r * rsa]);
         for (int v = 0; v < NV; v++) {
             if (HALF && v == NV - 1) {
-                __m256 bv = _mm256_maskz_loadu_ps((__mmask8)ml, bk + 16 * v);
+                __m256 bv = _mm256_loadu_ps(bk + 16 * v);
                 for (int r = 0; r < MR; r++)
                     acc[r][v] = _mm512_castps256_ps512(
                         _mm256_fmadd_ps(_mm512_castps512_ps256(ar[r]), bv, _mm512_castps512_ps256(acc[r][v])));
             } else {
-                __m512 bv = LOADV(bk, v);
+                __m512 bv = _mm512_loadu_ps(bk + 16 * v);
                 for (int r = 0; r < MR; r++)
                     acc[r][v] = _mm512_fmadd_ps(ar[r], bv, acc[r][v]);
             }
@@ -316,7 +321,8 @@ AVX512_INLINE void tile(const int MR, const int NV, const bool HALF, __mmask16 m
 #define TILE_NV(NV, ROWS) case NV: switch (rows) { ROWS(NV) } break;
 
 // C (M, N) = init + A (M, K) @ B (K, N): A(i, k) at a[i * rsa + k * csa], B
-// row-major with row stride ldb, C with row stride ldc; init as for tile.
+// row-major with row stride ldb and zeros from column N up to a multiple
+// of 16, C with row stride ldc; init as for tile.
 AVX512 static void small_gemm(int M, int N, int K, const float *a, size_t rsa, size_t csa,
                               const float *b, size_t ldb, float *c, size_t ldc, const float *bias)
 {
@@ -388,7 +394,17 @@ AVX512 static void clip_adagrad(float *p, float *g, float *mem, size_t n, float 
         _mm512_mask_storeu_ps(g + i, _mm512_mask_cmp_ps_mask(mi, gv, g0, _CMP_NEQ_UQ), gv);
         __m512 mv = _mm512_add_ps(_mm512_maskz_loadu_ps(mi, mem + i), _mm512_mul_ps(gv, gv));
         _mm512_mask_storeu_ps(mem + i, mi, mv);
+#if ADAGRAD_VARIANT == 0
         __m512 step = _mm512_mul_ps(vlr, _mm512_div_ps(gv, _mm512_add_ps(_mm512_sqrt_ps(mv), veps)));
+#elif ADAGRAD_VARIANT == 1
+        __m512 y = _mm512_rsqrt14_ps(mv);
+        __m512 s0 = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(mv, _mm512_setzero_ps(), _CMP_GT_OQ), mv, y);
+        __m512 r = _mm512_fnmadd_ps(s0, _mm512_mul_ps(_mm512_set1_ps(0.5f), y), _mm512_set1_ps(0.5f));
+        __m512 sq = _mm512_fmadd_ps(s0, r, s0);
+        __m512 step = _mm512_mul_ps(vlr, _mm512_div_ps(gv, _mm512_add_ps(sq, veps)));
+#else
+        __m512 step = _mm512_mul_ps(vlr, _mm512_mul_ps(gv, _mm512_add_ps(mv, veps)));
+#endif
         _mm512_mask_storeu_ps(p + i, mi, _mm512_sub_ps(_mm512_maskz_loadu_ps(mi, p + i), step));
     }
 }
