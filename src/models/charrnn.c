@@ -116,9 +116,10 @@ AVX512_INLINE __m512 tanh16(__m512 x)
 
 // dst (cols, rows) = src (rows, cols)^T in 16 x 16 tiles, each transposed
 // in registers (unpack within 128-bit lanes, then move the lanes); dst's
-// rows are ldd floats apart.
-AVX512 static void transpose16(float *restrict dst, size_t ldd, const float *restrict src, int rows,
-                               int cols)
+// rows are ldd floats apart. The same pass writes pad (rows, ldp): src with
+// each row padded with zeros to a multiple of 16 floats.
+AVX512 static void transpose16(float *restrict dst, size_t ldd, float *restrict pad, size_t ldp,
+                               const float *restrict src, int rows, int cols)
 {
     for (int i0 = 0; i0 < rows; i0 += 16)
         for (int j0 = 0; j0 < cols; j0 += 16) {
@@ -128,6 +129,8 @@ AVX512 static void transpose16(float *restrict dst, size_t ldd, const float *res
             for (int i = 0; i < 16; i++)
                 r[i] = i < nr ? _mm512_maskz_loadu_ps(mc, src + (size_t)(i0 + i) * cols + j0)
                               : _mm512_setzero_ps();
+            for (int i = 0; i < nr; i++)
+                _mm512_store_ps(pad + (size_t)(i0 + i) * ldp + j0, r[i]);
             for (int i = 0; i < 16; i += 2) {
                 u[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
                 u[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
@@ -151,17 +154,6 @@ AVX512 static void transpose16(float *restrict dst, size_t ldd, const float *res
             for (int j = 0; j < nc; j++)
                 _mm512_mask_storeu_ps(dst + (size_t)(j0 + j) * ldd + i0, mr, r[j]);
         }
-}
-
-// dst (rows, ldd) = src (rows, cols), each row padded with zeros to a
-// multiple of 16 floats (ldd is one).
-AVX512 static void copy_padded(float *restrict dst, size_t ldd, const float *restrict src, int rows,
-                               int cols)
-{
-    for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j += 16)
-            _mm512_storeu_ps(dst + (size_t)i * ldd + j,
-                             _mm512_maskz_loadu_ps(tail_mask(cols - j), src + (size_t)i * cols + j));
 }
 
 // Vector v of a row of NV vectors whose last one holds only the lanes in ml.
@@ -419,10 +411,8 @@ AVX512 static double step_fused(CharRnn *m)
     float *dwhy = m->head_grad, *dby = m->head_grad + (size_t)V * H;
     const size_t VP = ((size_t)V + 15) / 16 * 16;
     // Copies with rows padded to whole vectors: row loads never split cache lines.
-    transpose16(m->whh_t, (size_t)HP, r->p.w_hh, H, H);
-    transpose16(m->why_t, VP, why, V, H);
-    copy_padded(m->whh_p, (size_t)HP, r->p.w_hh, H, H);
-    copy_padded(m->why_p, (size_t)HP, why, V, H);
+    transpose16(m->whh_t, (size_t)HP, m->whh_p, (size_t)HP, r->p.w_hh, H, H);
+    transpose16(m->why_t, VP, m->why_p, (size_t)HP, why, V, H);
     for (int j = 0; j < H; j++)
         m->bias[j] = r->p.b_ih[j] + r->p.b_hh[j];
     memcpy(m->hs, m->hprev, (size_t)H * sizeof(float));
@@ -451,16 +441,19 @@ AVX512 static double step_fused(CharRnn *m)
     // dW_hh (H, H) = dhraw^T [hprev; h_1..h_{T-1}]; db = sum of dhraw rows;
     // dW_xh[:, x_t] += dhraw[t]; b_hh is not trained.
     small_gemm(H, H, T, m->dhraw, 1, (size_t)HP, m->hs, (size_t)HP, r->g.w_hh, (size_t)H, NULL);
-    memset(r->g.b_ih, 0, (size_t)H * sizeof(float));
     memset(r->g.b_hh, 0, (size_t)H * sizeof(float));
     memset(r->g.w_ih, 0, (size_t)H * V * sizeof(float));
+    for (int j = 0; j < HP; j += 16) {
+        __m512 sum = _mm512_setzero_ps();
+        for (int t = 0; t < T; t++)
+            sum = _mm512_add_ps(sum, _mm512_load_ps(m->dhraw + (size_t)t * HP + j));
+        _mm512_mask_storeu_ps(r->g.b_ih + j, tail_mask(H - j), sum);
+    }
     for (int t = 0; t < T; t++) {
         const float *d = m->dhraw + (size_t)t * HP;
         float *g = r->g.w_ih + m->inputs[t];
-        for (int j = 0; j < H; j++) {
-            r->g.b_ih[j] += d[j];
+        for (int j = 0; j < H; j++)
             g[(size_t)j * V] += d[j];
-        }
     }
     memcpy(m->hprev, m->hs + (size_t)T * HP, (size_t)H * sizeof(float));
     const OptimConfig *oc = &m->opt_rnn->cfg;
