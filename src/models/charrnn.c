@@ -35,9 +35,6 @@
 #endif
 
 #define FUSED_MAX_H 128   // h fits 8 vectors of 16 floats
-#ifndef ADAGRAD_VARIANT
-#define ADAGRAD_VARIANT 0
-#endif
 
 // z[0..V) = softmax(z); returns -log of the probability of target and
 // leaves dL/dz = p - onehot(target) in z.
@@ -135,12 +132,12 @@ AVX512 static void transpose16(float *restrict dst, size_t ldd, float *restrict 
                 u[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
                 u[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
             }
-            for (int i = 0; i < 16; i += 4) {
-                r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(u[i]), _mm512_castps_pd(u[i + 2])));
-                r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(u[i]), _mm512_castps_pd(u[i + 2])));
-                r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(u[i + 1]), _mm512_castps_pd(u[i + 3])));
-                r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(u[i + 1]), _mm512_castps_pd(u[i + 3])));
-            }
+            for (int i = 0; i < 16; i += 4)
+                for (int h = 0; h < 2; h++) {
+                    __m512d lo = _mm512_castps_pd(u[i + h]), hi = _mm512_castps_pd(u[i + h + 2]);
+                    r[i + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(lo, hi));
+                    r[i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(lo, hi));
+                }
             // r[4q + k] now holds, in 128-bit lane L, column 4L + k of rows 4q..4q+3.
             for (int q = 0; q < 16; q += 8)
                 for (int k = 0; k < 4; k++) {
@@ -175,11 +172,9 @@ AVX512 static void transpose16(float *restrict dst, size_t ldd, float *restrict 
 // array passed around ends up on the stack.
 #define FOR_V(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define DECL_V(v) __m512 a##v = _mm512_setzero_ps();
-#define MASK_V(v) ((v) == NV - 1 ? ml : (__mmask16)0xffff)
 
 // a0..a7 += sum over k of x[k] * w[k * ldw ...], k from 0 up when up, else
 // from n - 1 down: the matrix-vector product of the recurrence.
-#define MATVEC_FMA(v) if ((v) < NV) a##v = FMAV(xk, wk, v, a##v);
 #define MATVEC_FMA(v) if ((v) < NV) a##v = FMAV(xk, wk, v, a##v);
 #define MATVEC(x, n, w, ldw, up)                                               \
     if (up) {                                                                  \
@@ -260,7 +255,6 @@ AVX512_INLINE void backward_nv(CharRnn *m, const int NV, const bool HALF)
 }
 #undef MATVEC
 #undef MATVEC_FMA
-#undef MASK_V
 #undef DECL_V
 #undef FOR_V
 
@@ -284,8 +278,8 @@ AVX512_INLINE void tile(const int MR, const int NV, const bool HALF, __mmask16 m
             if (HALF && v == NV - 1) {
                 __m256 bv = _mm256_loadu_ps(bk + 16 * v);
                 for (int r = 0; r < MR; r++)
-                    acc[r][v] = _mm512_castps256_ps512(
-                        _mm256_fmadd_ps(_mm512_castps512_ps256(ar[r]), bv, _mm512_castps512_ps256(acc[r][v])));
+                    acc[r][v] = _mm512_castps256_ps512(_mm256_fmadd_ps(
+                        _mm512_castps512_ps256(ar[r]), bv, _mm512_castps512_ps256(acc[r][v])));
             } else {
                 __m512 bv = _mm512_loadu_ps(bk + 16 * v);
                 for (int r = 0; r < MR; r++)
@@ -386,17 +380,7 @@ AVX512 static void clip_adagrad(float *p, float *g, float *mem, size_t n, float 
         _mm512_mask_storeu_ps(g + i, _mm512_mask_cmp_ps_mask(mi, gv, g0, _CMP_NEQ_UQ), gv);
         __m512 mv = _mm512_add_ps(_mm512_maskz_loadu_ps(mi, mem + i), _mm512_mul_ps(gv, gv));
         _mm512_mask_storeu_ps(mem + i, mi, mv);
-#if ADAGRAD_VARIANT == 0
         __m512 step = _mm512_mul_ps(vlr, _mm512_div_ps(gv, _mm512_add_ps(_mm512_sqrt_ps(mv), veps)));
-#elif ADAGRAD_VARIANT == 1
-        __m512 y = _mm512_rsqrt14_ps(mv);
-        __m512 s0 = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(mv, _mm512_setzero_ps(), _CMP_GT_OQ), mv, y);
-        __m512 r = _mm512_fnmadd_ps(s0, _mm512_mul_ps(_mm512_set1_ps(0.5f), y), _mm512_set1_ps(0.5f));
-        __m512 sq = _mm512_fmadd_ps(s0, r, s0);
-        __m512 step = _mm512_mul_ps(vlr, _mm512_div_ps(gv, _mm512_add_ps(sq, veps)));
-#else
-        __m512 step = _mm512_mul_ps(vlr, _mm512_mul_ps(gv, _mm512_add_ps(mv, veps)));
-#endif
         _mm512_mask_storeu_ps(p + i, mi, _mm512_sub_ps(_mm512_maskz_loadu_ps(mi, p + i), step));
     }
 }
@@ -417,7 +401,9 @@ AVX512 static double step_fused(CharRnn *m)
         m->bias[j] = r->p.b_ih[j] + r->p.b_hh[j];
     memcpy(m->hs, m->hprev, (size_t)H * sizeof(float));
     switch (NV * 2 + half) {
-#define CASE_NV(nv) case 2 * (nv): forward_nv(m, nv, false); break; case 2 * (nv) + 1: forward_nv(m, nv, true); break;
+#define CASE_NV(nv) \
+    case 2 * (nv): forward_nv(m, nv, false); break; \
+    case 2 * (nv) + 1: forward_nv(m, nv, true); break;
     CASE_NV(1) CASE_NV(2) CASE_NV(3) CASE_NV(4) CASE_NV(5) CASE_NV(6) CASE_NV(7) CASE_NV(8)
 #undef CASE_NV
     }
@@ -434,7 +420,9 @@ AVX512 static double step_fused(CharRnn *m)
     small_gemm(T, H, V, dz, (size_t)V, 1, m->why_p, (size_t)HP, m->dh_out, (size_t)HP, NULL);
     small_gemm(V, H, T, dz, 1, (size_t)V, h1, (size_t)HP, dwhy, (size_t)H, NULL);
     switch (NV * 2 + half) {
-#define CASE_NV(nv) case 2 * (nv): backward_nv(m, nv, false); break; case 2 * (nv) + 1: backward_nv(m, nv, true); break;
+#define CASE_NV(nv) \
+    case 2 * (nv): backward_nv(m, nv, false); break; \
+    case 2 * (nv) + 1: backward_nv(m, nv, true); break;
     CASE_NV(1) CASE_NV(2) CASE_NV(3) CASE_NV(4) CASE_NV(5) CASE_NV(6) CASE_NV(7) CASE_NV(8)
 #undef CASE_NV
     }
