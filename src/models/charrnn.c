@@ -7,16 +7,20 @@
 // - the fused one (AVX-512, H <= 128), for the shape min-char-rnn trains:
 //   batch 1 makes the recurrence 2T matrix-vector products of a (H, H)
 //   matrix, each bound by how fast that matrix comes in from the caches. The
-//   forward step does the W_xh column gather, the bias, h W_hh^T and tanh in
-//   one pass with h_t in registers; the backward step does dh, tanh' and
-//   the product with W_hh the same way. Successive steps walk the matrix in
-//   opposite directions, so that the rows read last (still in L1) are read
-//   first: 40 KB does not fit a 32 KB L1, and a cyclic walk would miss on
-//   every row. The other products (read-out, its gradients, dW_hh) have T
-//   rows and run as small register-tiled products; clipping and Adagrad are
-//   one pass over each parameter block. Results match the generic path to
-//   float rounding (sums in another order); tests/models/test_tasks.c
-//   compares the two.
+//   input projections (a gather of W_xh's columns) are done first; each
+//   forward step then does h W_hh^T, the bias and tanh with h_t in
+//   registers, and each backward step dh, tanh' and the product with W_hh
+//   the same way. Successive steps walk the matrix in opposite directions,
+//   so that the rows read last (still in L1) are read first: the matrix
+//   does not fit a 32 KB L1, and a cyclic walk would miss on every row. The
+//   other products (read-out, its gradients, dW_hh) have T rows and run as
+//   small register-tiled products. All of them read 64-byte aligned copies
+//   with rows padded with zeros to whole vectors (W_hh, W_hh^T, W_hy, W_hy^T,
+//   made in one pass at the start of the step), so no load splits a cache
+//   line and none needs a mask; a last vector of at most 8 lanes takes a
+//   256-bit FMA. Clipping and Adagrad are one pass over each parameter
+//   block. Results match the generic path to float rounding (sums in
+//   another order); tests/models/test_tasks.c compares the two step by step.
 #include "models/charrnn.h"
 
 #include <math.h>
