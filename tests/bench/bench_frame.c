@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../bench_util.h"
 #include "engine/value.h"
 #include "sdl/sdl_scene.h"
 #include "views/widgets/graph.h"
@@ -25,28 +26,6 @@
 #define PLOT_N 400
 #define HEAT_H 32
 #define HEAT_T 100
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-// CPU time of this thread: on a shared, loaded machine this is what the
-// frame cost, without the time other processes held the core.
-static double cpu_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 // h_t = tanh(w * h_{t-1} + u * x_t + b), loss = h_T.
 static Value *unrolled_rnn(Graph *g)
@@ -129,11 +108,11 @@ static void run(Bench *b, Offscreen *o, int parts, double *build_ms, double *tot
     static double times[FRAMES], build[FRAMES], cpu[FRAMES];
     for (int f = 0; f < FRAMES + 20; f++) {
         update_data(b, f);
-        double c0 = cpu_ms(), t0 = now_ms();
+        double c0 = (1e3 * clock_s(CLOCK_THREAD_CPUTIME_ID)), t0 = (1e3 * clock_s(CLOCK_MONOTONIC));
         build_frame(b, parts);
-        double t1 = now_ms();
+        double t1 = (1e3 * clock_s(CLOCK_MONOTONIC));
         offscreen_draw(o, b->s);
-        double t2 = now_ms(), c2 = cpu_ms();
+        double t2 = (1e3 * clock_s(CLOCK_MONOTONIC)), c2 = (1e3 * clock_s(CLOCK_THREAD_CPUTIME_ID));
         if (f >= 20) { // the first frames fill the glyph caches
             times[f - 20] = t2 - t0;
             build[f - 20] = t1 - t0;

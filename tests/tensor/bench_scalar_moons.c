@@ -20,42 +20,11 @@
 #include <time.h>
 
 #include "engine/value.h"
+#include "../bench_util.h"
 
-#define PI 3.14159265358979323846
+#define PI BENCH_PI
 
 enum { NPTS = 100, NIN = 2, H1 = 16, H2 = 16, STEPS = 100, WARMUP = 3 };
-
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-// xorshift64*, seeded: the data and the initial weights are reproducible.
-static unsigned long long rng_state = 0x9e3779b97f4a7c15ull;
-
-static double uniform01(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (double)((rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
-}
-
-static double gaussian(void)
-{
-    double u1 = uniform01(), u2 = uniform01();
-    if (u1 < 1e-300)
-        u1 = 1e-300;
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * PI * u2);
-}
 
 // sklearn's make_moons: an upper half circle and a lower one shifted right.
 // x (NPTS, 2), y (NPTS) in {-1, +1}.

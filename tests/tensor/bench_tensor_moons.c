@@ -11,39 +11,11 @@
 #include <time.h>
 
 #include "engine/tensor/tensor.h"
+#include "../bench_util.h"
 
-#define PI 3.14159265358979323846
+#define PI BENCH_PI
 
 enum { NPTS = 100, STEPS = 300, WARMUP = 20 };
-
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static unsigned long long rng_state = 0x9e3779b97f4a7c15ull;
-
-static double uniform01(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (double)((rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
-}
-
-static double gaussian(void)
-{
-    double u1 = uniform01(), u2 = uniform01();
-    return sqrt(-2.0 * log(u1 < 1e-300 ? 1e-300 : u1)) * cos(2.0 * PI * u2);
-}
 
 int main(void)
 {
