@@ -211,12 +211,13 @@ static void wire_labels(Scene *s, const Value *v, float x, float y, const Circui
     circuit_node_key(v, key, sizeof(key));
     if (v->mark & LESSON_SHOWN_VALUE) {
         snprintf(id, sizeof(id), "value:%s", key);
-        SceneItem *it = scene_tag(s, scene_text(s, x + 10 * u, y - scene_line_height(size) - 1 * u, FONT_BOLD,
-                                                size, ALIGN_LEFT, number_color(t->value, t, v->data),
-                                                numfmt_short(num, sizeof(num), v->data, 4)), id);
-        if (it && v->op == OP_INPUT) // a dotted underline says "drag me"
-            for (float dx = 0; dx < it->w; dx += 5 * u)
-                scene_rect(s, it->x + dx, y - 3 * u, fminf(2.5f * u, it->w - dx), fmaxf(1, 1.5f * u), 0,
+        SceneRef ref = scene_tag(s, scene_text(s, x + 10 * u, y - scene_line_height(size) - 1 * u, FONT_BOLD,
+                                               size, ALIGN_LEFT, number_color(t->value, t, v->data),
+                                               numfmt_short(num, sizeof(num), v->data, 4)), id);
+        SceneItem it = scene_item(s, ref); // a copy: the appends below may move the items
+        if (scene_ok(ref) && v->op == OP_INPUT) // a dotted underline says "drag me"
+            for (float dx = 0; dx < it.w; dx += 5 * u)
+                scene_rect(s, it.x + dx, y - 3 * u, fminf(2.5f * u, it.w - dx), fmaxf(1, 1.5f * u), 0,
                            color_alpha(t->value, 160));
     }
     if (v->mark & LESSON_SHOWN_GRAD) {

@@ -21,7 +21,7 @@ Scene *scene_create(void)
     Scene *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    arena_init(&s->arena, 64 * 1024, 0);
+    arena_init(&s->arena, 64 * 1024, SCENE_ARENA_LIMIT);
     s->measure = estimate_width;
     return s;
 }
@@ -61,56 +61,76 @@ float scene_line_height(float size)
     return size * 1.25f;
 }
 
-static SceneItem *push(Scene *s, SceneKind kind, Color c)
+// Append a zeroed item of kind and colour; its index, or -1 when the item
+// cap is reached or memory runs out (the frame is then marked failed).
+static int32_t push(Scene *s, SceneKind kind, Color c)
 {
+    if (s->n >= SCENE_MAX_ITEMS) {
+        s->failed = true;
+        return -1;
+    }
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
         SceneItem *items = realloc(s->items, cap * sizeof(*items));
         if (!items) {
             s->failed = true;
-            return NULL;
+            return -1;
         }
         s->items = items;
         s->cap = cap;
     }
-    SceneItem *it = &s->items[s->n++];
+    SceneItem *it = &s->items[s->n];
     memset(it, 0, sizeof(*it));
     it->kind = kind;
     it->color = c;
-    return it;
+    return (int32_t)s->n++;
 }
 
-SceneItem *scene_rect(Scene *s, float x, float y, float w, float h, float radius, Color c)
+bool scene_ok(SceneRef ref)
 {
-    SceneItem *it = push(s, SCENE_RECT, c);
+    return ref.index >= 0;
+}
+
+// The item ref names, for the appenders below to fill before they return;
+// NULL when ref is not ok.
+static SceneItem *at(Scene *s, SceneRef ref)
+{
+    return ref.index >= 0 && (size_t)ref.index < s->n ? &s->items[ref.index] : NULL;
+}
+
+#define APPEND(kind, c) SceneRef ref = {push(s, kind, c)}; SceneItem *it = at(s, ref)
+
+SceneRef scene_rect(Scene *s, float x, float y, float w, float h, float radius, Color c)
+{
+    APPEND(SCENE_RECT, c);
     if (it) {
         it->x = x, it->y = y, it->w = w, it->h = h;
         it->radius = radius;
     }
-    return it;
+    return ref;
 }
 
-SceneItem *scene_panel(Scene *s, float x, float y, float w, float h, float radius, Color fill, Color border,
-                       float width)
+SceneRef scene_panel(Scene *s, float x, float y, float w, float h, float radius, Color fill, Color border,
+                     float width)
 {
     scene_rect(s, x, y, w, h, radius, border);
     float r = radius > width ? radius - width : 0;
     return scene_rect(s, x + width, y + width, w - 2 * width, h - 2 * width, r, fill);
 }
 
-SceneItem *scene_frame(Scene *s, float x, float y, float w, float h, float width, Color c)
+SceneRef scene_frame(Scene *s, float x, float y, float w, float h, float width, Color c)
 {
-    SceneItem *it = push(s, SCENE_FRAME, c);
+    APPEND(SCENE_FRAME, c);
     if (it) {
         it->x = x, it->y = y, it->w = w, it->h = h;
         it->width = width;
     }
-    return it;
+    return ref;
 }
 
-SceneItem *scene_line(Scene *s, float x1, float y1, float x2, float y2, float width, Color c)
+SceneRef scene_line(Scene *s, float x1, float y1, float x2, float y2, float width, Color c)
 {
-    SceneItem *it = push(s, SCENE_LINE, c);
+    APPEND(SCENE_LINE, c);
     if (it) {
         it->x = x1, it->y = y1, it->x2 = x2, it->y2 = y2;
         it->width = width;
@@ -118,65 +138,116 @@ SceneItem *scene_line(Scene *s, float x1, float y1, float x2, float y2, float wi
         it->w = x2 - x1;
         it->h = y2 - y1;
     }
-    return it;
+    return ref;
 }
 
-SceneItem *scene_circle(Scene *s, float x, float y, float radius, Color c)
+SceneRef scene_circle(Scene *s, float x, float y, float radius, Color c)
 {
-    SceneItem *it = push(s, SCENE_CIRCLE, c);
+    APPEND(SCENE_CIRCLE, c);
     if (it) {
         it->x = x, it->y = y;
         it->radius = radius;
     }
-    return it;
+    return ref;
 }
 
-SceneItem *scene_ring(Scene *s, float x, float y, float radius, float width, Color c)
+SceneRef scene_ring(Scene *s, float x, float y, float radius, float width, Color c)
 {
-    SceneItem *it = push(s, SCENE_RING, c);
+    APPEND(SCENE_RING, c);
     if (it) {
         it->x = x, it->y = y;
         it->radius = radius;
         it->width = width;
     }
-    return it;
+    return ref;
 }
 
-SceneItem *scene_triangle(Scene *s, float x1, float y1, float x2, float y2, float x3, float y3, Color c)
+SceneRef scene_triangle(Scene *s, float x1, float y1, float x2, float y2, float x3, float y3, Color c)
 {
-    SceneItem *it = push(s, SCENE_TRIANGLE, c);
+    APPEND(SCENE_TRIANGLE, c);
     if (it) {
         it->x = x1, it->y = y1, it->x2 = x2, it->y2 = y2, it->x3 = x3, it->y3 = y3;
     }
-    return it;
+    return ref;
 }
 
-SceneItem *scene_polyline(Scene *s, const float *pts, int npts, float width, Color c)
+SceneRef scene_polyline(Scene *s, const float *pts, int npts, float width, Color c)
 {
-    float *copy = arena_alloc(&s->arena, (size_t)npts * 2 * sizeof(float));
+    float *copy = npts > 0 ? arena_alloc(&s->arena, (size_t)npts * 2 * sizeof(float)) : NULL;
     if (!copy) {
         s->failed = true;
-        return NULL;
+        return (SceneRef){-1};
     }
     memcpy(copy, pts, (size_t)npts * 2 * sizeof(float));
-    SceneItem *it = push(s, SCENE_POLYLINE, c);
+    APPEND(SCENE_POLYLINE, c);
     if (it) {
         it->pts = copy;
         it->npts = npts;
         it->width = width;
     }
-    return it;
+    return ref;
 }
 
-SceneItem *scene_text(Scene *s, float x, float y, SceneFont font, float size, SceneAlign align,
-                      Color c, const char *text)
+// The length of the longest prefix of text[0..n) that ends on a whole UTF-8
+// sequence and is at most max bytes.
+static size_t utf8_cut(const char *text, size_t n, size_t max)
 {
-    char *copy = arena_strndup(&s->arena, text, strlen(text));
+    if (n <= max)
+        return n;
+    size_t k = max;
+    while (k > 0 && ((unsigned char)text[k] & 0xC0) == 0x80)
+        k--;
+    return k;
+}
+
+// Copy text into the arena, cut so that it is at most SCENE_TEXT_MAX_BYTES
+// long and at most SCENE_TEXT_MAX_WIDTH_FACTOR frames wide; a cut line ends
+// in an ellipsis. Measures O(log n) prefixes, never the whole of a long text.
+static char *cut_copy(Scene *s, SceneFont font, float size, const char *text)
+{
+    static const char ellipsis[] = "\u2026";
+    size_t n = strnlen(text, SCENE_TEXT_MAX_BYTES + 1);
+    char buf[SCENE_TEXT_MAX_BYTES + sizeof(ellipsis)];
+    size_t keep = utf8_cut(text, n, SCENE_TEXT_MAX_BYTES - (sizeof(ellipsis) - 1));
+    bool cut = keep < n;
+    memcpy(buf, text, keep);
+    strcpy(buf + keep, cut ? ellipsis : "");
+    float frame_w = s->width > 0 ? s->width : 1024;
+    float max_w = SCENE_TEXT_MAX_WIDTH_FACTOR * frame_w;
+    if (scene_text_width(s, font, size, buf) > max_w) {
+        // Binary search over the character boundaries for the longest
+        // prefix that fits with the ellipsis (the empty prefix always does).
+        unsigned short starts[SCENE_TEXT_MAX_BYTES + 1];
+        size_t nb = 0;
+        for (size_t i = 0; i <= keep; i++)
+            if (i == keep || ((unsigned char)text[i] & 0xC0) != 0x80)
+                starts[nb++] = (unsigned short)i;
+        size_t lo = 0, hi = nb - 1; // starts[lo] fits; nothing past starts[hi] does
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo + 1) / 2;
+            memcpy(buf, text, starts[mid]);
+            strcpy(buf + starts[mid], ellipsis);
+            if (scene_text_width(s, font, size, buf) <= max_w)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        keep = starts[lo];
+        memcpy(buf, text, keep);
+        strcpy(buf + keep, ellipsis);
+    }
+    return arena_strndup(&s->arena, buf, strlen(buf));
+}
+
+SceneRef scene_text(Scene *s, float x, float y, SceneFont font, float size, SceneAlign align,
+                    Color c, const char *text)
+{
+    char *copy = cut_copy(s, font, size, text);
     if (!copy) {
         s->failed = true;
-        return NULL;
+        return (SceneRef){-1};
     }
-    SceneItem *it = push(s, SCENE_TEXT, c);
+    APPEND(SCENE_TEXT, c);
     if (it) {
         it->x = x, it->y = y;
         it->font = font;
@@ -186,36 +257,51 @@ SceneItem *scene_text(Scene *s, float x, float y, SceneFont font, float size, Sc
         it->w = scene_text_width(s, font, size, copy);
         it->h = scene_line_height(size);
     }
-    return it;
+    return ref;
 }
 
-SceneItem *scene_image(Scene *s, float x, float y, float w, float h, int pw, int ph)
+SceneRef scene_image(Scene *s, float x, float y, float w, float h, int pw, int ph)
 {
-    if (pw <= 0 || ph <= 0)
-        return NULL;
+    if (pw <= 0 || ph <= 0 || (int64_t)pw * ph > SCENE_IMAGE_MAX_PIXELS)
+        return (SceneRef){-1};
     Color *px = arena_alloc(&s->arena, (size_t)pw * (size_t)ph * sizeof(Color));
     if (!px) {
         s->failed = true;
-        return NULL;
+        return (SceneRef){-1};
     }
-    SceneItem *it = push(s, SCENE_IMAGE, (Color){255, 255, 255, 255});
+    APPEND(SCENE_IMAGE, ((Color){255, 255, 255, 255}));
     if (it) {
         it->x = x, it->y = y, it->w = w, it->h = h;
         it->pixels = px;
         it->pw = pw, it->ph = ph;
     }
-    return it;
+    return ref;
 }
 
-SceneItem *scene_tag(Scene *s, SceneItem *item, const char *id)
+SceneRef scene_tag(Scene *s, SceneRef ref, const char *id)
 {
-    if (!item)
-        return NULL;
-    char *copy = arena_strndup(&s->arena, id, strlen(id));
+    SceneItem *it = at(s, ref);
+    if (!it)
+        return ref;
+    char *copy = arena_strndup(&s->arena, id, strnlen(id, SCENE_TEXT_MAX_BYTES));
     if (!copy)
         s->failed = true;
-    item->id = copy;
-    return item;
+    it->id = copy;
+    return ref;
+}
+
+SceneItem scene_item(const Scene *s, SceneRef ref)
+{
+    if (ref.index < 0 || (size_t)ref.index >= s->n)
+        return (SceneItem){0};
+    return s->items[ref.index];
+}
+
+Color *scene_image_pixels(const Scene *s, SceneRef ref)
+{
+    if (ref.index < 0 || (size_t)ref.index >= s->n || s->items[ref.index].kind != SCENE_IMAGE)
+        return NULL;
+    return s->items[ref.index].pixels;
 }
 
 const SceneItem *scene_find(const Scene *s, const char *id)

@@ -95,28 +95,63 @@ float scene_text_width(const Scene *s, SceneFont font, float size, const char *t
 // The height of a line of text at size (the line box).
 float scene_line_height(float size);
 
-// Append items. Strings are copied. Each returns the new item (valid until
-// the next append) or NULL when out of memory. id may be NULL.
-SceneItem *scene_rect(Scene *s, float x, float y, float w, float h, float radius, Color c);
-SceneItem *scene_frame(Scene *s, float x, float y, float w, float h, float width, Color c);
-SceneItem *scene_line(Scene *s, float x1, float y1, float x2, float y2, float width, Color c);
-SceneItem *scene_circle(Scene *s, float x, float y, float radius, Color c);
+// A handle on an item of the current frame: its position in the draw list.
+// Appends hand out handles, never pointers, because the item array grows
+// (and moves) as items are appended; a handle stays valid until the next
+// scene_begin(). A failed append returns a handle that is not ok, and every
+// function taking a handle accepts such a handle and does nothing with it.
+typedef struct SceneRef {
+    int32_t index;          // -1: nothing was appended
+} SceneRef;
+
+// True when ref names an item (the append that made it succeeded).
+bool scene_ok(SceneRef ref);
+
+// Append items. Strings are copied. Each returns the new item's handle; it is
+// not ok when out of memory (and the scene is marked failed).
+SceneRef scene_rect(Scene *s, float x, float y, float w, float h, float radius, Color c);
+SceneRef scene_frame(Scene *s, float x, float y, float w, float h, float width, Color c);
+SceneRef scene_line(Scene *s, float x1, float y1, float x2, float y2, float width, Color c);
+SceneRef scene_circle(Scene *s, float x, float y, float radius, Color c);
 // A rounded panel with a border of the given width: the border colour as a
 // rounded rect, the fill inset inside it. Returns the fill item.
-SceneItem *scene_panel(Scene *s, float x, float y, float w, float h, float radius, Color fill, Color border,
-                       float width);
-SceneItem *scene_ring(Scene *s, float x, float y, float radius, float width, Color c);
-SceneItem *scene_triangle(Scene *s, float x1, float y1, float x2, float y2, float x3, float y3, Color c);
-SceneItem *scene_polyline(Scene *s, const float *pts, int npts, float width, Color c);
-SceneItem *scene_text(Scene *s, float x, float y, SceneFont font, float size, SceneAlign align,
-                      Color c, const char *text);
-// An image of pw x ph pixels over the box x, y, w, h. Returns the item with
-// its pixel array (owned by the scene, uninitialised) for the caller to fill.
-SceneItem *scene_image(Scene *s, float x, float y, float w, float h, int pw, int ph);
+SceneRef scene_panel(Scene *s, float x, float y, float w, float h, float radius, Color fill, Color border,
+                     float width);
+SceneRef scene_ring(Scene *s, float x, float y, float radius, float width, Color c);
+SceneRef scene_triangle(Scene *s, float x1, float y1, float x2, float y2, float x3, float y3, Color c);
+SceneRef scene_polyline(Scene *s, const float *pts, int npts, float width, Color c);
+// One line of text. The text is cut before it is stored: a line wider than
+// SCENE_TEXT_MAX_WIDTH_FACTOR times the frame's width, or longer than
+// SCENE_TEXT_MAX_BYTES bytes, ends in an ellipsis, so what a view appends
+// never costs more to measure or rasterise than a screenful.
+SceneRef scene_text(Scene *s, float x, float y, SceneFont font, float size, SceneAlign align,
+                    Color c, const char *text);
+// An image of pw x ph pixels over the box x, y, w, h. Its pixel array (owned
+// by the scene, uninitialised) is reached through scene_image_pixels.
+// Images larger than SCENE_IMAGE_MAX_PIXELS are refused (not ok).
+SceneRef scene_image(Scene *s, float x, float y, float w, float h, int pw, int ph);
 
-// Tag the item just appended (copied). Returns item.
-SceneItem *scene_tag(Scene *s, SceneItem *item, const char *id);
+// Tag an item with id (copied). Returns ref.
+SceneRef scene_tag(Scene *s, SceneRef ref, const char *id);
 
+// A copy of the item ref names; a zeroed item when ref is not ok.
+SceneItem scene_item(const Scene *s, SceneRef ref);
+
+// The pixels, row-major (ph, pw), of the image ref names, or NULL. They live
+// in the scene's arena, which never moves, until the next scene_begin().
+Color *scene_image_pixels(const Scene *s, SceneRef ref);
+
+// The caps that keep any frame in bounded memory whatever a lesson holds:
+// text per item, the total of a frame's strings, points and pixels, and the
+// number of items. Past a cap the append fails and the frame is marked failed.
+#define SCENE_TEXT_MAX_BYTES 4096
+#define SCENE_TEXT_MAX_WIDTH_FACTOR 2.0f
+#define SCENE_IMAGE_MAX_PIXELS (4096 * 4096)
+#define SCENE_ARENA_LIMIT ((size_t)96 << 20)
+#define SCENE_MAX_ITEMS 1000000
+
+// Lookups below return pointers into the item array: read them at once;
+// they are invalid after the next append or scene_begin().
 // The first item whose id equals id, or NULL.
 const SceneItem *scene_find(const Scene *s, const char *id);
 

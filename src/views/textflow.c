@@ -27,8 +27,8 @@ static void flush_run(Flow *f)
         return;
     f->run[f->run_len] = '\0';
     if (!f->clipped) {
-        SceneItem *it = scene_text(f->s, f->run_x, f->y, f->run_font, f->st->size, ALIGN_LEFT,
-                                   font_color(f, f->run_font), f->run);
+        SceneRef it = scene_text(f->s, f->run_x, f->y, f->run_font, f->st->size, ALIGN_LEFT,
+                                 font_color(f, f->run_font), f->run);
         if (f->st->id)
             scene_tag(f->s, it, f->st->id);
     }

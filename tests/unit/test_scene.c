@@ -454,11 +454,12 @@ static void test_scene_api(void **state)
     assert_true(s->background.r == 0x10 && s->background.g == 0x20 && s->background.b == 0x30 &&
                 s->background.a == 255);
     char id[16] = "a:1";
-    SceneItem *t = scene_tag(s, scene_text(s, 10, 5, FONT_REGULAR, 20, ALIGN_LEFT, color_rgb(0), "hi"), id);
+    SceneRef ref = scene_tag(s, scene_text(s, 10, 5, FONT_REGULAR, 20, ALIGN_LEFT, color_rgb(0), "hi"), id);
     strcpy(id, "zz");
-    assert_string_equal(t->id, "a:1"); // copied
-    assert_true(t->w > 0 && t->w == scene_text_width(s, FONT_REGULAR, 20, "hi"));
-    assert_true(t->h == scene_line_height(20));
+    SceneItem t = scene_item(s, ref);
+    assert_string_equal(t.id, "a:1"); // copied
+    assert_true(t.w > 0 && t.w == scene_text_width(s, FONT_REGULAR, 20, "hi"));
+    assert_true(t.h == scene_line_height(20));
     scene_tag(s, scene_rect(s, 0, 0, 10, 10, 0, color_rgb(0xffffff)), "a:2");
     assert_int_equal(s->n, 2);
     assert_ptr_equal(scene_find(s, "a:1"), &s->items[0]);

@@ -102,8 +102,7 @@ void slider_build(Scene *s, const SliderParams *p)
     double f = slider_frac(p, p->value);
     f = isfinite(f) ? (f < 0 ? 0 : f > 1 ? 1 : f) : 0;
     // The hit box covers the track and some room around it.
-    SceneItem *hit = scene_rect(s, p->x, ty - 10 * u, p->w, 20 * u, 0, color_alpha(t->background, 0));
-    scene_tag(s, hit, base);
+    scene_tag(s, scene_rect(s, p->x, ty - 10 * u, p->w, 20 * u, 0, color_alpha(t->background, 0)), base);
     scene_rect(s, p->x, ty - 3 * u, p->w, 6 * u, 3 * u, t->panel_edge);
     scene_rect(s, p->x, ty - 3 * u, p->w * (float)f, 6 * u, 3 * u, t->accent);
     scene_tag(s, scene_circle(s, p->x + p->w * (float)f, ty, 9 * u, t->text), sub_id(id, sizeof(id), base, "knob", -1));
@@ -141,11 +140,11 @@ void scrub_build(Scene *s, float x, float y, float unit, const Theme *t, const c
     float lw = scene_text_width(s, FONT_REGULAR, fs, text);
     scene_text(s, x, y, FONT_REGULAR, fs, ALIGN_LEFT, t->text, text);
     numfmt_short(num, sizeof(num), value, 4);
-    SceneItem *it = scene_tag(s, scene_text(s, x + lw, y, FONT_BOLD, fs, ALIGN_LEFT,
-                                            isfinite(value) ? t->value : t->warn, num), id);
-    if (!it)
+    SceneRef ref = scene_tag(s, scene_text(s, x + lw, y, FONT_BOLD, fs, ALIGN_LEFT,
+                                           isfinite(value) ? t->value : t->warn, num), id);
+    if (!scene_ok(ref))
         return;
-    float nw = it->w, uy = y + scene_line_height(fs) - 1 * u;
+    float nw = scene_item(s, ref).w, uy = y + scene_line_height(fs) - 1 * u;
     if (!(u > 0.05f) || !(nw < 4096))
         return;
     for (float dx = 0; dx < nw; dx += 5 * u) // dotted underline: "drag me"

@@ -1022,7 +1022,7 @@ static bool inside(const Draw *d, float x0, float y0, float x1, float y1)
 }
 
 // A line clipped to the drawing box (Liang-Barsky).
-static SceneItem *clipped_line(const Draw *d, float x0, float y0, float x1, float y1, float w, Color c)
+static SceneRef clipped_line(const Draw *d, float x0, float y0, float x1, float y1, float w, Color c)
 {
     float t0 = 0, t1 = 1, dx = x1 - x0, dy = y1 - y0;
     const float pp[4] = {-dx, dx, -dy, dy};
@@ -1030,7 +1030,7 @@ static SceneItem *clipped_line(const Draw *d, float x0, float y0, float x1, floa
     for (int i = 0; i < 4; i++) {
         if (pp[i] == 0) {
             if (qq[i] < 0)
-                return NULL;
+                return (SceneRef){-1};
             continue;
         }
         float r = qq[i] / pp[i];
@@ -1039,18 +1039,18 @@ static SceneItem *clipped_line(const Draw *d, float x0, float y0, float x1, floa
         else
             t1 = fminf(t1, r);
         if (t0 > t1)
-            return NULL;
+            return (SceneRef){-1};
     }
     return scene_line(d->s, x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy, w, c);
 }
 
 // Text only when it fits inside the drawing box entirely.
-static SceneItem *text_in(const Draw *d, float x, float y, SceneFont f, float size, SceneAlign a, Color c,
-                          const char *str, float width)
+static SceneRef text_in(const Draw *d, float x, float y, SceneFont f, float size, SceneAlign a, Color c,
+                        const char *str, float width)
 {
     float left = a == ALIGN_LEFT ? x : a == ALIGN_CENTER ? x - width / 2 : x - width;
     if (!inside(d, left, y, left + width, y + scene_line_height(size)))
-        return NULL;
+        return (SceneRef){-1};
     return scene_text(d->s, x, y, f, size, a, c, str);
 }
 
@@ -1249,11 +1249,11 @@ static bool box(const Draw *d, float x, float y, float w, float h, float r, floa
         return false;
     if (cut)
         r = 0;
-    SceneItem *outer = scene_rect(d->s, x, y, w, h, r, edge);
-    if (!outer)
+    SceneRef outer = scene_rect(d->s, x, y, w, h, r, edge);
+    if (!scene_ok(outer))
         return false;
     if (id)
-        scene_tag(d->s, outer, id); // before the next append moves the items
+        scene_tag(d->s, outer, id);
     if (w > 2 * bw && h > 2 * bw)
         scene_rect(d->s, x + bw, y + bw, w - 2 * bw, h - 2 * bw, fmaxf(r - bw, 0), fill);
     return true;

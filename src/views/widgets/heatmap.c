@@ -45,10 +45,9 @@ void heatmap_build(Scene *s, const HeatmapParams *p)
     snprintf(id, sizeof(id), "%s:cell", p->id ? p->id : "heatmap");
     char nan_id[96];
     snprintf(nan_id, sizeof(nan_id), "%s:nan", p->id ? p->id : "heatmap");
-    SceneItem *img = scene_tag(s, scene_image(s, p->x, top, gw, gh, p->cols, p->rows), id);
-    if (!img)
+    Color *px = scene_image_pixels(s, scene_tag(s, scene_image(s, p->x, top, gw, gh, p->cols, p->rows), id));
+    if (!px)
         return;
-    Color *px = img->pixels;
     for (size_t i = 0; i < ncells; i++) {
         float v = p->data[i];
         if (!isfinite(v))
