@@ -16,11 +16,29 @@ char *numfmt_exact(char *buf, size_t n, double x)
         snprintf(buf, n, x > 0 ? "inf" : "-inf");
         return buf;
     }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x)
-            return buf;
+    // The fewest significant digits that read back as x, found in %e form
+    // ("1e+01" for 10); then written plainly ("10", "0.001") when the decimal
+    // exponent is from -4 to 15, as Python's repr does, else as "1e+300".
+    char e[40];
+    int prec = 1;
+    for (; prec < 17; prec++) {
+        snprintf(e, sizeof(e), "%.*e", prec - 1, x);
+        if (strtod(e, NULL) == x)
+            break;
     }
+    snprintf(e, sizeof(e), "%.*e", prec - 1, x);
+    const char *ep = strchr(e, 'e');
+    int exp10 = ep ? atoi(ep + 1) : 0;
+    if (exp10 >= -4 && exp10 < 16) {
+        int decimals = prec - 1 - exp10;
+        char plain[40];
+        snprintf(plain, sizeof(plain), "%.*f", decimals > 0 ? decimals : 0, x);
+        if (strtod(plain, NULL) == x) {
+            snprintf(buf, n, "%s", plain);
+            return buf;
+        }
+    }
+    snprintf(buf, n, "%.*g", prec, x);
     return buf;
 }
 

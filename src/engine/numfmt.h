@@ -4,9 +4,11 @@
 
 #include <stddef.h>
 
-// The shortest decimal that reads back as exactly x ("0.1", "-12", "1e-300").
-// Non-finite values print as "nan", "inf", "-inf". buf needs 32 bytes.
-// Returns buf.
+// The shortest decimal that reads back as exactly x: the fewest significant
+// digits, written plainly when the decimal exponent is from -4 to 15 ("10",
+// "-12", "0.1", "0.0001", "123456789.125") and as C's %e otherwise ("1e-05",
+// "1e+16", "1e-300"), as Python's repr does. Non-finite values print as
+// "nan", "inf", "-inf". buf needs 32 bytes. Returns buf.
 char *numfmt_exact(char *buf, size_t n, double x);
 
 // x rounded to at most sig significant digits for display, without trailing

@@ -121,6 +121,23 @@ def test_round_trip_digits():
     expect(math.isclose(vals["x"]["grad"], want, rel_tol=1e-14), "df/dx %r, expected %r" % (vals["x"]["grad"], want))
 
 
+def test_round_numbers_plain():
+    # Issue 8: 10 and 20 printed as 1e+01 and 2e+01.
+    rc, out, err = run("grad", "-e", "x = 10; f = x * 2")
+    expect_eq(rc, 0, err)
+    expect_eq(out,
+              "name  value                     grad\n"
+              "x     10                        2\n"
+              "f     20                        1\n")
+    rc, out, err = run("grad", "--json", "-e", "x = 10; a = x * 2; b = a * 1e299; c = x / 1e6; f = b + c")
+    expect_eq(rc, 0, err)
+    expect('"value": 10,' in out and '"value": 20,' in out, out)
+    expect('"value": 2e+300,' in out and '"value": 0.00001' not in out, out)
+    vals = {v["name"]: v for v in json.loads(out)["values"]}
+    expect_eq(vals["c"]["value"], 1e-05)
+    expect_eq(vals["b"]["value"], 2e300)
+
+
 def test_reassigned_name():
     rc, out, err = run("grad", "--json", "-e", "c=1;c=c+1;c=c*c")
     expect_eq(rc, 0)
@@ -341,7 +358,8 @@ def test_no_display():
     expect("gradlab check" in err and "gradlab render" in err, err)
 
 
-ORDER = ["test_grad_text", "test_grad_json", "test_grad_file", "test_round_trip_digits", "test_reassigned_name",
+ORDER = ["test_grad_text", "test_grad_json", "test_grad_file", "test_round_trip_digits", "test_round_numbers_plain",
+         "test_reassigned_name",
          "test_nan_is_null_in_json", "test_grad_errors", "test_missing_file", "test_grad_usage_errors", "test_dot",
          "test_check", "test_check_failing", "test_render", "test_render_errors", "test_help_version",
          "test_no_display"]

@@ -26,6 +26,20 @@ static void test_exact(void **state)
     assert_string_equal(numfmt_exact(buf, sizeof(buf), NAN), "nan");
     assert_string_equal(numfmt_exact(buf, sizeof(buf), INFINITY), "inf");
     assert_string_equal(numfmt_exact(buf, sizeof(buf), -INFINITY), "-inf");
+    // Round numbers print plainly, not as %g's "1e+01" (issue 8).
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), 10), "10");
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), 20), "20");
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), -300), "-300");
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), 1e15), "1000000000000000");
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), 1e16), "1e+16");
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), 1e300), "1e+300");
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), 0.0001), "0.0001");
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), 0.00001), "1e-05");
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), 1.5e-7), "1.5e-07");
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), 123456789.125), "123456789.125");
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), -0.0001234), "-0.0001234");
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), 5e-324), "5e-324");
+    assert_string_equal(numfmt_exact(buf, sizeof(buf), 1.7976931348623157e308), "1.7976931348623157e+308");
     // Every value reads back exactly.
     const double xs[] = {3.141592653589793, -2.718281828459045, 1.0 / 3, 2.0 / 3, 5e-324, 1.7976931348623157e308, 123456789.125,
                          -0.0001234, 1e21, 1e22};
@@ -46,6 +60,7 @@ static void test_exact(void **state)
         numfmt_exact(buf, sizeof(buf), x);
         if (strtod(buf, NULL) != x)
             fail_msg("%s does not read back as %.17g", buf, x);
+        assert_true(strlen(buf) <= 24);
     }
 }
 
