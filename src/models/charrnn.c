@@ -31,7 +31,8 @@
 #include "models/fastmath.h"
 #include "models/init.h"
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && \
+    !defined(GRADLAB_SIMD_PORTABLE)
 #define CHARRNN_X86 1
 #include <immintrin.h>
 #else

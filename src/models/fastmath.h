@@ -15,7 +15,9 @@
 // load time. (The loops only vectorise with -fno-trapping-math, which
 // src/models/meson.build passes.) Without -ffp-contract the clones compute
 // the same bits, so results do not depend on the machine's vector width.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(__linux__)
+// -Dsimd=portable (GRADLAB_SIMD_PORTABLE) leaves the baseline build only.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(__linux__) && \
+    !defined(GRADLAB_SIMD_PORTABLE)
 #define FASTMATH_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define FASTMATH_CLONES

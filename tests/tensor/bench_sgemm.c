@@ -65,7 +65,8 @@ static void peer(const Shape *s, const float *a, const float *b, float *c)
 }
 #endif
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(GRADLAB_SIMD_PORTABLE)
 #include <immintrin.h>
 #define HAVE_PEAK 1
 

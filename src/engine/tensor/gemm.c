@@ -30,9 +30,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-// -DGEMM_X86=0 builds the portable kernel only, as on a non-x86 compiler.
+// -DGEMM_X86=0 builds the portable kernel only, as on a non-x86 compiler;
+// so does -Dsimd=portable (GRADLAB_SIMD_PORTABLE).
 #ifndef GEMM_X86
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && \
+    !defined(GRADLAB_SIMD_PORTABLE)
 #define GEMM_X86 1
 #else
 #define GEMM_X86 0
