@@ -34,11 +34,12 @@ typedef struct CharRnn {
     float *hprev;             // (H) hidden state carried across sequences
     int *targets;             // (T)
 
-    // The fused loop (see charrnn.c), taken when the CPU has AVX-512 and
+    // The fused loop (charrnn_avx512.c), taken when the CPU has AVX-512 and
     // H <= 128; otherwise, or when a test clears `fused`, each step goes
-    // through rnn.c, gemm and optim.c. Both read and write the same weights,
+    // through rnn.c, gemm and optim.c (charrnn_step_generic). Both follow
+    // charrnn_step.h's contract: they read and write the same weights,
     // gradients and Adagrad sums; the fused loop leaves rnn's activation
-    // buffers alone, and neither path trains b_hh (min-char-rnn has one bias,
+    // buffers alone, and neither trains b_hh (min-char-rnn has one bias,
     // b_ih plays it).
     bool fused;
     float *work;              // one 64-byte aligned block for the fused loop's buffers:
