@@ -62,17 +62,41 @@ static bool is_continuation(unsigned char c)
     return (c & 0xC0) == 0x80;
 }
 
-void diag_position(const Diag *d, size_t offset, int *line, int *col)
+size_t diag_bom_length(const char *src, size_t len)
+{
+    return len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
+// An offset on the '\n' of a "\r\n" is moved to the '\r': the same place on
+// screen, and inside the line rather than at the start of the next one.
+static size_t clamp_offset(const Diag *d, size_t offset)
 {
     if (offset > d->src_len)
         offset = d->src_len;
+    if (offset > 0 && offset < d->src_len && d->src[offset] == '\n' && d->src[offset - 1] == '\r')
+        offset--;
+    return offset;
+}
+
+// Whether the byte at i ends a line: '\n', or a '\r' not followed by '\n'
+// (old Mac files end lines with a lone CR). The '\r' of "\r\n" does not.
+static bool ends_line(const Diag *d, size_t i)
+{
+    if (d->src[i] == '\n')
+        return true;
+    return d->src[i] == '\r' && !(i + 1 < d->src_len && d->src[i + 1] == '\n');
+}
+
+void diag_position(const Diag *d, size_t offset, int *line, int *col)
+{
+    offset = clamp_offset(d, offset);
     int l = 1, c = 1;
-    for (size_t i = 0; i < offset; i++) {
+    for (size_t i = diag_bom_length(d->src, d->src_len); i < offset; i++) {
         unsigned char ch = (unsigned char)d->src[i];
-        if (ch == '\n') {
+        if (ends_line(d, i)) {
             l++;
             c = 1;
-        } else if (!is_continuation(ch)) {
+        } else if (!is_continuation(ch) && ch != '\r') {
             c++;
         }
     }
@@ -98,11 +122,12 @@ void diag_error(Diag *d, size_t offset, const char *fmt, ...)
 
     // The source line, then a caret under the column. Tabs are kept so the
     // caret lines up in a terminal; other characters become one space each.
-    if (offset > d->src_len)
-        offset = d->src_len;
+    offset = clamp_offset(d, offset);
     size_t start = offset, end = offset;
-    while (start > 0 && d->src[start - 1] != '\n')
+    while (start > 0 && !ends_line(d, start - 1))
         start--;
+    if (start < diag_bom_length(d->src, d->src_len))
+        start = diag_bom_length(d->src, d->src_len);
     while (end < d->src_len && d->src[end] != '\n' && d->src[end] != '\r')
         end++;
     size_t shown = end - start > 200 ? 200 : end - start;

@@ -34,7 +34,8 @@ void diag_free(Diag *d);
 
 // Report an error at byte offset in the source: "FILE:LINE:COL: error: MSG",
 // the source line and a caret under the column. Columns count UTF-8 code
-// points from 1. After DIAG_MAX_ERRORS errors, further ones are only counted.
+// points from 1 (see diag_position for lines). After DIAG_MAX_ERRORS errors,
+// further ones are only counted.
 void diag_error(Diag *d, size_t offset, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
@@ -48,8 +49,14 @@ void diag_error_file(Diag *d, const char *fmt, ...)
 #endif
     ;
 
-// Line and column (both from 1) of a byte offset.
+// Line and column (both from 1) of a byte offset. Lines end with "\n",
+// "\r\n" or a lone "\r" (old Mac files); a UTF-8 byte-order mark at the start
+// of the text takes no column.
 void diag_position(const Diag *d, size_t offset, int *line, int *col);
+
+// 3 when src[0..len) starts with a UTF-8 byte-order mark (EF BB BF), else 0:
+// the number of bytes a parser skips before the first line.
+size_t diag_bom_length(const char *src, size_t len);
 
 // The messages so far ("" when there are none). Owned by d.
 const char *diag_text(const Diag *d);

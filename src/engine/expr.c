@@ -230,18 +230,34 @@ static size_t lex_name(Parser *ps)
     return ps->pos - start;
 }
 
-// A number literal: digits, optional fraction, optional exponent.
+// How a literal is quoted in messages: whole when short, else its first 24
+// characters and its length.
+static void quote_literal(char *out, size_t n, const char *s, size_t len)
+{
+    if (len <= 40)
+        snprintf(out, n, "%.*s", (int)len, s);
+    else
+        snprintf(out, n, "%.24s... (%zu characters)", s, len);
+}
+
+// A number literal: digits, optional fraction, optional exponent, of any
+// length (strtod reads a copy ending at the literal, never the text after it).
 static bool lex_number(Parser *ps, double *out)
 {
     size_t start = ps->pos;
     const char *s = ps->src;
     size_t i = ps->pos;
+    bool nonzero = false; // a nonzero digit in the mantissa
     while (i < ps->line_end && isdigit((unsigned char)s[i]))
-        i++;
+        nonzero |= s[i++] != '0';
     if (i < ps->line_end && s[i] == '.') {
         i++;
         while (i < ps->line_end && isdigit((unsigned char)s[i]))
-            i++;
+            nonzero |= s[i++] != '0';
+    }
+    if (i - start == 1 && s[start] == '.') {
+        error_at(ps, start, "'.' alone is not a number; write 0.5 or 5.0");
+        return false;
     }
     if (i < ps->line_end && (s[i] == 'e' || s[i] == 'E')) {
         size_t j = i + 1;
@@ -253,18 +269,27 @@ static bool lex_number(Parser *ps, double *out)
             i = j;
         }
     }
-    char buf[64];
     size_t n = i - start;
-    if (n == 0 || (n == 1 && s[start] == '.') || n >= sizeof(buf)) {
-        error_at(ps, start, "malformed number");
+    char small[64];
+    char *buf = n < sizeof(small) ? small : malloc(n + 1);
+    if (!buf) {
+        error_at(ps, start, "out of memory");
         return false;
     }
     memcpy(buf, s + start, n);
     buf[n] = '\0';
-    errno = 0;
     double v = strtod(buf, NULL);
+    if (buf != small)
+        free(buf);
+    char quoted[64];
+    quote_literal(quoted, sizeof(quoted), s + start, n);
     if (!isfinite(v)) {
-        error_at(ps, start, "the number %s is too large for a double", buf);
+        error_at(ps, start, "the number %s is out of range of a double (largest is about 1.8e308)", quoted);
+        return false;
+    }
+    if (v == 0 && nonzero) {
+        error_at(ps, start, "the number %s is too small for a double (smallest is about 5e-324); "
+                 "write 0 if you mean zero", quoted);
         return false;
     }
     ps->pos = i;
@@ -578,6 +603,106 @@ static Expr *parse_expr(Parser *ps)
 }
 
 // ---------------------------------------------------------------------------
+// Characters outside ASCII
+
+// Decode the UTF-8 sequence at s[0..n): its length (1 to 4), or 0 when the
+// bytes are not valid UTF-8.
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xF0 && c < 0xF5 ? 4 : 0;
+    if (!len || len > n)
+        return 0;
+    uint32_t v = len == 1 ? c : len == 2 ? c & 0x1Fu : len == 3 ? c & 0x0Fu : c & 0x07u;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[k] & 0x3Fu);
+    }
+    if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10FFFF)) || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+// Characters people paste from slides and word processors, and what to write.
+static const struct {
+    uint32_t cp;
+    const char *fix; // after "'C' (U+XXXX) is not ", where "%s" is the character
+} lookalikes[] = {
+    {0x00D7, "an operator here; write * to multiply"},
+    {0x00B7, "an operator here; write * to multiply"},
+    {0x22C5, "an operator here; write * to multiply"},
+    {0x2219, "an operator here; write * to multiply"},
+    {0x2217, "an operator here; write * to multiply"},
+    {0x00F7, "an operator here; write / to divide"},
+    {0x2215, "an operator here; write / to divide"},
+    {0x2212, "the minus sign here; write - (the ASCII hyphen-minus)"},
+    {0x2013, "the minus sign here; write - (the ASCII hyphen-minus)"},
+    {0x2014, "the minus sign here; write - (the ASCII hyphen-minus)"},
+    {0x2010, "the minus sign here; write - (the ASCII hyphen-minus)"},
+    {0x2011, "the minus sign here; write - (the ASCII hyphen-minus)"},
+    {0x00B2, "an operator here; write ^ 2 for a square, as in x ^ 2"},
+    {0x00B3, "an operator here; write ^ 3 for a cube, as in x ^ 3"},
+    {0x00A0, "an ordinary space; replace it with a space (it is a no-break space)"},
+    {0x2002, "an ordinary space; replace it with a space"},
+    {0x2003, "an ordinary space; replace it with a space"},
+    {0x2007, "an ordinary space; replace it with a space"},
+    {0x2009, "an ordinary space; replace it with a space"},
+    {0x200A, "an ordinary space; replace it with a space"},
+    {0x202F, "an ordinary space; replace it with a space"},
+    {0x3000, "an ordinary space; replace it with a space"},
+    {0x200B, "allowed here; delete it (it is an invisible zero-width space)"},
+    {0x200C, "allowed here; delete it (it is invisible)"},
+    {0x200D, "allowed here; delete it (it is invisible)"},
+    {0x2060, "allowed here; delete it (it is invisible)"},
+    {0xFEFF, "allowed here; delete it (it is an invisible byte-order mark)"},
+};
+
+// Report the byte at `at`, the first one outside ASCII in the statement that
+// starts at stmt: the language is ASCII, so say what the character is and
+// what to write.
+static void non_ascii_error(Parser *ps, size_t at, size_t stmt)
+{
+    const unsigned char *s = (const unsigned char *)ps->src;
+    uint32_t cp = 0;
+    size_t len = utf8_decode(s + at, ps->line_end - at, &cp);
+    bool in_name = at == stmt || (at > 0 && is_name_char(s[at - 1])) ||
+                   (at + 1 < ps->line_end && (is_name_char(s[at + 1]) || s[at + 1] >= 0x80));
+    if (!len) { // Latin-1 and the like: most likely a letter of a name
+        error_at(ps, at, "byte 0x%02x is not valid UTF-8 text; save the program as UTF-8%s", s[at],
+                 in_name ? ", and write names in ASCII letters, digits and _, as in f = x * y" : "");
+        return;
+    }
+    in_name = at == stmt || (at > 0 && is_name_char(s[at - 1])) ||
+              (at + len < ps->line_end && (is_name_char(s[at + len]) || s[at + len] >= 0x80));
+    char ch[8];
+    memcpy(ch, s + at, len);
+    ch[len] = '\0';
+    for (size_t i = 0; i < sizeof(lookalikes) / sizeof(lookalikes[0]); i++)
+        if (lookalikes[i].cp == cp) {
+            error_at(ps, at, "'%s' (U+%04X) is not %s", ch, (unsigned)cp, lookalikes[i].fix);
+            return;
+        }
+    bool letter = (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) || (cp >= 0x370 && cp <= 0x52F);
+    if (letter || in_name)
+        error_at(ps, at, "names are ASCII letters, digits and _; '%s' is not allowed", ch);
+    else
+        error_at(ps, at, "'%s' (U+%04X) is not part of the language; programs are ASCII: names, numbers, "
+                 "+ - * / ^ ( ) , and =", ch, (unsigned)cp);
+}
+
+// The first byte outside ASCII in the current statement's code (comments may
+// hold any UTF-8), or SIZE_MAX.
+static size_t first_non_ascii(const Parser *ps)
+{
+    for (size_t i = ps->pos; i < ps->line_end && ps->src[i] != '#'; i++)
+        if ((unsigned char)ps->src[i] >= 0x80)
+            return i;
+    return SIZE_MAX;
+}
+
+// ---------------------------------------------------------------------------
 // Statements
 
 static bool add_stmt(Parser *ps, Stmt st)
@@ -648,6 +773,16 @@ static bool parse_rhs(Parser *ps, Stmt *st, size_t at, const char *word)
     return true;
 }
 
+// Bind name src[at..at+n) to a statement that failed, so later lines that use
+// it do not also report it as unknown: one mistake, one message.
+static void bind_poisoned(Parser *ps, size_t at, size_t n)
+{
+    Stmt st = {.poisoned = true, .node = SIZE_MAX};
+    st.name = arena_strndup(&ps->p->arena, ps->src + at, n);
+    if (!st.name || !add_stmt(ps, st))
+        error_at(ps, at, "out of memory");
+}
+
 static void parse_statement(Parser *ps)
 {
     Program *p = ps->p;
@@ -655,6 +790,15 @@ static void parse_statement(Parser *ps)
     if (c == 0 || c == '#')
         return;
     size_t at = ps->pos;
+    size_t bad = first_non_ascii(ps);
+    if (bad != SIZE_MAX) {
+        non_ascii_error(ps, bad, at);
+        size_t n = lex_name(ps);
+        if (n > 0 && n <= 64 && is_name_start(c) && peek(ps) == '=' && ps->pos < bad &&
+            find_function(ps->src + at, n) < 0)
+            bind_poisoned(ps, at, n);
+        return;
+    }
     if (!is_name_start(c)) {
         char tok[64];
         describe_token(ps, tok, sizeof(tok));
@@ -686,16 +830,12 @@ static void parse_statement(Parser *ps)
     }
     Stmt st = {0};
     st.name = arena_strndup(&p->arena, ps->src + at, n);
-    if (!st.name || !parse_rhs(ps, &st, at, word)) {
-        // Bind the name anyway, so later lines that use it do not also
-        // report it as unknown: one mistake, one message.
-        st.poisoned = true;
-        st.rhs = NULL;
-        st.node = SIZE_MAX;
-        if (st.name)
-            add_stmt(ps, st);
-        if (!st.name)
-            error_at(ps, at, "out of memory");
+    if (!st.name) {
+        error_at(ps, at, "out of memory");
+        return;
+    }
+    if (!parse_rhs(ps, &st, at, word)) {
+        bind_poisoned(ps, at, n);
         return;
     }
     if (!add_stmt(ps, st))
@@ -715,16 +855,19 @@ Program *program_parse_span(const char *src, size_t start, size_t len, Diag *d)
         return NULL;
     }
     arena_init(&p->arena, 0, 0);
+    if (start == 0)
+        start = diag_bom_length(src, len); // a UTF-8 byte-order mark is not text
     Parser ps = {.p = p, .d = d, .src = src, .len = len, .pos = start};
     int errors_before = d->nerrors;
     while (ps.pos < len) {
-        // A statement runs to the newline or ';' (a ';' inside a comment counts
-        // as comment text).
+        // A statement runs to the end of the line ("\n", "\r\n" or an old
+        // Mac's lone "\r") or to ';' (a ';' inside a comment counts as comment
+        // text).
         size_t end = ps.pos;
-        while (end < len && src[end] != '\n' && src[end] != ';' && src[end] != '#')
+        while (end < len && src[end] != '\n' && src[end] != '\r' && src[end] != ';' && src[end] != '#')
             end++;
         if (end < len && src[end] == '#')
-            while (end < len && src[end] != '\n')
+            while (end < len && src[end] != '\n' && src[end] != '\r')
                 end++;
         ps.line_end = end;
         ps.failed = false;

@@ -324,7 +324,7 @@ static void test_error_unknown_name(void **state)
                  "       \t^\n");
     // Columns count code points: the caret lines up after UTF-8 text.
     expect_error("x = 1 # é\nf = x + ééé",
-                 "t.prog:2:9: error: expected a number, a name or '(', found the byte 0xc3\n"
+                 "t.prog:2:9: error: names are ASCII letters, digits and _; 'é' is not allowed\n"
                  "    f = x + ééé\n"
                  "            ^\n");
 }
@@ -626,7 +626,7 @@ static void test_error_statements(void **state)
                  "    x =  # nothing\n"
                  "         ^\n");
     expect_error("x = 1e999",
-                 "t.prog:1:5: error: the number 1e999 is too large for a double\n"
+                 "t.prog:1:5: error: the number 1e999 is out of range of a double (largest is about 1.8e308)\n"
                  "    x = 1e999\n"
                  "        ^\n");
     // One error per statement, all statements checked.
@@ -788,6 +788,141 @@ static void test_many_statements(void **state)
     free(src);
 }
 
+// Issue 8: a UTF-8 byte-order mark at the start is not text. It takes no
+// column in messages, and is not echoed.
+static void test_byte_order_mark(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    assert_true(run("\xEF\xBB\xBFx = 2\nf = x * 5\n", g) == 10);
+    assert_true(run("\xEF\xBB\xBF# comment first\nx = 3\n", g) == 3);
+    graph_destroy(g);
+    expect_error("\xEF\xBB\xBF" "f = w * 2",
+                 "t.prog:1:5: error: unknown name 'w'; assign it on an earlier line, as in w = 1\n"
+                 "    f = w * 2\n"
+                 "        ^\n");
+    // Elsewhere it is an invisible character, and the message says so.
+    expect_error("x = 1\nf = x \xEF\xBB\xBF* 2",
+                 "t.prog:2:7: error: '\xEF\xBB\xBF' (U+FEFF) is not allowed here; delete it (it is an invisible "
+                 "byte-order mark)\n"
+                 "    f = x \xEF\xBB\xBF* 2\n"
+                 "          ^\n");
+}
+
+// Issue 8: old Mac files end lines with a lone CR. They are lines, and
+// messages count them as lines.
+static void test_cr_line_endings(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    assert_true(run("x = 2\rf = x * 5\r", g) == 10);
+    assert_true(run("x = 2 # two\ry = 3\r\rf = x * y", g) == 6);
+    assert_true(run("x = 2\r\ny = 4\nf = x * y\r", g) == 8); // mixed
+    graph_destroy(g);
+    expect_error("x = 1\ry = 2\rf = x * w\r",
+                 "t.prog:3:9: error: unknown name 'w'; did you mean 'x'?\n"
+                 "    f = x * w\n"
+                 "            ^\n");
+    expect_error("x = 1\r\nf = x +\r\n",
+                 "t.prog:2:8: error: expected a number, a name or '(' after '+'\n"
+                 "    f = x +\n"
+                 "           ^\n");
+}
+
+// Issue 8: names outside ASCII, and look-alike operators pasted from slides,
+// say what is wrong with the character, where it is.
+static void test_error_non_ascii(void **state)
+{
+    (void)state;
+    expect_error("caf\xc3\xa9 = 1\n",
+                 "t.prog:1:4: error: names are ASCII letters, digits and _; '\xc3\xa9' is not allowed\n"
+                 "    caf\xc3\xa9 = 1\n"
+                 "       ^\n");
+    expect_error("x = 1\n\xce\xb1 = 0.1\n",
+                 "t.prog:2:1: error: names are ASCII letters, digits and _; '\xce\xb1' is not allowed\n"
+                 "    \xce\xb1 = 0.1\n"
+                 "    ^\n");
+    // The name on the left is still bound: one mistake, one message.
+    expect_error("x = 1\ny = x \xc3\x97 2\nf = y + x\n",
+                 "t.prog:2:7: error: '\xc3\x97' (U+00D7) is not an operator here; write * to multiply\n"
+                 "    y = x \xc3\x97 2\n"
+                 "          ^\n");
+    expect_error("x = 1\nf = \xe2\x88\x92x\n",
+                 "t.prog:2:5: error: '\xe2\x88\x92' (U+2212) is not the minus sign here; write - (the ASCII "
+                 "hyphen-minus)\n"
+                 "    f = \xe2\x88\x92x\n"
+                 "        ^\n");
+    expect_error("x = 1\nf = x\xc2\xa0+ 1\n",
+                 "t.prog:2:6: error: '\xc2\xa0' (U+00A0) is not an ordinary space; replace it with a space (it is "
+                 "a no-break space)\n"
+                 "    f = x\xc2\xa0+ 1\n"
+                 "         ^\n");
+    expect_error("x = 1\nf = x \xe2\x86\x92 1\n",
+                 "t.prog:2:7: error: '\xe2\x86\x92' (U+2192) is not part of the language; programs are ASCII: "
+                 "names, numbers, + - * / ^ ( ) , and =\n"
+                 "    f = x \xe2\x86\x92 1\n"
+                 "          ^\n");
+    expect_error("x = 1\n\xe9t\xe9 = x * 2\n", // Latin-1
+                 "t.prog:2:1: error: byte 0xe9 is not valid UTF-8 text; save the program as UTF-8, and write names "
+                 "in ASCII letters, digits and _, as in f = x * y\n"
+                 "    \xe9t\xe9 = x * 2\n"
+                 "    ^\n");
+    expect_error("x = 1\nf = x * \xe9\n",
+                 "t.prog:2:9: error: byte 0xe9 is not valid UTF-8 text; save the program as UTF-8\n"
+                 "    f = x * \xe9\n"
+                 "            ^\n");
+    // Comments may hold any text.
+    Program *p = parse_ok("x = 2 # \xc3\xa9t\xc3\xa9 \xc3\x97 \xe2\x88\x82\nf = x * x # \xce\xb1\n");
+    program_destroy(p);
+}
+
+// Issue 8: literals longer than 62 characters were called "malformed". Any
+// length reads as the double it means; only magnitude can fail.
+static void test_long_literals(void **state)
+{
+    (void)state;
+    char src[600];
+    Graph *g = graph_create(0);
+    // 0.1 with 300 zeros after it and then a 1: still 0.1 as a double.
+    int n = snprintf(src, sizeof(src), "x = 0.1");
+    for (int i = 0; i < 300; i++)
+        n += snprintf(src + n, sizeof(src) - (size_t)n, "0");
+    snprintf(src + n, sizeof(src) - (size_t)n, "1\nf = x * 1");
+    assert_true(run(src, g) == 0.1);
+    // 100 digits of pi.
+    assert_true(run("f = 3.141592653589793238462643383279502884197169399375105820974944592307816406286208998628034825342117068",
+                    g) == 3.141592653589793);
+    // 1 followed by 80 zeros, and its exponent form.
+    n = snprintf(src, sizeof(src), "f = 1");
+    for (int i = 0; i < 80; i++)
+        n += snprintf(src + n, sizeof(src) - (size_t)n, "0");
+    assert_true(run(src, g) == 1e80);
+    assert_true(run("f = 0.00000000000000000000000000000000000000000000000000000000000000000000001e71", g) == 1);
+    graph_destroy(g);
+    // A long literal that is out of range is quoted by its start and length.
+    n = snprintf(src, sizeof(src), "x = ");
+    for (int i = 0; i < 400; i++)
+        n += snprintf(src + n, sizeof(src) - (size_t)n, "9");
+    // The source line is echoed up to its first 200 characters.
+    char want[800];
+    n = snprintf(want, sizeof(want), "t.prog:1:5: error: the number 999999999999999999999999... (400 characters) "
+                 "is out of range of a double (largest is about 1.8e308)\n    %.200s\n        ^\n", src);
+    expect_error(src, want);
+    expect_error("x = 1e-99999",
+                 "t.prog:1:5: error: the number 1e-99999 is too small for a double (smallest is about 5e-324); "
+                 "write 0 if you mean zero\n"
+                 "    x = 1e-99999\n"
+                 "        ^\n");
+    expect_error("x = .",
+                 "t.prog:1:5: error: '.' alone is not a number; write 0.5 or 5.0\n"
+                 "    x = .\n"
+                 "        ^\n");
+    g = graph_create(0);
+    assert_true(run("x = 0e-99999", g) == 0); // zero is zero, in any exponent
+    assert_true(run("x = 4.9e-324", g) == 4.9e-324); // the smallest subnormal is fine
+    graph_destroy(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -821,6 +956,10 @@ int main(void)
         cmocka_unit_test(test_error_no_cascade),
         cmocka_unit_test(test_error_exponent_chain),
         cmocka_unit_test(test_many_statements),
+        cmocka_unit_test(test_byte_order_mark),
+        cmocka_unit_test(test_cr_line_endings),
+        cmocka_unit_test(test_error_non_ascii),
+        cmocka_unit_test(test_long_literals),
     };
     return cmocka_run_group_tests_name("expr", tests, NULL, NULL);
 }
