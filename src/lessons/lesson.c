@@ -3,6 +3,7 @@
 #include "lessons/lesson.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -28,6 +29,8 @@ typedef struct LessonParser {
     size_t pos;
     Graph *graph;       // the program built once, for gate lists
     Value *out;
+    int title_line;     // line of the 'title:' seen so far, or 0
+    int view_line;      // line of the 'view:' seen so far, or 0
 } LessonParser;
 
 static bool next_line(LessonParser *lp, Line *ln)
@@ -238,8 +241,14 @@ static void parse_step(LessonParser *lp, size_t at, size_t vstart, size_t vend)
     }
     Graph *g = lp->graph;
     if (kidx == 4) { // auto: intro, each gate forward, each gate backward, done
+        // A lesson that wrote its own intro (as in 'step: intro' with a
+        // narrative, then 'step: auto') gets no second one.
+        bool has_intro = false;
+        for (size_t i = 0; i < l->nsteps; i++)
+            has_intro = has_intro || l->steps[i].kind == STEP_INTRO;
         graph_mark_ancestors(g, lp->out);
-        add_step(lp, at, STEP_INTRO, SIZE_MAX, "");
+        if (!has_intro && !add_step(lp, at, STEP_INTRO, SIZE_MAX, ""))
+            return;
         for (size_t i = 0; i < g->n; i++)
             if (g->nodes[i]->mark && g->nodes[i]->src[0] && !add_step(lp, at, STEP_FORWARD, i, ""))
                 return;
@@ -280,6 +289,112 @@ static void parse_step(LessonParser *lp, size_t at, size_t vstart, size_t vend)
     add_step(lp, at, (StepKind)kidx, gate, text);
 }
 
+// A word of a value: src[start, end), split at spaces and tabs.
+typedef struct Word {
+    size_t start, end;
+} Word;
+
+// Split src[from, to) into at most max words at spaces and tabs. Returns the
+// number found, which may exceed max (the rest are not stored).
+static size_t split_words(const LessonParser *lp, size_t from, size_t to, Word *w, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = from; i < to;) {
+        while (i < to && (lp->src[i] == ' ' || lp->src[i] == '\t'))
+            i++;
+        if (i >= to)
+            break;
+        size_t s = i;
+        while (i < to && lp->src[i] != ' ' && lp->src[i] != '\t')
+            i++;
+        if (n < max)
+            w[n] = (Word){s, i};
+        n++;
+    }
+    return n;
+}
+
+static bool word_is(const LessonParser *lp, Word w, const char *s)
+{
+    return w.end - w.start == strlen(s) && memcmp(lp->src + w.start, s, w.end - w.start) == 0;
+}
+
+// A word as quoted in messages: whole when short, else its start and length.
+static const char *word_quote(const LessonParser *lp, Word w, char *buf, size_t n)
+{
+    size_t len = w.end - w.start;
+    if (len <= 40)
+        snprintf(buf, n, "%.*s", (int)len, lp->src + w.start);
+    else
+        snprintf(buf, n, "%.24s... (%zu characters)", lp->src + w.start, len);
+    return buf;
+}
+
+// Whether word w is s, ignoring ASCII case.
+static bool word_is_nocase(const LessonParser *lp, Word w, const char *s)
+{
+    if (w.end - w.start != strlen(s))
+        return false;
+    for (size_t i = 0; s[i]; i++)
+        if (tolower((unsigned char)lp->src[w.start + i]) != s[i])
+            return false;
+    return true;
+}
+
+// Read the number in word w into *out. special allows inf, -inf and nan
+// (any case). On failure reports why at the word and returns false.
+static bool parse_number_word(LessonParser *lp, Word w, bool special, double *out, const char *what)
+{
+    size_t len = w.end - w.start;
+    char q[80];
+    word_quote(lp, w, q, sizeof(q));
+    static const struct {
+        const char *word;
+        double value;
+    } specials[] = {{"inf", INFINITY}, {"+inf", INFINITY}, {"-inf", -INFINITY}, {"infinity", INFINITY},
+                    {"+infinity", INFINITY}, {"-infinity", -INFINITY}, {"nan", NAN}};
+    for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++) {
+        if (word_is_nocase(lp, w, specials[i].word)) {
+            if (!special) {
+                diag_error(lp->d, w.start, "%s '%s' must be a finite number", what, q);
+                return false;
+            }
+            *out = specials[i].value;
+            return true;
+        }
+    }
+    char *buf = malloc(len + 1); // a copy ending at the word: strtod reads no further
+    if (!buf) {
+        diag_error(lp->d, w.start, "out of memory");
+        return false;
+    }
+    memcpy(buf, lp->src + w.start, len);
+    buf[len] = '\0';
+    char *end;
+    errno = 0;
+    double v = strtod(buf, &end);
+    bool whole = end == buf + len && len > 0 && !isspace((unsigned char)buf[0]);
+    bool nonzero = strpbrk(buf, "123456789") && (!strpbrk(buf, "eE") || strpbrk(buf, "123456789") < strpbrk(buf, "eE"));
+    free(buf);
+    if (!whole || isnan(v)) {
+        diag_error(lp->d, w.start, "'%s' is not a number", q);
+        return false;
+    }
+    if (isinf(v)) {
+        diag_error(lp->d, w.start, "'%s' is out of range of a double (largest is about 1.8e308)%s", q,
+                   special ? "; write inf if you mean infinity" : "");
+        return false;
+    }
+    if (v == 0 && errno == ERANGE && nonzero) {
+        diag_error(lp->d, w.start, "'%s' is too small for a double (smallest is about 5e-324); write 0 if you "
+                   "mean zero", q);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+// check: [grad] NAME == NUMBER [tol NUMBER]    NUMBER may be inf, -inf or nan
 static void parse_check(LessonParser *lp, size_t at, size_t vstart, size_t vend)
 {
     Lesson *l = lp->l;
@@ -291,43 +406,51 @@ static void parse_check(LessonParser *lp, size_t at, size_t vstart, size_t vend)
         diag_error(lp->d, at, "more than %d checks", LESSON_MAX_CHECKS);
         return;
     }
-    const char *text = trim_copy(lp, vstart, vend);
     size_t tat = vstart;
     while (tat < vend && isspace((unsigned char)lp->src[tat]))
         tat++;
-    char name[80];
-    char num[64], tolword[8], tolnum[64], extra[8];
     LessonCheck c = {.tol = 1e-9};
-    const char *rest = text;
-    if (strncmp(rest, "grad ", 5) == 0) {
+    // "==" splits the check, with or without spaces around it.
+    size_t eq = SIZE_MAX;
+    for (size_t i = tat; i + 1 < vend; i++)
+        if (lp->src[i] == '=' && lp->src[i + 1] == '=') {
+            eq = i;
+            break;
+        }
+    Word left[3], right[4];
+    size_t nl = eq == SIZE_MAX ? 0 : split_words(lp, tat, eq, left, 3);
+    size_t nr = eq == SIZE_MAX ? 0 : split_words(lp, eq + 2, vend, right, 4);
+    if (nl == 2 && word_is(lp, left[0], "grad")) {
         c.grad = true;
-        rest += 5;
+        left[0] = left[1];
+        nl = 1;
     }
-    int n = sscanf(rest, "%79s == %63s %7s %63s %7s", name, num, tolword, tolnum, extra);
-    char *end;
-    if (n < 2) {
+    if (nl != 1 || nr == 0) {
         diag_error(lp->d, tat, "a check looks like 'NAME == NUMBER' or 'grad NAME == NUMBER', "
                    "optionally followed by 'tol 1e-6'");
         return;
     }
-    c.expected = strtod(num, &end);
-    if (*end || !isfinite(c.expected)) {
-        diag_error(lp->d, tat, "'%s' is not a number", num);
+    if (!parse_number_word(lp, right[0], true, &c.expected, "the expected value"))
         return;
-    }
-    if (n >= 3) {
-        if (strcmp(tolword, "tol") != 0 || n < 4 || n > 4) {
-            diag_error(lp->d, tat, "after the number a check takes only 'tol NUMBER'");
+    if (nr >= 2) {
+        if (nr != 3 || !word_is(lp, right[1], "tol")) {
+            diag_error(lp->d, right[1].start, "after the number a check takes only 'tol NUMBER'");
             return;
         }
-        c.tol = strtod(tolnum, &end);
-        if (*end || !(c.tol >= 0) || !isfinite(c.tol)) {
-            diag_error(lp->d, tat, "the tolerance '%s' must be a number >= 0", tolnum);
+        char q[80];
+        if (!parse_number_word(lp, right[2], false, &c.tol, "the tolerance"))
+            return;
+        if (!(c.tol >= 0)) {
+            diag_error(lp->d, right[2].start, "the tolerance '%s' must be a number >= 0",
+                       word_quote(lp, right[2], q, sizeof(q)));
             return;
         }
     }
-    if (program_binding_node(l->program, name) == SIZE_MAX) {
-        diag_error(lp->d, tat + (c.grad ? 5 : 0), "unknown name '%s' in a check", name);
+    char name[80];
+    size_t nn = left[0].end - left[0].start;
+    snprintf(name, sizeof(name), "%.*s", (int)(nn < 79 ? nn : 79), lp->src + left[0].start);
+    if (nn > 79 || program_binding_node(l->program, name) == SIZE_MAX) {
+        diag_error(lp->d, left[0].start, "unknown name '%s' in a check", name);
         return;
     }
     c.name = arena_strndup(&l->arena, name, strlen(name));
@@ -349,41 +472,68 @@ static void parse_train(LessonParser *lp, size_t at, size_t vstart, size_t vend)
         diag_error(lp->d, at, "a second 'train:'; a lesson has one");
         return;
     }
-    const char *text = trim_copy(lp, vstart, vend);
-    char word[80];
-    int used = 0;
-    size_t tat = vstart + 1;
-    if (sscanf(text, "lr %lf%n", &l->train.lr, &used) != 1 || !(l->train.lr > 0) || !isfinite(l->train.lr)) {
-        diag_error(lp->d, tat, "write 'train: lr 0.1 params w b': a positive learning rate, then the inputs to train");
+    Word w[LESSON_MAX_PARAMS + 4];
+    size_t maxw = sizeof(w) / sizeof(w[0]);
+    size_t nw = split_words(lp, vstart, vend, w, maxw);
+    size_t tat = nw ? w[0].start : vend;
+    const char *usage = "write 'train: lr 0.1 params w b': a positive learning rate, then the inputs to train";
+    if (nw < 2 || !word_is(lp, w[0], "lr")) {
+        diag_error(lp->d, tat, "%s", usage);
         return;
     }
-    const char *rest = text + used;
-    rest += strspn(rest, " \t");
-    if (strncmp(rest, "params", 6) != 0 || (rest[6] != ' ' && rest[6] != '\t' && rest[6] != '\0')) {
-        diag_error(lp->d, tat, "after the learning rate write 'params' and the inputs to train, as in 'params w b'");
+    double lr;
+    if (!parse_number_word(lp, w[1], false, &lr, "the learning rate"))
+        return;
+    if (!(lr > 0)) {
+        diag_error(lp->d, w[1].start, "%s", usage);
         return;
     }
-    rest += 6;
-    while (sscanf(rest, " %79s%n", word, &used) == 1) {
-        rest += used;
+    if (nw < 3 || !word_is(lp, w[2], "params")) {
+        diag_error(lp->d, nw < 3 ? vend : w[2].start,
+                   "after the learning rate write 'params' and the inputs to train, as in 'params w b'");
+        return;
+    }
+    if (nw == 3) {
+        diag_error(lp->d, w[2].end, "name at least one input to train after 'params'");
+        return;
+    }
+    size_t ninputs = program_input_count(l->program);
+    for (size_t k = 3; k < nw; k++) {
+        if (k == maxw || l->train.nparams == LESSON_MAX_PARAMS) {
+            diag_error(lp->d, w[k < maxw ? k : maxw - 1].start, "more than %d params", LESSON_MAX_PARAMS);
+            return;
+        }
+        char word[80], q[80];
+        size_t wl = w[k].end - w[k].start;
+        snprintf(word, sizeof(word), "%.*s", (int)(wl < 79 ? wl : 79), lp->src + w[k].start);
+        word_quote(lp, w[k], q, sizeof(q));
         bool input = false;
-        for (size_t i = 0; i < program_input_count(l->program); i++)
+        for (size_t i = 0; i < ninputs && wl < 80; i++)
             input = input || strcmp(program_input_name(l->program, i), word) == 0;
         if (!input) {
-            diag_error(lp->d, tat, "'%s' is not an input of the program; train params are names set to a number, "
-                       "as in w = 0.5", word);
+            if (wl < 80 && program_binding_node(l->program, word) != SIZE_MAX) {
+                diag_error(lp->d, w[k].start, "'%s' is not an input of the program; train params are names set "
+                           "to a number, as in w = 0.5", q);
+                return;
+            }
+            const char *cands[64];
+            size_t nc = 0;
+            for (size_t i = 0; i < ninputs && nc < 64; i++)
+                cands[nc++] = program_input_name(l->program, i);
+            const char *guess = wl < 80 ? diag_suggest(word, cands, nc) : NULL;
+            diag_error(lp->d, w[k].start, "unknown name '%s' in 'params'%s%s%s", q,
+                       guess ? "; did you mean '" : "; train params are inputs of the program, as in w = 0.5",
+                       guess ? guess : "", guess ? "'?" : "");
             return;
         }
-        if (l->train.nparams == LESSON_MAX_PARAMS) {
-            diag_error(lp->d, tat, "more than %d params", LESSON_MAX_PARAMS);
-            return;
-        }
+        for (int i = 0; i < l->train.nparams; i++)
+            if (strcmp(l->train.params[i], word) == 0) {
+                diag_error(lp->d, w[k].start, "'%s' is listed twice in 'params'", word);
+                return;
+            }
         l->train.params[l->train.nparams++] = arena_strndup(&l->arena, word, strlen(word));
     }
-    if (l->train.nparams == 0) {
-        diag_error(lp->d, tat, "name at least one input to train after 'params'");
-        return;
-    }
+    l->train.lr = lr;
     l->train.enabled = true;
 }
 
@@ -428,9 +578,19 @@ static void parse_lines(LessonParser *lp)
             break;
         }
         case 1:
-            l->title = trim_copy(lp, vstart, vend);
-            break;
-        case 2:
+        case 2: { // title, view: one each
+            int *line = ki == 1 ? &lp->title_line : &lp->view_line;
+            if (*line) {
+                diag_error(lp->d, ln.start, "a second '%s:'; a lesson has one %s (the first is on line %d)",
+                           key, key, *line);
+                break;
+            }
+            int col;
+            diag_position(lp->d, ln.start, line, &col);
+            if (ki == 1) {
+                l->title = trim_copy(lp, vstart, vend);
+                break;
+            }
             l->view = trim_copy(lp, vstart, vend);
             if (strcmp(l->view, "circuit") != 0 && strcmp(l->view, "graph") != 0) {
                 static const char *const views[] = {"circuit", "graph"};
@@ -439,6 +599,7 @@ static void parse_lines(LessonParser *lp)
                            l->view, guess ? "did you mean '" : "", guess ? guess : "", guess ? "'? " : "");
             }
             break;
+        }
         case 3: { // program: block
             size_t bstart, bend;
             read_block(lp, &bstart, &bend);
@@ -496,12 +657,18 @@ Lesson *lesson_parse(const char *src, size_t len, const char *file, Diag *d)
         lesson_destroy(l);
         return NULL;
     }
+    // Parse a copy in which an old Mac's lone CR line ends are '\n': the same
+    // length, so offsets into it are offsets into src, and Diag counts lines
+    // the same way. A UTF-8 byte-order mark before the first line is skipped.
     memcpy(l->src, src, len);
     l->src[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        if (l->src[i] == '\r' && (i + 1 == len || l->src[i + 1] != '\n'))
+            l->src[i] = '\n';
     strcpy(l->path, file);
     l->view = "circuit";
     int before = d->nerrors;
-    LessonParser lp = {.l = l, .d = d, .src = src, .len = len};
+    LessonParser lp = {.l = l, .d = d, .src = l->src, .len = len, .pos = diag_bom_length(src, len)};
     if (check_utf8(&lp))
         parse_lines(&lp);
     graph_destroy(lp.graph);
@@ -850,6 +1017,10 @@ bool lesson_check_run(const Lesson *l, const Graph *g, size_t i, double *got)
     if (idx >= g->n)
         return false;
     *got = c->grad ? g->nodes[idx]->grad : g->nodes[idx]->data;
+    if (isnan(c->expected)) // `== nan` means "is NaN"
+        return isnan(*got);
+    if (isinf(c->expected))
+        return *got == c->expected;
     double scale = fabs(c->expected) > 1 ? fabs(c->expected) : 1;
     return fabs(*got - c->expected) <= c->tol * scale;
 }

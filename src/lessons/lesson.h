@@ -49,7 +49,7 @@ typedef struct LessonStep {
 typedef struct LessonCheck {
     bool grad;          // check d(output)/d(name) rather than the value
     const char *name;
-    double expected;
+    double expected;    // ±inf passes when got equals it; NaN passes when got is NaN
     double tol;         // passes when |got - expected| <= tol * max(1, |expected|)
     int line;           // for messages
 } LessonCheck;
@@ -68,7 +68,7 @@ typedef struct LessonTrain {
 typedef struct Lesson {
     Arena arena;        // every string and array below
     char *path;         // as given
-    char *src;          // file text, owned
+    char *src;          // file text, owned; lone CR line ends are '\n' here
     const char *title;
     const char *view;   // "circuit" (CS231n style, steps reveal numbers) or "graph" (zoomable)
     Program *program;   // owned
@@ -84,7 +84,9 @@ typedef struct Lesson {
 Lesson *lesson_load(const char *path, Diag *d);
 
 // Parse lesson text src[0..len) (copied). file names it in messages. d must
-// be initialised on src by the caller. Returns NULL on any error.
+// be initialised on src by the caller. Lines may end in "\n", "\r\n" or an
+// old Mac's lone "\r"; a UTF-8 byte-order mark at the start is skipped.
+// Returns NULL on any error.
 Lesson *lesson_parse(const char *src, size_t len, const char *file, Diag *d);
 
 // Free a lesson. NULL is a no-op.

@@ -567,21 +567,68 @@ static void test_error_check_syntax(void **state)
                  "    check: f = 6\n"
                  "           ^\n");
     expect_error(HEAD "step: auto\ncheck: f == six\n",
-                 "bad.lesson:7:8: error: 'six' is not a number\n"
+                 "bad.lesson:7:13: error: 'six' is not a number\n"
                  "    check: f == six\n"
-                 "           ^\n");
+                 "                ^\n");
     expect_error(HEAD "step: auto\ncheck: f == 6 within 2\n",
-                 "bad.lesson:7:8: error: after the number a check takes only 'tol NUMBER'\n"
+                 "bad.lesson:7:15: error: after the number a check takes only 'tol NUMBER'\n"
                  "    check: f == 6 within 2\n"
-                 "           ^\n");
+                 "                  ^\n");
     expect_error(HEAD "step: auto\ncheck: f == 6 tol -1\n",
-                 "bad.lesson:7:8: error: the tolerance '-1' must be a number >= 0\n"
+                 "bad.lesson:7:19: error: the tolerance '-1' must be a number >= 0\n"
                  "    check: f == 6 tol -1\n"
-                 "           ^\n");
+                 "                      ^\n");
+    expect_error(HEAD "step: auto\ncheck: f == 6 tol nan\n",
+                 "bad.lesson:7:19: error: the tolerance 'nan' must be a finite number\n"
+                 "    check: f == 6 tol nan\n"
+                 "                      ^\n");
     expect_error(HEAD "step: auto\ncheck: grad w == 6\n",
                  "bad.lesson:7:13: error: unknown name 'w' in a check\n"
                  "    check: grad w == 6\n"
                  "                ^\n");
+}
+
+// Issue 8: 1e99999 was "not a number", and inf, -inf and nan could not be
+// expected at all.
+static void test_check_special_values(void **state)
+{
+    (void)state;
+    expect_error(HEAD "step: auto\ncheck: f == 1e99999\n",
+                 "bad.lesson:7:13: error: '1e99999' is out of range of a double (largest is about 1.8e308); "
+                 "write inf if you mean infinity\n"
+                 "    check: f == 1e99999\n"
+                 "                ^\n");
+    expect_error(HEAD "step: auto\ncheck: f == -1e-99999\n",
+                 "bad.lesson:7:13: error: '-1e-99999' is too small for a double (smallest is about 5e-324); "
+                 "write 0 if you mean zero\n"
+                 "    check: f == -1e-99999\n"
+                 "                ^\n");
+    Lesson *l = parse_ok("gradlab-lesson: 1\ntitle: T\nprogram:\n    x = 0\n    y = -1\n    a = log(x)\n"
+                         "    b = log(y)\n    c = 0 - a\n    f = a + b\nstep: auto\n"
+                         "check: a == -inf\ncheck: c == inf\ncheck: b == nan\ncheck: f == NaN\n"
+                         "check: a == INF\ncheck: x == 0e-99999\ncheck: x==0\ncheck: grad x==inf\n"
+                         "check: c == -inf\ncheck: b == 0\ncheck: a == nan\n");
+    assert_int_equal(l->nchecks, 11);
+    Graph *g = graph_create(0);
+    assert_non_null(lesson_eval_full(l, g));
+    const bool pass[] = {true, true, true, true, false, true, true, true, false, false, false};
+    const char *desc[] = {"a == -inf", "c == inf", "b == nan", "f == nan", "a == inf", "x == 0", "x == 0",
+                          "grad x == inf"};
+    for (size_t i = 0; i < 11; i++) {
+        double got;
+        if (lesson_check_run(l, g, i, &got) != pass[i])
+            fail_msg("check %zu: expected it to %s (got %g)", i + 1, pass[i] ? "pass" : "fail", got);
+        char buf[64];
+        if (i < 8)
+            assert_string_equal(lesson_check_describe(l, i, buf, sizeof(buf)), desc[i]);
+    }
+    graph_destroy(g);
+    lesson_destroy(l);
+    // Expected values of any length (issue 8: more than 62 characters).
+    l = parse_ok(HEAD "step: auto\ncheck: f == "
+                 "6.000000000000000000000000000000000000000000000000000000000000000000000000000000000001\n");
+    assert_true(l->checks[0].expected == 6);
+    lesson_destroy(l);
 }
 
 static void test_error_other(void **state)
@@ -621,6 +668,119 @@ static void test_error_second_program(void **state)
                  "    ^\n");
 }
 
+// Issue 8: a UTF-8 byte-order mark gave "unknown key 'gradlab-lesson'" with
+// an invisible character in front. It is skipped, and takes no column.
+static void test_byte_order_mark(void **state)
+{
+    (void)state;
+    Lesson *l = parse_ok("\xEF\xBB\xBF" HEAD "step: auto\n");
+    assert_string_equal(l->title, "T");
+    lesson_destroy(l);
+    l = parse_ok("\xEF\xBB\xBF# a comment first\n" HEAD "step: auto\n");
+    lesson_destroy(l);
+    expect_error("\xEF\xBB\xBFgradlab-lesson: 2\ntitle: T\n",
+                 "bad.lesson:1:16: error: this gradlab reads lesson format 1, not '2'\n"
+                 "    gradlab-lesson: 2\n"
+                 "                   ^\n");
+}
+
+// Issue 8: an old Mac's lone CR line ends made one long line and a message
+// that did not say why. They are line ends, counted as such in messages.
+static void test_cr_line_endings(void **state)
+{
+    (void)state;
+    Lesson *l = parse_ok("gradlab-lesson: 1\rtitle: Old Mac\rprogram:\r    x = 2\r    f = x * 3\r"
+                         "step: intro\r    Line one {x}.\r\r    Line two.\rstep: auto\rcheck: grad x == 3\r");
+    assert_string_equal(l->title, "Old Mac");
+    assert_string_equal(l->steps[0].text, "Line one {x}.\n\nLine two.");
+    assert_int_equal(l->nsteps, 1 + 1 + 1 + 1);
+    assert_int_equal(l->nchecks, 1);
+    lesson_destroy(l);
+    expect_error("gradlab-lesson: 1\rtitle: T\rprogram:\r    x = 2\r    f = x * w\rstep: auto\r",
+                 "bad.lesson:5:13: error: unknown name 'w'; did you mean 'x'?\n"
+                 "        f = x * w\n"
+                 "                ^\n");
+    expect_error("gradlab-lesson: 1\rtitle: T\rprogram:\r    x = 2\r    f = x * 3\rstep: sideways\r",
+                 "bad.lesson:6:7: error: unknown step 'sideways'; steps are intro, forward NAME, backward NAME, "
+                 "done and auto\n"
+                 "    step: sideways\n"
+                 "          ^\n");
+}
+
+// Issue 9: a second title (or view) silently replaced the first.
+static void test_error_second_title(void **state)
+{
+    (void)state;
+    expect_error(HEAD "title: Again\nstep: auto\n",
+                 "bad.lesson:6:1: error: a second 'title:'; a lesson has one title (the first is on line 2)\n"
+                 "    title: Again\n"
+                 "    ^\n");
+    expect_error("gradlab-lesson: 1\nview: graph\n" "title: T\nprogram:\n    f = 1\nview: circuit\nstep: auto\n",
+                 "bad.lesson:6:1: error: a second 'view:'; a lesson has one view (the first is on line 2)\n"
+                 "    view: circuit\n"
+                 "    ^\n");
+}
+
+// Issue 9: 'step: intro' with a narrative, then 'step: auto' (the README's
+// own example) showed the intro twice.
+static void test_auto_after_intro(void **state)
+{
+    (void)state;
+    Lesson *l = parse_ok(HEAD "step: intro\n    One neuron.\nstep: auto\n");
+    assert_int_equal(l->nsteps, 4); // intro, forward f, backward f, done
+    assert_int_equal(l->steps[0].kind, STEP_INTRO);
+    assert_string_equal(l->steps[0].text, "One neuron.");
+    assert_int_equal(l->steps[1].kind, STEP_FORWARD);
+    assert_int_equal(l->steps[2].kind, STEP_BACKWARD);
+    assert_int_equal(l->steps[3].kind, STEP_DONE);
+    lesson_destroy(l);
+    l = parse_ok(HEAD "step: auto\n"); // alone, auto still starts with an intro
+    assert_int_equal(l->nsteps, 4);
+    assert_int_equal(l->steps[0].kind, STEP_INTRO);
+    lesson_destroy(l);
+}
+
+// Issue 9: the caret of a train: error pointed at the start of the value,
+// not at the bad name.
+static void test_error_train_caret(void **state)
+{
+    (void)state;
+#define TRAIN_HEAD "gradlab-lesson: 1\ntitle: T\nprogram:\n    w = 2\n    b = 1\n    f = w * b\nstep: auto\n"
+    expect_error(TRAIN_HEAD "train: lr 0.1 params w f\n",
+                 "bad.lesson:8:24: error: 'f' is not an input of the program; train params are names set to a "
+                 "number, as in w = 0.5\n"
+                 "    train: lr 0.1 params w f\n"
+                 "                           ^\n");
+    expect_error(TRAIN_HEAD "train:  lr 0.1  params  w  bb\n",
+                 "bad.lesson:8:28: error: unknown name 'bb' in 'params'; did you mean 'b'?\n"
+                 "    train:  lr 0.1  params  w  bb\n"
+                 "                               ^\n");
+    expect_error(TRAIN_HEAD "train: lr 0.1 params w zzzz\n",
+                 "bad.lesson:8:24: error: unknown name 'zzzz' in 'params'; train params are inputs of the program, "
+                 "as in w = 0.5\n"
+                 "    train: lr 0.1 params w zzzz\n"
+                 "                           ^\n");
+    expect_error(TRAIN_HEAD "train: lr 0.1 params w b w\n",
+                 "bad.lesson:8:26: error: 'w' is listed twice in 'params'\n"
+                 "    train: lr 0.1 params w b w\n"
+                 "                             ^\n");
+    expect_error(TRAIN_HEAD "train: lr fast params w\n",
+                 "bad.lesson:8:11: error: 'fast' is not a number\n"
+                 "    train: lr fast params w\n"
+                 "              ^\n");
+    expect_error(TRAIN_HEAD "train: lr -1 params w\n",
+                 "bad.lesson:8:11: error: write 'train: lr 0.1 params w b': a positive learning rate, then the "
+                 "inputs to train\n"
+                 "    train: lr -1 params w\n"
+                 "              ^\n");
+    expect_error(TRAIN_HEAD "train: lr 0.1 parms w\n",
+                 "bad.lesson:8:15: error: after the learning rate write 'params' and the inputs to train, as in "
+                 "'params w b'\n"
+                 "    train: lr 0.1 parms w\n"
+                 "                  ^\n");
+#undef TRAIN_HEAD
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -643,8 +803,14 @@ int main(void)
         cmocka_unit_test(test_error_not_utf8),
         cmocka_unit_test(test_error_missing_parts),
         cmocka_unit_test(test_error_check_syntax),
+        cmocka_unit_test(test_check_special_values),
         cmocka_unit_test(test_error_other),
         cmocka_unit_test(test_error_second_program),
+        cmocka_unit_test(test_byte_order_mark),
+        cmocka_unit_test(test_cr_line_endings),
+        cmocka_unit_test(test_error_second_title),
+        cmocka_unit_test(test_auto_after_intro),
+        cmocka_unit_test(test_error_train_caret),
     };
     return cmocka_run_group_tests_name("lesson", tests, NULL, NULL);
 }
