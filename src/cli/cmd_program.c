@@ -2,6 +2,7 @@
 // an expression program given as a file or with -e.
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,8 +155,12 @@ static void json_number(FILE *f, double x)
 static const char grad_usage[] =
     "usage: gradlab grad FILE [--json]\n"
     "       gradlab grad -e 'PROGRAM' [--json]\n"
-    "Run the program forward and backward and print every named value with its\n"
-    "value and d(output)/d(value). Statements are separated by newlines or ';'.\n";
+    "Run the program forward and backward and print every assignment with its\n"
+    "value and d(output)/d(value). Statements are separated by newlines or ';'.\n"
+    "A name assigned more than once is listed once per assignment, as NAME@1,\n"
+    "NAME@2, ... (x = 2; x = x * x lists x@1, the input, and x@2, its square).\n"
+    "--json prints {\"output\": NAME, \"values\": [{\"name\", \"value\", \"grad\"}, ...]}\n"
+    "with the same names; NaN and infinities are null.\n";
 
 int cmd_grad(int argc, char **argv)
 {
@@ -165,16 +170,16 @@ int cmd_grad(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     const Program *p = r.program;
-    size_t n = program_name_count(p);
-    char v[32], g[32];
+    size_t n = program_binding_count(p);
+    char v[32], g[32], label[128];
     if (json) {
         printf("{\"output\": ");
-        json_string(stdout, program_output_name(p));
+        json_string(stdout, program_binding_label(p, n - 1, label, sizeof(label)));
         printf(", \"values\": [");
         for (size_t i = 0; i < n; i++) {
-            Value *val = program_lookup(p, r.graph, program_name(p, i));
+            const Value *val = r.graph->nodes[program_binding(p, i).node];
             printf("%s{\"name\": ", i ? ", " : "");
-            json_string(stdout, program_name(p, i));
+            json_string(stdout, program_binding_label(p, i, label, sizeof(label)));
             printf(", \"value\": ");
             json_number(stdout, val->data);
             printf(", \"grad\": ");
@@ -185,13 +190,13 @@ int cmd_grad(int argc, char **argv)
     } else {
         int w = 4;
         for (size_t i = 0; i < n; i++)
-            if ((int)strlen(program_name(p, i)) > w)
-                w = (int)strlen(program_name(p, i));
+            if ((int)strlen(program_binding_label(p, i, label, sizeof(label))) > w)
+                w = (int)strlen(label);
         printf("%-*s  %-24s  %s\n", w, "name", "value", "grad");
         for (size_t i = 0; i < n; i++) {
-            Value *val = program_lookup(p, r.graph, program_name(p, i));
-            printf("%-*s  %-24s  %s\n", w, program_name(p, i), numfmt_exact(v, sizeof(v), val->data),
-                   numfmt_exact(g, sizeof(g), val->grad));
+            const Value *val = r.graph->nodes[program_binding(p, i).node];
+            printf("%-*s  %-24s  %s\n", w, program_binding_label(p, i, label, sizeof(label)),
+                   numfmt_exact(v, sizeof(v), val->data), numfmt_exact(g, sizeof(g), val->grad));
         }
     }
     program_run_free(&r);
@@ -220,12 +225,27 @@ int cmd_dot(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     Graph *g = r.graph;
-    char v[32], gr[32];
+    char v[32], gr[32], label[128];
+    // Each bound node is labelled as grad lists it (x@1, x@2 for a reassigned
+    // x); a node bound twice (y = x) keeps its first label.
+    size_t *binding = malloc(g->n * sizeof(size_t));
+    if (!binding) {
+        fprintf(stderr, "gradlab: error: out of memory\n");
+        program_run_free(&r);
+        return 2;
+    }
+    for (size_t i = 0; i < g->n; i++)
+        binding[i] = SIZE_MAX;
+    for (size_t i = program_binding_count(r.program); i-- > 0;)
+        binding[program_binding(r.program, i).node] = i;
     printf("digraph gradlab {\n  rankdir=LR;\n  node [fontname=\"DejaVu Sans\"];\n");
     for (size_t i = 0; i < g->n; i++) {
         Value *n = g->nodes[i];
         printf("  v%zu [shape=record, label=\"{", i);
-        if (n->name) {
+        if (binding[i] != SIZE_MAX) {
+            dot_label_text(stdout, program_binding_label(r.program, binding[i], label, sizeof(label)));
+            printf(" | ");
+        } else if (n->name) {
             dot_label_text(stdout, n->name);
             printf(" | ");
         }
@@ -242,6 +262,7 @@ int cmd_dot(int argc, char **argv)
         }
     }
     printf("}\n");
+    free(binding);
     program_run_free(&r);
     return 0;
 }

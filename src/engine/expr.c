@@ -36,6 +36,8 @@ typedef struct Stmt {
     double value;      // input value
     size_t node;       // graph index of the bound node
     bool poisoned;     // the statement had an error: uses of its name report nothing more
+    size_t prev;       // the statement that bound this name before, or SIZE_MAX
+    unsigned version;  // 1 for the name's first assignment, 2 for its second, ...
 } Stmt;
 
 struct Program {
@@ -303,7 +305,7 @@ static bool lex_number(Parser *ps, double *out)
 
 static Expr *parse_expr(Parser *ps);
 
-static size_t find_binding(Program *p, const char *name, size_t n)
+static size_t find_binding(const Program *p, const char *name, size_t n)
 {
     size_t k = name_find(p, name, n);
     return k == SIZE_MAX ? SIZE_MAX : p->names[k];
@@ -723,8 +725,10 @@ static bool add_stmt(Parser *ps, Stmt st)
     if (!name_table_grow(p))
         return false;
     size_t idx = p->nstmts++;
-    p->stmts[idx] = st;
     size_t slot = name_slot(p, st.name, strlen(st.name));
+    st.prev = p->table[slot] ? p->names[p->table[slot] - 1] : SIZE_MAX;
+    st.version = st.prev == SIZE_MAX ? 1 : p->stmts[st.prev].version + 1;
+    p->stmts[idx] = st;
     if (p->table[slot]) { // a reassignment: the name now means this statement
         p->names[p->table[slot] - 1] = idx;
         return true;
@@ -944,10 +948,51 @@ const char *program_name(const Program *p, size_t i) { return p->stmts[p->names[
 const char *program_output_name(const Program *p) { return p->stmts[p->nstmts - 1].name; }
 size_t program_node_count(const Program *p) { return p->nnodes; }
 
+// The statement of a binding written "NAME" (its last assignment) or
+// "NAME@K" (its K-th), or SIZE_MAX.
+static size_t find_binding_label(const Program *p, const char *label)
+{
+    const char *at = strrchr(label, '@');
+    size_t n = at ? (size_t)(at - label) : strlen(label);
+    size_t k = name_find(p, label, n);
+    if (k == SIZE_MAX)
+        return SIZE_MAX;
+    size_t st = p->names[k];
+    if (!at)
+        return st;
+    char *end;
+    unsigned long v = at[1] >= '1' && at[1] <= '9' ? strtoul(at + 1, &end, 10) : 0;
+    if (v == 0 || *end)
+        return SIZE_MAX;
+    while (st != SIZE_MAX && p->stmts[st].version > v)
+        st = p->stmts[st].prev;
+    return st != SIZE_MAX && p->stmts[st].version == v ? st : SIZE_MAX;
+}
+
 size_t program_binding_node(const Program *p, const char *name)
 {
-    size_t k = name_find(p, name, strlen(name));
-    return k == SIZE_MAX ? SIZE_MAX : p->stmts[p->names[k]].node;
+    size_t st = find_binding_label(p, name);
+    return st == SIZE_MAX ? SIZE_MAX : p->stmts[st].node;
+}
+
+size_t program_binding_count(const Program *p) { return p->nstmts; }
+
+ProgramBinding program_binding(const Program *p, size_t i)
+{
+    const Stmt *st = &p->stmts[i];
+    ProgramBinding b = {.name = st->name, .node = st->node, .version = st->version, .input = st->is_input};
+    b.versions = p->stmts[find_binding(p, st->name, strlen(st->name))].version;
+    return b;
+}
+
+const char *program_binding_label(const Program *p, size_t i, char *buf, size_t n)
+{
+    ProgramBinding b = program_binding(p, i);
+    if (b.versions > 1)
+        snprintf(buf, n, "%s@%u", b.name, b.version);
+    else
+        snprintf(buf, n, "%s", b.name);
+    return buf;
 }
 
 Value *program_lookup(const Program *p, const Graph *g, const char *name)

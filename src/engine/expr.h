@@ -56,11 +56,31 @@ Value *program_build(const Program *p, Graph *g);
 size_t program_name_count(const Program *p);
 const char *program_name(const Program *p, size_t i);
 
+// Every binding, one per statement in program order, so a name assigned
+// three times has three (x = 2; x = x * x lists the input x and the square).
+typedef struct ProgramBinding {
+    const char *name;   // as written: "x"
+    size_t node;        // graph index program_build gives the bound node
+    unsigned version;   // 1 for the name's first assignment, 2 for its second, ...
+    unsigned versions;  // how many times the name is assigned in all
+    bool input;         // name = NUMBER
+} ProgramBinding;
+
+// The number of bindings, and binding i (i < program_binding_count).
+size_t program_binding_count(const Program *p);
+ProgramBinding program_binding(const Program *p, size_t i);
+
+// How binding i is listed: its name when the name is assigned once, else
+// NAME@K for the K-th assignment ("x@1", "x@2"). Writes buf; returns buf.
+const char *program_binding_label(const Program *p, size_t i, char *buf, size_t n);
+
 // The node a name is bound to (its last binding) in a graph built by
-// program_build, or NULL for an unknown name.
+// program_build, or NULL for an unknown name. "NAME@K" names the K-th
+// binding of a reassigned name, as program_binding_label writes it.
 Value *program_lookup(const Program *p, const Graph *g, const char *name);
 
-// The graph index program_build gives a name's last binding, or SIZE_MAX.
+// The graph index program_build gives a name's last binding (or, for
+// "NAME@K", its K-th), or SIZE_MAX.
 size_t program_binding_node(const Program *p, const char *name);
 
 // The name of the output (the last statement's name).

@@ -139,12 +139,28 @@ def test_round_numbers_plain():
 
 
 def test_reassigned_name():
+    # Issue 8: only the last c was listed; every assignment is, as c@1, c@2, ...
     rc, out, err = run("grad", "--json", "-e", "c=1;c=c+1;c=c*c")
     expect_eq(rc, 0)
     doc = json.loads(out)
-    expect_eq(doc, {"output": "c", "values": [{"name": "c", "value": 4, "grad": 1}]})
+    expect_eq(doc, {"output": "c@3", "values": [{"name": "c@1", "value": 1, "grad": 4},
+                                                {"name": "c@2", "value": 2, "grad": 4},
+                                                {"name": "c@3", "value": 4, "grad": 1}]})
     rc, out, err = run("grad", "-e", "c=1;c=c+1;c=c*c")
-    expect_eq(out, "name  value                     grad\nc     4                         1\n")
+    expect_eq(out, "name  value                     grad\n"
+                   "c@1   1                         4\n"
+                   "c@2   2                         4\n"
+                   "c@3   4                         1\n")
+    # The input's gradient (4) is listed; names assigned once keep their name.
+    rc, out, err = run("grad", "-e", "x = 2; x = x * x; y = x + 1")
+    expect_eq(out, "name  value                     grad\n"
+                   "x@1   2                         4\n"
+                   "x@2   4                         1\n"
+                   "y     5                         1\n")
+    rc, out, err = run("dot", "-e", "x = 2; x = x * x")
+    expect('label="{x@1 | data 2 | grad 4}"' in out and 'label="{x@2 | data 4 | grad 1}"' in out, out)
+    rc, out, err = run("grad", "--help")
+    expect("NAME@1" in out, out)
 
 
 def test_nan_is_null_in_json():

@@ -229,6 +229,42 @@ static void test_reassignment(void **state)
     program_destroy(p);
 }
 
+// Issue 8: every assignment is a binding, listed as c@1, c@2, ... when the
+// name is assigned more than once, and reachable by that label.
+static void test_bindings(void **state)
+{
+    (void)state;
+    Program *p = parse_ok("c = 1\nd = 5\nc = c + 1\ne = c\nc = c * c");
+    assert_int_equal(program_binding_count(p), 5);
+    const char *labels[] = {"c@1", "d", "c@2", "e", "c@3"};
+    const size_t nodes[] = {0, 1, 3, 3, 4};
+    const unsigned versions[] = {1, 1, 2, 1, 3};
+    char buf[32];
+    for (size_t i = 0; i < 5; i++) {
+        ProgramBinding b = program_binding(p, i);
+        assert_string_equal(program_binding_label(p, i, buf, sizeof(buf)), labels[i]);
+        assert_int_equal(b.node, nodes[i]);
+        assert_int_equal(b.version, versions[i]);
+        assert_int_equal(b.versions, i == 1 || i == 3 ? 1 : 3);
+        assert_int_equal(b.input, i < 2);
+        assert_int_equal(program_binding_node(p, labels[i]), nodes[i]);
+    }
+    assert_int_equal(program_binding_node(p, "c"), 4);
+    assert_int_equal(program_binding_node(p, "c@4"), SIZE_MAX);
+    assert_int_equal(program_binding_node(p, "c@0"), SIZE_MAX);
+    assert_int_equal(program_binding_node(p, "c@"), SIZE_MAX);
+    assert_int_equal(program_binding_node(p, "c@1x"), SIZE_MAX);
+    assert_int_equal(program_binding_node(p, "d@1"), 1);
+    assert_int_equal(program_binding_node(p, "zz@1"), SIZE_MAX);
+    Graph *g = graph_create(0);
+    Value *out = program_build(p, g);
+    graph_backward(g, out);
+    assert_true(program_lookup(p, g, "c@1")->grad == 4);
+    assert_true(program_lookup(p, g, "c@2")->data == 2);
+    graph_destroy(g);
+    program_destroy(p);
+}
+
 // A name read on two lines: its gradient is the sum of both uses.
 static void test_name_used_twice(void **state)
 {
@@ -932,6 +968,7 @@ int main(void)
         cmocka_unit_test(test_power_right_associative),
         cmocka_unit_test(test_separators_and_comments),
         cmocka_unit_test(test_reassignment),
+        cmocka_unit_test(test_bindings),
         cmocka_unit_test(test_name_used_twice),
         cmocka_unit_test(test_functions),
         cmocka_unit_test(test_inputs),

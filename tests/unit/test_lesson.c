@@ -781,6 +781,24 @@ static void test_error_train_caret(void **state)
 #undef TRAIN_HEAD
 }
 
+// Issue 8: the first x of x = 2; x = x * x is reachable as x@1 in checks and
+// placeholders, as gradlab grad lists it.
+static void test_reassigned_labels(void **state)
+{
+    (void)state;
+    Lesson *l = parse_ok("gradlab-lesson: 1\ntitle: T\nprogram:\n    x = 2\n    x = x * x\n"
+                         "step: done\n    {x@1} {grad x@1} {x}\ncheck: grad x@1 == 4\ncheck: x@2 == 4\n");
+    Graph *g = graph_create(0);
+    lesson_eval_full(l, g);
+    double got;
+    assert_true(lesson_check_run(l, g, 0, &got));
+    assert_true(lesson_check_run(l, g, 1, &got));
+    char buf[128];
+    assert_string_equal(lesson_step_text(l, g, 0, buf, sizeof(buf)), "2 4 4");
+    graph_destroy(g);
+    lesson_destroy(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -811,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_error_second_title),
         cmocka_unit_test(test_auto_after_intro),
         cmocka_unit_test(test_error_train_caret),
+        cmocka_unit_test(test_reassigned_labels),
     };
     return cmocka_run_group_tests_name("lesson", tests, NULL, NULL);
 }
