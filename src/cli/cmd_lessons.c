@@ -1,15 +1,20 @@
 // cmd_lessons.c: `gradlab check` and `gradlab render`, the headless lesson
 // commands CI runs. Neither opens a window; render uses SDL's software
 // renderer into a surface.
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <SDL_image.h>
 
 #include "app/catalog.h"
 #include "app/platform.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "engine/fileio.h"
 #include "engine/numfmt.h"
 #include "lessons/lesson.h"
 #include "sdl/sdl_scene.h"
@@ -103,8 +108,90 @@ static const char render_usage[] =
     "usage: gradlab render [LESSON...] --out DIR [--size WxH] [--theme dark|light|contrast]\n"
     "                      [--scale S]\n"
     "Write one PNG per step of each lesson (default: all bundled lessons) into DIR,\n"
-    "named LESSON-stepNN.png. Needs no display: SDL's software renderer draws into\n"
-    "memory. Default size 1280x720.\n";
+    "named LESSON-stepNN.png (LESSON-2-stepNN.png and so on when two lessons share\n"
+    "a file name). DIR itself is created if missing, once every lesson has loaded.\n"
+    "A file already there is replaced; a symlink is replaced, never followed.\n"
+    "Needs no display: SDL's software renderer draws into memory. Default size\n"
+    "1280x720.\n";
+
+// Case-insensitive ASCII equality, as file names compare on macOS and Windows.
+static bool same_name(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
+        if (x != y)
+            return false;
+    }
+    return *a == *b;
+}
+
+// The output name of each lesson: its file name without ".lesson", made
+// unique by "-2", "-3", ... so that two lessons never write the same PNG.
+typedef char OutName[300];
+
+static void unique_names(const Catalog *cat, OutName *names)
+{
+    for (size_t i = 0; i < cat->n; i++) {
+        char stem[256];
+        catalog_stem(cat->paths[i], stem, sizeof(stem));
+        snprintf(names[i], sizeof(names[i]), "%s", stem);
+        for (unsigned k = 2;; k++) {
+            size_t j = 0;
+            while (j < i && !same_name(names[j], names[i]))
+                j++;
+            if (j == i)
+                break;
+            snprintf(names[i], sizeof(names[i]), "%s-%u", stem, k);
+        }
+        if (strcmp(names[i], stem) != 0)
+            fprintf(stderr, "gradlab: note: another lesson is also named '%s'; '%s' is written as %s-stepNN.png\n",
+                    stem, cat->paths[i], names[i]);
+    }
+}
+
+// Draw s and write it as the PNG path: into a new temporary file, renamed
+// over path once complete (a symlink at path is replaced, not followed).
+// false with "cannot write 'PATH': REASON" in err.
+static bool write_png(Offscreen *off, const Scene *s, const char *path, char *err, size_t errn)
+{
+    char tmp[4800], why[256];
+    int fd = file_temp_open(path, tmp, sizeof(tmp), why, sizeof(why));
+    if (fd < 0) {
+        snprintf(err, errn, "cannot write '%s': %s", path, why);
+        return false;
+    }
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        snprintf(err, errn, "cannot write '%s': %s", path, strerror(errno));
+        close(fd);
+        file_temp_discard(tmp);
+        return false;
+    }
+    SDL_Surface *surface = offscreen_draw(off, s);
+    SDL_RWops *rw = SDL_RWFromFP(f, SDL_FALSE);
+    errno = 0;
+    bool ok = surface && rw && IMG_SavePNG_RW(surface, rw, 1) == 0; // frees rw, keeps f open
+    int e = errno;
+    if (ok && fflush(f) != 0) {
+        ok = false;
+        e = errno;
+    }
+    if (fclose(f) != 0 && ok) {
+        ok = false;
+        e = errno;
+    }
+    if (!ok) {
+        snprintf(err, errn, "cannot write '%s': %s", path, e ? strerror(e) : IMG_GetError());
+        file_temp_discard(tmp);
+        return false;
+    }
+    if (!file_temp_commit(tmp, path, why, sizeof(why))) {
+        snprintf(err, errn, "cannot write '%s': %s", path, why);
+        return false;
+    }
+    return true;
+}
 
 int cmd_render(int argc, char **argv)
 {
@@ -150,8 +237,10 @@ int cmd_render(int argc, char **argv)
         free(lessons);
         return rc;
     }
-    char why[256];
-    if (!platform_mkdir(out, why, sizeof(why))) {
+    // Nothing is created until everything has been checked: the folder
+    // (as far as can be seen without creating it), every lesson, the fonts.
+    char why[512];
+    if (!file_check_dir(out, false, why, sizeof(why))) {
         fprintf(stderr, "gradlab: error: cannot create '%s': %s\n", out, why);
         free(lessons);
         return 2;
@@ -161,9 +250,24 @@ int cmd_render(int argc, char **argv)
     free(lessons);
     if (rc)
         return rc;
-    char data[4096], fonts[4200], err[4400];
+    for (size_t li = 0; li < cat.n; li++) {   // report every lesson that does not load
+        Lesson *l = load_or_report(cat.paths[li]);
+        if (!l)
+            rc = 2;
+        lesson_destroy(l);
+    }
+    OutName *names = rc ? NULL : malloc((cat.n ? cat.n : 1) * sizeof(OutName));
+    if (rc || !names) {
+        if (!rc)
+            fprintf(stderr, "gradlab: error: out of memory\n");
+        catalog_free(&cat);
+        return 2;
+    }
+    unique_names(&cat, names);
+    char data[4096], fonts[4200], err[4800];
     if (!platform_data_dir(data, sizeof(data))) {
         fprintf(stderr, "gradlab: error: cannot find gradlab's data folder; looked in %s\n", data);
+        free(names);
         catalog_free(&cat);
         return 2;
     }
@@ -174,24 +278,25 @@ int cmd_render(int argc, char **argv)
     if (!off || !g || !s) {
         fprintf(stderr, "gradlab: error: %s\n", off ? "out of memory" : err);
         rc = 2;
+    } else if (!file_make_dir(out, false, why, sizeof(why))) {
+        fprintf(stderr, "gradlab: error: cannot create '%s': %s\n", out, why);
+        rc = 2;
     }
     size_t written = 0;
     for (size_t li = 0; rc == 0 && li < cat.n; li++) {
-        Lesson *l = load_or_report(cat.paths[li]);
+        Lesson *l = load_or_report(cat.paths[li]); // it loaded above; it may have changed since
         if (!l) {
             rc = 2;
             break;
         }
-        char stem[256];
-        catalog_stem(cat.paths[li], stem, sizeof(stem));
         scene_renderer_attach(offscreen_scene_renderer(off), s);
         for (size_t st = 0; st < l->nsteps; st++) {
             LessonViewParams vp = {.lesson = l, .step = st, .theme = theme_get((ThemeId)theme),
                                    .scale = (float)scale};
             lesson_view_build(s, g, &vp, (float)w, (float)h);
             char path[4600];
-            snprintf(path, sizeof(path), "%s/%s-step%02zu.png", out, stem, st + 1);
-            if (!offscreen_save_png(off, s, path, err, sizeof(err))) {
+            snprintf(path, sizeof(path), "%s/%s-step%02zu.png", out, names[li], st + 1);
+            if (!write_png(off, s, path, err, sizeof(err))) {
                 fprintf(stderr, "gradlab: error: %s\n", err);
                 rc = 2;
                 break;
@@ -202,9 +307,12 @@ int cmd_render(int argc, char **argv)
     }
     if (rc == 0)
         fprintf(stderr, "gradlab: wrote %zu PNG%s to %s\n", written, written == 1 ? "" : "s", out);
+    else if (written)
+        fprintf(stderr, "gradlab: wrote %zu PNG%s to %s before the error\n", written, written == 1 ? "" : "s", out);
     scene_destroy(s);
     graph_destroy(g);
     offscreen_destroy(off);
+    free(names);
     catalog_free(&cat);
     return rc;
 }

@@ -7,35 +7,62 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "engine/fileio.h"
 #include "engine/npy/npy.h"
 #include "models/lstm.h"
 #include "models/rnn.h"
 
-static const char usage[] =
-    "usage: gradlab model lstm|rnn --weights DIR --input X.npy [--h0 H0.npy] [--c0 C0.npy]\n"
-    "                     [--grad-output G.npy] [--nonlinearity tanh|relu] --out DIR\n"
-    "\n"
-    "Run one forward and backward pass of a one-layer LSTM or RNN (PyTorch's\n"
-    "nn.LSTM / nn.RNN with batch_first=True) and write every result as .npy.\n"
-    "\n"
-    "  --weights DIR        weight_ih_l0.npy, weight_hh_l0.npy, bias_ih_l0.npy and\n"
-    "                       bias_hh_l0.npy, as in PyTorch's state_dict (no bias files:\n"
-    "                       a layer without biases, as with bias=False)\n"
-    "  --input X.npy        the input, shape (B, T, I)\n"
-    "  --h0 H0.npy          initial hidden state (1, B, H) or (B, H); default zeros\n"
-    "  --c0 C0.npy          initial cell state, lstm only; default zeros\n"
-    "  --grad-output G.npy  dL/doutput (B, T, H); default ones (L = sum of the output)\n"
-    "  --nonlinearity F     rnn only: tanh (default) or relu\n"
-    "  --out DIR            where to write output.npy (B, T, H), h_n.npy, c_n.npy (lstm),\n"
-    "                       grad_input.npy, grad_h0.npy, grad_c0.npy (lstm) and\n"
-    "                       grad_<param>.npy for each parameter; created if missing\n"
-    "\n"
-    ".npy files must be version 1.0 or 2.0, '<f4' or '<f8', C order.\n";
+// The work of one forward pass, in multiply-adds: B * T * G*H * (I + H).
+// The backward pass costs about twice as much. 2^30 keeps the worst shape
+// (batch 1 with the widest weights, where every step is a matrix-vector
+// product that streams all of W_hh from memory) to seconds on a 2-core
+// machine; see the help below.
+#define MODEL_MAX_WORK ((int64_t)1 << 30)
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: gradlab model lstm|rnn --weights DIR --input X.npy [--h0 H0.npy] [--c0 C0.npy]\n"
+            "                     [--grad-output G.npy] [--nonlinearity tanh|relu] --out DIR\n"
+            "\n"
+            "Run one forward and backward pass of a one-layer LSTM or RNN (PyTorch's\n"
+            "nn.LSTM / nn.RNN with batch_first=True) and write every result as .npy.\n"
+            "\n"
+            "  --weights DIR        weight_ih_l0.npy, weight_hh_l0.npy, bias_ih_l0.npy and\n"
+            "                       bias_hh_l0.npy, as in PyTorch's state_dict (no bias files:\n"
+            "                       a layer without biases, as with bias=False)\n"
+            "  --input X.npy        the input, shape (B, T, I)\n"
+            "  --h0 H0.npy          initial hidden state (1, B, H) or (B, H); default zeros\n"
+            "  --c0 C0.npy          initial cell state, lstm only; default zeros\n"
+            "  --grad-output G.npy  dL/doutput (B, T, H); default ones (L = sum of the output)\n"
+            "  --nonlinearity F     rnn only: tanh (default) or relu\n"
+            "  --out DIR            where to write output.npy (B, T, H), h_n.npy, c_n.npy (lstm),\n"
+            "                       grad_input.npy, grad_h0.npy, grad_c0.npy (lstm) and\n"
+            "                       grad_<param>.npy for each parameter; created if missing,\n"
+            "                       with its parents. Checked before anything is computed;\n"
+            "                       files there are replaced (a symlink itself, not its target)\n"
+            "\n"
+            ".npy files must be regular files, version 1.0 or 2.0, '<f4' or '<f8', C order,\n"
+            "with at most %d dimensions and %lld elements (%lld MB as float32).\n"
+            "\n"
+            "Limits (anything larger is refused before any work, exit status 2):\n"
+            "  batch B <= %d, sequence length T <= %d, input size I <= %d,\n"
+            "  hidden size H <= %d; all buffers together <= %zu MB; and\n"
+            "  B * T * G*H * (I + H) <= %lld multiply-adds (2^30) for the forward pass,\n"
+            "  G = 4 for lstm, 1 for rnn: a few seconds of work. For example an rnn with\n"
+            "  H = 4096, I = 1 and B = 1 allows T <= %lld; H = 256 allows B * T <= %lld.\n",
+            NPY_MAX_DIMS, (long long)NPY_MAX_ELEMENTS, (long long)NPY_MAX_ELEMENTS * 4 >> 20,
+            MODEL_MAX_BATCH, MODEL_MAX_STEPS, MODEL_MAX_INPUT, MODEL_MAX_HIDDEN,
+            MODEL_MAX_FLOATS * sizeof(float) >> 20, (long long)MODEL_MAX_WORK,
+            (long long)(MODEL_MAX_WORK / (4096 * 4097)), (long long)(MODEL_MAX_WORK / (256 * 257)));
+}
+
+// The names of the output files, without ".npy", in the order written.
+enum { OUT_MAX = 10 };
 
 typedef struct ModelArgs {
     bool is_lstm;
@@ -88,19 +115,116 @@ static bool expect_state(const char *path, const Npy *a, int64_t B, int64_t H)
     return expect_shape(path, a, 3, (int64_t[]){1, B, H}, "the batch and hidden size");
 }
 
-static bool save(const char *dir, const char *name, const float *data, int ndim,
-                 const int64_t *shape)
+// The output files, each created (as a temporary file next to its final
+// name) before anything is computed, so that every output problem is found
+// up front; written and renamed into place at the end.
+typedef struct Outputs {
+    int n;
+    char names[OUT_MAX][64];      // "output", "grad_h0", ...
+    char paths[OUT_MAX][4200];    // DIR/NAME.npy
+    char tmps[OUT_MAX][4400];     // the temporary files, "" once renamed or removed
+    FILE *files[OUT_MAX];         // open on tmps[k] until written
+} Outputs;
+
+// The files to write for this model.
+static void outputs_list(Outputs *o, bool is_lstm, bool no_bias)
 {
-    char path[4096], err[NPY_ERR_MAX];
-    if (snprintf(path, sizeof path, "%s/%s.npy", dir, name) >= (int)sizeof path) {
-        fprintf(stderr, "gradlab: error: --out: the path is too long\n");
+    memset(o, 0, sizeof *o);
+    const char *fixed[6] = {"output", "h_n", "c_n", "grad_input", "grad_h0", "grad_c0"};
+    for (int k = 0; k < 6; k++)
+        if (is_lstm || (k != 2 && k != 5))
+            snprintf(o->names[o->n++], sizeof o->names[0], "%s", fixed[k]);
+    for (int k = 0; k < (no_bias ? 2 : 4); k++)
+        snprintf(o->names[o->n++], sizeof o->names[0], "grad_%s", lstm_param_names[k]);
+}
+
+// Remove every temporary file that is left. Safe to call twice.
+static void outputs_discard(Outputs *o)
+{
+    for (int k = 0; k < o->n; k++) {
+        if (o->files[k])
+            fclose(o->files[k]);
+        o->files[k] = NULL;
+        file_temp_discard(o->tmps[k]);
+        o->tmps[k][0] = '\0';
+    }
+}
+
+// Create dir (and its parents) and a temporary file for every output.
+// Prints the error and returns false (nothing left behind but folders).
+static bool outputs_open(Outputs *o, const char *dir)
+{
+    char why[512];
+    if (!file_make_dir(dir, true, why, sizeof why)) {
+        fprintf(stderr, "gradlab: error: --out: cannot create '%s': %s\n", dir, why);
         return false;
     }
-    if (!npy_save(path, data, ndim, shape, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        return false;
+    for (int k = 0; k < o->n; k++) {
+        if (snprintf(o->paths[k], sizeof o->paths[k], "%s/%s.npy", dir, o->names[k]) >=
+            (int)sizeof o->paths[k]) {
+            fprintf(stderr, "gradlab: error: --out: the path '%.100s...' is too long\n", dir);
+            outputs_discard(o);
+            return false;
+        }
+        int fd = file_temp_open(o->paths[k], o->tmps[k], sizeof o->tmps[k], why, sizeof why);
+        if (fd >= 0 && !(o->files[k] = fdopen(fd, "wb"))) {
+            snprintf(why, sizeof why, "%s", strerror(errno));
+            close(fd);
+        }
+        if (!o->files[k]) {
+            fprintf(stderr, "gradlab: error: --out: cannot write '%s': %s\n", o->paths[k], why);
+            outputs_discard(o);
+            return false;
+        }
     }
     return true;
+}
+
+// Write output name (which outputs_list listed) and rename it into place.
+static bool outputs_write(Outputs *o, const char *name, const float *data, int ndim,
+                          const int64_t *shape)
+{
+    int k = 0;
+    while (k < o->n && strcmp(o->names[k], name) != 0)
+        k++;
+    if (k == o->n || !o->files[k])
+        return false;   // not listed: a bug here, not the user's
+    char err[NPY_ERR_MAX], why[256];
+    bool ok = npy_write(o->files[k], o->paths[k], data, ndim, shape, err, sizeof err);
+    errno = 0;
+    if (fclose(o->files[k]) != 0 && ok) {
+        ok = false;
+        snprintf(err, sizeof err, "%s: error: cannot write: %s", o->paths[k],
+                 strerror(errno ? errno : EIO));
+    }
+    o->files[k] = NULL;
+    if (ok && !file_temp_commit(o->tmps[k], o->paths[k], why, sizeof why)) {
+        ok = false;
+        snprintf(err, sizeof err, "%s: error: cannot write: %s", o->paths[k], why);
+    }
+    if (!ok) {
+        fprintf(stderr, "%s\n", err);
+        file_temp_discard(o->tmps[k]);
+    }
+    o->tmps[k][0] = '\0';
+    return ok;
+}
+
+// The forward work B * T * G*H * (I + H) against MODEL_MAX_WORK. All
+// factors are bounded by recurrent_check_size, so nothing overflows.
+static bool check_work(const char *path, int64_t B, int64_t T, int64_t I, int64_t H, int G)
+{
+    int64_t per_step = B * G * H * (I + H);
+    if (per_step <= MODEL_MAX_WORK / T)
+        return true;
+    fprintf(stderr,
+            "%s: error: batch %lld x length %lld with input %lld and hidden %lld is %.3g "
+            "multiply-adds per pass, more than the limit of %lld (2^30) that keeps a run to "
+            "seconds; at this input and hidden size, batch x length may be at most %lld\n",
+            path, (long long)B, (long long)T, (long long)I, (long long)H,
+            (double)per_step * (double)T, (long long)MODEL_MAX_WORK,
+            (long long)(MODEL_MAX_WORK / (G * H * (I + H))));
+    return false;
 }
 
 static int parse(int argc, char **argv, ModelArgs *a)
@@ -111,11 +235,11 @@ static int parse(int argc, char **argv, ModelArgs *a)
     a->act = RNN_TANH;
     bool have_act = false;
     if (argc < 2) {
-        fputs(usage, stderr);
+        usage(stderr);
         return 2;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, stdout);
+        usage(stdout);
         return 0;
     }
     int kind;
@@ -132,7 +256,7 @@ static int parse(int argc, char **argv, ModelArgs *a)
                             : strcmp(f, "--out") == 0         ? &a->out
                                                               : NULL;
         if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) {
-            fputs(usage, stdout);
+            usage(stdout);
             return 0;
         } else if (slot) {
             if (!(*slot = arg_value(argc, argv, &i)))
@@ -169,6 +293,13 @@ int cmd_model(int argc, char **argv)
     int rc = parse(argc, argv, &a);
     if (rc >= 0)
         return rc;
+    // The output folder first, creating nothing: a typo there should not
+    // cost a load of 256 MB of weights.
+    char why[512];
+    if (!file_check_dir(a.out, true, why, sizeof why)) {
+        fprintf(stderr, "gradlab: error: --out: cannot create '%s': %s\n", a.out, why);
+        return 2;
+    }
     rc = 2;
     const int G = a.is_lstm ? 4 : 1;
     Npy w[4] = {{0}}, x = {0}, h0 = {0}, c0 = {0}, gout = {0};
@@ -177,6 +308,7 @@ int cmd_model(int argc, char **argv)
     Rnn *rnn = NULL;
     bool no_bias = false;
     float *out = NULL, *dx = NULL, *ones = NULL;
+    Outputs outs = {0};
 
     for (int k = 0; k < 4; k++) {
         if (snprintf(paths[k], sizeof paths[k], "%s/%s.npy", a.weights, lstm_param_names[k]) >=
@@ -226,12 +358,18 @@ int cmd_model(int argc, char **argv)
         fprintf(stderr, "%s: error: %s\n", a.input, err);
         goto done;
     }
+    if (!check_work(a.input, B, T, I, H, G))
+        goto done;
     if (a.h0 && (!load(a.h0, &h0) || !expect_state(a.h0, &h0, B, H)))
         goto done;
     if (a.c0 && (!load(a.c0, &c0) || !expect_state(a.c0, &c0, B, H)))
         goto done;
     if (a.gout && (!load(a.gout, &gout) ||
                    !expect_shape(a.gout, &gout, 3, (int64_t[]){B, T, H}, "the output (B, T, H)")))
+        goto done;
+    // Every input is good: create the outputs before computing anything.
+    outputs_list(&outs, a.is_lstm, no_bias);
+    if (!outputs_open(&outs, a.out))
         goto done;
 
     rc = 1;
@@ -272,28 +410,25 @@ int cmd_model(int argc, char **argv)
         rnn_backward(rnn, dout, NULL);
     }
 
-    if (mkdir(a.out, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "%s: error: cannot create the directory: %s\n", a.out, strerror(errno));
-        goto done;
-    }
+    rc = 2;   // from here on, only writing the outputs can fail
     int64_t btH[3] = {B, T, H}, btI[3] = {B, T, I}, state[3] = {1, B, H};
     RecurrentStep last = lstm ? lstm_step(lstm, (int)T - 1) : rnn_step(rnn, (int)T - 1);
     if (lstm)
         lstm_output(lstm, out);
     else
         rnn_output(rnn, out);
-    if (!save(a.out, "output", out, 3, btH) || !save(a.out, "h_n", last.h, 3, state))
+    if (!outputs_write(&outs, "output", out, 3, btH) || !outputs_write(&outs, "h_n", last.h, 3, state))
         goto done;
-    if (lstm && !save(a.out, "c_n", last.c, 3, state))
+    if (lstm && !outputs_write(&outs, "c_n", last.c, 3, state))
         goto done;
     if (lstm)
         lstm_grad_input(lstm, dx);
     else
         rnn_grad_input(rnn, dx);
-    if (!save(a.out, "grad_input", dx, 3, btI) ||
-        !save(a.out, "grad_h0", lstm ? lstm->dh0 : rnn->dh0, 3, state))
+    if (!outputs_write(&outs, "grad_input", dx, 3, btI) ||
+        !outputs_write(&outs, "grad_h0", lstm ? lstm->dh0 : rnn->dh0, 3, state))
         goto done;
-    if (lstm && !save(a.out, "grad_c0", lstm->dc0, 3, state))
+    if (lstm && !outputs_write(&outs, "grad_c0", lstm->dc0, 3, state))
         goto done;
     for (int k = 0; k < (no_bias ? 2 : 4); k++) {
         size_t n;
@@ -302,11 +437,12 @@ int cmd_model(int argc, char **argv)
         char name[64];
         snprintf(name, sizeof name, "grad_%s", lstm_param_names[k]);
         int64_t shape[2] = {r, c};
-        if (!save(a.out, name, g, k < 2 ? 2 : 1, shape))   // weights 2-D, biases 1-D
+        if (!outputs_write(&outs, name, g, k < 2 ? 2 : 1, shape))   // weights 2-D, biases 1-D
             goto done;
     }
     rc = 0;
 done:
+    outputs_discard(&outs);
     for (int k = 0; k < 4; k++)
         npy_free(&w[k]);
     npy_free(&x);

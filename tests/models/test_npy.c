@@ -194,7 +194,7 @@ static void test_load_errors(void **state)
     assert_string_equal(err, want);
     // A directory.
     assert_false(npy_load("/tmp", &a, err, sizeof err));
-    assert_string_equal(err, "/tmp: error: cannot open: Is a directory");
+    assert_string_equal(err, "/tmp: error: cannot open: it is a directory");
     // Writing into a missing directory.
     assert_false(npy_save("/nonexistent/dir/y.npy", f, 1, (int64_t[]){2}, err, sizeof err));
     assert_string_equal(err, "/nonexistent/dir/y.npy: error: cannot create: No such file or directory");

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/fileio.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "npy.c assumes a little-endian host"
@@ -290,13 +292,17 @@ bool npy_parse(const char *name, const unsigned char *buf, size_t len, Npy *out,
 bool npy_load(const char *path, Npy *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail(err, errlen, path, "cannot open: %s", strerror(errno));
-    struct stat st0;
-    if (fstat(fileno(f), &st0) == 0 && S_ISDIR(st0.st_mode)) {
-        fclose(f);
-        return fail(err, errlen, path, "cannot open: %s", strerror(EISDIR));
+    // A regular file only: a FIFO or a device would block or never end.
+    char why[256];
+    long long fsize;
+    int fd = file_open_read(path, &fsize, why, sizeof why);
+    if (fd < 0)
+        return fail(err, errlen, path, "cannot open: %s", why);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return fail(err, errlen, path, "cannot open: %s", strerror(e));
     }
     unsigned char *hdr = NULL, *raw = NULL;
     bool ok = false;
@@ -336,20 +342,16 @@ bool npy_load(const char *path, Npy *out, char *err, size_t errlen)
     if (!parse_header(path, (const char *)hdr, hlen, &h, err, errlen))
         goto done;
     size_t need = (size_t)h.count * (size_t)h.itemsize;
-    // For regular files, compare with the length before allocating anything.
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
-        long long have = (long long)st.st_size - (long long)(hoff + hlen);
-        if (have < (long long)need) {
-            fail(err, errlen, path, "truncated file (the data needs %zu bytes, %lld are there)",
-                 need, have);
-            goto done;
-        }
-        if (have > (long long)need) {
-            fail(err, errlen, path, "%lld bytes of unexpected data after the array",
-                 have - (long long)need);
-            goto done;
-        }
+    // Compare with the file's length before allocating anything.
+    long long have = fsize - (long long)(hoff + hlen);
+    if (have < (long long)need) {
+        fail(err, errlen, path, "truncated file (the data needs %zu bytes, %lld are there)", need,
+             have < 0 ? 0 : have);
+        goto done;
+    }
+    if (have > (long long)need) {
+        fail(err, errlen, path, "%lld bytes of unexpected data after the array", have - (long long)need);
+        goto done;
     }
     raw = malloc(need > 0 ? need : 1);
     if (!raw || !fill(out, &h)) {
@@ -384,11 +386,11 @@ void npy_free(Npy *a)
     memset(a, 0, sizeof *a);
 }
 
-bool npy_save(const char *path, const float *data, int ndim, const int64_t *shape, char *err,
-              size_t errlen)
+bool npy_write(FILE *f, const char *name, const float *data, int ndim, const int64_t *shape,
+               char *err, size_t errlen)
 {
     if (ndim < 0 || ndim > NPY_MAX_DIMS)
-        return fail(err, errlen, path, "cannot save %d dimensions (at most %d)", ndim, NPY_MAX_DIMS);
+        return fail(err, errlen, name, "cannot save %d dimensions (at most %d)", ndim, NPY_MAX_DIMS);
     char dict[512];
     int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
     size_t count = 1;
@@ -413,15 +415,46 @@ bool npy_save(const char *path, const float *data, int ndim, const int64_t *shap
     memcpy(head + 10, dict, (size_t)n);
     memset(head + 10 + n, ' ', pad);
     head[10 + hlen - 1] = '\n';
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return fail(err, errlen, path, "cannot create: %s", strerror(errno));
+    errno = 0;
     bool ok = fwrite(head, 1, 10 + hlen, f) == 10 + hlen;
     if (ok && count > 0)
         ok = fwrite(data, sizeof(float), count, f) == count;
-    if (fclose(f) != 0)
-        ok = false;
+    if (ok)
+        ok = fflush(f) == 0;
     if (!ok)
-        return fail(err, errlen, path, "cannot write: %s", strerror(errno));
+        return fail(err, errlen, name, "cannot write: %s", strerror(errno ? errno : EIO));
+    return true;
+}
+
+bool npy_save(const char *path, const float *data, int ndim, const int64_t *shape, char *err,
+              size_t errlen)
+{
+    if (ndim < 0 || ndim > NPY_MAX_DIMS)
+        return fail(err, errlen, path, "cannot save %d dimensions (at most %d)", ndim, NPY_MAX_DIMS);
+    // Into a new temporary file, renamed over path at the end: a symlink
+    // at path is replaced, never followed, and no half-written file is left.
+    char tmp[4096], why[256];
+    int fd = file_temp_open(path, tmp, sizeof tmp, why, sizeof why);
+    if (fd < 0)
+        return fail(err, errlen, path, "cannot create: %s", why);
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        file_temp_discard(tmp);
+        return fail(err, errlen, path, "cannot create: %s", strerror(e));
+    }
+    bool ok = npy_write(f, path, data, ndim, shape, err, errlen);
+    errno = 0;
+    if (fclose(f) != 0 && ok) {
+        ok = false;
+        fail(err, errlen, path, "cannot write: %s", strerror(errno ? errno : EIO));
+    }
+    if (!ok) {
+        file_temp_discard(tmp);
+        return false;
+    }
+    if (!file_temp_commit(tmp, path, why, sizeof why))
+        return fail(err, errlen, path, "cannot write: %s", why);
     return true;
 }

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define NPY_MAX_DIMS 8
 #define NPY_MAX_ELEMENTS ((int64_t)1 << 26)   // 64 Mi elements: 256 MB as float32
@@ -49,8 +50,17 @@ bool npy_parse(const char *name, const unsigned char *buf, size_t len, Npy *out,
 void npy_free(Npy *a);
 
 // Write data (count = product of shape[0..ndim)) as a version 1.0 '<f4' C-order
-// file. Returns false and writes "PATH: error: REASON" into err on failure.
+// file. The file is written under a temporary name in the same folder and
+// renamed over path at the end, so a symlink at path is replaced, never
+// followed, and a failed save leaves no partial file. Returns false and
+// writes "PATH: error: REASON" into err on failure.
 bool npy_save(const char *path, const float *data, int ndim, const int64_t *shape,
               char *err, size_t errlen);
+
+// Write the same image to the open stream f (name is used in messages only)
+// and flush it. For callers that create their output files up front, as
+// `gradlab model` does before it computes. Same contract as npy_save.
+bool npy_write(FILE *f, const char *name, const float *data, int ndim, const int64_t *shape,
+               char *err, size_t errlen);
 
 #endif
