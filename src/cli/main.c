@@ -2,10 +2,12 @@
 // it dispatches to one of the commands in commands.h.
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/app.h"
 #include "cli/commands.h"
 #include "config.h"
+#include "engine/diag.h"
 
 static const struct {
     const char *name;
@@ -33,6 +35,30 @@ static void usage(FILE *f)
     fprintf(f, "\nRun 'gradlab COMMAND --help' for a command's options. See also gradlab(1).\n");
 }
 
+// A first argument that names no command is a lesson for the app: a number,
+// or a path. A word with no '/' or '.' that names no file is neither, so it
+// was meant as a command: say so, with the nearest one ("grd" -> "grad"),
+// and return 2. Returns 0 when word may be a lesson.
+static int check_command_word(const char *word)
+{
+    if (word[0] == '-' || word[0] == '\0' || strspn(word, "0123456789") == strlen(word) ||
+        strpbrk(word, "/.") || access(word, F_OK) == 0)
+        return 0;
+    const char *names[NCOMMANDS];
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    const char *guess = diag_suggest(word, names, NCOMMANDS);
+    if (guess) {
+        fprintf(stderr, "gradlab: error: unknown command '%s'; did you mean '%s'?\n", word, guess);
+    } else {
+        fprintf(stderr, "gradlab: error: '%s' is neither a command nor a lesson file; the commands are", word);
+        for (size_t i = 0; i < NCOMMANDS; i++)
+            fprintf(stderr, "%s %s", i == 0 ? "" : i + 1 == NCOMMANDS ? " and" : ",", commands[i].name);
+        fprintf(stderr, " (see 'gradlab --help'), and a lesson is a .lesson file or a number\n");
+    }
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) {
@@ -48,6 +74,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < NCOMMANDS; i++)
             if (strcmp(argv[1], commands[i].name) == 0)
                 return commands[i].run(argc - 1, argv + 1);
+        int rc = check_command_word(argv[1]);
+        if (rc)
+            return rc;
     }
     return app_main(argc - 1, argv + 1);
 }

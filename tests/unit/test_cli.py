@@ -362,6 +362,47 @@ def test_help_version():
         expect(out.startswith("usage: gradlab " + cmd), out)
 
 
+def test_bom_cr_non_ascii():
+    # Issue 8: a byte-order mark, old Mac line ends and names outside ASCII.
+    path = os.path.join(TMP, "bom.prog")
+    with open(path, "wb") as f:
+        f.write(b"\xef\xbb\xbfx = 2\r\nf = x * 5\r\n")
+    rc, out, err = run("grad", path)
+    expect_eq((rc, err), (0, ""))
+    expect("f     10" in out, out)
+    lesson = os.path.join(TMP, "bom.lesson")
+    with open(lesson, "wb") as f:
+        f.write(b"\xef\xbb\xbfgradlab-lesson: 1\rtitle: Old Mac\rprogram:\r    x = 2\r    f = x * 5\r"
+                b"step: auto\rcheck: f == 10\rcheck: f == inf\r")
+    rc, out, err = run("check", lesson)
+    expect_eq(rc, 1, out + err)
+    expect("ok 2 - bom: f == 10 (got 10)" in out and "not ok 3 - bom: f == inf (got 10)" in out, out)
+    rc, out, err = run("grad", "-e", "x = 1; caf\u00e9 = x * 2")
+    expect_eq(rc, 2)
+    expect_eq(err, "-e:1:11: error: names are ASCII letters, digits and _; '\u00e9' is not allowed\n"
+                   "    x = 1; caf\u00e9 = x * 2\n"
+                   "              ^\n")
+
+
+def test_misspelt_command():
+    # Issue 8: `gradlab grd` tried to open a lesson called grd.
+    rc, out, err = run("grd", "-e", "f = 1")
+    expect_eq(rc, 2)
+    expect_eq(err, "gradlab: error: unknown command 'grd'; did you mean 'grad'?\n")
+    rc, out, err = run("rendr", "1")
+    expect_eq(err, "gradlab: error: unknown command 'rendr'; did you mean 'render'?\n")
+    rc, out, err = run("frobnicate")
+    expect_eq(rc, 2)
+    expect_eq(err, "gradlab: error: 'frobnicate' is neither a command nor a lesson file; the commands are grad, "
+                   "dot, check, render, model, train and bptt (see 'gradlab --help'), and a lesson is a .lesson "
+                   "file or a number\n")
+    # A file of that name is a lesson, whatever it is called.
+    path = write("grd", "gradlab-lesson: 1\ntitle: T\nprogram:\n    f = 1\nstep: done\n")
+    p = subprocess.run([GRADLAB, "grd"], capture_output=True, cwd=TMP,
+                       env=dict(os.environ, SDL_VIDEODRIVER="dummy"))
+    expect("unknown command" not in p.stderr.decode(), p.stderr.decode())
+
+
 def test_no_display():
     # The GUI with no display: a clear error pointing at the headless commands.
     # X11 without DISPLAY cannot open a window anywhere, so this never hangs.
@@ -378,7 +419,7 @@ ORDER = ["test_grad_text", "test_grad_json", "test_grad_file", "test_round_trip_
          "test_reassigned_name",
          "test_nan_is_null_in_json", "test_grad_errors", "test_missing_file", "test_grad_usage_errors", "test_dot",
          "test_check", "test_check_failing", "test_render", "test_render_errors", "test_help_version",
-         "test_no_display"]
+         "test_bom_cr_non_ascii", "test_misspelt_command", "test_no_display"]
 
 
 def main():
