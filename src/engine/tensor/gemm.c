@@ -18,11 +18,13 @@
 // few A panels would reuse it; one row of C is a vector-matrix loop; C with
 // at most 4 rows or columns is dot products; a short k walks C row by row.
 //
-// Three micro-kernels: AVX-512 (12 x 32, with 8- and 4-row and 16-column
-// variants for edges and small C), AVX2+FMA (6 x 16) and portable C (4 x 16).
-// The first two are compiled with __attribute__((target)) and chosen at run
-// time with __builtin_cpu_supports, so the binary runs on any x86-64 and the
-// file still builds on any C11 compiler (the portable kernel only).
+// Four micro-kernels: AVX-512 (12 x 32, with 8- and 4-row and 16-column
+// variants for edges and small C), AVX2+FMA (6 x 16), NEON on AArch64
+// (8 x 12) and portable C (4 x 16). The x86 ones are compiled with
+// __attribute__((target)) and chosen at run time with __builtin_cpu_supports,
+// so the binary runs on any x86-64; NEON is chosen at run time from the
+// kernel's hardware capabilities. The file still builds on any C11 compiler
+// (the portable kernel only), and -Dsimd=portable builds only that one.
 #include "engine/tensor/gemm.h"
 
 #include <stdatomic.h>
@@ -42,6 +44,23 @@
 #endif
 #if GEMM_X86
 #include <immintrin.h>
+#endif
+// AArch64: the NEON kernel, unless -Dsimd=portable (or -DGEMM_NEON=0).
+#ifndef GEMM_NEON
+#if defined(__aarch64__) && !defined(GRADLAB_SIMD_PORTABLE)
+#define GEMM_NEON 1
+#else
+#define GEMM_NEON 0
+#endif
+#endif
+#if GEMM_NEON
+#include <arm_neon.h>
+#if defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMD
+#define HWCAP_ASIMD (1 << 1)
+#endif
+#endif
 #endif
 
 // At most this many rows of C, B is read in place rather than packed.
@@ -384,6 +403,70 @@ static void rows2_avx512(int N, int K, float alpha, const float *a, int inc_ai, 
 }
 #endif // GEMM_X86
 
+#if GEMM_NEON
+// ---------------------------------------------------------------------------
+// NEON kernel (AArch64): 8 rows x 12 columns = 24 accumulators of 4 floats,
+// with the A column in two registers and the B row in three (29 of the 32
+// vector registers). Each FMA takes its A value from a lane of a register
+// (fmla by element), so nothing is broadcast.
+
+#define NEON_MR 8
+#define NEON_NR 12
+
+#define N_ZERO(i) float32x4_t c##i##0 = vdupq_n_f32(0.0f), c##i##1 = c##i##0, c##i##2 = c##i##0;
+#define N_ROW(i, av, lane)                                                 \
+    c##i##0 = vfmaq_laneq_f32(c##i##0, b0, av, lane);                      \
+    c##i##1 = vfmaq_laneq_f32(c##i##1, b1, av, lane);                      \
+    c##i##2 = vfmaq_laneq_f32(c##i##2, b2, av, lane);
+#define N_STORE(i)                                                         \
+    if ((i) < m) {                                                         \
+        float *ci = c + (size_t)(i) * ldc;                                 \
+        float32x4_t r0 = vmulq_n_f32(c##i##0, alpha);                      \
+        float32x4_t r1 = vmulq_n_f32(c##i##1, alpha);                      \
+        float32x4_t r2 = vmulq_n_f32(c##i##2, alpha);                      \
+        if (beta != 0.0f) {                                                \
+            r0 = vfmaq_n_f32(r0, vld1q_f32(ci), beta);                     \
+            r1 = vfmaq_n_f32(r1, vld1q_f32(ci + 4), beta);                 \
+            r2 = vfmaq_n_f32(r2, vld1q_f32(ci + 8), beta);                 \
+        }                                                                  \
+        vst1q_f32(ci, r0);                                                 \
+        vst1q_f32(ci + 4, r1);                                             \
+        vst1q_f32(ci + 8, r2);                                             \
+    }
+#define N_SPILL(i)                                                         \
+    vst1q_f32(tile + (i) * NEON_NR, c##i##0);                              \
+    vst1q_f32(tile + (i) * NEON_NR + 4, c##i##1);                          \
+    vst1q_f32(tile + (i) * NEON_NR + 8, c##i##2);
+#define N_ALL(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+static void kernel_neon(int kc, const float *a, int ldak, const float *b, int ldbk,
+                        float *c, int ldc, float alpha, float beta,
+                        int m, int n)
+{
+    N_ALL(N_ZERO)
+    for (int k = 0; k < kc; k++) {
+        const float *ak = a + (size_t)k * ldak;
+        const float *bk = b + (size_t)k * ldbk;
+        float32x4_t a0 = vld1q_f32(ak), a1 = vld1q_f32(ak + 4);
+        float32x4_t b0 = vld1q_f32(bk), b1 = vld1q_f32(bk + 4), b2 = vld1q_f32(bk + 8);
+        N_ROW(0, a0, 0) N_ROW(1, a0, 1) N_ROW(2, a0, 2) N_ROW(3, a0, 3)
+        N_ROW(4, a1, 0) N_ROW(5, a1, 1) N_ROW(6, a1, 2) N_ROW(7, a1, 3)
+    }
+    if (n == NEON_NR) {
+        N_ALL(N_STORE)
+    } else {
+        float tile[NEON_MR * NEON_NR];
+        N_ALL(N_SPILL)
+        store_tile(tile, NEON_NR, c, ldc, alpha, beta, m, n);
+    }
+}
+#undef N_ZERO
+#undef N_ROW
+#undef N_STORE
+#undef N_SPILL
+#undef N_ALL
+#endif // GEMM_NEON
+
 // ---------------------------------------------------------------------------
 // Architecture choice, made once.
 
@@ -392,6 +475,9 @@ static const GemmArch arch_generic = { "generic", GEN_MR, GEN_NR, 256, 128, 2048
 static const GemmArch arch_avx2 = { "avx2", AVX2_MR, AVX2_NR, 256, 120, 2048, false, kernel_avx2 };
 static const GemmArch arch_avx512 = { "avx512", AVX512_MR, AVX512_NR, 256, 144, 2048, true, kernel_avx512_any };
 static const GemmArch arch_avx512_small = { "avx512", AVX512_SMALL_MR, AVX512_NR, 512, 4, 2048, true, kernel_avx512_small };
+#endif
+#if GEMM_NEON
+static const GemmArch arch_neon = { "neon", NEON_MR, NEON_NR, 256, 128, 3072, false, kernel_neon };
 #endif
 
 static const GemmArch *gemm_arch(void)
@@ -416,6 +502,17 @@ static const GemmArch *gemm_arch(void)
         a = &arch_generic;
     else if (force && strcmp(force, "avx2") == 0 && has_avx2)
         a = &arch_avx2;
+#endif
+#if GEMM_NEON
+    // Advanced SIMD is part of every AArch64 Linux system, but ask anyway:
+    // the choice is made at run time, as on x86.
+    const char *force = getenv("GRADLAB_GEMM");   // "generic" or "neon"
+    bool has_neon = true;
+#if defined(__linux__)
+    has_neon = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+#endif
+    if (has_neon && !(force && strcmp(force, "generic") == 0))
+        a = &arch_neon;
 #endif
     atomic_store_explicit(&chosen, a, memory_order_relaxed);
     return a;

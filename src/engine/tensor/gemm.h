@@ -16,8 +16,9 @@ void gemm_f32(bool trans_a, bool trans_b, int M, int N, int K,
               float alpha, const float *A, int lda, const float *B, int ldb,
               float beta, float *C, int ldc);
 
-// Name of the micro-kernel chosen for this CPU: "avx512", "avx2" or "generic".
-// GRADLAB_GEMM=generic|avx2 in the environment forces a slower one (tests).
+// Name of the micro-kernel chosen for this CPU: "avx512", "avx2", "neon" or
+// "generic" (always "generic" in a -Dsimd=portable build). GRADLAB_GEMM=generic
+// (or =avx2 on x86) in the environment forces a slower one (tests).
 const char *gemm_kernel_name(void);
 
 // Free the calling thread's packing buffers (gemm_f32 keeps them between
