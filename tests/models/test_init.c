@@ -1,5 +1,7 @@
-// test_init.c: weight initialisations: orthogonality and singular values,
-// identity, bounds and moments, and bit-for-bit reproducibility by seed.
+// test_init.c: weight initialisations: orthogonality and singular values
+// (also at large sizes), the orthogonal init's distribution, identity,
+// bounds and moments, and bit-for-bit reproducibility by seed and across
+// the orthogonal init's code paths.
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +54,88 @@ static void test_orthogonal(void **state)
             assert_true(e < 1e-5 * scales[j] * scales[j] * 4);
             free(w);
         }
+}
+
+// Large and rectangular sizes, past the block size of the blocked update
+// (and not multiples of any tile), at scale 1.
+static void test_orthogonal_large(void **state)
+{
+    (void)state;
+    const int shapes[][2] = {{512, 512}, {700, 300}, {300, 700}, {1, 513}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int r = shapes[k][0], c = shapes[k][1];
+        float *w = malloc((size_t)r * c * sizeof(float));
+        assert_non_null(w);
+        Pcg rng;
+        pcg_seed(&rng, 9 + k);
+        assert_true(init_orthogonal(w, r, c, 1.0f, &rng));
+        double e = gram_error(w, r, c, 1.0);
+        print_message("orthogonal %dx%d: max |Q^T Q - I| = %.3g\n", r, c, e);
+        assert_true(e < 1e-5);
+        free(w);
+    }
+}
+
+// Haar-distributed Q (n, n): E[tr Q] = 0 and Var[tr Q] = 1 for n >= 2, and
+// every entry has mean 0 and mean square 1/n. Without the sign correction
+// by diag(R), Q[0][0] would always be negative and tr Q biased.
+static void test_orthogonal_haar(void **state)
+{
+    (void)state;
+    enum { N = 6, DRAWS = 4000 };
+    Pcg rng;
+    pcg_seed(&rng, 2024);
+    float q[N * N];
+    double tr_sum = 0, tr_sq = 0, q00_sum = 0, sq_sum = 0;
+    for (int d = 0; d < DRAWS; d++) {
+        assert_true(init_orthogonal(q, N, N, 1.0f, &rng));
+        double tr = 0;
+        for (int i = 0; i < N; i++)
+            tr += q[i * N + i];
+        tr_sum += tr;
+        tr_sq += tr * tr;
+        q00_sum += q[0];
+        for (int i = 0; i < N * N; i++)
+            sq_sum += (double)q[i] * q[i];
+    }
+    double tr_mean = tr_sum / DRAWS, tr_var = tr_sq / DRAWS - tr_mean * tr_mean;
+    print_message("tr Q: mean %.4f, variance %.4f; Q00 mean %.4f\n", tr_mean, tr_var,
+                  q00_sum / DRAWS);
+    // Standard errors: about 0.016 for the mean, 0.03 for the variance, 0.006 for Q00.
+    assert_true(fabs(tr_mean) < 0.1);
+    assert_true(fabs(tr_var - 1.0) < 0.15);
+    assert_true(fabs(q00_sum / DRAWS) < 0.04);
+    assert_true(fabs(sq_sum / ((double)DRAWS * N * N) - 1.0 / N) < 1e-6);
+}
+
+// Every code path of the orthogonal init's products (init_kernel_name;
+// forced with GRADLAB_INIT_KERNEL) gives the same bits as the fastest one.
+static void test_orthogonal_paths_agree(void **state)
+{
+    (void)state;
+    const int shapes[][2] = {{300, 300}, {257, 100}, {5, 12}};
+    const char *paths[] = {"scalar", "sse2", "avx"};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int r = shapes[k][0], c = shapes[k][1];
+        size_t n = (size_t)r * c;
+        float *want = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float));
+        assert_true(want && got);
+        Pcg rng;
+        unsetenv("GRADLAB_INIT_KERNEL");
+        const char *fastest = init_kernel_name();
+        pcg_seed(&rng, 77);
+        assert_true(init_orthogonal(want, r, c, 1.0f, &rng));
+        for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+            setenv("GRADLAB_INIT_KERNEL", paths[p], 1);
+            print_message("%dx%d: %s against %s\n", r, c, init_kernel_name(), fastest);
+            pcg_seed(&rng, 77);
+            assert_true(init_orthogonal(got, r, c, 1.0f, &rng));
+            assert_memory_equal(want, got, n * sizeof(float));
+        }
+        unsetenv("GRADLAB_INIT_KERNEL");
+        free(want);
+        free(got);
+    }
 }
 
 static void test_identity(void **state)
@@ -130,6 +214,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_orthogonal),
+        cmocka_unit_test(test_orthogonal_large),
+        cmocka_unit_test(test_orthogonal_haar),
+        cmocka_unit_test(test_orthogonal_paths_agree),
         cmocka_unit_test(test_identity),
         cmocka_unit_test(test_uniform_normal),
         cmocka_unit_test(test_reproducible),
