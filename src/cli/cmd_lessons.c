@@ -239,9 +239,9 @@ int cmd_render(int argc, char **argv)
     }
     // Nothing is created until everything has been checked: the folder
     // (as far as can be seen without creating it), every lesson, the fonts.
-    char why[512];
+    char why[4600];
     if (!file_check_dir(out, false, why, sizeof(why))) {
-        fprintf(stderr, "gradlab: error: cannot create '%s': %s\n", out, why);
+        fprintf(stderr, "gradlab: error: %s\n", why);
         free(lessons);
         return 2;
     }
@@ -279,7 +279,7 @@ int cmd_render(int argc, char **argv)
         fprintf(stderr, "gradlab: error: %s\n", off ? "out of memory" : err);
         rc = 2;
     } else if (!file_make_dir(out, false, why, sizeof(why))) {
-        fprintf(stderr, "gradlab: error: cannot create '%s': %s\n", out, why);
+        fprintf(stderr, "gradlab: error: %s\n", why);
         rc = 2;
     }
     size_t written = 0;

@@ -43,8 +43,9 @@ static void usage(FILE *f)
             "  --out DIR            where to write output.npy (B, T, H), h_n.npy, c_n.npy (lstm),\n"
             "                       grad_input.npy, grad_h0.npy, grad_c0.npy (lstm) and\n"
             "                       grad_<param>.npy for each parameter; created if missing,\n"
-            "                       with its parents. Checked before anything is computed;\n"
-            "                       files there are replaced (a symlink itself, not its target)\n"
+            "                       with its parents, and checked before anything is\n"
+            "                       computed. Files there are replaced (a symlink itself,\n"
+            "                       not the file it points to)\n"
             "\n"
             ".npy files must be regular files, version 1.0 or 2.0, '<f4' or '<f8', C order,\n"
             "with at most %d dimensions and %lld elements (%lld MB as float32).\n"
@@ -54,7 +55,8 @@ static void usage(FILE *f)
             "  hidden size H <= %d; all buffers together <= %zu MB; and\n"
             "  B * T * G*H * (I + H) <= %lld multiply-adds (2^30) for the forward pass,\n"
             "  G = 4 for lstm, 1 for rnn: a few seconds of work. For example an rnn with\n"
-            "  H = 4096, I = 1 and B = 1 allows T <= %lld; H = 256 allows B * T <= %lld.\n",
+            "  H = 4096, I = 1 and B = 1 allows T <= %lld; with H = 256, I = 1 it allows\n"
+            "  B * T <= %lld.\n",
             NPY_MAX_DIMS, (long long)NPY_MAX_ELEMENTS, (long long)NPY_MAX_ELEMENTS * 4 >> 20,
             MODEL_MAX_BATCH, MODEL_MAX_STEPS, MODEL_MAX_INPUT, MODEL_MAX_HIDDEN,
             MODEL_MAX_FLOATS * sizeof(float) >> 20, (long long)MODEL_MAX_WORK,
@@ -154,9 +156,9 @@ static void outputs_discard(Outputs *o)
 // Prints the error and returns false (nothing left behind but folders).
 static bool outputs_open(Outputs *o, const char *dir)
 {
-    char why[512];
+    char why[4600];
     if (!file_make_dir(dir, true, why, sizeof why)) {
-        fprintf(stderr, "gradlab: error: --out: cannot create '%s': %s\n", dir, why);
+        fprintf(stderr, "gradlab: error: --out: %s\n", why);
         return false;
     }
     for (int k = 0; k < o->n; k++) {
@@ -295,9 +297,9 @@ int cmd_model(int argc, char **argv)
         return rc;
     // The output folder first, creating nothing: a typo there should not
     // cost a load of 256 MB of weights.
-    char why[512];
+    char why[4600];
     if (!file_check_dir(a.out, true, why, sizeof why)) {
-        fprintf(stderr, "gradlab: error: --out: cannot create '%s': %s\n", a.out, why);
+        fprintf(stderr, "gradlab: error: --out: %s\n", why);
         return 2;
     }
     rc = 2;

@@ -131,15 +131,12 @@ char *file_read_all(const char *path, size_t max_bytes, size_t *len, char *err, 
 // Folders
 
 // path into buf without trailing slashes ("out/" -> "out", "/" stays "/").
-static bool trimmed(const char *path, char *buf, size_t n, char *why, size_t whyn)
+static bool trimmed(const char *path, char *buf, size_t n, char *err, size_t errn)
 {
     size_t k = strlen(path);
-    if (k == 0) {
-        snprintf(why, whyn, "the name is empty");
-        return false;
-    }
-    if (k >= n) {
-        snprintf(why, whyn, "%s", strerror(ENAMETOOLONG));
+    if (k == 0 || k >= n) {
+        snprintf(err, errn, "cannot create '%.200s': %s", path,
+                 k ? strerror(ENAMETOOLONG) : "the name is empty");
         return false;
     }
     memcpy(buf, path, k + 1);
@@ -148,7 +145,8 @@ static bool trimmed(const char *path, char *buf, size_t n, char *why, size_t why
     return true;
 }
 
-// Why p, which exists, cannot be the folder path (p is path or above it).
+// Why p, which exists, cannot be a folder on the way to path (p is path or
+// above it); the reason only, into why.
 static void not_a_folder(const char *path, const char *p, char *why, size_t whyn)
 {
     struct stat st;
@@ -177,13 +175,16 @@ static bool name_non_folder(const char *path, char *p, char *why, size_t whyn)
     return false;
 }
 
-// The reason for a failed mkdir or stat of p with the saved error e.
-static void dir_reason(const char *path, char *p, int e, char *why, size_t whyn)
+// "cannot create 'PATH': REASON" for a failed mkdir or stat of p (path or
+// a folder above it) with the saved error e.
+static void dir_error(const char *path, char *p, int e, char *err, size_t errn)
 {
+    char why[PATH_BUF + 64];
     if (e == EEXIST)
-        not_a_folder(path, p, why, whyn);
-    else if (!(e == ENOTDIR && name_non_folder(path, p, why, whyn)))
-        snprintf(why, whyn, "%s", strerror(e));
+        not_a_folder(path, p, why, sizeof why);
+    else if (!(e == ENOTDIR && name_non_folder(path, p, why, sizeof why)))
+        snprintf(why, sizeof why, "%s", strerror(e));
+    snprintf(err, errn, "cannot create '%s': %s", path, why);
 }
 
 // mkdir p; true when p is a folder afterwards. The error is in *e.
@@ -196,10 +197,10 @@ static bool mkdir_one(const char *p, int *e)
     return *e == EEXIST && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-bool file_make_dir(const char *path, bool parents, char *why, size_t whyn)
+bool file_make_dir(const char *path, bool parents, char *err, size_t errn)
 {
     char p[PATH_BUF];
-    if (!trimmed(path, p, sizeof p, why, whyn))
+    if (!trimmed(path, p, sizeof p, err, errn))
         return false;
     int e = 0;
     if (mkdir_one(p, &e))
@@ -212,7 +213,7 @@ bool file_make_dir(const char *path, bool parents, char *why, size_t whyn)
             *s = '\0';
             bool ok = mkdir_one(p, &e);
             if (!ok)
-                dir_reason(path, p, e, why, whyn);
+                dir_error(path, p, e, err, errn);
             *s = '/';
             if (!ok)
                 return false;
@@ -220,43 +221,44 @@ bool file_make_dir(const char *path, bool parents, char *why, size_t whyn)
         if (mkdir_one(p, &e))
             return true;
     }
-    dir_reason(path, p, e, why, whyn);
+    dir_error(path, p, e, err, errn);
     return false;
 }
 
-bool file_check_dir(const char *path, bool parents, char *why, size_t whyn)
+bool file_check_dir(const char *path, bool parents, char *err, size_t errn)
 {
     char p[PATH_BUF];
-    if (!trimmed(path, p, sizeof p, why, whyn))
+    if (!trimmed(path, p, sizeof p, err, errn))
         return false;
     struct stat st;
     // From path upwards to the deepest part that exists.
     for (bool top = true;; top = false) {
         if (stat(p, &st) == 0) {
             if (!S_ISDIR(st.st_mode)) {
-                dir_reason(path, p, EEXIST, why, whyn);
+                dir_error(path, p, EEXIST, err, errn);
                 return false;
             }
             if (access(p, W_OK | X_OK) != 0) {
                 int e = errno;
-                snprintf(why, whyn, "%s", strerror(e));
+                snprintf(err, errn, "cannot %s '%s': %s", top ? "write into" : "create", path,
+                         strerror(e));
                 return false;
             }
             return true;
         }
         int e = errno;
         if (e == ENOENT && lstat(p, &st) == 0) {   // a symlink to nothing
-            dir_reason(path, p, EEXIST, why, whyn);
+            dir_error(path, p, EEXIST, err, errn);
             return false;
         }
         if (e != ENOENT || (!top && !parents)) {
-            dir_reason(path, p, e, why, whyn);
+            dir_error(path, p, e, err, errn);
             return false;
         }
         // p is missing: look at the folder above it.
         char *slash = strrchr(p, '/');
         if (!slash && strcmp(p, ".") == 0) {   // the current folder is gone
-            dir_reason(path, p, e, why, whyn);
+            dir_error(path, p, e, err, errn);
             return false;
         }
         if (!slash)

@@ -36,17 +36,19 @@ char *file_read_all(const char *path, size_t max_bytes, size_t *len, char *err, 
 
 // Create the folder path; with parents also every missing folder above it
 // (as mkdir -p), without them the folder above must exist. A folder that is
-// already there is fine. On failure returns false and writes the first
-// cause, without path itself, into why: "Permission denied", "'a/b' is not a
-// folder", "it exists and is not a folder". Callers print it as
-// "cannot create 'PATH': WHY".
-bool file_make_dir(const char *path, bool parents, char *why, size_t whyn);
+// already there is fine. On failure returns false and writes a sentence
+// naming path and the first cause into err: "cannot create 'a/b':
+// Permission denied", "cannot create 'a/b/c': 'a/b' is not a folder",
+// "cannot create 'a': it exists and is not a folder".
+bool file_make_dir(const char *path, bool parents, char *err, size_t errn);
 
-// Check, creating nothing, whether file_make_dir(path, parents) can succeed:
-// every part of path that exists is a folder, and the deepest one that
-// exists may be written to. Same reasons as file_make_dir. (Permissions are
-// only as good as access(2): root passes them all.)
-bool file_check_dir(const char *path, bool parents, char *why, size_t whyn);
+// Check, creating nothing, whether file_make_dir(path, parents) can succeed
+// and files can then be written into path: every part of path that exists
+// is a folder, and the deepest one that exists may be written to. Same
+// sentences as file_make_dir, and "cannot write into 'a': Permission
+// denied" for a folder that is there but read-only. (Permissions are only
+// as good as access(2): root passes them all.)
+bool file_check_dir(const char *path, bool parents, char *err, size_t errn);
 
 // Start writing the file path: create a new, empty file in the same folder
 // under a hidden temporary name (".NAME.tmp-…"), exclusively, so that no
