@@ -105,6 +105,13 @@ static Action action_for_key(SDL_Keycode key, Uint16 mod)
     }
 }
 
+// The soak's memory samples and its limits (see soak_judge).
+#define SOAK_SAMPLE_MS 500
+#define SOAK_MAX_SAMPLES 7300          // an hour at one sample per SOAK_SAMPLE_MS
+#define SOAK_WARMUP_S 20.0           // the text texture cache fills in about 20 s of scripted use
+#define SOAK_MAX_SLOPE 1.0             // MB per minute
+#define SOAK_MAX_GROWTH 2.0            // MB
+
 typedef struct App {
     SDL_Window *win;
     SDL_Renderer *ren;
@@ -148,7 +155,9 @@ typedef struct App {
     double soak_seconds;
     Uint32 soak_start;
     unsigned long soak_events;
-    size_t soak_rss_early;
+    float soak_rss_mb[SOAK_MAX_SAMPLES];   // resident memory, one sample per SOAK_SAMPLE_MS
+    float soak_rss_at[SOAK_MAX_SAMPLES];   // seconds since the start, per sample
+    int soak_nsamples;
 } App;
 
 static bool load_lesson(App *a, size_t idx)
@@ -709,22 +718,73 @@ static void soak_push(App *a)
     SDL_PushEvent(&ev);
 }
 
+// The median of the samples v[lo..hi).
+static float soak_median(const float *v, int lo, int hi)
+{
+    float tmp[SOAK_MAX_SAMPLES];
+    int n = 0;
+    for (int i = lo; i < hi; i++) {
+        int j = n++;
+        for (; j > 0 && tmp[j - 1] > v[i]; j--) // insertion sort
+            tmp[j] = tmp[j - 1];
+        tmp[j] = v[i];
+    }
+    return n ? tmp[n / 2] : 0;
+}
+
+// Judge the resident-memory samples of a soak. Memory grows while caches,
+// fonts and allocator pools warm up, then stays flat; a leak keeps growing.
+// So only the samples after the warm-up (the first 30% of the run, and at
+// least SOAK_WARMUP_S seconds) count, and the run fails only when both
+//   - the least-squares slope over them exceeds SOAK_MAX_SLOPE MB a minute, and
+//   - the median of their last quarter exceeds that of their first quarter
+//     by more than SOAK_MAX_GROWTH MB (a single late step of the allocator
+//     is not a trend).
+// Prints the figures; returns true when memory stayed flat.
+static bool soak_judge(const App *a)
+{
+    int n = a->soak_nsamples, first = 0;
+    double warm = fmax(a->soak_seconds * 0.3, SOAK_WARMUP_S);
+    while (first < n && a->soak_rss_at[first] < warm)
+        first++;
+    int m = n - first;
+    if (m < 8) {
+        printf("soak: only %d samples after the warm-up; run longer to judge memory\n", m);
+        return true;
+    }
+    double st = 0, sm = 0, stt = 0, stm = 0;
+    for (int i = first; i < n; i++) {
+        double t = a->soak_rss_at[i] / 60.0, v = a->soak_rss_mb[i];
+        st += t, sm += v, stt += t * t, stm += t * v;
+    }
+    double slope = (m * stm - st * sm) / (m * stt - st * st); // MB per minute
+    float early = soak_median(a->soak_rss_mb, first, first + m / 4);
+    float late = soak_median(a->soak_rss_mb, n - m / 4, n);
+    printf("soak_rss_start %.1f MB\nsoak_rss_after_warmup %.1f MB (after %.0f s)\nsoak_rss_end %.1f MB\n",
+           a->soak_rss_mb[0], early, warm, late);
+    printf("soak_rss_growth_after_warmup %+.1f MB (limit +%.1f MB)\n", late - early, SOAK_MAX_GROWTH);
+    printf("soak_rss_slope %+.2f MB/min (limit +%.1f MB/min)\n", slope, SOAK_MAX_SLOPE);
+    bool leak = slope > SOAK_MAX_SLOPE && late - early > SOAK_MAX_GROWTH;
+    if (leak)
+        printf("soak: resident memory keeps growing after the warm-up: a leak\n");
+    return !leak;
+}
+
 // Returns false when the soak is over; prints the memory figures.
 static bool soak_tick(App *a, int *status)
 {
-    double elapsed = (SDL_GetTicks() - a->soak_start) / 1000.0;
-    if (!a->soak_rss_early && elapsed >= a->soak_seconds * 0.3) // caches are warm by then
-        a->soak_rss_early = platform_rss_bytes();
+    Uint32 ms = SDL_GetTicks() - a->soak_start;
+    double elapsed = ms / 1000.0;
+    if (a->soak_nsamples < SOAK_MAX_SAMPLES && ms >= (Uint32)a->soak_nsamples * SOAK_SAMPLE_MS) {
+        a->soak_rss_mb[a->soak_nsamples] = (float)(platform_rss_bytes() / 1048576.0);
+        a->soak_rss_at[a->soak_nsamples++] = (float)elapsed;
+    }
     if (elapsed < a->soak_seconds) {
         soak_push(a);
         return true;
     }
-    size_t end = platform_rss_bytes();
-    double early = a->soak_rss_early / 1048576.0, late = end / 1048576.0;
     printf("soak: %.0f s, %lu scripted events over %zu lessons\n", elapsed, a->soak_events, a->cat.n);
-    printf("soak_rss_after_warmup %.1f MB\nsoak_rss_end %.1f MB\nsoak_rss_growth %+.1f MB (limit +4 MB)\n",
-           early, late, late - early);
-    *status = late - early > 4.0 ? 1 : 0;
+    *status = soak_judge(a) ? 0 : 1;
     return false;
 }
 

@@ -19,6 +19,7 @@ const char *const scene_font_files[FONT_COUNT] = {
 #define MAX_IMAGES 16
 #define TEXT_CACHE_SIZE 2048   // slots in the open-addressed text texture table
 #define TEXT_CACHE_MAX 1500    // entries kept before stale ones are dropped
+#define TEXT_CACHE_MAX_BYTES ((size_t)64 << 20) // texture bytes kept before stale ones are dropped
 
 typedef struct FontEntry {
     SceneFont font;
@@ -58,6 +59,7 @@ struct SceneRenderer {
     int nfonts;
     TextEntry *cache;
     int ncached;
+    size_t cached_bytes;     // w * h * 4 summed over the cached textures
     uint32_t frame;
     SDL_FRect *spans;        // scratch rows for discs, rings and round corners
     int nspans_cap;
@@ -155,6 +157,7 @@ static TTF_Font *get_font(SceneRenderer *sr, SceneFont font, float size)
             if (sr->cache[i].hash)
                 drop_text(&sr->cache[i]);
         sr->ncached = 0;
+        sr->cached_bytes = 0;
     }
     TTF_Font *f = TTF_OpenFont(sr->font_path[font], px);
     if (!f)
@@ -217,6 +220,7 @@ static void evict_stale(SceneRenderer *sr)
         return;
     sr->cache = fresh;
     sr->ncached = 0;
+    sr->cached_bytes = 0;
     for (int i = 0; i < TEXT_CACHE_SIZE; i++) {
         if (!old[i].hash)
             continue;
@@ -229,6 +233,7 @@ static void evict_stale(SceneRenderer *sr)
             j = (j + 1) % TEXT_CACHE_SIZE;
         fresh[j] = old[i];
         sr->ncached++;
+        sr->cached_bytes += (size_t)old[i].w * (size_t)old[i].h * 4;
     }
     free(old);
 }
@@ -247,9 +252,9 @@ static TextEntry *get_text(SceneRenderer *sr, const SceneItem *it)
         }
         j = (j + 1) % TEXT_CACHE_SIZE;
     }
-    if (sr->ncached >= TEXT_CACHE_MAX) {
+    if (sr->ncached >= TEXT_CACHE_MAX || sr->cached_bytes > TEXT_CACHE_MAX_BYTES) {
         evict_stale(sr);
-        if (sr->ncached >= TEXT_CACHE_MAX)
+        if (sr->ncached >= TEXT_CACHE_MAX || sr->cached_bytes > TEXT_CACHE_MAX_BYTES)
             return NULL; // the cache is full of this frame's text: the caller draws uncached
         return get_text(sr, it);
     }
@@ -266,6 +271,7 @@ static TextEntry *get_text(SceneRenderer *sr, const SceneItem *it)
     }
     sr->cache[j] = e;
     sr->ncached++;
+    sr->cached_bytes += (size_t)e.w * (size_t)e.h * 4;
     return &sr->cache[j];
 }
 

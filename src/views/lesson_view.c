@@ -90,9 +90,11 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
     LessonState st = lesson_state(l, step);
 
     // Title, step counter, progress.
-    scene_tag(s, scene_text(s, m, 20 * u, FONT_BOLD, 30 * u, ALIGN_LEFT, t->text, l->title), "title");
     char counter[64];
     snprintf(counter, sizeof(counter), "Step %zu of %zu", step + 1, l->nsteps);
+    float counter_w = scene_text_width(s, FONT_REGULAR, 18 * u, counter);
+    scene_tag(s, scene_text_fit(s, m, 20 * u, FONT_BOLD, 30 * u, ALIGN_LEFT, t->text, l->title,
+                                w - 2 * m - counter_w - 24 * u), "title");
     scene_tag(s, scene_text(s, w - m, 30 * u, FONT_REGULAR, 18 * u, ALIGN_RIGHT, t->muted, counter),
               "step-counter");
     float py = 72 * u, pw = w - 2 * m;

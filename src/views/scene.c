@@ -1,6 +1,7 @@
 // scene.c: the draw list; see scene.h.
 #include "views/scene.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,9 +202,9 @@ static size_t utf8_cut(const char *text, size_t n, size_t max)
 }
 
 // Copy text into the arena, cut so that it is at most SCENE_TEXT_MAX_BYTES
-// long and at most SCENE_TEXT_MAX_WIDTH_FACTOR frames wide; a cut line ends
-// in an ellipsis. Measures O(log n) prefixes, never the whole of a long text.
-static char *cut_copy(Scene *s, SceneFont font, float size, const char *text)
+// long and at most max_w pixels wide; a cut line ends in an ellipsis.
+// Measures O(log n) prefixes, never the whole of a long text.
+static char *cut_copy(Scene *s, SceneFont font, float size, const char *text, float max_w)
 {
     static const char ellipsis[] = "\u2026";
     size_t n = strnlen(text, SCENE_TEXT_MAX_BYTES + 1);
@@ -212,8 +213,6 @@ static char *cut_copy(Scene *s, SceneFont font, float size, const char *text)
     bool cut = keep < n;
     memcpy(buf, text, keep);
     strcpy(buf + keep, cut ? ellipsis : "");
-    float frame_w = s->width > 0 ? s->width : 1024;
-    float max_w = SCENE_TEXT_MAX_WIDTH_FACTOR * frame_w;
     if (scene_text_width(s, font, size, buf) > max_w) {
         // Binary search over the character boundaries for the longest
         // prefix that fits with the ellipsis (the empty prefix always does).
@@ -242,7 +241,14 @@ static char *cut_copy(Scene *s, SceneFont font, float size, const char *text)
 SceneRef scene_text(Scene *s, float x, float y, SceneFont font, float size, SceneAlign align,
                     Color c, const char *text)
 {
-    char *copy = cut_copy(s, font, size, text);
+    return scene_text_fit(s, x, y, font, size, align, c, text, INFINITY);
+}
+
+SceneRef scene_text_fit(Scene *s, float x, float y, SceneFont font, float size, SceneAlign align, Color c,
+                        const char *text, float max_w)
+{
+    float frame_max = SCENE_TEXT_MAX_WIDTH_FACTOR * (s->width > 0 ? s->width : 1024);
+    char *copy = cut_copy(s, font, size, text, fmaxf(0, fminf(max_w, frame_max)));
     if (!copy) {
         s->failed = true;
         return (SceneRef){-1};

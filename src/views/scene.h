@@ -126,6 +126,10 @@ SceneRef scene_polyline(Scene *s, const float *pts, int npts, float width, Color
 // never costs more to measure or rasterise than a screenful.
 SceneRef scene_text(Scene *s, float x, float y, SceneFont font, float size, SceneAlign align,
                     Color c, const char *text);
+// Like scene_text, but the line is also cut, with an ellipsis, to at most
+// max_w pixels: for a title or a label in a slot of known width.
+SceneRef scene_text_fit(Scene *s, float x, float y, SceneFont font, float size, SceneAlign align, Color c,
+                        const char *text, float max_w);
 // An image of pw x ph pixels over the box x, y, w, h. Its pixel array (owned
 // by the scene, uninitialised) is reached through scene_image_pixels.
 // Images larger than SCENE_IMAGE_MAX_PIXELS are refused (not ok).

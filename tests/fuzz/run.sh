@@ -63,7 +63,7 @@ build() {
     stale=1
     if [ -x "$bin" ]; then
         stale=0
-        for f in $srcs "$here/fuzz_$t.c" "$here/run.sh" $root/src/*/*.h $root/src/*/*/*.h; do
+        for f in $srcs "$here/fuzz_$t.c" "$here/run.sh" "$here/program_gen.h" $root/src/*/*.h $root/src/*/*/*.h; do
             [ "$f" -nt "$bin" ] && stale=1
         done
     fi

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""test_bounds.py: any legal lesson renders in bounded memory.
+
+The bound, written down in README.md ("Limits"): `gradlab check` and
+`gradlab render` of any lesson the format accepts (at most 1 MiB) peak under
+256 MB of resident memory. Every text run is cut (wrapped or ellipsised)
+before it is measured in full or rasterised, so the size of a title, a word
+or a paragraph does not matter.
+
+Each case builds a legal lesson just under the 1 MiB limit whose bulk is in
+one place (the title, one narrative word, one paragraph, many bullets, long
+names), runs gradlab on it, and reads the child's peak resident size from
+wait4. Under a sanitizer build (ASAN_OPTIONS set) the shadow memory is
+counted too, so the bound there is 1 GB.
+
+    test_bounds.py GRADLAB
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+LIMIT = 1 << 20                      # LESSON_MAX_BYTES
+BOUND_MB = 1024 if os.environ.get("ASAN_OPTIONS") else 256
+
+
+def lesson(title="A circuit", narrative="One gate.", program=None):
+    program = program or "    x = 2\n    y = -3\n    f = x * y\n"
+    return (f"gradlab-lesson: 1\ntitle: {title}\nview: circuit\nprogram:\n{program}"
+            f"step: intro\n    {narrative}\nstep: forward f\nstep: backward f\nstep: done\n")
+
+
+def fill(make, room):
+    """make(n) -> text; the largest n whose text is at most room bytes."""
+    lo, hi = 0, room
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if len(make(mid).encode()) <= room:
+            lo = mid
+        else:
+            hi = mid - 1
+    return make(lo)
+
+
+CASES = {
+    "title": lambda n: lesson(title="A " + "very long title " * (n // 16)),
+    "one-word": lambda n: lesson(narrative="x" * n),
+    "one-word-multibyte": lambda n: lesson(narrative="\u2202" * (n // 3)),
+    "paragraph": lambda n: lesson(narrative="word " * (n // 5)),
+    "bullets": lambda n: lesson(narrative="\n    ".join(["- a bullet point"] * (n // 22))),
+    "code-run": lambda n: lesson(narrative="`" + "c" * n + "`"),
+    "long-names": lambda n: lesson(program="".join(
+        f"    {'v' * 58}{i:04d} = {i}\n" for i in range(min(n // 70, 9000))) + "    f = " + "v" * 58 + "0000 * 2\n",
+        narrative="{" + "v" * 58 + "0000} " * (n // 200)),
+}
+
+
+def peak_mb(argv):
+    """Run argv; return (exit status, peak RSS in MB, stderr)."""
+    with tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        return p.returncode, usage.ru_maxrss / 1024, err.read().decode(errors="replace")
+
+
+def main():
+    gradlab = sys.argv[1]
+    failed = 0
+    n = 0
+    print("TAP version 13")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, make in CASES.items():
+            text = fill(make, LIMIT - 64)
+            path = os.path.join(tmp, f"{name}.lesson")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            for cmd in (["check", path], ["render", path, "--out", os.path.join(tmp, "out-" + name)]):
+                n += 1
+                status, mb, err = peak_mb([gradlab] + cmd)
+                ok = status in (0, 1, 2) and mb < BOUND_MB and "Sanitizer" not in err
+                # A legal lesson must load: 2 would mean the case itself is wrong.
+                ok = ok and status != 2
+                print(f"{'ok' if ok else 'not ok'} {n} - {cmd[0]} {name} ({len(text.encode())} bytes): "
+                      f"exit {status}, peak {mb:.0f} MB (bound {BOUND_MB} MB)")
+                if not ok:
+                    failed += 1
+                    print("# " + err.strip().replace("\n", "\n# ")[:2000])
+    print(f"1..{n}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
