@@ -14,6 +14,7 @@
 
 #include "engine/tensor/gemm.h"
 #include "models/fastmath.h"
+#include "models/lstm_fused.h"
 
 const char *const lstm_param_names[LSTM_NUM_PARAMS] = {
     "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
@@ -52,6 +53,17 @@ Lstm *lstm_create(int I, int H)
     }
     point_params(&m->p, m->params, I, H);
     point_params(&m->g, m->grads, I, H);
+    if (lstm_fused_available(H)) {
+        // wp (H/8, I + H, 32), bp (H/8, 32), wb (4H, H): see lstm.h.
+        size_t n = G * ((size_t)I + (size_t)H) + G + G * (size_t)H;
+        m->packed = aligned_alloc(32, (n * sizeof(float) + 31) / 32 * 32);
+        if (m->packed) {
+            m->wp = m->packed;
+            m->bp = m->wp + G * ((size_t)I + (size_t)H);
+            m->wb = m->bp + G;
+            m->fused = true;
+        }
+    }
     return m;
 }
 
@@ -62,6 +74,7 @@ void lstm_destroy(Lstm *m)
     free(m->params);
     free(m->grads);
     free(m->w_hh_t);
+    free(m->packed);
     free(m->acts);
     free(m);
 }
@@ -97,6 +110,8 @@ static bool reserve(Lstm *m, int B, int T)
     size_t TB = (size_t)T * (size_t)B, BH = (size_t)B * (size_t)m->H;
     size_t H = (size_t)m->H, I = (size_t)m->I;
     size_t need = TB * (2 * I + 4 * H + 4 * H) + 4 * BH + 4 * H * (I + 1 + H) + 4 * BH * LSTM_CHUNK;
+    if (m->packed)   // tc (T, B, H) and xt (I + H, LSTM_CHUNK * B) for the fused path
+        need += TB * H + (I + H) * (size_t)LSTM_CHUNK * B;
     if (need > m->act_cap) {
         float *a = malloc(need * sizeof(float));
         if (!a)
@@ -120,7 +135,9 @@ static bool reserve(Lstm *m, int B, int T)
     m->dbias = q;  q += 4 * H;
     m->dpre = q;   q += BH * 4 * LSTM_CHUNK;
     m->dw_hh_t = q; q += 4 * H * H;
-    m->dw_ih_t = q;
+    m->dw_ih_t = q; q += 4 * H * I;
+    m->tc = m->packed ? q : NULL;
+    m->xt = m->packed ? q + TB * H : NULL;
     m->B = B;
     m->T = T;
     return true;
@@ -166,10 +183,9 @@ bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int
 {
     if (!reserve(m, B, T))
         return false;
-    const int H = m->H, I = m->I, G = 4 * H;
-    const size_t BH = (size_t)B * H, TB = (size_t)T * B;
+    const size_t BH = (size_t)B * m->H;
     m->have_grad = false;
-    seq_to_time_major(m->x, x, B, T, I);
+    seq_to_time_major(m->x, x, B, T, m->I);
     if (h0)
         memcpy(m->h0, h0, BH * sizeof(float));
     else
@@ -178,7 +194,19 @@ bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int
         memcpy(m->c0, c0, BH * sizeof(float));
     else
         memset(m->c0, 0, BH * sizeof(float));
+    m->fused_fwd = m->fused && m->packed && lstm_fused_available(m->H);
+    if (m->fused_fwd)
+        lstm_forward_fused(m);
+    else
+        lstm_forward_generic(m);
+    return true;
+}
 
+// The generic forward (lstm_fused.h): gemm, then one pointwise pass per step.
+void lstm_forward_generic(Lstm *m)
+{
+    const int B = m->B, T = m->T, H = m->H, I = m->I, G = 4 * H;
+    const size_t BH = (size_t)B * H, TB = (size_t)T * B;
     // a (TB, 4H) = x (TB, I) @ W_ih^T, all steps at once; the bias
     // b_ih + b_hh is added in the pointwise step.
     float *bias = m->dbias;   // scratch until backward
@@ -197,7 +225,6 @@ bool lstm_forward(Lstm *m, const float *x, const float *h0, const float *c0, int
         gemm_f32(false, false, B, G, H, 1.0f, hprev, H, m->w_hh_t, G, 1.0f, a, G);
         lstm_cell_forward(a, m->c + t * BH, m->h + t * BH, cprev, bias, B, H);
     }
-    return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -258,19 +285,31 @@ static void lstm_cell_backward(float *da, float *dh, float *dc, float *dcn, floa
 
 void lstm_backward(Lstm *m, const float *dout, const float *dh_n, const float *dc_n)
 {
-    const int B = m->B, T = m->T, H = m->H, I = m->I, G = 4 * H;
-    const size_t BH = (size_t)B * H;
+    const size_t BH = (size_t)m->B * m->H;
     // dc_next lives in dc0 and dh_next in dh0 while walking back; at t = 0
     // they end up holding dL/dc0 and dL/dh0.
-    float *dh_next = m->dh0, *dc_next = m->dc0;
     if (dh_n)
-        memcpy(dh_next, dh_n, BH * sizeof(float));
+        memcpy(m->dh0, dh_n, BH * sizeof(float));
     else
-        memset(dh_next, 0, BH * sizeof(float));
+        memset(m->dh0, 0, BH * sizeof(float));
     if (dc_n)
-        memcpy(dc_next, dc_n, BH * sizeof(float));
+        memcpy(m->dc0, dc_n, BH * sizeof(float));
     else
-        memset(dc_next, 0, BH * sizeof(float));
+        memset(m->dc0, 0, BH * sizeof(float));
+    if (m->fused_fwd)
+        lstm_backward_fused(m, dout);
+    else
+        lstm_backward_generic(m, dout);
+    m->have_grad = true;
+}
+
+// The generic backward (lstm_fused.h): one pointwise pass per step, gemm for
+// the products.
+void lstm_backward_generic(Lstm *m, const float *dout)
+{
+    const int B = m->B, T = m->T, H = m->H, I = m->I, G = 4 * H;
+    const size_t BH = (size_t)B * H;
+    float *dh_next = m->dh0, *dc_next = m->dc0;
     memset(m->dbias, 0, (size_t)G * sizeof(float));
 
     // dW_hh and dW_ih are gathered transposed while the gate gradients are
@@ -320,7 +359,6 @@ void lstm_backward(Lstm *m, const float *dout, const float *dh_n, const float *d
         m->g.b_ih[j] += m->dbias[j];
         m->g.b_hh[j] += m->dbias[j];
     }
-    m->have_grad = true;
 }
 
 // ---------------------------------------------------------------------------

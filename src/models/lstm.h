@@ -44,6 +44,18 @@ typedef struct Lstm {
     float *w_hh_t;       // (H, 4H) W_hh transposed, refreshed by each forward
     bool skip_dx;        // lstm_backward leaves dx alone (training needs no dL/dx)
 
+    // The fused kernels (lstm_fused.h), taken when the CPU has AVX2 and FMA
+    // and H is a multiple of 8; a test may clear `fused` to take the generic
+    // path. Both compute the same outputs from the same parameters.
+    bool fused;
+    bool fused_fwd;      // the last forward was the fused one (so is its backward)
+    float *packed;       // one 32-byte aligned block for the fused kernels' weights:
+    float *wp;           //   (H/8, I + H, 32) [W_ih^T; W_hh^T], each 8 units' 4 gates side by side
+    float *bp;           //   (H/8, 32) b_ih + b_hh in the same order
+    float *wb;           //   (ceil(H/32), 4H, <=32) W_hh in panels of 32 units
+    float *tc;           // (T, B, H) tanh(c) from the fused forward (in acts)
+    float *xt;           // (I + H, LSTM_CHUNK * B) scratch: a chunk's inputs transposed (in acts)
+
     // Activations of the last forward pass (time-major), grown on demand.
     int B, T;            // shape of the last forward; 0 before one
     bool have_grad;      // a backward ran after the last forward
@@ -59,7 +71,8 @@ typedef struct Lstm {
     float *dx;           // (T, B, I) dL/dx
     float *dh0, *dc0;    // (B, H) dL/dh0, dL/dc0
     float *dpre;         // (LSTM_CHUNK, B, 4H) scratch: dL/da, the gate pre-activations,
-                         // for the steps of one chunk (see lstm_backward)
+                         // for the steps of one chunk (see lstm_backward); the fused
+                         // backward keeps it as (4H/32, LSTM_CHUNK * B, 32) panels
     float *dbias;        // (4H) scratch: column sums of dpre over all steps
     float *dw_hh_t;      // (H, 4H) scratch: dW_hh transposed
     float *dw_ih_t;      // (I, 4H) scratch: dW_ih transposed

@@ -1,0 +1,667 @@
+// lstm_avx2.c: the LSTM's fused forward and backward (AVX2 + FMA); the
+// contract is lstm_fused.h's, the same as the generic pair's in lstm.c.
+//
+// Shapes as in lstm.h: B rows, T steps, I inputs, H hidden units, G = 4H.
+// Every product is a register tile of up to 3 rows x 4 vectors of 8 floats
+// (12 accumulators, 3 broadcasts, 1 loaded vector: the 16 ymm registers),
+// and its epilogue finishes the step's pointwise work while the tile is
+// still in registers:
+//
+// forward, each step: a (B, G) = [x_t, h_{t-1}] (B, I + H) [W_ih^T; W_hh^T] + b.
+//   The weights are packed once per forward so that each column block of a
+//   tile holds the 4 gates of the same 8 units (wp, lstm.h); the epilogue
+//   then has i, f, g and o of those units and writes the gates, c, tanh(c)
+//   and h without another pass over memory. The packed block of 8 units
+//   (16 KB at I + H = 130) stays in L1 while the row tiles pass.
+// backward, each step t: dh_{t-1} (B, H) = da_t (B, G) W_hh (G, H), with W_hh
+//   packed in panels of 32 units (wb); the epilogue adds dL/doutput and
+//   does step t-1's pointwise backward (dc, the four da, dL/dc_{t-2}, the
+//   bias sum) for those 32 units, so da_{t-1} is born from registers. da is
+//   written in panels of 32 columns (dpre, (G/32, LSTM_CHUNK * B, 32)) so
+//   that the weight gradients read it sequentially.
+// weight gradients, each chunk of LSTM_CHUNK steps: dW^T (I + H, G) +=
+//   [x_t, h_{t-1}]^T (I + H, rows) da (rows, G), with the inputs transposed
+//   once per chunk (xt) and the rows cut in blocks of 128 so that a panel
+//   of da (16 KB) stays in L1 while the tiles of dW^T pass.
+//
+// The nonlinearities are fastmath.h's functions on 8 lanes, the same
+// operations in the same order (no contraction), so they give the same bits
+// as the generic path; only the products' sums differ in order.
+#include "models/lstm_fused.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "models/recurrent.h"
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && \
+    !defined(GRADLAB_SIMD_PORTABLE)
+#define LSTM_X86 1
+#include <immintrin.h>
+#else
+#define LSTM_X86 0
+#endif
+
+#if LSTM_X86
+#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
+
+// ---------------------------------------------------------------------------
+// fastmath.h on 8 lanes
+
+AVX2_INLINE __m256 exp8(__m256 x)
+{
+    x = _mm256_min_ps(_mm256_set1_ps(88.3762626647949f), x);   // NaN stays NaN
+    x = _mm256_max_ps(_mm256_set1_ps(-87.3365447504019f), x);
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    __m256 fn = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                            magic), magic);
+    fn = _mm256_and_ps(fn, _mm256_cmp_ps(fn, fn, _CMP_ORD_Q));
+    __m256i n = _mm256_cvttps_epi32(fn);
+    __m256 r = _mm256_sub_ps(x, _mm256_mul_ps(fn, _mm256_set1_ps(0.693359375f)));
+    r = _mm256_add_ps(r, _mm256_mul_ps(fn, _mm256_set1_ps(2.12194440e-4f)));
+    __m256 r2 = _mm256_mul_ps(r, r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, r2), r), _mm256_set1_ps(1.0f));
+    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+
+AVX2_INLINE __m256 sigmoid8(__m256 x)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 nx = _mm256_xor_ps(x, _mm256_set1_ps(-0.0f));
+    return _mm256_div_ps(one, _mm256_add_ps(one, exp8(nx)));
+}
+
+AVX2_INLINE __m256 tanh8(__m256 x)
+{
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 ax = _mm256_andnot_ps(sign, x);
+    __m256 z = _mm256_mul_ps(x, x);
+    __m256 s = _mm256_set1_ps(-5.70498872745e-3f);
+    s = _mm256_add_ps(_mm256_mul_ps(s, z), _mm256_set1_ps(2.06390887954e-2f));
+    s = _mm256_sub_ps(_mm256_mul_ps(s, z), _mm256_set1_ps(5.37397155531e-2f));
+    s = _mm256_add_ps(_mm256_mul_ps(s, z), _mm256_set1_ps(1.33314422036e-1f));
+    s = _mm256_sub_ps(_mm256_mul_ps(s, z), _mm256_set1_ps(3.33332819422e-1f));
+    s = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(s, z), x), x);
+    __m256 e = exp8(_mm256_mul_ps(_mm256_set1_ps(2.0f), ax));
+    __m256 l = _mm256_sub_ps(_mm256_set1_ps(1.0f),
+                             _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
+    l = _mm256_or_ps(_mm256_and_ps(sign, x), _mm256_andnot_ps(sign, l));
+    return _mm256_blendv_ps(l, s, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
+}
+
+// tanh as a rational function, x P(x^2) / Q(x^2) on [-7.9053, 7.9053] and
+// +-1 outside (the minimax form Eigen uses): within 3e-7 of tanh. Half the
+// work of tanh8 and no exp; the forward's epilogue runs 5 of these for
+// every 4 (I + H) FMAs of its product.
+AVX2_INLINE __m256 tanh_r8(__m256 x)
+{
+    const __m256 lim = _mm256_set1_ps(7.90531110763549805f);
+    x = _mm256_min_ps(lim, _mm256_max_ps(_mm256_xor_ps(lim, _mm256_set1_ps(-0.0f)), x));
+    __m256 x2 = _mm256_mul_ps(x, x);
+    __m256 p = _mm256_set1_ps(-2.76076847742355e-16f);
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.00018790482477e-13f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-8.60467152213735e-11f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(5.12229709037114e-08f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(1.48572235717979e-05f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(6.37261928875436e-04f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(4.89352455891786e-03f));
+    p = _mm256_mul_ps(p, x);
+    __m256 q = _mm256_set1_ps(1.19825839466702e-06f);
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(1.18534705686654e-04f));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(2.26843463243900e-03f));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(4.89352518554385e-03f));
+    return _mm256_div_ps(p, q);
+}
+
+// sigmoid(x) = (1 + tanh(x / 2)) / 2: within 2e-7 of sigmoid.
+AVX2_INLINE __m256 sigmoid_r8(__m256 x)
+{
+    const __m256 half = _mm256_set1_ps(0.5f);
+    return _mm256_fmadd_ps(half, tanh_r8(_mm256_mul_ps(half, x)), half);
+}
+
+// ---------------------------------------------------------------------------
+// Packing
+
+// wp (H/8, I + H, 32): block jb, row k, lane 8q + u = gate q of unit 8jb + u,
+// from W_ih (k < I) or W_hh (k >= I); bp (H/8, 32) the summed biases alike.
+// wb (ceil(H/32), G, w): panel p holds columns 32p .. 32p + w of W_hh, w = 32
+// but for a narrower last panel.
+static void pack_weights(Lstm *m)
+{
+    const int H = m->H, I = m->I, K = I + H, G = 4 * H;
+    for (int q = 0; q < 4; q++)
+        for (int j = 0; j < H; j++) {
+            const float *wi = m->p.w_ih + (size_t)(q * H + j) * I;
+            const float *wh = m->p.w_hh + (size_t)(q * H + j) * H;
+            float *d = m->wp + (size_t)(j / 8) * K * 32 + q * 8 + j % 8;
+            for (int k = 0; k < I; k++)
+                d[(size_t)k * 32] = wi[k];
+            d += (size_t)I * 32;
+            for (int k = 0; k < H; k++)
+                d[(size_t)k * 32] = wh[k];
+            m->bp[(j / 8) * 32 + q * 8 + j % 8] = m->p.b_ih[q * H + j] + m->p.b_hh[q * H + j];
+        }
+    for (int p = 0; p * 32 < H; p++) {
+        int w = H - 32 * p < 32 ? H - 32 * p : 32;
+        float *d = m->wb + (size_t)p * G * 32;
+        for (int k = 0; k < G; k++)
+            memcpy(d + (size_t)k * w, m->p.w_hh + (size_t)k * H + 32 * p, (size_t)w * sizeof(float));
+    }
+}
+
+// dst (cols, rows) with row stride ldd = src (rows, cols) with row stride
+// lds, transposed; 8 x 8 blocks in registers, the edges one by one.
+AVX2 static void transpose(float *restrict dst, size_t ldd, const float *restrict src, size_t lds,
+                           int rows, int cols)
+{
+    int i = 0;
+    for (; i + 8 <= rows; i += 8) {
+        int j = 0;
+        for (; j + 8 <= cols; j += 8) {
+            const float *s = src + (size_t)i * lds + j;
+            __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + lds);
+            __m256 r2 = _mm256_loadu_ps(s + 2 * lds), r3 = _mm256_loadu_ps(s + 3 * lds);
+            __m256 r4 = _mm256_loadu_ps(s + 4 * lds), r5 = _mm256_loadu_ps(s + 5 * lds);
+            __m256 r6 = _mm256_loadu_ps(s + 6 * lds), r7 = _mm256_loadu_ps(s + 7 * lds);
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+            float *d = dst + (size_t)j * ldd + i;
+            _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(d + ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(d + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(d + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(d + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(d + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(d + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(d + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+        for (; j < cols; j++)
+            for (int r = 0; r < 8; r++)
+                dst[(size_t)j * ldd + i + r] = src[(size_t)(i + r) * lds + j];
+    }
+    for (; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            dst[(size_t)j * ldd + i] = src[(size_t)i * lds + j];
+}
+
+// ---------------------------------------------------------------------------
+// The register tile shared by all products: accumulators t<r><v> for rows
+// r < R (at most 3) and vectors v < NV (at most 4), named so that GCC keeps
+// them in registers (an array would live on the stack). R and NV are
+// constants where the kernels are instantiated, so the tests fold away.
+
+#define TILE_DECL(init)                                                        \
+    __m256 t00 = (init), t01 = t00, t02 = t00, t03 = t00, t10 = t00, t11 = t00, \
+           t12 = t00, t13 = t00, t20 = t00, t21 = t00, t22 = t00, t23 = t00
+
+// One k: the R values a[r * lda] times the NV vectors at b, into the tile.
+#define TILE_FMA_V(v, bp)                                                      \
+    if (NV > (v)) {                                                            \
+        __m256 bv_ = _mm256_loadu_ps((bp) + 8 * (v));                          \
+        t0##v = _mm256_fmadd_ps(x0_, bv_, t0##v);                              \
+        if (R > 1)                                                             \
+            t1##v = _mm256_fmadd_ps(x1_, bv_, t1##v);                          \
+        if (R > 2)                                                             \
+            t2##v = _mm256_fmadd_ps(x2_, bv_, t2##v);                          \
+    }
+#define TILE_STEP(a, lda, bp)                                                  \
+    do {                                                                       \
+        __m256 x0_ = _mm256_broadcast_ss(a);                                   \
+        __m256 x1_ = R > 1 ? _mm256_broadcast_ss((a) + (lda)) : x0_;           \
+        __m256 x2_ = R > 2 ? _mm256_broadcast_ss((a) + 2 * (lda)) : x0_;       \
+        TILE_FMA_V(0, bp) TILE_FMA_V(1, bp) TILE_FMA_V(2, bp) TILE_FMA_V(3, bp) \
+    } while (0)
+
+// ---------------------------------------------------------------------------
+// Forward
+
+typedef struct FwdStep {
+    int I, H;
+    const float *x;       // (B, I) x_t
+    const float *hprev;   // (B, H)
+    const float *cprev;   // (B, H)
+    float *gates;         // (B, G) out: i, f, g, o
+    float *c, *h, *tc;    // (B, H) out: c_t, h_t, tanh(c_t)
+} FwdStep;
+
+// Row `row`'s epilogue: a0..a3 are the pre-activations of gates i, f, g, o
+// of units j0 .. j0 + 7; the same operations in the same order as lstm.c's
+// lstm_row_forward.
+AVX2_INLINE void fwd_epilogue(const FwdStep *s, size_t row, int j0, __m256 a0, __m256 a1,
+                              __m256 a2, __m256 a3)
+{
+    const int H = s->H;
+    __m256 i = sigmoid_r8(a0), f = sigmoid_r8(a1), g = tanh_r8(a2), o = sigmoid_r8(a3);
+    float *ga = s->gates + row * 4 * H + j0;
+    _mm256_storeu_ps(ga, i);
+    _mm256_storeu_ps(ga + H, f);
+    _mm256_storeu_ps(ga + 2 * H, g);
+    _mm256_storeu_ps(ga + 3 * H, o);
+    size_t at = row * H + j0;
+    __m256 c = _mm256_add_ps(_mm256_mul_ps(f, _mm256_loadu_ps(s->cprev + at)), _mm256_mul_ps(i, g));
+    __m256 t = tanh_r8(c);
+    _mm256_storeu_ps(s->c + at, c);
+    _mm256_storeu_ps(s->tc + at, t);
+    _mm256_storeu_ps(s->h + at, _mm256_mul_ps(o, t));
+}
+
+// Rows r0 .. r0 + R - 1 and units j0 .. j0 + 7 of one step (see the top):
+// the tile's 4 vectors are the 4 gates.
+AVX2_INLINE void fwd_tile(const int R, const FwdStep *s, const float *wpj, const float *bpj, int r0,
+                          int j0)
+{
+    const int NV = 4, I = s->I, H = s->H;
+    TILE_DECL(_mm256_setzero_ps());
+    t00 = t10 = t20 = _mm256_load_ps(bpj);
+    t01 = t11 = t21 = _mm256_load_ps(bpj + 8);
+    t02 = t12 = t22 = _mm256_load_ps(bpj + 16);
+    t03 = t13 = t23 = _mm256_load_ps(bpj + 24);
+    const float *x = s->x + (size_t)r0 * I, *b = wpj;
+    for (int k = 0; k < I; k++, b += 32)
+        TILE_STEP(x + k, (size_t)I, b);
+    const float *h = s->hprev + (size_t)r0 * H;
+    for (int k = 0; k < H; k++, b += 32)
+        TILE_STEP(h + k, (size_t)H, b);
+    fwd_epilogue(s, (size_t)r0, j0, t00, t01, t02, t03);
+    if (R > 1)
+        fwd_epilogue(s, (size_t)r0 + 1, j0, t10, t11, t12, t13);
+    if (R > 2)
+        fwd_epilogue(s, (size_t)r0 + 2, j0, t20, t21, t22, t23);
+}
+
+AVX2 static void forward_step(const FwdStep *s, const float *wp, const float *bp, int B)
+{
+    const int K = s->I + s->H;
+    for (int jb = 0; jb < s->H / 8; jb++) {
+        const float *wpj = wp + (size_t)jb * K * 32, *bpj = bp + (size_t)jb * 32;
+        int r0 = 0;
+        for (; r0 + 3 <= B; r0 += 3)
+            fwd_tile(3, s, wpj, bpj, r0, 8 * jb);
+        if (B - r0 == 2)
+            fwd_tile(2, s, wpj, bpj, r0, 8 * jb);
+        else if (B - r0 == 1)
+            fwd_tile(1, s, wpj, bpj, r0, 8 * jb);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Backward
+
+typedef struct Bwd {
+    const Lstm *m;
+    int B, T, H, G;
+    size_t rows_cap;      // LSTM_CHUNK * B: rows of a dpre panel
+    const float *dout;    // (B, T, H) or NULL
+    float *dap;           // m->dpre as (G/32, rows_cap, 32) panels
+    float *dcn;           // (B, H) dL/dc_t from later steps (m->dc0)
+} Bwd;
+
+// Step t's pointwise backward for row b, units j0 .. j0 + 7, given the
+// recurrent part of dL/dh_t in dh: writes dh_t, dc_t, da_t (into the
+// panels, and the bias sum) and leaves dL/dc_{t-1} in dcn. The same
+// operations in the same order as lstm.c's lstm_row_backward.
+AVX2_INLINE void bwd_cell(const Bwd *w, int t, int b, int j0, __m256 dh)
+{
+    const Lstm *m = w->m;
+    const int B = w->B, H = w->H, G = w->G;
+    const __m256 one = _mm256_set1_ps(1.0f);
+    size_t at = ((size_t)t * B + b) * H + j0;
+    if (w->dout)
+        dh = _mm256_add_ps(dh, _mm256_loadu_ps(w->dout + ((size_t)b * w->T + t) * H + j0));
+    _mm256_storeu_ps(m->dh + at, dh);
+    const float *ga = m->gates + ((size_t)t * B + b) * G + j0;
+    __m256 i = _mm256_loadu_ps(ga), f = _mm256_loadu_ps(ga + H);
+    __m256 g = _mm256_loadu_ps(ga + 2 * H), o = _mm256_loadu_ps(ga + 3 * H);
+    __m256 tcj = _mm256_loadu_ps(m->tc + at);
+    __m256 cp = _mm256_loadu_ps(t ? m->c + at - (size_t)B * H : m->c0 + (size_t)b * H + j0);
+    float *dcn = w->dcn + (size_t)b * H + j0;
+    __m256 dc = _mm256_add_ps(_mm256_loadu_ps(dcn),
+                              _mm256_mul_ps(_mm256_mul_ps(dh, o), _mm256_sub_ps(one, _mm256_mul_ps(tcj, tcj))));
+    _mm256_storeu_ps(m->dc + at, dc);
+    __m256 da[4];
+    da[0] = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(dc, g), i), _mm256_sub_ps(one, i));
+    da[1] = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(dc, cp), f), _mm256_sub_ps(one, f));
+    da[2] = _mm256_mul_ps(_mm256_mul_ps(dc, i), _mm256_sub_ps(one, _mm256_mul_ps(g, g)));
+    da[3] = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(dh, tcj), o), _mm256_sub_ps(one, o));
+    _mm256_storeu_ps(dcn, _mm256_mul_ps(dc, f));
+    size_t rr = (size_t)(t % LSTM_CHUNK) * B + b;
+    for (int q = 0; q < 4; q++) {
+        int col = q * H + j0;
+        _mm256_storeu_ps(w->dap + ((size_t)(col / 32) * w->rows_cap + rr) * 32 + col % 32, da[q]);
+        float *db = m->dbias + col;
+        _mm256_storeu_ps(db, _mm256_add_ps(_mm256_loadu_ps(db), da[q]));
+    }
+}
+
+// Bring bytes [p, p + n) into L2.
+AVX2_INLINE void prefetch_l2(const float *p, size_t n)
+{
+    for (size_t i = 0; i < n; i += 64)
+        _mm_prefetch((const char *)p + i, _MM_HINT_T1);
+}
+
+// What bwd_cell will read for step t, row b, units j0 .. j0 + n/4 - 1:
+// written by the forward pass long ago, so out in L3 or memory, and in an
+// order no hardware prefetcher foresees. Asked for at the first block of
+// the tile's product, it arrives while the product runs.
+AVX2_INLINE void bwd_prefetch(const Bwd *w, int t, int b, int j0, size_t n)
+{
+    const Lstm *m = w->m;
+    const int B = w->B, H = w->H, G = w->G;
+    size_t at = ((size_t)t * B + b) * H + j0;
+    const float *ga = m->gates + ((size_t)t * B + b) * G + j0;
+    for (int q = 0; q < 4; q++)
+        prefetch_l2(ga + (size_t)q * H, n);
+    prefetch_l2(m->tc + at, n);
+    prefetch_l2(t ? m->c + at - (size_t)B * H : m->c0 + (size_t)b * H + j0, n);
+    if (w->dout)
+        prefetch_l2(w->dout + ((size_t)b * w->T + t) * H + j0, n);
+}
+
+// Where dh_{t-1} (B, H) goes: m->dh at step t-1, or dh0 at t = 0. The
+// product's partial sums wait there between blocks of k.
+AVX2_INLINE float *bwd_dest(const Bwd *w, int t)
+{
+    return t > 0 ? w->m->dh + (size_t)(t - 1) * w->B * w->H : w->m->dh0;
+}
+
+// The tile's row b (vectors v0..v3, units j0 ..) after the last block of
+// the backward product: step t-1's pointwise backward, or dh0 at t = 0.
+AVX2_INLINE void bwd_epilogue(const int NV, const Bwd *w, int t, int b, int j0, __m256 v0,
+                              __m256 v1, __m256 v2, __m256 v3)
+{
+    __m256 v[4] = {v0, v1, v2, v3};
+    for (int q = 0; q < NV; q++) {
+        if (t > 0)
+            bwd_cell(w, t - 1, b, j0 + 8 * q, v[q]);
+        else
+            _mm256_storeu_ps(w->m->dh0 + (size_t)b * w->H + j0 + 8 * q, v[q]);
+    }
+}
+
+#define TILE_SAVE(r)                                                           \
+    do {                                                                       \
+        float *d_ = dest + (size_t)(r0 + (r)) * w->H + 32 * p;                 \
+        _mm256_storeu_ps(d_, t##r##0);                                         \
+        if (NV > 1)                                                            \
+            _mm256_storeu_ps(d_ + 8, t##r##1);                                 \
+        if (NV > 2)                                                            \
+            _mm256_storeu_ps(d_ + 16, t##r##2);                                \
+        if (NV > 3)                                                            \
+            _mm256_storeu_ps(d_ + 24, t##r##3);                                \
+    } while (0)
+#define TILE_LOAD(r)                                                           \
+    do {                                                                       \
+        const float *d_ = dest + (size_t)(r0 + (r)) * w->H + 32 * p;           \
+        t##r##0 = _mm256_loadu_ps(d_);                                         \
+        if (NV > 1)                                                            \
+            t##r##1 = _mm256_loadu_ps(d_ + 8);                                 \
+        if (NV > 2)                                                            \
+            t##r##2 = _mm256_loadu_ps(d_ + 16);                                \
+        if (NV > 3)                                                            \
+            t##r##3 = _mm256_loadu_ps(d_ + 24);                                \
+    } while (0)
+
+// dh_{t-1} rows r0 .. r0 + R - 1, units 32 p .. 32 p + 8 NV - 1, from
+// da_t @ W_hh over the columns 32 cb0 .. 32 cb1 of da_t (a block of k whose
+// panel of W_hh, 16 KB, stays in L1 while the row tiles pass). Partial sums
+// wait in dh's place; after the last block, step t-1's pointwise backward
+// (dh0 at t = 0).
+AVX2_INLINE void bwd_tile(const int R, const int NV, const Bwd *w, int t, int r0, int p, int cb0,
+                          int cb1)
+{
+    const int G = w->G, wd = 8 * NV;
+    float *dest = bwd_dest(w, t);
+    TILE_DECL(_mm256_setzero_ps());
+    if (cb0 > 0) {
+        TILE_LOAD(0);
+        if (R > 1)
+            TILE_LOAD(1);
+        if (R > 2)
+            TILE_LOAD(2);
+    }
+    if (cb0 == 0 && t > 0)
+        for (int r = 0; r < R; r++)
+            bwd_prefetch(w, t - 1, r0 + r, 32 * p, 32 * NV);
+    const float *wb = w->m->wb + (size_t)p * G * 32;
+    size_t rr0 = (size_t)(t % LSTM_CHUNK) * w->B + r0;
+    for (int cb = cb0; cb < cb1; cb++) {
+        const float *a = w->dap + ((size_t)cb * w->rows_cap + rr0) * 32;
+        const float *b = wb + (size_t)cb * 32 * wd;
+        for (int kk = 0; kk < 32; kk++, b += wd)
+            TILE_STEP(a + kk, 32, b);
+    }
+    if (cb1 < G / 32) {
+        TILE_SAVE(0);
+        if (R > 1)
+            TILE_SAVE(1);
+        if (R > 2)
+            TILE_SAVE(2);
+        return;
+    }
+    bwd_epilogue(NV, w, t, r0, 32 * p, t00, t01, t02, t03);
+    if (R > 1)
+        bwd_epilogue(NV, w, t, r0 + 1, 32 * p, t10, t11, t12, t13);
+    if (R > 2)
+        bwd_epilogue(NV, w, t, r0 + 2, 32 * p, t20, t21, t22, t23);
+}
+#undef TILE_SAVE
+#undef TILE_LOAD
+
+#define BWD_KBLOCK 4   // blocks of 4 x 32 columns of da: 16 KB of W_hh per panel of 32 units
+#define BWD_ROWS(NV)                                                                    \
+    do {                                                                                \
+        for (int cb0 = 0; cb0 < w->G / 32; cb0 += BWD_KBLOCK) {                         \
+            int cb1 = cb0 + BWD_KBLOCK < w->G / 32 ? cb0 + BWD_KBLOCK : w->G / 32;      \
+            int r0 = 0;                                                                 \
+            for (; r0 + 3 <= w->B; r0 += 3)                                             \
+                bwd_tile(3, NV, w, t, r0, p, cb0, cb1);                                 \
+            if (w->B - r0 == 2)                                                         \
+                bwd_tile(2, NV, w, t, r0, p, cb0, cb1);                                 \
+            else if (w->B - r0 == 1)                                                    \
+                bwd_tile(1, NV, w, t, r0, p, cb0, cb1);                                 \
+        }                                                                               \
+    } while (0)
+
+AVX2 static void backward_step(const Bwd *w, int t)
+{
+    for (int p = 0; p * 32 < w->H; p++) {
+        int nv = (w->H - 32 * p) / 8;
+        if (nv >= 4)
+            BWD_ROWS(4);
+        else if (nv == 3)
+            BWD_ROWS(3);
+        else if (nv == 2)
+            BWD_ROWS(2);
+        else
+            BWD_ROWS(1);
+    }
+}
+#undef BWD_ROWS
+
+// The last step's pointwise backward: dh_{T-1} from dh_n (in m->dh0).
+AVX2 static void backward_last(const Bwd *w)
+{
+    for (int b = 0; b < w->B; b++)
+        for (int j = 0; j < w->H; j += 8)
+            bwd_cell(w, w->T - 1, b, j, _mm256_loadu_ps(w->m->dh0 + (size_t)b * w->H + j));
+}
+
+// dW^T rows k0 .. k0 + R - 1 (of (I + H, G): W_ih's then W_hh's, rows in
+// crow) and columns 32 cb .. 32 cb + 31 += xt[k][rb..re) @ da[rb..re).
+AVX2_INLINE void dw_tile(const int R, const Bwd *w, float *const crow[3], const float *xt,
+                         size_t ldx, int cb, int rb, int re)
+{
+    const int NV = 4;
+    float *c0 = crow[0] + 32 * cb, *c1 = crow[R > 1 ? 1 : 0] + 32 * cb, *c2 = crow[R > 2 ? 2 : 0] + 32 * cb;
+    __m256 t00 = _mm256_loadu_ps(c0), t01 = _mm256_loadu_ps(c0 + 8);
+    __m256 t02 = _mm256_loadu_ps(c0 + 16), t03 = _mm256_loadu_ps(c0 + 24);
+    __m256 t10 = _mm256_loadu_ps(c1), t11 = _mm256_loadu_ps(c1 + 8);
+    __m256 t12 = _mm256_loadu_ps(c1 + 16), t13 = _mm256_loadu_ps(c1 + 24);
+    __m256 t20 = _mm256_loadu_ps(c2), t21 = _mm256_loadu_ps(c2 + 8);
+    __m256 t22 = _mm256_loadu_ps(c2 + 16), t23 = _mm256_loadu_ps(c2 + 24);
+    const float *b = w->dap + ((size_t)cb * w->rows_cap + rb) * 32;
+    for (int k = rb; k < re; k++, b += 32)
+        TILE_STEP(xt + k, ldx, b);
+    _mm256_storeu_ps(c0, t00);
+    _mm256_storeu_ps(c0 + 8, t01);
+    _mm256_storeu_ps(c0 + 16, t02);
+    _mm256_storeu_ps(c0 + 24, t03);
+    if (R > 1) {
+        _mm256_storeu_ps(c1, t10);
+        _mm256_storeu_ps(c1 + 8, t11);
+        _mm256_storeu_ps(c1 + 16, t12);
+        _mm256_storeu_ps(c1 + 24, t13);
+    }
+    if (R > 2) {
+        _mm256_storeu_ps(c2, t20);
+        _mm256_storeu_ps(c2 + 8, t21);
+        _mm256_storeu_ps(c2 + 16, t22);
+        _mm256_storeu_ps(c2 + 24, t23);
+    }
+}
+
+// The weight gradients (and dx) of the chunk of steps t0 .. t1, whose da
+// are all in the panels.
+AVX2 static void backward_chunk(const Bwd *w, int t0, int t1)
+{
+    const Lstm *m = w->m;
+    const int B = w->B, H = w->H, I = m->I, G = w->G, K = I + H;
+    const int rows = (t1 - t0 + 1) * B;
+    // xt (I + H, rows): [x_t, h_{t-1}] of the chunk's rows, transposed.
+    float *xt = m->xt;
+    const size_t ldx = (size_t)rows;
+    transpose(xt, ldx, m->x + (size_t)t0 * B * I, (size_t)I, rows, I);
+    if (t0 == 0) {
+        transpose(xt + (size_t)I * ldx, ldx, m->h0, (size_t)H, B, H);
+        if (rows > B)
+            transpose(xt + (size_t)I * ldx + B, ldx, m->h, (size_t)H, rows - B, H);
+    } else {
+        transpose(xt + (size_t)I * ldx, ldx, m->h + (size_t)(t0 - 1) * B * H, (size_t)H, rows, H);
+    }
+    for (int rb = 0; rb < rows; rb += 128) {
+        int re = rows - rb < 128 ? rows : rb + 128;
+        for (int cb = 0; cb < G / 32; cb++) {
+            int k0 = 0;
+            for (; k0 < K; k0 += 3) {
+                int R = K - k0 < 3 ? K - k0 : 3;
+                float *crow[3];
+                for (int r = 0; r < R; r++) {
+                    int k = k0 + r;
+                    crow[r] = k < I ? m->dw_ih_t + (size_t)k * G : m->dw_hh_t + (size_t)(k - I) * G;
+                }
+                const float *a = xt + (size_t)k0 * ldx;
+                if (R == 3)
+                    dw_tile(3, w, crow, a, ldx, cb, rb, re);
+                else if (R == 2)
+                    dw_tile(2, w, crow, a, ldx, cb, rb, re);
+                else
+                    dw_tile(1, w, crow, a, ldx, cb, rb, re);
+            }
+        }
+    }
+    if (m->skip_dx)
+        return;
+    // dx (rows, I) = da (rows, G) @ W_ih (G, I); small, plainly.
+    for (int r = 0; r < rows; r++) {
+        float *dx = m->dx + ((size_t)t0 * B + r) * I;
+        for (int i = 0; i < I; i++)
+            dx[i] = 0.0f;
+        for (int k = 0; k < G; k++) {
+            float d = w->dap[((size_t)(k / 32) * w->rows_cap + (size_t)r) * 32 + k % 32];
+            const float *wi = m->p.w_ih + (size_t)k * I;
+            for (int i = 0; i < I; i++)
+                dx[i] += d * wi[i];
+        }
+    }
+}
+#endif // LSTM_X86
+
+bool lstm_fused_available(int H)
+{
+#if LSTM_X86
+    return H >= 8 && H % 8 == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    (void)H;
+    return false;
+#endif
+}
+
+void lstm_forward_fused(Lstm *m)
+{
+#if LSTM_X86
+    if (!m->packed || !lstm_fused_available(m->H))
+        return;
+    const int B = m->B, T = m->T, H = m->H, I = m->I, G = 4 * H;
+    const size_t BH = (size_t)B * H;
+    pack_weights(m);
+    for (int t = 0; t < T; t++) {
+        FwdStep s = {
+            .I = I,
+            .H = H,
+            .x = m->x + (size_t)t * B * I,
+            .hprev = t ? m->h + (size_t)(t - 1) * BH : m->h0,
+            .cprev = t ? m->c + (size_t)(t - 1) * BH : m->c0,
+            .gates = m->gates + (size_t)t * B * G,
+            .c = m->c + t * BH,
+            .h = m->h + t * BH,
+            .tc = m->tc + t * BH,
+        };
+        forward_step(&s, m->wp, m->bp, B);
+    }
+#else
+    (void)m;
+#endif
+}
+
+void lstm_backward_fused(Lstm *m, const float *dout)
+{
+#if LSTM_X86
+    if (!m->packed || !lstm_fused_available(m->H))
+        return;
+    const int B = m->B, T = m->T, H = m->H, I = m->I, G = 4 * H;
+    Bwd w = {
+        .m = m, .B = B, .T = T, .H = H, .G = G,
+        .rows_cap = (size_t)LSTM_CHUNK * B,
+        .dout = dout,
+        .dap = m->dpre,
+        .dcn = m->dc0,
+    };
+    memset(m->dbias, 0, (size_t)G * sizeof(float));
+    memset(m->dw_hh_t, 0, (size_t)H * G * sizeof(float));
+    memset(m->dw_ih_t, 0, (size_t)I * G * sizeof(float));
+    backward_last(&w);
+    for (int t = T - 1; t >= 0; t--) {
+        // da_t .. da_t1 are all in the panels: the chunk's weight gradients
+        // first, before step t's epilogue writes da_{t-1} over the panel
+        // rows of t + LSTM_CHUNK - 1.
+        if (t % LSTM_CHUNK == 0)
+            backward_chunk(&w, t, t + LSTM_CHUNK - 1 < T - 1 ? t + LSTM_CHUNK - 1 : T - 1);
+        backward_step(&w, t);
+    }
+    mat_transpose(m->g.w_hh, m->dw_hh_t, H, G, true);
+    mat_transpose(m->g.w_ih, m->dw_ih_t, I, G, true);
+    for (int j = 0; j < G; j++) {
+        m->g.b_ih[j] += m->dbias[j];
+        m->g.b_hh[j] += m->dbias[j];
+    }
+#else
+    (void)m;
+    (void)dout;
+#endif
+}
