@@ -145,7 +145,8 @@ static void unique_names(const Catalog *cat, OutName *names)
             snprintf(names[i], sizeof(names[i]), "%s-%u", stem, k);
         }
         if (strcmp(names[i], stem) != 0)
-            fprintf(stderr, "gradlab: note: another lesson is also named '%s'; '%s' is written as %s-stepNN.png\n",
+            fprintf(stderr,
+                    "gradlab: note: another lesson is also named '%s'; '%s' is written as %s-stepNN.png\n",
                     stem, cat->paths[i], names[i]);
     }
 }
@@ -308,7 +309,8 @@ int cmd_render(int argc, char **argv)
     if (rc == 0)
         fprintf(stderr, "gradlab: wrote %zu PNG%s to %s\n", written, written == 1 ? "" : "s", out);
     else if (written)
-        fprintf(stderr, "gradlab: wrote %zu PNG%s to %s before the error\n", written, written == 1 ? "" : "s", out);
+        fprintf(stderr, "gradlab: wrote %zu PNG%s to %s before the error\n", written,
+                written == 1 ? "" : "s", out);
     scene_destroy(s);
     graph_destroy(g);
     offscreen_destroy(off);

@@ -555,7 +555,10 @@ static int count_files(const char *rel, const char *suffix)
     int n = 0;
     for (struct dirent *e; d && (e = readdir(d));) {
         size_t k = strlen(e->d_name), m = strlen(suffix);
-        n += e->d_name[0] != '.' ? k >= m && strcmp(e->d_name + k - m, suffix) == 0 : strstr(e->d_name, ".tmp-") != NULL;
+        if (e->d_name[0] == '.')
+            n += strstr(e->d_name, ".tmp-") != NULL;
+        else
+            n += k >= m && strcmp(e->d_name + k - m, suffix) == 0;
     }
     if (d)
         closedir(d);
