@@ -22,7 +22,9 @@ jobs=${SANITIZE_JOBS:-2}
 
 # gcc's -fsanitize=undefined leaves out float-to-int overflow checks, which
 # matter here: NaN and Inf reach pixel coordinates. Ask for them explicitly.
-extra=-fsanitize=float-cast-overflow
+# GRADLAB_MOVE_ON_GROW: growable arrays move on every early append, so a
+# pointer held across an append is caught at once (see src/views/scene.c).
+extra="-fsanitize=float-cast-overflow -DGRADLAB_MOVE_ON_GROW"
 if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$root" -Db_sanitize=address,undefined -Db_lundef=false \
         -Dbuildtype=debugoptimized -Dc_args="$extra" -Dc_link_args="$extra"

@@ -62,6 +62,16 @@ float scene_line_height(float size)
     return size * 1.25f;
 }
 
+// How the item array grows. Built with GRADLAB_MOVE_ON_GROW (the fuzzers
+// and the sanitizer suite), the first 1,024 appends each move the array, so
+// a pointer to an item held across an append is freed memory at once and
+// ASan reports it, instead of only when an append happens to hit a doubling.
+#ifdef GRADLAB_MOVE_ON_GROW
+#define SCENE_GROW(cap) ((cap) < 1024 ? (cap) + 1 : (cap) * 2)
+#else
+#define SCENE_GROW(cap) ((cap) ? (cap) * 2 : 256)
+#endif
+
 // Append a zeroed item of kind and colour; its index, or -1 when the item
 // cap is reached or memory runs out (the frame is then marked failed).
 static int32_t push(Scene *s, SceneKind kind, Color c)
@@ -71,7 +81,7 @@ static int32_t push(Scene *s, SceneKind kind, Color c)
         return -1;
     }
     if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
+        size_t cap = SCENE_GROW(s->cap);
         SceneItem *items = realloc(s->items, cap * sizeof(*items));
         if (!items) {
             s->failed = true;

@@ -96,25 +96,37 @@ static inline void gen_binary(GenReader *r, GenOut *o, const char *a, const char
 
 // A count of inputs or nodes: most recipes ask for a few (fast to run, so
 // the fuzzer tries many); a first byte from 0xE0 up asks for up to 2,000.
-static inline unsigned gen_inputs(GenReader *r)
+// A few is 1 + (byte + salt) % 96: the recipe's input count takes as salt the
+// sum of every byte after it, so that a mutation anywhere in a recipe also
+// changes the size of its program.
+static inline unsigned gen_count(GenReader *r, unsigned salt)
 {
     unsigned b = gen_u8(r);
     if (b < 0xE0)
-        return 1 + b % 96;
+        return 1 + (b + salt) % 96;
     return 1 + (((b & 0x1F) << 8) | gen_u8(r)) % GEN_MAX_INPUTS;
 }
 
-// Write the bytes that make gen_inputs return n (1..GEN_MAX_INPUTS) into
-// out[0..2); returns how many it wrote. For tests that choose the size.
-static inline size_t gen_encode_inputs(unsigned n, uint8_t *out)
+// The salt of the input count of recipe data[0..size): its bytes from 2 on.
+static inline unsigned gen_salt(const uint8_t *data, size_t size)
+{
+    unsigned salt = 0;
+    for (size_t i = 2; i < size; i++)
+        salt += data[i];
+    return salt;
+}
+
+// Make recipe[0..size) ask for n inputs (1..GEN_MAX_INPUTS) by writing its
+// count bytes (recipe[1], and recipe[2] for more than 96). For tests that
+// choose the size; call it after the other bytes are set.
+static inline void gen_set_inputs(uint8_t *recipe, size_t size, unsigned n)
 {
     if (n <= 96) {
-        out[0] = (uint8_t)(n - 1);
-        return 1;
+        recipe[1] = (uint8_t)((n - 1 + 96 * 1024u - gen_salt(recipe, size) % 96) % 96);
+        return;
     }
-    out[0] = (uint8_t)(0xE0 | (n - 1) >> 8);
-    out[1] = (uint8_t)(n - 1);
-    return 2;
+    recipe[1] = (uint8_t)(0xE0 | (n - 1) >> 8);
+    recipe[2] = (uint8_t)(n - 1);
 }
 
 enum { GEN_WIDE, GEN_CHAIN, GEN_NESTED, GEN_FANOUT, GEN_TREE, GEN_DAG, GEN_SHAPES };
@@ -126,7 +138,7 @@ static inline size_t gen_lesson(const uint8_t *data, size_t size, char *out, siz
     GenReader r = {data, size, 0};
     GenOut o = {out, cap, 0, 0};
     unsigned shape = gen_u8(&r) % GEN_SHAPES;
-    unsigned ninputs = gen_inputs(&r);
+    unsigned ninputs = gen_count(&r, gen_salt(data, size));
     unsigned flags = gen_u8(&r);
     char name[32], prev[32];
 
@@ -216,7 +228,7 @@ static inline size_t gen_lesson(const uint8_t *data, size_t size, char *out, siz
         break;
     }
     default: { // a random DAG over the inputs and earlier nodes; f sums the rest
-        unsigned nodes = gen_inputs(&r); // as many nodes as inputs, usually few
+        unsigned nodes = gen_count(&r, 0); // usually few
         for (unsigned k = 0; k < nodes; k++) {
             unsigned pool = ninputs + ncomp;
             unsigned x = gen_u16(&r) % pool, y = gen_u16(&r) % pool;

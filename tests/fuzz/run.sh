@@ -70,7 +70,7 @@ build() {
     [ $stale -eq 0 ] && return 0
     echo "run.sh: building fuzz_$t" >&2
     # shellcheck disable=SC2086
-    "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fno-omit-frame-pointer \
+    "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -DGRADLAB_MOVE_ON_GROW -g -O1 -fno-omit-frame-pointer \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -Wall -Wextra -Wno-unused-parameter -I"$root/src" -I"$out" \
         -o "$bin" "$here/fuzz_$t.c" $srcs -lm

@@ -71,9 +71,12 @@ static void test_generated_programs_render(void **state)
             for (size_t i = 0; i < sizeof(recipe); i++)
                 recipe[i] = (uint8_t)rng_next(&seed);
             recipe[0] = (uint8_t)shape;
-            gen_encode_inputs(sizes[si], recipe + 1);
+            gen_set_inputs(recipe, sizeof(recipe), sizes[si]);
             size_t len = gen_lesson(recipe, sizeof(recipe), text, GEN_MAX_TEXT);
             assert_true(len > 0);
+            char want[64];
+            snprintf(want, sizeof(want), "Generated %u-input program (shape %u)", sizes[si], shape);
+            assert_non_null(strstr(text, want)); // the recipe asked for what it meant to
             Diag d;
             diag_init(&d, "generated.lesson", text, len);
             Lesson *l = lesson_parse(text, len, "generated.lesson", &d);
