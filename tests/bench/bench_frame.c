@@ -7,6 +7,12 @@
 //   frame_p90         90th percentile
 //   frame_cpu_median  median CPU ms of this thread per frame (robust to load)
 //   frame_build_median   scene build only
+//   graph_layout_20step_MODE, graph_build_20step_MODE   the graph widget alone
+//                     on the 20-step RNN (1880x1040, unit 1): CPU ms of one
+//                     layout and the median CPU ms of a build, for MODE
+//                     expanded, collapsed, mixed, values (zoomed to values
+//                     only) and full (zoomed to names and gradients). These
+//                     were a unit test's 20 ms limit; a figure, not a check.
 // Target (issue 4): frame_median <= 4 ms.
 #include <math.h>
 #include <stdio.h>
@@ -128,6 +134,44 @@ static void run(Bench *b, Offscreen *o, int parts, double *build_ms, double *tot
     total_ms[2] = cpu[FRAMES / 2];
 }
 
+// The graph widget on its own, as test_graphwidget once timed it.
+static void graph_figures(Bench *b)
+{
+    enum { N = 40 };
+    static const char *modes[5] = {"expanded", "collapsed", "mixed", "values", "full"};
+    bool collapsed[T + 1];
+    GraphParams p = {.x = 20, .y = 10, .w = 1880, .h = 1040, .unit = 1, .theme = theme_get(THEME_DARK),
+                     .graph = b->g, .out = b->out, .group = b->group, .collapsed = collapsed, .ngroups = T,
+                     .group_format = "step %d", .legend = true, .hover = true};
+    for (int mode = 0; mode < 5; mode++) {
+        for (int t = 0; t < T; t++)
+            collapsed[t] = mode == 1 || (mode == 2 && t > 1 && t < T - 2);
+        GraphLayout *lay = graph_layout_create();
+        double c0 = 1e3 * clock_s(CLOCK_THREAD_CPUTIME_ID);
+        graph_layout_update(lay, &p);
+        double layout_ms = 1e3 * clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+        p.view = graph_view_fit(lay, &p);
+        if (mode >= 3)
+            graph_view_zoom(&p.view, &p, (mode == 3 ? 0.45f : 0.8f) / p.view.scale, p.x + p.w / 3,
+                            p.y + p.h / 2);
+        p.mouse_x = p.x + p.w * 0.6f, p.mouse_y = p.y + p.h / 2;
+        double build[N];
+        for (int i = 0; i < N + 2; i++) {
+            double a = 1e3 * clock_s(CLOCK_THREAD_CPUTIME_ID);
+            scene_begin(b->s, 1920, 1080, p.theme->background);
+            graph_build(b->s, lay, &p);
+            if (i >= 2)
+                build[i - 2] = 1e3 * clock_s(CLOCK_THREAD_CPUTIME_ID) - a;
+        }
+        qsort(build, N, sizeof(double), cmp_double);
+        printf("graph_layout_20step_%s %.3f ms (crossings %ld, first order %ld)\n", modes[mode], layout_ms,
+               graph_layout_crossings(lay), graph_layout_crossings_initial(lay));
+        printf("graph_build_20step_%s %.3f ms (%zu items, %d boxes)\n", modes[mode], build[N / 2], b->s->n,
+               graph_layout_boxes(lay));
+        graph_layout_destroy(lay);
+    }
+}
+
 int main(void)
 {
     const char *data = getenv("GRADLAB_DATA_DIR");
@@ -180,6 +224,7 @@ int main(void)
         run(&b, o, parts[i].parts, &build, total);
         printf("%s %.3f ms\n", parts[i].name, total[0]);
     }
+    graph_figures(&b);
     graph_layout_destroy(b.lay);
     free(b.group);
     graph_destroy(b.g);
