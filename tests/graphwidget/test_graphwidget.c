@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "engine/diag.h"
+#include "lessons/lesson.h"
 #include "sdl/sdl_scene.h"
 #include "views/widgets/graph.h"
 
@@ -388,15 +390,26 @@ static void test_tooltip(void **state)
     // Inside the widget's box.
     const SceneItem *tb = scene_find(s, "graph:tooltip-box");
     assert_true(tb->x >= p.x && tb->x + tb->w <= p.x + p.w && tb->y + tb->h <= p.y + p.h);
-    // A binary gate lists both local derivatives; unnamed nodes are #INDEX.
+    // A binary gate lists both local derivatives; an unnamed node is its
+    // formula over the program's names, never an internal number (#5).
     const Value *mul = g->nodes[5]; // x1 * w1
     it = node_item(s, mul);
     p.mouse_x = it->x + 5, p.mouse_y = it->y + 5;
     scene_begin(s, 1040, 520, p.theme->background);
     graph_build(s, lay, &p);
-    assert_non_null(scene_find_text(s, "graph:tooltip", "#5 = x1 \u00d7 w1"));
-    assert_non_null(scene_find_text(s, "graph:tooltip", "\u2202#5/\u2202x1 = -3"));
-    assert_non_null(scene_find_text(s, "graph:tooltip", "\u2202#5/\u2202w1 = 2"));
+    assert_non_null(scene_find_text(s, "graph:tooltip", "x1 \u00d7 w1"));
+    assert_non_null(scene_find_text(s, "graph:tooltip", "local \u2202/\u2202x1 = -3"));
+    assert_non_null(scene_find_text(s, "graph:tooltip", "local \u2202/\u2202w1 = 2"));
+    // n's sources: an unnamed sum of products and b.
+    it = node_item_named(s, g, "graph", "n");
+    p.mouse_x = it->x + 5, p.mouse_y = it->y + 5;
+    scene_begin(s, 1040, 520, p.theme->background);
+    graph_build(s, lay, &p);
+    assert_non_null(scene_find_text(s, "graph:tooltip", "n = x1 \u00d7 w1 + x2 \u00d7 w2 + b"));
+    assert_non_null(scene_find_text(s, "graph:tooltip", "\u2202n/\u2202(x1 \u00d7 w1 + x2 \u00d7 w2) = 1"));
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i].kind == SCENE_TEXT)
+            assert_null(strchr(s->items[i].text, '#'));
     // Off every box: no tooltip.
     p.mouse_x = p.x + 3, p.mouse_y = p.y + 3;
     scene_begin(s, 1040, 520, p.theme->background);
@@ -554,6 +567,128 @@ static void test_fit_zoom_pan(void **state)
     graph_destroy(g);
 }
 
+// A lesson's steps in the graph view, as lesson_view passes them: numbers
+// appear as the steps reach them (a gradient not reached yet is blank, never
+// 0), the step's node is highlighted, and a tooltip says what is not known yet.
+static void test_reveal_and_current(void **state)
+{
+    (void)state;
+    const char *src = "gradlab-lesson: 1\ntitle: Neuron\nview: graph\nprogram:\n"
+                      "    x1 = 2\n    x2 = 0\n    w1 = -3\n    w2 = 1\n    b = 6.8813735870195432\n"
+                      "    n = x1*w1 + x2*w2 + b\n    o = tanh(n)\nstep: auto\n";
+    Diag dg;
+    diag_init(&dg, "t.lesson", src, strlen(src));
+    Lesson *l = lesson_parse(src, strlen(src), "t.lesson", &dg);
+    diag_free(&dg);
+    assert_non_null(l);
+    Graph *g = graph_create(0);
+    Scene *s = scene_create();
+    GraphLayout *lay = graph_layout_create();
+    char id[64];
+    int grads_seen = 0;
+    for (size_t st = 0; st < l->nsteps; st++) {
+        Value *out = lesson_eval(l, g, st);
+        assert_non_null(out);
+        LessonState ls = lesson_state(l, st);
+        GraphParams p = params(g, out, 1200, 500);
+        p.reveal = true;
+        p.current = ls.gate < g->n ? g->nodes[ls.gate] : NULL;
+        scene_begin(s, 1240, 520, p.theme->background);
+        graph_build(s, lay, &p);
+        for (size_t i = 0; i < g->n; i++) {
+            const Value *v = g->nodes[i];
+            if (!(v->mark & 1))
+                continue;
+            snprintf(id, sizeof(id), "graph:grad:%zu", i);
+            const SceneItem *gi = scene_find(s, id);
+            assert_true((gi != NULL) == ((v->mark & LESSON_SHOWN_GRAD) != 0));
+            grads_seen += gi != NULL;
+            snprintf(id, sizeof(id), "graph:value:%zu", i);
+            assert_true((scene_find(s, id) != NULL) == ((v->mark & LESSON_SHOWN_VALUE) != 0));
+        }
+        const SceneItem *cur = scene_find(s, "graph:current");
+        if (p.current) {
+            assert_non_null(cur);
+            // The glow is around the current node's box.
+            SceneItem glow = *cur;
+            const SceneItem *box = node_item(s, p.current);
+            assert_non_null(box);
+            assert_true(glow.x < box->x && glow.y < box->y && glow.x + glow.w > box->x + box->w &&
+                        glow.y + glow.h > box->y + box->h);
+        } else {
+            assert_null(cur);
+        }
+        // At the intro nothing is computed: no number but the inputs'.
+        if (ls.kind == STEP_INTRO) {
+            assert_int_equal(count_prefix(s, "graph:grad:"), 0);
+            const SceneItem *it = node_item(s, out);
+            p.hover = true, p.mouse_x = it->x + 4, p.mouse_y = it->y + 4;
+            scene_begin(s, 1240, 520, p.theme->background);
+            graph_build(s, lay, &p);
+            assert_non_null(scene_find_text(s, "graph:tooltip", "value     not computed yet"));
+            assert_non_null(scene_find_text(s, "graph:tooltip", "gradient  not reached yet"));
+        }
+    }
+    assert_true(grads_seen > 0);
+    graph_layout_destroy(lay);
+    scene_destroy(s);
+    graph_destroy(g);
+    lesson_destroy(l);
+}
+
+// Ctrl + (a bigger unit) never cuts the graph off: a fitted view is fitted
+// again to the box, and a zoomed one grows about the box's centre.
+static void test_text_scale(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    Value *o = build_neuron(g);
+    Scene *s = scene_create();
+    GraphLayout *lay = graph_layout_create();
+    GraphParams p = params(g, o, 900, 400);
+    graph_layout_update(lay, &p);
+    GraphView kept = graph_view_fit(lay, &p); // what the app keeps between frames
+    const float units[] = {1, 1.1f, 1.25f, 1.5f, 2, 3, 0.5f};
+    for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
+        p.unit = units[k];
+        p.view = kept;
+        scene_begin(s, 960, 440, p.theme->background);
+        graph_build(s, lay, &p);
+        assert_int_equal(count_prefix(s, "graph:node:"), (int)g->n); // every box, and whole:
+        for (size_t i = 0; i < s->n; i++)
+            if (s->items[i].id && strncmp(s->items[i].id, "graph:node:", 11) == 0)
+                assert_true(s->items[i].w >= 131 * graph_view_current(lay, &p).scale * p.unit);
+        assert_all_inside(s, &p);
+        GraphView now = graph_view_current(lay, &p);
+        assert_true(now.fitted && now.unit == p.unit);
+    }
+    // Zoomed in at the centre, then the unit doubles: what was at the
+    // centre stays there, and the view is no longer a fit.
+    p.unit = 1;
+    p.view = kept;
+    scene_begin(s, 960, 440, p.theme->background);
+    graph_build(s, lay, &p);
+    const SceneItem *n = node_item_named(s, g, "graph", "n");
+    float cx = n->x + n->w / 2, cy = n->y + n->h / 2;
+    graph_view_zoom(&p.view, &p, 1.3f, cx, cy);
+    graph_view_pan(&p.view, p.x + p.w / 2 - cx, p.y + p.h / 2 - cy);
+    assert_false(p.view.fitted);
+    p.unit = 2;
+    scene_begin(s, 960, 440, p.theme->background);
+    graph_build(s, lay, &p);
+    n = node_item_named(s, g, "graph", "n");
+    assert_non_null(n);
+    assert_true(fabsf(n->x + n->w / 2 - (p.x + p.w / 2)) < 2 && fabsf(n->y + n->h / 2 - (p.y + p.h / 2)) < 2);
+    assert_all_inside(s, &p);
+    // Zooming from there starts from what is on screen.
+    GraphView before = graph_view_current(lay, &p);
+    graph_view_zoom(&p.view, &p, 1, p.x + 10, p.y + 10);
+    assert_true(fabsf(p.view.ox - before.ox) < 1e-3f && fabsf(p.view.oy - before.oy) < 1e-3f);
+    graph_layout_destroy(lay);
+    scene_destroy(s);
+    graph_destroy(g);
+}
+
 static int count_kind(const Scene *s, SceneKind kind)
 {
     int n = 0;
@@ -562,8 +697,8 @@ static int count_kind(const Scene *s, SceneKind kind)
     return n;
 }
 
-// Names, values and gradients when boxes are big; names and values only
-// when they are small; shapes only when tiny. No text is ever smaller than 8 px.
+// Names, values and gradients when boxes are big; names or operators over
+// smaller values and gradients when they are small; shapes only when tiny. No text is ever smaller than 8 px.
 static void test_level_of_detail(void **state)
 {
     (void)state;
@@ -581,12 +716,14 @@ static void test_level_of_detail(void **state)
         graph_build(s, lay, &p);
         texts[i] = count_kind(s, SCENE_TEXT);
         assert_int_equal(count_prefix(s, "graph:node:"), (int)g->n);
+        // Gradients are shown down to values-only detail.
+        assert_int_equal(count_prefix(s, "graph:grad:"), i < 2 ? (int)g->n : 0);
         for (size_t j = 0; j < s->n; j++)
             if (s->items[j].kind == SCENE_TEXT)
                 assert_true(s->items[j].size >= 8);
     }
     assert_true(texts[0] >= 3 * (int)g->n - 1); // label, value, gradient (+ op names)
-    assert_int_equal(texts[1], 2 * (int)g->n);   // a value and a name or operator each
+    assert_int_equal(texts[1], 3 * (int)g->n);   // a name or operator, a value and a gradient each
     assert_int_equal(texts[2], 0);
     // An empty graph and a lone node draw without trouble.
     graph_reset(g);
@@ -929,6 +1066,8 @@ int main(void)
         cmocka_unit_test(test_nan_marker),
         cmocka_unit_test(test_fit_zoom_pan),
         cmocka_unit_test(test_level_of_detail),
+        cmocka_unit_test(test_reveal_and_current),
+        cmocka_unit_test(test_text_scale),
         cmocka_unit_test(test_random_graphs),
         cmocka_unit_test(test_layout_cache),
         cmocka_unit_test(test_steady_frame),

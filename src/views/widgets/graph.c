@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine/numfmt.h"
+#include "lessons/lesson.h"
 #include "views/widgets/graph_layout.h"
 
 // Level of detail, by the on-screen size of one layout unit.
@@ -39,12 +40,29 @@ typedef struct Draw {
     float tab_y;            // ... at this y
     float top0;             // the top of the drawing box before that strip
     float group_fs;         // values-only detail: one size for every collapsed group's name
+    int *grads_drawn;       // how many gradients were drawn (for the legend)
 } Draw;
 
 static float sx(const Draw *d, float lx) { return d->ox + lx * d->k; }
 static float sy(const Draw *d, float ly) { return d->oy + ly * d->ky; }
 
-static bool finite2(const Value *v) { return isfinite(v->data) && isfinite(v->grad); }
+// What a lesson step has on screen (GraphParams.reveal): a number not
+// reached yet is blank.
+static bool shows_value(const GraphParams *p, const Value *v)
+{
+    return !p->reveal || (v->mark & LESSON_SHOWN_VALUE);
+}
+
+static bool shows_grad(const GraphParams *p, const Value *v)
+{
+    return !p->reveal || (v->mark & LESSON_SHOWN_GRAD);
+}
+
+// A NaN or Inf among the numbers shown for v.
+static bool shows_bad(const GraphParams *p, const Value *v)
+{
+    return (shows_value(p, v) && !isfinite(v->data)) || (shows_grad(p, v) && !isfinite(v->grad));
+}
 
 // Clip a rectangle to the drawing box. false when nothing is left;
 // *cut says whether anything was cut off.
@@ -106,15 +124,118 @@ static float mono_width(float size, const char *str)
     return 0.602f * size * (float)n;
 }
 
-// How a node is called in formulas: its name, its constant, or "#INDEX".
+// snprintf into buf, ending in an ellipsis (on a whole UTF-8 character)
+// when it did not fit.
+static void cut_to(char *buf, size_t n, int ret)
+{
+    if (ret < 0 || (size_t)ret < n || n < 4)
+        return;
+    size_t len = n - 4; // room for the ellipsis and the NUL
+    while (len > 0 && ((unsigned char)buf[len] & 0xC0) == 0x80)
+        len--;
+    memcpy(buf + len, "\u2026", 4);
+}
+
+// Binding strength of an op in a formula: sums 1, products 2, powers 3,
+// calls (tanh, max) 4; a name or a leaf binds like a call.
+static int op_precedence(int op)
+{
+    switch ((ValueOp)op) {
+    case OP_ADD: case OP_SUB: return 1;
+    case OP_MUL: case OP_DIV: case OP_NEG: return 2;
+    case OP_POW: return 3;
+    default: return 4;
+    }
+}
+
+static int precedence(const Value *v)
+{
+    return v->name || !v->src[0] ? 4 : op_precedence(v->op);
+}
+
+// v written over its sources' names, as the program would write it
+// ("x1 × w1 + x2 × w2", "tanh(n)", "q^2"), unnamed sources expanded to
+// depth levels ("…" below that).
+static void formula(const Value *v, char *buf, size_t n, int depth);
+
+// How a source is written inside a formula of precedence prec (right:
+// it is the right operand, where a - (b - c) needs its parentheses).
+static void operand(const Value *v, char *buf, size_t n, int depth, int prec, bool right)
+{
+    if (v->name) {
+        snprintf(buf, n, "%s", v->name);
+    } else if (v->op == OP_CONST) {
+        numfmt_short(buf, n, v->data, 4);
+    } else if (!v->src[0]) {
+        snprintf(buf, n, "input %u", v->index); // an unnamed input (only C callers make one)
+    } else if (depth <= 0) {
+        snprintf(buf, n, "\u2026");
+    } else {
+        int mine = precedence(v);
+        if (mine < prec || (right && mine == prec && prec < 4)) {
+            char in[96];
+            formula(v, in, sizeof(in), depth - 1);
+            cut_to(buf, n, snprintf(buf, n, "(%s)", in));
+        } else {
+            formula(v, buf, n, depth - 1);
+        }
+    }
+}
+
+static void formula(const Value *v, char *buf, size_t n, int depth)
+{
+    char a[96], b[96], num[32];
+    const char *sym = value_op_symbol[v->op];
+    if (!v->src[0]) {
+        operand(v, buf, n, depth, 0, false);
+        return;
+    }
+    int prec = op_precedence(v->op);
+    operand(v->src[0], a, sizeof(a), depth, prec == 4 ? 0 : prec, false); // a call's argument needs none
+    if (v->src[1])
+        operand(v->src[1], b, sizeof(b), depth, prec == 4 ? 0 : prec, true);
+    int ret;
+    switch ((ValueOp)v->op) {
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
+        ret = snprintf(buf, n, "%s %s %s", a, sym, b);
+        break;
+    case OP_MAX: case OP_MIN:
+        ret = snprintf(buf, n, "%s(%s, %s)", sym, a, b);
+        break;
+    case OP_NEG:
+        ret = snprintf(buf, n, "\u2212%s", a);
+        break;
+    case OP_POW:
+        ret = snprintf(buf, n, "%s^%s", a, numfmt_short(num, sizeof(num), v->exponent, 4));
+        break;
+    default: // tanh(n), σ(x), √(x)
+        ret = snprintf(buf, n, "%s(%s)", sym, a);
+        break;
+    }
+    cut_to(buf, n, ret);
+}
+
+// How a node is called in text: its name, its constant, or for an unnamed
+// gate a readable formula over its sources ("x1 × w1", "tanh(q)"): never an
+// internal number. Short: at most two levels of unnamed gates, and one when
+// that is long.
 static char *node_name(const Value *v, char *buf, size_t n)
 {
-    if (v->name)
-        snprintf(buf, n, "%s", v->name);
-    else if (v->op == OP_CONST)
-        numfmt_short(buf, n, v->data, 4);
-    else
-        snprintf(buf, n, "#%u", v->index);
+    operand(v, buf, n, 2, 0, false);
+    if (strlen(buf) > 28)
+        operand(v, buf, n, 1, 0, false);
+    return buf;
+}
+
+// The same inside a formula or after ∂: compound ones in parentheses.
+static char *node_name_in(const Value *v, char *buf, size_t n)
+{
+    node_name(v, buf, n);
+    if (!v->name && v->src[0] && precedence(v) < 4) {
+        char in[96];
+        snprintf(in, sizeof(in), "%s", buf);
+        cut_to(buf, n, snprintf(buf, n, "(%s)", in));
+    }
     return buf;
 }
 
@@ -195,7 +316,8 @@ static void draw_edges(const Draw *d)
             continue;
         const VNode *a = &v[e->from], *b = &v[e->to];
         const Value *src = d->p->graph->nodes[e->src];
-        Color col = isfinite(src->data) ? base : d->t->warn;
+        Color col = !shows_value(d->p, src) ? color_mix(t->wire, t->panel, 0.4f)
+                    : isfinite(src->data) ? base : d->t->warn;
         float w = w0 * (1 + 0.35f * log2f((float)e->count));
         if (d->hover >= 0 && (e->from == d->hover || e->to == d->hover)) {
             col = t->accent;
@@ -357,15 +479,31 @@ static void draw_group_box(const Draw *d, int i)
         nan_marker(d, bx, by, bw);
 }
 
+// A number of a box, tagged "ID:value:INDEX" or "ID:grad:INDEX".
+static void box_text(const Draw *d, const char *what, const Value *v, float x, float y, float size, SceneAlign a,
+                     Color c, const char *str, float w)
+{
+    SceneRef ref = text_in(d, x, y, FONT_MONO, size, a, c, str, w);
+    if (scene_ok(ref)) {
+        char id[128];
+        snprintf(id, sizeof(id), "%s:%s:%u", d->id, what, v->index);
+        scene_tag(d->s, ref, id);
+        if (what[0] == 'g')
+            ++*d->grads_drawn;
+    }
+}
+
 static void draw_node_box(const Draw *d, int i)
 {
     const VNode *vn = &d->lay->v[i];
     const Theme *t = d->t;
-    const Value *val = d->p->graph->nodes[vn->node];
+    const GraphParams *p = d->p;
+    const Value *val = p->graph->nodes[vn->node];
     float k = d->k;
     float bx = sx(d, vn->x - BOX_W / 2), by = sy(d, vn->y - vn->h / 2), bw = BOX_W * k, bh = vn->h * d->ky;
-    bool bad = !finite2(val), hot = d->hover == i, leaf = !val->src[0];
-    bool is_out = d->p->out ? val == d->p->out : vn->nout == 0 && vn->nin > 0;
+    bool bad = shows_bad(p, val), hot = d->hover == i, leaf = !val->src[0], cur = p->current == val;
+    bool is_out = p->out ? val == p->out : vn->nout == 0 && vn->nin > 0;
+    bool sv = shows_value(p, val), sg = shows_grad(p, val);
     Color edge = color_mix(t->gate_edge, t->gate, 0.35f);
     if (val->op == OP_INPUT)
         edge = t->series[1];
@@ -375,21 +513,29 @@ static void draw_node_box(const Draw *d, int i)
         edge = t->series[0];
     if (bad)
         edge = t->warn;
-    if (hot)
+    if (hot || cur)
         edge = t->accent;
     Color fill = leaf ? color_mix(t->gate, t->panel, 0.6f) : t->gate;
-    float bwid = fmaxf((hot || bad || is_out ? 2.6f : 1.6f) * k, 1);
+    float bwid = fmaxf((cur ? 3.4f : hot || bad || is_out ? 2.6f : 1.6f) * k, 1);
     char id[128], label[64], num[32], num2[32];
-    if (hot)
+    if (cur) { // the step's node: a wide glow, as the circuit's current gate
+        float gl = fmaxf(7 * k, 3);
+        snprintf(id, sizeof(id), "%s:current", d->id);
+        box(d, bx - gl, by - gl, bw + 2 * gl, bh + 2 * gl, 7 * k + gl, 0, color_alpha(t->accent, 80),
+            color_alpha(t->accent, 80), id);
+    } else if (hot) {
         box(d, bx - 4 * k, by - 4 * k, bw + 8 * k, bh + 8 * k, 10 * k, 0, color_alpha(t->accent, 60),
             color_alpha(t->accent, 60), NULL);
+    }
     snprintf(id, sizeof(id), "%s:node:%d", d->id, vn->node);
     if (!box(d, bx, by, bw, bh, 7 * k, bwid, edge, fill, id))
         return;
+    Color vcol = isfinite(val->data) ? t->value : t->warn, gcol = isfinite(val->grad) ? t->grad : t->warn;
     if (d->lod == LOD_FULL) {
         // The name (or a constant's number) at the top left, the operator
-        // always at the top right, value and gradient at the bottom.
-        float fs = 13 * k, pad = 8 * k;
+        // always at the top right, value and gradient at the bottom: each
+        // only once the step has reached it (blank before, never 0).
+        float fs = 13.5f * k, pad = 8 * k;
         if (val->name || !val->src[0]) {
             node_name(val, label, sizeof(label));
             text_in(d, bx + pad, by + 5 * k, FONT_BOLD, fs, ALIGN_LEFT, t->text, label,
@@ -402,20 +548,24 @@ static void draw_node_box(const Draw *d, int i)
         }
         box_number(num, sizeof(num), val->data, 3);
         box_number(num2, sizeof(num2), val->grad, 3);
-        float vs = 12.5f * k, room = bw - 2 * pad - 10 * k;
+        // One size for both, whether or not both are shown yet, so a number
+        // does not change size when its neighbour appears.
+        float vs = 14 * k, room = bw - 2 * pad - 10 * k;
         float need = mono_width(vs, num) + mono_width(vs, num2);
         if (need > room)
             vs *= room / need;
         float ly = by + bh - 7 * k - scene_line_height(vs);
-        text_in(d, bx + pad, ly, FONT_MONO, vs, ALIGN_LEFT, isfinite(val->data) ? t->value : t->warn, num,
-                mono_width(vs, num));
-        text_in(d, bx + bw - pad, ly, FONT_MONO, vs, ALIGN_RIGHT, isfinite(val->grad) ? t->grad : t->warn,
-                num2, mono_width(vs, num2));
+        if (sv)
+            box_text(d, "value", val, bx + pad, ly, vs, ALIGN_LEFT, vcol, num, mono_width(vs, num));
+        if (sg)
+            box_text(d, "grad", val, bx + bw - pad, ly, vs, ALIGN_RIGHT, gcol, num2, mono_width(vs, num2));
     } else if (d->lod == LOD_VALUES) {
-        // The name or operator above the value while two lines fit, else
-        // the value alone. Text slides into the visible part of a box the
-        // edge of the widget cuts.
+        // The name or operator above the value and the gradient while two
+        // lines fit (the gradient while it is at least MIN_TEXT), else the
+        // value alone. Text slides into the visible part of a box the edge
+        // of the widget cuts.
         box_number(num, sizeof(num), val->data, 2);
+        box_number(num2, sizeof(num2), val->grad, 2);
         float pad = fmaxf(4 * k, 1.5f);
         float vx0 = fmaxf(bx, d->cx0), vx1 = fminf(bx + bw, d->cx1);
         float vy0 = fmaxf(by, d->cy0), vy1 = fminf(by + bh, d->cy1);
@@ -434,17 +584,29 @@ static void draw_node_box(const Draw *d, int i)
                 text_in(d, lx, by + pad - 0.125f * ls, FONT_BOLD, ls, ALIGN_LEFT, val->name ? t->text : t->muted,
                         label, lw);
         }
-        float vw = mono_width(vs, num);
-        if (vs >= MIN_TEXT && vx1 - vx0 >= vw + 2 * pad) {
-            float vy = two ? by + bh - pad + 0.125f * vs - scene_line_height(vs)
-                           : by + bh / 2 - scene_line_height(vs) / 2;
-            if (vy < vy0 && vy1 - vy0 >= scene_line_height(vs))
-                vy = vy0;
-            else if (vy + scene_line_height(vs) > vy1 && vy1 - vy0 >= scene_line_height(vs))
-                vy = vy1 - scene_line_height(vs);
-            float cx = fminf(fmaxf(two ? bx + bw - pad - 1 - vw / 2 : bx + bw / 2, vx0 + pad + vw / 2),
-                             vx1 - pad - vw / 2);
-            text_in(d, cx, vy, FONT_MONO, vs, ALIGN_CENTER, isfinite(val->data) ? t->value : t->warn, num, vw);
+        // Value and gradient side by side, in a box wholly in view.
+        float both = (bw - 2 * pad - 6 * k) / fmaxf(mono_width(1, num) + mono_width(1, num2), 1);
+        float gs = fminf(vs, both);
+        bool whole = vx0 == bx && vx1 == bx + bw && vy0 == by && vy1 == by + bh;
+        if (two && whole && gs >= MIN_TEXT) {
+            float vy = by + bh - pad + 0.125f * gs - scene_line_height(gs);
+            if (sv)
+                box_text(d, "value", val, bx + pad + 1, vy, gs, ALIGN_LEFT, vcol, num, mono_width(gs, num));
+            if (sg)
+                box_text(d, "grad", val, bx + bw - pad - 1, vy, gs, ALIGN_RIGHT, gcol, num2, mono_width(gs, num2));
+        } else {
+            float vw = mono_width(vs, num);
+            if (sv && vs >= MIN_TEXT && vx1 - vx0 >= vw + 2 * pad) {
+                float vy = two ? by + bh - pad + 0.125f * vs - scene_line_height(vs)
+                               : by + bh / 2 - scene_line_height(vs) / 2;
+                if (vy < vy0 && vy1 - vy0 >= scene_line_height(vs))
+                    vy = vy0;
+                else if (vy + scene_line_height(vs) > vy1 && vy1 - vy0 >= scene_line_height(vs))
+                    vy = vy1 - scene_line_height(vs);
+                float cx = fminf(fmaxf(two ? bx + bw - pad - 1 - vw / 2 : bx + bw / 2, vx0 + pad + vw / 2),
+                                 vx1 - pad - vw / 2);
+                box_text(d, "value", val, cx, vy, vs, ALIGN_CENTER, vcol, num, vw);
+            }
         }
     }
     if (bad)
@@ -521,7 +683,7 @@ static void draw_tooltip(const Draw *d, int i)
     const Theme *t = d->t;
     const GraphParams *p = d->p;
     float u = p->unit, fs = 14 * u, lh = scene_line_height(fs);
-    char lines[6][160], values[6][32], a[64], b[64], me[64], num[32];
+    char lines[6][160], values[6][32], a[64], me[64], num[32];
     Color cols[6];
     int nl = 0;
     for (int q = 0; q < 6; q++)
@@ -538,45 +700,43 @@ static void draw_tooltip(const Draw *d, int i)
         cols[nl++] = t->muted;
     } else {
         const Value *v = p->graph->nodes[vn->node];
-        node_name(v, me, sizeof(me));
-        const char *sym = value_op_symbol[v->op];
+        // The first line: "n = x1 × w1 + b", or an unnamed gate's formula
+        // alone; names are the program's, unnamed sources are formulas.
+        char f[160];
+        formula(v, f, sizeof(f), 2);
+        node_name_in(v, me, sizeof(me));
         if (v->op == OP_INPUT)
             snprintf(lines[nl], 160, "%s  (input)", me);
         else if (v->op == OP_CONST)
             snprintf(lines[nl], 160, "constant %s", me);
-        else {
-            node_name(v->src[0], a, sizeof(a));
-            if (v->src[1])
-                node_name(v->src[1], b, sizeof(b));
-            switch ((ValueOp)v->op) {
-            case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
-                snprintf(lines[nl], 160, "%s = %s %s %s", me, a, sym, b);
-                break;
-            case OP_MAX: case OP_MIN:
-                snprintf(lines[nl], 160, "%s = %s(%s, %s)", me, sym, a, b);
-                break;
-            case OP_NEG:
-                snprintf(lines[nl], 160, "%s = \u2212%s", me, a);
-                break;
-            case OP_POW:
-                snprintf(lines[nl], 160, "%s = %s^%s", me, a, numfmt_short(num, sizeof(num), v->exponent, 4));
-                break;
-            default:
-                snprintf(lines[nl], 160, "%s = %s(%s)", me, sym, a);
-                break;
-            }
-        }
+        else if (v->name)
+            cut_to(lines[nl], 160, snprintf(lines[nl], 160, "%s = %s", v->name, f));
+        else
+            snprintf(lines[nl], 160, "%s", f);
         cols[nl++] = t->text;
-        // Label and number apart, the numbers in one column.
+        // Label and number apart, the numbers in one column; a number the
+        // step has not reached is said to be so, never shown as 0.
+        bool sv = shows_value(p, v), sg = shows_grad(p, v);
         snprintf(lines[nl], 160, "value");
-        numfmt_short(values[nl], sizeof(values[nl]), v->data, 6);
-        cols[nl++] = isfinite(v->data) ? t->value : t->warn;
+        if (sv)
+            numfmt_short(values[nl], sizeof(values[nl]), v->data, 6);
+        else
+            snprintf(lines[nl], 160, "value     not computed yet");
+        cols[nl++] = !sv ? t->muted : isfinite(v->data) ? t->value : t->warn;
         snprintf(lines[nl], 160, "gradient");
-        numfmt_short(values[nl], sizeof(values[nl]), v->grad, 6);
-        cols[nl++] = isfinite(v->grad) ? t->grad : t->warn;
-        for (int q = 0; q < 2 && v->src[q]; q++) {
-            node_name(v->src[q], a, sizeof(a));
-            snprintf(lines[nl], 160, "\u2202%s/\u2202%s = %s", me, a, numfmt_short(num, sizeof(num), v->local[q], 4));
+        if (sg)
+            numfmt_short(values[nl], sizeof(values[nl]), v->grad, 6);
+        else
+            snprintf(lines[nl], 160, "gradient  not reached yet");
+        cols[nl++] = !sg ? t->muted : isfinite(v->grad) ? t->grad : t->warn;
+        for (int q = 0; q < 2 && v->src[q] && sv; q++) {
+            node_name_in(v->src[q], a, sizeof(a));
+            if (v->name)
+                cut_to(lines[nl], 160, snprintf(lines[nl], 160, "\u2202%s/\u2202%s = %s", v->name, a,
+                                                numfmt_short(num, sizeof(num), v->local[q], 4)));
+            else // d(formula)/d(x) would repeat the first line
+                cut_to(lines[nl], 160, snprintf(lines[nl], 160, "local \u2202/\u2202%s = %s", a,
+                                                numfmt_short(num, sizeof(num), v->local[q], 4)));
             cols[nl++] = isfinite(v->local[q]) ? t->text : t->warn;
         }
     }
@@ -638,7 +798,7 @@ static void draw_tooltip(const Draw *d, int i)
     }
 }
 
-static void draw_legend(const Draw *d, bool any_bad)
+static void draw_legend(const Draw *d, bool any_bad, bool grads)
 {
     const Theme *t = d->t;
     const GraphParams *p = d->p;
@@ -648,9 +808,10 @@ static void draw_legend(const Draw *d, bool any_bad)
     Color cols[3] = {t->value, t->grad, t->warn};
     char id[128];
     snprintf(id, sizeof(id), "%s:legend", d->id);
-    // Only what is drawn: gradients at full detail, values down to
-    // values-only, NaN markers whenever there are any.
-    bool shown[3] = {d->lod != LOD_SHAPES, d->lod == LOD_FULL, any_bad};
+    // Only what is drawn: values down to values-only detail, gradients
+    // when some are (at full detail always, once the step reaches one),
+    // NaN markers whenever there are any.
+    bool shown[3] = {d->lod != LOD_SHAPES, grads || (d->lod == LOD_FULL && !d->p->reveal), any_bad};
     float lw = 0; // on a chip of the panel's colour, over whatever is under it
     for (int q = 0; q < 3; q++)
         if (shown[q])
@@ -692,8 +853,9 @@ void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p)
         s->failed = true;
         return;
     }
-    GraphView view = p->view.scale > 0 ? p->view : graph_view_fit(lay, p);
-    Draw d = {.s = s, .p = p, .lay = lay, .t = t, .hover = -1};
+    GraphView view = graph_view_current(lay, p);
+    int grads_drawn = 0;
+    Draw d = {.s = s, .p = p, .lay = lay, .t = t, .hover = -1, .grads_drawn = &grads_drawn};
     snprintf(d.id, sizeof(d.id), "%s", p->id ? p->id : "graph");
     d.k = view.scale * u;
     d.ky = d.k * (view.stretch > 1 ? view.stretch : 1);
@@ -711,7 +873,7 @@ void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p)
     const Graph *g = p->graph;
     for (int i = 0; i < lay->n; i++) {
         int vm = lay->vmap[i];
-        if (vm < 0 || finite2(g->nodes[i]))
+        if (vm < 0 || !shows_bad(p, g->nodes[i]))
             continue;
         any_bad = true;
         if (lay->v[vm].kind == VN_GROUP)
@@ -766,7 +928,7 @@ void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p)
     }
     draw_groups(&d, true);
     if (p->legend)
-        draw_legend(&d, any_bad);
+        draw_legend(&d, any_bad, grads_drawn > 0);
     if (d.hover >= 0)
         draw_tooltip(&d, d.hover);
 }
@@ -774,14 +936,15 @@ void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p)
 // ---------------------------------------------------------------------------
 // The view
 
-GraphView graph_view_fit(const GraphLayout *lay, const GraphParams *p)
+// The fitted view of a layout of lw x lh units in p's box.
+static GraphView fit_size(float lw, float lh, const GraphParams *p)
 {
     float u = p->unit, margin = 28 * u;
-    float lw = lay->ok ? lay->width : 0, lh = lay->ok ? lay->height : 0;
     float aw = fmaxf(p->w - 2 * margin, 1), ah = fmaxf(p->h - 2 * margin - (p->legend ? 20 * u : 0), 1);
     float k = fminf(lw > 0 ? aw / lw : 1.5f * u, lh > 0 ? ah / lh : 1.5f * u);
     k = fminf(k, 1.5f * u);
-    GraphView v = {.scale = k / u, .stretch = 1};
+    GraphView v = {.scale = k / u, .stretch = 1, .fitted = true, .unit = u, .w = p->w, .h = p->h,
+                   .lw = lw, .lh = lh};
     // A long graph shown as shapes only is stretched to use the height
     // (up to 4 times), rather than drawn as a thin strip.
     if (k < LOD_VALUE_SCALE && lh > 0)
@@ -791,8 +954,61 @@ GraphView graph_view_fit(const GraphLayout *lay, const GraphParams *p)
     return v;
 }
 
+GraphView graph_view_fit(const GraphLayout *lay, const GraphParams *p)
+{
+    return fit_size(lay->ok ? lay->width : 0, lay->ok ? lay->height : 0, p);
+}
+
+// Shift a zoomed view so the picture stays in the box: a picture smaller
+// than the box inside it, a bigger one leaving no more than a margin free.
+static void keep_in_view(GraphView *v, const GraphParams *p)
+{
+    if (v->lw <= 0 || v->lh <= 0)
+        return;
+    float k = v->scale * p->unit, m = 28 * p->unit;
+    float pw = v->lw * k, ph = v->lh * k * (v->stretch > 1 ? v->stretch : 1);
+    const float size[2] = {pw, ph}, box[2] = {p->w, p->h};
+    float *o[2] = {&v->ox, &v->oy};
+    for (int a = 0; a < 2; a++) {
+        if (size[a] <= box[a] - 2 * m)
+            *o[a] = fminf(fmaxf(*o[a], m), box[a] - m - size[a]);
+        else
+            *o[a] = fminf(fmaxf(*o[a], box[a] - m - size[a]), m);
+    }
+}
+
+// view brought up to p's box and unit; lw, lh: the layout's size (0 when
+// unknown: the view's own record is used).
+static GraphView view_for(GraphView v, float lw, float lh, const GraphParams *p)
+{
+    if (lw > 0 && lh > 0)
+        v.lw = lw, v.lh = lh;
+    if (v.scale <= 0)
+        return fit_size(v.lw, v.lh, p);
+    if (v.fitted && (v.unit != p->unit || v.w != p->w || v.h != p->h))
+        return fit_size(v.lw, v.lh, p); // fitted stays fitted, in the new box
+    if (v.unit > 0 && v.unit != p->unit) {
+        // The text scale changed under a zoomed view: the picture grows
+        // with the unit about the box's centre (the old box's centre is
+        // where the user was looking), then stays in view.
+        float r = p->unit / v.unit;
+        float cx0 = (v.w > 0 ? v.w : p->w) / 2, cy0 = (v.h > 0 ? v.h : p->h) / 2;
+        v.ox = p->w / 2 - (cx0 - v.ox) * r;
+        v.oy = p->h / 2 - (cy0 - v.oy) * r;
+        keep_in_view(&v, p);
+    }
+    v.unit = p->unit, v.w = p->w, v.h = p->h;
+    return v;
+}
+
+GraphView graph_view_current(const GraphLayout *lay, const GraphParams *p)
+{
+    return view_for(p->view, lay->ok ? lay->width : 0, lay->ok ? lay->height : 0, p);
+}
+
 void graph_view_zoom(GraphView *view, const GraphParams *p, float factor, float mx, float my)
 {
+    *view = view_for(*view, 0, 0, p); // from what is on screen
     float u = p->unit, k0 = view->scale * u, st0 = view->stretch > 1 ? view->stretch : 1;
     float s1 = fminf(fmaxf(view->scale * factor, 0.02f), 8.0f), k1 = s1 * u;
     // The stretch gives way as the view zooms in: the vertical scale stays
@@ -803,12 +1019,14 @@ void graph_view_zoom(GraphView *view, const GraphParams *p, float factor, float 
     view->stretch = st1;
     view->ox = mx - p->x - lx * k1;
     view->oy = my - p->y - ly * k1 * st1;
+    view->fitted = false;
 }
 
 void graph_view_pan(GraphView *view, float dx, float dy)
 {
     view->ox += dx;
     view->oy += dy;
+    view->fitted = false;
 }
 
 static int hit_number(const Scene *s, float mx, float my, const char *id, const char *what)

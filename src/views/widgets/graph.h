@@ -52,20 +52,29 @@
 // at the top right, the value and gradient at the bottom; numbers between
 // 0.1 and 10 with 3 decimals, so a gate's inputs and result read alike
 // (-6 + 6.881 = 0.881), others with 4 significant digits (the tooltip
-// gives 6).
+// gives 6). In a lesson (GraphParams.reveal) a number appears only once
+// the step has reached it, as in the circuit view; the step's node
+// (GraphParams.current) has an accent glow.
+//
+// Names: text says what the program says. A named value is its name; an
+// unnamed one is its formula over its sources' names ("x1 × w1",
+// "tanh(n)"), never an internal number.
 //
 // Level of detail: boxes show name, value and gradient while that text is
-// at least ~9 px; then the name or operator over the value (a collapsed
-// group: its name), or the value alone when two lines do not fit; then
-// only shapes (a fitted long graph is then stretched vertically to use the
-// box's height, see GraphView.stretch). No text is drawn below 8 px, and
-// the legend names only what is drawn. Anything outside the widget's box is
-// culled or clipped, so a zoomed-in graph stays inside it.
+// at least ~9 px; then the name or operator over the value and the
+// gradient (a collapsed group: its name), or the value alone when that does
+// not fit; then only shapes (a fitted long graph is then stretched
+// vertically to use the box's height, see GraphView.stretch). No text is
+// drawn below 8 px, and the legend names only what is drawn. Anything
+// outside the widget's box is culled or clipped, so a zoomed-in graph stays
+// inside it.
 //
 // Ids (ID = GraphParams.id, default "graph"): "ID:node:INDEX" on each box
-// (INDEX = Value.index), "ID:group:K" on a collapsed group's box and an
-// expanded group's tab, "ID:nan" on a NaN/Inf marker, "ID:tooltip" on each
-// tooltip line and "ID:tooltip-box" on its frame, "ID:legend".
+// (INDEX = Value.index), "ID:value:INDEX" and "ID:grad:INDEX" on its
+// numbers, "ID:current" on the current node's glow, "ID:group:K" on a
+// collapsed group's box and an expanded group's tab, "ID:nan" on a NaN/Inf
+// marker, "ID:tooltip" on each tooltip line and "ID:tooltip-box" on its
+// frame, "ID:legend".
 //
 // Memory: the layout lives in the GraphLayout the caller owns and is
 // recomputed only when the graph's structure, the groups or the collapsed
@@ -87,10 +96,21 @@
 // (x + ox + lx * scale * unit, y + oy + ly * scale * stretch * unit), where
 // x, y, unit come from GraphParams. scale 0 means "fit the graph into the
 // box".
+//
+// A view remembers what it was made for, so that it survives a change of
+// text scale (Ctrl +) or of window size: a fitted view (graph_view_fit, not
+// zoomed or panned since) is fitted again to the new box and unit; a zoomed
+// or panned view keeps the layout point at the box's centre where it was
+// and grows with the unit, kept in view. graph_build does this on the fly;
+// graph_view_current returns the view it drew, for the caller to keep.
 typedef struct GraphView {
     float scale;
     float ox, oy;       // pixels, relative to the widget's top-left corner
     float stretch;      // vertical stretch of a fitted long graph (shapes only); 0 or 1 = none
+    bool fitted;        // made by graph_view_fit and not zoomed or panned since
+    float unit;         // GraphParams.unit it was made for; 0 = unknown (taken as the current one)
+    float w, h;         // GraphParams.w and h it was made for
+    float lw, lh;       // the layout's size in layout units when it was made; 0 = unknown
 } GraphView;
 
 typedef struct GraphParams {
@@ -109,6 +129,10 @@ typedef struct GraphParams {
     float mouse_x, mouse_y;
     bool legend;                // a small "value  gradient" key in the corner
     const char *id;             // prefix of item ids (at most 95 bytes are used); NULL = "graph"
+    const Value *current;       // the node a lesson step is at: highlighted (glow, accent border); NULL = none
+    bool reveal;                // lesson steps: draw a value only when its Value.mark has
+                                // LESSON_SHOWN_VALUE, a gradient only with LESSON_SHOWN_GRAD
+                                // (lessons/lesson.h); the others are blank, never 0. false = every number
 } GraphParams;
 
 typedef struct GraphLayout GraphLayout;
@@ -148,6 +172,11 @@ void graph_build(Scene *s, GraphLayout *lay, const GraphParams *p);
 // only is also stretched vertically (up to 4 times) to use the box's
 // height. Call after graph_layout_update.
 GraphView graph_view_fit(const GraphLayout *lay, const GraphParams *p);
+
+// The view graph_build draws p with: p->view brought up to p's box and unit
+// (fitted when its scale is 0; see GraphView). Keep it in place of p->view
+// after a build, so zoom and pan start from what is on screen.
+GraphView graph_view_current(const GraphLayout *lay, const GraphParams *p);
 
 // Zoom view by factor about the screen point (mx, my), which stays put.
 // The scale is kept within [0.02, 8]; a fitted stretch shrinks as the view
