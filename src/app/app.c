@@ -1,7 +1,18 @@
 // app.c: the interactive window. Turns SDL events into actions, keeps the
-// app state (lesson, step, theme, scale, overlays), rebuilds the scene when
-// something changed and hands it to the SDL layer. Waits for events when
-// idle, so an open window uses no CPU.
+// app state (lesson, step, theme, scale, overlays, the program editor),
+// rebuilds the scene when something changed and hands it to the SDL layer.
+// Waits for events when idle, so an open window uses no CPU.
+//
+// The rules for presenters: Esc closes what is open (the editor, the blank,
+// the help, the menu), then leaves fullscreen, and quits only a windowed
+// app with nothing open; Q quits. Nothing changes under a blanked screen or
+// the help: a step key while blanked shows the screen again at the same
+// step, and keys that would change the lesson wait. Auto-advance (P) holds
+// while anything covers the lesson.
+//
+// GRADLAB_TRACE=1 prints a line on stdout whenever the state on screen
+// changes ("gradlab-trace: lesson=01-circuit step=3/12 blank=0 ..."): the
+// real-window test (tests/window/xvfb_keys.sh) asserts on it.
 #include "app/app.h"
 
 #include <errno.h>
@@ -20,6 +31,7 @@
 #include "engine/numfmt.h"
 #include "lessons/lesson.h"
 #include "sdl/sdl_scene.h"
+#include "views/editor_view.h"
 #include "views/lesson_view.h"
 #include "views/menu_view.h"
 
@@ -50,7 +62,8 @@ typedef enum Action {
     ACT_FIRST,
     ACT_LAST,
     ACT_FULLSCREEN,
-    ACT_QUIT,
+    ACT_QUIT,       // Q, Ctrl+Q: always quits
+    ACT_ESCAPE,     // Esc: closes, leaves fullscreen, or quits (see escape())
     ACT_HELP,
     ACT_BLANK,
     ACT_ZOOM_IN,
@@ -65,6 +78,7 @@ typedef enum Action {
     ACT_CSV,
     ACT_RESET,
     ACT_TRAIN_STEP,
+    ACT_EDIT,
 } Action;
 
 // The key map: what presentation clickers send (PageUp/PageDown, sometimes
@@ -88,7 +102,9 @@ static Action action_for_key(SDL_Keycode key, Uint16 mod)
     case SDLK_HOME: return ACT_FIRST;
     case SDLK_END: return ACT_LAST;
     case SDLK_f: case SDLK_F11: return ACT_FULLSCREEN;
-    case SDLK_ESCAPE: case SDLK_q: return ACT_QUIT;
+    case SDLK_ESCAPE: return ACT_ESCAPE;
+    case SDLK_q: return ACT_QUIT;
+    case SDLK_e: return ACT_EDIT;
     case SDLK_h: case SDLK_QUESTION: case SDLK_F1: return ACT_HELP;
     case SDLK_SLASH: return (mod & KMOD_SHIFT) ? ACT_HELP : ACT_NONE;
     case SDLK_b: case SDLK_PERIOD: return ACT_BLANK;
@@ -124,9 +140,21 @@ typedef struct App {
     size_t step;
     ThemeId theme;
     float scale;
-    bool help, blank, fullscreen;
+    bool help, blank;
     bool dirty;
     char status[512];
+    // The program editor (E). Its lesson replaces the catalog's lesson
+    // lesson_idx until another lesson is opened.
+    Editor editor;
+    bool editing;               // the editor overlay is open
+    bool own_lesson;            // a->lesson came from the editor
+    char *applied;              // the editor text a->lesson was made from (for R)
+    size_t resume_step;         // the catalog lesson's step when the editor's replaced it
+    unsigned lesson_gen;        // counts lesson changes
+    unsigned draft_gen;         // the lesson_gen the editor's text belongs to
+    // GRADLAB_TRACE: the last state line printed.
+    bool trace;
+    char traced[1024];
     // Dragging an input's number.
     char drag_name[80];
     float drag_x0;
@@ -160,6 +188,22 @@ typedef struct App {
     int soak_nsamples;
 } App;
 
+// Make l (owned from now on) the open lesson, at its first step.
+static void set_lesson(App *a, Lesson *l, bool own)
+{
+    lesson_destroy(a->lesson);
+    a->lesson = l;
+    a->own_lesson = own;
+    a->lesson_gen++;
+    a->notes.preview_lesson = NULL; // the old lesson's address may be reused
+    a->step = 0;
+    a->gstate.view.scale = 0; // fit the new graph
+    a->nhistory = 0;
+    char title[256];
+    snprintf(title, sizeof(title), "gradlab \u2014 %s", l->title);
+    SDL_SetWindowTitle(a->win, title);
+}
+
 static bool load_lesson(App *a, size_t idx)
 {
     Diag d;
@@ -170,21 +214,34 @@ static bool load_lesson(App *a, size_t idx)
         return false;
     }
     diag_free(&d);
-    lesson_destroy(a->lesson);
-    a->lesson = l;
+    set_lesson(a, l, false);
     a->lesson_idx = idx;
-    a->step = 0;
-    a->gstate.view.scale = 0; // fit the new graph
-    a->nhistory = 0;
-    char title[256];
-    snprintf(title, sizeof(title), "gradlab \u2014 %s", l->title);
-    SDL_SetWindowTitle(a->win, title);
     return true;
 }
 
 static void pixel_size(App *a, int *w, int *h)
 {
     SDL_GetRendererOutputSize(a->ren, w, h);
+}
+
+static bool is_fullscreen(const App *a)
+{
+    return (SDL_GetWindowFlags(a->win) & SDL_WINDOW_FULLSCREEN) != 0; // _DESKTOP includes this bit
+}
+
+// The footer's line: a transient status, or at the last step the end of the
+// lesson and where to go from there; NULL for the key hints.
+static const char *footer_text(const App *a)
+{
+    if (a->status[0])
+        return a->status;
+    if (a->step + 1 < a->lesson->nsteps)
+        return NULL;
+    if (a->own_lesson)
+        return "End of your program \u2014 E edits it, M for the menu";
+    if (a->lesson_idx + 1 < a->cat.n)
+        return "End of lesson \u2014 \u2192 for the next lesson, M for the menu";
+    return "End of lesson \u2014 M for the menu";
 }
 
 static void rebuild(App *a)
@@ -197,11 +254,43 @@ static void rebuild(App *a)
         menu_view_build(a->scene, &mp, (float)w, (float)h);
         return;
     }
+    if (a->blank) { // black whatever the theme: a projector shows nothing
+        scene_begin(a->scene, (float)w, (float)h, color_rgb(0x000000));
+        return;
+    }
     LessonViewParams vp = {.lesson = a->lesson, .step = a->step, .theme = theme_get(a->theme),
-                           .scale = a->scale, .help = a->help, .blank = a->blank,
-                           .status = a->status[0] ? a->status : NULL, .graph = &a->gstate,
-                           .history = a->history, .nhistory = a->nhistory};
+                           .scale = a->scale, .help = a->help, .status = footer_text(a),
+                           .graph = &a->gstate, .history = a->history, .nhistory = a->nhistory};
     lesson_view_build(a->scene, a->graph, &vp, (float)w, (float)h);
+    if (a->editing) {
+        EditorParams ep = {.editor = &a->editor, .theme = theme_get(a->theme), .scale = a->scale};
+        a->editor.top = editor_view_build(a->scene, &ep, (float)w, (float)h);
+    }
+}
+
+// GRADLAB_TRACE: one line on stdout each time what is on screen changes.
+static void trace_state(App *a)
+{
+    if (!a->trace)
+        return;
+    char stem[128], line[sizeof(a->traced)], err[200] = "";
+    if (a->own_lesson)
+        snprintf(stem, sizeof(stem), "editor");
+    else
+        catalog_stem(a->cat.paths[a->lesson_idx], stem, sizeof(stem));
+    const char *footer = footer_text(a);
+    if (a->editing && a->editor.error[0])
+        snprintf(err, sizeof(err), "%.*s", (int)strcspn(a->editor.error, "\n"), a->editor.error);
+    snprintf(line, sizeof(line),
+             "gradlab-trace: lesson=%s step=%zu/%zu blank=%d help=%d menu=%d fullscreen=%d editor=%d "
+             "notes=%d playing=%d footer=%s error=%s\n",
+             stem, a->step + 1, a->lesson->nsteps, a->blank, a->help, a->in_menu, is_fullscreen(a), a->editing,
+             a->notes.win != NULL, a->playing, footer ? footer : "-", err[0] ? err : "-");
+    if (strcmp(line, a->traced) != 0) {
+        snprintf(a->traced, sizeof(a->traced), "%s", line);
+        fputs(line, stdout);
+        fflush(stdout);
+    }
 }
 
 static void notes_close(NotesWindow *n)
@@ -256,7 +345,7 @@ static void notes_draw(App *a)
     NotesParams np = {.lesson_title = l->title, .step = a->step, .nsteps = l->nsteps,
                       .notes = l->steps[a->step].notes, .next_text = has_next ? next_text : NULL,
                       .elapsed_s = (SDL_GetTicks() - a->present_start) / 1000.0,
-                      .theme = theme_get(a->theme), .scale = 1};
+                      .blanked = a->blank, .theme = theme_get(a->theme), .scale = 1};
     float box[4];
     notes_view_build(n->scene, &np, (float)w, (float)h, box);
     char inputs[256] = "";
@@ -323,13 +412,23 @@ static bool load_entries(App *a)
     return true;
 }
 
+// The name saved files start from: the lesson file's stem, or "editor".
+static char *lesson_stem(const App *a, char *buf, size_t n)
+{
+    if (a->own_lesson) {
+        snprintf(buf, n, "editor");
+        return buf;
+    }
+    return catalog_stem(a->cat.paths[a->lesson_idx], buf, n);
+}
+
 static void save_png(App *a)
 {
     int w, h;
     pixel_size(a, &w, &h);
     SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_RGB888);
     char stem[128], path[300];
-    catalog_stem(a->cat.paths[a->lesson_idx], stem, sizeof(stem));
+    lesson_stem(a, stem, sizeof(stem));
     snprintf(path, sizeof(path), "gradlab-%s-step%02zu.png", stem, a->step + 1);
     if (s && SDL_RenderReadPixels(a->ren, NULL, SDL_PIXELFORMAT_RGB888, s->pixels, s->pitch) == 0 &&
         IMG_SavePNG(s, path) == 0) {
@@ -347,7 +446,7 @@ static void save_png(App *a)
 static void save_csv(App *a)
 {
     char stem[128], path[300], v[32], g[32];
-    catalog_stem(a->cat.paths[a->lesson_idx], stem, sizeof(stem));
+    lesson_stem(a, stem, sizeof(stem));
     snprintf(path, sizeof(path), "gradlab-%s-step%02zu.csv", stem, a->step + 1);
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -397,11 +496,184 @@ static void train_step(App *a)
     a->dirty = true;
 }
 
+// Auto-advance (P) holds while something covers the lesson.
+static bool held(const App *a)
+{
+    return a->blank || a->help || a->editing || a->in_menu;
+}
+
+// The lesson shows again: a playing lesson waits a whole period before its
+// next step rather than jumping at once.
+static void resume_play(App *a)
+{
+    if (a->playing)
+        a->next_advance = SDL_GetTicks() + (a->lesson->train.enabled ? TRAIN_INTERVAL_MS : PLAY_INTERVAL_MS);
+}
+
+static void set_fullscreen(App *a, bool on)
+{
+    SDL_SetWindowFullscreen(a->win, on ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+}
+
+// Esc closes what is on top (the blank, the help, the menu), else leaves
+// fullscreen, so a presenter's Esc never ends a talk; only in a window with
+// nothing open does it quit. Returns false to quit. (The editor handles its
+// own Esc.)
+static bool escape(App *a)
+{
+    if (a->blank) {
+        a->blank = false;
+        resume_play(a);
+    } else if (a->help) {
+        a->help = false;
+        resume_play(a);
+    } else if (a->in_menu) {
+        a->in_menu = false;
+        resume_play(a);
+    } else if (is_fullscreen(a)) {
+        set_fullscreen(a, false);
+    } else {
+        return false;
+    }
+    a->dirty = true;
+    return true;
+}
+
+static bool moves_step(Action act)
+{
+    return act == ACT_NEXT || act == ACT_PREV || act == ACT_FIRST || act == ACT_LAST || act == ACT_OPEN;
+}
+
+// Keys that change nothing under an overlay: the look, the window, the notes.
+static bool harmless(Action act)
+{
+    return act == ACT_FULLSCREEN || act == ACT_THEME || act == ACT_ZOOM_IN || act == ACT_ZOOM_OUT ||
+           act == ACT_ZOOM_RESET || act == ACT_NOTES;
+}
+
+// Open the editor on the draft kept for this lesson, or on the lesson's own
+// program.
+static void editor_open(App *a)
+{
+    if (!a->editor.text) {
+        snprintf(a->status, sizeof(a->status), "the editor could not start: out of memory");
+        return;
+    }
+    if (a->draft_gen != a->lesson_gen) {
+        char *prog = a->own_lesson && a->applied ? strdup(a->applied) : editor_program_of(a->lesson->src);
+        bool ok = prog && editor_set_text(&a->editor, prog);
+        free(prog);
+        if (!ok) {
+            snprintf(a->status, sizeof(a->status), "the editor could not start: the program is too long");
+            return;
+        }
+        a->draft_gen = a->lesson_gen;
+    }
+    a->editing = true;
+    a->help = false;
+    SDL_StartTextInput();
+}
+
+// Esc in the editor: close it, keeping the text as the draft for this lesson.
+static void editor_cancel(App *a)
+{
+    a->editing = false;
+    a->editor.error[0] = '\0';
+    a->editor.error_line = a->editor.error_col = 0;
+    SDL_StopTextInput();
+    resume_play(a);
+}
+
+// Ctrl+Enter or F5: the program becomes the open lesson, or its errors
+// show in the editor (and on stderr, as for files).
+static void editor_apply(App *a)
+{
+    Lesson *l = editor_compile(&a->editor);
+    if (!l) {
+        fputs(a->editor.error, stderr);
+        return;
+    }
+    char *copy = strdup(a->editor.text);
+    if (!copy) {
+        lesson_destroy(l);
+        snprintf(a->editor.error, sizeof(a->editor.error), "%s: error: out of memory\n", EDITOR_FILE);
+        return;
+    }
+    if (!a->own_lesson)
+        a->resume_step = a->step;
+    free(a->applied);
+    a->applied = copy;
+    set_lesson(a, l, true);
+    a->draft_gen = a->lesson_gen;
+    a->playing = false;
+    a->editing = false;
+    SDL_StopTextInput();
+    snprintf(a->status, sizeof(a->status), "your program, %zu steps: \u2192 steps through it, E edits it",
+             l->nsteps);
+}
+
+// A key while the editor is open.
+static void editor_key(App *a, SDL_Keycode key, Uint16 mod)
+{
+    bool ctrl = mod & (KMOD_CTRL | KMOD_GUI);
+    Editor *e = &a->editor;
+    switch (key) {
+    case SDLK_ESCAPE: editor_cancel(a); break;
+    case SDLK_F5: editor_apply(a); break;
+    case SDLK_RETURN: case SDLK_KP_ENTER:
+        if (ctrl)
+            editor_apply(a);
+        else
+            editor_newline(e);
+        break;
+    case SDLK_BACKSPACE: editor_backspace(e); break;
+    case SDLK_DELETE: editor_delete(e); break;
+    case SDLK_LEFT: editor_move(e, EDITOR_LEFT); break;
+    case SDLK_RIGHT: editor_move(e, EDITOR_RIGHT); break;
+    case SDLK_UP: editor_move(e, EDITOR_UP); break;
+    case SDLK_DOWN: editor_move(e, EDITOR_DOWN); break;
+    case SDLK_PAGEUP: for (int i = 0; i < 10; i++) editor_move(e, EDITOR_UP); break;
+    case SDLK_PAGEDOWN: for (int i = 0; i < 10; i++) editor_move(e, EDITOR_DOWN); break;
+    case SDLK_HOME: editor_move(e, ctrl ? EDITOR_TEXT_START : EDITOR_LINE_START); break;
+    case SDLK_END: editor_move(e, ctrl ? EDITOR_TEXT_END : EDITOR_LINE_END); break;
+    case SDLK_TAB: editor_insert(e, "\t"); break;
+    case SDLK_v:
+        if (ctrl && SDL_HasClipboardText()) {
+            char *clip = SDL_GetClipboardText();
+            if (clip)
+                editor_insert(e, clip);
+            SDL_free(clip);
+        }
+        break;
+    default: return; // typed characters arrive as SDL_TEXTINPUT
+    }
+    a->dirty = true;
+}
+
 // Returns false when the app should quit.
 static bool apply(App *a, Action act, SDL_Keycode key)
 {
+    if (act == ACT_NONE)
+        return true;
     size_t last = a->lesson->nsteps - 1;
     a->status[0] = '\0';
+    a->dirty = true;
+    if (act == ACT_QUIT)
+        return false;
+    if (act == ACT_ESCAPE)
+        return escape(a);
+    if (a->blank) { // nothing changes under a blanked screen
+        if (moves_step(act)) { // a step key shows the screen again, at the same step
+            a->blank = false;
+            resume_play(a);
+            return true;
+        }
+        if (act != ACT_BLANK && !harmless(act))
+            return true;
+    }
+    // The help covers the lesson: keys that would change it underneath wait.
+    if (a->help && act != ACT_HELP && act != ACT_BLANK && act != ACT_SAVE && !harmless(act))
+        return true;
     if (a->in_menu) { // arrows move between cards; Enter opens
         int w, h;
         pixel_size(a, &w, &h);
@@ -414,45 +686,42 @@ static bool apply(App *a, Action act, SDL_Keycode key)
         case SDLK_SPACE: act = ACT_OPEN; break;
         default: break;
         }
-        a->dirty = true;
         if (act == ACT_OPEN) {
             if (load_lesson(a, a->menu_sel))
                 a->in_menu = false;
             return true;
         }
-        if (act != ACT_QUIT && act != ACT_MENU && act != ACT_FULLSCREEN && act != ACT_THEME &&
-            act != ACT_ZOOM_IN && act != ACT_ZOOM_OUT && act != ACT_ZOOM_RESET && act != ACT_HELP)
+        if (act != ACT_MENU && !harmless(act))
             return true;
     }
     switch (act) {
-    case ACT_NONE:
-        return true;
+    case ACT_NONE: case ACT_QUIT: case ACT_ESCAPE: case ACT_OPEN:
+        break;
     case ACT_NEXT:
         if (a->step < last)
             a->step++;
-        else if (a->lesson_idx + 1 < a->cat.n)
+        else if (!a->own_lesson && a->lesson_idx + 1 < a->cat.n)
             load_lesson(a, a->lesson_idx + 1);
         break;
     case ACT_PREV:
         if (a->step > 0)
             a->step--;
-        else if (a->lesson_idx > 0 && load_lesson(a, a->lesson_idx - 1))
+        else if (!a->own_lesson && a->lesson_idx > 0 && load_lesson(a, a->lesson_idx - 1))
             a->step = a->lesson->nsteps - 1;
         break;
     case ACT_FIRST: a->step = 0; break;
     case ACT_LAST: a->step = last; break;
-    case ACT_FULLSCREEN:
-        a->fullscreen = !a->fullscreen;
-        SDL_SetWindowFullscreen(a->win, a->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+    case ACT_FULLSCREEN: set_fullscreen(a, !is_fullscreen(a)); break;
+    case ACT_HELP:
+        a->help = !a->help;
+        if (!a->help)
+            resume_play(a);
         break;
-    case ACT_QUIT:
-        if (a->help) { // Esc first closes the help
-            a->help = false;
-            break;
-        }
-        return false;
-    case ACT_HELP: a->help = !a->help; break;
-    case ACT_BLANK: a->blank = !a->blank; break;
+    case ACT_BLANK:
+        a->blank = !a->blank;
+        if (!a->blank)
+            resume_play(a);
+        break;
     case ACT_ZOOM_IN: a->scale = fminf(a->scale * 1.1f, 3.0f); break;
     case ACT_ZOOM_OUT: a->scale = fmaxf(a->scale / 1.1f, 0.5f); break;
     case ACT_ZOOM_RESET: a->scale = 1; break;
@@ -461,6 +730,8 @@ static bool apply(App *a, Action act, SDL_Keycode key)
     case ACT_MENU:
         a->in_menu = !a->in_menu;
         a->menu_sel = a->lesson_idx;
+        if (!a->in_menu)
+            resume_play(a);
         break;
     case ACT_PLAY:
         a->playing = !a->playing;
@@ -481,21 +752,33 @@ static bool apply(App *a, Action act, SDL_Keycode key)
         else
             notes_open(a);
         break;
-    case ACT_OPEN:
-        break;
     case ACT_CSV:
         save_csv(a);
         break;
     case ACT_RESET: { // back to the lesson's own inputs, same step
         size_t step = a->step;
-        if (load_lesson(a, a->lesson_idx)) {
+        bool ok;
+        if (a->own_lesson) {
+            char err[EDITOR_ERROR_BYTES];
+            int line, col;
+            Lesson *l = editor_compile_text(a->applied, err, sizeof(err), &line, &col);
+            if ((ok = l != NULL)) {
+                set_lesson(a, l, true);
+                a->draft_gen = a->lesson_gen;
+            }
+        } else {
+            ok = load_lesson(a, a->lesson_idx);
+        }
+        if (ok) {
             a->step = step < a->lesson->nsteps ? step : 0;
             snprintf(a->status, sizeof(a->status), "inputs reset");
         }
         break;
     }
+    case ACT_EDIT:
+        editor_open(a);
+        break;
     }
-    a->dirty = true;
     return true;
 }
 
@@ -515,8 +798,16 @@ static bool graph_view(const App *a)
     return !a->in_menu && a->lesson && strcmp(a->lesson->view, "graph") == 0;
 }
 
+// Nothing under the blank, the help or the editor reacts to the mouse.
+static bool covered(const App *a)
+{
+    return a->blank || a->help || a->editing;
+}
+
 static void mouse_down(App *a, int x, int y)
 {
+    if (covered(a))
+        return;
     float px, py;
     to_pixels(a, x, y, &px, &py);
     if (a->in_menu) {
@@ -552,7 +843,7 @@ static void mouse_down(App *a, int x, int y)
 static void mouse_wheel(App *a, int dy)
 {
     // Scale 0 means "fit on the next build": nothing to zoom about yet.
-    if (!graph_view(a) || dy == 0 || a->gstate.view.scale == 0)
+    if (covered(a) || !graph_view(a) || dy == 0 || a->gstate.view.scale == 0)
         return;
     int mx, my;
     SDL_GetMouseState(&mx, &my);
@@ -565,7 +856,7 @@ static void mouse_wheel(App *a, int dy)
 // Motion: hover tooltips in a graph view, panning when dragging its background.
 static void mouse_move(App *a, int x, int y, int dx, int dy)
 {
-    if (!graph_view(a))
+    if (covered(a) || !graph_view(a))
         return;
     float px, py, pdx, pdy;
     to_pixels(a, x, y, &px, &py);
@@ -589,7 +880,7 @@ static void mouse_move(App *a, int x, int y, int dx, int dy)
 
 static void mouse_drag(App *a, int x, int y, bool fine)
 {
-    if (!a->drag_name[0])
+    if (!a->drag_name[0] || covered(a))
         return;
     float px, py;
     to_pixels(a, x, y, &px, &py);
@@ -613,6 +904,8 @@ static void app_destroy(App *a)
     free(a->entry_text);
     free(a->entries);
     free(a->history);
+    free(a->applied);
+    editor_free(&a->editor);
     lesson_destroy(a->lesson);
     if (a->drag_cursor)
         SDL_FreeCursor(a->drag_cursor);
@@ -668,7 +961,7 @@ static int next_timeout(const App *a)
 {
     Uint32 now = SDL_GetTicks();
     int t = -1;
-    if (a->playing)
+    if (a->playing && !held(a))
         t = a->next_advance > now ? (int)(a->next_advance - now) : 0;
     if (a->notes.win) {
         int clock = 1000 - (int)((now - a->present_start) % 1000);
@@ -681,13 +974,16 @@ static int next_timeout(const App *a)
 // One scripted event for the soak test: keys a student and a presenter
 // press, lesson changes, input drags to extreme values (NaN and Inf
 // included), graph zooms and hovers. Everything goes through handle_event,
-// the same path as real input. Keys that write files (S, C) are left out.
+// the same path as real input. Keys that write files (S, C) are left out,
+// and so are Esc and Q (they quit) and so is typing into the editor: F5
+// applies its unchanged program, so the editor never stays open for good.
 static void soak_push(App *a)
 {
     static const SDL_Keycode keys[] = {
         SDLK_RIGHT, SDLK_RIGHT, SDLK_RIGHT, SDLK_LEFT, SDLK_END, SDLK_HOME, SDLK_PAGEDOWN, SDLK_SPACE,
         SDLK_t, SDLK_h, SDLK_h, SDLK_b, SDLK_b, SDLK_m, SDLK_RIGHT, SDLK_RETURN, SDLK_p, SDLK_p,
         SDLK_n, SDLK_RIGHT, SDLK_n, SDLK_r, SDLK_f, SDLK_f, SDLK_g, SDLK_g,
+        SDLK_e, SDLK_END, SDLK_F5, SDLK_RIGHT, SDLK_r, // the editor: open, apply, step, reset
     };
     static const double extremes[] = {0, -1, 1e308, -1e308, 1e-300, 3.5, -2, 710};
     unsigned long k = a->soak_events++;
@@ -791,6 +1087,21 @@ static bool soak_tick(App *a, int *status)
 static bool handle_event(App *a, const SDL_Event *ev)
 {
     Uint32 main_id = SDL_GetWindowID(a->win);
+    if (a->editing) { // the editor takes the keyboard and shields the lesson from the mouse
+        switch (ev->type) {
+        case SDL_TEXTINPUT:
+            editor_insert(&a->editor, ev->text.text);
+            a->dirty = true;
+            return true;
+        case SDL_KEYDOWN:
+            editor_key(a, ev->key.keysym.sym, ev->key.keysym.mod);
+            return true;
+        case SDL_MOUSEBUTTONDOWN: case SDL_MOUSEMOTION: case SDL_MOUSEWHEEL:
+            return true;
+        default:
+            break;
+        }
+    }
     switch (ev->type) {
     case SDL_QUIT:
         return false;
@@ -865,11 +1176,20 @@ int app_main(int argc, char **argv)
         settings_default(&a.settings);
     a.theme = a.settings.theme;
     a.scale = a.settings.scale;
-    size_t first = 0;
-    if (argc == 0) // no lesson named: continue where the last session stopped
-        for (size_t i = 0; i < a.cat.n; i++)
-            if (strcmp(a.cat.paths[i], a.settings.last_lesson) == 0)
+    // Continue where the last session stopped when its lesson is one of
+    // those asked for: any bundled one when none is named, else one of the
+    // named ones (the first named lesson otherwise, at its first step).
+    size_t first = 0, first_step = 0;
+    size_t named = argc == 0 || (size_t)argc > a.cat.n ? a.cat.n : (size_t)argc;
+    if (a.settings.last_lesson[0]) {
+        for (size_t i = 0; i < named; i++) {
+            if (catalog_same_file(a.cat.paths[i], a.settings.last_lesson)) {
                 first = i;
+                first_step = (size_t)a.settings.last_step;
+                break;
+            }
+        }
+    }
 
     SDL_SetHint(SDL_HINT_VIDEO_HIGHDPI_DISABLED, "0");
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
@@ -918,6 +1238,14 @@ int app_main(int argc, char **argv)
         SDL_Quit();
         return 2;
     }
+    if (a.lesson_idx == first) // a lesson shorter than it was stops at its last step
+        a.step = first_step < a.lesson->nsteps ? first_step : a.lesson->nsteps - 1;
+    // Text input (SDL_TEXTINPUT) only while the editor is open; SDL starts
+    // it by default, and E must not type an 'e' into the editor it opens.
+    SDL_StopTextInput();
+    editor_init(&a.editor, NULL); // a.editor.text stays NULL when out of memory: E then says so
+    const char *trace = getenv("GRADLAB_TRACE");
+    a.trace = trace && *trace && strcmp(trace, "0") != 0;
     scene_renderer_attach(a.sr, a.scene);
     a.dirty = true;
     a.soak_start = SDL_GetTicks();
@@ -933,6 +1261,7 @@ int app_main(int argc, char **argv)
                 save_png(&a);
             }
             SDL_RenderPresent(a.ren);
+            trace_state(&a);
             if (!a.in_menu)
                 notes_draw(&a);
             a.dirty = saved; // after a save, draw once more to show the status line
@@ -944,7 +1273,7 @@ int app_main(int argc, char **argv)
         int timeout = a.soak_seconds ? 0 : next_timeout(&a);
         bool got = timeout < 0 ? SDL_WaitEvent(&ev) : SDL_WaitEventTimeout(&ev, timeout);
         if (!got) { // a timer ran out
-            if (a.playing && SDL_GetTicks() >= a.next_advance) {
+            if (a.playing && !held(&a) && SDL_GetTicks() >= a.next_advance) {
                 if (a.lesson->train.enabled) {
                     train_step(&a);
                     a.next_advance = SDL_GetTicks() + TRAIN_INTERVAL_MS;
@@ -967,7 +1296,10 @@ int app_main(int argc, char **argv)
     }
     a.settings.theme = a.theme;
     a.settings.scale = a.scale;
-    snprintf(a.settings.last_lesson, sizeof(a.settings.last_lesson), "%s", a.cat.paths[a.lesson_idx]);
+    char absolute[4096];
+    catalog_absolute(a.cat.paths[a.lesson_idx], absolute, sizeof(absolute));
+    snprintf(a.settings.last_lesson, sizeof(a.settings.last_lesson), "%s", absolute);
+    a.settings.last_step = (long)(a.own_lesson ? a.resume_step : a.step);
     if (!a.soak_seconds && settings_file[0] && !settings_save(&a.settings, settings_file))
         fprintf(stderr, "gradlab: warning: cannot save settings to %s\n", settings_file);
     app_destroy(&a);

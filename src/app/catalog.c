@@ -5,6 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#ifdef _WIN32
+#include <stdlib.h>     // _fullpath
+#else
+#include <unistd.h>     // getcwd
+#endif
 
 #include "app/platform.h"
 
@@ -109,6 +116,29 @@ void catalog_free(Catalog *c)
     free(c->paths);
     c->paths = NULL;
     c->n = 0;
+}
+
+char *catalog_absolute(const char *path, char *buf, size_t n)
+{
+#ifdef _WIN32
+    if (!_fullpath(buf, path, n))
+        snprintf(buf, n, "%s", path);
+#else
+    char cwd[4096];
+    if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+        snprintf(buf, n, "%s", path);
+    else
+        snprintf(buf, n, "%s/%s", cwd, path);
+#endif
+    return buf;
+}
+
+bool catalog_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return strcmp(a, b) == 0;
 }
 
 char *catalog_stem(const char *path, char *buf, size_t n)

@@ -4,6 +4,7 @@
 #ifndef GRADLAB_CATALOG_H
 #define GRADLAB_CATALOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct Catalog {
@@ -22,5 +23,15 @@ void catalog_free(Catalog *c);
 
 // The file name without folder and ".lesson" ("01-circuit"), into buf.
 char *catalog_stem(const char *path, char *buf, size_t n);
+
+// path made absolute (from the current folder) into buf, so that it still
+// names the same file when the app next starts elsewhere; path itself when
+// that fails. Returns buf.
+char *catalog_absolute(const char *path, char *buf, size_t n);
+
+// Do a and b name the same file ("1", "lessons/01-circuit.lesson" and the
+// bundled lesson's full path do)? Compares the files themselves when both
+// exist, else the strings.
+bool catalog_same_file(const char *a, const char *b);
 
 #endif

@@ -12,6 +12,7 @@ void settings_default(Settings *s)
     s->theme = THEME_DARK;
     s->scale = 1;
     s->last_lesson[0] = '\0';
+    s->last_step = 0;
 }
 
 static char *trim(char *p)
@@ -48,6 +49,11 @@ bool settings_load(Settings *s, const char *path)
                 s->scale = (float)v;
         } else if (strcmp(key, "last_lesson") == 0 && strlen(val) < sizeof(s->last_lesson)) {
             strcpy(s->last_lesson, val);
+        } else if (strcmp(key, "last_step") == 0) {
+            char *end;
+            long v = strtol(val, &end, 10);
+            if (end != val && !*end && v >= 0 && v < 1000000)
+                s->last_step = v;
         }
     }
     fclose(f);
@@ -62,8 +68,8 @@ bool settings_save(const Settings *s, const char *path)
     if (!f)
         return false;
     fprintf(f, "# gradlab settings, rewritten when the app quits\n");
-    fprintf(f, "theme = %s\nscale = %.3g\nlast_lesson = %s\n", theme_names[s->theme], s->scale,
-            s->last_lesson);
+    fprintf(f, "theme = %s\nscale = %.3g\nlast_lesson = %s\nlast_step = %ld\n", theme_names[s->theme], s->scale,
+            s->last_lesson, s->last_step);
     bool ok = fclose(f) == 0;
     return ok && platform_replace_file(tmp, path);
 }

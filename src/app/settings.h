@@ -1,5 +1,6 @@
-// settings.h: what the app remembers between runs (theme, scale, last
-// lesson), in a small "key = value" text file in the config directory.
+// settings.h: what the app remembers between runs (theme, scale, the last
+// lesson and its step), in a small "key = value" text file in the config
+// directory.
 #ifndef GRADLAB_SETTINGS_H
 #define GRADLAB_SETTINGS_H
 
@@ -10,10 +11,11 @@
 typedef struct Settings {
     ThemeId theme;
     float scale;            // 0.5 .. 3
-    char last_lesson[1024]; // path of the lesson open at exit, or ""
+    char last_lesson[1024]; // path of the lesson open at exit (absolute when it could be), or ""
+    long last_step;         // its step at exit, from 0
 } Settings;
 
-// Defaults: dark theme, scale 1, no last lesson.
+// Defaults: dark theme, scale 1, no last lesson, step 0.
 void settings_default(Settings *s);
 
 // Read path into s, starting from defaults. Unknown keys, bad values and

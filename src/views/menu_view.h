@@ -36,13 +36,15 @@ typedef struct NotesParams {
     const char *notes;          // the current step's notes ("" when none)
     const char *next_text;      // the next step's narrative, or NULL at the end
     double elapsed_s;           // since presenting started
+    bool blanked;               // the audience's screen is blanked (B or .)
     const Theme *theme;
     float scale;
 } NotesParams;
 
 // Build the presenter-notes screen of size w x h. The box where the caller
 // draws a preview of the next step is returned in preview[4] (x, y, w, h) and
-// tagged "preview". Ids: "notes", "clock", "notes-step".
+// tagged "preview". Ids: "notes", "clock", "notes-step", and "notes-blank"
+// (a banner saying that the audience sees a black screen) when blanked.
 void notes_view_build(Scene *s, const NotesParams *p, float w, float h, float preview[4]);
 
 #endif
