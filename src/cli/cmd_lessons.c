@@ -74,13 +74,26 @@ int cmd_check(int argc, char **argv)
             continue;
         }
         printf("# %s: %s\n", stem, l->title);
-        // Every step must evaluate and build its screen.
-        bool steps_ok = true;
+        // Every step must evaluate and build its screen, with its sources run
+        // to the counts the step asks for, as in the window.
+        char why[256];
+        Run *run = run_create(l, false, why, sizeof(why));
+        bool steps_ok = run != NULL;
+        if (!run)
+            printf("# %s\n", why);
         for (size_t st = 0; st < l->nsteps && steps_ok; st++) {
-            LessonViewParams vp = {.lesson = l, .step = st, .theme = theme_get(THEME_DARK), .scale = 1};
+            run_goto(run, st);
+            run_settle(run);
+            LessonViewParams vp = {.lesson = l, .theme = theme_get(THEME_DARK), .scale = 1, .run = run};
             lesson_view_build(s, g, &vp, 1280, 720);
             steps_ok = !s->failed && s->n > 0;
+            for (int k = 0; k < run_source_count(run); k++)
+                if (run_source_status(run, k) && run_source_steps(run, k) == 0 && run_source_target(run, k) > 0) {
+                    printf("# step %zu: source %d did not start: %s\n", st + 1, k, run_source_status(run, k));
+                    steps_ok = false;
+                }
         }
+        run_destroy(run);
         printf("%s %d - %s: all %zu steps build their screens\n", steps_ok ? "ok" : "not ok", ++n, stem,
                l->nsteps);
         failed += !steps_ok;
@@ -93,6 +106,23 @@ int cmd_check(int argc, char **argv)
                    lesson_check_describe(l, ci, desc, sizeof(desc)), numfmt_exact(num, sizeof(num), got));
             if (!ok)
                 printf("  ---\n  file: %s\n  line: %d\n  ...\n", cat.paths[li], l->checks[ci].line);
+            failed += !ok;
+        }
+        for (int ci = 0; ci < l->f2.nchecks; ci++) {
+            const LessonCheck2 *c = &l->f2.checks[ci];
+            double got;
+            bool ok = run_check2(l, ci, &got, why, sizeof(why));
+            char num[32];
+            numfmt_exact(num, sizeof(num), got);
+            if (c->gradcheck)
+                printf("%s %d - %s: gradcheck tol %g (largest disagreement %s%s%s)\n", ok ? "ok" : "not ok", ++n,
+                       stem, c->tol, num, why[0] ? ", " : "", why);
+            else
+                printf("%s %d - %s: after %s %d: %s %s %g (got %s)\n", ok ? "ok" : "not ok", ++n, stem,
+                       c->source, c->steps, c->figure, c->op, c->bound, num);
+            if (!ok)
+                printf("  ---\n  file: %s\n  line: %d\n%s%s%s  ...\n", cat.paths[li], c->line,
+                       why[0] ? "  why: " : "", why, why[0] ? "\n" : "");
             failed += !ok;
         }
         lesson_destroy(l);
@@ -291,9 +321,18 @@ int cmd_render(int argc, char **argv)
             break;
         }
         scene_renderer_attach(offscreen_scene_renderer(off), s);
+        Run *run = run_create(l, false, err, sizeof(err));
+        if (!run) {
+            fprintf(stderr, "gradlab: error: %s: %s\n", cat.paths[li], err);
+            lesson_destroy(l);
+            rc = 2;
+            break;
+        }
         for (size_t st = 0; st < l->nsteps; st++) {
-            LessonViewParams vp = {.lesson = l, .step = st, .theme = theme_get((ThemeId)theme),
-                                   .scale = (float)scale};
+            run_goto(run, st); // the state the step declares: params set, sources run to their counts
+            run_settle(run);
+            LessonViewParams vp = {.lesson = l, .theme = theme_get((ThemeId)theme), .scale = (float)scale,
+                                   .run = run};
             lesson_view_build(s, g, &vp, (float)w, (float)h);
             char path[4600];
             snprintf(path, sizeof(path), "%s/%s-step%02zu.png", out, names[li], st + 1);
@@ -304,6 +343,7 @@ int cmd_render(int argc, char **argv)
             }
             written++;
         }
+        run_destroy(run);
         lesson_destroy(l);
     }
     if (rc == 0)

@@ -13,6 +13,7 @@
 
 #include "engine/fileio.h"
 #include "engine/numfmt.h"
+#include "lessons/format2_parse.h"
 
 // ---------------------------------------------------------------------------
 // Lines and blocks
@@ -146,6 +147,8 @@ static bool check_utf8(LessonParser *lp)
 
 static const char *const lesson_keys[] = {
     "gradlab-lesson", "title", "view", "program", "step", "notes", "check", "train",
+    // lesson format 2 (format2.c)
+    "param", "source", "panel", "layout", "set", "run", "show", "hide", "highlight",
 };
 #define NKEYS (sizeof(lesson_keys) / sizeof(lesson_keys[0]))
 
@@ -193,7 +196,12 @@ static void check_placeholders(LessonParser *lp, size_t start, size_t end)
         memcpy(name, lp->src + i + 1, n);
         name[n] = '\0';
         const char *var = strncmp(name, "grad ", 5) == 0 ? name + 5 : name;
-        if (program_binding_node(lp->l->program, var) == SIZE_MAX) {
+        bool figure = false; // format 2: {param}, {source.array} or either with :FORMAT
+        for (int k = 0; lp->l->f2.version >= 2 && k < lp->l->f2.nparams; k++)
+            figure |= strncmp(var, lp->l->f2.params[k].name, strlen(lp->l->f2.params[k].name)) == 0 &&
+                      (var[strlen(lp->l->f2.params[k].name)] == '\0' || var[strlen(lp->l->f2.params[k].name)] == ':');
+        figure |= lp->l->f2.version >= 2 && var == name && strchr(var, '.') != NULL;
+        if (!figure && program_binding_node(lp->l->program, var) == SIZE_MAX) {
             diag_error(lp->d, i + 1 + (size_t)(var - name),
                        "unknown name '%s' in a placeholder; the program has no such value", var);
             return;
@@ -402,6 +410,8 @@ static void parse_check(LessonParser *lp, size_t at, size_t vstart, size_t vend)
         diag_error(lp->d, at, "a check comes before the program; put 'program:' first");
         return;
     }
+    if (format2_parse_check(l, lp->d, at, vstart, vend))
+        return;
     if (l->nchecks >= LESSON_MAX_CHECKS) {
         diag_error(lp->d, at, "more than %d checks", LESSON_MAX_CHECKS);
         return;
@@ -561,7 +571,11 @@ static void parse_lines(LessonParser *lp)
                 ki = i;
         if (!colon || ki == NKEYS) {
             const char *guess = diag_suggest(key, lesson_keys, NKEYS);
-            if (!colon)
+            const char *word = trim_copy(lp, ln.start, ln.end);
+            if (!colon && l->program && (strcmp(word, "end") == 0 || strncmp(word, "for ", 4) == 0))
+                diag_error(lp->d, ln.start, "a loop's '%s' belongs to the program; indent it like the "
+                           "program's other lines", strcmp(word, "end") == 0 ? "end" : "for");
+            else if (!colon)
                 diag_error(lp->d, ln.start, "expected 'key: value'; the keys are title, view, program, "
                            "step, notes, check and train");
             else
@@ -573,8 +587,10 @@ static void parse_lines(LessonParser *lp)
         switch (ki) {
         case 0: { // gradlab-lesson: version
             const char *v = trim_copy(lp, vstart, vend);
-            if (strcmp(v, "1") != 0)
-                diag_error(lp->d, vstart, "this gradlab reads lesson format 1, not '%s'", v);
+            if (strcmp(v, "1") == 0 || strcmp(v, "2") == 0)
+                l->f2.version = v[0] - '0';
+            else
+                diag_error(lp->d, vstart, "this gradlab reads lesson formats 1 and 2, not '%s'", v);
             break;
         }
         case 1:
@@ -607,6 +623,19 @@ static void parse_lines(LessonParser *lp)
                 diag_error(lp->d, ln.start, "a second 'program:'; a lesson has one program");
                 break;
             }
+            Line next;
+            size_t save = lp->pos;
+            if (next_line(lp, &next)) { // a loop's 'end' at column 0 would end the block early
+                const char *word = trim_copy(lp, next.start, next.end);
+                if (strcmp(word, "end") == 0) {
+                    diag_error(lp->d, next.start, "a loop's 'end' belongs to the program; indent it like the "
+                               "program's other lines");
+                    return;
+                }
+            }
+            lp->pos = save;
+            l->program_start = bstart;
+            l->program_end = bend;
             l->program = program_parse_span(lp->src, bstart, bend, lp->d);
             if (!l->program)
                 return; // nothing after this can be checked
@@ -635,6 +664,9 @@ static void parse_lines(LessonParser *lp)
             break;
         case 7:
             parse_train(lp, ln.start, vstart, vend);
+            break;
+        default:
+            format2_parse_line(l, lp->d, key, ln.start, vstart, vend);
             break;
         }
     }
@@ -672,6 +704,8 @@ Lesson *lesson_parse(const char *src, size_t len, const char *file, Diag *d)
     if (check_utf8(&lp))
         parse_lines(&lp);
     graph_destroy(lp.graph);
+    if (d->nerrors == before)
+        format2_finish(l, d);
     if (d->nerrors == before) {
         if (!l->title)
             diag_error(d, 0, "the lesson has no title; add a line 'title: ...'");
@@ -922,6 +956,8 @@ char *lesson_step_text(const Lesson *l, const Graph *g, size_t step, char *buf, 
         if (idx < g->n) {
             numfmt_short(num, sizeof(num), grad ? g->nodes[idx]->grad : g->nodes[idx]->data, 4);
             buf_put(&b, num, strlen(num));
+        } else if (idx == SIZE_MAX) { // a parameter or a published figure: the run fills it in
+            buf_put(&b, open, (size_t)(close - open + 1));
         }
         t = close + 1;
     }
@@ -946,6 +982,9 @@ static void explain_value(const Value *v, Buf *b)
         break;
     case OP_EXP:
         buf_printf(b, "`exp(%s)` is **%s**: it overflows a double (anything above about 709.8). ", a, r);
+        break;
+    case OP_SQRT:
+        buf_printf(b, "`sqrt(%s)` is **%s**: a negative number has no real square root. ", a, r);
         break;
     case OP_POW:
         buf_printf(b, "`%s ^ %s` is **%s**: %s. ", a, numfmt_short(c, sizeof(c), v->exponent, 4), r,
@@ -998,7 +1037,7 @@ bool lesson_explain_faults(const Graph *g, char *buf, size_t n)
             char lbl[48], sl[48], loc[32], in[32], up[32];
             buf_printf(&b, "**The gradient broke.** At %s, the local derivative for `%s` is **%s** "
                        "(its input is %s), so %s × %s is not a number a step can use. "
-                       "Functions like log and division have no finite slope at 0.",
+                       "Functions like log, sqrt and division have no finite slope at 0.",
                        value_label(v, lbl, sizeof(lbl)), value_label(sv, sl, sizeof(sl)),
                        numfmt_short(loc, sizeof(loc), v->local[k], 4),
                        numfmt_short(in, sizeof(in), sv->data, 4), loc,

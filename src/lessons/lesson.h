@@ -27,6 +27,7 @@
 #include "engine/arena.h"
 #include "engine/diag.h"
 #include "engine/expr.h"
+#include "lessons/format2.h"
 
 #define LESSON_MAX_BYTES (1u << 20)   // a lesson file is at most 1 MiB
 #define LESSON_MAX_STEPS 500
@@ -77,6 +78,8 @@ typedef struct Lesson {
     LessonCheck *checks;
     size_t nchecks;
     LessonTrain train;
+    size_t program_start, program_end; // the program block in src, for copies of the program
+    LessonFormat2 f2;   // params, sources, panels, layout, step directives (every lesson has them)
 } Lesson;
 
 // Read and parse the lesson at path. Returns NULL with the reasons in d

@@ -5,7 +5,12 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "engine/numfmt.h"
+#include "views/widgets/controls.h"
+#include "views/widgets/heatmap.h"
 
 #include "views/circuit.h"
 #include "views/textflow.h"
@@ -72,6 +77,317 @@ PlotSeries lesson_view_history_series(const LessonViewParams *p)
     return ser;
 }
 
+// ---------------------------------------------------------------------------
+// Panels
+
+typedef struct PanelCtx {
+    Scene *s;
+    const LessonViewParams *p;
+    const Graph *g;
+    const Value *out;
+    LessonState st;
+    float u;
+} PanelCtx;
+
+// A panel's numbers by name: from the run (arrays, params, program names),
+// or without one, a program name's value. NULL when unknown.
+static const double *lookup(const PanelCtx *c, const char *name, int *count)
+{
+    const double *data = NULL;
+    if (c->p->run && run_lookup(c->p->run, name, &data, count))
+        return data;
+    const Value *v = program_lookup(c->p->lesson->program, c->g, name);
+    if (v) {
+        *count = 1;
+        return &v->data;
+    }
+    return NULL;
+}
+
+static void panel_title(const PanelCtx *c, float x, float y, float w, const char *title)
+{
+    scene_text_fit(c->s, x, y, FONT_BOLD, 15 * c->u, ALIGN_LEFT, c->p->theme->muted, title, w);
+}
+
+static void draw_circuit(const PanelCtx *c, float x, float y, float w, float h)
+{
+    const Lesson *l = c->p->lesson;
+    CircuitParams cp = {
+        .x = x, .y = y + 8 * c->u, .w = w, .h = h - 60 * c->u, .unit = c->u, .theme = c->p->theme,
+        .current = c->st.gate, .phase = c->st.kind == STEP_FORWARD ? 1 : c->st.kind == STEP_BACKWARD ? 2 : 0,
+        .out_name = program_output_name(l->program),
+    };
+    circuit_build(c->s, c->g, c->out, &cp);
+}
+
+static void draw_graph(const PanelCtx *c, float x, float y, float w, float h)
+{
+    const LessonViewParams *p = c->p;
+    LessonGraphState fallback = {0}, *gs = p->graph ? p->graph : &fallback;
+    GraphLayout *own = gs->layout ? NULL : graph_layout_create();
+    GraphParams gp = {.x = x, .y = y, .w = w, .h = h, .unit = c->u, .theme = p->theme,
+                      .graph = c->g, .out = c->out, .view = gs->view, .hover = gs->hover,
+                      .mouse_x = gs->mouse_x, .mouse_y = gs->mouse_y, .legend = false};
+    GraphLayout *lay = gs->layout ? gs->layout : own;
+    if (lay) {
+        graph_layout_update(lay, &gp);
+        if (gp.view.scale == 0)
+            gs->view = gp.view = graph_view_fit(lay, &gp);
+        graph_build(c->s, lay, &gp);
+    }
+    gs->last = gp;
+    graph_layout_destroy(own);
+}
+
+static void draw_plot(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    PlotSeries ser[LESSON_MAX_PANEL_REFS];
+    int n = 0;
+    for (int i = 0; i < lp->nrefs; i++) {
+        int count = 0;
+        const double *data = lookup(c, lp->refs[i], &count);
+        if (data && count > 0)
+            ser[n++] = (PlotSeries){lp->refs[i], NULL, data, count};
+    }
+    char id[80];
+    snprintf(id, sizeof(id), "panel:%s:plot", lp->name);
+    PlotParams pp = {.x = x, .y = y, .w = w, .h = h, .unit = c->u, .theme = c->p->theme,
+                     .title = lp->title ? lp->title : lp->refs[0], .xlabel = "step", .log_y = lp->logy,
+                     .series = ser, .nseries = n, .id = id};
+    plot_build(c->s, &pp);
+    if (n == 0)
+        scene_text(c->s, x + w / 2, y + h / 2, FONT_REGULAR, 16 * c->u, ALIGN_CENTER, c->p->theme->muted,
+                   "nothing computed yet");
+}
+
+static void draw_bars(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    double values[64];
+    const char *labels[64];
+    int n = 0;
+    for (int i = 0; i < lp->nrefs && n < 64; i++) {
+        int count = 0;
+        const double *data = lookup(c, lp->refs[i], &count);
+        for (int k = 0; data && k < count && n < 64; k++) {
+            values[n] = data[k];
+            labels[n++] = count == 1 ? lp->refs[i] : "";
+        }
+    }
+    if (lp->title)
+        panel_title(c, x, y, w, lp->title), y += 24 * c->u, h -= 24 * c->u;
+    char id[80];
+    snprintf(id, sizeof(id), "panel:%s:bars", lp->name);
+    BarChartParams bp = {.x = x, .y = y, .w = w, .h = h, .unit = c->u, .theme = c->p->theme, .values = values,
+                         .labels = labels, .n = n, .id = id};
+    barchart_build(c->s, &bp);
+}
+
+static void draw_heatmap(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    const double *data = NULL;
+    const RunArray *a = c->p->run ? run_arrays_find(run_arrays(c->p->run), lp->refs[0], &data) : NULL;
+    if (!a || a->ndim != 2) {
+        panel_title(c, x, y, w, lp->title ? lp->title : lp->refs[0]);
+        scene_text(c->s, x + w / 2, y + h / 2, FONT_REGULAR, 16 * c->u, ALIGN_CENTER, c->p->theme->muted,
+                   "nothing computed yet");
+        return;
+    }
+    size_t cells = (size_t)a->shape[0] * (size_t)a->shape[1];
+    float *f = malloc(cells * sizeof(float));
+    if (!f)
+        return;
+    for (size_t i = 0; i < cells; i++)
+        f[i] = (float)data[i];
+    char id[80];
+    snprintf(id, sizeof(id), "panel:%s:heatmap", lp->name);
+    HeatmapParams hp = {.x = x, .y = y, .w = w, .h = h, .unit = c->u, .theme = c->p->theme, .data = f,
+                        .rows = a->shape[0], .cols = a->shape[1], .diverging = true,
+                        .title = lp->title ? lp->title : lp->refs[0], .id = id};
+    heatmap_build(c->s, &hp);
+    free(f);
+}
+
+// The height the controls of panel lp take.
+static float controls_height(const PanelCtx *c, const LessonPanel *lp)
+{
+    float hgt = 4 * c->u;
+    for (int i = 0; i < lp->nrefs; i++) {
+        int k = c->p->run ? run_param_find(c->p->run, lp->refs[i]) : -1;
+        ParamKind kind = k >= 0 ? c->p->lesson->f2.params[k].kind : PARAM_NUMBER;
+        hgt += (kind == PARAM_NUMBER ? 62 : kind == PARAM_TOGGLE ? 36 : 68) * c->u;
+    }
+    return hgt + 20 * c->u;
+}
+
+// Sliders, toggles and choices bound to params, top to bottom.
+static void draw_controls(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    const Lesson *l = c->p->lesson;
+    const Theme *t = c->p->theme;
+    float u = c->u, cy = y + 4 * u;
+    for (int i = 0; i < lp->nrefs && cy < y + h; i++) {
+        int k = c->p->run ? run_param_find(c->p->run, lp->refs[i]) : -1;
+        if (k < 0)
+            continue;
+        const LessonParam *pa = &l->f2.params[k];
+        double v = run_param(c->p->run, k);
+        char id[96];
+        snprintf(id, sizeof(id), "param:%s", pa->name);
+        if (pa->kind == PARAM_NUMBER) {
+            SliderParams sp = {.x = x + 10 * u, .y = cy, .w = w - 20 * u, .unit = u, .theme = t,
+                               .label = pa->name, .value = v, .lo = pa->min, .hi = pa->max,
+                               .log_scale = pa->log, .id = id};
+            slider_build(c->s, &sp);
+            cy += 62 * u;
+        } else if (pa->kind == PARAM_TOGGLE) {
+            toggle_build(c->s, x + 10 * u, cy, u, t, pa->name, v != 0, id);
+            cy += 36 * u;
+        } else {
+            scene_text(c->s, x + 10 * u, cy, FONT_REGULAR, 15 * u, ALIGN_LEFT, t->text, pa->name);
+            cy += 24 * u;
+            float bx = x + 10 * u;
+            for (int j = 0; j < pa->nchoices; j++) {
+                char cid[128];
+                snprintf(cid, sizeof(cid), "%s:%s", id, pa->choices[j]);
+                float bw = scene_text_width(c->s, FONT_BOLD, 15 * u, pa->choices[j]) + 28 * u;
+                if (bx + bw > x + w && bx > x + 10 * u)
+                    bx = x + 10 * u, cy += 40 * u;
+                button_build(c->s, bx, cy, u, t, pa->choices[j], (int)v == j, cid);
+                bx += bw + 8 * u;
+            }
+            cy += 44 * u;
+        }
+    }
+}
+
+// x -> x + h: the output moves by about h * df/dx; the numerical slope
+// beside the analytic one.
+static void draw_nudge(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    const Theme *t = c->p->theme;
+    float u = c->u, fs = 17 * u, lh = scene_line_height(fs) * 1.2f;
+    RunNudge nd;
+    if (!c->p->run || !run_nudge(c->p->run, lp - c->p->lesson->f2.panels, &nd)) {
+        scene_text(c->s, x, y, FONT_REGULAR, fs, ALIGN_LEFT, t->muted, "nudge: no numbers yet");
+        return;
+    }
+    char lines[5][200], a[32], b[32], d[32];
+    const char *f = program_output_name(c->p->lesson->program), *xn = lp->nudge_input;
+    snprintf(lines[0], sizeof(lines[0]), "nudge %s by h = %s", xn, numfmt_short(a, sizeof(a), nd.h, 4));
+    snprintf(lines[1], sizeof(lines[1]), "%s: %s \u2192 %s", f, numfmt_short(a, sizeof(a), nd.f, 6),
+             numfmt_short(b, sizeof(b), nd.f_plus, 6));
+    snprintf(lines[2], sizeof(lines[2]), "\u0394%s = %s   h\u00b7\u2202%s/\u2202%s = %s", f,
+             numfmt_short(a, sizeof(a), nd.f_plus - nd.f, 4), f, xn, numfmt_short(b, sizeof(b), nd.h * nd.grad, 4));
+    snprintf(lines[3], sizeof(lines[3]), "numerical \u0394%s/h = %s", f, numfmt_short(d, sizeof(d), nd.numeric, 6));
+    snprintf(lines[4], sizeof(lines[4]), "analytic \u2202%s/\u2202%s = %s", f, xn,
+             numfmt_short(d, sizeof(d), nd.grad, 6));
+    Color cols[5] = {t->text, t->value, t->text, t->text, t->grad};
+    for (int i = 0; i < 5 && y + lh * (float)(i + 1) <= y + h + lh; i++) {
+        char id[96];
+        snprintf(id, sizeof(id), "panel:%s:line%d", lp->name, i);
+        scene_tag(c->s, scene_text_fit(c->s, x, y + lh * (float)i, i >= 3 ? FONT_MONO : FONT_REGULAR, fs,
+                                       ALIGN_LEFT, cols[i], lines[i], w), id);
+    }
+}
+
+static void draw_text_panel(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    char buf[2048];
+    run_format(c->p->run, lp->text, buf, sizeof(buf));
+    TextStyle ts = {.size = 18 * c->u, .text = c->p->theme->text, .code = c->p->theme->accent, .id = "panel-text"};
+    textflow(c->s, x, y, w, h, &ts, buf);
+}
+
+static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, float h)
+{
+    const Lesson *l = c->p->lesson;
+    const LessonPanel *lp = &l->f2.panels[i];
+    char id[96];
+    snprintf(id, sizeof(id), "panel:%s", lp->name);
+    bool lit = c->p->run && run_highlighted(c->p->run, lp->name);
+    scene_tag(c->s, scene_rect(c->s, x, y, w, h, 0, color_alpha(c->p->theme->background, 0)), id);
+    if (lit)
+        scene_frame(c->s, x - 6 * c->u, y - 6 * c->u, w + 12 * c->u, h + 12 * c->u, 3 * c->u, c->p->theme->accent);
+    switch (lp->kind) {
+    case PANEL_CIRCUIT: draw_circuit(c, x, y, w, h); break;
+    case PANEL_GRAPH: draw_graph(c, x, y, w, h); break;
+    case PANEL_PLOT: draw_plot(c, lp, x, y, w, h); break;
+    case PANEL_BARS: draw_bars(c, lp, x, y, w, h); break;
+    case PANEL_HEATMAP: draw_heatmap(c, lp, x, y, w, h); break;
+    case PANEL_CONTROLS: draw_controls(c, lp, x, y, w, h); break;
+    case PANEL_NUDGE: draw_nudge(c, lp, x, y, w, h); break;
+    case PANEL_TEXT: draw_text_panel(c, lp, x, y, w, h); break;
+    case PANEL_KIND_COUNT: break;
+    }
+}
+
+// Lay the visible panels out in their rows (heights by row weight, widths by
+// panel weight) over the box x, y, w, h. A format-1 lesson that trains gives
+// the right 40% to the plot of its history.
+static void layout_panels(const PanelCtx *c, float x, float y, float w, float h)
+{
+    const LessonViewParams *p = c->p;
+    const Lesson *l = p->lesson;
+    float u = c->u, gap = 20 * u;
+    if (!p->run && l->train.enabled) {
+        float plot_w = w * 0.4f - gap;
+        char title[96];
+        snprintf(title, sizeof(title), "%s after each gradient step (lr %g)", program_output_name(l->program),
+                 l->train.lr);
+        PlotSeries ser = lesson_view_history_series(p);
+        PlotParams pp = {.x = x + w - plot_w, .y = y, .w = plot_w, .h = h, .unit = u, .theme = p->theme,
+                         .title = title, .xlabel = "gradient step", .series = &ser, .nseries = p->nhistory ? 1 : 0,
+                         .id = "train-plot"};
+        plot_build(c->s, &pp);
+        if (!p->nhistory)
+            scene_text(c->s, x + w - plot_w / 2, y + h / 2, FONT_REGULAR, 16 * u, ALIGN_CENTER, p->theme->muted,
+                       "press G for one step, P to train");
+        w -= plot_w + gap;
+    }
+    // A row of controls only is as tall as its controls; the other rows
+    // share what is left by weight.
+    float total = 0, fixed[LESSON_MAX_ROWS] = {0}, fixed_sum = 0;
+    int visible[LESSON_MAX_ROWS] = {0};
+    for (int r = 0; r < l->f2.nrows; r++) {
+        bool controls = true;
+        for (int k = 0; k < l->f2.rows[r].npanels; k++) {
+            const LessonPanel *lp = &l->f2.panels[l->f2.rows[r].panels[k]];
+            if (p->run && !run_panel_visible(p->run, l->f2.rows[r].panels[k]))
+                continue;
+            visible[r]++;
+            controls &= lp->kind == PANEL_CONTROLS;
+            if (lp->kind == PANEL_CONTROLS)
+                fixed[r] = fmaxf(fixed[r], controls_height(c, lp));
+        }
+        if (!controls)
+            fixed[r] = 0;
+        fixed[r] = fminf(fixed[r], 0.45f * h);
+        fixed_sum += visible[r] ? fixed[r] : 0;
+        if (visible[r] && !fixed[r])
+            total += l->f2.rows[r].weight;
+    }
+    float ry = y;
+    for (int r = 0; r < l->f2.nrows; r++) {
+        const LessonRow *row = &l->f2.rows[r];
+        if (!visible[r])
+            continue;
+        float rh = fixed[r] ? fixed[r] : (h - fixed_sum) * row->weight / total;
+        float wsum = 0;
+        for (int k = 0; k < row->npanels; k++)
+            if (!p->run || run_panel_visible(p->run, row->panels[k]))
+                wsum += row->weights[k];
+        float px = x, avail = w - gap * (float)(visible[r] - 1);
+        for (int k = 0; k < row->npanels; k++) {
+            if (p->run && !run_panel_visible(p->run, row->panels[k]))
+                continue;
+            float pw = avail * row->weights[k] / wsum;
+            draw_panel(c, row->panels[k], px, ry, pw, rh - (r + 1 < l->f2.nrows ? gap : 0));
+            px += pw + gap;
+        }
+        ry += rh;
+    }
+}
+
 void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, float h)
 {
     const Theme *t = p->theme;
@@ -81,8 +397,9 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
         return;
     float u = lesson_view_unit(w, h, p->scale);
     float m = 36 * u;
-    size_t step = p->step < l->nsteps ? p->step : l->nsteps - 1;
-    Value *out = lesson_eval(l, g, step);
+    size_t step = p->run ? run_step(p->run) : p->step < l->nsteps ? p->step : l->nsteps - 1;
+    const Value *out = p->run ? run_output(p->run) : lesson_eval(l, g, step);
+    const Graph *gr = p->run ? run_graph(p->run) : g;
     if (!out) {
         scene_text(s, m, m, FONT_BOLD, 24 * u, ALIGN_LEFT, t->warn, "out of memory evaluating the lesson");
         return;
@@ -109,59 +426,21 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
     scene_circle(s, w - m - 110 * u, ly + 9 * u, 5 * u, t->grad);
     scene_text(s, w - m - 100 * u, ly, FONT_REGULAR, lsize, ALIGN_LEFT, t->muted, "gradient");
 
-    // The circuit between the header and the narrative panel.
+    // The panels between the header and the narrative panel.
     float footer_h = 40 * u, panel_h = fminf(215 * u, 0.34f * h);
     float panel_y = h - footer_h - panel_h;
-    // A training lesson gives the right third to a live plot of the output.
-    float view_w = w - 2 * m;
-    if (l->train.enabled) {
-        view_w = (w - 2 * m) * 0.6f;
-        float px = m + view_w + 20 * u, plot_w = w - m - px;
-        char title[96];
-        snprintf(title, sizeof(title), "%s after each gradient step (lr %g)", program_output_name(l->program),
-                 l->train.lr);
-        PlotSeries ser = lesson_view_history_series(p);
-        PlotParams pp = {.x = px, .y = 112 * u, .w = plot_w, .h = panel_y - 124 * u, .unit = u, .theme = t,
-                         .title = title, .xlabel = "gradient step", .series = &ser, .nseries = p->nhistory ? 1 : 0,
-                         .id = "train-plot"};
-        plot_build(s, &pp);
-        if (!p->nhistory)
-            scene_text(s, px + plot_w / 2, 112 * u + (panel_y - 124 * u) / 2, FONT_REGULAR, 16 * u, ALIGN_CENTER,
-                       t->muted, "press G for one step, P to train");
-    }
-    if (strcmp(l->view, "graph") == 0) {
-        // The general graph widget: every value and gradient, zoom, pan, hover.
-        LessonGraphState fallback = {0}, *gs = p->graph ? p->graph : &fallback;
-        GraphLayout *own = gs->layout ? NULL : graph_layout_create();
-        GraphParams gp = {.x = m, .y = 112 * u, .w = view_w, .h = panel_y - 124 * u, .unit = u, .theme = t,
-                          .graph = g, .out = out, .view = gs->view, .hover = gs->hover,
-                          .mouse_x = gs->mouse_x, .mouse_y = gs->mouse_y, .legend = false};
-        GraphLayout *lay = gs->layout ? gs->layout : own;
-        if (lay) {
-            graph_layout_update(lay, &gp);
-            if (gp.view.scale == 0)
-                gs->view = gp.view = graph_view_fit(lay, &gp);
-            graph_build(s, lay, &gp);
-        }
-        gs->last = gp;
-        graph_layout_destroy(own);
-    } else {
-        CircuitParams cp = {
-            .x = m, .y = 120 * u, .w = view_w, .h = panel_y - 120 * u - 60 * u,
-            .unit = u, .theme = t, .current = st.gate,
-            .phase = st.kind == STEP_FORWARD ? 1 : st.kind == STEP_BACKWARD ? 2 : 0,
-            .out_name = program_output_name(l->program),
-        };
-        circuit_build(s, g, out, &cp);
-    }
+    PanelCtx pc = {.s = s, .p = p, .g = gr, .out = out, .st = st, .u = u};
+    layout_panels(&pc, m, 112 * u, w - 2 * m, panel_y - 124 * u);
 
     // Narrative panel.
     scene_panel(s, m, panel_y, w - 2 * m, panel_h, 12 * u, t->panel, t->panel_edge, 1.5f * u);
     scene_tag(s, scene_text(s, m + 24 * u, panel_y + 16 * u, FONT_BOLD, 14 * u, ALIGN_LEFT, t->accent,
                             phase_name(st.kind)), "phase");
     char text[4096], fault[1024];
-    lesson_step_text(l, g, step, text, sizeof(text));
-    if (lesson_explain_faults(g, fault, sizeof(fault))) {
+    char raw[4096];
+    lesson_step_text(l, gr, step, raw, sizeof(raw));
+    run_format(p->run, raw, text, sizeof(text));
+    if (lesson_explain_faults(gr, fault, sizeof(fault))) {
         // A NaN or Inf on screen is a teaching moment: say what happened.
         size_t len = strlen(text);
         snprintf(text + len, sizeof(text) - len, "%s%s", len ? "\n\n" : "", fault);

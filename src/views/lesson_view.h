@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "lessons/lesson.h"
+#include "lessons/run.h"
 #include "views/scene.h"
 #include "views/theme.h"
 #include "views/widgets/graph.h"
@@ -33,6 +34,9 @@ typedef struct LessonViewParams {
     LessonGraphState *graph; // needed for `view: graph` lessons; NULL draws them fitted, no hover
     const double *history;  // (nhistory) the output after each training step, for `train:` lessons
     int nhistory;
+    const Run *run;         // the lesson's run: its graph, params and arrays are drawn (g is unused);
+                            // NULL: the view evaluates the lesson into g itself (format 1 callers)
+    const char *drag;       // the id of the control being dragged, drawn pressed, or NULL
 } LessonViewParams;
 
 // The unit every size is multiplied by: 1 at 1280x720 and scale 1.
@@ -41,9 +45,13 @@ float lesson_view_unit(float w, float h, float scale);
 // The plot series of a training lesson's history, as drawn (for CSV export).
 PlotSeries lesson_view_history_series(const LessonViewParams *p);
 
-// Evaluate the lesson at p->step into g (the caller's scratch graph) and
-// append the screen of size w x h to s (scene_begin is called here).
-// Ids: "title", "step-counter", "narrative", "phase", plus the circuit's.
+// Append the screen of size w x h to s (scene_begin is called here): the
+// title, the lesson's panels in their layout, the narrative, the footer.
+// With p->run the numbers come from the run at its step; without, the
+// lesson is evaluated at p->step into g (the caller's scratch graph).
+// Ids: "title", "step-counter", "narrative", "phase", "panel:NAME" for each
+// panel's box, "param:NAME" for a control (a slider's track, a toggle, or
+// "param:NAME:CHOICE" for a choice button), plus the widgets' own.
 void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, float h);
 
 #endif

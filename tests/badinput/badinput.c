@@ -73,8 +73,8 @@ static const Row rows[] = {
      {"@T/binary.lesson:1:", "UTF-8", "save the lesson as UTF-8"}, NULL, 0, NULL},
     {"lesson-unknown-key", {"check", "@T/typo.lesson"}, {0}, 2,
      {"@T/typo.lesson:2:1:", "unknown key 'titles'", "did you mean 'title'"}, NULL, 0, NULL},
-    {"lesson-bad-version", {"check", "@T/v2.lesson"}, {0}, 2,
-     {"@T/v2.lesson:1:", "lesson format 1"}, NULL, 0, NULL},
+    {"lesson-bad-version", {"check", "@T/v3.lesson"}, {0}, 2,
+     {"@T/v3.lesson:1:", "lesson formats 1 and 2"}, NULL, 0, NULL},
     {"lesson-unknown-name", {"check", "@T/badname.lesson"}, {0}, 2,
      {"@T/badname.lesson:6:", "unknown name 'w'", "did you mean"}, NULL, 0, NULL},
     {"lesson-bad-step", {"check", "@T/badstep.lesson"}, {0}, 2,
@@ -339,7 +339,7 @@ static void make_fixtures(void)
     puts_file("truncated.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n");
     PUT_LIT("binary.lesson", "\x7f" "ELF\x02\x01\x01\x00\x00\x00\xff\xfe\n\x00\x01");
     puts_file("typo.lesson", "gradlab-lesson: 1\ntitles: t\nview: circuit\nprogram:\n    x = 2\nstep: done\n");
-    puts_file("v2.lesson", "gradlab-lesson: 2\ntitle: t\nview: circuit\nprogram:\n    x = 2\nstep: done\n");
+    puts_file("v3.lesson", "gradlab-lesson: 3\ntitle: t\nview: circuit\nprogram:\n    x = 2\nstep: done\n");
     puts_file("badname.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n"
                                 "    f = w * 2\nstep: done\n");
     puts_file("badstep.lesson", "gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n"

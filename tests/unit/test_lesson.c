@@ -634,9 +634,9 @@ static void test_check_special_values(void **state)
 static void test_error_other(void **state)
 {
     (void)state;
-    expect_error("gradlab-lesson: 2\ntitle: T\n",
-                 "bad.lesson:1:16: error: this gradlab reads lesson format 1, not '2'\n"
-                 "    gradlab-lesson: 2\n"
+    expect_error("gradlab-lesson: 3\ntitle: T\n",
+                 "bad.lesson:1:16: error: this gradlab reads lesson formats 1 and 2, not '3'\n"
+                 "    gradlab-lesson: 3\n"
                  "                   ^\n");
     expect_error(HEAD "view: grpah\nstep: auto\n",
                  "bad.lesson:6:7: error: unknown view 'grpah'; did you mean 'graph'? the views are 'circuit' and 'graph'\n"
@@ -678,9 +678,9 @@ static void test_byte_order_mark(void **state)
     lesson_destroy(l);
     l = parse_ok("\xEF\xBB\xBF# a comment first\n" HEAD "step: auto\n");
     lesson_destroy(l);
-    expect_error("\xEF\xBB\xBFgradlab-lesson: 2\ntitle: T\n",
-                 "bad.lesson:1:16: error: this gradlab reads lesson format 1, not '2'\n"
-                 "    gradlab-lesson: 2\n"
+    expect_error("\xEF\xBB\xBFgradlab-lesson: 3\ntitle: T\n",
+                 "bad.lesson:1:16: error: this gradlab reads lesson formats 1 and 2, not '3'\n"
+                 "    gradlab-lesson: 3\n"
                  "                   ^\n");
 }
 
@@ -799,6 +799,71 @@ static void test_reassigned_labels(void **state)
     lesson_destroy(l);
 }
 
+// Issue 9: a lesson on a program with a list and a loop. Steps, checks,
+// placeholders and train params name elements such as h[2].
+static void test_loop_program(void **state)
+{
+    (void)state;
+    Lesson *l = parse_ok("gradlab-lesson: 1\ntitle: T\nprogram:\n"
+                         "    x = [1, -1, 2]\n    w = 0.5\n    h[0] = 0\n"
+                         "    for t in 1..3\n        h[t] = tanh(w * h[t-1] + x[t-1])\n    end\n"
+                         "    f = h[3] ^ 2\n"
+                         "step: forward h[2]\n    h[2] is {h[2]}, d f / d h[1] is {grad h[1]}.\n"
+                         "step: backward h[1]\n    {grad h[1]}\n"
+                         "check: grad w == 0.1 tol 100\ncheck: h[1] == 0.7615941559557649\n"
+                         "train: lr 0.1 params w x[0]\n");
+    assert_int_equal(l->nsteps, 2);
+    assert_int_equal(l->steps[0].gate, program_binding_node(l->program, "h[2]"));
+    assert_int_equal(l->train.nparams, 2);
+    assert_string_equal(l->train.params[1], "x[0]");
+    Graph *g = graph_create(0);
+    lesson_eval_full(l, g);
+    double got;
+    assert_true(lesson_check_run(l, g, 1, &got));
+    char buf[256];
+    lesson_eval(l, g, 0);
+    assert_string_equal(lesson_step_text(l, g, 0, buf, sizeof(buf)), "h[2] is -0.5506, d f / d h[1] is 0.");
+    double before = lesson_train_step(l, g);
+    assert_true(lesson_train_step(l, g) < before);
+    graph_destroy(g);
+    lesson_destroy(l);
+    // The 'end' of a loop at column 0 ends the program block: say so.
+    expect_error("gradlab-lesson: 1\ntitle: T\nprogram:\n    h[0] = 1\n    for t in 1..2\n    h[t] = h[t-1] * 2\n"
+                 "end\nstep: auto\n",
+                 "bad.lesson:7:1: error: a loop's 'end' belongs to the program; indent it like the program's "
+                 "other lines\n"
+                 "    end\n"
+                 "    ^\n");
+    expect_error("gradlab-lesson: 1\ntitle: T\nprogram:\n    f = 1\nstep: auto\nfor t in 1..2\n",
+                 "bad.lesson:6:1: error: a loop's 'for' belongs to the program; indent it like the program's "
+                 "other lines\n"
+                 "    for t in 1..2\n"
+                 "    ^\n");
+    expect_error("gradlab-lesson: 1\ntitle: T\nprogram:\n    x = [1, 2]\n    f = x[0] * x[1]\nstep: forward x[2]\n",
+                 "bad.lesson:6:15: error: unknown name 'x[2]'; it must be a name the program assigns\n"
+                 "    step: forward x[2]\n"
+                 "                  ^\n");
+}
+
+// sqrt below 0 and at 0: the narrative says why the numbers broke.
+static void test_sqrt_faults(void **state)
+{
+    (void)state;
+    Lesson *l = parse_ok("gradlab-lesson: 1\ntitle: T\nprogram:\n    x = -4\n    f = sqrt(x)\nstep: done\n");
+    Graph *g = graph_create(0);
+    lesson_eval(l, g, 0);
+    char buf[512];
+    assert_true(lesson_explain_faults(g, buf, sizeof(buf)));
+    assert_non_null(strstr(buf, "`sqrt(-4)` is **NaN**: a negative number has no real square root."));
+    program_set_input(l->program, "x", 0);
+    lesson_eval(l, g, 0);
+    assert_true(lesson_explain_faults(g, buf, sizeof(buf)));
+    assert_non_null(strstr(buf, "**The gradient broke.**"));
+    assert_non_null(strstr(buf, "sqrt"));
+    graph_destroy(g);
+    lesson_destroy(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -830,6 +895,8 @@ int main(void)
         cmocka_unit_test(test_auto_after_intro),
         cmocka_unit_test(test_error_train_caret),
         cmocka_unit_test(test_reassigned_labels),
+        cmocka_unit_test(test_loop_program),
+        cmocka_unit_test(test_sqrt_faults),
     };
     return cmocka_run_group_tests_name("lesson", tests, NULL, NULL);
 }

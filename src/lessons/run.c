@@ -1,0 +1,665 @@
+// run.c: a lesson being run: parameters, sources on a worker thread,
+// snapshots, the program graph; see run.h.
+//
+// Threads: the caller's thread (the window's main loop) owns the parameter
+// values it shows, the snapshot and the graph. The worker owns the source
+// instances. They meet under `mu` in the shared block: the parameter values
+// the instances were made from (`gen` counts changes), each source's target,
+// and the worker's latest publication (`pending`, counted by `serial`).
+#include "lessons/run.h"
+
+#include "engine/numfmt.h"
+#include "lessons/source_kinds.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RUN_MAX_SOURCES (LESSON_MAX_SOURCES + 1)  // the lesson's, and the implicit "program"
+#define RUN_CHUNK 25                               // steps a source takes between publications
+
+struct Run {
+    Lesson *l;
+    bool threaded;
+    // The caller's thread.
+    double params[LESSON_MAX_PARAMS2];
+    size_t step;
+    bool visible[LESSON_MAX_PANELS];
+    Graph *graph;
+    Value *out;
+    RunArrays snap;
+    unsigned snap_serial;
+    Graph *scratch;                     // for nudge figures
+    RunNudge nudge[LESSON_MAX_PANELS];
+    bool nudge_ok[LESSON_MAX_PANELS];
+    int nsources;
+    const LessonSource *decl[RUN_MAX_SOURCES];
+    LessonSource program_decl;          // the implicit "program" source
+    // Shared, under mu.
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t worker;
+    bool quit, started;
+    double shared_params[LESSON_MAX_PARAMS2];
+    unsigned gen;                       // bumped when shared_params change
+    int target[RUN_MAX_SOURCES];
+    int steps[RUN_MAX_SOURCES];         // as last published
+    const char *status[RUN_MAX_SOURCES];
+    char error[RUN_MAX_SOURCES][160];   // a source that could not be made, and why
+    RunArrays pending;
+    unsigned serial;
+    bool busy;
+    // The worker (or, headless, run_settle).
+    void *inst[RUN_MAX_SOURCES];
+    unsigned inst_gen;
+};
+
+// ---------------------------------------------------------------------------
+// The worker's side
+
+// Publish every instance's arrays into r->pending. Holds mu.
+static void publish_locked(Run *r)
+{
+    run_arrays_clear(&r->pending);
+    for (int i = 0; i < r->nsources; i++) {
+        const SourceKind *k = source_kinds[r->decl[i]->kind];
+        r->steps[i] = r->inst[i] ? k->steps(r->inst[i]) : 0;
+        r->status[i] = r->inst[i] ? k->finished(r->inst[i]) : r->error[i];
+        if (!r->inst[i])
+            continue;
+        char prefix[RUN_ARRAY_NAME];
+        snprintf(prefix, sizeof(prefix), "%s.", r->decl[i]->name);
+        k->publish(r->inst[i], prefix, &r->pending);
+    }
+    r->serial++;
+}
+
+// One unit of work: remake the instances when the parameters changed, else
+// advance the first source that is short of its target by one chunk.
+// Returns false when there is nothing to do.
+static bool work(Run *r)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->quit) {
+        pthread_mutex_unlock(&r->mu);
+        return false;
+    }
+    if (r->inst_gen != r->gen) {
+        unsigned gen = r->gen;
+        double params[LESSON_MAX_PARAMS2];
+        memcpy(params, r->shared_params, sizeof(params));
+        pthread_mutex_unlock(&r->mu);
+        SourceParams sp = {.lesson = r->l, .values = params};
+        void *fresh[RUN_MAX_SOURCES];
+        char errors[RUN_MAX_SOURCES][160];
+        for (int i = 0; i < r->nsources; i++) {
+            const SourceKind *k = source_kinds[r->decl[i]->kind];
+            errors[i][0] = '\0';
+            fresh[i] = k->create(&sp, r->decl[i], errors[i], sizeof(errors[i]));
+        }
+        pthread_mutex_lock(&r->mu);
+        for (int i = 0; i < r->nsources; i++) {
+            if (r->inst[i])
+                source_kinds[r->decl[i]->kind]->destroy(r->inst[i]);
+            r->inst[i] = fresh[i];
+            memcpy(r->error[i], errors[i], sizeof(errors[i]));
+        }
+        r->inst_gen = gen;
+        publish_locked(r);
+        pthread_mutex_unlock(&r->mu);
+        return true;
+    }
+    int pick = -1;
+    for (int i = 0; i < r->nsources && pick < 0; i++) {
+        const SourceKind *k = source_kinds[r->decl[i]->kind];
+        if (r->inst[i] && !k->finished(r->inst[i]) && k->steps(r->inst[i]) < r->target[i])
+            pick = i;
+    }
+    r->busy = pick >= 0;
+    if (pick < 0) {
+        pthread_mutex_unlock(&r->mu);
+        return false;
+    }
+    const SourceKind *k = source_kinds[r->decl[pick]->kind];
+    int want = r->target[pick] - k->steps(r->inst[pick]);
+    unsigned gen = r->gen;
+    pthread_mutex_unlock(&r->mu);
+    k->advance(r->inst[pick], want < RUN_CHUNK ? want : RUN_CHUNK);
+    pthread_mutex_lock(&r->mu);
+    if (r->inst_gen == gen)
+        publish_locked(r);
+    pthread_mutex_unlock(&r->mu);
+    return true;
+}
+
+static void *worker_main(void *arg)
+{
+    Run *r = arg;
+    for (;;) {
+        if (work(r))
+            continue;
+        pthread_mutex_lock(&r->mu);
+        if (r->quit) {
+            pthread_mutex_unlock(&r->mu);
+            return NULL;
+        }
+        bool idle = r->inst_gen == r->gen;
+        for (int i = 0; idle && i < r->nsources; i++) {
+            const SourceKind *k = source_kinds[r->decl[i]->kind];
+            if (r->inst[i] && !k->finished(r->inst[i]) && k->steps(r->inst[i]) < r->target[i])
+                idle = false;
+        }
+        if (idle)
+            pthread_cond_wait(&r->cv, &r->mu);
+        pthread_mutex_unlock(&r->mu);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The caller's side
+
+// Copy the parameters to the shared block so the worker remakes the sources.
+static void share_params(Run *r)
+{
+    pthread_mutex_lock(&r->mu);
+    memcpy(r->shared_params, r->params, sizeof(r->params));
+    r->gen++;
+    r->busy = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+// Build the program at the current step with the parameters as inputs,
+// trained values (a source's array named like an input) taking precedence.
+static void evaluate(Run *r)
+{
+    Lesson *l = r->l;
+    for (int i = 0; i < l->f2.nparams; i++)
+        if (l->f2.params[i].input)
+            program_set_input(l->program, l->f2.params[i].name, r->params[i]);
+    for (int s = 0; s < r->nsources; s++) {
+        if (source_kinds[r->decl[s]->kind] == &source_program_kind)
+            continue;
+        for (size_t i = 0; i < program_input_count(l->program); i++) {
+            char name[RUN_ARRAY_NAME];
+            snprintf(name, sizeof(name), "%s.%s", r->decl[s]->name, program_input_name(l->program, i));
+            const double *x;
+            const RunArray *a = run_arrays_find(&r->snap, name, &x);
+            if (a && a->ndim == 0)
+                program_set_input(l->program, program_input_name(l->program, i), *x);
+        }
+    }
+    r->out = lesson_eval(l, r->graph, r->step);
+    // Nudge panels: the output at x and at x + h, and the analytic slope.
+    for (int i = 0; i < l->f2.npanels; i++) {
+        const LessonPanel *p = &l->f2.panels[i];
+        r->nudge_ok[i] = false;
+        if (p->kind != PANEL_NUDGE || !r->scratch)
+            continue;
+        int xi = run_param_find(r, p->nudge_input), hi = run_param_find(r, p->nudge_h);
+        if (xi < 0 || hi < 0)
+            continue;
+        RunNudge *nd = &r->nudge[i];
+        nd->x = r->params[xi];
+        nd->h = r->params[hi];
+        Value *out = program_build(l->program, r->scratch);
+        if (!out)
+            continue;
+        graph_zero_grad(r->scratch);
+        graph_backward(r->scratch, out);
+        const Value *xv = program_lookup(l->program, r->scratch, p->nudge_input);
+        nd->f = out->data;
+        nd->grad = xv ? xv->grad : NAN;
+        program_set_input(l->program, p->nudge_input, nd->x + nd->h);
+        out = program_build(l->program, r->scratch);
+        program_set_input(l->program, p->nudge_input, nd->x);
+        if (!out)
+            continue;
+        nd->f_plus = out->data;
+        nd->numeric = (nd->f_plus - nd->f) / nd->h;
+        r->nudge_ok[i] = true;
+    }
+}
+
+Run *run_create(Lesson *l, bool threaded, char *err, size_t n)
+{
+    Run *r = calloc(1, sizeof(*r));
+    if (!r || !(r->graph = graph_create(PROGRAM_MAX_NODES + 1)) ||
+        !(r->scratch = graph_create(PROGRAM_MAX_NODES + 1))) {
+        if (r)
+            graph_destroy(r->graph);
+        snprintf(err, n, "out of memory");
+        free(r);
+        return NULL;
+    }
+    r->l = l;
+    r->threaded = threaded;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    for (int i = 0; i < l->f2.nparams; i++)
+        r->params[i] = l->f2.params[i].value;
+    for (int i = 0; i < l->f2.nsources; i++)
+        r->decl[r->nsources++] = &l->f2.sources[i];
+    r->program_decl = (LessonSource){.name = "program", .kind = source_kind_find("program")};
+    r->decl[r->nsources++] = &r->program_decl;
+    r->step = SIZE_MAX;
+    run_goto(r, 0);
+    if (threaded) {
+        if (pthread_create(&r->worker, NULL, worker_main, r) != 0) {
+            snprintf(err, n, "cannot start the worker thread");
+            run_destroy(r);
+            return NULL;
+        }
+        r->started = true;
+    } else {
+        run_settle(r);
+    }
+    return r;
+}
+
+void run_destroy(Run *r)
+{
+    if (!r)
+        return;
+    if (r->started) {
+        pthread_mutex_lock(&r->mu);
+        r->quit = true;
+        pthread_cond_signal(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->worker, NULL);
+    }
+    for (int i = 0; i < r->nsources; i++)
+        if (r->inst[i])
+            source_kinds[r->decl[i]->kind]->destroy(r->inst[i]);
+    for (int i = 0; i < r->l->f2.nparams; i++) // the program's inputs back to the lesson's own
+        if (r->l->f2.params[i].input)
+            program_set_input(r->l->program, r->l->f2.params[i].name, r->l->f2.params[i].value);
+    run_arrays_free(&r->snap);
+    run_arrays_free(&r->pending);
+    graph_destroy(r->graph);
+    graph_destroy(r->scratch);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    free(r);
+}
+
+// Apply step k's directives to the parameters, targets and visibility.
+static void apply_directives(Run *r, size_t k, bool *params_changed)
+{
+    const Lesson *l = r->l;
+    if (!l->f2.directives || k >= l->nsteps)
+        return;
+    const StepDirectives *sd = &l->f2.directives[k];
+    for (int j = 0; j < sd->n; j++) {
+        const StepDirective *d = &sd->d[j];
+        switch (d->kind) {
+        case DIRECTIVE_SET:
+            if (r->params[d->target] != d->value) {
+                r->params[d->target] = d->value;
+                *params_changed = true;
+            }
+            break;
+        case DIRECTIVE_RUN:
+            r->target[d->target] = (int)d->value;
+            break;
+        case DIRECTIVE_SHOW:
+        case DIRECTIVE_HIDE:
+            r->visible[d->target] = d->kind == DIRECTIVE_SHOW;
+            break;
+        case DIRECTIVE_HIGHLIGHT:
+            break;
+        }
+    }
+}
+
+void run_goto(Run *r, size_t step)
+{
+    const Lesson *l = r->l;
+    if (step >= l->nsteps && l->nsteps)
+        step = l->nsteps - 1;
+    bool changed = false;
+    pthread_mutex_lock(&r->mu);
+    if (r->step != SIZE_MAX && step == r->step + 1) {
+        apply_directives(r, step, &changed);
+    } else {
+        // From the lesson's defaults through every step up to this one.
+        double before[LESSON_MAX_PARAMS2];
+        memcpy(before, r->params, sizeof(before));
+        for (int i = 0; i < l->f2.nparams; i++)
+            r->params[i] = l->f2.params[i].value;
+        for (int i = 0; i < r->nsources; i++)
+            r->target[i] = source_kinds[r->decl[i]->kind]->default_limit;
+        for (int i = 0; i < l->f2.npanels; i++)
+            r->visible[i] = !l->f2.panels[i].hidden;
+        for (size_t k = 0; k <= step && k < l->nsteps; k++)
+            apply_directives(r, k, &changed);
+        changed = r->step == SIZE_MAX || memcmp(before, r->params, sizeof(before)) != 0;
+    }
+    r->step = step;
+    r->busy = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    if (changed)
+        share_params(r);
+    evaluate(r);
+}
+
+size_t run_step(const Run *r)
+{
+    return r->step;
+}
+
+int run_param_find(const Run *r, const char *name)
+{
+    for (int i = 0; i < r->l->f2.nparams; i++)
+        if (strcmp(r->l->f2.params[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+double run_param(const Run *r, int i)
+{
+    return i >= 0 && i < r->l->f2.nparams ? r->params[i] : NAN;
+}
+
+double run_set_param(Run *r, int i, double value)
+{
+    if (i < 0 || i >= r->l->f2.nparams)
+        return NAN;
+    const LessonParam *p = &r->l->f2.params[i];
+    if (p->kind == PARAM_NUMBER) {
+        if (isnan(value))
+            value = p->value;
+        value = fmin(fmax(value, p->min), p->max);
+        if (p->step > 0)
+            value = p->min + round((value - p->min) / p->step) * p->step;
+    } else {
+        int top = p->kind == PARAM_CHOICE ? p->nchoices - 1 : 1;
+        value = isnan(value) ? p->value : fmin(fmax(round(value), 0), top);
+    }
+    if (r->params[i] != value) {
+        r->params[i] = value;
+        share_params(r);
+        evaluate(r);
+    }
+    return value;
+}
+
+void run_settle(Run *r)
+{
+    while (work(r))
+        ;
+    run_poll(r);
+}
+
+bool run_poll(Run *r)
+{
+    pthread_mutex_lock(&r->mu);
+    bool fresh = r->serial != r->snap_serial;
+    if (fresh) {
+        run_arrays_copy(&r->snap, &r->pending);
+        r->snap_serial = r->serial;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (fresh)
+        evaluate(r);
+    return fresh;
+}
+
+bool run_busy(const Run *r)
+{
+    Run *m = (Run *)r; // the lock only
+    pthread_mutex_lock(&m->mu);
+    bool busy = m->busy || m->inst_gen != m->gen || m->serial != m->snap_serial;
+    pthread_mutex_unlock(&m->mu);
+    return busy;
+}
+
+const RunArrays *run_arrays(const Run *r)
+{
+    return &r->snap;
+}
+
+bool run_lookup(const Run *r, const char *name, const double **data, int *count)
+{
+    const RunArray *a = run_arrays_find(&r->snap, name, data);
+    if (a) {
+        *count = a->shape[0] * a->shape[1];
+        return true;
+    }
+    int p = run_param_find(r, name);
+    if (p >= 0) {
+        *data = &r->params[p];
+        *count = 1;
+        return true;
+    }
+    const Value *v = program_lookup(r->l->program, r->graph, name);
+    if (v) {
+        *data = &v->data;
+        *count = 1;
+        return true;
+    }
+    return false;
+}
+
+const Graph *run_graph(const Run *r)
+{
+    return r->graph;
+}
+
+const Value *run_output(const Run *r)
+{
+    return r->out;
+}
+
+int run_source_count(const Run *r)
+{
+    return r->nsources;
+}
+
+int run_source_target(const Run *r, int i)
+{
+    return i >= 0 && i < r->nsources ? r->target[i] : 0;
+}
+
+int run_source_steps(const Run *r, int i)
+{
+    Run *m = (Run *)r;
+    pthread_mutex_lock(&m->mu);
+    int s = i >= 0 && i < r->nsources ? r->steps[i] : 0;
+    pthread_mutex_unlock(&m->mu);
+    return s;
+}
+
+const char *run_source_status(const Run *r, int i)
+{
+    Run *m = (Run *)r;
+    pthread_mutex_lock(&m->mu);
+    const char *s = i >= 0 && i < r->nsources ? r->status[i] : NULL;
+    pthread_mutex_unlock(&m->mu);
+    return s && *s ? s : NULL;
+}
+
+void run_extend(Run *r, int i, int steps)
+{
+    if (i < 0 || i >= r->nsources)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->target[i] += steps;
+    r->busy = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+bool run_panel_visible(const Run *r, int panel)
+{
+    return panel >= 0 && panel < r->l->f2.npanels && r->visible[panel];
+}
+
+bool run_highlighted(const Run *r, const char *name)
+{
+    const Lesson *l = r->l;
+    if (!l->f2.directives || r->step >= l->nsteps)
+        return false;
+    const StepDirectives *sd = &l->f2.directives[r->step];
+    for (int j = 0; j < sd->n; j++) {
+        const StepDirective *d = &sd->d[j];
+        if (d->kind != DIRECTIVE_HIGHLIGHT)
+            continue;
+        const char *h = d->target >= 0 ? l->f2.panels[d->target].name : d->name;
+        if (h && strcmp(h, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool run_nudge(const Run *r, int panel, RunNudge *out)
+{
+    if (panel < 0 || panel >= r->l->f2.npanels || !r->nudge_ok[panel])
+        return false;
+    *out = r->nudge[panel];
+    return true;
+}
+
+// Whether fmt is a printf conversion for one double: %[flags][width][.prec](e|f|g).
+static bool number_format(const char *fmt)
+{
+    const char *p = fmt;
+    if (*p++ != '%')
+        return false;
+    while (*p && strchr("-+ #0", *p))
+        p++;
+    for (int k = 0; k < 2 && *p >= '0' && *p <= '9'; k++)
+        p++;
+    if (*p == '.') {
+        p++;
+        for (int k = 0; k < 2 && *p >= '0' && *p <= '9'; k++)
+            p++;
+    }
+    return *p && strchr("efgEG", *p) && p[1] == '\0';
+}
+
+char *run_format(const Run *r, const char *text, char *buf, size_t n)
+{
+    size_t len = 0;
+    if (n == 0)
+        return buf;
+    for (const char *p = text; *p && len + 1 < n;) {
+        const char *close = *p == '{' ? strchr(p, '}') : NULL;
+        if (!close || !r || close - p > 96) {
+            buf[len++] = *p++;
+            continue;
+        }
+        char name[100], fmt[16] = "";
+        size_t k = (size_t)(close - p - 1);
+        memcpy(name, p + 1, k);
+        name[k] = '\0';
+        char *colon = strchr(name, ':');
+        if (colon) {
+            *colon = '\0';
+            snprintf(fmt, sizeof(fmt), "%%%s", colon + 1);
+        }
+        char num[64] = "";
+        int pi = run_param_find(r, name);
+        const double *data = NULL;
+        int count = 0;
+        if (pi >= 0 && r->l->f2.params[pi].kind == PARAM_CHOICE) {
+            snprintf(num, sizeof(num), "%s", r->l->f2.params[pi].choices[(int)r->params[pi]]);
+        } else if (pi >= 0 && r->l->f2.params[pi].kind == PARAM_TOGGLE) {
+            snprintf(num, sizeof(num), "%s", r->params[pi] != 0 ? "on" : "off");
+        } else if ((pi >= 0 || strchr(name, '.')) && run_lookup(r, name, &data, &count) && count > 0) {
+            double v = data[count - 1];
+            if (fmt[0] && number_format(fmt))
+                snprintf(num, sizeof(num), fmt, v);
+            else
+                numfmt_short(num, sizeof(num), v, 6);
+        } else {
+            buf[len++] = *p++;
+            continue;
+        }
+        for (const char *q = num; *q && len + 1 < n; q++)
+            buf[len++] = *q;
+        p = close + 1;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+// The largest |numeric - analytic| / max(1, |analytic|) over the inputs of
+// l's program at its current values; the input where it is largest in *worst.
+static double gradcheck(Lesson *l, Graph *g, const char **worst)
+{
+    Program *p = l->program;
+    double err = 0;
+    *worst = NULL;
+    for (size_t i = 0; i < program_input_count(p); i++) {
+        const char *name = program_input_name(p, i);
+        double x = program_input_value(p, i);
+        Value *out = program_build(p, g);
+        if (!out)
+            return NAN;
+        graph_zero_grad(g);
+        graph_backward(g, out);
+        const Value *v = program_lookup(p, g, name);
+        double analytic = v ? v->grad : NAN, h = 1e-6 * fmax(1, fabs(x));
+        program_set_input(p, name, x + h);
+        out = program_build(p, g);
+        double up = out ? out->data : NAN;
+        program_set_input(p, name, x - h);
+        out = program_build(p, g);
+        double down = out ? out->data : NAN;
+        program_set_input(p, name, x);
+        double numeric = (up - down) / (2 * h);
+        double e = fabs(numeric - analytic) / fmax(1, fabs(analytic));
+        if (!(e <= err)) { // NaN counts as the worst
+            err = e;
+            *worst = name;
+        }
+    }
+    return err;
+}
+
+bool run_check2(Lesson *l, int i, double *got, char *why, size_t n)
+{
+    const LessonCheck2 *c = &l->f2.checks[i];
+    why[0] = '\0';
+    Run *r = run_create(l, false, why, n);
+    if (!r)
+        return false;
+    bool ok = false;
+    if (c->gradcheck) {
+        const char *worst;
+        *got = gradcheck(l, r->scratch, &worst);
+        ok = *got <= c->tol;
+        if (worst)
+            snprintf(why, n, "largest disagreement at %s", worst);
+    } else {
+        int s = -1;
+        for (int k = 0; k < r->nsources; k++)
+            if (strcmp(r->decl[k]->name, c->source) == 0)
+                s = k;
+        run_extend(r, s, c->steps);
+        run_settle(r);
+        const double *data = NULL;
+        int count = 0;
+        if (!run_lookup(r, c->figure, &data, &count) || count == 0) {
+            snprintf(why, n, "no figure called '%s'; %s", c->figure,
+                     run_source_status(r, s) ? run_source_status(r, s) : "check its name");
+            *got = NAN;
+        } else {
+            *got = data[count - 1];
+            double b = c->bound;
+            ok = strcmp(c->op, "<") == 0 ? *got < b : strcmp(c->op, "<=") == 0 ? *got <= b
+               : strcmp(c->op, ">") == 0 ? *got > b : *got >= b;
+            int steps = run_source_steps(r, s);
+            if (steps < c->steps)
+                snprintf(why, n, "%s stopped after %d steps: %s", c->source, steps,
+                         run_source_status(r, s) ? run_source_status(r, s) : "");
+        }
+    }
+    run_destroy(r);
+    return ok;
+}

@@ -1,0 +1,19 @@
+// source_kinds.h: the rows of the sources table (sources.c), one per kind,
+// each defined in its own file. A new kind adds its file, a row macro here
+// and the row in sources.c.
+#ifndef GRADLAB_SOURCE_KINDS_H
+#define GRADLAB_SOURCE_KINDS_H
+
+#include "lessons/sources.h"
+
+// source_program.c: the lesson's program evaluated with the run's params:
+// every name's value and gradient ("program.f", "program.grad.x").
+extern const SourceKind source_program_kind;
+#define SOURCE_PROGRAM source_program_kind
+
+// source_train.c: seeded gradient descent that lowers the program's output:
+// "NAME.loss" (steps + 1) and each trained param's value.
+extern const SourceKind source_train_kind;
+#define SOURCE_TRAIN source_train_kind
+
+#endif
