@@ -4,6 +4,13 @@
 // Parsing resolves every name to the statement that last bound it and counts
 // the nodes each statement will create, so the graph index of every binding
 // is known before any graph exists.
+//
+// Loops are unrolled while parsing: the body's text is parsed once per
+// iteration with the loop variable bound to a number, so an element name such
+// as h[t] becomes the plain name "h[3]" and every later stage (building,
+// lessons, views) sees ordinary statements. A list is the family of names
+// "x[0]", "x[1]", ... that share a base; the list table only remembers which
+// exist, for sum(x) and for messages.
 #include "engine/expr.h"
 
 #include <ctype.h>
@@ -27,6 +34,7 @@ struct Expr {
     size_t stmt;       // EX_NAME: the statement whose binding is read
     Expr *a, *b;       // EX_OP sources
     unsigned height;   // longest path to a leaf, bounded so building never recurses deeply
+    bool loopvar;      // EX_NUM: a loop variable's value, not a literal (so `a = t` is no input)
 };
 
 typedef struct Stmt {
@@ -38,7 +46,21 @@ typedef struct Stmt {
     bool poisoned;     // the statement had an error: uses of its name report nothing more
     size_t prev;       // the statement that bound this name before, or SIZE_MAX
     unsigned version;  // 1 for the name's first assignment, 2 for its second, ...
+    unsigned short loop;  // top-level loop that made it (from 1), 0 = outside loops
+    int step;             // with loop: the outermost loop variable's value
+    bool shared;       // read by more than one iteration (or by one and by code outside)
+    bool read;         // a reader below has been recorded
+    unsigned short reader_loop;
+    int reader_step;
 } Stmt;
+
+// A list: the names BASE[i]... that exist. elems holds the statement of each
+// element's first binding, in order of creation.
+typedef struct List {
+    const char *name;
+    size_t *elems;
+    size_t n, cap;
+} List;
 
 struct Program {
     Arena arena;
@@ -49,6 +71,12 @@ struct Program {
     size_t nnames;
     size_t *table;     // open-addressed hash: slot -> position in names + 1, 0 = empty
     size_t table_cap;  // a power of two, at least twice nnames
+    List *lists;
+    size_t nlists, lists_cap;
+    size_t *list_table;     // as table, for list base names: slot -> position in lists + 1
+    size_t list_table_cap;
+    ProgramLoop *loops;     // the top-level loops, in program order
+    size_t nloops, loops_cap;
 };
 
 static uint64_t name_hash(const char *s, size_t n)
@@ -104,17 +132,95 @@ static bool name_table_grow(Program *p)
     return true;
 }
 
+// The slot holding list base s[0..n), or the empty slot where it would go.
+static size_t list_slot(const Program *p, const char *s, size_t n)
+{
+    size_t mask = p->list_table_cap - 1;
+    for (size_t i = name_hash(s, n) & mask;; i = (i + 1) & mask) {
+        size_t k = p->list_table[i];
+        if (k == 0)
+            return i;
+        const char *b = p->lists[k - 1].name;
+        if (strncmp(b, s, n) == 0 && b[n] == '\0')
+            return i;
+    }
+}
+
+// The list with base name s[0..n), or NULL.
+static List *list_find(const Program *p, const char *s, size_t n)
+{
+    if (!p->list_table_cap)
+        return NULL;
+    size_t k = p->list_table[list_slot(p, s, n)];
+    return k ? &p->lists[k - 1] : NULL;
+}
+
+// The list with base name s[0..n), created when missing. NULL when out of memory.
+static List *list_get(Program *p, const char *s, size_t n)
+{
+    List *l = list_find(p, s, n);
+    if (l)
+        return l;
+    if (2 * (p->nlists + 1) > p->list_table_cap) {
+        size_t cap = p->list_table_cap ? p->list_table_cap * 2 : 64;
+        size_t *t = calloc(cap, sizeof(size_t));
+        if (!t)
+            return NULL;
+        size_t *old = p->list_table, old_cap = p->list_table_cap;
+        p->list_table = t;
+        p->list_table_cap = cap;
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i]) {
+                const char *b = p->lists[old[i] - 1].name;
+                p->list_table[list_slot(p, b, strlen(b))] = old[i];
+            }
+        free(old);
+    }
+    if (p->nlists == p->lists_cap) {
+        size_t cap = p->lists_cap ? p->lists_cap * 2 : 8;
+        List *ls = realloc(p->lists, cap * sizeof(*ls));
+        if (!ls)
+            return NULL;
+        p->lists = ls;
+        p->lists_cap = cap;
+    }
+    const char *name = arena_strndup(&p->arena, s, n);
+    if (!name)
+        return NULL;
+    p->lists[p->nlists] = (List){.name = name};
+    p->list_table[list_slot(p, s, n)] = ++p->nlists;
+    return &p->lists[p->nlists - 1];
+}
+
+// Built-in functions. Those of format 1 are reserved words; sqrt, pow and
+// sum came later, so a version-1 program may still use them as names (the
+// call syntax tells a call from a name).
+typedef enum FnKind { FN_OP, FN_POW, FN_SUM } FnKind;
 static const struct {
     const char *name;
     ValueOp op;
+    FnKind kind;
+    bool reserved;
 } functions[] = {
-    {"exp", OP_EXP}, {"log", OP_LOG}, {"tanh", OP_TANH}, {"sigmoid", OP_SIGMOID},
-    {"relu", OP_RELU}, {"max", OP_MAX}, {"min", OP_MIN}, {"abs", OP_ABS},
+    {"exp", OP_EXP, FN_OP, true}, {"log", OP_LOG, FN_OP, true}, {"tanh", OP_TANH, FN_OP, true},
+    {"sigmoid", OP_SIGMOID, FN_OP, true}, {"relu", OP_RELU, FN_OP, true}, {"max", OP_MAX, FN_OP, true},
+    {"min", OP_MIN, FN_OP, true}, {"abs", OP_ABS, FN_OP, true}, {"sqrt", OP_SQRT, FN_OP, false},
+    {"pow", OP_POW, FN_POW, false}, {"sum", OP_ADD, FN_SUM, false},
 };
 #define NFUNCTIONS (sizeof(functions) / sizeof(functions[0]))
+#define FUNCTION_LIST "exp, log, tanh, sigmoid, relu, max, min, abs, sqrt, pow and sum"
 
 // ---------------------------------------------------------------------------
 // Parser state
+
+#define PROGRAM_MAX_UNROLLED ((size_t)64 << 20) // bytes of loop bodies parsed in all
+#define PROGRAM_MAX_LOOPS 65535       // top-level loops (Value.loop is 16 bits)
+
+typedef struct LoopVar {
+    const char *name;  // in the source text
+    size_t len;
+    long value;
+} LoopVar;
 
 typedef struct Parser {
     Program *p;
@@ -126,6 +232,13 @@ typedef struct Parser {
     int depth;
     bool failed;       // an error in the current statement
     size_t stmt_nodes; // nodes counted for the current statement
+    int errors_before; // d->nerrors when parsing began
+    bool halt;         // stop: a loop went wrong, or too many errors
+    LoopVar loops[PROGRAM_MAX_LOOP_DEPTH]; // the enclosing loops, outermost first
+    int nloops;
+    size_t iterations; // loop iterations so far
+    size_t unrolled;   // bytes of loop bodies parsed so far
+    bool index_huge;   // the index being parsed saturated at INDEX_CAP
 } Parser;
 
 static bool is_name_start(int c) { return isalpha(c) || c == '_'; }
@@ -319,10 +432,40 @@ static int find_function(const char *name, size_t n)
     return -1;
 }
 
+// Whether s[0..n) is a reserved function name (format 1's functions).
+static bool reserved_name(const char *s, size_t n)
+{
+    int f = find_function(s, n);
+    return f >= 0 && functions[f].reserved;
+}
+
+// The enclosing loop whose variable is s[0..n), or NULL.
+static LoopVar *find_loop_var(Parser *ps, const char *s, size_t n)
+{
+    for (int i = 0; i < ps->nloops; i++)
+        if (ps->loops[i].len == n && memcmp(ps->loops[i].name, s, n) == 0)
+            return &ps->loops[i];
+    return NULL;
+}
+
+// " (at t = 3)" or " (at t = 3, i = 1)" inside loops, else "".
+static const char *loop_context(const Parser *ps, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    size_t len = 0;
+    for (int i = 0; i < ps->nloops && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%.*s = %ld", i ? ", " : " (at ", (int)ps->loops[i].len,
+                                ps->loops[i].name, ps->loops[i].value);
+    if (ps->nloops && len < n)
+        snprintf(buf + len, n - len, ")");
+    return buf;
+}
+
 static void unknown_name(Parser *ps, size_t at, const char *name, size_t n)
 {
-    char word[64];
+    char word[64], ctx[96];
     snprintf(word, sizeof(word), "%.*s", (int)(n < 40 ? n : 40), name);
+    loop_context(ps, ctx, sizeof(ctx));
     Program *p = ps->p;
     const char *cands[64];
     size_t nc = 0;
@@ -330,13 +473,216 @@ static void unknown_name(Parser *ps, size_t at, const char *name, size_t n)
         if (!p->stmts[p->names[i]].poisoned)
             cands[nc++] = p->stmts[p->names[i]].name;
     const char *guess = diag_suggest(word, cands, nc);
-    if (guess) {
-        error_at(ps, at, "unknown name '%s'; did you mean '%s'?", word, guess);
+    if (list_find(p, name, n)) {
+        error_at(ps, at, "'%s' is a list; read one element, as in %s[0], or add them all with sum(%s)", word,
+                 word, word);
+    } else if (guess) {
+        error_at(ps, at, "unknown name '%s'%s; did you mean '%s'?", word, ctx, guess);
     } else if (find_function(name, n) >= 0) {
         error_at(ps, at, "'%s' is a function; call it with parentheses, as in %s(x)", word, word);
     } else {
-        error_at(ps, at, "unknown name '%s'; assign it on an earlier line, as in %s = 1", word, word);
+        error_at(ps, at, "unknown name '%s'%s; assign it on an earlier line, as in %s = 1", word, ctx, word);
     }
+}
+
+// An EX_NAME reading statement stmt. Records who reads it: a value read by
+// more than one loop iteration (a weight every time step uses) is shared.
+static Expr *name_ref(Parser *ps, size_t stmt)
+{
+    Expr *e = new_expr(ps, EX_NAME);
+    if (!e)
+        return NULL;
+    e->stmt = stmt;
+    Stmt *s = &ps->p->stmts[stmt];
+    unsigned short loop = ps->nloops ? (unsigned short)ps->p->nloops : 0; // the current top-level loop
+    int step = ps->nloops ? (int)ps->loops[0].value : 0;
+    if (loop != 0 && s->loop == loop && s->step == step)
+        return e; // a value of this same iteration
+    if (!s->read) {
+        s->read = true;
+        s->reader_loop = loop;
+        s->reader_step = step;
+    } else if (s->reader_loop != loop || s->reader_step != step) {
+        s->shared = true;
+    }
+    return e;
+}
+
+// index := term (('+' | '-') term)*    term := factor ('*' factor)*
+// factor := DIGITS | LOOP_VARIABLE | '(' index ')' | '-' factor
+// Whole numbers known while parsing: literals and loop variables. Values stay
+// within +-1e12 so nothing overflows; callers check their own range.
+static bool parse_index_sum(Parser *ps, long long *out);
+#define INDEX_CAP 1000000000000ll
+
+static bool parse_index_factor(Parser *ps, long long *out)
+{
+    int c = peek(ps);
+    size_t at = ps->pos;
+    if (c == '-' || c == '(') {
+        if (++ps->depth > PROGRAM_MAX_DEPTH) {
+            error_at(ps, at, "expression nested more than 200 levels deep");
+            return false;
+        }
+        ps->pos++;
+        bool ok = c == '-' ? parse_index_factor(ps, out) : parse_index_sum(ps, out);
+        ps->depth--;
+        if (!ok)
+            return false;
+        if (c == '-') {
+            *out = -*out;
+            return true;
+        }
+        if (peek(ps) != ')') {
+            error_at(ps, ps->pos, "missing ')' in the index");
+            return false;
+        }
+        ps->pos++;
+        return true;
+    }
+    if (isdigit(c)) {
+        long long v = 0;
+        size_t i = ps->pos;
+        while (i < ps->line_end && isdigit((unsigned char)ps->src[i])) {
+            if (v < INDEX_CAP)
+                v = v * 10 + (ps->src[i] - '0');
+            ps->index_huge |= v >= INDEX_CAP;
+            i++;
+        }
+        bool dot = i < ps->line_end && ps->src[i] == '.' && !(i + 1 < ps->line_end && ps->src[i + 1] == '.');
+        if (dot || (i < ps->line_end && is_name_char((unsigned char)ps->src[i]))) {
+            error_at(ps, at, "an index is a whole number or a loop variable, as in x[0] or h[t-1]");
+            return false;
+        }
+        ps->pos = i;
+        *out = v;
+        return true;
+    }
+    if (is_name_start(c)) {
+        size_t n = lex_name(ps);
+        LoopVar *lv = find_loop_var(ps, ps->src + at, n);
+        if (!lv) {
+            char word[64];
+            snprintf(word, sizeof(word), "%.*s", (int)(n < 40 ? n : 40), ps->src + at);
+            error_at(ps, at, "'%s' is not a loop variable; an index is a whole number or a loop variable, "
+                     "as in x[0] or h[t-1]", word);
+            return false;
+        }
+        *out = lv->value;
+        return true;
+    }
+    char tok[64];
+    describe_token(ps, tok, sizeof(tok));
+    error_at(ps, at, "expected an index, a whole number or a loop variable as in x[0] or h[t-1]; found %s", tok);
+    return false;
+}
+
+static bool parse_index_term(Parser *ps, long long *out)
+{
+    if (!parse_index_factor(ps, out))
+        return false;
+    while (peek(ps) == '*') {
+        ps->pos++;
+        long long r;
+        if (!parse_index_factor(ps, &r))
+            return false;
+        // Saturate at +-1e12 (far outside any index) instead of overflowing.
+        bool big = *out != 0 && (r > INDEX_CAP / llabs(*out) || r < -INDEX_CAP / llabs(*out));
+        *out = big ? ((*out > 0) == (r > 0) ? INDEX_CAP : -INDEX_CAP) : *out * r;
+        ps->index_huge |= big;
+    }
+    return true;
+}
+
+static bool parse_index_sum(Parser *ps, long long *out)
+{
+    if (!parse_index_term(ps, out))
+        return false;
+    for (;;) {
+        int c = peek(ps);
+        // '..' ends a loop's first bound; a lone '.' is not an operator.
+        if (c != '+' && c != '-')
+            return true;
+        ps->pos++;
+        long long r;
+        if (!parse_index_term(ps, &r))
+            return false;
+        *out = c == '+' ? *out + r : *out - r;
+        ps->index_huge |= llabs(*out) >= INDEX_CAP;
+        *out = *out > INDEX_CAP ? INDEX_CAP : *out < -INDEX_CAP ? -INDEX_CAP : *out;
+    }
+}
+
+// After a name: '[' index ']' ... Appends "[3]" per index to full (which
+// holds the base name, length *len, room cap). false after an error.
+static bool parse_indices(Parser *ps, char *full, size_t *len, size_t cap)
+{
+    int count = 0;
+    while (peek(ps) == '[') {
+        size_t open = ps->pos;
+        if (++count > PROGRAM_MAX_INDICES) {
+            error_at(ps, open, "more than %d indices; a list has at most %d dimensions", PROGRAM_MAX_INDICES,
+                     PROGRAM_MAX_INDICES);
+            return false;
+        }
+        ps->pos++;
+        size_t at = ps->pos;
+        long long v;
+        int depth = ps->depth;
+        ps->index_huge = false;
+        bool ok = parse_index_sum(ps, &v);
+        ps->depth = depth;
+        if (!ok)
+            return false;
+        if (peek(ps) != ']') {
+            char tok[64];
+            describe_token(ps, tok, sizeof(tok));
+            error_at(ps, ps->pos, "expected ']' to close the '[', found %s", tok);
+            return false;
+        }
+        ps->pos++;
+        char ctx[96];
+        if (v < 0 || v > PROGRAM_MAX_INDEX) {
+            skip_space(ps);
+            while (at < ps->pos && (ps->src[at] == ' ' || ps->src[at] == '\t'))
+                at++;
+            char num[32];
+            snprintf(num, sizeof(num), ps->index_huge ? "huge" : "%lld", v);
+            error_at(ps, at, "the index is %s%s; indices go from 0 to %d", num, loop_context(ps, ctx, sizeof(ctx)),
+                     PROGRAM_MAX_INDEX);
+            return false;
+        }
+        *len += (size_t)snprintf(full + *len, cap - *len, "[%lld]", v);
+    }
+    return true;
+}
+
+// An element read: NAME '[' ... ']' with the base at src[at..at+n) and the
+// whole name in full. Reports what is missing when it does not exist.
+static Expr *parse_element(Parser *ps, size_t at, size_t n, const char *full, size_t flen)
+{
+    Program *p = ps->p;
+    size_t stmt = find_binding(p, full, flen);
+    char base[64], ctx[96];
+    snprintf(base, sizeof(base), "%.*s", (int)(n < 40 ? n : 40), ps->src + at);
+    loop_context(ps, ctx, sizeof(ctx));
+    if (stmt == SIZE_MAX) {
+        List *l = list_find(p, ps->src + at, n);
+        if (l)
+            error_at(ps, at, "'%s' is not assigned%s; the list %s has %zu element%s so far, and this one must be "
+                     "assigned before it is read, as in %s = 0", full, ctx, base, l->n, l->n == 1 ? "" : "s", full);
+        else if (find_binding(p, ps->src + at, n) != SIZE_MAX)
+            error_at(ps, at, "'%s' is a single value, not a list; write it without [ ]", base);
+        else
+            error_at(ps, at, "unknown list '%s'%s; assign its elements on an earlier line, as in %s = 1 or "
+                     "%s = [1, 2, 3]", base, ctx, full, base);
+        return NULL;
+    }
+    if (p->stmts[stmt].poisoned) { // already reported where it was defined
+        ps->failed = true;
+        return NULL;
+    }
+    return name_ref(ps, stmt);
 }
 
 static Expr *parse_call_inner(Parser *ps, size_t at, size_t n);
@@ -348,7 +694,51 @@ static Expr *parse_call(Parser *ps, size_t at, size_t n)
     return e;
 }
 
-// call := NAME '(' expr [',' expr] ')'
+// sum(NAME): the elements of list NAME added in order of creation, each at
+// its latest binding. The '(' is at ps->pos.
+static Expr *parse_sum(Parser *ps, size_t at)
+{
+    Program *p = ps->p;
+    ps->pos++; // '('
+    int c = peek(ps);
+    size_t lat = ps->pos;
+    size_t n = is_name_start(c) ? lex_name(ps) : 0;
+    if (n == 0 || peek(ps) != ')') {
+        error_at(ps, n ? ps->pos : lat, "sum takes the name of a list, as in sum(e), and adds its elements");
+        return NULL;
+    }
+    ps->pos++;
+    List *l = list_find(p, ps->src + lat, n);
+    char word[64];
+    snprintf(word, sizeof(word), "%.*s", (int)(n < 40 ? n : 40), ps->src + lat);
+    if (!l) {
+        if (find_binding(p, ps->src + lat, n) != SIZE_MAX)
+            error_at(ps, lat, "'%s' is a single value, not a list; sum adds the elements of a list", word);
+        else
+            error_at(ps, lat, "unknown list '%s'; assign its elements on an earlier line, as in %s[0] = 1", word,
+                     word);
+        return NULL;
+    }
+    (void)at;
+    Expr *acc = NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *name = p->stmts[l->elems[i]].name;
+        size_t stmt = find_binding(p, name, strlen(name));
+        if (p->stmts[stmt].poisoned) {
+            ps->failed = true;
+            return NULL;
+        }
+        Expr *leaf = name_ref(ps, stmt);
+        if (!leaf)
+            return NULL;
+        acc = acc ? new_op(ps, OP_ADD, acc, leaf) : leaf;
+        if (!acc)
+            return NULL;
+    }
+    return acc;
+}
+
+// call := NAME '(' expr [',' expr] ')'  |  sum '(' NAME ')'
 static Expr *parse_call_inner(Parser *ps, size_t at, size_t n)
 {
     const char *name = ps->src + at;
@@ -363,10 +753,11 @@ static Expr *parse_call_inner(Parser *ps, size_t at, size_t n)
         if (guess)
             error_at(ps, at, "unknown function '%s'; did you mean '%s'?", word, guess);
         else
-            error_at(ps, at, "unknown function '%s'; the functions are exp, log, tanh, sigmoid, "
-                     "relu, max, min and abs", word);
+            error_at(ps, at, "unknown function '%s'; the functions are " FUNCTION_LIST, word);
         return NULL;
     }
+    if (functions[f].kind == FN_SUM)
+        return parse_sum(ps, at);
     size_t open = ps->pos;
     if (++ps->depth > PROGRAM_MAX_DEPTH) {
         error_at(ps, ps->pos, "expression nested more than 200 levels deep");
@@ -374,11 +765,14 @@ static Expr *parse_call_inner(Parser *ps, size_t at, size_t n)
     }
     ps->pos++; // '('
     ValueOp op = functions[f].op;
-    int want = value_op_arity(op);
+    int want = functions[f].kind == FN_POW ? 2 : value_op_arity(op);
     Expr *args[2] = {NULL, NULL};
     int got = 0;
+    size_t arg_at[2] = {0, 0};
     if (peek(ps) != ')') {
         for (;;) {
+            if (got < 2)
+                arg_at[got] = ps->pos;
             Expr *e = parse_expr(ps);
             if (!e)
                 return NULL;
@@ -410,10 +804,24 @@ static Expr *parse_call_inner(Parser *ps, size_t at, size_t n)
         error_at(ps, at, "%s takes %s", functions[f].name, msg);
         return NULL;
     }
+    if (functions[f].kind == FN_POW) { // pow(x, c): c is a constant, kept in the node
+        if (args[1]->kind != EX_NUM) {
+            while (ps->src[arg_at[1]] == ' ' || ps->src[arg_at[1]] == '\t')
+                arg_at[1]++;
+            error_at(ps, arg_at[1], "the exponent of pow must be a constant number, as in pow(x, 2); for a "
+                     "variable exponent y write exp(y * log(x))");
+            return NULL;
+        }
+        ps->stmt_nodes--; // the constant is not a node of its own
+        Expr *e = new_op(ps, OP_POW, args[0], NULL);
+        if (e)
+            e->num = args[1]->num;
+        return e;
+    }
     return new_op(ps, op, args[0], args[1]);
 }
 
-// primary := NUMBER | NAME | call | '(' expr ')'
+// primary := NUMBER | NAME | NAME '[' index ']'... | LOOP_VARIABLE | call | '(' expr ')'
 static Expr *parse_primary(Parser *ps)
 {
     int c = peek(ps);
@@ -457,6 +865,32 @@ static Expr *parse_primary(Parser *ps)
         size_t n = lex_name(ps);
         if (peek(ps) == '(')
             return parse_call(ps, at, n);
+        LoopVar *lv = find_loop_var(ps, ps->src + at, n);
+        if (lv) { // a loop variable is a constant in each iteration
+            if (peek(ps) == '[') {
+                error_at(ps, at, "'%.*s' is a loop variable, not a list", (int)n, ps->src + at);
+                return NULL;
+            }
+            Expr *e = new_expr(ps, EX_NUM);
+            if (e) {
+                e->num = (double)lv->value;
+                e->loopvar = true;
+            }
+            return e;
+        }
+        if (peek(ps) == '[') {
+            char full[160];
+            size_t flen = n < 64 ? n : 64;
+            memcpy(full, ps->src + at, flen);
+            full[flen] = '\0';
+            if (n > 64) {
+                error_at(ps, at, "the name '%.40s...' is longer than 64 characters", full);
+                return NULL;
+            }
+            if (!parse_indices(ps, full, &flen, sizeof(full)))
+                return NULL;
+            return parse_element(ps, at, n, full, flen);
+        }
         size_t stmt = find_binding(ps->p, ps->src + at, n);
         if (stmt == SIZE_MAX) {
             unknown_name(ps, at, ps->src + at, n);
@@ -466,10 +900,7 @@ static Expr *parse_primary(Parser *ps)
             ps->failed = true;
             return NULL;
         }
-        Expr *e = new_expr(ps, EX_NAME);
-        if (e)
-            e->stmt = stmt;
-        return e;
+        return name_ref(ps, stmt);
     }
     char tok[64];
     describe_token(ps, tok, sizeof(tok));
@@ -707,6 +1138,8 @@ static size_t first_non_ascii(const Parser *ps)
 // ---------------------------------------------------------------------------
 // Statements
 
+// Add statement st; names with an index ("h[3]") become elements of their
+// list. Loop statements record their loop and step. false when out of memory.
 static bool add_stmt(Parser *ps, Stmt st)
 {
     Program *p = ps->p;
@@ -724,6 +1157,25 @@ static bool add_stmt(Parser *ps, Stmt st)
     }
     if (!name_table_grow(p))
         return false;
+    const char *bracket = strchr(st.name, '[');
+    List *list = NULL; // (not kept across anything that may grow p->lists)
+    if (bracket) {
+        list = list_get(p, st.name, (size_t)(bracket - st.name));
+        if (!list)
+            return false;
+        if (list->n == list->cap) {
+            size_t cap = list->cap ? 2 * list->cap : 8;
+            size_t *elems = realloc(list->elems, cap * sizeof(*elems));
+            if (!elems)
+                return false;
+            list->elems = elems;
+            list->cap = cap;
+        }
+    }
+    if (ps->nloops) {
+        st.loop = (unsigned short)p->nloops;
+        st.step = (int)ps->loops[0].value;
+    }
     size_t idx = p->nstmts++;
     size_t slot = name_slot(p, st.name, strlen(st.name));
     st.prev = p->table[slot] ? p->names[p->table[slot] - 1] : SIZE_MAX;
@@ -735,35 +1187,45 @@ static bool add_stmt(Parser *ps, Stmt st)
     }
     p->names[p->nnames++] = idx;
     p->table[slot] = p->nnames;
+    if (list)
+        list->elems[list->n++] = idx;
     return true;
 }
 
-// Parse the right side of `name = ...` into st. false after an error.
-static bool parse_rhs(Parser *ps, Stmt *st, size_t at, const char *word)
+// Parse one expression, the right side of `word = ...` or a list element,
+// into st. The expression must end the statement, or (in_list) come before
+// ',' or ']'. false after an error.
+static bool parse_value(Parser *ps, Stmt *st, size_t at, const char *word, bool in_list)
 {
     Program *p = ps->p;
     size_t nodes_before = p->nnodes;
     ps->stmt_nodes = 0;
     ps->depth = 0;
-    if (peek(ps) == 0 || peek(ps) == '#') {
-        error_at(ps, ps->pos, "expected an expression after '%s ='", word);
+    int c = peek(ps);
+    if (c == 0 || c == '#' || (in_list && (c == ',' || c == ']'))) {
+        if (in_list)
+            error_at(ps, ps->pos, "expected an element of the list, a number or an expression");
+        else
+            error_at(ps, ps->pos, "expected an expression after '%s ='", word);
         return false;
     }
     Expr *rhs = parse_expr(ps);
     if (!rhs)
         return false;
     int after = peek(ps);
-    if (after != 0 && after != '#') {
+    if (in_list ? after != ',' && after != ']' : after != 0 && after != '#') {
         char tok[64];
         describe_token(ps, tok, sizeof(tok));
         if (after == ')')
             error_at(ps, ps->pos, "unexpected ')' with no '(' to match it");
+        else if (in_list)
+            error_at(ps, ps->pos, "expected ',' or ']' in the list, found %s", tok);
         else
             error_at(ps, ps->pos, "expected an operator or the end of the statement, found %s", tok);
         return false;
     }
     st->rhs = rhs;
-    if (rhs->kind == EX_NUM) {
+    if (rhs->kind == EX_NUM && !rhs->loopvar) {
         st->is_input = true;
         st->value = rhs->num;
     }
@@ -777,16 +1239,98 @@ static bool parse_rhs(Parser *ps, Stmt *st, size_t at, const char *word)
     return true;
 }
 
-// Bind name src[at..at+n) to a statement that failed, so later lines that use
-// it do not also report it as unknown: one mistake, one message.
-static void bind_poisoned(Parser *ps, size_t at, size_t n)
+// Bind name to a statement that failed, so later lines that use it do not
+// also report it as unknown: one mistake, one message.
+static void bind_poisoned(Parser *ps, size_t at, const char *name)
 {
     Stmt st = {.poisoned = true, .node = SIZE_MAX};
-    st.name = arena_strndup(&ps->p->arena, ps->src + at, n);
+    st.name = arena_strndup(&ps->p->arena, name, strlen(name));
     if (!st.name || !add_stmt(ps, st))
         error_at(ps, at, "out of memory");
 }
 
+// Room for one more statement, else an error at `at`.
+static bool statement_room(Parser *ps, size_t at)
+{
+    if (ps->p->nstmts < PROGRAM_MAX_STATEMENTS)
+        return true;
+    error_at(ps, at, "the program has more than %d statements, gradlab's limit; make it smaller",
+             PROGRAM_MAX_STATEMENTS);
+    ps->halt = true;
+    return false;
+}
+
+// The statement `name = value` where the value starts at ps->pos (in_list:
+// a list element). false after an error, with the name bound as poisoned.
+static bool parse_binding(Parser *ps, size_t at, const char *name, const char *word, bool in_list)
+{
+    if (!statement_room(ps, at))
+        return false;
+    Stmt st = {0};
+    st.name = arena_strndup(&ps->p->arena, name, strlen(name));
+    if (!st.name) {
+        error_at(ps, at, "out of memory");
+        return false;
+    }
+    if (!parse_value(ps, &st, at, word, in_list)) {
+        bind_poisoned(ps, at, name);
+        return false;
+    }
+    if (!add_stmt(ps, st)) {
+        error_at(ps, at, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+// list := '[' item (',' item)* [','] ']'   item := expr | list
+// Binds prefix[0], prefix[1], ... (prefix is "x" or, nested, "x[2]"). The
+// '[' is at ps->pos.
+static bool parse_list(Parser *ps, size_t at, char *prefix, size_t plen, size_t cap, int depth)
+{
+    size_t open = ps->pos;
+    ps->pos++; // '['
+    if (peek(ps) == ']') {
+        error_at(ps, open, "an empty list; write its elements, as in %s = [1, 2, 3]", prefix);
+        return false;
+    }
+    for (long i = 0;; i++) {
+        if (i > PROGRAM_MAX_INDEX) {
+            error_at(ps, ps->pos, "more than %d elements in a list", PROGRAM_MAX_INDEX + 1);
+            return false;
+        }
+        size_t len = plen + (size_t)snprintf(prefix + plen, cap - plen, "[%ld]", i);
+        bool ok;
+        if (peek(ps) == '[') {
+            if (depth + 1 >= PROGRAM_MAX_INDICES) {
+                error_at(ps, ps->pos, "lists nested more than %d deep", PROGRAM_MAX_INDICES);
+                return false;
+            }
+            ok = parse_list(ps, at, prefix, len, cap, depth + 1);
+        } else {
+            ok = parse_binding(ps, at, prefix, prefix, true);
+        }
+        prefix[plen] = '\0';
+        if (!ok)
+            return false;
+        int c = peek(ps);
+        if (c != ',' && c != ']') { // after a nested list
+            char tok[64];
+            describe_token(ps, tok, sizeof(tok));
+            error_at(ps, ps->pos, "expected ',' or ']' in the list, found %s", tok);
+            return false;
+        }
+        ps->pos++;
+        if (c == ']')
+            return true;
+        if (peek(ps) == ']') { // a ',' before ']' is allowed
+            ps->pos++;
+            return true;
+        }
+    }
+}
+
+// statement := NAME ['[' index ']']... '=' (expr | list)
 static void parse_statement(Parser *ps)
 {
     Program *p = ps->p;
@@ -798,9 +1342,11 @@ static void parse_statement(Parser *ps)
     if (bad != SIZE_MAX) {
         non_ascii_error(ps, bad, at);
         size_t n = lex_name(ps);
-        if (n > 0 && n <= 64 && is_name_start(c) && peek(ps) == '=' && ps->pos < bad &&
-            find_function(ps->src + at, n) < 0)
-            bind_poisoned(ps, at, n);
+        if (n > 0 && n <= 64 && is_name_start(c) && peek(ps) == '=' && ps->pos < bad && !reserved_name(ps->src + at, n)) {
+            char name[72];
+            snprintf(name, sizeof(name), "%.*s", (int)n, ps->src + at);
+            bind_poisoned(ps, at, name);
+        }
         return;
     }
     if (!is_name_start(c)) {
@@ -812,38 +1358,279 @@ static void parse_statement(Parser *ps)
     size_t n = lex_name(ps);
     char word[64];
     snprintf(word, sizeof(word), "%.*s", (int)(n < 40 ? n : 40), ps->src + at);
+    if (n > 64) {
+        error_at(ps, at, "the name '%s...' is longer than 64 characters", word);
+        return;
+    }
+    char full[160];
+    size_t flen = n;
+    memcpy(full, ps->src + at, n);
+    full[n] = '\0';
+    bool element = peek(ps) == '[';
+    if (element && !parse_indices(ps, full, &flen, sizeof(full)))
+        return;
+    if (element) { // the target as written, for messages: "h[t]"
+        size_t e = ps->pos;
+        while (e > at && (ps->src[e - 1] == ' ' || ps->src[e - 1] == '\t'))
+            e--;
+        snprintf(word, sizeof(word), "%.*s", (int)(e - at < 40 ? e - at : 40), ps->src + at);
+    }
     if (peek(ps) != '=') {
         char tok[64];
         describe_token(ps, tok, sizeof(tok));
         error_at(ps, ps->pos, "expected '=' after '%s', found %s", word, tok);
         return;
     }
-    if (find_function(ps->src + at, n) >= 0) {
-        error_at(ps, at, "'%s' is the name of a function; choose another name", word);
+    if (reserved_name(ps->src + at, n)) {
+        error_at(ps, at, "'%.*s' is the name of a function; choose another name", (int)n, ps->src + at);
         return;
     }
-    if (n > 64) {
-        error_at(ps, at, "the name '%s...' is longer than 64 characters", word);
+    if (find_loop_var(ps, ps->src + at, n)) {
+        error_at(ps, at, "'%.*s' is the loop's variable; it cannot be assigned, choose another name", (int)n,
+                 ps->src + at);
         return;
     }
     ps->pos++; // '='
-    if (p->nstmts >= PROGRAM_MAX_STATEMENTS) {
-        error_at(ps, at, "the program has more than %d statements, gradlab's limit; make it smaller",
-                 PROGRAM_MAX_STATEMENTS);
+    bool list_value = peek(ps) == '[';
+    if (element && find_binding(p, ps->src + at, n) != SIZE_MAX) {
+        error_at(ps, at, "'%.*s' is a single value, not a list; choose another name for the list", (int)n,
+                 ps->src + at);
         return;
     }
-    Stmt st = {0};
-    st.name = arena_strndup(&p->arena, ps->src + at, n);
-    if (!st.name) {
-        error_at(ps, at, "out of memory");
+    if (!element && list_find(p, ps->src + at, n) && !list_value) {
+        error_at(ps, at, "'%s' is a list; assign one element, as in %s[0] = ..., or choose another name", word,
+                 word);
         return;
     }
-    if (!parse_rhs(ps, &st, at, word)) {
-        bind_poisoned(ps, at, n);
+    if (!element && list_value && find_binding(p, ps->src + at, n) != SIZE_MAX) {
+        error_at(ps, at, "'%s' is a single value, not a list; choose another name for the list", word);
         return;
     }
-    if (!add_stmt(ps, st))
-        error_at(ps, at, "out of memory");
+    if (list_value) {
+        if (element) {
+            error_at(ps, ps->pos, "an element holds one value, not a list; write %.*s = [...] for the whole list",
+                     (int)n, ps->src + at);
+            return;
+        }
+        ps->depth = 0;
+        if (parse_list(ps, at, full, flen, sizeof(full), 0) && peek(ps) != 0 && peek(ps) != '#') {
+            char tok[64];
+            describe_token(ps, tok, sizeof(tok));
+            error_at(ps, ps->pos, "expected the end of the statement after the list, found %s", tok);
+        }
+        return;
+    }
+    parse_binding(ps, at, full, word, false);
+}
+
+// ---------------------------------------------------------------------------
+// Blocks and loops
+
+// End of the statement starting at pos: the next line end ("\n", "\r\n" or an
+// old Mac's lone "\r") or ';', a comment included (a ';' in it is comment text).
+static size_t statement_end(const char *src, size_t pos, size_t to)
+{
+    size_t end = pos;
+    while (end < to && src[end] != '\n' && src[end] != '\r' && src[end] != ';' && src[end] != '#')
+        end++;
+    if (end < to && src[end] == '#')
+        while (end < to && src[end] != '\n' && src[end] != '\r')
+            end++;
+    return end;
+}
+
+// Whether the statement src[pos, end) is `WORD` alone (trailing comment
+// allowed) or, with header, starts `for NAME in`. Spaces around words are free.
+static bool statement_is(const char *src, size_t pos, size_t end, const char *word, bool header)
+{
+    while (pos < end && (src[pos] == ' ' || src[pos] == '\t'))
+        pos++;
+    size_t n = strlen(word);
+    if (end - pos < n || memcmp(src + pos, word, n) != 0)
+        return false;
+    pos += n;
+    if (!header) {
+        while (pos < end && (src[pos] == ' ' || src[pos] == '\t'))
+            pos++;
+        return pos == end || src[pos] == '#';
+    }
+    if (pos >= end || (src[pos] != ' ' && src[pos] != '\t'))
+        return false;
+    while (pos < end && (src[pos] == ' ' || src[pos] == '\t'))
+        pos++;
+    if (pos >= end || !is_name_start((unsigned char)src[pos]))
+        return false;
+    while (pos < end && is_name_char((unsigned char)src[pos]))
+        pos++;
+    while (pos < end && (src[pos] == ' ' || src[pos] == '\t'))
+        pos++;
+    return end - pos >= 2 && memcmp(src + pos, "in", 2) == 0 &&
+           (end - pos == 2 || !is_name_char((unsigned char)src[pos + 2]));
+}
+
+static void parse_block(Parser *ps, size_t from, size_t to);
+
+// for := 'for' NAME 'in' index '..' index [':'] NEWLINE statement... 'end'
+// Unrolls the body once per value from the first bound to the last, both
+// included. The header is the current statement (ps->pos at 'for', ending at
+// header_end). Returns where the statement after 'end' starts.
+static size_t parse_for(Parser *ps, size_t header_end, size_t to)
+{
+    Program *p = ps->p;
+    size_t at = ps->pos;
+    while (ps->src[at] == ' ' || ps->src[at] == '\t')
+        at++;
+    ps->pos = at + 3; // 'for'
+    skip_space(ps);
+    size_t var_at = ps->pos;
+    size_t n = lex_name(ps);
+    char var[72];
+    snprintf(var, sizeof(var), "%.*s", (int)(n < 64 ? n : 64), ps->src + var_at);
+    ps->halt = true; // until the header and the body are known to be good
+    if (n > 64 || reserved_name(ps->src + var_at, n) || find_function(ps->src + var_at, n) >= 0) {
+        error_at(ps, var_at, "'%s' cannot be a loop variable; choose a short name such as t", var);
+        return to;
+    }
+    if (find_loop_var(ps, ps->src + var_at, n)) {
+        error_at(ps, var_at, "'%s' is already the variable of an enclosing loop; choose another name", var);
+        return to;
+    }
+    if (find_binding(p, ps->src + var_at, n) != SIZE_MAX || list_find(p, ps->src + var_at, n)) {
+        error_at(ps, var_at, "'%s' is already a name in the program; choose another loop variable", var);
+        return to;
+    }
+    skip_space(ps);
+    ps->pos += 2; // 'in' (statement_is checked it)
+    long long bound[2];
+    for (int k = 0; k < 2; k++) {
+        ps->depth = 0;
+        size_t bat = (skip_space(ps), ps->pos);
+        ps->index_huge = false;
+        if (!parse_index_sum(ps, &bound[k]))
+            return to;
+        if (bound[k] < -PROGRAM_MAX_INDEX || bound[k] > PROGRAM_MAX_INDEX) {
+            char num[32];
+            snprintf(num, sizeof(num), ps->index_huge ? "huge" : "%lld", bound[k]);
+            error_at(ps, bat, "the loop bound %s is out of range; bounds go from -%d to %d", num,
+                     PROGRAM_MAX_INDEX, PROGRAM_MAX_INDEX);
+            return to;
+        }
+        if (k == 0) {
+            if (peek(ps) != '.' || ps->pos + 1 >= ps->line_end || ps->src[ps->pos + 1] != '.') {
+                char tok[64];
+                describe_token(ps, tok, sizeof(tok));
+                error_at(ps, ps->pos, "expected '..' between the loop's bounds, as in for %s in 1..10; found %s",
+                         var, tok);
+                return to;
+            }
+            ps->pos += 2;
+        }
+    }
+    if (peek(ps) == ':') // for t in 1..10:  (as Python writes it)
+        ps->pos++;
+    if (peek(ps) != 0 && peek(ps) != '#') {
+        char tok[64];
+        describe_token(ps, tok, sizeof(tok));
+        error_at(ps, ps->pos, "expected the end of the line after the loop's range, found %s; the body goes on "
+                 "the lines below, then 'end'", tok);
+        return to;
+    }
+    // The body: statements up to the matching 'end'.
+    size_t body = header_end + 1, body_end = SIZE_MAX, after = to;
+    int depth = 1;
+    for (size_t q = body; q < to;) {
+        size_t e = statement_end(ps->src, q, to);
+        if (statement_is(ps->src, q, e, "for", true)) {
+            depth++;
+        } else if (statement_is(ps->src, q, e, "end", false) && --depth == 0) {
+            body_end = q;
+            after = e + 1;
+            break;
+        }
+        q = e + 1;
+    }
+    if (body_end == SIZE_MAX) {
+        error_at(ps, at, "this 'for' has no 'end'; close the loop with a line 'end' after its body");
+        return to;
+    }
+    if (ps->nloops == PROGRAM_MAX_LOOP_DEPTH) {
+        error_at(ps, at, "loops nested more than %d deep", PROGRAM_MAX_LOOP_DEPTH);
+        return to;
+    }
+    if (ps->nloops == 0) { // a top-level loop: Value.loop numbers these
+        if (p->nloops == PROGRAM_MAX_LOOPS) {
+            error_at(ps, at, "more than %d loops", PROGRAM_MAX_LOOPS);
+            return to;
+        }
+        if (p->nloops == p->loops_cap) {
+            size_t cap = p->loops_cap ? 2 * p->loops_cap : 4;
+            ProgramLoop *l = realloc(p->loops, cap * sizeof(*l));
+            if (!l) {
+                error_at(ps, at, "out of memory");
+                return to;
+            }
+            p->loops = l;
+            p->loops_cap = cap;
+        }
+        int line, col;
+        diag_position(ps->d, at, &line, &col);
+        const char *name = arena_strndup(&p->arena, var, strlen(var));
+        if (!name) {
+            error_at(ps, at, "out of memory");
+            return to;
+        }
+        p->loops[p->nloops++] = (ProgramLoop){name, (long)bound[0], (long)bound[1], line};
+    }
+    ps->halt = false;
+    LoopVar *lv = &ps->loops[ps->nloops++];
+    *lv = (LoopVar){ps->src + var_at, n, 0};
+    int errors = ps->d->nerrors;
+    for (long long v = bound[0]; v <= bound[1] && !ps->halt; v++) {
+        ps->unrolled += body_end - body;
+        if (++ps->iterations > PROGRAM_MAX_ITERATIONS || ps->unrolled > PROGRAM_MAX_UNROLLED) {
+            ps->failed = false;
+            error_at(ps, at, "the loops run more than %s, gradlab's limit; make them shorter",
+                     ps->iterations > PROGRAM_MAX_ITERATIONS ? "100000 iterations in all" : "64 MiB of statements");
+            ps->halt = true;
+            break;
+        }
+        lv->value = (long)v;
+        parse_block(ps, body, body_end);
+        if (ps->d->nerrors != errors) // one iteration's messages say it all
+            ps->halt = true;
+    }
+    ps->nloops--;
+    return after;
+}
+
+// Parse the statements in src[from, to).
+static void parse_block(Parser *ps, size_t from, size_t to)
+{
+    size_t pos = from;
+    while (pos < to && !ps->halt) {
+        size_t end = statement_end(ps->src, pos, to);
+        ps->pos = pos;
+        ps->line_end = end;
+        ps->failed = false;
+        const char *nul = memchr(ps->src + pos, '\0', end - pos);
+        if (nul) {
+            diag_error(ps->d, (size_t)(nul - ps->src), "the text contains a NUL byte; is this a binary file?");
+            ps->halt = true;
+            break;
+        }
+        size_t next = end + 1;
+        if (statement_is(ps->src, pos, end, "for", true)) {
+            next = parse_for(ps, end, to);
+        } else if (statement_is(ps->src, pos, end, "end", false)) {
+            skip_space(ps);
+            error_at(ps, ps->pos, "'end' without a 'for'; a loop starts with a line such as for t in 1..10");
+        } else {
+            parse_statement(ps);
+        }
+        pos = next;
+        if (ps->d->nerrors - ps->errors_before >= DIAG_MAX_ERRORS)
+            ps->halt = true;
+    }
 }
 
 Program *program_parse(const char *src, size_t len, Diag *d)
@@ -861,33 +1648,11 @@ Program *program_parse_span(const char *src, size_t start, size_t len, Diag *d)
     arena_init(&p->arena, 0, 0);
     if (start == 0)
         start = diag_bom_length(src, len); // a UTF-8 byte-order mark is not text
-    Parser ps = {.p = p, .d = d, .src = src, .len = len, .pos = start};
-    int errors_before = d->nerrors;
-    while (ps.pos < len) {
-        // A statement runs to the end of the line ("\n", "\r\n" or an old
-        // Mac's lone "\r") or to ';' (a ';' inside a comment counts as comment
-        // text).
-        size_t end = ps.pos;
-        while (end < len && src[end] != '\n' && src[end] != '\r' && src[end] != ';' && src[end] != '#')
-            end++;
-        if (end < len && src[end] == '#')
-            while (end < len && src[end] != '\n' && src[end] != '\r')
-                end++;
-        ps.line_end = end;
-        ps.failed = false;
-        if (memchr(src + ps.pos, '\0', end - ps.pos)) {
-            diag_error(d, (size_t)((const char *)memchr(src + ps.pos, '\0', end - ps.pos) - src),
-                       "the text contains a NUL byte; is this a binary file?");
-            break;
-        }
-        parse_statement(&ps);
-        ps.pos = end + 1;
-        if (d->nerrors - errors_before >= DIAG_MAX_ERRORS)
-            break;
-    }
-    if (d->nerrors == errors_before && p->nstmts == 0)
+    Parser ps = {.p = p, .d = d, .src = src, .len = len, .pos = start, .errors_before = d->nerrors};
+    parse_block(&ps, start, len);
+    if (d->nerrors == ps.errors_before && p->nstmts == 0)
         diag_error(d, start, "the program is empty; write at least one statement, as in f = x * y");
-    if (d->nerrors != errors_before) {
+    if (d->nerrors != ps.errors_before) {
         program_destroy(p);
         return NULL;
     }
@@ -902,6 +1667,11 @@ void program_destroy(Program *p)
     free(p->stmts);
     free(p->names);
     free(p->table);
+    for (size_t i = 0; i < p->nlists; i++)
+        free(p->lists[i].elems);
+    free(p->lists);
+    free(p->list_table);
+    free(p->loops);
     free(p);
 }
 
@@ -930,6 +1700,7 @@ Value *program_build(const Program *p, Graph *g)
     Value *out = NULL;
     for (size_t i = 0; i < p->nstmts; i++) {
         const Stmt *st = &p->stmts[i];
+        size_t first = g->n;
         if (st->is_input) {
             out = value_input(g, st->value, st->name);
         } else {
@@ -939,6 +1710,12 @@ Value *program_build(const Program *p, Graph *g)
         }
         if (!out)
             return NULL;
+        for (size_t k = first; k < g->n; k++) { // what the views group by
+            g->nodes[k]->loop = st->loop;
+            g->nodes[k]->step = st->step;
+        }
+        if (st->shared)
+            out->flags |= VALUE_SHARED;
     }
     return out;
 }
@@ -976,11 +1753,22 @@ size_t program_binding_node(const Program *p, const char *name)
 }
 
 size_t program_binding_count(const Program *p) { return p->nstmts; }
+size_t program_loop_count(const Program *p) { return p->nloops; }
+ProgramLoop program_loop(const Program *p, size_t k) { return p->loops[k]; }
+
+bool program_list(const Program *p, const char *name, size_t *n)
+{
+    const List *l = list_find(p, name, strlen(name));
+    if (n)
+        *n = l ? l->n : 0;
+    return l != NULL;
+}
 
 ProgramBinding program_binding(const Program *p, size_t i)
 {
     const Stmt *st = &p->stmts[i];
-    ProgramBinding b = {.name = st->name, .node = st->node, .version = st->version, .input = st->is_input};
+    ProgramBinding b = {.name = st->name, .node = st->node, .version = st->version, .input = st->is_input,
+                        .loop = st->loop, .step = st->step, .shared = st->shared};
     b.versions = p->stmts[find_binding(p, st->name, strlen(st->name))].version;
     return b;
 }

@@ -11,11 +11,11 @@
 
 const char *const value_op_name[OP_COUNT] = {
     "INPUT", "CONST", "ADD", "SUB", "MUL", "DIV", "NEG", "POW",
-    "EXP", "LOG", "TANH", "SIGMOID", "RELU", "MAX", "MIN", "ABS",
+    "EXP", "LOG", "TANH", "SIGMOID", "RELU", "MAX", "MIN", "ABS", "SQRT",
 };
 const char *const value_op_symbol[OP_COUNT] = {
     "", "", "+", "\u2212", "\u00d7", "\u00f7", "\u2212", "^",
-    "exp", "log", "tanh", "\u03c3", "relu", "max", "min", "abs",
+    "exp", "log", "tanh", "\u03c3", "relu", "max", "min", "abs", "\u221a",
 };
 static_assert(sizeof(value_op_name) / sizeof(value_op_name[0]) == OP_COUNT, "op name table");
 static_assert(sizeof(value_op_symbol) / sizeof(value_op_symbol[0]) == OP_COUNT, "op symbol table");
@@ -139,6 +139,10 @@ static void value_compute(Value *v)
         v->data = fabs(a);
         v->local[0] = a > 0 ? 1 : (a < 0 ? -1 : 0);
         break;
+    case OP_SQRT:
+        v->data = sqrt(a);
+        v->local[0] = 0.5 / v->data;
+        break;
     }
 }
 
@@ -190,6 +194,7 @@ Value *value_relu(Graph *g, Value *a) { return value_apply(g, OP_RELU, a, NULL, 
 Value *value_max(Graph *g, Value *a, Value *b) { return value_apply(g, OP_MAX, a, b, 0); }
 Value *value_min(Graph *g, Value *a, Value *b) { return value_apply(g, OP_MIN, a, b, 0); }
 Value *value_abs(Graph *g, Value *a) { return value_apply(g, OP_ABS, a, NULL, 0); }
+Value *value_sqrt(Graph *g, Value *a) { return value_apply(g, OP_SQRT, a, NULL, 0); }
 
 const char *value_label(const Value *v, char *buf, size_t n)
 {

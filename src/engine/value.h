@@ -55,6 +55,7 @@ typedef enum ValueOp {
     OP_MAX,
     OP_MIN,
     OP_ABS,
+    OP_SQRT,
     OP_COUNT
 } ValueOp;
 
@@ -67,16 +68,22 @@ extern const char *const value_op_symbol[OP_COUNT];
 int value_op_arity(ValueOp op);
 
 typedef struct Value Value;
+// Value.flags
+#define VALUE_SHARED 1  // a named value read by more than one loop iteration: a weight shared across time steps
+
 struct Value {
     double data;        // forward value
     double grad;        // d(out)/d(this), accumulated by graph_backward
     Value *src[2];      // sources, NULL when unused
     double local[2];    // d(this)/d(src[i]), set when the node is created
     double exponent;    // OP_POW only
-    const char *name;   // label bound by a program ("x", "f"), or NULL
+    const char *name;   // label bound by a program ("x", "f", "h[3]"), or NULL
     unsigned index;     // position in creation order; sources have lower ones
     unsigned char op;   // ValueOp
     unsigned char mark; // scratch for traversals
+    unsigned char flags;  // VALUE_SHARED; set by program_build, 0 otherwise
+    unsigned short loop;  // which top-level `for` of a program made this node, from 1; 0 = none
+    int step;             // with loop > 0: that loop's variable when the node was made (the time step)
 };
 
 typedef struct Graph {
@@ -121,6 +128,7 @@ Value *value_relu(Graph *g, Value *a);
 Value *value_max(Graph *g, Value *a, Value *b);   // ties split the gradient 1/2, 1/2
 Value *value_min(Graph *g, Value *a, Value *b);
 Value *value_abs(Graph *g, Value *a);
+Value *value_sqrt(Graph *g, Value *a);            // d/da = 1 / (2 sqrt(a)): +Inf at 0, NaN below
 
 // Apply op to sources (b ignored for unary ops; exponent only for OP_POW).
 // The generic form the expression language and tests use.

@@ -384,6 +384,33 @@ def test_bom_cr_non_ascii():
                    "              ^\n")
 
 
+def test_loop_program():
+    # Issue 9: the 10-step RNN of lessons/README.md, in tests/unit/rnn10.prog.
+    path = os.path.join(os.environ["GRADLAB_DATA_DIR"], "tests", "unit", "rnn10.prog")
+    rc, out, err = run("grad", "--json", path)
+    expect_eq((rc, err), (0, ""))
+    doc = json.loads(out)
+    names = [v["name"] for v in doc["values"]]
+    expect_eq(doc["output"], "loss")
+    expect(names[:3] == ["x[0]", "x[1]", "x[2]"] and "h[10]" in names and "e[10]" in names, names)
+    vals = {v["name"]: v for v in doc["values"]}
+    h, loss, xs = 0.0, 0.0, [0.5, -0.1, 0.3, 0.8, -0.5, 0.2, 0.1, -0.3, 0.4, 0.9]
+    ys = [0.2, 0.1, 0.2, 0.5, 0.0, 0.1, 0.1, -0.1, 0.2, 0.6]
+    for t in range(10):
+        h = math.tanh(0.5 * h + xs[t] + 0.1)
+        loss += (h - ys[t]) ** 2
+    expect(math.isclose(vals["h[10]"]["value"], h, rel_tol=1e-14), vals["h[10]"])
+    expect(math.isclose(vals["loss"]["value"], loss / 10, rel_tol=1e-14), vals["loss"])
+    rc, out, err = run("grad", "-e", "x = 9; p[0] = 1; for t in 1..3; p[t] = p[t-1] * sqrt(x) + pow(x, 2); end")
+    expect_eq(rc, 0, err)
+    expect("p[3]  1080                      1\n" in out, out)
+    rc, out, err = run("dot", "-e", "x = 9; f = sqrt(x)")
+    expect("\u221a" in out, out)
+    rc, out, err = run("grad", "-e", "h[0] = 0; for t in 1..3; h[t] = h[t-2]; end")
+    expect_eq(rc, 2)
+    expect(err.startswith("-e:1:35: error: the index is -1 (at t = 1); indices go from 0 to 100000\n"), err)
+
+
 def test_misspelt_command():
     # Issue 8: `gradlab grd` tried to open a lesson called grd.
     rc, out, err = run("grd", "-e", "f = 1")
@@ -419,7 +446,7 @@ ORDER = ["test_grad_text", "test_grad_json", "test_grad_file", "test_round_trip_
          "test_reassigned_name",
          "test_nan_is_null_in_json", "test_grad_errors", "test_missing_file", "test_grad_usage_errors", "test_dot",
          "test_check", "test_check_failing", "test_render", "test_render_errors", "test_help_version",
-         "test_bom_cr_non_ascii", "test_misspelt_command", "test_no_display"]
+         "test_bom_cr_non_ascii", "test_loop_program", "test_misspelt_command", "test_no_display"]
 
 
 def main():

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "engine/diag.h"
 #include "engine/expr.h"
 
@@ -378,7 +379,7 @@ static void test_error_unknown_function(void **state)
                  "        ^\n");
     expect_error("x=1;f=foo(x)",
                  "t.prog:1:7: error: unknown function 'foo'; the functions are exp, log, tanh, sigmoid, "
-                 "relu, max, min and abs\n"
+                 "relu, max, min, abs, sqrt, pow and sum\n"
                  "    x=1;f=foo(x)\n"
                  "          ^\n");
 }
@@ -959,6 +960,342 @@ static void test_long_literals(void **state)
     graph_destroy(g);
 }
 
+// ---------------------------------------------------------------------------
+// Issue 9: sqrt, pow, lists, indexing and loops
+
+// d(output)/d(input) by central differences: rebuild with the input moved.
+static double numeric_grad(Program *p, Graph *g, const char *input)
+{
+    assert_non_null(program_build(p, g));
+    double x0 = program_lookup(p, g, input)->data;
+    double h = 1e-6 * fmax(1.0, fabs(x0));
+    program_set_input(p, input, x0 + h);
+    double fp = program_build(p, g)->data;
+    program_set_input(p, input, x0 - h);
+    double fm = program_build(p, g)->data;
+    program_set_input(p, input, x0);
+    return (fp - fm) / (2 * h);
+}
+
+// Every input's gradient by backward against central differences.
+static void check_grads(Program *p, double tol)
+{
+    Graph *g = graph_create(0);
+    for (size_t i = 0; i < program_input_count(p); i++) {
+        const char *name = program_input_name(p, i);
+        Value *out = program_build(p, g);
+        assert_non_null(out);
+        graph_backward(g, out);
+        double analytic = program_lookup(p, g, name)->grad;
+        double numeric = numeric_grad(p, g, name);
+        if (fabs(analytic - numeric) > tol * fmax(1.0, fabs(numeric)))
+            fail_msg("d/d%s: backward %.12g, finite differences %.12g", name, analytic, numeric);
+    }
+    graph_destroy(g);
+}
+
+static void test_sqrt_pow(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    assert_true(run("x = 6.25; f = sqrt(x)", g) == 2.5);
+    assert_true(run("x = 3; f = pow(x, 2)", g) == 9);
+    assert_true(run("x = 4; f = pow(x, -0.5)", g) == 0.5);
+    assert_true(run("x = 2; f = pow(x, -(3))", g) == 0.125);
+    // pow is the same gate as ^: one node, the exponent kept in it.
+    Program *p = parse_ok("x = 3\nf = pow(x, 3)\ng = x ^ 3\n");
+    assert_int_equal(program_node_count(p), 3);
+    Value *out = program_build(p, g);
+    assert_true(out->op == OP_POW && out->exponent == 3 && out->data == 27);
+    assert_true(g->nodes[1]->op == OP_POW && g->nodes[1]->exponent == 3);
+    program_destroy(p);
+    p = parse_ok("x = 2.3\ny = 0.7\nf = sqrt(x * y) + pow(x, 1.5) * pow(y, -2) + sqrt(pow(x, 2) + 1)\n");
+    check_grads(p, 1e-6);
+    program_destroy(p);
+    // sqrt, pow and sum came after format 1: old programs may use them as names.
+    assert_true(run("sqrt = 4; pow = 2; sum = sqrt + pow; f = sqrt(sqrt) * sum", g) == 12);
+    graph_destroy(g);
+    expect_error("x = 2\nf = pow(x, x)\n",
+                 "t.prog:2:12: error: the exponent of pow must be a constant number, as in pow(x, 2); for a "
+                 "variable exponent y write exp(y * log(x))\n"
+                 "    f = pow(x, x)\n"
+                 "               ^\n");
+    expect_error("x = 2\nf = sqrt(x, x)\n",
+                 "t.prog:2:5: error: sqrt takes 1 argument, got 2\n"
+                 "    f = sqrt(x, x)\n"
+                 "        ^\n");
+    expect_error("x = 2\nf = pow(x)\n",
+                 "t.prog:2:5: error: pow takes 2 arguments, got 1\n"
+                 "    f = pow(x)\n"
+                 "        ^\n");
+}
+
+static void test_lists(void **state)
+{
+    (void)state;
+    Program *p = parse_ok("x = [1.5, -2, 3]\nW = [[1, 2], [3, 4],]\nf = x[0] * x[2] + W[1][0] - sum(x) + sum(W)\n");
+    // Elements of a literal that are plain numbers are inputs named x[0], ...
+    assert_int_equal(program_input_count(p), 7);
+    assert_string_equal(program_input_name(p, 1), "x[1]");
+    assert_string_equal(program_input_name(p, 5), "W[1][0]");
+    size_t n = 0;
+    assert_true(program_list(p, "x", &n) && n == 3);
+    assert_true(program_list(p, "W", &n) && n == 4);
+    assert_false(program_list(p, "f", &n));
+    assert_int_equal(n, 0);
+    Graph *g = graph_create(0);
+    Value *out = program_build(p, g);
+    assert_true(out->data == 1.5 * 3 + 3 - 2.5 + 10);
+    assert_int_equal(out->index + 1, program_node_count(p));
+    graph_backward(g, out);
+    assert_true(program_lookup(p, g, "x[0]")->grad == 3 - 1);
+    assert_true(program_lookup(p, g, "W[1][0]")->grad == 2);
+    assert_string_equal(program_lookup(p, g, "x[2]")->name, "x[2]");
+    program_set_input(p, "x[1]", 5);
+    assert_true(program_build(p, g)->data == 1.5 * 3 + 3 - 9.5 + 10);
+    graph_destroy(g);
+    program_destroy(p);
+    p = parse_ok("a = 2\nv = [a * 3, a + 1]\nf = v[0] * v[1]\n");
+    assert_int_equal(program_input_count(p), 1); // v's elements are computed
+    check_grads(p, 1e-6);
+    program_destroy(p);
+    // Elements may be assigned one by one, in any order, and reassigned.
+    p = parse_ok("h[2] = 1\nh[0] = 3\nh[2] = h[2] + h[0]\nf = sum(h)\n");
+    g = graph_create(0);
+    assert_true(program_build(p, g)->data == 7);
+    graph_destroy(g);
+    program_destroy(p);
+
+    expect_error("x = [1, 2]\nf = x\n",
+                 "t.prog:2:5: error: 'x' is a list; read one element, as in x[0], or add them all with sum(x)\n"
+                 "    f = x\n"
+                 "        ^\n");
+    expect_error("x = 1\nf = x[0]\n",
+                 "t.prog:2:5: error: 'x' is a single value, not a list; write it without [ ]\n"
+                 "    f = x[0]\n"
+                 "        ^\n");
+    expect_error("x = [1, 2]\nf = x[2]\n",
+                 "t.prog:2:5: error: 'x[2]' is not assigned; the list x has 2 elements so far, and this one must "
+                 "be assigned before it is read, as in x[2] = 0\n"
+                 "    f = x[2]\n"
+                 "        ^\n");
+    expect_error("f = q[1]\n",
+                 "t.prog:1:5: error: unknown list 'q'; assign its elements on an earlier line, as in q[1] = 1 or "
+                 "q = [1, 2, 3]\n"
+                 "    f = q[1]\n"
+                 "        ^\n");
+    expect_error("x = []\n",
+                 "t.prog:1:5: error: an empty list; write its elements, as in x = [1, 2, 3]\n"
+                 "    x = []\n"
+                 "        ^\n");
+    expect_error("x = [1, 2\n",
+                 "t.prog:1:10: error: expected ',' or ']' in the list, found the end of the line\n"
+                 "    x = [1, 2\n"
+                 "             ^\n");
+    expect_error("x = [1, 2] * 2\n",
+                 "t.prog:1:12: error: expected the end of the statement after the list, found '*'\n"
+                 "    x = [1, 2] * 2\n"
+                 "               ^\n");
+    expect_error("x = [1, 2]\nf = x[1.5]\n",
+                 "t.prog:2:7: error: an index is a whole number or a loop variable, as in x[0] or h[t-1]\n"
+                 "    f = x[1.5]\n"
+                 "          ^\n");
+    expect_error("w = 1\nx = [1, 2]\nf = x[w]\n",
+                 "t.prog:3:7: error: 'w' is not a loop variable; an index is a whole number or a loop variable, "
+                 "as in x[0] or h[t-1]\n"
+                 "    f = x[w]\n"
+                 "          ^\n");
+    expect_error("h[-1] = 1\n",
+                 "t.prog:1:3: error: the index is -1; indices go from 0 to 100000\n"
+                 "    h[-1] = 1\n"
+                 "      ^\n");
+    // Index arithmetic saturates instead of overflowing (found by fuzz_expr).
+    {
+        static const char crash[] = "x =\nh[77776*77-777777*7777877777777776*77)7777778 71*77)\n ";
+        Diag d;
+        diag_init(&d, FILE_NAME, crash, sizeof(crash) - 1);
+        assert_null(program_parse(crash, sizeof(crash) - 1, &d));
+        diag_free(&d);
+    }
+    expect_error("x = [1]\nf = x[100000 * 100000 * 100000 * 100000 * 100000 - 1]\n",
+                 "t.prog:2:7: error: the index is huge; indices go from 0 to 100000\n"
+                 "    f = x[100000 * 100000 * 100000 * 100000 * 100000 - 1]\n"
+                 "          ^\n");
+    expect_error("x = [1, 2]\nx = 3\n",
+                 "t.prog:2:1: error: 'x' is a list; assign one element, as in x[0] = ..., or choose another name\n"
+                 "    x = 3\n"
+                 "    ^\n");
+    expect_error("x = 3\nx[0] = 3\n",
+                 "t.prog:2:1: error: 'x' is a single value, not a list; choose another name for the list\n"
+                 "    x[0] = 3\n"
+                 "    ^\n");
+    expect_error("q = 1\nf = sum(q)\n",
+                 "t.prog:2:9: error: 'q' is a single value, not a list; sum adds the elements of a list\n"
+                 "    f = sum(q)\n"
+                 "            ^\n");
+    expect_error("x = [1]\nf = sum(x + 1)\n",
+                 "t.prog:2:11: error: sum takes the name of a list, as in sum(e), and adds its elements\n"
+                 "    f = sum(x + 1)\n"
+                 "              ^\n");
+    expect_error("x = [1]\nf = x[0][0][0][0][0]\n",
+                 "t.prog:2:18: error: more than 4 indices; a list has at most 4 dimensions\n"
+                 "    f = x[0][0][0][0][0]\n"
+                 "                     ^\n");
+}
+
+static void test_loops(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    // 2^10 by doubling, with ';' as the separator, as on a command line.
+    assert_true(run("p[0] = 1; for t in 1..10; p[t] = p[t-1] * 2; end; f = p[10]", g) == 1024);
+    // The loop variable is a constant in expressions and in exponents.
+    assert_true(run("s = 0\nfor k in 1..4:\n  s = s + k * pow(2, k)\nend\nf = s\n", g) == 2 + 8 + 24 + 64);
+    // Nested loops; a range whose first bound is above its last runs no times.
+    assert_true(run("for i in 0..2\n for j in 0..1\n  m[i][j] = i * 10 + j\n end\nend\nfor k in 3..2\n q = 1\nend\n"
+                    "f = sum(m)\n", g) == 0 + 1 + 10 + 11 + 20 + 21);
+    // Bounds are whole-number expressions of enclosing loop variables.
+    assert_true(run("for i in 1..3\n for j in i..3\n  c[i][j] = 1\n end\nend\nf = sum(c)\n", g) == 6);
+    // `a = t` is a computed constant, not an input a student can drag.
+    Program *p = parse_ok("for t in 1..2\n a = t\nend\n");
+    assert_int_equal(program_input_count(p), 0);
+    assert_int_equal(program_binding_count(p), 2);
+    program_destroy(p);
+    // 'for' and 'end' are only words in their own places.
+    assert_true(run("for = 2\nend = 3\nin = 4\nf = for * end * in\n", g) == 24);
+    graph_destroy(g);
+
+    expect_error("for t in 1..3\n  f = 1\n",
+                 "t.prog:1:1: error: this 'for' has no 'end'; close the loop with a line 'end' after its body\n"
+                 "    for t in 1..3\n"
+                 "    ^\n");
+    expect_error("f = 1\n  end\n",
+                 "t.prog:2:3: error: 'end' without a 'for'; a loop starts with a line such as for t in 1..10\n"
+                 "      end\n"
+                 "      ^\n");
+    expect_error("for t in 1..3\n  t = 2\nend\n",
+                 "t.prog:2:3: error: 't' is the loop's variable; it cannot be assigned, choose another name\n"
+                 "      t = 2\n"
+                 "      ^\n");
+    expect_error("t = 1\nfor t in 1..3\nend\n",
+                 "t.prog:2:5: error: 't' is already a name in the program; choose another loop variable\n"
+                 "    for t in 1..3\n"
+                 "        ^\n");
+    expect_error("for i in 0..2\n for i in 0..1\n end\nend\n",
+                 "t.prog:2:6: error: 'i' is already the variable of an enclosing loop; choose another name\n"
+                 "     for i in 0..1\n"
+                 "         ^\n");
+    expect_error("for t in 1 to 3\nend\n",
+                 "t.prog:1:12: error: expected '..' between the loop's bounds, as in for t in 1..10; found 'to'\n"
+                 "    for t in 1 to 3\n"
+                 "               ^\n");
+    expect_error("for t in 1..3 f = 1\nend\n",
+                 "t.prog:1:15: error: expected the end of the line after the loop's range, found 'f'; the body goes "
+                 "on the lines below, then 'end'\n"
+                 "    for t in 1..3 f = 1\n"
+                 "                  ^\n");
+    expect_error("for t in 1..200000\nend\n",
+                 "t.prog:1:13: error: the loop bound 200000 is out of range; bounds go from -100000 to 100000\n"
+                 "    for t in 1..200000\n"
+                 "                ^\n");
+    // An error inside a loop is reported once, at the first iteration that
+    // meets it, with the loop variables; nothing after the loop is checked.
+    expect_error("h[0] = 0\nfor t in 1..5\n  h[t] = h[t-2] + zz\nend\nf = nope\n",
+                 "t.prog:3:12: error: the index is -1 (at t = 1); indices go from 0 to 100000\n"
+                 "      h[t] = h[t-2] + zz\n"
+                 "               ^\n");
+    expect_error("h[0] = 0\nfor t in 1..5\n  h[t] = h[t-1] + zz\nend\n",
+                 "t.prog:3:19: error: unknown name 'zz' (at t = 1); assign it on an earlier line, as in zz = 1\n"
+                 "      h[t] = h[t-1] + zz\n"
+                 "                      ^\n");
+    expect_error("for t in 0..3\n  a[t] = 1\nend\nfor t in 0..3\n  b[t] = a[t+1]\nend\n",
+                 "t.prog:5:10: error: 'a[4]' is not assigned (at t = 3); the list a has 4 elements so far, and this "
+                 "one must be assigned before it is read, as in a[4] = 0\n"
+                 "      b[t] = a[t+1]\n"
+                 "             ^\n");
+    // Iterations are bounded in all, nested or not.
+    expect_error("for i in 0..1000\n for j in 0..1000\n end\nend\n",
+                 "t.prog:2:2: error: the loops run more than 100000 iterations in all, gradlab's limit; make them "
+                 "shorter\n"
+                 "     for j in 0..1000\n"
+                 "     ^\n");
+}
+
+// The RNN of tests/unit/rnn10.prog against the same recurrence written in C,
+// its weights' gradients against finite differences, and what a view needs:
+// every node of step t has loop 1 and step t, and only w, u and b are shared.
+static void test_rnn_program(void **state)
+{
+    (void)state;
+    char path[4096];
+    const char *dir = getenv("GRADLAB_DATA_DIR");
+    snprintf(path, sizeof(path), "%s/tests/unit/rnn10.prog", dir && *dir ? dir : GRADLAB_SOURCE_DIR);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    char src[4096];
+    size_t len = fread(src, 1, sizeof(src) - 1, f);
+    fclose(f);
+    src[len] = '\0';
+    Program *p = parse_ok_n(src, len);
+    assert_int_equal(program_loop_count(p), 1);
+    ProgramLoop loop = program_loop(p, 0);
+    assert_string_equal(loop.var, "t");
+    assert_true(loop.first == 1 && loop.last == 10 && loop.line == 11);
+
+    const double x[10] = {0.5, -0.1, 0.3, 0.8, -0.5, 0.2, 0.1, -0.3, 0.4, 0.9};
+    const double y[10] = {0.2, 0.1, 0.2, 0.5, 0.0, 0.1, 0.1, -0.1, 0.2, 0.6};
+    double h = 0, loss = 0, hs[11] = {0};
+    for (int t = 1; t <= 10; t++) {
+        h = tanh(0.5 * h + 1.0 * x[t - 1] + 0.1);
+        hs[t] = h;
+        loss += (h - y[t - 1]) * (h - y[t - 1]);
+    }
+    loss /= 10;
+    Graph *g = graph_create(0);
+    Value *out = program_build(p, g);
+    assert_non_null(out);
+    assert_int_equal(out->index + 1, program_node_count(p));
+    if (fabs(out->data - loss) > 1e-15)
+        fail_msg("loss %.17g, expected %.17g", out->data, loss);
+    char name[16];
+    for (int t = 1; t <= 10; t++) {
+        snprintf(name, sizeof(name), "h[%d]", t);
+        Value *v = program_lookup(p, g, name);
+        assert_non_null(v);
+        assert_string_equal(v->name, name);
+        assert_true(fabs(v->data - hs[t]) < 1e-15);
+        assert_true(v->loop == 1 && v->step == t);
+        // Every gate of step t, down to its inputs, is marked with that step.
+        // The gates of (w * h[t-1] + u * x[t-1]) + b are of step t; b is not.
+        const Value *sum = v->src[0], *inner = sum->src[0];
+        assert_true(sum->loop == 1 && sum->step == t && inner->loop == 1 && inner->step == t);
+        for (int k = 0; k < 2; k++)
+            assert_true(inner->src[k]->op == OP_MUL && inner->src[k]->loop == 1 && inner->src[k]->step == t);
+        assert_true(sum->src[1]->loop == 0 && (sum->src[1]->flags & VALUE_SHARED));
+    }
+    // Nodes outside the loop: no loop. Shared: exactly w, u and b.
+    for (size_t i = 0; i < g->n; i++) {
+        const Value *v = g->nodes[i];
+        bool weight = v->name && (!strcmp(v->name, "w") || !strcmp(v->name, "u") || !strcmp(v->name, "b"));
+        if (((v->flags & VALUE_SHARED) != 0) != weight)
+            fail_msg("node %zu (%s): shared flag %d", i, v->name ? v->name : "?", v->flags);
+        if (v->name && (v->name[0] == 'x' || v->name[0] == 'y' || !strcmp(v->name, "h[0]") || !strcmp(v->name, "loss")))
+            assert_int_equal(v->loop, 0);
+    }
+    size_t shared = 0;
+    for (size_t i = 0; i < program_binding_count(p); i++) {
+        ProgramBinding bd = program_binding(p, i);
+        shared += bd.shared;
+        if (bd.name[0] == 'e')
+            assert_true(bd.loop == 1 && bd.step == atoi(bd.name + 2));
+    }
+    assert_int_equal(shared, 3);
+    graph_destroy(g);
+    check_grads(p, 1e-6);
+    program_destroy(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -997,6 +1334,10 @@ int main(void)
         cmocka_unit_test(test_cr_line_endings),
         cmocka_unit_test(test_error_non_ascii),
         cmocka_unit_test(test_long_literals),
+        cmocka_unit_test(test_sqrt_pow),
+        cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_loops),
+        cmocka_unit_test(test_rnn_program),
     };
     return cmocka_run_group_tests_name("expr", tests, NULL, NULL);
 }

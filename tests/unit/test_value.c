@@ -80,6 +80,7 @@ static double reference(const OpCase *c, double a, double b)
     case OP_MAX: return fmax(a, b);
     case OP_MIN: return fmin(a, b);
     case OP_ABS: return fabs(a);
+    case OP_SQRT: return sqrt(a);
     default: fail_msg("no reference for op %d", (int)c->op);
     }
     return NAN;
@@ -125,6 +126,9 @@ static const OpCase op_cases[] = {
     {"min second", OP_MIN, NULL, value_min, 0, 1.3, -0.7},
     {"abs positive", OP_ABS, value_abs, NULL, 0, 1.3, 0},
     {"abs negative", OP_ABS, value_abs, NULL, 0, -0.8, 0},
+    {"sqrt", OP_SQRT, value_sqrt, NULL, 0, 2.3, 0},
+    {"sqrt small", OP_SQRT, value_sqrt, NULL, 0, 0.04, 0},
+    {"sqrt large", OP_SQRT, value_sqrt, NULL, 0, 1e6, 0},
 };
 #define NCASES (sizeof(op_cases) / sizeof(op_cases[0]))
 
@@ -201,7 +205,7 @@ static void test_op_tables(void **state)
     const ValueOp binary[] = {OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MAX, OP_MIN};
     for (size_t i = 0; i < sizeof(binary) / sizeof(binary[0]); i++)
         assert_int_equal(value_op_arity(binary[i]), 2);
-    const ValueOp unary[] = {OP_NEG, OP_POW, OP_EXP, OP_LOG, OP_TANH, OP_SIGMOID, OP_RELU, OP_ABS};
+    const ValueOp unary[] = {OP_NEG, OP_POW, OP_EXP, OP_LOG, OP_TANH, OP_SIGMOID, OP_RELU, OP_ABS, OP_SQRT};
     for (size_t i = 0; i < sizeof(unary) / sizeof(unary[0]); i++)
         assert_int_equal(value_op_arity(unary[i]), 1);
     for (int op = 0; op < OP_COUNT; op++) {
@@ -211,6 +215,29 @@ static void test_op_tables(void **state)
     assert_string_equal(value_op_name[OP_ADD], "ADD");
     assert_string_equal(value_op_symbol[OP_ADD], "+");
     assert_string_equal(value_op_name[OP_SIGMOID], "SIGMOID");
+    assert_string_equal(value_op_name[OP_SQRT], "SQRT");
+    assert_string_equal(value_op_symbol[OP_SQRT], "\u221a");
+}
+
+// sqrt at its edges: the slope is +Inf at 0 and the value NaN below 0, as a
+// lesson's broken-number narrative expects; pow(x, 0.5) agrees elsewhere.
+// Nodes built outside a program carry no loop, step or flags.
+static void test_sqrt_edges(void **state)
+{
+    (void)state;
+    Graph *g = graph_create(0);
+    Value *z = value_input(g, 0, NULL);
+    Value *r = value_sqrt(g, z);
+    assert_true(r->data == 0 && isinf(r->local[0]) && r->local[0] > 0);
+    Value *m = value_sqrt(g, value_input(g, -4, NULL));
+    assert_true(isnan(m->data));
+    Value *x = value_input(g, 6.25, NULL);
+    Value *s = value_sqrt(g, x), *q = value_pow(g, x, 0.5);
+    assert_true(s->data == 2.5 && q->data == 2.5);
+    assert_true(s->local[0] == q->local[0] && s->local[0] == 0.2);
+    for (size_t i = 0; i < g->n; i++)
+        assert_true(g->nodes[i]->loop == 0 && g->nodes[i]->step == 0 && g->nodes[i]->flags == 0);
+    graph_destroy(g);
 }
 
 // max/min at a tie split the gradient evenly, as documented.
@@ -514,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_ops_forward_and_grad),
         cmocka_unit_test(test_value_apply_matches_wrappers),
         cmocka_unit_test(test_op_tables),
+        cmocka_unit_test(test_sqrt_edges),
         cmocka_unit_test(test_max_min_tie),
         cmocka_unit_test(test_composite_grad),
         cmocka_unit_test(test_cs231n_circuit),
