@@ -77,6 +77,8 @@ struct Program {
     size_t list_table_cap;
     ProgramLoop *loops;     // the top-level loops, in program order
     size_t nloops, loops_cap;
+    size_t *inputs;         // statement index of each input, in program order
+    size_t ninputs, inputs_cap;
 };
 
 static uint64_t name_hash(const char *s, size_t n)
@@ -1180,6 +1182,19 @@ static bool add_stmt(Parser *ps, Stmt st)
     size_t slot = name_slot(p, st.name, strlen(st.name));
     st.prev = p->table[slot] ? p->names[p->table[slot] - 1] : SIZE_MAX;
     st.version = st.prev == SIZE_MAX ? 1 : p->stmts[st.prev].version + 1;
+    if (st.is_input) {
+        if (p->ninputs == p->inputs_cap) {
+            size_t cap = p->inputs_cap ? 2 * p->inputs_cap : 16;
+            size_t *in = realloc(p->inputs, cap * sizeof(*in));
+            if (!in) {
+                p->nstmts--;
+                return false;
+            }
+            p->inputs = in;
+            p->inputs_cap = cap;
+        }
+        p->inputs[p->ninputs++] = idx;
+    }
     p->stmts[idx] = st;
     if (p->table[slot]) { // a reassignment: the name now means this statement
         p->names[p->table[slot] - 1] = idx;
@@ -1672,6 +1687,7 @@ void program_destroy(Program *p)
     free(p->lists);
     free(p->list_table);
     free(p->loops);
+    free(p->inputs);
     free(p);
 }
 
@@ -1789,32 +1805,18 @@ Value *program_lookup(const Program *p, const Graph *g, const char *name)
     return node < g->n ? g->nodes[node] : NULL;
 }
 
-size_t program_input_count(const Program *p)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < p->nstmts; i++)
-        n += p->stmts[i].is_input;
-    return n;
-}
-
-static Stmt *nth_input(const Program *p, size_t k)
-{
-    for (size_t i = 0; i < p->nstmts; i++)
-        if (p->stmts[i].is_input && k-- == 0)
-            return &p->stmts[i];
-    return NULL;
-}
-
-const char *program_input_name(const Program *p, size_t i) { return nth_input(p, i)->name; }
-double program_input_value(const Program *p, size_t i) { return nth_input(p, i)->value; }
+size_t program_input_count(const Program *p) { return p->ninputs; }
+const char *program_input_name(const Program *p, size_t i) { return p->stmts[p->inputs[i]].name; }
+double program_input_value(const Program *p, size_t i) { return p->stmts[p->inputs[i]].value; }
 
 bool program_set_input(Program *p, const char *name, double value)
 {
     bool found = false;
     // Every input statement binding this name takes the value; normally one.
-    for (size_t i = 0; i < p->nstmts; i++) {
-        if (p->stmts[i].is_input && strcmp(p->stmts[i].name, name) == 0) {
-            p->stmts[i].value = value;
+    size_t st = find_binding(p, name, strlen(name));
+    for (; st != SIZE_MAX; st = p->stmts[st].prev) {
+        if (p->stmts[st].is_input) {
+            p->stmts[st].value = value;
             found = true;
         }
     }
