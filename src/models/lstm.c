@@ -104,40 +104,47 @@ void lstm_zero_grad(Lstm *m)
     memset(m->grads, 0, m->nparams * sizeof(float));
 }
 
-// Make room for B rows and T steps of activations.
+// n floats rounded up to a whole number of 64-byte lines.
+static size_t lines(size_t n)
+{
+    return (n + 15) / 16 * 16;
+}
+
+// Make room for B rows and T steps of activations: one 64-byte aligned
+// block, each buffer starting on a line of its own (the fused kernels
+// stream some of them out with aligned stores).
 static bool reserve(Lstm *m, int B, int T)
 {
     size_t TB = (size_t)T * (size_t)B, BH = (size_t)B * (size_t)m->H;
     size_t H = (size_t)m->H, I = (size_t)m->I;
-    size_t need = TB * (2 * I + 4 * H + 4 * H) + 4 * BH + 4 * H * (I + 1 + H) + 4 * BH * LSTM_CHUNK;
-    if (m->packed)   // tc (T, B, H) and xt (I + H, LSTM_CHUNK * B) for the fused path
-        need += TB * H + (I + H) * (size_t)LSTM_CHUNK * B;
+    size_t sizes[] = {
+        TB * I, TB * I, TB * 4 * H, TB * H, TB * H, TB * H, TB * H,   // x dx gates c h dh dc
+        BH, BH, BH, BH, 4 * H, BH * 4 * LSTM_CHUNK,                    // h0 c0 dh0 dc0 dbias dpre
+        4 * H * H, 4 * H * I,                                          // dw_hh_t dw_ih_t
+        m->packed ? TB * H : 0, m->packed ? (I + H) * (size_t)LSTM_CHUNK * B : 0,   // tc xt
+    };
+    enum { NBUF = sizeof sizes / sizeof sizes[0] };
+    size_t need = 0;
+    for (int k = 0; k < NBUF; k++)
+        need += lines(sizes[k]);
     if (need > m->act_cap) {
-        float *a = malloc(need * sizeof(float));
+        float *a = aligned_alloc(64, need * sizeof(float));
         if (!a)
             return false;
         free(m->acts);
         m->acts = a;
         m->act_cap = need;
     }
+    float **ptrs[NBUF] = {
+        &m->x, &m->dx, &m->gates, &m->c, &m->h, &m->dh, &m->dc,
+        &m->h0, &m->c0, &m->dh0, &m->dc0, &m->dbias, &m->dpre,
+        &m->dw_hh_t, &m->dw_ih_t, &m->tc, &m->xt,
+    };
     float *q = m->acts;
-    m->x = q;      q += TB * I;
-    m->dx = q;     q += TB * I;
-    m->gates = q;  q += TB * 4 * H;
-    m->c = q;      q += TB * H;
-    m->h = q;      q += TB * H;
-    m->dh = q;     q += TB * H;
-    m->dc = q;     q += TB * H;
-    m->h0 = q;     q += BH;
-    m->c0 = q;     q += BH;
-    m->dh0 = q;    q += BH;
-    m->dc0 = q;    q += BH;
-    m->dbias = q;  q += 4 * H;
-    m->dpre = q;   q += BH * 4 * LSTM_CHUNK;
-    m->dw_hh_t = q; q += 4 * H * H;
-    m->dw_ih_t = q; q += 4 * H * I;
-    m->tc = m->packed ? q : NULL;
-    m->xt = m->packed ? q + TB * H : NULL;
+    for (int k = 0; k < NBUF; k++) {
+        *ptrs[k] = sizes[k] ? q : NULL;
+        q += lines(sizes[k]);
+    }
     m->B = B;
     m->T = T;
     return true;

@@ -237,6 +237,7 @@ typedef struct FwdStep {
     const float *cprev;   // (B, H)
     float *gates;         // (B, G) out: i, f, g, o
     float *c, *h, *tc;    // (B, H) out: c_t, h_t, tanh(c_t)
+    float *pre;           // (B, 32) scratch, 32-byte aligned: one block's pre-activations
 } FwdStep;
 
 // Row `row`'s epilogue: a0..a3 are the pre-activations of gates i, f, g, o
@@ -247,6 +248,9 @@ AVX2_INLINE void fwd_epilogue(const FwdStep *s, size_t row, int j0, __m256 a0, _
 {
     const int H = s->H;
     __m256 i = sigmoid_r8(a0), f = sigmoid_r8(a1), g = tanh_r8(a2), o = sigmoid_r8(a3);
+    // The gates and tanh(c) are read again only by the backward pass, after
+    // all T steps: streamed out past the caches (aligned: lstm.c's reserve
+    // starts every buffer on a line and H is a multiple of 8).
     float *ga = s->gates + row * 4 * H + j0;
     _mm256_storeu_ps(ga, i);
     _mm256_storeu_ps(ga + H, f);
@@ -261,7 +265,7 @@ AVX2_INLINE void fwd_epilogue(const FwdStep *s, size_t row, int j0, __m256 a0, _
 }
 
 // Rows r0 .. r0 + R - 1 and units j0 .. j0 + 7 of one step (see the top):
-// the tile's 4 vectors are the 4 gates.
+// the tile's 4 vectors are the 4 gates' pre-activations, left in s->pre.
 AVX2_INLINE void fwd_tile(const int R, const FwdStep *s, const float *wpj, const float *bpj, int r0,
                           int j0)
 {
@@ -277,11 +281,23 @@ AVX2_INLINE void fwd_tile(const int R, const FwdStep *s, const float *wpj, const
     const float *h = s->hprev + (size_t)r0 * H;
     for (int k = 0; k < H; k++, b += 32)
         TILE_STEP(h + k, (size_t)H, b);
-    fwd_epilogue(s, (size_t)r0, j0, t00, t01, t02, t03);
-    if (R > 1)
-        fwd_epilogue(s, (size_t)r0 + 1, j0, t10, t11, t12, t13);
-    if (R > 2)
-        fwd_epilogue(s, (size_t)r0 + 2, j0, t20, t21, t22, t23);
+    float *pre = s->pre + (size_t)r0 * 32;
+    _mm256_store_ps(pre, t00);
+    _mm256_store_ps(pre + 8, t01);
+    _mm256_store_ps(pre + 16, t02);
+    _mm256_store_ps(pre + 24, t03);
+    if (R > 1) {
+        _mm256_store_ps(pre + 32, t10);
+        _mm256_store_ps(pre + 40, t11);
+        _mm256_store_ps(pre + 48, t12);
+        _mm256_store_ps(pre + 56, t13);
+    }
+    if (R > 2) {
+        _mm256_store_ps(pre + 64, t20);
+        _mm256_store_ps(pre + 72, t21);
+        _mm256_store_ps(pre + 80, t22);
+        _mm256_store_ps(pre + 88, t23);
+    }
 }
 
 AVX2 static void forward_step(const FwdStep *s, const float *wp, const float *bp, int B)
@@ -296,6 +312,14 @@ AVX2 static void forward_step(const FwdStep *s, const float *wp, const float *bp
             fwd_tile(2, s, wpj, bpj, r0, 8 * jb);
         else if (B - r0 == 1)
             fwd_tile(1, s, wpj, bpj, r0, 8 * jb);
+        // The epilogues as a loop of their own: its iterations are
+        // independent, so the core overlaps their long chains (a tile's own
+        // epilogue right after its product would run one row at a time).
+        for (int b = 0; b < B; b++) {
+            const float *pre = s->pre + (size_t)b * 32;
+            fwd_epilogue(s, (size_t)b, 8 * jb, _mm256_load_ps(pre), _mm256_load_ps(pre + 8),
+                         _mm256_load_ps(pre + 16), _mm256_load_ps(pre + 24));
+        }
     }
 }
 
@@ -309,6 +333,8 @@ typedef struct Bwd {
     const float *dout;    // (B, T, H) or NULL
     float *dap;           // m->dpre as (G/32, rows_cap, 32) panels
     float *dcn;           // (B, H) dL/dc_t from later steps (m->dc0)
+    float *part;          // (B, H) the backward product's partial sums between blocks of k
+                          // (m->xt, free outside backward_chunk)
 } Bwd;
 
 // Step t's pointwise backward for row b, units j0 .. j0 + 7, given the
@@ -323,7 +349,7 @@ AVX2_INLINE void bwd_cell(const Bwd *w, int t, int b, int j0, __m256 dh)
     size_t at = ((size_t)t * B + b) * H + j0;
     if (w->dout)
         dh = _mm256_add_ps(dh, _mm256_loadu_ps(w->dout + ((size_t)b * w->T + t) * H + j0));
-    _mm256_storeu_ps(m->dh + at, dh);
+    _mm256_storeu_ps(m->dh + at, dh);   // for the views only: past the caches
     const float *ga = m->gates + ((size_t)t * B + b) * G + j0;
     __m256 i = _mm256_loadu_ps(ga), f = _mm256_loadu_ps(ga + H);
     __m256 g = _mm256_loadu_ps(ga + 2 * H), o = _mm256_loadu_ps(ga + 3 * H);
@@ -373,27 +399,6 @@ AVX2_INLINE void bwd_prefetch(const Bwd *w, int t, int b, int j0, size_t n)
         prefetch_l2(w->dout + ((size_t)b * w->T + t) * H + j0, n);
 }
 
-// Where dh_{t-1} (B, H) goes: m->dh at step t-1, or dh0 at t = 0. The
-// product's partial sums wait there between blocks of k.
-AVX2_INLINE float *bwd_dest(const Bwd *w, int t)
-{
-    return t > 0 ? w->m->dh + (size_t)(t - 1) * w->B * w->H : w->m->dh0;
-}
-
-// The tile's row b (vectors v0..v3, units j0 ..) after the last block of
-// the backward product: step t-1's pointwise backward, or dh0 at t = 0.
-AVX2_INLINE void bwd_epilogue(const int NV, const Bwd *w, int t, int b, int j0, __m256 v0,
-                              __m256 v1, __m256 v2, __m256 v3)
-{
-    __m256 v[4] = {v0, v1, v2, v3};
-    for (int q = 0; q < NV; q++) {
-        if (t > 0)
-            bwd_cell(w, t - 1, b, j0 + 8 * q, v[q]);
-        else
-            _mm256_storeu_ps(w->m->dh0 + (size_t)b * w->H + j0 + 8 * q, v[q]);
-    }
-}
-
 #define TILE_SAVE(r)                                                           \
     do {                                                                       \
         float *d_ = dest + (size_t)(r0 + (r)) * w->H + 32 * p;                 \
@@ -419,16 +424,15 @@ AVX2_INLINE void bwd_epilogue(const int NV, const Bwd *w, int t, int b, int j0, 
 
 // dh_{t-1} rows r0 .. r0 + R - 1, units 32 p .. 32 p + 8 NV - 1, from
 // da_t @ W_hh over the columns 32 cb0 .. 32 cb1 of da_t (a block of k whose
-// panel of W_hh, 16 KB, stays in L1 while the row tiles pass). Partial sums
-// wait in dh's place; after the last block, step t-1's pointwise backward
-// (dh0 at t = 0).
+// panel of W_hh, 16 KB, stays in L1 while the row tiles pass). The sums
+// wait in w->part between blocks, and for bwd_epilogues after the last.
 AVX2_INLINE void bwd_tile(const int R, const int NV, const Bwd *w, int t, int r0, int p, int cb0,
                           int cb1)
 {
     const int G = w->G, wd = 8 * NV;
-    float *dest = bwd_dest(w, t);
+    float *dest = w->part;
     TILE_DECL(_mm256_setzero_ps());
-    if (cb0 > 0) {
+    if (cb0 > 0) {   // later blocks of k: add to the sums waiting in w->part
         TILE_LOAD(0);
         if (R > 1)
             TILE_LOAD(1);
@@ -443,27 +447,37 @@ AVX2_INLINE void bwd_tile(const int R, const int NV, const Bwd *w, int t, int r0
     for (int cb = cb0; cb < cb1; cb++) {
         const float *a = w->dap + ((size_t)cb * w->rows_cap + rr0) * 32;
         const float *b = wb + (size_t)cb * 32 * wd;
-        for (int kk = 0; kk < 32; kk++, b += wd)
-            TILE_STEP(a + kk, 32, b);
+        // Unrolled: a loop of 32 would end in a mispredicted branch every
+        // 32 k, 10% of the product's time.
+#pragma GCC unroll 32
+        for (int kk = 0; kk < 32; kk++)
+            TILE_STEP(a + kk, 32, b + kk * wd);
     }
-    if (cb1 < G / 32) {
-        TILE_SAVE(0);
-        if (R > 1)
-            TILE_SAVE(1);
-        if (R > 2)
-            TILE_SAVE(2);
-        return;
-    }
-    bwd_epilogue(NV, w, t, r0, 32 * p, t00, t01, t02, t03);
+    TILE_SAVE(0);
     if (R > 1)
-        bwd_epilogue(NV, w, t, r0 + 1, 32 * p, t10, t11, t12, t13);
+        TILE_SAVE(1);
     if (R > 2)
-        bwd_epilogue(NV, w, t, r0 + 2, 32 * p, t20, t21, t22, t23);
+        TILE_SAVE(2);
 }
 #undef TILE_SAVE
 #undef TILE_LOAD
 
-#define BWD_KBLOCK 4   // blocks of 4 x 32 columns of da: 16 KB of W_hh per panel of 32 units
+// After the last block of k, the panel's pointwise backward as a loop of
+// its own (independent iterations overlap), or dh0 at t = 0.
+AVX2_INLINE void bwd_epilogues(const Bwd *w, int t, int p, int nv)
+{
+    for (int b = 0; b < w->B; b++)
+        for (int v = 0; v < nv; v++) {
+            int j = 32 * p + 8 * v;
+            __m256 dh = _mm256_loadu_ps(w->part + (size_t)b * w->H + j);
+            if (t > 0)
+                bwd_cell(w, t - 1, b, j, dh);
+            else
+                _mm256_storeu_ps(w->m->dh0 + (size_t)b * w->H + j, dh);
+        }
+}
+
+#define BWD_KBLOCK 16   // blocks of 16 x 32 columns of da (all of them at H = 128): 64 KB of W_hh
 #define BWD_ROWS(NV)                                                                    \
     do {                                                                                \
         for (int cb0 = 0; cb0 < w->G / 32; cb0 += BWD_KBLOCK) {                         \
@@ -476,6 +490,7 @@ AVX2_INLINE void bwd_tile(const int R, const int NV, const Bwd *w, int t, int r0
             else if (w->B - r0 == 1)                                                    \
                 bwd_tile(1, NV, w, t, r0, p, cb0, cb1);                                 \
         }                                                                               \
+        bwd_epilogues(w, t, p, NV);                                                     \
     } while (0)
 
 AVX2 static void backward_step(const Bwd *w, int t)
@@ -503,37 +518,31 @@ AVX2 static void backward_last(const Bwd *w)
 }
 
 // dW^T rows k0 .. k0 + R - 1 (of (I + H, G): W_ih's then W_hh's, rows in
-// crow) and columns 32 cb .. 32 cb + 31 += xt[k][rb..re) @ da[rb..re).
+// crow) and columns 32 cb .. 32 cb + 31 += xt[k][0..rows) @ da[0..rows):
+// the chunk's da panel (32 KB at 8 steps of 32 rows) streams from L2.
 AVX2_INLINE void dw_tile(const int R, const Bwd *w, float *const crow[3], const float *xt,
-                         size_t ldx, int cb, int rb, int re)
+                         size_t ldx, int cb, int rows)
 {
     const int NV = 4;
-    float *c0 = crow[0] + 32 * cb, *c1 = crow[R > 1 ? 1 : 0] + 32 * cb, *c2 = crow[R > 2 ? 2 : 0] + 32 * cb;
-    __m256 t00 = _mm256_loadu_ps(c0), t01 = _mm256_loadu_ps(c0 + 8);
-    __m256 t02 = _mm256_loadu_ps(c0 + 16), t03 = _mm256_loadu_ps(c0 + 24);
-    __m256 t10 = _mm256_loadu_ps(c1), t11 = _mm256_loadu_ps(c1 + 8);
-    __m256 t12 = _mm256_loadu_ps(c1 + 16), t13 = _mm256_loadu_ps(c1 + 24);
-    __m256 t20 = _mm256_loadu_ps(c2), t21 = _mm256_loadu_ps(c2 + 8);
-    __m256 t22 = _mm256_loadu_ps(c2 + 16), t23 = _mm256_loadu_ps(c2 + 24);
-    const float *b = w->dap + ((size_t)cb * w->rows_cap + rb) * 32;
-    for (int k = rb; k < re; k++, b += 32)
+    // From zero, and C added at the end: loads of C at the start would hold
+    // up the first FMAs until they arrive from L2 or L3.
+    TILE_DECL(_mm256_setzero_ps());
+    const float *b = w->dap + (size_t)cb * w->rows_cap * 32;
+    for (int k = 0; k < rows; k++, b += 32)
         TILE_STEP(xt + k, ldx, b);
-    _mm256_storeu_ps(c0, t00);
-    _mm256_storeu_ps(c0 + 8, t01);
-    _mm256_storeu_ps(c0 + 16, t02);
-    _mm256_storeu_ps(c0 + 24, t03);
+#define DW_ADD(r, v)                                                           \
+    do {                                                                       \
+        float *c_ = crow[r] + 32 * cb + 8 * (v);                               \
+        _mm256_storeu_ps(c_, _mm256_add_ps(_mm256_loadu_ps(c_), t##r##v));     \
+    } while (0)
+    DW_ADD(0, 0); DW_ADD(0, 1); DW_ADD(0, 2); DW_ADD(0, 3);
     if (R > 1) {
-        _mm256_storeu_ps(c1, t10);
-        _mm256_storeu_ps(c1 + 8, t11);
-        _mm256_storeu_ps(c1 + 16, t12);
-        _mm256_storeu_ps(c1 + 24, t13);
+        DW_ADD(1, 0); DW_ADD(1, 1); DW_ADD(1, 2); DW_ADD(1, 3);
     }
     if (R > 2) {
-        _mm256_storeu_ps(c2, t20);
-        _mm256_storeu_ps(c2 + 8, t21);
-        _mm256_storeu_ps(c2 + 16, t22);
-        _mm256_storeu_ps(c2 + 24, t23);
+        DW_ADD(2, 0); DW_ADD(2, 1); DW_ADD(2, 2); DW_ADD(2, 3);
     }
+#undef DW_ADD
 }
 
 // The weight gradients (and dx) of the chunk of steps t0 .. t1, whose da
@@ -554,25 +563,21 @@ AVX2 static void backward_chunk(const Bwd *w, int t0, int t1)
     } else {
         transpose(xt + (size_t)I * ldx, ldx, m->h + (size_t)(t0 - 1) * B * H, (size_t)H, rows, H);
     }
-    for (int rb = 0; rb < rows; rb += 128) {
-        int re = rows - rb < 128 ? rows : rb + 128;
-        for (int cb = 0; cb < G / 32; cb++) {
-            int k0 = 0;
-            for (; k0 < K; k0 += 3) {
-                int R = K - k0 < 3 ? K - k0 : 3;
-                float *crow[3];
-                for (int r = 0; r < R; r++) {
-                    int k = k0 + r;
-                    crow[r] = k < I ? m->dw_ih_t + (size_t)k * G : m->dw_hh_t + (size_t)(k - I) * G;
-                }
-                const float *a = xt + (size_t)k0 * ldx;
-                if (R == 3)
-                    dw_tile(3, w, crow, a, ldx, cb, rb, re);
-                else if (R == 2)
-                    dw_tile(2, w, crow, a, ldx, cb, rb, re);
-                else
-                    dw_tile(1, w, crow, a, ldx, cb, rb, re);
+    for (int cb = 0; cb < G / 32; cb++) {
+        for (int k0 = 0; k0 < K; k0 += 3) {
+            int R = K - k0 < 3 ? K - k0 : 3;
+            float *crow[3];
+            for (int r = 0; r < R; r++) {
+                int k = k0 + r;
+                crow[r] = k < I ? m->dw_ih_t + (size_t)k * G : m->dw_hh_t + (size_t)(k - I) * G;
             }
+            const float *a = xt + (size_t)k0 * ldx;
+            if (R == 3)
+                dw_tile(3, w, crow, a, ldx, cb, rows);
+            else if (R == 2)
+                dw_tile(2, w, crow, a, ldx, cb, rows);
+            else
+                dw_tile(1, w, crow, a, ldx, cb, rows);
         }
     }
     if (m->skip_dx)
@@ -621,9 +626,11 @@ void lstm_forward_fused(Lstm *m)
             .c = m->c + t * BH,
             .h = m->h + t * BH,
             .tc = m->tc + t * BH,
+            .pre = m->xt,   // free outside backward_chunk
         };
         forward_step(&s, m->wp, m->bp, B);
     }
+    _mm_sfence();
 #else
     (void)m;
 #endif
@@ -641,6 +648,7 @@ void lstm_backward_fused(Lstm *m, const float *dout)
         .dout = dout,
         .dap = m->dpre,
         .dcn = m->dc0,
+        .part = m->xt,
     };
     memset(m->dbias, 0, (size_t)G * sizeof(float));
     memset(m->dw_hh_t, 0, (size_t)H * G * sizeof(float));
@@ -654,6 +662,7 @@ void lstm_backward_fused(Lstm *m, const float *dout)
             backward_chunk(&w, t, t + LSTM_CHUNK - 1 < T - 1 ? t + LSTM_CHUNK - 1 : T - 1);
         backward_step(&w, t);
     }
+    _mm_sfence();
     mat_transpose(m->g.w_hh, m->dw_hh_t, H, G, true);
     mat_transpose(m->g.w_ih, m->dw_ih_t, I, G, true);
     for (int j = 0; j < G; j++) {
