@@ -30,6 +30,8 @@
 #include "app/settings.h"
 #include "engine/numfmt.h"
 #include "lessons/lesson.h"
+#include "lessons/run.h"
+#include "views/widgets/controls.h"
 #include "sdl/sdl_scene.h"
 #include "views/editor_view.h"
 #include "views/lesson_view.h"
@@ -134,6 +136,9 @@ typedef struct App {
     SceneRenderer *sr;
     Scene *scene;
     Graph *graph;
+    Run *run;               // the open lesson's run (params, sources on a worker), or NULL for a
+                            // format-1 lesson that trains with G/P (it changes its program itself)
+    char param_drag[80];    // the control being dragged ("param:NAME"), or ""
     Catalog cat;
     Lesson *lesson;
     size_t lesson_idx;
@@ -191,8 +196,17 @@ typedef struct App {
 // Make l (owned from now on) the open lesson, at its first step.
 static void set_lesson(App *a, Lesson *l, bool own)
 {
+    run_destroy(a->run); // before the lesson it runs
+    a->run = NULL;
+    a->param_drag[0] = '\0';
     lesson_destroy(a->lesson);
     a->lesson = l;
+    if (!l->train.enabled) {
+        char err[256];
+        a->run = run_create(l, true, err, sizeof(err));
+        if (!a->run)
+            fprintf(stderr, "gradlab: %s: %s; drawing the lesson without its sources\n", l->path, err);
+    }
     a->own_lesson = own;
     a->lesson_gen++;
     a->notes.preview_lesson = NULL; // the old lesson's address may be reused
@@ -219,7 +233,7 @@ static bool load_lesson(App *a, size_t idx)
     return true;
 }
 
-static void pixel_size(App *a, int *w, int *h)
+static void pixel_size(const App *a, int *w, int *h)
 {
     SDL_GetRendererOutputSize(a->ren, w, h);
 }
@@ -258,13 +272,47 @@ static void rebuild(App *a)
         scene_begin(a->scene, (float)w, (float)h, color_rgb(0x000000));
         return;
     }
+    if (a->run) {
+        if (run_step(a->run) != a->step)
+            run_goto(a->run, a->step);
+        run_poll(a->run);
+    }
     LessonViewParams vp = {.lesson = a->lesson, .step = a->step, .theme = theme_get(a->theme),
                            .scale = a->scale, .help = a->help, .status = footer_text(a),
-                           .graph = &a->gstate, .history = a->history, .nhistory = a->nhistory};
+                           .graph = &a->gstate, .history = a->history, .nhistory = a->nhistory,
+                           .run = a->run, .drag = a->param_drag[0] ? a->param_drag : NULL};
     lesson_view_build(a->scene, a->graph, &vp, (float)w, (float)h);
     if (a->editing) {
         EditorParams ep = {.editor = &a->editor, .theme = theme_get(a->theme), .scale = a->scale};
         a->editor.top = editor_view_build(a->scene, &ep, (float)w, (float)h);
+    }
+}
+
+// Where the first draggable input's number is drawn, in window points,
+// as "NAME@X,Y" (for tests that drag it), or "-".
+static void trace_drag_point(const App *a, char *buf, size_t n)
+{
+    snprintf(buf, n, "-");
+    if (a->in_menu || a->blank || a->help || a->editing)
+        return;
+    const Program *p = a->lesson->program;
+    for (size_t i = 0; i < a->scene->n; i++) {
+        const SceneItem *it = &a->scene->items[i];
+        if (!it->id || strncmp(it->id, "value:", 6) != 0 || it->kind != SCENE_TEXT)
+            continue;
+        for (size_t k = 0; k < program_input_count(p); k++) {
+            if (strcmp(program_input_name(p, k), it->id + 6) != 0)
+                continue;
+            float cx = it->align == ALIGN_LEFT ? it->x + it->w / 2
+                       : it->align == ALIGN_CENTER ? it->x : it->x - it->w / 2;
+            float cy = it->y + it->h / 2;
+            int ww, wh, pw, ph;
+            SDL_GetWindowSize(a->win, &ww, &wh);
+            pixel_size(a, &pw, &ph);
+            snprintf(buf, n, "%s@%d,%d", it->id + 6, (int)(cx * (float)ww / (float)(pw ? pw : 1)),
+                     (int)(cy * (float)wh / (float)(ph ? ph : 1)));
+            return;
+        }
     }
 }
 
@@ -273,19 +321,20 @@ static void trace_state(App *a)
 {
     if (!a->trace)
         return;
-    char stem[128], line[sizeof(a->traced)], err[200] = "";
+    char stem[128], line[sizeof(a->traced)], err[200] = "", drag[120];
     if (a->own_lesson)
         snprintf(stem, sizeof(stem), "editor");
     else
         catalog_stem(a->cat.paths[a->lesson_idx], stem, sizeof(stem));
     const char *footer = footer_text(a);
+    trace_drag_point(a, drag, sizeof(drag));
     if (a->editing && a->editor.error[0])
         snprintf(err, sizeof(err), "%.*s", (int)strcspn(a->editor.error, "\n"), a->editor.error);
     snprintf(line, sizeof(line),
              "gradlab-trace: lesson=%s step=%zu/%zu blank=%d help=%d menu=%d fullscreen=%d editor=%d "
-             "notes=%d playing=%d footer=%s error=%s\n",
-             stem, a->step + 1, a->lesson->nsteps, a->blank, a->help, a->in_menu, is_fullscreen(a), a->editing,
-             a->notes.win != NULL, a->playing, footer ? footer : "-", err[0] ? err : "-");
+             "notes=%d playing=%d drag=%s footer=%s error=%s\n",
+             stem, a->step + 1, a->lesson->nsteps, a->blank, a->help, a->in_menu, is_fullscreen(a),
+             a->editing, a->notes.win != NULL, a->playing, drag, footer ? footer : "-", err[0] ? err : "-");
     if (strcmp(line, a->traced) != 0) {
         snprintf(a->traced, sizeof(a->traced), "%s", line);
         fputs(line, stdout);
@@ -804,6 +853,8 @@ static bool covered(const App *a)
     return a->blank || a->help || a->editing;
 }
 
+static bool control_down(App *a, float px, float py);
+
 static void mouse_down(App *a, int x, int y)
 {
     if (covered(a))
@@ -818,6 +869,8 @@ static void mouse_down(App *a, int x, int y)
         }
         return;
     }
+    if (control_down(a, px, py))
+        return;
     const SceneItem *it = scene_hit(a->scene, px, py, "value:");
     if (!it) {
         a->panning = graph_view(a);
@@ -890,8 +943,57 @@ static void mouse_drag(App *a, int x, int y, bool fine)
     double per_px = (fine ? 0.01 : 0.1) / (u * 4); // 0.1 per 4 unit-pixels
     double v = a->drag_v0 + (px - a->drag_x0) * per_px;
     v = round(v * (fine ? 100 : 10)) / (fine ? 100 : 10);
-    program_set_input(a->lesson->program, a->drag_name, v);
+    if (a->run)
+        run_set_param(a->run, run_param_find(a->run, a->drag_name), v);
+    else
+        program_set_input(a->lesson->program, a->drag_name, v);
     a->dirty = true;
+}
+
+// The value of the control "param:NAME" under pixel px: a slider's position.
+static void param_drag(App *a, float px)
+{
+    const char *name = a->param_drag + strlen("param:");
+    int i = run_param_find(a->run, name);
+    const SceneItem *track = scene_find(a->scene, a->param_drag);
+    if (i < 0 || !track)
+        return;
+    const LessonParam *p = &a->lesson->f2.params[i];
+    SliderParams sp = {.x = track->x, .w = track->w, .lo = p->min, .hi = p->max, .log_scale = p->log};
+    run_set_param(a->run, i, slider_value_at(&sp, px));
+    a->dirty = true;
+}
+
+// A click on a control: a slider starts a drag, a toggle flips, a choice is taken.
+static bool control_down(App *a, float px, float py)
+{
+    const SceneItem *it = a->run ? scene_hit(a->scene, px, py, "param:") : NULL;
+    if (!it)
+        return false;
+    char id[160];
+    snprintf(id, sizeof(id), "%s", it->id);
+    char *choice = strchr(id + strlen("param:"), ':');
+    if (choice) { // "param:NAME:WORD"
+        *choice++ = '\0';
+        int i = run_param_find(a->run, id + strlen("param:"));
+        const LessonParam *p = i >= 0 ? &a->lesson->f2.params[i] : NULL;
+        for (int k = 0; p && k < p->nchoices; k++)
+            if (strcmp(p->choices[k], choice) == 0)
+                run_set_param(a->run, i, k);
+        a->dirty = true;
+        return true;
+    }
+    int i = run_param_find(a->run, id + strlen("param:"));
+    if (i < 0)
+        return true;
+    if (a->lesson->f2.params[i].kind == PARAM_TOGGLE) {
+        run_set_param(a->run, i, run_param(a->run, i) != 0 ? 0 : 1);
+        a->dirty = true;
+        return true;
+    }
+    snprintf(a->param_drag, sizeof(a->param_drag), "%s", id);
+    param_drag(a, px);
+    return true;
 }
 
 static void app_destroy(App *a)
@@ -906,6 +1008,7 @@ static void app_destroy(App *a)
     free(a->history);
     free(a->applied);
     editor_free(&a->editor);
+    run_destroy(a->run);
     lesson_destroy(a->lesson);
     if (a->drag_cursor)
         SDL_FreeCursor(a->drag_cursor);
@@ -967,6 +1070,8 @@ static int next_timeout(const App *a)
         int clock = 1000 - (int)((now - a->present_start) % 1000);
         t = t < 0 || clock < t ? clock : t;
     }
+    if (a->run && run_busy(a->run)) // a source is working: draw its progress about 60 times a second
+        t = t < 0 || t > 16 ? 16 : t;
     return t;
 }
 
@@ -993,7 +1098,10 @@ static void soak_push(App *a)
         // A drag, as mouse_drag would do it: set an input, redraw.
         Program *p = a->lesson->program;
         size_t i = (k / 7) % program_input_count(p);
-        program_set_input(p, program_input_name(p, i), extremes[(k / 3) % 8]);
+        if (a->run)
+            run_set_param(a->run, run_param_find(a->run, program_input_name(p, i)), extremes[(k / 3) % 8]);
+        else
+            program_set_input(p, program_input_name(p, i), extremes[(k / 3) % 8]);
         a->dirty = true;
         return;
     }
@@ -1123,7 +1231,11 @@ static bool handle_event(App *a, const SDL_Event *ev)
     case SDL_MOUSEMOTION:
         if (ev->motion.windowID != main_id)
             return true;
-        if ((ev->motion.state & SDL_BUTTON_LMASK) && a->drag_name[0])
+        if ((ev->motion.state & SDL_BUTTON_LMASK) && a->param_drag[0] && a->run) {
+            float px, py;
+            to_pixels(a, ev->motion.x, ev->motion.y, &px, &py);
+            param_drag(a, px);
+        } else if ((ev->motion.state & SDL_BUTTON_LMASK) && a->drag_name[0])
             mouse_drag(a, ev->motion.x, ev->motion.y, SDL_GetModState() & KMOD_SHIFT);
         else
             mouse_move(a, ev->motion.x, ev->motion.y, ev->motion.xrel, ev->motion.yrel);
@@ -1134,6 +1246,7 @@ static bool handle_event(App *a, const SDL_Event *ev)
         return true;
     case SDL_MOUSEBUTTONUP:
         a->panning = false;
+        a->param_drag[0] = '\0';
         if (a->drag_name[0]) {
             a->drag_name[0] = '\0';
             SDL_SetCursor(SDL_GetDefaultCursor());
@@ -1272,6 +1385,10 @@ int app_main(int argc, char **argv)
             break;
         int timeout = a.soak_seconds ? 0 : next_timeout(&a);
         bool got = timeout < 0 ? SDL_WaitEvent(&ev) : SDL_WaitEventTimeout(&ev, timeout);
+        if (!got && a.run && run_poll(a.run)) { // the worker published
+            a.dirty = true;
+            continue;
+        }
         if (!got) { // a timer ran out
             if (a.playing && !held(&a) && SDL_GetTicks() >= a.next_advance) {
                 if (a.lesson->train.enabled) {

@@ -68,8 +68,8 @@ bool settings_save(const Settings *s, const char *path)
     if (!f)
         return false;
     fprintf(f, "# gradlab settings, rewritten when the app quits\n");
-    fprintf(f, "theme = %s\nscale = %.3g\nlast_lesson = %s\nlast_step = %ld\n", theme_names[s->theme], s->scale,
-            s->last_lesson, s->last_step);
+    fprintf(f, "theme = %s\nscale = %.3g\nlast_lesson = %s\nlast_step = %ld\n", theme_names[s->theme],
+            s->scale, s->last_lesson, s->last_step);
     bool ok = fclose(f) == 0;
     return ok && platform_replace_file(tmp, path);
 }

@@ -347,7 +347,8 @@ Lesson *editor_compile_text(const char *program, char *err, size_t errn, int *li
         const char *m = strstr(diag_text(&d), "error: ");
         const char *nl = m ? strchr(m, '\n') : NULL;
         int n = m ? (int)(nl ? nl - m : (ptrdiff_t)strlen(m)) : 0;
-        snprintf(err, errn, "%s: %.*s\n", EDITOR_FILE, n, m ? m : "error: the program does not make a lesson");
+        snprintf(err, errn, "%s: %.*s\n", EDITOR_FILE, n,
+                 m ? m : "error: the program does not make a lesson");
     }
     diag_free(&d);
     free(src);
@@ -393,8 +394,8 @@ size_t editor_view_build(Scene *s, const EditorParams *p, float w, float h)
     float m = 40 * u;
     float bx = m, by = 32 * u, bw = w - 2 * m, bh = h - 64 * u;
     scene_tag(s, scene_panel(s, bx, by, bw, bh, 12 * u, t->panel, t->accent, 2 * u), "editor");
-    scene_tag(s, scene_text(s, bx + 24 * u, by + 16 * u, FONT_BOLD, 24 * u, ALIGN_LEFT, t->text, EDITOR_TITLE),
-              "editor-title");
+    scene_tag(s, scene_text(s, bx + 24 * u, by + 16 * u, FONT_BOLD, 24 * u, ALIGN_LEFT, t->text,
+                            EDITOR_TITLE), "editor-title");
     scene_tag(s, scene_text(s, bx + bw - 24 * u, by + 22 * u, FONT_REGULAR, 16 * u, ALIGN_RIGHT, t->accent,
                             "Enter: new line    Ctrl+Enter or F5: apply    Esc: cancel"), "editor-hint");
     scene_text_fit(s, bx + 24 * u, by + 54 * u, FONT_REGULAR, 15 * u, ALIGN_LEFT, t->muted,
@@ -439,7 +440,8 @@ size_t editor_view_build(Scene *s, const EditorParams *p, float w, float h)
     snprintf(num, sizeof(num), "%zu", nlines > 99 ? nlines : 99);
     float gutter = scene_text_width(s, FONT_MONO, size * 0.8f, num) + 20 * u;
     float textx = tx + gutter, text_w = tw - gutter - 12 * u;
-    scene_line(s, tx + gutter - 8 * u, ty + 4 * u, tx + gutter - 8 * u, ty + th - 4 * u, 1 * u, t->panel_edge);
+    float gx = tx + gutter - 8 * u;
+    scene_line(s, gx, ty + 4 * u, gx, ty + th - 4 * u, 1 * u, t->panel_edge);
     if (e->len == 0)
         scene_text(s, textx, ty + 8 * u, FONT_MONO, size, ALIGN_LEFT, t->muted,
                    "for example: x = -2; y = 5; z = -4; f = (x + y) * z");
@@ -469,9 +471,10 @@ size_t editor_view_build(Scene *s, const EditorParams *p, float w, float h)
                 size_t next = at;
                 if (next < end)
                     for (next++; next < end && is_cont(e->text[next]); next++) {}
-                float x0 = textx + scene_text_width(s, FONT_MONO, size, span(buf, sizeof(buf), e->text, pos, at));
-                float cw = next > at ? scene_text_width(s, FONT_MONO, size, span(buf, sizeof(buf), e->text, at, next))
-                                     : scene_text_width(s, FONT_MONO, size, "m");
+                const char *ch = next > at ? span(buf, sizeof(buf), e->text, at, next) : "m";
+                float cw = scene_text_width(s, FONT_MONO, size, ch);
+                const char *lead = span(buf, sizeof(buf), e->text, pos, at);
+                float x0 = textx + scene_text_width(s, FONT_MONO, size, lead);
                 x0 = fminf(x0, textx + text_w - cw);
                 scene_tag(s, scene_rect(s, x0, y + lh - 3 * u, cw, 3 * u, 0, t->warn), "editor-error-mark");
                 scene_triangle(s, x0 + cw / 2, y + lh - 4 * u, x0 + cw / 2 - 5 * u, y + lh + 4 * u,
@@ -479,7 +482,8 @@ size_t editor_view_build(Scene *s, const EditorParams *p, float w, float h)
             }
             if (ln == caret_line) {
                 size_t ls = pos;
-                float cx = textx + scene_text_width(s, FONT_MONO, size, span(buf, sizeof(buf), e->text, ls, e->caret));
+                const char *before = span(buf, sizeof(buf), e->text, ls, e->caret);
+                float cx = textx + scene_text_width(s, FONT_MONO, size, before);
                 cx = fminf(cx, textx + text_w);
                 scene_tag(s, scene_rect(s, cx - 1 * u, y + 2 * u, 2.5f * u, lh - 4 * u, 0, t->accent),
                           "editor-caret");
@@ -488,7 +492,8 @@ size_t editor_view_build(Scene *s, const EditorParams *p, float w, float h)
         pos = end + 1;
     }
     if (top > 0)
-        scene_text(s, tx + tw - 12 * u, ty + 4 * u, FONT_REGULAR, 13 * u, ALIGN_RIGHT, t->muted, "\u25b2 more");
+        scene_text(s, tx + tw - 12 * u, ty + 4 * u, FONT_REGULAR, 13 * u, ALIGN_RIGHT, t->muted,
+                   "\u25b2 more");
     if (top + visible < nlines)
         scene_text(s, tx + tw - 12 * u, ty + th - 22 * u, FONT_REGULAR, 13 * u, ALIGN_RIGHT, t->muted,
                    "\u25bc more");

@@ -24,7 +24,8 @@ void menu_view_build(Scene *s, const MenuParams *p, float w, float h)
     float m = 48 * u, gap = 24 * u, card_w = 360 * u, card_h = 130 * u;
     scene_tag(s, scene_text(s, m, 28 * u, FONT_BOLD, 34 * u, ALIGN_LEFT, t->text, "gradlab lessons"), "title");
     scene_text(s, m, 76 * u, FONT_REGULAR, 17 * u, ALIGN_LEFT, t->muted,
-               "Arrows choose, Enter opens, M or Esc returns to the lesson, Q quits. The green dot marks the lesson you had open.");
+               "Arrows choose, Enter opens, M or Esc returns to the lesson, Q quits. "
+               "The green dot marks the lesson you had open.");
     size_t cols = menu_view_columns(w, h, p->scale);
     float grid_w = (float)cols * card_w + (float)(cols - 1) * gap;
     float x0 = (w - grid_w) / 2, y0 = 120 * u;
@@ -82,7 +83,8 @@ void notes_view_build(Scene *s, const NotesParams *p, float w, float h, float pr
         float by = m + 66 * u, bh = 36 * u;
         scene_panel(s, m, by, w - 2 * m, bh, 8 * u, color_rgb(0x000000), t->warn, 2 * u);
         scene_tag(s, scene_text(s, w / 2, by + 8 * u, FONT_BOLD, 17 * u, ALIGN_CENTER, color_rgb(0xffffff),
-                                "SCREEN BLANKED \u2014 the room sees black; B or . shows it again"), "notes-blank");
+                                "SCREEN BLANKED \u2014 the room sees black; B or . shows it again"),
+                  "notes-blank");
         top += bh + 14 * u;
     }
     scene_text(s, m, top - 26 * u, FONT_BOLD, 14 * u, ALIGN_LEFT, t->accent, "NOTES");

@@ -215,7 +215,8 @@ static void test_overlay(void **state)
     assert_non_null(scene_find_text(s, "editor-line:1", "x = 1"));
     assert_non_null(scene_find_text(s, "editor-line:2", "f = w * 2"));
     assert_null(scene_find(s, "editor-line:3"));   // the empty last line has no text item
-    assert_non_null(scene_find_text(s, "editor-error", "<editor>:2:5: error: unknown name 'w'; did you mean 'x'?"));
+    assert_non_null(
+        scene_find_text(s, "editor-error", "<editor>:2:5: error: unknown name 'w'; did you mean 'x'?"));
     assert_non_null(scene_find_text(s, "editor-error", "    f = w * 2"));
     // The caret and the error mark sit on line 2 under 'w' (4 characters in).
     const SceneItem *line2 = scene_find(s, "editor-line:2");
