@@ -113,7 +113,7 @@ static void draw_circuit(const PanelCtx *c, float x, float y, float w, float h)
 {
     const Lesson *l = c->p->lesson;
     CircuitParams cp = {
-        .x = x, .y = y + 8 * c->u, .w = w, .h = h - 60 * c->u, .unit = c->u, .theme = c->p->theme,
+        .x = x, .y = y + 8 * c->u, .w = w, .h = h - 56 * c->u, .unit = c->u, .theme = c->p->theme,
         .current = c->st.gate, .phase = c->st.kind == STEP_FORWARD ? 1 : c->st.kind == STEP_BACKWARD ? 2 : 0,
         .out_name = program_output_name(l->program),
     };
@@ -307,7 +307,7 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     bool lit = c->p->run && run_highlighted(c->p->run, lp->name);
     scene_tag(c->s, scene_rect(c->s, x, y, w, h, 0, color_alpha(c->p->theme->background, 0)), id);
     if (lit)
-        scene_frame(c->s, x - 6 * c->u, y - 6 * c->u, w + 12 * c->u, h + 12 * c->u, 3 * c->u, c->p->theme->accent);
+        scene_frame(c->s, x, y, w, h, 3 * c->u, c->p->theme->accent);
     switch (lp->kind) {
     case PANEL_CIRCUIT: draw_circuit(c, x, y, w, h); break;
     case PANEL_GRAPH: draw_graph(c, x, y, w, h); break;
@@ -315,7 +315,7 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     case PANEL_BARS: draw_bars(c, lp, x, y, w, h); break;
     case PANEL_HEATMAP: draw_heatmap(c, lp, x, y, w, h); break;
     case PANEL_CONTROLS: draw_controls(c, lp, x, y, w, h); break;
-    case PANEL_NUDGE: draw_nudge(c, lp, x, y, w, h); break;
+    case PANEL_NUDGE: draw_nudge(c, lp, x + 10 * c->u, y + 8 * c->u, w - 20 * c->u, h - 16 * c->u); break;
     case PANEL_TEXT: draw_text_panel(c, lp, x, y, w, h); break;
     case PANEL_KIND_COUNT: break;
     }

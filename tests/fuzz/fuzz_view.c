@@ -25,13 +25,21 @@ static Graph *graph;
 static Scene *scene;
 static char *generated;
 
-// The screen of step st at a normal size, and tiny and zoomed.
+// The screen of step st at a normal size, and tiny and zoomed. Each frame
+// starts from a new scene: a scene keeps its capacity, and built with
+// GRADLAB_MOVE_ON_GROW only a young scene moves its items on every append.
 static void build_step(const Lesson *l, size_t st)
 {
+    scene_destroy(scene);
+    if (!(scene = scene_create()))
+        return;
     LessonViewParams vp = {.lesson = l, .step = st, .theme = theme_get((ThemeId)(st % THEME_COUNT)),
                            .scale = 1, .help = st + 1 == l->nsteps, .status = "fuzz"};
     lesson_view_build(scene, graph, &vp, 1280, 720);
     vp.scale = 4;
+    scene_destroy(scene);
+    if (!(scene = scene_create()))
+        return;
     lesson_view_build(scene, graph, &vp, 64, 64);
 }
 
@@ -39,8 +47,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!graph)
         graph = graph_create(PROGRAM_MAX_NODES + 1);
-    if (!scene)
-        scene = scene_create();
     const char *src = (const char *)data;
     if (size > 0 && data[0] & 0x80) {
         if (!generated && !(generated = malloc(GEN_MAX_TEXT)))

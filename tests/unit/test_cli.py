@@ -282,7 +282,7 @@ def test_check_failing():
     expect("  ---\n  file: %s\n  line: 8\n  ...\n" % bad in out, out)
     rc, out, err = run("check", "1", bad, good)
     expect_eq(rc, 1)
-    expect_eq(len(parse_tap(out)), 7 + 3 + 3)
+    expect_eq(len(parse_tap(out)), 8 + 3 + 3)  # lesson 1: screens, 6 checks and gradcheck
     broken = write("broken.lesson", "gradlab-lesson: 1\ntitle: Broken\nprogram:\n    f = x * 3\nstep: auto\n")
     rc, out, err = run("check", broken)
     expect_eq(rc, 2, "a lesson that does not load exits 2")
@@ -302,12 +302,12 @@ def test_render():
     rc, out, err = run("render", "1", "--out", out_dir)
     expect_eq(rc, 0, err)
     names = sorted(os.listdir(out_dir))
-    expect_eq(names, ["01-circuit-step%02d.png" % i for i in range(1, 7)])
+    expect_eq(names, ["01-circuit-step%02d.png" % i for i in range(1, 8)])
     for n in names:
         path = os.path.join(out_dir, n)
         expect_eq(png_size(path), (1280, 720), n)
         expect(os.path.getsize(path) > 5000, "%s is suspiciously small" % n)
-    expect_eq(err, "gradlab: wrote 6 PNGs to %s\n" % out_dir)
+    expect_eq(err, "gradlab: wrote 7 PNGs to %s\n" % out_dir)
     # Another size, theme and scale, into an existing folder.
     rc, out, err = run("render", "1", "--out", out_dir, "--size", "640x360", "--theme", "light", "--scale", "1.5")
     expect_eq(rc, 0, err)

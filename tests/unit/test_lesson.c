@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "lessons/lesson.h"
+#include "lessons/run.h"
 
 #define SHOWN (LESSON_SHOWN_VALUE | LESSON_SHOWN_GRAD)
 
@@ -77,11 +78,14 @@ static void test_lesson1_loads(void **state)
     Lesson *l = load_lesson1();
     assert_string_equal(l->title, "Backprop through a circuit");
     assert_string_equal(l->view, "circuit");
-    assert_int_equal(l->nsteps, 6);
+    assert_int_equal(l->nsteps, 7);
     assert_int_equal(l->nchecks, 6);
-    const StepKind kinds[] = {STEP_INTRO, STEP_FORWARD, STEP_FORWARD, STEP_BACKWARD, STEP_BACKWARD, STEP_DONE};
-    const size_t gates[] = {SIZE_MAX, 3, 4, 4, 3, SIZE_MAX};
-    for (size_t i = 0; i < 6; i++) {
+    assert_int_equal(l->f2.version, 2);
+    assert_int_equal(l->f2.nchecks, 1); // gradcheck
+    const StepKind kinds[] = {STEP_INTRO, STEP_FORWARD, STEP_FORWARD, STEP_BACKWARD, STEP_BACKWARD, STEP_DONE,
+                              STEP_DONE};
+    const size_t gates[] = {SIZE_MAX, 3, 4, 4, 3, SIZE_MAX, SIZE_MAX};
+    for (size_t i = 0; i < 7; i++) {
         assert_int_equal(l->steps[i].kind, kinds[i]);
         if (kinds[i] == STEP_FORWARD || kinds[i] == STEP_BACKWARD)
             assert_int_equal(l->steps[i].gate, gates[i]);
@@ -247,8 +251,9 @@ static void test_lesson1_placeholders(void **state)
     Lesson *l = load_lesson1();
     Graph *g = graph_create(0);
     char buf[4096], want[4096];
-    // Every step's text, expanded, matches the hand expansion and keeps no braces.
-    for (size_t st = 0; st < l->nsteps; st++) {
+    // Every step's text, expanded, matches the hand expansion and keeps no
+    // braces (the last, the nudge, reads the parameter h: run_format's part).
+    for (size_t st = 0; st + 1 < l->nsteps; st++) {
         lesson_eval(l, g, st);
         lesson_step_text(l, g, st, buf, sizeof(buf));
         assert_true(l->steps[st].text[0] != '\0'); // lesson 1 writes all its texts
@@ -274,6 +279,28 @@ static void test_lesson1_placeholders(void **state)
     // Out of range gives "".
     lesson_step_text(l, g, 99, buf, sizeof(buf));
     assert_string_equal(buf, "");
+    // The nudge step: lesson_step_text keeps {h:.3g} for the run, which fills
+    // it with the parameter (and its nudge panel's figures agree with backprop).
+    char err[128], out[4096];
+    Run *r = run_create(l, false, err, sizeof(err));
+    assert_non_null(r);
+    run_goto(r, 6);
+    run_settle(r);
+    lesson_step_text(l, run_graph(r), 6, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "h = {h:.3g}"));
+    run_format(r, buf, out, sizeof(out));
+    assert_non_null(strstr(out, "h = 0.01:"));
+    assert_null(strchr(out, '{'));
+    assert_true(run_panel_visible(r, 1)); // shown by the step
+    RunNudge nd;
+    assert_true(run_nudge(r, 1, &nd));
+    assert_true(nd.x == -2 && nd.h == 0.01 && nd.grad == -4);
+    assert_true(fabs(nd.f_plus - (-12.04)) < 1e-12 && fabs(nd.numeric - -4) < 1e-9);
+    run_goto(r, 0);
+    assert_false(run_panel_visible(r, 1)); // hidden again at the start
+    run_set_param(r, run_param_find(r, "h"), 5); // clamped to the range
+    assert_true(run_param(r, run_param_find(r, "h")) == 1);
+    run_destroy(r);
     graph_destroy(g);
     lesson_destroy(l);
 }

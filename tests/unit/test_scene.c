@@ -120,7 +120,7 @@ static void test_intro(void **state)
     assert_int_equal(count_prefix(s, "grad:"), 0);
     assert_int_equal(count_prefix(s, "callout"), 0);
     assert_text(s, "title", "Backprop through a circuit");
-    assert_text(s, "step-counter", "Step 1 of 6");
+    assert_text(s, "step-counter", "Step 1 of 7");
     assert_text(s, "phase", "INTRODUCTION");
     assert_non_null(scene_find(s, "gate:q"));
     assert_non_null(scene_find(s, "gate:f"));
@@ -144,7 +144,7 @@ static void test_forward_steps(void **state)
     assert_text(s, "value:q", "3");
     assert_int_equal(count_prefix(s, "grad:"), 0);
     assert_true(has_line(s, "callout", "f = 3 \u00d7 -4 = -12"));
-    assert_text(s, "step-counter", "Step 3 of 6");
+    assert_text(s, "step-counter", "Step 3 of 7");
 }
 
 static void test_backward_steps(void **state)
@@ -179,12 +179,12 @@ static void test_last_step(void **state)
     assert_text(s, "grad:q", "-4");
     assert_text(s, "grad:f", "1");
     assert_text(s, "value:f", "-12");
-    assert_text(s, "step-counter", "Step 6 of 6");
+    assert_text(s, "step-counter", "Step 6 of 7");
     assert_text(s, "phase", "ALL GRADIENTS");
     assert_int_equal(count_prefix(s, "callout"), 0);
     // Past the end shows the last step.
     s = build(f, 99);
-    assert_text(s, "step-counter", "Step 6 of 6");
+    assert_text(s, "step-counter", "Step 7 of 7");
 }
 
 // The narrative panel shows the step's expanded text.

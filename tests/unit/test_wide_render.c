@@ -37,12 +37,16 @@ static uint64_t rng_next(uint64_t *s)
     return *s;
 }
 
-// Build every step of the lesson at the sizes a lecture hall meets.
-static void build_all_steps(const Lesson *l, Scene *scene, Graph *g)
+// Build every step of the lesson at the sizes a lecture hall meets, each
+// into a new scene (a young scene moves its items on every append when built
+// with GRADLAB_MOVE_ON_GROW, as the sanitizer suite is).
+static void build_all_steps(const Lesson *l, Graph *g)
 {
     static const struct { float w, h, scale; } screens[] = {{1280, 720, 1}, {1024, 768, 2}, {64, 64, 4}};
     for (size_t st = 0; st < l->nsteps; st++) {
         for (size_t k = 0; k < sizeof(screens) / sizeof(screens[0]); k++) {
+            Scene *scene = scene_create();
+            assert_non_null(scene);
             LessonViewParams vp = {.lesson = l, .step = st, .theme = theme_get((ThemeId)(st % THEME_COUNT)),
                                    .scale = screens[k].scale, .help = st + 1 == l->nsteps, .status = "test"};
             lesson_view_build(scene, g, &vp, screens[k].w, screens[k].h);
@@ -50,6 +54,7 @@ static void build_all_steps(const Lesson *l, Scene *scene, Graph *g)
             for (size_t i = 0; i < scene->n; i++)
                 if (scene->items[i].kind == SCENE_TEXT)
                     assert_true(strlen(scene->items[i].text) <= SCENE_TEXT_MAX_BYTES + 3);
+            scene_destroy(scene);
         }
     }
 }
@@ -58,10 +63,8 @@ static void test_generated_programs_render(void **state)
 {
     (void)state;
     Graph *g = graph_create(PROGRAM_MAX_NODES + 1);
-    Scene *scene = scene_create();
     char *text = malloc(GEN_MAX_TEXT);
     assert_non_null(g);
-    assert_non_null(scene);
     assert_non_null(text);
     uint64_t seed = 0x9e3779b97f4a7c15ull;
     unsigned tried = 0;
@@ -83,7 +86,7 @@ static void test_generated_programs_render(void **state)
             if (!l)
                 print_message("%s\n--- the generated lesson:\n%.2000s\n", diag_text(&d), text);
             assert_non_null(l);
-            build_all_steps(l, scene, g);
+            build_all_steps(l, g);
             lesson_destroy(l);
             diag_free(&d);
             tried++;
@@ -91,7 +94,6 @@ static void test_generated_programs_render(void **state)
     }
     print_message("built every step of %u generated lessons (1 to 2000 inputs)\n", tried);
     free(text);
-    scene_destroy(scene);
     graph_destroy(g);
 }
 
@@ -113,7 +115,7 @@ static void test_sum_of_31_inputs(void **state)
     assert_non_null(l);
     Graph *g = graph_create(PROGRAM_MAX_NODES + 1);
     Scene *scene = scene_create();
-    build_all_steps(l, scene, g);
+    build_all_steps(l, g);
     // Every input's value and its "drag me" underline are on screen.
     LessonViewParams vp = {.lesson = l, .step = l->nsteps - 1, .theme = theme_get(THEME_DARK), .scale = 1};
     lesson_view_build(scene, g, &vp, 1920, 1080);
