@@ -425,7 +425,7 @@ def test_misspelt_command():
                    "file or a number\n")
     # A file of that name is a lesson, whatever it is called.
     path = write("grd", "gradlab-lesson: 1\ntitle: T\nprogram:\n    f = 1\nstep: done\n")
-    p = subprocess.run([GRADLAB, "grd"], capture_output=True, cwd=TMP,
+    p = subprocess.run([os.path.abspath(GRADLAB), "grd"], capture_output=True, cwd=TMP,
                        env=dict(os.environ, SDL_VIDEODRIVER="dummy"))
     expect("unknown command" not in p.stderr.decode(), p.stderr.decode())
 
