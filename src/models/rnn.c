@@ -11,6 +11,7 @@
 
 #include "engine/tensor/gemm.h"
 #include "models/fastmath.h"
+#include "models/rnn_fused.h"
 
 const char *const rnn_act_names[RNN_ACT_COUNT] = {
     [RNN_TANH] = "tanh", [RNN_RELU] = "relu", [RNN_SIGMOID] = "sigmoid", [RNN_LINEAR] = "linear",
@@ -49,6 +50,17 @@ Rnn *rnn_create(int I, int H, RnnAct act)
     }
     point_params(&m->p, m->params, I, H);
     point_params(&m->g, m->grads, I, H);
+    if (rnn_fused_available(H)) {
+        size_t panels = ((size_t)H + 31) / 32;
+        size_t n = panels * 32 * ((size_t)I + (size_t)H) + panels * 32 * (size_t)H + (size_t)H;
+        m->packed = aligned_alloc(32, (n * sizeof(float) + 31) / 32 * 32);
+        if (m->packed) {
+            m->wp = m->packed;
+            m->wb = m->wp + panels * 32 * ((size_t)I + (size_t)H);
+            m->bias = m->wb + panels * 32 * (size_t)H;
+            m->fused = true;
+        }
+    }
     return m;
 }
 
@@ -59,6 +71,7 @@ void rnn_destroy(Rnn *m)
     free(m->params);
     free(m->grads);
     free(m->w_hh_t);
+    free(m->packed);
     free(m->tokens);
     free(m->acts);
     free(m);
@@ -189,6 +202,11 @@ static bool run_forward(Rnn *m, const float *x, const int *tokens, const float *
         memcpy(m->h0, h0, BH * sizeof(float));
     else
         memset(m->h0, 0, BH * sizeof(float));
+    m->fused_fwd = m->fused && m->packed && rnn_fused_available(H);
+    if (m->fused_fwd) {
+        rnn_forward_fused(m);
+        return true;
+    }
     // h (TB, H) = x (TB, I) @ W_ih^T + b_ih + b_hh, all steps at once; the
     // recurrence then adds h_{t-1} W_hh^T and applies act in place.
     float *bias = m->dpre;   // scratch until backward
@@ -231,13 +249,27 @@ bool rnn_forward_tokens(Rnn *m, const int *tokens, const float *h0, int B, int T
 
 void rnn_backward(Rnn *m, const float *dout, const float *dh_n)
 {
-    const int B = m->B, T = m->T, H = m->H, I = m->I;
-    const size_t BH = (size_t)B * H, TB = (size_t)T * B;
+    const size_t BH = (size_t)m->B * m->H;
     float *dh_next = m->dh0;   // ends up holding dL/dh0
     if (dh_n)
         memcpy(dh_next, dh_n, BH * sizeof(float));
     else
         memset(dh_next, 0, BH * sizeof(float));
+    if (m->fused_fwd)
+        rnn_backward_fused(m, dout);
+    else
+        rnn_backward_steps_generic(m, dout);
+    rnn_backward_weights(m);
+    m->have_grad = true;
+}
+
+// The generic recurrence of the backward (rnn_fused.h): a pointwise pass
+// and a gemm per step.
+void rnn_backward_steps_generic(Rnn *m, const float *dout)
+{
+    const int B = m->B, T = m->T, H = m->H;
+    const size_t BH = (size_t)B * H;
+    float *dh_next = m->dh0;
     for (int t = T - 1; t >= 0; t--) {
         float *dht = m->dh + t * BH;
         for (int b = 0; b < B; b++) {
@@ -252,6 +284,14 @@ void rnn_backward(Rnn *m, const float *dout, const float *dh_n)
         // dh_next (B, H) = da (B, H) @ W_hh (H, H)
         gemm_f32(false, false, B, H, H, 1.0f, da, H, m->p.w_hh, H, 0.0f, dh_next, H);
     }
+}
+
+// The weight gradients and dx from dpre, after either recurrence
+// (rnn_fused.h): large products over all T * B rows.
+void rnn_backward_weights(Rnn *m)
+{
+    const int B = m->B, T = m->T, H = m->H, I = m->I;
+    const size_t BH = (size_t)B * H, TB = (size_t)T * B;
     // dW_ih (H, I) += da^T @ x;  dW_hh (H, H) += da[1:]^T @ h[:-1] + da[0]^T @ h0
     if (m->onehot) {
         // One-hot rows: dW_ih[:, tok] += da row, a scatter.
@@ -278,7 +318,6 @@ void rnn_backward(Rnn *m, const float *dout, const float *dh_n)
     // dx (TB, I) = da (TB, H) @ W_ih (H, I)
     if (!m->skip_dx && !m->onehot)
         gemm_f32(false, false, (int)TB, I, H, 1.0f, m->dpre, H, m->p.w_ih, I, 0.0f, m->dx, I);
-    m->have_grad = true;
 }
 
 RecurrentStep rnn_step(const Rnn *m, int t)

@@ -47,6 +47,16 @@ typedef struct Rnn {
     float *w_hh_t;       // (H, H) W_hh transposed, refreshed by each forward
     bool skip_dx;        // rnn_backward leaves dx alone (training needs no dL/dx)
 
+    // The fused kernels (rnn_fused.h), taken when the CPU has AVX2 and FMA
+    // and H is a multiple of 8; a test may clear `fused` to take the generic
+    // path. Both compute the same outputs from the same parameters.
+    bool fused;
+    bool fused_fwd;      // the last forward was the fused one (so is its backward)
+    float *packed;       // one 32-byte aligned block for the fused kernels' weights:
+    float *wp;           //   (ceil(H/32), I + H, <=32) [W_ih^T; W_hh^T] in panels of 32 units
+    float *wb;           //   (ceil(H/32), H, <=32) W_hh in panels of 32 units
+    float *bias;         //   (H) b_ih + b_hh
+
     // Activations of the last forward pass (time-major), grown on demand.
     int B, T;
     bool have_grad;

@@ -21,6 +21,8 @@
 
 #include "models/lstm.h"
 #include "models/lstm_fused.h"
+#include "models/rnn.h"
+#include "models/rnn_fused.h"
 #include "models/rng.h"
 
 static const char *unavailable_reason(void)
@@ -159,11 +161,102 @@ static void test_lstm_fused_refuses(void **state)
     lstm_destroy(m);
 }
 
+static void rnn_case(RnnAct act, bool tokens, int B, int T, int I, int H, uint64_t seed)
+{
+    Rnn *f = rnn_create(I, H, act), *g = rnn_create(I, H, act);
+    assert_non_null(f);
+    assert_non_null(g);
+    assert_true(f->fused);   // two different paths, always
+    g->fused = false;
+    Pcg r;
+    pcg_seed(&r, seed);
+    rnn_init_uniform(f, &r);
+    memcpy(g->params, f->params, f->nparams * sizeof(float));
+    size_t BTI = (size_t)B * T * I, BTH = (size_t)B * T * H, BH = (size_t)B * H;
+    float *buf = malloc((2 * BTI + 3 * BTH + 2 * BH) * sizeof(float));
+    int *tok = malloc((size_t)B * T * sizeof(int));
+    assert_non_null(buf);
+    assert_non_null(tok);
+    float *x = buf, *dout = x + BTI, *h0 = dout + BTH, *dhn = h0 + BH, *o1 = dhn + BH,
+          *o2 = o1 + BTH, *dx = o2 + BTH;
+    fill(x, BTI, &r, 2.0f);
+    fill(dout, BTH, &r, 1.0f);
+    fill(h0, BH, &r, 1.0f);
+    fill(dhn, BH, &r, 1.0f);
+    for (int i = 0; i < B * T; i++)
+        tok[i] = (int)pcg_below(&r, (uint32_t)I);
+    if (tokens) {
+        assert_true(rnn_forward_tokens(f, tok, h0, B, T));
+        assert_true(rnn_forward_tokens(g, tok, h0, B, T));
+    } else {
+        assert_true(rnn_forward(f, x, h0, B, T));
+        assert_true(rnn_forward(g, x, h0, B, T));
+    }
+    assert_true(f->fused_fwd && !g->fused_fwd);
+    double worst = 0.0;
+    rnn_output(f, o1);
+    rnn_output(g, o2);
+    CHECK("h", o1, o2, BTH);
+    rnn_zero_grad(f);
+    rnn_zero_grad(g);
+    rnn_backward(f, dout, dhn);
+    rnn_backward(g, dout, dhn);
+    CHECK("dh", f->dh, g->dh, BTH);
+    CHECK("dpre", f->dpre, g->dpre, BTH);
+    CHECK("dh0", f->dh0, g->dh0, BH);
+    CHECK("grads", f->grads, g->grads, f->nparams);
+    if (!tokens) {
+        rnn_grad_input(f, o1);
+        rnn_grad_input(g, dx);
+        CHECK("dx", o1, dx, BTI);
+    }
+    rnn_backward(f, NULL, NULL);
+    rnn_backward(g, NULL, NULL);
+    CHECK("grads (accumulated, no dout)", f->grads, g->grads, f->nparams);
+    print_message("rnn %s%s fused (avx2) vs generic, B %d T %d I %d H %d: worst %.2g\n",
+                  rnn_act_names[act], tokens ? " (tokens)" : "", B, T, I, H, worst);
+    free(buf);
+    free(tok);
+    rnn_destroy(f);
+    rnn_destroy(g);
+}
+
+static void test_rnn_fused(void **state)
+{
+    (void)state;
+    if (!rnn_fused_available(8)) {
+        print_message("skipped: the fused RNN kernels cannot run here (%s); only the generic "
+                      "path can\n", unavailable_reason());
+        skip();
+    }
+    rnn_case(RNN_TANH, false, 1, 1, 1, 8, 11);
+    rnn_case(RNN_TANH, false, 2, 5, 3, 16, 12);
+    rnn_case(RNN_TANH, false, 5, 17, 7, 40, 13);
+    rnn_case(RNN_TANH, false, 32, 12, 2, 128, 14);
+    rnn_case(RNN_RELU, false, 4, 9, 2, 24, 15);
+    rnn_case(RNN_SIGMOID, false, 3, 6, 5, 32, 16);
+    rnn_case(RNN_LINEAR, false, 7, 4, 3, 8, 17);
+    rnn_case(RNN_TANH, true, 1, 25, 71, 96, 18);   // min-char-rnn's one-hot inputs
+    rnn_case(RNN_TANH, true, 3, 7, 13, 48, 19);
+}
+
+static void test_rnn_fused_refuses(void **state)
+{
+    (void)state;
+    assert_false(rnn_fused_available(12));
+    Rnn *m = rnn_create(2, 12, RNN_TANH);
+    assert_non_null(m);
+    assert_false(m->fused);
+    rnn_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lstm_fused),
         cmocka_unit_test(test_lstm_fused_refuses),
+        cmocka_unit_test(test_rnn_fused),
+        cmocka_unit_test(test_rnn_fused_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
