@@ -365,16 +365,15 @@ Lesson *editor_compile(Editor *e)
 
 // ---------------------------------------------------------------- the overlay
 
-#define MAX_ERROR_LINES 9
+#define MAX_ERROR_LINES 12
 
-// Copy text[from, to) into buf (cut to fit) and return buf.
-static const char *span(char *buf, size_t n, const char *text, size_t from, size_t to)
-{
-    size_t k = to - from < n - 1 ? to - from : n - 1;
-    memcpy(buf, text + from, k);
-    buf[k] = '\0';
-    return buf;
-}
+// One line of the messages as drawn: msg[0..len), a message's first line
+// (the "error:" one) or a quoted source line or caret.
+typedef struct MsgLine {
+    const char *text;
+    size_t len;
+    bool head;
+} MsgLine;
 
 // Does the line msg[0..n) say "error: " (a message's first line)?
 static bool has_error_word(const char *msg, size_t n)
@@ -383,6 +382,56 @@ static bool has_error_word(const char *msg, size_t n)
         if (memcmp(msg + i, "error: ", 7) == 0)
             return true;
     return false;
+}
+
+// Split the messages into lines that fit width w at size: a message's
+// first line wraps at spaces (a message is never cut), the quoted source
+// lines and carets stay whole so that carets keep their columns (they are
+// cut with an ellipsis if they must be). Returns the number of lines.
+static int layout_messages(const Scene *s, const char *error, float size, float w, MsgLine *out, int max)
+{
+    char buf[SCENE_TEXT_MAX_BYTES];
+    int n = 0;
+    for (const char *q = error; *q && n < max;) {
+        const char *nl = strchr(q, '\n');
+        size_t len = nl ? (size_t)(nl - q) : strlen(q);
+        bool head = has_error_word(q, len);
+        while (head && n < max - 1 && len > 0) {
+            size_t k = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+            memcpy(buf, q, k);
+            buf[k] = '\0';
+            if (scene_text_width(s, FONT_MONO, size, buf) <= w)
+                break;
+            size_t cut = 0; // the longest prefix ending before a space that fits
+            for (size_t i = 1; i < k; i++) {
+                if (q[i] != ' ')
+                    continue;
+                buf[i] = '\0';
+                bool fits = scene_text_width(s, FONT_MONO, size, buf) <= w;
+                buf[i] = q[i];
+                if (!fits)
+                    break;
+                cut = i;
+            }
+            if (cut == 0)
+                break; // one word wider than the box: cut with an ellipsis below
+            out[n++] = (MsgLine){q, cut, true};
+            q += cut + 1;
+            len -= cut + 1;
+        }
+        out[n++] = (MsgLine){q, len, head};
+        q += len + (nl != NULL);
+    }
+    return n;
+}
+
+// Copy text[from, to) into buf (cut to fit) and return buf.
+static const char *span(char *buf, size_t n, const char *text, size_t from, size_t to)
+{
+    size_t k = to - from < n - 1 ? to - from : n - 1;
+    memcpy(buf, text + from, k);
+    buf[k] = '\0';
+    return buf;
 }
 
 size_t editor_view_build(Scene *s, const EditorParams *p, float w, float h)
@@ -396,23 +445,26 @@ size_t editor_view_build(Scene *s, const EditorParams *p, float w, float h)
     scene_tag(s, scene_panel(s, bx, by, bw, bh, 12 * u, t->panel, t->accent, 2 * u), "editor");
     scene_tag(s, scene_text(s, bx + 24 * u, by + 16 * u, FONT_BOLD, 24 * u, ALIGN_LEFT, t->text,
                             EDITOR_TITLE), "editor-title");
-    scene_tag(s, scene_text(s, bx + bw - 24 * u, by + 22 * u, FONT_REGULAR, 16 * u, ALIGN_RIGHT, t->accent,
-                            "Enter: new line    Ctrl+Enter or F5: apply    Esc: cancel"), "editor-hint");
-    scene_text_fit(s, bx + 24 * u, by + 54 * u, FONT_REGULAR, 15 * u, ALIGN_LEFT, t->muted,
-                   "One statement per line, name = expression. A plain number makes an input; "
-                   "the last statement is the output.", bw - 48 * u);
+    // The keys beside the title when they fit there, else on the next line
+    // instead of the explanation (the keys matter more).
+    static const char hint[] = "Enter: new line    Ctrl+Enter or F5: apply    Esc: cancel";
+    float title_w = scene_text_width(s, FONT_BOLD, 24 * u, EDITOR_TITLE);
+    float hint_w = scene_text_width(s, FONT_REGULAR, 16 * u, hint);
+    if (title_w + 32 * u + hint_w <= bw - 48 * u) {
+        scene_tag(s, scene_text(s, bx + bw - 24 * u, by + 22 * u, FONT_REGULAR, 16 * u, ALIGN_RIGHT, t->accent,
+                                hint), "editor-hint");
+        scene_text_fit(s, bx + 24 * u, by + 54 * u, FONT_REGULAR, 15 * u, ALIGN_LEFT, t->muted,
+                       "One statement per line, name = expression. A plain number makes an input; "
+                       "the last statement is the output.", bw - 48 * u);
+    } else {
+        scene_tag(s, scene_text_fit(s, bx + 24 * u, by + 54 * u, FONT_REGULAR, 16 * u, ALIGN_LEFT, t->accent,
+                                    hint, bw - 48 * u), "editor-hint");
+    }
 
     // The messages of a failed apply, under the text box.
-    const char *msg[MAX_ERROR_LINES];
-    size_t msg_len[MAX_ERROR_LINES];
-    int nmsg = 0;
-    for (const char *q = e->error; *q && nmsg < MAX_ERROR_LINES;) {
-        const char *nl = strchr(q, '\n');
-        msg[nmsg] = q;
-        msg_len[nmsg++] = nl ? (size_t)(nl - q) : strlen(q);
-        q = nl ? nl + 1 : q + strlen(q);
-    }
+    MsgLine msg[MAX_ERROR_LINES];
     float esize = 16 * u, elh = scene_line_height(esize);
+    int nmsg = layout_messages(s, e->error, esize, bw - 48 * u, msg, MAX_ERROR_LINES);
     float err_h = nmsg ? elh * (float)nmsg + 16 * u : 0;
 
     // The text box.
@@ -491,20 +543,23 @@ size_t editor_view_build(Scene *s, const EditorParams *p, float w, float h)
         }
         pos = end + 1;
     }
-    if (top > 0)
-        scene_text(s, tx + tw - 12 * u, ty + 4 * u, FONT_REGULAR, 13 * u, ALIGN_RIGHT, t->muted,
-                   "\u25b2 more");
-    if (top + visible < nlines)
-        scene_text(s, tx + tw - 12 * u, ty + th - 22 * u, FONT_REGULAR, 13 * u, ALIGN_RIGHT, t->muted,
-                   "\u25bc more");
+    // Lines above or below the box: a mark on its frame, like a legend.
+    for (int k = 0; k < 2; k++) {
+        if (k == 0 ? top == 0 : top + visible >= nlines)
+            continue;
+        const char *more = k == 0 ? "\u25b2 more above" : "\u25bc more below";
+        float mw = scene_text_width(s, FONT_REGULAR, 13 * u, more), my = k == 0 ? ty : ty + th;
+        scene_rect(s, tx + tw - 16 * u - mw - 6 * u, my - 9 * u, mw + 12 * u, 18 * u, 4 * u, t->panel);
+        scene_tag(s, scene_text(s, tx + tw - 16 * u, my - 9 * u, FONT_REGULAR, 13 * u, ALIGN_RIGHT, t->muted,
+                                more), "editor-more");
+    }
 
     // The messages: the "error:" lines in the warning colour, the quoted
     // source lines and carets in the text colour, monospaced so carets align.
     for (int i = 0; i < nmsg; i++) {
-        bool head = has_error_word(msg[i], msg_len[i]);
         float y = ty + th + 12 * u + elh * (float)i;
-        scene_tag(s, scene_text_fit(s, tx, y, FONT_MONO, esize, ALIGN_LEFT, head ? t->warn : t->text,
-                                    span(buf, sizeof(buf), msg[i], 0, msg_len[i]), tw),
+        scene_tag(s, scene_text_fit(s, tx, y, FONT_MONO, esize, ALIGN_LEFT, msg[i].head ? t->warn : t->text,
+                                    span(buf, sizeof(buf), msg[i].text, 0, msg[i].len), tw),
                   "editor-error");
     }
     return top;

@@ -113,8 +113,10 @@ typedef struct EditorParams {
 // moved as little as needed to keep the caret in view; the first line shown
 // is returned (the caller stores it in editor->top for the next frame).
 // Ids: "editor" (the panel), "editor-title", "editor-hint", "editor-line:K"
-// (the text of line K, from 1), "editor-caret", "editor-error" (each line of
-// the messages), "editor-error-mark" (under the bad place, when it is shown).
+// (the text of line K, from 1), "editor-caret", "editor-more" (lines above
+// or below the box), "editor-error" (each line of the messages; a message
+// wraps at spaces, never cut), "editor-error-mark" (under the bad place,
+// when it is shown).
 size_t editor_view_build(Scene *s, const EditorParams *p, float w, float h);
 
 #endif

@@ -271,6 +271,55 @@ static void test_overlay(void **state)
     scene_destroy(s);
 }
 
+static bool boxes_overlap(const SceneItem *a, const SceneItem *b)
+{
+    float ax = a->align == ALIGN_LEFT ? a->x : a->align == ALIGN_CENTER ? a->x - a->w / 2 : a->x - a->w;
+    float bx = b->align == ALIGN_LEFT ? b->x : b->align == ALIGN_CENTER ? b->x - b->w / 2 : b->x - b->w;
+    float ah = scene_line_height(a->size), bh = scene_line_height(b->size);
+    return ax < bx + b->w && bx < ax + a->w && a->y < b->y + bh && b->y < a->y + ah;
+}
+
+// Large text: the keys never run into the title, and a long message wraps
+// onto more lines instead of being cut.
+static void test_overlay_scaled(void **state)
+{
+    Scene *s = scene_create();
+    Editor e;
+    assert_true(editor_init(&e, "x = -2\ny = 5\nz = -4\nq = x + y\nf = q * z\nfor t in 1..3\n"));
+    assert_null(editor_compile(&e));
+    const char *nl = strchr(e.error, '\n');
+    assert_non_null(nl);
+    char first[512];
+    snprintf(first, sizeof(first), "%.*s", (int)(nl - e.error), e.error);
+    assert_true(strlen(first) > 60);    // "<editor>:6:1: error: this 'for' has no 'end'; ..."
+    const float sizes[][3] = {{1280, 720, 1}, {1280, 720, 2.2f}, {1024, 768, 2}, {1024, 768, 3}};
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        float w = sizes[k][0], h = sizes[k][1];
+        EditorParams p = {.editor = &e, .theme = theme_get(THEME_LIGHT), .scale = sizes[k][2]};
+        scene_begin(s, w, h, theme_get(THEME_LIGHT)->background);
+        editor_view_build(s, &p, w, h);
+        assert_false(s->failed);
+        const SceneItem *title = scene_find(s, "editor-title"), *hint = scene_find(s, "editor-hint");
+        assert_non_null(title);
+        assert_non_null(hint);
+        assert_false(boxes_overlap(title, hint));
+        // The message's lines put back together give the whole first line.
+        char joined[1024] = "";
+        for (size_t i = 0; i < s->n; i++) {
+            const SceneItem *it = &s->items[i];
+            if (!it->id || strcmp(it->id, "editor-error") != 0 || strncmp(it->text, "    ", 4) == 0)
+                continue;
+            assert_null(strstr(it->text, "\u2026"));  // no ellipsis
+            assert_true(it->x + it->w <= w);
+            snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined), "%s%s", joined[0] ? " " : "",
+                     it->text);
+        }
+        assert_string_equal(joined, first);
+    }
+    editor_free(&e);
+    scene_destroy(s);
+}
+
 static void test_notes_blank(void **state)
 {
     Scene *s = scene_create();
@@ -301,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_program_of),
         cmocka_unit_test(test_compile),
         cmocka_unit_test(test_overlay),
+        cmocka_unit_test(test_overlay_scaled),
         cmocka_unit_test(test_notes_blank),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
