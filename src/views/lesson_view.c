@@ -109,12 +109,29 @@ static void panel_title(const PanelCtx *c, float x, float y, float w, const char
     scene_text_fit(c->s, x, y, FONT_BOLD, 15 * c->u, ALIGN_LEFT, c->p->theme->muted, title, w);
 }
 
+// The node a step is at: its current gate, else a program name the step
+// highlights (`highlight: NAME`); SIZE_MAX when none.
+static size_t current_node(const PanelCtx *c)
+{
+    const Lesson *l = c->p->lesson;
+    if (c->st.gate != SIZE_MAX || !c->p->run || !l->f2.directives)
+        return c->st.gate;
+    const StepDirectives *sd = &l->f2.directives[run_step(c->p->run)];
+    for (int j = 0; j < sd->n; j++)
+        if (sd->d[j].kind == DIRECTIVE_HIGHLIGHT && sd->d[j].target < 0) {
+            size_t idx = program_binding_node(l->program, sd->d[j].name);
+            if (idx < c->g->n)
+                return idx;
+        }
+    return SIZE_MAX;
+}
+
 static void draw_circuit(const PanelCtx *c, float x, float y, float w, float h)
 {
     const Lesson *l = c->p->lesson;
     CircuitParams cp = {
         .x = x, .y = y + 8 * c->u, .w = w, .h = h - 56 * c->u, .unit = c->u, .theme = c->p->theme,
-        .current = c->st.gate, .phase = c->st.kind == STEP_FORWARD ? 1 : c->st.kind == STEP_BACKWARD ? 2 : 0,
+        .current = current_node(c), .phase = c->st.kind == STEP_FORWARD ? 1 : c->st.kind == STEP_BACKWARD ? 2 : 0,
         .out_name = program_output_name(l->program),
     };
     circuit_build(c->s, c->g, c->out, &cp);
@@ -125,9 +142,11 @@ static void draw_graph(const PanelCtx *c, float x, float y, float w, float h)
     const LessonViewParams *p = c->p;
     LessonGraphState fallback = {0}, *gs = p->graph ? p->graph : &fallback;
     GraphLayout *own = gs->layout ? NULL : graph_layout_create();
+    size_t cur = current_node(c);
     GraphParams gp = {.x = x, .y = y, .w = w, .h = h, .unit = c->u, .theme = p->theme,
                       .graph = c->g, .out = c->out, .view = gs->view, .hover = gs->hover,
-                      .mouse_x = gs->mouse_x, .mouse_y = gs->mouse_y, .legend = false};
+                      .mouse_x = gs->mouse_x, .mouse_y = gs->mouse_y, .legend = false,
+                      .current = cur < c->g->n ? c->g->nodes[cur] : NULL, .reveal = true};
     GraphLayout *lay = gs->layout ? gs->layout : own;
     if (lay) {
         graph_layout_update(lay, &gp);
@@ -207,55 +226,75 @@ static void draw_heatmap(const PanelCtx *c, const LessonPanel *lp, float x, floa
     free(f);
 }
 
-// The height the controls of panel lp take.
-static float controls_height(const PanelCtx *c, const LessonPanel *lp)
+// How many columns of controls a panel w wide holds (each at least 320 units).
+static int controls_columns(const PanelCtx *c, const LessonPanel *lp, float w)
 {
-    float hgt = 4 * c->u;
-    for (int i = 0; i < lp->nrefs; i++) {
-        int k = c->p->run ? run_param_find(c->p->run, lp->refs[i]) : -1;
-        ParamKind kind = k >= 0 ? c->p->lesson->f2.params[k].kind : PARAM_NUMBER;
-        hgt += (kind == PARAM_NUMBER ? 62 : kind == PARAM_TOGGLE ? 36 : 68) * c->u;
-    }
-    return hgt + 20 * c->u;
+    int cols = (int)(w / (320 * c->u));
+    cols = cols < 1 ? 1 : cols;
+    return cols < lp->nrefs ? cols : lp->nrefs > 0 ? lp->nrefs : 1;
 }
 
-// Sliders, toggles and choices bound to params, top to bottom.
+// The height one control takes: a slider, a toggle, or a labelled row of choices.
+static float control_height(const PanelCtx *c, const char *name)
+{
+    int k = c->p->run ? run_param_find(c->p->run, name) : -1;
+    ParamKind kind = k >= 0 ? c->p->lesson->f2.params[k].kind : PARAM_NUMBER;
+    return (kind == PARAM_NUMBER ? 62 : kind == PARAM_TOGGLE ? 36 : 68) * c->u;
+}
+
+// The height the controls of panel lp take in a panel w wide.
+static float controls_height(const PanelCtx *c, const LessonPanel *lp, float w)
+{
+    int cols = controls_columns(c, lp, w);
+    float total = 0;
+    for (int i = 0; i < lp->nrefs; i += cols) {
+        float row = 0;
+        for (int k = i; k < i + cols && k < lp->nrefs; k++)
+            row = fmaxf(row, control_height(c, lp->refs[k]));
+        total += row;
+    }
+    return total + 24 * c->u;
+}
+
+// Sliders, toggles and choices bound to params, in as many columns as fit.
 static void draw_controls(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
 {
     const Lesson *l = c->p->lesson;
     const Theme *t = c->p->theme;
-    float u = c->u, cy = y + 4 * u;
-    for (int i = 0; i < lp->nrefs && cy < y + h; i++) {
+    float u = c->u, gap = 24 * u;
+    int cols = controls_columns(c, lp, w);
+    float cw = (w - gap * (float)(cols - 1)) / (float)cols, row_y = y + 4 * u, row_h = 0;
+    for (int i = 0; i < lp->nrefs; i++) {
+        if (i % cols == 0) {
+            row_y += row_h;
+            row_h = 0;
+        }
+        float cx = x + (cw + gap) * (float)(i % cols), cy = row_y;
+        row_h = fmaxf(row_h, control_height(c, lp->refs[i]));
         int k = c->p->run ? run_param_find(c->p->run, lp->refs[i]) : -1;
-        if (k < 0)
+        if (k < 0 || cy + control_height(c, lp->refs[i]) > y + h + 1)
             continue;
         const LessonParam *pa = &l->f2.params[k];
         double v = run_param(c->p->run, k);
         char id[96];
         snprintf(id, sizeof(id), "param:%s", pa->name);
         if (pa->kind == PARAM_NUMBER) {
-            SliderParams sp = {.x = x + 10 * u, .y = cy, .w = w - 20 * u, .unit = u, .theme = t,
+            SliderParams sp = {.x = cx + 10 * u, .y = cy, .w = cw - 20 * u, .unit = u, .theme = t,
                                .label = pa->name, .value = v, .lo = pa->min, .hi = pa->max,
                                .log_scale = pa->log, .id = id};
             slider_build(c->s, &sp);
-            cy += 62 * u;
         } else if (pa->kind == PARAM_TOGGLE) {
-            toggle_build(c->s, x + 10 * u, cy, u, t, pa->name, v != 0, id);
-            cy += 36 * u;
+            toggle_build(c->s, cx + 10 * u, cy, u, t, pa->name, v != 0, id);
         } else {
-            scene_text(c->s, x + 10 * u, cy, FONT_REGULAR, 15 * u, ALIGN_LEFT, t->text, pa->name);
-            cy += 24 * u;
-            float bx = x + 10 * u;
+            scene_text(c->s, cx + 10 * u, cy, FONT_REGULAR, 15 * u, ALIGN_LEFT, t->text, pa->name);
+            float bx = cx + 10 * u, by = cy + 24 * u;
             for (int j = 0; j < pa->nchoices; j++) {
                 char cid[128];
                 snprintf(cid, sizeof(cid), "%s:%s", id, pa->choices[j]);
                 float bw = scene_text_width(c->s, FONT_BOLD, 15 * u, pa->choices[j]) + 28 * u;
-                if (bx + bw > x + w && bx > x + 10 * u)
-                    bx = x + 10 * u, cy += 40 * u;
-                button_build(c->s, bx, cy, u, t, pa->choices[j], (int)v == j, cid);
+                button_build(c->s, bx, by, u, t, pa->choices[j], (int)v == j, cid);
                 bx += bw + 8 * u;
             }
-            cy += 44 * u;
         }
     }
 }
@@ -321,6 +360,15 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     }
 }
 
+// The sum of the panel weights of a row.
+static float row_weight(const LessonRow *row)
+{
+    float sum = 0;
+    for (int k = 0; k < row->npanels; k++)
+        sum += row->weights[k];
+    return sum > 0 ? sum : 1;
+}
+
 // Lay the visible panels out in their rows (heights by row weight, widths by
 // panel weight) over the box x, y, w, h. A format-1 lesson that trains gives
 // the right 40% to the plot of its history.
@@ -357,7 +405,7 @@ static void layout_panels(const PanelCtx *c, float x, float y, float w, float h)
             visible[r]++;
             controls &= lp->kind == PANEL_CONTROLS;
             if (lp->kind == PANEL_CONTROLS)
-                fixed[r] = fmaxf(fixed[r], controls_height(c, lp));
+                fixed[r] = fmaxf(fixed[r], controls_height(c, lp, w * l->f2.rows[r].weights[k] / row_weight(&l->f2.rows[r])));
         }
         if (!controls)
             fixed[r] = 0;

@@ -131,6 +131,13 @@ void plot_build(Scene *s, const PlotParams *p)
             }
         }
     }
+    // Series drawn against their index (steps) get an axis from 0 with
+    // whole-number ticks, however few points there are.
+    bool index_x = true;
+    for (int k = 0; k < p->nseries; k++)
+        index_x &= p->series[k].x == NULL;
+    if (index_x)
+        f.xlo = 0, f.xhi = isfinite(f.xhi) && f.xhi > 1 ? f.xhi : 1;
     if (!(f.xlo < f.xhi))
         f.xlo = isfinite(f.xlo) ? f.xlo - 1 : 0, f.xhi = f.xlo + 2;
     if (!(f.ylo < f.yhi))
@@ -169,6 +176,13 @@ void plot_build(Scene *s, const PlotParams *p)
                                 ALIGN_RIGHT, t->muted, num), id);
     }
     nt = plot_ticks(f.xlo, f.xhi, 6, ticks, 64);
+    if (index_x) { // steps are whole numbers
+        int kept = 0;
+        for (int i = 0; i < nt; i++)
+            if (ticks[i] == floor(ticks[i]))
+                ticks[kept++] = ticks[i];
+        nt = kept;
+    }
     make_id(id, sizeof(id), p, "xtick");
     for (int i = 0; i < nt; i++) {
         float x = map_x(&f, ticks[i]);
