@@ -2,6 +2,7 @@
 #include "models/adding.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,85 @@ AddingConfig adding_defaults(AddingModel model)
     if (model == ADDING_IRNN)
         c.lr = 1e-4f;
     return c;
+}
+
+// Multiply-adds of one row of one time step forward: G H (H + 2).
+static double per_row(const AddingConfig *c)
+{
+    return (c->model == ADDING_LSTM ? 4.0 : 1.0) * c->hidden * (c->hidden + 2.0);
+}
+
+// The work of a run of T steps and `steps` training steps (see adding.h).
+static double work_of(const AddingConfig *c, double T, double steps)
+{
+    double test_passes = ceil((double)c->test_size / c->batch);
+    return T * (per_row(c) * (3.0 * c->batch * steps + c->test_size) +
+                ADDING_PASS_COST * (3.0 * steps + test_passes));
+}
+
+double adding_work(const AddingConfig *c)
+{
+    return work_of(c, c->T, c->steps);
+}
+
+// Within both limits at length T, c's other sizes kept.
+static bool within(const AddingConfig *c, long T)
+{
+    char scratch[200];
+    return recurrent_check_size(c->batch, T, 2, c->hidden, c->model == ADDING_LSTM ? 4 : 1, scratch,
+                                sizeof scratch) &&
+           work_of(c, (double)T, c->steps) <= ADDING_MAX_WORK;
+}
+
+bool adding_check(const AddingConfig *c, char *err, size_t errlen)
+{
+    const char *model = adding_model_names[c->model];
+    if (c->steps < 1 || c->steps > ADDING_MAX_STEPS) {
+        snprintf(err, errlen, "%d steps is outside 1 to %d", c->steps, ADDING_MAX_STEPS);
+        return false;
+    }
+    if (c->batch > ADDING_MAX_BATCH) {
+        snprintf(err, errlen, "batch %d is larger than %d", c->batch, ADDING_MAX_BATCH);
+        return false;
+    }
+    bool memory = recurrent_check_size(c->batch, c->T, 2, c->hidden,
+                                       c->model == ADDING_LSTM ? 4 : 1, err, errlen);
+    if (!memory && (c->batch < 1 || c->T < 1 || c->T > MODEL_MAX_STEPS || c->hidden < 1 ||
+                    c->hidden > MODEL_MAX_HIDDEN))
+        return false;   // a size outside its range: err says which
+    double work = adding_work(c);
+    if (memory && work <= ADDING_MAX_WORK)
+        return true;
+    long lo = 1, hi = c->T;   // the longest T within both limits (1 stands for none)
+    while (hi - lo > 1) {
+        long mid = lo + (hi - lo) / 2;
+        *(within(c, mid) ? &lo : &hi) = mid;
+    }
+    int n;
+    if (!memory)
+        n = snprintf(err, errlen, "batch %d x length %d x hidden %d (%s) needs more than %zu MB; ",
+                     c->batch, c->T, c->hidden, model, MODEL_MAX_FLOATS * sizeof(float) >> 20);
+    else
+        n = snprintf(err, errlen, "%d steps of batch %d x length %d x hidden %d (%s) is %.3g "
+                     "multiply-adds, more than the limit of %.0f (2^39, which keeps a run under "
+                     "a minute); ", c->steps, c->batch, c->T, c->hidden, model, work,
+                     ADDING_MAX_WORK);
+    if (n < 0 || (size_t)n >= errlen)
+        return false;
+    // How far --steps may go at this T (when memory is not the problem):
+    // the work is linear in the steps.
+    double w0 = work_of(c, c->T, 0.0), w1 = work_of(c, c->T, 1.0) - w0;
+    double steps_max = floor((ADDING_MAX_WORK - w0) / w1);
+    if (memory && steps_max >= 1 && lo >= 2)
+        snprintf(err + n, errlen - (size_t)n, "use --steps %.0f or less, or --T %ld or less",
+                 steps_max, lo);
+    else if (memory && steps_max >= 1)
+        snprintf(err + n, errlen - (size_t)n, "use --steps %.0f or less", steps_max);
+    else if (lo >= 2)
+        snprintf(err + n, errlen - (size_t)n, "use --T %ld or less at these sizes", lo);
+    else
+        snprintf(err + n, errlen - (size_t)n, "use a smaller --batch or --hidden");
+    return false;
 }
 
 void adding_batch(Pcg *rng, int B, int T, float *x, float *target)

@@ -20,6 +20,7 @@
 #define GRADLAB_MODELS_ADDING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/optim/optim.h"
@@ -48,6 +49,32 @@ typedef struct AddingConfig {
 
 // Good settings for each model (see adding.c for where they come from).
 AddingConfig adding_defaults(AddingModel model);
+
+// Limits on a run from the command line (adding_check).
+#define ADDING_MAX_STEPS 1000000
+#define ADDING_MAX_BATCH 4096
+// The most multiply-adds one run may take: 2^39, about 5.5e11. The default
+// LSTM run (T 100, batch 32, hidden 64, 2500 steps) counts 4.1e11, which is
+// 14 s on a quiet 2-core AVX-512 machine and 20 to 40 s of CPU time on a
+// shared AVX2 one.
+#define ADDING_MAX_WORK 549755813888.0
+// What one pass over one time step costs besides its multiply-adds (calls,
+// pointwise loops), counted as multiply-adds: about 0.3 us, which dominates
+// at batch 1 and small hidden sizes.
+#define ADDING_PASS_COST 4096.0
+
+// The multiply-adds of a whole run of c, training and test set, G = 4 for
+// the LSTM and 1 for the RNNs (3 for forward, backward to h and backward to
+// the weights; the test set is forward only, in passes of batch rows):
+//   T x (G H (H + 2) x (3 batch steps + test_size)
+//        + ADDING_PASS_COST x (3 steps + ceil(test_size / batch)))
+double adding_work(const AddingConfig *c);
+
+// Check c before creating a trainer: recurrent_check_size (memory
+// included), steps and batch within the limits above, and ADDING_MAX_WORK.
+// Returns true when it may run; otherwise false with a sentence in err that
+// names the limit and says how far --steps and --T may go at the other sizes.
+bool adding_check(const AddingConfig *c, char *err, size_t errlen);
 
 // Fill x (B, T, 2) and target (B) with B random sequences.
 void adding_batch(Pcg *rng, int B, int T, float *x, float *target);

@@ -2,6 +2,7 @@
 #include "models/bptt.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "models/init.h"
@@ -10,6 +11,62 @@
 const char *const bptt_init_names[BPTT_INIT_COUNT] = {
     [BPTT_ORTHOGONAL] = "orthogonal", [BPTT_NORMAL] = "normal", [BPTT_UNIFORM] = "uniform",
 };
+
+static double work_of(long T, long H, int G)
+{
+    return 3.0 * (double)T * G * (double)H * ((double)H + BPTT_INPUTS);
+}
+
+double bptt_work(const BpttConfig *c)
+{
+    return work_of(c->T, c->H, c->lstm ? 4 : 1);
+}
+
+// Within both limits: memory (recurrent_check_size) and work.
+static bool within(long T, long H, int G)
+{
+    char scratch[200];
+    return recurrent_check_size(1, T, BPTT_INPUTS, H, G, scratch, sizeof scratch) &&
+           work_of(T, H, G) <= BPTT_MAX_WORK;
+}
+
+bool bptt_check(const BpttConfig *c, char *err, size_t errlen)
+{
+    const int G = c->lstm ? 4 : 1;
+    const char *model = c->lstm ? "lstm" : "rnn";
+    bool memory = recurrent_check_size(1, c->T, BPTT_INPUTS, c->H, G, err, errlen);
+    if (!memory && (c->T < 1 || c->T > MODEL_MAX_STEPS || c->H < 1 || c->H > MODEL_MAX_HIDDEN))
+        return false;   // a size outside its range: err says which
+    if (within(c->T, c->H, G))
+        return true;
+    // Say which limit, and how far each size may go with the other kept.
+    long lo = 0, hi = c->H;   // the largest hidden size within both at this T
+    while (hi - lo > 1) {
+        long mid = lo + (hi - lo) / 2;
+        *(within(c->T, mid, G) ? &lo : &hi) = mid;
+    }
+    long tlo = 0, thi = c->T;   // the longest T within both at this hidden size
+    while (thi - tlo > 1) {
+        long mid = tlo + (thi - tlo) / 2;
+        *(within(mid, c->H, G) ? &tlo : &thi) = mid;
+    }
+    int n;
+    if (!memory)
+        n = snprintf(err, errlen, "length %d x hidden %d (%s) needs more than %zu MB; ", c->T,
+                     c->H, model, MODEL_MAX_FLOATS * sizeof(float) >> 20);
+    else
+        n = snprintf(err, errlen, "length %d x hidden %d (%s) is %.4g multiply-adds, more than "
+                     "the limit of %.0f (2^32, which keeps a run to seconds); ", c->T, c->H, model,
+                     bptt_work(c), BPTT_MAX_WORK);
+    if (n > 0 && (size_t)n < errlen) {
+        if (tlo > 0)
+            snprintf(err + n, errlen - (size_t)n, "use --T %ld or less at this --hidden, "
+                     "or --hidden %ld or less at this --T", tlo, lo);
+        else
+            snprintf(err + n, errlen - (size_t)n, "the %s's --hidden is at most %ld", model, lo);
+    }
+    return false;
+}
 
 // Draw the (H, H) block w with c's init and scale.
 static bool draw(float *w, const BpttConfig *c, Pcg *rng)

@@ -17,6 +17,7 @@
 #define GRADLAB_MODELS_BPTT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "models/rnn.h"
@@ -36,6 +37,22 @@ typedef struct BpttConfig {
     int T, H;         // sequence length, hidden units
     uint64_t seed;    // weights and inputs follow from it
 } BpttConfig;
+
+// The most multiply-adds one run may take (bptt_check): 2^32, about 4.3e9.
+// A sequence costs about 3 T G H (H + BPTT_INPUTS) multiply-adds (forward,
+// backward to h and to the weights), G = 4 for the LSTM and 1 for the RNN,
+// done one row at a time: a few seconds at the limit on a 2-core machine.
+#define BPTT_MAX_WORK 4294967296.0
+
+// The multiply-adds of one run of c, as above (the orthogonal init's
+// (4/3) G H^3 flops in double are not counted: H is at most 4096).
+double bptt_work(const BpttConfig *c);
+
+// Check c's sizes before running it: recurrent.h's limits (memory included)
+// and BPTT_MAX_WORK. Returns true when it may run; otherwise false with a
+// sentence in err that names the limit and the longest T that fits
+// ("length 100000 x hidden 4096 (rnn) is about ...; use --T 85 or less").
+bool bptt_check(const BpttConfig *c, char *err, size_t errlen);
 
 // Fill norms[0..T) with ||dL/dh_t|| for t = 1..T (norms[T-1] is the last
 // step, where dL/dh_T is all ones). Returns false when out of memory or when

@@ -4,10 +4,12 @@
 Standard library only (no NumPy), so it runs with any python3: .npy files
 are written byte by byte. Checks help texts, every class of bad .npy input
 (message names the file, exit status 2), absurd sizes refused before any
-allocation, bad flags, bit-for-bit reproducible training runs, and the
-bptt output.
+allocation, bad flags, bit-for-bit reproducible training runs, the
+bptt output, and every documented maximum of bptt and train: run, or refused
+up front with the limit named (no wall-clock assertions).
 
-usage: test_cli_models.py GRADLAB
+usage: test_cli_models.py GRADLAB [limits]
+  (with "limits", only the documented maximums, a separate meson test)
 """
 import math
 import os
@@ -186,7 +188,7 @@ def test_train():
     expect_bad(["train", "adding", "--model", "lstm", "--T", "10", "--hidden", "100000"], 2,
                "--hidden", "absurd hidden size")
     expect_bad(["train", "adding", "--model", "lstm", "--T", "100000", "--batch", "4096"], 2,
-               "use smaller sizes", "absurd batch x length")
+               "needs more than 512 MB", "absurd batch x length")
     expect_bad(["train", "adding", "--model", "lstm", "--T", "10", "--lr", "nan"], 2, "--lr", "lr NaN")
     expect_bad(["train", "copy", "--model", "lstm", "--T", "10"], 2, "gradlab: error:", "unknown task")
 
@@ -216,15 +218,82 @@ def test_bptt():
                "bptt lstm with relu")
     expect_bad(["bptt", "--scale", "inf"], 2, "--scale", "bptt scale inf")
     expect_bad(["bptt", "--init", "xavier"], 2, "--init", "bptt unknown init")
-    expect_bad(["bptt", "--T", "100000", "--hidden", "4096"], 2, "use smaller sizes", "bptt absurd sizes")
+    expect_bad(["bptt", "--T", "100000", "--hidden", "4096"], 2, "needs more than 512 MB", "bptt absurd sizes")
+
+
+def expect_refused(args, needles, what):
+    """A size past a documented limit: exit 2 at once, and every needle (the
+    limit's name and the sizes that fit) in the message."""
+    rc, out, err = run(*args)
+    ok = rc == 2 and out == "" and all(n in err for n in needles)
+    check(ok, "%s refused (exit %d, %r)" % (what, rc, err.strip()[:220]))
+
+
+def test_limits():
+    """Every documented maximum of bptt and train either runs or is refused up
+    front with a message that names the limit (see their --help)."""
+    for cmd, needles in ((["bptt", "--help"], ["2^32 = 4.3e9", "512 MB", "hidden 4096 up to\nT 85"]),
+                         (["train", "--help"], ["2^39 = 5.5e11", "512 MB", "1 to 1000000", "T 133"])):
+        _, out, _ = run(*cmd)
+        check(all(n in out for n in needles), "%s states its limits" % " ".join(cmd))
+    # bptt: work (2^32 multiply-adds) and memory (512 MB), with the sizes that fit.
+    work = "more than the limit of 4294967296 (2^32"
+    expect_refused(["bptt", "--model", "lstm", "--T", "100000"], [work, "use --T 82241 or less"],
+                   "bptt lstm --T 100000")
+    expect_refused(["bptt", "--hidden", "4096", "--T", "86"], [work, "use --T 85 or less"],
+                   "bptt --hidden 4096 --T 86")
+    expect_refused(["bptt", "--hidden", "118", "--T", "100000"], [work, "--hidden 117 or less"],
+                   "bptt --hidden 118 --T 100000")
+    expect_refused(["bptt", "--T", "100000", "--hidden", "4096"],
+                   ["needs more than 512 MB", "use --T 85 or less"], "bptt --T 100000 --hidden 4096")
+    expect_refused(["bptt", "--model", "lstm", "--hidden", "4096", "--T", "1"],
+                   ["needs more than 512 MB", "the lstm's --hidden is at most 2892"],
+                   "bptt lstm --hidden 4096")
+    expect_refused(["bptt", "--T", "100001"], ["--T", "1 to 100000"], "bptt --T 100001")
+    expect_refused(["bptt", "--hidden", "4097"], ["--hidden", "1 to 4096"], "bptt --hidden 4097")
+    # bptt maximums that run: the issue's --T 1 --hidden 4096 (the orthogonal
+    # init of a 4096 x 4096 matrix) and the longest sequence.
+    rc, out, err = run("bptt", "--T", "1", "--hidden", "4096", "--csv")
+    lines = out.strip().split("\n")
+    check(rc == 0 and len(lines) == 2 and abs(float(lines[1].split(",")[1]) - 64.0) < 1e-3,
+          "bptt --T 1 --hidden 4096 runs (||dL/dh_T|| = sqrt(4096)) (%s)" % err.strip()[:100])
+    rc, out, err = run("bptt", "--T", "100000", "--csv")
+    check(rc == 0 and out.count("\n") == 100001, "bptt --T 100000 runs (%s)" % err.strip()[:100])
+    # train: memory, then work (2^39 multiply-adds), with --T and --steps that fit.
+    work = "more than the limit of 549755813888 (2^39"
+    expect_refused(["train", "adding", "--model", "lstm", "--T", "100000"],
+                   ["needs more than 512 MB", "use --T 133 or less"], "train lstm --T 100000")
+    expect_refused(["train", "adding", "--model", "lstm", "--T", "134"],
+                   [work, "use --steps", "or --T 133 or less"], "train lstm --T 134")
+    expect_refused(["train", "adding", "--model", "rnn", "--T", "525"],
+                   [work, "or --T 524 or less"], "train rnn --T 525")
+    expect_refused(["train", "adding", "--model", "lstm", "--T", "100", "--steps", "1000000"],
+                   [work, "use --steps 33"], "train --steps 1000000")
+    expect_refused(["train", "adding", "--model", "lstm", "--T", "10", "--hidden", "4096"],
+                   ["needs more than 512 MB"], "train lstm --hidden 4096")
+    expect_refused(["train", "adding", "--model", "lstm", "--T", "10", "--steps", "1000001"],
+                   ["--steps", "1 to 1000000"], "train --steps 1000001")
+    expect_refused(["train", "adding", "--model", "lstm", "--T", "10", "--batch", "4097"],
+                   ["--batch", "1 to 4096"], "train --batch 4097")
+    expect_refused(["train", "adding", "--model", "lstm", "--T", "100001"],
+                   ["--T", "2 to 100000"], "train --T 100001")
+    # The longest sequence trains with small sizes.
+    rc, out, err = run("train", "adding", "--model", "rnn", "--T", "100000", "--batch", "32",
+                       "--hidden", "4", "--steps", "2")
+    check(rc == 0 and "test mse:" in out, "train --T 100000 runs at small sizes (%s)" %
+          err.strip().split("\n")[-1][:100])
 
 
 def main():
     global GRADLAB
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] != "limits"):
         print(__doc__)
         return 2
     GRADLAB = sys.argv[1]
+    if len(sys.argv) == 3:
+        test_limits()
+        print("%d failed" % len(failures))
+        return 1 if failures else 0
     test_help()
     with tempfile.TemporaryDirectory() as tmp:
         test_model_ok(tmp)
