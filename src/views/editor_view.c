@@ -451,8 +451,8 @@ size_t editor_view_build(Scene *s, const EditorParams *p, float w, float h)
     float title_w = scene_text_width(s, FONT_BOLD, 24 * u, EDITOR_TITLE);
     float hint_w = scene_text_width(s, FONT_REGULAR, 16 * u, hint);
     if (title_w + 32 * u + hint_w <= bw - 48 * u) {
-        scene_tag(s, scene_text(s, bx + bw - 24 * u, by + 22 * u, FONT_REGULAR, 16 * u, ALIGN_RIGHT, t->accent,
-                                hint), "editor-hint");
+        scene_tag(s, scene_text(s, bx + bw - 24 * u, by + 22 * u, FONT_REGULAR, 16 * u, ALIGN_RIGHT,
+                                t->accent, hint), "editor-hint");
         scene_text_fit(s, bx + 24 * u, by + 54 * u, FONT_REGULAR, 15 * u, ALIGN_LEFT, t->muted,
                        "One statement per line, name = expression. A plain number makes an input; "
                        "the last statement is the output.", bw - 48 * u);
