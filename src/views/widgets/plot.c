@@ -101,6 +101,16 @@ static void make_id(char *buf, size_t n, const PlotParams *p, const char *what)
     snprintf(buf, n, "%s:%s", p->id ? p->id : "plot", what);
 }
 
+// Append a pixel column's lowest, highest and last points (x, lo), (x, hi),
+// (x, last) to the polyline pts of run points; returns the new count.
+static int column_extent(float *pts, int run, float x, float lo, float hi, float last)
+{
+    const float ys[3] = {lo, hi, last};
+    for (int k = 0; k < 3; k++, run++)
+        pts[2 * run] = x, pts[2 * run + 1] = ys[k];
+    return run;
+}
+
 void plot_build(Scene *s, const PlotParams *p)
 {
     const Theme *t = p->theme;
@@ -202,21 +212,37 @@ void plot_build(Scene *s, const PlotParams *p)
     for (int k = 0; k < p->nseries; k++) {
         const PlotSeries *ser = &p->series[k];
         Color col = t->series[k % 8];
-        float *pts = arena_alloc(&s->arena, (size_t)(ser->n > 0 ? ser->n : 1) * 2 * sizeof(float));
+        float *pts = arena_alloc(&s->arena, ((size_t)(ser->n > 0 ? ser->n : 1) * 2 + 2) * 2 * sizeof(float));
         if (!pts) {
             s->failed = true;
             return;
         }
-        int run = 0;
+        // Points that fall in the same pixel column become the column's
+        // first, lowest, highest and last points: a curve of 100,000 steps
+        // costs what one of the plot's width does, and looks the same.
+        int run = 0, pcol = 0, incol = 0;
+        float col_x = 0, lo = 0, hi = 0, last = 0;
         for (int i = 0; i <= ser->n; i++) {
             double y;
             bool ok = i < ser->n && isfinite(xval(ser, i)) && yval(&f, ser->y[i], &y);
             if (ok) {
-                pts[2 * run] = map_x(&f, xval(ser, i));
-                pts[2 * run + 1] = map_y(&f, y);
+                float px = map_x(&f, xval(ser, i)), py = map_y(&f, y);
+                if (incol && (int)floorf(px) == pcol) {
+                    lo = fminf(lo, py), hi = fmaxf(hi, py), last = py;
+                    incol++;
+                    continue;
+                }
+                if (incol > 1)
+                    run = column_extent(pts, run, col_x, lo, hi, last);
+                pts[2 * run] = px;
+                pts[2 * run + 1] = py;
                 run++;
+                pcol = (int)floorf(px), col_x = px, lo = hi = last = py, incol = 1;
                 continue;
             }
+            if (incol > 1)
+                run = column_extent(pts, run, col_x, lo, hi, last);
+            incol = 0;
             if (run > 1)
                 scene_polyline(s, pts, run, 2 * u, col);
             else if (run == 1)
