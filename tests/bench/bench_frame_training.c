@@ -1,6 +1,7 @@
-// bench_frame_training.c: frames (paced at 60 a second, as a window draws them) of the busiest format-2 layout at 1920x1080
-// while a source trains on the run's worker thread, against the same
-// training with no window. The layout: a 20-step RNN unrolled in a loop in
+// bench_frame_training.c: frames of the busiest format-2 layout at
+// 1920x1080, paced at 60 a second as a window draws them, while a source
+// trains on the run's worker thread; against the same training with no
+// window. The layout: a 20-step RNN unrolled in a loop in
 // the graph panel, the loss plot beside it (its data grow every frame),
 // bars of three gradients, and a row of controls; the narrative reads a
 // published figure. Prints NAME VALUE UNIT lines:
