@@ -39,6 +39,8 @@ static const struct {
     {"\u2190  Backspace  PageUp", "previous step"},
     {"Home  End", "first and last step"},
     {"drag an input's number", "change it; Shift for fine steps"},
+    {"drag a slider, click a choice", "set a parameter (sources restart)"},
+    {"E", "edit a program: Ctrl+Enter or F5 applies, Esc cancels"},
     {"R", "reset the inputs"},
     {"wheel, drag", "zoom and pan a graph view"},
     {"G", "one gradient-descent step (train: lessons)"},
@@ -51,8 +53,9 @@ static const struct {
     {"N", "presenter notes window"},
     {"S  Ctrl+S", "save a PNG of this view"},
     {"C", "save the numbers on screen as CSV"},
-    {"? or H", "this help"},
-    {"Esc  Q", "quit"},
+    {"? or H", "this help (the step keys wait until it closes)"},
+    {"Esc", "close help, blank or menu; leave fullscreen; quit a window"},
+    {"Q  Ctrl+Q", "quit"},
 };
 
 static void help_overlay(Scene *s, const Theme *t, float u, float w, float h)
