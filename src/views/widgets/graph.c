@@ -228,6 +228,13 @@ static char *node_name(const Value *v, char *buf, size_t n)
 }
 
 // The same inside a formula or after ∂: compound ones in parentheses.
+static char *node_name_in(const Value *v, char *buf, size_t n);
+
+char *graph_node_name(const Value *v, bool in_formula, char *buf, size_t n)
+{
+    return in_formula ? node_name_in(v, buf, n) : node_name(v, buf, n);
+}
+
 static char *node_name_in(const Value *v, char *buf, size_t n)
 {
     node_name(v, buf, n);

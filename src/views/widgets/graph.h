@@ -186,6 +186,12 @@ void graph_view_zoom(GraphView *view, const GraphParams *p, float factor, float 
 // Move the drawing by (dx, dy) pixels.
 void graph_view_pan(GraphView *view, float dx, float dy);
 
+// How text names node v: its name, a constant's number, or for an unnamed
+// gate a short formula over its sources' names ("x1 × w1", "tanh(q)"; at
+// most two levels of unnamed gates, "…" below). Compound formulas come in
+// parentheses when in_formula is set ("∂f/∂(x1 × w1)"). Returns buf.
+char *graph_node_name(const Value *v, bool in_formula, char *buf, size_t n);
+
 // The group whose collapsed box or expanded tab is at (mx, my) in a scene
 // built with id prefix id (NULL = "graph"), or -1.
 int graph_hit_group(const Scene *s, float mx, float my, const char *id);
