@@ -972,8 +972,11 @@ static bool control_down(App *a, float px, float py)
         return false;
     char id[160];
     snprintf(id, sizeof(id), "%s", it->id);
-    char *choice = strchr(id + strlen("param:"), ':');
-    if (choice) { // "param:NAME:WORD"
+    char *knob = strstr(id, ":knob");
+    if (knob) // the slider's knob: the same as its track
+        *knob = '\0';
+    char *choice = strchr(id + strlen("param:"), '=');
+    if (choice) { // "param:NAME=WORD"
         *choice++ = '\0';
         int i = run_param_find(a->run, id + strlen("param:"));
         const LessonParam *p = i >= 0 ? &a->lesson->f2.params[i] : NULL;

@@ -293,7 +293,7 @@ static void draw_controls(const PanelCtx *c, const LessonPanel *lp, float x, flo
             float bx = cx + 10 * u, by = cy + 24 * u;
             for (int j = 0; j < pa->nchoices; j++) {
                 char cid[128];
-                snprintf(cid, sizeof(cid), "%s:%s", id, pa->choices[j]);
+                snprintf(cid, sizeof(cid), "%s=%s", id, pa->choices[j]);
                 float bw = scene_text_width(c->s, FONT_BOLD, 15 * u, pa->choices[j]) + 28 * u;
                 button_build(c->s, bx, by, u, t, pa->choices[j], (int)v == j, cid);
                 bx += bw + 8 * u;
@@ -348,8 +348,6 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     snprintf(id, sizeof(id), "panel:%s", lp->name);
     bool lit = c->p->run && run_highlighted(c->p->run, lp->name);
     scene_tag(c->s, scene_rect(c->s, x, y, w, h, 0, color_alpha(c->p->theme->background, 0)), id);
-    if (lit)
-        scene_frame(c->s, x, y, w, h, 3 * c->u, c->p->theme->accent);
     switch (lp->kind) {
     case PANEL_CIRCUIT: draw_circuit(c, x, y, w, h); break;
     case PANEL_GRAPH: draw_graph(c, x, y, w, h); break;
@@ -361,6 +359,8 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     case PANEL_TEXT: draw_text_panel(c, lp, x, y, w, h); break;
     case PANEL_KIND_COUNT: break;
     }
+    if (lit) // over the panel's own background
+        scene_frame(c->s, x, y, w, h, 3 * c->u, c->p->theme->accent);
 }
 
 // The sum of the panel weights of a row.

@@ -50,8 +50,9 @@ PlotSeries lesson_view_history_series(const LessonViewParams *p);
 // With p->run the numbers come from the run at its step; without, the
 // lesson is evaluated at p->step into g (the caller's scratch graph).
 // Ids: "title", "step-counter", "narrative", "phase", "panel:NAME" for each
-// panel's box, "param:NAME" for a control (a slider's track, a toggle, or
-// "param:NAME:CHOICE" for a choice button), plus the widgets' own.
+// panel's box, "param:NAME" for a control (a slider's track, a toggle; the
+// slider's knob is "param:NAME:knob"), "param:NAME=CHOICE" for a choice
+// button, plus the widgets' own.
 void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, float h);
 
 #endif
