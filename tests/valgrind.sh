@@ -89,4 +89,23 @@ printf 'gradlab-lesson: 1\ntitle: g\nview: graph\nprogram:\n    x = 0\n    y = 3
 run check-graph 0 check "$tmp/graph.lesson"
 printf 'gradlab-lesson: 1\ntitle: t\nview: circuit\nprogram:\n    x = 2\n    f = w * x\nstep: done\n' > "$tmp/bad.lesson"
 run check-bad 2 check "$tmp/bad.lesson"
+# Format 2: a run with a training source, its checks and renders (the worker
+# is not used headless; the window's worker runs in the soak test).
+run check-v2 0 check "$root/tests/lessons/rnn-unrolled.lesson"
+run render-v2 0 render "$root/tests/lessons/rnn-unrolled.lesson" --out "$tmp/png-v2"
+# The property test of generated wide programs (issue 8), in its quick form.
+wide=$build/tests/unit/test_wide_render
+if [ -x "$wide" ]; then
+    ninja -C "$build" -j"${VALGRIND_JOBS:-2}" tests/unit/test_wide_render >/dev/null
+    start=$(date +%s)
+    if GRADLAB_QUICK=1 valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        --suppressions="$here/valgrind.supp" --log-file="$tmp/wide.vg" "$wide" >"$tmp/wide.out" 2>&1; then
+        echo "valgrind.sh: ok test_wide_render ($(( $(date +%s) - start ))s): $(grep -E 'ERROR SUMMARY' "$tmp/wide.vg" | tail -1 | sed 's/^==[0-9]*== //')" >&2
+    else
+        echo "valgrind.sh: FAIL test_wide_render" >&2
+        sed 's/^==[0-9]*== //' "$tmp/wide.vg" | grep -v '^$' | head -80 >&2
+        tail -20 "$tmp/wide.out" >&2
+        status=1
+    fi
+fi
 exit $status

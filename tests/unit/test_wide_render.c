@@ -11,6 +11,7 @@
 // that moved the item array (31 inputs were enough in the circuit view).
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@
 // The input counts every shape is tried with: the edges of the item array's
 // growth (256, 512, ...) and of the format's limits, and a few in between.
 static const unsigned sizes[] = {1, 2, 3, 7, 31, 32, 33, 64, 127, 255, 256, 257, 500, 1000, 1999, 2000};
+// GRADLAB_QUICK=1 (Valgrind's run): fewer sizes, one screen per step.
+static const unsigned quick_sizes[] = {1, 31, 300};
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -43,8 +46,9 @@ static uint64_t rng_next(uint64_t *s)
 static void build_all_steps(const Lesson *l, Graph *g)
 {
     static const struct { float w, h, scale; } screens[] = {{1280, 720, 1}, {1024, 768, 2}, {64, 64, 4}};
+    size_t nscreens = getenv("GRADLAB_QUICK") ? 1 : sizeof(screens) / sizeof(screens[0]);
     for (size_t st = 0; st < l->nsteps; st++) {
-        for (size_t k = 0; k < sizeof(screens) / sizeof(screens[0]); k++) {
+        for (size_t k = 0; k < nscreens; k++) {
             Scene *scene = scene_create();
             assert_non_null(scene);
             LessonViewParams vp = {.lesson = l, .step = st, .theme = theme_get((ThemeId)(st % THEME_COUNT)),
@@ -68,17 +72,20 @@ static void test_generated_programs_render(void **state)
     assert_non_null(text);
     uint64_t seed = 0x9e3779b97f4a7c15ull;
     unsigned tried = 0;
+    bool quick = getenv("GRADLAB_QUICK") != NULL;
+    const unsigned *want_sizes = quick ? quick_sizes : sizes;
+    size_t nsizes = quick ? sizeof(quick_sizes) / sizeof(quick_sizes[0]) : sizeof(sizes) / sizeof(sizes[0]);
     for (unsigned shape = 0; shape < GEN_SHAPES; shape++) {
-        for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+        for (size_t si = 0; si < nsizes; si++) {
             uint8_t recipe[4096];
             for (size_t i = 0; i < sizeof(recipe); i++)
                 recipe[i] = (uint8_t)rng_next(&seed);
             recipe[0] = (uint8_t)shape;
-            gen_set_inputs(recipe, sizeof(recipe), sizes[si]);
+            gen_set_inputs(recipe, sizeof(recipe), want_sizes[si]);
             size_t len = gen_lesson(recipe, sizeof(recipe), text, GEN_MAX_TEXT);
             assert_true(len > 0);
             char want[64];
-            snprintf(want, sizeof(want), "Generated %u-input program (shape %u)", sizes[si], shape);
+            snprintf(want, sizeof(want), "Generated %u-input program (shape %u)", want_sizes[si], shape);
             assert_non_null(strstr(text, want)); // the recipe asked for what it meant to
             Diag d;
             diag_init(&d, "generated.lesson", text, len);
@@ -92,7 +99,7 @@ static void test_generated_programs_render(void **state)
             tried++;
         }
     }
-    print_message("built every step of %u generated lessons (1 to 2000 inputs)\n", tried);
+    print_message("built every step of %u generated lessons (%s)\n", tried, quick ? "quick: 1, 31 and 300 inputs" : "1 to 2000 inputs");
     free(text);
     graph_destroy(g);
 }
