@@ -16,4 +16,6 @@ extern const SourceKind source_program_kind;
 extern const SourceKind source_train_kind;
 #define SOURCE_TRAIN source_train_kind
 
+extern const SourceKind source_optim_kind;  // source_optim.c: five optimizers side by side on a surface
+
 #endif

@@ -12,6 +12,7 @@
 const SourceKind *const source_kinds[] = {
     &SOURCE_PROGRAM,
     &SOURCE_TRAIN,
+    &source_optim_kind,
 };
 const int source_kind_count = (int)(sizeof(source_kinds) / sizeof(source_kinds[0]));
 
