@@ -139,6 +139,9 @@ typedef struct App {
     Run *run;               // the open lesson's run (params, sources on a worker), or NULL for a
                             // format-1 lesson that trains with G/P (it changes its program itself)
     char param_drag[80];    // the control being dragged ("param:NAME"), or ""
+    int page, npages;       // the narrative's page at this step, and how many it has
+    size_t page_step;       // the step page belongs to (another step starts at page 0)
+    unsigned page_lesson;   // lesson_gen of that step
     Catalog cat;
     Lesson *lesson;
     size_t lesson_idx;
@@ -277,11 +280,16 @@ static void rebuild(App *a)
             run_goto(a->run, a->step);
         run_poll(a->run);
     }
+    if (a->step != a->page_step || a->lesson_gen != a->page_lesson) {
+        a->page = 0;
+        a->page_step = a->step;
+        a->page_lesson = a->lesson_gen;
+    }
     LessonViewParams vp = {.lesson = a->lesson, .step = a->step, .theme = theme_get(a->theme),
                            .scale = a->scale, .help = a->help, .status = footer_text(a),
                            .graph = &a->gstate, .history = a->history, .nhistory = a->nhistory,
-                           .run = a->run, .drag = a->param_drag[0] ? a->param_drag : NULL};
-    lesson_view_build(a->scene, a->graph, &vp, (float)w, (float)h);
+                           .run = a->run, .drag = a->param_drag[0] ? a->param_drag : NULL, .page = a->page};
+    a->npages = lesson_view_build(a->scene, a->graph, &vp, (float)w, (float)h);
     if (a->editing) {
         EditorParams ep = {.editor = &a->editor, .theme = theme_get(a->theme), .scale = a->scale};
         a->editor.top = editor_view_build(a->scene, &ep, (float)w, (float)h);
@@ -747,13 +755,17 @@ static bool apply(App *a, Action act, SDL_Keycode key)
     case ACT_NONE: case ACT_QUIT: case ACT_ESCAPE: case ACT_OPEN:
         break;
     case ACT_NEXT:
-        if (a->step < last)
+        if (a->page + 1 < a->npages) // a narrative that pages: its next page first
+            a->page++;
+        else if (a->step < last)
             a->step++;
         else if (!a->own_lesson && a->lesson_idx + 1 < a->cat.n)
             load_lesson(a, a->lesson_idx + 1);
         break;
     case ACT_PREV:
-        if (a->step > 0)
+        if (a->page > 0)
+            a->page--;
+        else if (a->step > 0)
             a->step--;
         else if (!a->own_lesson && a->lesson_idx > 0 && load_lesson(a, a->lesson_idx - 1))
             a->step = a->lesson->nsteps - 1;

@@ -19,6 +19,7 @@
 #include "lessons/lesson.h"
 #include "sdl/sdl_scene.h"
 #include "views/lesson_view.h"
+#include "views/textflow.h"
 
 // Load one lesson, printing its errors. NULL when it does not load.
 static Lesson *load_or_report(const char *path)
@@ -85,8 +86,18 @@ int cmd_check(int argc, char **argv)
             run_goto(run, st);
             run_settle(run);
             LessonViewParams vp = {.lesson = l, .theme = theme_get(THEME_DARK), .scale = 1, .run = run};
-            lesson_view_build(s, g, &vp, 1280, 720);
+            int pages = lesson_view_build(s, g, &vp, 1280, 720);
             steps_ok = !s->failed && s->n > 0;
+            // A narrative that does not fit at 1280x720 shrinks, then pages: say so.
+            char raw[4096], text[4096];
+            lesson_step_text(l, run_graph(run), st, raw, sizeof(raw));
+            run_format(run, raw, text, sizeof(text));
+            NarrativeBox nb = lesson_view_narrative_box(1280, 720, 1);
+            if (!textflow_fits(NULL, nb.w, nb.h, nb.size, text))
+                printf("# warning: %s: step %zu's text does not fit at 1280x720: it is drawn %s\n",
+                       cat.paths[li], st + 1,
+                       pages > 1 ? "at the smallest size, on several pages (the next-step key pages)"
+                                 : "smaller; shorten it or split the step");
             for (int k = 0; k < run_source_count(run); k++)
                 if (run_source_status(run, k) && run_source_steps(run, k) == 0 && run_source_target(run, k) > 0) {
                     printf("# step %zu: source %d did not start: %s\n", st + 1, k, run_source_status(run, k));
@@ -139,7 +150,7 @@ static const char render_usage[] =
     "                      [--scale S]\n"
     "Write one PNG per step of each lesson (default: all bundled lessons) into DIR,\n"
     "named LESSON-stepNN.png (LESSON-2-stepNN.png and so on when two lessons share\n"
-    "a file name). DIR itself is created if missing, once every lesson has loaded.\n"
+    "a file name; a narrative that pages adds LESSON-stepNN-pageK.png). DIR itself is created if missing, once every lesson has loaded.\n"
     "A file already there is replaced; a symlink is replaced, never followed.\n"
     "Needs no display: SDL's software renderer draws into memory. Default size\n"
     "1280x720.\n";
@@ -333,15 +344,26 @@ int cmd_render(int argc, char **argv)
             run_settle(run);
             LessonViewParams vp = {.lesson = l, .theme = theme_get((ThemeId)theme), .scale = (float)scale,
                                    .run = run};
-            lesson_view_build(s, g, &vp, (float)w, (float)h);
-            char path[4600];
-            snprintf(path, sizeof(path), "%s/%s-step%02zu.png", out, names[li], st + 1);
-            if (!write_png(off, s, path, err, sizeof(err))) {
-                fprintf(stderr, "gradlab: error: %s\n", err);
-                rc = 2;
-                break;
+            int pages = lesson_view_build(s, g, &vp, (float)w, (float)h);
+            // A narrative that pages gets a PNG per page: NAME-stepNN.png, then -pageK.png.
+            for (int pg = 0; pg < pages && rc == 0; pg++) {
+                char path[4600];
+                if (pg > 0) {
+                    vp.page = pg;
+                    lesson_view_build(s, g, &vp, (float)w, (float)h);
+                    snprintf(path, sizeof(path), "%s/%s-step%02zu-page%d.png", out, names[li], st + 1, pg + 1);
+                } else {
+                    snprintf(path, sizeof(path), "%s/%s-step%02zu.png", out, names[li], st + 1);
+                }
+                if (!write_png(off, s, path, err, sizeof(err))) {
+                    fprintf(stderr, "gradlab: error: %s\n", err);
+                    rc = 2;
+                    break;
+                }
+                written++;
             }
-            written++;
+            if (rc)
+                break;
         }
         run_destroy(run);
         lesson_destroy(l);

@@ -439,13 +439,21 @@ static void layout_panels(const PanelCtx *c, float x, float y, float w, float h)
     }
 }
 
-void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, float h)
+NarrativeBox lesson_view_narrative_box(float w, float h, float scale)
 {
+    float u = lesson_view_unit(w, h, scale), m = 36 * u;
+    float panel_h = fminf(215 * u, 0.34f * h);
+    return (NarrativeBox){.w = w - 2 * m - 48 * u, .h = panel_h - 56 * u, .size = 20 * u};
+}
+
+int lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, float h)
+{
+    int npages = 1;
     const Theme *t = p->theme;
     const Lesson *l = p->lesson;
     scene_begin(s, w, h, t->background);
     if (p->blank)
-        return;
+        return npages;
     float u = lesson_view_unit(w, h, p->scale);
     float m = 36 * u;
     size_t step = p->run ? run_step(p->run) : p->step < l->nsteps ? p->step : l->nsteps - 1;
@@ -453,7 +461,7 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
     const Graph *gr = p->run ? run_graph(p->run) : g;
     if (!out) {
         scene_text(s, m, m, FONT_BOLD, 24 * u, ALIGN_LEFT, t->warn, "out of memory evaluating the lesson");
-        return;
+        return npages;
     }
     LessonState st = lesson_state(l, step);
 
@@ -500,8 +508,10 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
         scene_circle(s, w - m - 290 * u, 92 * u + 9 * u, 5 * u, t->warn); // and in the legend
         scene_text(s, w - m - 280 * u, 92 * u, FONT_REGULAR, 15 * u, ALIGN_LEFT, t->muted, "NaN / Inf");
     }
-    TextStyle ts = {.size = 20 * u, .text = t->text, .code = t->accent, .id = "narrative"};
-    textflow(s, m + 24 * u, panel_y + 44 * u, w - 2 * m - 48 * u, panel_h - 56 * u, &ts, text);
+    TextStyle ts = {.size = 20 * u, .text = t->text, .code = t->accent, .id = "narrative", .page = p->page};
+    NarrativeBox nb = lesson_view_narrative_box(w, h, p->scale);
+    TextFlowInfo fi = textflow_draw(s, m + 24 * u, panel_y + 44 * u, nb.w, nb.h, &ts, text);
+    npages = fi.npages;
 
     // Footer: key hints, or a status line.
     const char *hint = p->status ? p->status
@@ -510,4 +520,5 @@ void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, f
                             p->status ? t->accent : t->muted, hint), "footer");
     if (p->help)
         help_overlay(s, t, u, w, h);
+    return npages;
 }

@@ -37,7 +37,14 @@ typedef struct LessonViewParams {
     const Run *run;         // the lesson's run: its graph, params and arrays are drawn (g is unused);
                             // NULL: the view evaluates the lesson into g itself (format 1 callers)
     const char *drag;       // the id of the control being dragged, drawn pressed, or NULL
+    int page;               // the narrative's page when it does not fit even shrunk, from 0
 } LessonViewParams;
+
+// Where the narrative goes on a w x h screen at scale: its box and its text size.
+typedef struct NarrativeBox {
+    float w, h, size;
+} NarrativeBox;
+NarrativeBox lesson_view_narrative_box(float w, float h, float scale);
 
 // The unit every size is multiplied by: 1 at 1280x720 and scale 1.
 float lesson_view_unit(float w, float h, float scale);
@@ -53,6 +60,7 @@ PlotSeries lesson_view_history_series(const LessonViewParams *p);
 // panel's box, "param:NAME" for a control (a slider's track, a toggle; the
 // slider's knob is "param:NAME:knob"), "param:NAME=CHOICE" for a choice
 // button, plus the widgets' own.
-void lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, float h);
+// Returns how many pages the narrative takes (1 when it fits, shrunk or not).
+int lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, float h);
 
 #endif
