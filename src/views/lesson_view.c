@@ -58,19 +58,30 @@ static const struct {
     {"Q  Ctrl+Q", "quit"},
 };
 
+// The key help: two columns sized to their longest entries, the whole box
+// shrunk (never below half size) until it fits the screen.
 static void help_overlay(Scene *s, const Theme *t, float u, float w, float h)
 {
     size_t rows = sizeof(help_rows) / sizeof(help_rows[0]);
-    float size = 20 * u, lh = scene_line_height(size) * 1.3f;
-    float bw = 820 * u, bh = lh * (float)rows + 100 * u;
+    float keys_w = 0, what_w = 0;
+    for (size_t i = 0; i < rows; i++) {
+        keys_w = fmaxf(keys_w, scene_text_width(s, FONT_MONO, 18, help_rows[i].keys));
+        what_w = fmaxf(what_w, scene_text_width(s, FONT_REGULAR, 20, help_rows[i].what));
+    }
+    // Sizes at u = 1, then one factor for the whole box.
+    float lh = scene_line_height(20) * 1.3f, bw = 30 + keys_w + 40 + what_w + 30, bh = lh * (float)rows + 100;
+    float k = fminf(u, fminf((w - 16) / bw, (h - 16) / bh));
+    k = fmaxf(k, 0.5f * u);
+    bw *= k, bh *= k, lh *= k;
     float bx = (w - bw) / 2, by = (h - bh) / 2;
     scene_rect(s, 0, 0, w, h, 0, color_alpha(t->background, 200));
-    scene_tag(s, scene_panel(s, bx, by, bw, bh, 12 * u, t->panel, t->accent, 2 * u), "help");
-    scene_text(s, bx + 30 * u, by + 24 * u, FONT_BOLD, 26 * u, ALIGN_LEFT, t->text, "Keys");
+    scene_tag(s, scene_panel(s, bx, by, bw, bh, 12 * k, t->panel, t->accent, 2 * k), "help");
+    scene_text(s, bx + 30 * k, by + 24 * k, FONT_BOLD, 26 * k, ALIGN_LEFT, t->text, "Keys");
     for (size_t i = 0; i < rows; i++) {
-        float y = by + 78 * u + lh * (float)i;
-        scene_text(s, bx + 30 * u, y, FONT_MONO, size * 0.9f, ALIGN_LEFT, t->accent, help_rows[i].keys);
-        scene_text(s, bx + 400 * u, y, FONT_REGULAR, size, ALIGN_LEFT, t->text, help_rows[i].what);
+        float y = by + 78 * k + lh * (float)i;
+        scene_text(s, bx + 30 * k, y, FONT_MONO, 18 * k, ALIGN_LEFT, t->accent, help_rows[i].keys);
+        scene_text_fit(s, bx + (70 + keys_w) * k, y, FONT_REGULAR, 20 * k, ALIGN_LEFT, t->text, help_rows[i].what,
+                       bw - (100 + keys_w) * k);
     }
 }
 
