@@ -1,7 +1,13 @@
 // tensor.c: the float32 tensor autograd engine; see tensor.h.
 //
-// Sections: op tables, checks, lifetimes, leaves, the ops (each forward at
+// Sections: op tables, errors, lifetimes, leaves, the ops (each forward at
 // creation), and backward, which is one switch over the op.
+//
+// Nothing that data can cause aborts: a bad shape, an id out of range, a size
+// that overflows, or running out of memory makes the op record a sentence in
+// the graph (tensor_graph_error) and return NULL, and every op given a NULL
+// returns NULL. Only misuse no input can cause (tensor_destroy on a graph
+// node, an unknown op in backward) still aborts.
 //
 // Shapes in comments: B batch, N rows, C channels or classes, H W height and
 // width, F filters, K inner dimension, V vocabulary, D embedding width.
@@ -42,8 +48,9 @@ static_assert(TENSOR_OP_MAXPOOL2D + 1 == TENSOR_OP_COUNT,
               "add the new op to both tables");
 
 // ===========================================================================
-// Checks: a failed one prints file:line and the message, then aborts.
+// Errors
 
+// API misuse that no input can cause: print file:line and abort.
 static void tensor_fail(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
@@ -55,11 +62,70 @@ static void tensor_fail(const char *file, int line, const char *fmt, ...)
     abort();
 }
 
-#define TENSOR_CHECK(cond, ...)                                             \
+#define TENSOR_MISUSE(cond, ...)                                            \
     do {                                                                    \
         if (!(cond))                                                        \
             tensor_fail(__FILE__, __LINE__, __VA_ARGS__);                   \
     } while (0)
+
+// Record the first error of a graph (later ones are consequences) and
+// return NULL, so that an op can `return graph_fail(g, ...)`.
+static Tensor *graph_fail(TensorGraph *g, const char *fmt, ...)
+{
+    if (g && !g->error[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(g->error, sizeof g->error, fmt, ap);
+        va_end(ap);
+    }
+    return NULL;
+}
+
+// In an op: when cond fails, record the message and return NULL.
+#define TENSOR_REQUIRE(g, cond, ...)                                        \
+    do {                                                                    \
+        if (!(cond))                                                        \
+            return graph_fail((g), __VA_ARGS__);                            \
+    } while (0)
+
+// In an op: a NULL graph or operand (an earlier op failed) gives NULL.
+#define TENSOR_NEED(g, x)                                                   \
+    do {                                                                    \
+        if (!(g) || !(x))                                                   \
+            return NULL;                                                    \
+    } while (0)
+
+const char *tensor_graph_error(const TensorGraph *g)
+{
+    if (!g)
+        return "no graph (out of memory creating it)";
+    return g->error[0] ? g->error : NULL;
+}
+
+// Fault injection for tests (tensor_fail_allocs_after): allocations left
+// before every allocation fails; negative = never.
+static _Thread_local long allocs_left = -1;
+
+void tensor_fail_allocs_after(long n)
+{
+    allocs_left = n;
+}
+
+// True when the next allocation must fail (injected).
+static bool alloc_fails(void)
+{
+    if (allocs_left < 0)
+        return false;
+    if (allocs_left == 0)
+        return true;
+    allocs_left--;
+    return false;
+}
+
+static void *checked_calloc(size_t n)
+{
+    return alloc_fails() ? NULL : calloc(1, n);
+}
 
 char *tensor_shape_str(const Tensor *t, char *buf, size_t n)
 {
@@ -78,8 +144,8 @@ char *tensor_shape_str(const Tensor *t, char *buf, size_t n)
 // Shape strings for messages: up to four live at once.
 static const char *shp(const Tensor *t)
 {
-    static char bufs[4][64];
-    static int next;
+    static _Thread_local char bufs[4][64];
+    static _Thread_local int next;
     char *b = bufs[next++ & 3];
     return tensor_shape_str(t, b, sizeof bufs[0]);
 }
@@ -89,7 +155,7 @@ static const char *shp(const Tensor *t)
 
 TensorGraph *tensor_graph_create(size_t limit)
 {
-    TensorGraph *g = calloc(1, sizeof *g);
+    TensorGraph *g = checked_calloc(sizeof *g);
     if (!g)
         return NULL;
     arena_init(&g->arena, 1 << 20, limit);
@@ -108,37 +174,70 @@ void tensor_graph_destroy(TensorGraph *g)
 
 void tensor_graph_reset(TensorGraph *g)
 {
+    if (!g)
+        return;
     arena_reset(&g->arena);
     g->n = 0;
+    g->error[0] = '\0';
 }
 
+// The number of elements, or 0 when an axis is not positive or the count
+// passes TENSOR_MAX_SIZE (so indices fit an int and bytes a size_t).
 static size_t shape_size(int ndim, const int *shape)
 {
     size_t n = 1;
-    for (int d = 0; d < ndim; d++)
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] <= 0 || (size_t)shape[d] > TENSOR_MAX_SIZE / n)
+            return 0;
         n *= (size_t)shape[d];
+    }
     return n;
 }
 
-static void set_shape(Tensor *t, int ndim, const int *shape)
+// Write "(2, 3)" for ndim axes of shape into buf (n bytes).
+static const char *dims_str(int ndim, const int *shape, char *buf, size_t n)
 {
-    TENSOR_CHECK(ndim >= 0 && ndim <= TENSOR_MAX_DIMS, "ndim %d outside 0..%d", ndim, TENSOR_MAX_DIMS);
-    t->ndim = ndim;
-    for (int d = 0; d < TENSOR_MAX_DIMS; d++) {
-        t->shape[d] = d < ndim ? shape[d] : 1;
-        TENSOR_CHECK(t->shape[d] > 0, "axis %d has size %d; sizes must be positive", d, t->shape[d]);
+    size_t len = (size_t)snprintf(buf, n, "(");
+    for (int d = 0; d < ndim && d < TENSOR_MAX_DIMS && len < n; d++)
+        len += (size_t)snprintf(buf + len, n - len, d ? ", %d" : "%d", shape[d]);
+    if (len < n)
+        snprintf(buf + len, n - len, ")");
+    return buf;
+}
+
+// Fill t's shape; false with a sentence in err when the shape is not one.
+static bool set_shape(Tensor *t, int ndim, const int *shape, char *err, size_t errlen)
+{
+    char buf[80];
+    if (ndim < 0 || ndim > TENSOR_MAX_DIMS) {
+        snprintf(err, errlen, "ndim %d outside 0..%d", ndim, TENSOR_MAX_DIMS);
+        return false;
     }
-    t->size = shape_size(ndim, shape);
+    size_t size = shape_size(ndim, shape);
+    if (size == 0) {
+        snprintf(err, errlen, "shape %s: sizes must be positive, with at most %zu elements",
+                 dims_str(ndim, shape, buf, sizeof buf), (size_t)TENSOR_MAX_SIZE);
+        return false;
+    }
+    t->ndim = ndim;
+    for (int d = 0; d < TENSOR_MAX_DIMS; d++)
+        t->shape[d] = d < ndim ? shape[d] : 1;
+    t->size = size;
+    return true;
 }
 
 Tensor *tensor_create(int ndim, const int *shape, bool requires_grad)
 {
     Tensor tmp;
+    char err[160];
     memset(&tmp, 0, sizeof tmp);
-    set_shape(&tmp, ndim, shape);
+    if (!set_shape(&tmp, ndim, shape, err, sizeof err))
+        return NULL;
     size_t head = (sizeof(Tensor) + 63) & ~(size_t)63;
+    if (tmp.size > (SIZE_MAX - head) / 2 / sizeof(float) - 64)
+        return NULL;   // only where size_t is 32 bits
     size_t bytes = (tmp.size * sizeof(float) + 63) & ~(size_t)63;
-    char *mem = calloc(1, head + bytes * (requires_grad ? 2 : 1));
+    char *mem = checked_calloc(head + bytes * (requires_grad ? 2 : 1));
     if (!mem)
         return NULL;
     Tensor *t = (Tensor *)(void *)mem;
@@ -156,7 +255,7 @@ void tensor_destroy(Tensor *t)
 {
     if (!t)
         return;
-    TENSOR_CHECK(t->long_lived && !t->in_block,
+    TENSOR_MISUSE(t->long_lived && !t->in_block,
                  "tensor_destroy on %s %s: only tensors from tensor_create are freed one by one",
                  t->long_lived ? "a block member" : "a graph node", shp(t));
     free(t);
@@ -165,19 +264,24 @@ void tensor_destroy(Tensor *t)
 TensorBlock *tensor_block_create(int n, const int *ndims,
                                  const int (*shapes)[TENSOR_MAX_DIMS], bool requires_grad)
 {
-    TENSOR_CHECK(n >= 0, "tensor_block_create: n = %d", n);
+    if (n < 0)
+        return NULL;
     // One malloc: the block, the pointer array, the structs, then data and grad.
     size_t total = 0;
     for (int i = 0; i < n; i++) {
         Tensor tmp;
+        char err[160];
         memset(&tmp, 0, sizeof tmp);
-        set_shape(&tmp, ndims[i], shapes[i]);
+        if (!set_shape(&tmp, ndims[i], shapes[i], err, sizeof err) || tmp.size > TENSOR_MAX_SIZE - total)
+            return NULL;
         total += tmp.size;
     }
+    if ((size_t)n > TENSOR_MAX_SIZE / (sizeof(Tensor) + sizeof(Tensor *)))
+        return NULL;
     size_t head = sizeof(TensorBlock) + (size_t)n * sizeof(Tensor *) + (size_t)n * sizeof(Tensor);
     head = (head + 63) & ~(size_t)63;
     size_t bytes = (total * sizeof(float) + 63) & ~(size_t)63;
-    char *mem = calloc(1, head + bytes * (requires_grad ? 2 : 1));
+    char *mem = checked_calloc(head + bytes * (requires_grad ? 2 : 1));
     if (!mem)
         return NULL;
     TensorBlock *b = (TensorBlock *)(void *)mem;
@@ -190,7 +294,8 @@ TensorBlock *tensor_block_create(int n, const int *ndims,
     size_t off = 0;
     for (int i = 0; i < n; i++) {
         Tensor *t = &structs[i];
-        set_shape(t, ndims[i], shapes[i]);
+        char err[160];
+        set_shape(t, ndims[i], shapes[i], err, sizeof err);   // checked above
         t->data = b->data + off;
         t->grad = requires_grad ? b->grad + off : NULL;
         t->requires_grad = requires_grad;
@@ -223,8 +328,10 @@ void tensor_zero_grad(Tensor *t)
 
 Tensor *tensor_set_name(TensorGraph *g, Tensor *t, const char *name)
 {
-    if (!t->long_lived && name)
-        name = arena_strndup(&g->arena, name, strlen(name));
+    if (!t)
+        return NULL;
+    if (!t->long_lived && name)   // out of memory: no label, nothing else lost
+        name = g && !alloc_fails() ? arena_strndup(&g->arena, name, strlen(name)) : NULL;
     t->name = name;
     return t;
 }
@@ -232,38 +339,56 @@ Tensor *tensor_set_name(TensorGraph *g, Tensor *t, const char *name)
 // ===========================================================================
 // Node creation
 
+// size bytes from the graph's arena, or NULL with the reason recorded.
 static void *galloc(TensorGraph *g, size_t bytes)
 {
-    void *p = arena_alloc(&g->arena, bytes);
-    TENSOR_CHECK(p, "graph memory exhausted (%zu bytes in use, limit %zu): "
-                 "reset the graph each step or raise the limit",
-                 g->arena.used_total, g->limit);
+    void *p = alloc_fails() ? NULL : arena_alloc(&g->arena, bytes);
+    if (!p) {
+        if (g->limit && bytes <= SIZE_MAX - g->arena.used_total &&
+            g->arena.used_total + bytes > g->limit)
+            graph_fail(g, "graph memory exhausted (%zu bytes in use, %zu more wanted, limit %zu): "
+                       "reset the graph each step or raise the limit",
+                       g->arena.used_total, bytes, g->limit);
+        else
+            graph_fail(g, "out of memory (%zu bytes for the graph, %zu more wanted)",
+                       g->arena.used_total, bytes);
+    }
     return p;
 }
 
 // A new node with op, shape and sources; data allocated, not initialised.
+// NULL (with the reason in g) for a bad shape or when out of memory.
 static Tensor *node_new(TensorGraph *g, TensorOp op, int ndim, const int *shape,
                         int nsrc, Tensor *const *src)
 {
+    Tensor tmp;
+    char err[160];
+    memset(&tmp, 0, sizeof tmp);
+    if (!set_shape(&tmp, ndim, shape, err, sizeof err))
+        return graph_fail(g, "%s: result %s", tensor_op_name[op], err);
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 256;
+        Tensor **nodes = alloc_fails() ? NULL : realloc(g->nodes, cap * sizeof *nodes);
+        if (!nodes)
+            return graph_fail(g, "out of memory growing the node list to %zu", cap);
+        g->nodes = nodes;
+        g->cap = cap;
+    }
     Tensor *t = galloc(g, sizeof *t);
-    memset(t, 0, sizeof *t);
-    set_shape(t, ndim, shape);
+    if (!t)
+        return NULL;
+    *t = tmp;
     t->op = (unsigned char)op;
-    t->data = galloc(g, t->size * sizeof(float));
+    if (!(t->data = galloc(g, t->size * sizeof(float))))
+        return NULL;
     t->nsrc = nsrc;
     if (nsrc > 0) {
-        t->src = galloc(g, (size_t)nsrc * sizeof(Tensor *));
+        if (!(t->src = galloc(g, (size_t)nsrc * sizeof(Tensor *))))
+            return NULL;
         for (int i = 0; i < nsrc; i++) {
             t->src[i] = src[i];
             t->requires_grad |= src[i]->requires_grad;
         }
-    }
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? 2 * g->cap : 256;
-        Tensor **nodes = realloc(g->nodes, cap * sizeof *nodes);
-        TENSOR_CHECK(nodes, "out of memory growing the node list to %zu", cap);
-        g->nodes = nodes;
-        g->cap = cap;
     }
     t->index = (int)g->n;
     g->nodes[g->n++] = t;
@@ -284,7 +409,8 @@ static Tensor *node2(TensorGraph *g, TensorOp op, Tensor *a, Tensor *b, int ndim
 static int *copy_ids(TensorGraph *g, const int *ids, int n)
 {
     int *p = galloc(g, (size_t)n * sizeof(int));
-    memcpy(p, ids, (size_t)n * sizeof(int));
+    if (p)
+        memcpy(p, ids, (size_t)n * sizeof(int));
     return p;
 }
 
@@ -293,7 +419,11 @@ static int *copy_ids(TensorGraph *g, const int *ids, int n)
 
 Tensor *tensor_input(TensorGraph *g, int ndim, const int *shape, const float *data)
 {
+    if (!g)
+        return NULL;
     Tensor *t = node_new(g, TENSOR_OP_LEAF, ndim, shape, 0, NULL);
+    if (!t)
+        return NULL;
     if (data)
         memcpy(t->data, data, t->size * sizeof(float));
     else
@@ -318,13 +448,15 @@ Tensor *tensor_input4(TensorGraph *g, int n0, int n1, int n2, int n3, const floa
 
 Tensor *tensor_one_hot(TensorGraph *g, const int *ids, int n, int V)
 {
+    TENSOR_NEED(g, ids);
+    for (int i = 0; i < n; i++)
+        TENSOR_REQUIRE(g, ids[i] >= 0 && ids[i] < V, "ONE_HOT: id %d at %d outside [0, %d)", ids[i], i, V);
     Tensor *t = node_new(g, TENSOR_OP_ONE_HOT, 2, (int[]){ n, V }, 0, NULL);  // (n, V)
+    if (!t || !(t->ids = copy_ids(g, ids, n)))
+        return NULL;
     memset(t->data, 0, t->size * sizeof(float));
-    for (int i = 0; i < n; i++) {
-        TENSOR_CHECK(ids[i] >= 0 && ids[i] < V, "ONE_HOT: id %d at %d outside [0, %d)", ids[i], i, V);
+    for (int i = 0; i < n; i++)
         t->data[(size_t)i * V + ids[i]] = 1.0f;
-    }
-    t->ids = copy_ids(g, ids, n);
     return t;
 }
 
@@ -344,13 +476,17 @@ static int last_dim(const Tensor *x)
 
 Tensor *tensor_matmul(TensorGraph *g, Tensor *a, Tensor *b)
 {
-    TENSOR_CHECK(a->ndim >= 1 && b->ndim == 2 && last_dim(a) == b->shape[0],
-                 "MATMUL: a %s @ b %s: need a (..., K) and b (K, N)", shp(a), shp(b));
+    TENSOR_NEED(g, a);
+    TENSOR_NEED(g, b);
+    TENSOR_REQUIRE(g, a->ndim >= 1 && b->ndim == 2 && last_dim(a) == b->shape[0],
+                   "MATMUL: a %s @ b %s: need a (..., K) and b (K, N)", shp(a), shp(b));
     int K = b->shape[0], N = b->shape[1], M = lead_rows(a);
     int shape[TENSOR_MAX_DIMS];
     memcpy(shape, a->shape, sizeof shape);
     shape[a->ndim - 1] = N;
     Tensor *t = node2(g, TENSOR_OP_MATMUL, a, b, a->ndim, shape);
+    if (!t)
+        return NULL;
     gemm_f32(false, false, M, N, K, 1.0f, a->data, K, b->data, N, 0.0f, t->data, N);  // (M, N)
     return t;
 }
@@ -384,12 +520,14 @@ static void strides4(const int shape[4], const int out[4], size_t s[4])
 
 static Tensor *bcast_node(TensorGraph *g, TensorOp op, Tensor *a, Tensor *b, Bcast *bc)
 {
+    TENSOR_NEED(g, a);
+    TENSOR_NEED(g, b);
     int pa[4], pb[4];
     pad4(a, pa);
     pad4(b, pb);
     for (int d = 0; d < 4; d++) {
-        TENSOR_CHECK(pa[d] == pb[d] || pa[d] == 1 || pb[d] == 1,
-                     "%s: shapes %s and %s do not broadcast", tensor_op_name[op], shp(a), shp(b));
+        TENSOR_REQUIRE(g, pa[d] == pb[d] || pa[d] == 1 || pb[d] == 1,
+                       "%s: shapes %s and %s do not broadcast", tensor_op_name[op], shp(a), shp(b));
         bc->shape[d] = pa[d] > pb[d] ? pa[d] : pb[d];
     }
     strides4(pa, bc->shape, bc->sa);
@@ -428,6 +566,8 @@ Tensor *tensor_add(TensorGraph *g, Tensor *a, Tensor *b)
 {
     Bcast bc;
     Tensor *t = bcast_node(g, TENSOR_OP_ADD, a, b, &bc);
+    if (!t)
+        return NULL;
     float *y = t->data;
     const float *x0 = a->data, *x1 = b->data;
     BCAST_LOOP(bc, y[o] = x0[ia] + x1[ib]);
@@ -438,6 +578,8 @@ Tensor *tensor_sub(TensorGraph *g, Tensor *a, Tensor *b)
 {
     Bcast bc;
     Tensor *t = bcast_node(g, TENSOR_OP_SUB, a, b, &bc);
+    if (!t)
+        return NULL;
     float *y = t->data;
     const float *x0 = a->data, *x1 = b->data;
     BCAST_LOOP(bc, y[o] = x0[ia] - x1[ib]);
@@ -448,6 +590,8 @@ Tensor *tensor_mul(TensorGraph *g, Tensor *a, Tensor *b)
 {
     Bcast bc;
     Tensor *t = bcast_node(g, TENSOR_OP_MUL, a, b, &bc);
+    if (!t)
+        return NULL;
     float *y = t->data;
     const float *x0 = a->data, *x1 = b->data;
     BCAST_LOOP(bc, y[o] = x0[ia] * x1[ib]);
@@ -456,10 +600,14 @@ Tensor *tensor_mul(TensorGraph *g, Tensor *a, Tensor *b)
 
 Tensor *tensor_bias_add(TensorGraph *g, Tensor *x, Tensor *bias)
 {
+    TENSOR_NEED(g, x);
+    TENSOR_NEED(g, bias);
     int N = last_dim(x);
-    TENSOR_CHECK(x->ndim >= 1 && bias->ndim == 1 && bias->shape[0] == N,
-                 "BIAS_ADD: x %s + bias %s: need x (..., N) and bias (N)", shp(x), shp(bias));
+    TENSOR_REQUIRE(g, x->ndim >= 1 && bias->ndim == 1 && bias->shape[0] == N,
+                   "BIAS_ADD: x %s + bias %s: need x (..., N) and bias (N)", shp(x), shp(bias));
     Tensor *t = node2(g, TENSOR_OP_BIAS_ADD, x, bias, x->ndim, x->shape);
+    if (!t)
+        return NULL;
     int rows = lead_rows(x);
     for (int r = 0; r < rows; r++) {
         const float *xr = x->data + (size_t)r * N;
@@ -472,7 +620,10 @@ Tensor *tensor_bias_add(TensorGraph *g, Tensor *x, Tensor *bias)
 
 Tensor *tensor_scale(TensorGraph *g, Tensor *x, float s)
 {
+    TENSOR_NEED(g, x);
     Tensor *t = node1(g, TENSOR_OP_SCALE, x, x->ndim, x->shape);
+    if (!t)
+        return NULL;
     t->fparam = s;
     for (size_t i = 0; i < x->size; i++)
         t->data[i] = s * x->data[i];
@@ -484,7 +635,10 @@ Tensor *tensor_scale(TensorGraph *g, Tensor *x, float s)
 
 static Tensor *unary(TensorGraph *g, TensorOp op, Tensor *x)
 {
+    TENSOR_NEED(g, x);
     Tensor *t = node1(g, op, x, x->ndim, x->shape);
+    if (!t)
+        return NULL;
     const float *a = x->data;
     float *y = t->data;
     size_t n = x->size;
@@ -494,7 +648,7 @@ static Tensor *unary(TensorGraph *g, TensorOp op, Tensor *x)
     case TENSOR_OP_RELU:    for (size_t i = 0; i < n; i++) y[i] = a[i] > 0.0f ? a[i] : 0.0f; break;
     case TENSOR_OP_EXP:     for (size_t i = 0; i < n; i++) y[i] = expf(a[i]); break;
     case TENSOR_OP_LOG:     for (size_t i = 0; i < n; i++) y[i] = logf(a[i]); break;
-    default: TENSOR_CHECK(0, "unary: %s is not element-wise", tensor_op_name[op]);
+    default: TENSOR_MISUSE(0, "unary: %s is not element-wise", tensor_op_name[op]);
     }
     return t;
 }
@@ -510,8 +664,11 @@ Tensor *tensor_log(TensorGraph *g, Tensor *x)     { return unary(g, TENSOR_OP_LO
 
 static Tensor *softmax_like(TensorGraph *g, TensorOp op, Tensor *x)
 {
-    TENSOR_CHECK(x->ndim >= 1, "%s: x %s needs at least one axis", tensor_op_name[op], shp(x));
+    TENSOR_NEED(g, x);
+    TENSOR_REQUIRE(g, x->ndim >= 1, "%s: x %s needs at least one axis", tensor_op_name[op], shp(x));
     Tensor *t = node1(g, op, x, x->ndim, x->shape);
+    if (!t)
+        return NULL;
     int C = last_dim(x), rows = lead_rows(x);
     for (int r = 0; r < rows; r++) {
         const float *xr = x->data + (size_t)r * C;   // (C)
@@ -539,17 +696,20 @@ Tensor *tensor_log_softmax(TensorGraph *g, Tensor *x) { return softmax_like(g, T
 
 Tensor *tensor_nll(TensorGraph *g, Tensor *logp, const int *targets)
 {
-    TENSOR_CHECK(logp->ndim == 2, "NLL: logp %s must be (N, C)", shp(logp));
+    TENSOR_NEED(g, logp);
+    TENSOR_NEED(g, targets);
+    TENSOR_REQUIRE(g, logp->ndim == 2, "NLL: logp %s must be (N, C)", shp(logp));
     int N = logp->shape[0], C = logp->shape[1];
+    for (int n = 0; n < N; n++)
+        TENSOR_REQUIRE(g, targets[n] >= 0 && targets[n] < C,
+                       "NLL: target %d of row %d outside [0, %d)", targets[n], n, C);
     Tensor *t = node1(g, TENSOR_OP_NLL, logp, 0, NULL);   // ()
+    if (!t || !(t->ids = copy_ids(g, targets, N)))
+        return NULL;
     double acc = 0;
-    for (int n = 0; n < N; n++) {
-        TENSOR_CHECK(targets[n] >= 0 && targets[n] < C,
-                     "NLL: target %d of row %d outside [0, %d)", targets[n], n, C);
+    for (int n = 0; n < N; n++)
         acc -= logp->data[(size_t)n * C + targets[n]];
-    }
     t->data[0] = (float)(acc / N);
-    t->ids = copy_ids(g, targets, N);
     return t;
 }
 
@@ -570,8 +730,12 @@ static bool same_shape(const Tensor *a, const Tensor *b)
 
 Tensor *tensor_mse(TensorGraph *g, Tensor *a, Tensor *b)
 {
-    TENSOR_CHECK(same_shape(a, b), "MSE: shapes %s and %s differ", shp(a), shp(b));
+    TENSOR_NEED(g, a);
+    TENSOR_NEED(g, b);
+    TENSOR_REQUIRE(g, same_shape(a, b), "MSE: shapes %s and %s differ", shp(a), shp(b));
     Tensor *t = node2(g, TENSOR_OP_MSE, a, b, 0, NULL);   // ()
+    if (!t)
+        return NULL;
     double acc = 0;
     for (size_t i = 0; i < a->size; i++) {
         double d = (double)a->data[i] - b->data[i];
@@ -583,7 +747,10 @@ Tensor *tensor_mse(TensorGraph *g, Tensor *a, Tensor *b)
 
 static Tensor *reduce_all(TensorGraph *g, TensorOp op, Tensor *x)
 {
+    TENSOR_NEED(g, x);
     Tensor *t = node1(g, op, x, 0, NULL);   // ()
+    if (!t)
+        return NULL;
     double acc = 0;
     for (size_t i = 0; i < x->size; i++)
         acc += x->data[i];
@@ -612,13 +779,17 @@ static void split_axis(const Tensor *t, int axis, size_t *outer, size_t *inner)
 
 Tensor *tensor_slice(TensorGraph *g, Tensor *x, int axis, int start, int len)
 {
-    TENSOR_CHECK(axis >= 0 && axis < x->ndim, "SLICE: axis %d of x %s", axis, shp(x));
-    TENSOR_CHECK(start >= 0 && len > 0 && start + len <= x->shape[axis],
-                 "SLICE: [%d, %d) along axis %d of x %s", start, start + len, axis, shp(x));
+    TENSOR_NEED(g, x);
+    TENSOR_REQUIRE(g, axis >= 0 && axis < x->ndim, "SLICE: axis %d of x %s", axis, shp(x));
+    TENSOR_REQUIRE(g, start >= 0 && len > 0 && len <= x->shape[axis] - start,
+                   "SLICE: [%d, %lld) along axis %d of x %s", start, (long long)start + len, axis,
+                   shp(x));
     int shape[TENSOR_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     shape[axis] = len;
     Tensor *t = node1(g, TENSOR_OP_SLICE, x, x->ndim, shape);
+    if (!t)
+        return NULL;
     t->iparam[0] = axis;
     t->iparam[1] = start;
     size_t outer, inner, L = (size_t)x->shape[axis];
@@ -631,20 +802,28 @@ Tensor *tensor_slice(TensorGraph *g, Tensor *x, int axis, int start, int len)
 
 Tensor *tensor_concat(TensorGraph *g, int n, Tensor *const *xs, int axis)
 {
-    TENSOR_CHECK(n >= 1, "CONCAT: no tensors");
+    TENSOR_NEED(g, xs);
+    TENSOR_REQUIRE(g, n >= 1, "CONCAT: no tensors");
+    for (int i = 0; i < n; i++)
+        TENSOR_NEED(g, xs[i]);
     Tensor *x0 = xs[0];
-    TENSOR_CHECK(axis >= 0 && axis < x0->ndim, "CONCAT: axis %d of %s", axis, shp(x0));
+    TENSOR_REQUIRE(g, axis >= 0 && axis < x0->ndim, "CONCAT: axis %d of %s", axis, shp(x0));
     int shape[TENSOR_MAX_DIMS];
     memcpy(shape, x0->shape, sizeof shape);
-    shape[axis] = 0;
+    long long len = 0;   // along axis; may pass an int, which set_shape refuses
     for (int i = 0; i < n; i++) {
         bool ok = xs[i]->ndim == x0->ndim;
         for (int d = 0; ok && d < x0->ndim; d++)
             ok = d == axis || xs[i]->shape[d] == x0->shape[d];
-        TENSOR_CHECK(ok, "CONCAT: %s and %s differ off axis %d", shp(x0), shp(xs[i]), axis);
-        shape[axis] += xs[i]->shape[axis];
+        TENSOR_REQUIRE(g, ok, "CONCAT: %s and %s differ off axis %d", shp(x0), shp(xs[i]), axis);
+        len += xs[i]->shape[axis];
     }
+    TENSOR_REQUIRE(g, len <= (long long)TENSOR_MAX_SIZE, "CONCAT: %lld elements along axis %d", len,
+                   axis);
+    shape[axis] = (int)len;
     Tensor *t = node_new(g, TENSOR_OP_CONCAT, x0->ndim, shape, n, xs);
+    if (!t)
+        return NULL;
     t->iparam[0] = axis;
     size_t outer, inner, Lt = (size_t)shape[axis];
     split_axis(x0, axis, &outer, &inner);
@@ -684,13 +863,16 @@ Tensor *tensor_concat(TensorGraph *g, int n, Tensor *const *xs, int axis)
 
 Tensor *tensor_transpose(TensorGraph *g, Tensor *x, int a0, int a1)
 {
-    TENSOR_CHECK(a0 >= 0 && a0 < x->ndim && a1 >= 0 && a1 < x->ndim,
-                 "TRANSPOSE: axes %d, %d of x %s", a0, a1, shp(x));
+    TENSOR_NEED(g, x);
+    TENSOR_REQUIRE(g, a0 >= 0 && a0 < x->ndim && a1 >= 0 && a1 < x->ndim,
+                   "TRANSPOSE: axes %d, %d of x %s", a0, a1, shp(x));
     int shape[TENSOR_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     shape[a0] = x->shape[a1];
     shape[a1] = x->shape[a0];
     Tensor *t = node1(g, TENSOR_OP_TRANSPOSE, x, x->ndim, shape);
+    if (!t)
+        return NULL;
     t->iparam[0] = a0;
     t->iparam[1] = a1;
     float *y = t->data;
@@ -701,24 +883,35 @@ Tensor *tensor_transpose(TensorGraph *g, Tensor *x, int a0, int a1)
 
 Tensor *tensor_reshape(TensorGraph *g, Tensor *x, int ndim, const int *shape)
 {
-    TENSOR_CHECK(ndim >= 0 && ndim <= TENSOR_MAX_DIMS && shape_size(ndim, shape) == x->size,
-                 "RESHAPE: x %s has %zu elements, the new shape %zu",
-                 shp(x), x->size, ndim >= 0 && ndim <= TENSOR_MAX_DIMS ? shape_size(ndim, shape) : 0);
+    TENSOR_NEED(g, x);
+    TENSOR_NEED(g, shape);
+    char buf[80];
+    bool dims_ok = ndim >= 0 && ndim <= TENSOR_MAX_DIMS;
+    TENSOR_REQUIRE(g, dims_ok && shape_size(ndim, shape) == x->size,
+                   "RESHAPE: x %s has %zu elements, the new shape %s does not",
+                   shp(x), x->size, dims_ok ? dims_str(ndim, shape, buf, sizeof buf) : "(bad ndim)");
     Tensor *t = node1(g, TENSOR_OP_RESHAPE, x, ndim, shape);
+    if (!t)
+        return NULL;
     memcpy(t->data, x->data, x->size * sizeof(float));
     return t;
 }
 
 Tensor *tensor_embedding(TensorGraph *g, Tensor *table, const int *ids, int n)
 {
-    TENSOR_CHECK(table->ndim == 2 && n > 0, "EMBEDDING: table %s must be (V, D), n %d > 0", shp(table), n);
+    TENSOR_NEED(g, table);
+    TENSOR_NEED(g, ids);
+    TENSOR_REQUIRE(g, table->ndim == 2 && n > 0, "EMBEDDING: table %s must be (V, D), n %d > 0",
+                   shp(table), n);
     int V = table->shape[0], D = table->shape[1];
+    for (int i = 0; i < n; i++)
+        TENSOR_REQUIRE(g, ids[i] >= 0 && ids[i] < V, "EMBEDDING: id %d at %d outside [0, %d)",
+                       ids[i], i, V);
     Tensor *t = node1(g, TENSOR_OP_EMBEDDING, table, 2, (int[]){ n, D });   // (n, D)
-    for (int i = 0; i < n; i++) {
-        TENSOR_CHECK(ids[i] >= 0 && ids[i] < V, "EMBEDDING: id %d at %d outside [0, %d)", ids[i], i, V);
+    if (!t || !(t->ids = copy_ids(g, ids, n)))
+        return NULL;
+    for (int i = 0; i < n; i++)
         memcpy(t->data + (size_t)i * D, table->data + (size_t)ids[i] * D, (size_t)D * sizeof(float));
-    }
-    t->ids = copy_ids(g, ids, n);
     return t;
 }
 
@@ -739,8 +932,9 @@ static ConvDims conv_dims(const Tensor *x, const Tensor *w, int stride, int pad)
         x->shape[0], x->shape[1], x->shape[2], x->shape[3],
         w->shape[0], w->shape[2], w->shape[3], 0, 0, stride, pad,
     };
-    d.OH = (d.H + 2 * pad - d.KH) / stride + 1;
-    d.OW = (d.W + 2 * pad - d.KW) / stride + 1;
+    // The padded sizes fit an int (tensor_conv2d checks), the outputs too.
+    d.OH = (int)(((long long)d.H + 2LL * pad - d.KH) / stride + 1);
+    d.OW = (int)(((long long)d.W + 2LL * pad - d.KW) / stride + 1);
     return d;
 }
 
@@ -786,21 +980,34 @@ static void col2im_add(const ConvDims *d, const float *cols, float *dx)
 
 Tensor *tensor_conv2d(TensorGraph *g, Tensor *x, Tensor *w, Tensor *bias, int stride, int pad)
 {
-    TENSOR_CHECK(x->ndim == 4 && w->ndim == 4 && x->shape[1] == w->shape[1],
-                 "CONV2D: x %s, w %s: need x (N, C, H, W) and w (F, C, KH, KW)", shp(x), shp(w));
-    TENSOR_CHECK(stride >= 1 && pad >= 0, "CONV2D: stride %d, pad %d", stride, pad);
-    TENSOR_CHECK(x->shape[2] + 2 * pad >= w->shape[2] && x->shape[3] + 2 * pad >= w->shape[3],
-                 "CONV2D: kernel %s larger than padded input %s (pad %d)", shp(w), shp(x), pad);
-    TENSOR_CHECK(!bias || (bias->ndim == 1 && bias->shape[0] == w->shape[0]),
-                 "CONV2D: bias %s must be (F) for w %s", bias ? shp(bias) : "()", shp(w));
+    TENSOR_NEED(g, x);
+    TENSOR_NEED(g, w);
+    TENSOR_REQUIRE(g, x->ndim == 4 && w->ndim == 4 && x->shape[1] == w->shape[1],
+                   "CONV2D: x %s, w %s: need x (N, C, H, W) and w (F, C, KH, KW)", shp(x), shp(w));
+    TENSOR_REQUIRE(g, stride >= 1 && pad >= 0, "CONV2D: stride %d, pad %d", stride, pad);
+    long long ph = x->shape[2] + 2LL * pad, pw = x->shape[3] + 2LL * pad;   // padded H, W
+    TENSOR_REQUIRE(g, ph <= (long long)TENSOR_MAX_SIZE && pw <= (long long)TENSOR_MAX_SIZE,
+                   "CONV2D: padded input %s (pad %d) is too large", shp(x), pad);
+    TENSOR_REQUIRE(g, ph >= w->shape[2] && pw >= w->shape[3],
+                   "CONV2D: kernel %s larger than padded input %s (pad %d)", shp(w), shp(x), pad);
+    TENSOR_REQUIRE(g, !bias || (bias->ndim == 1 && bias->shape[0] == w->shape[0]),
+                   "CONV2D: bias %s must be (F) for w %s", bias ? shp(bias) : "()", shp(w));
     ConvDims d = conv_dims(x, w, stride, pad);
+    int CKK = d.C * d.KH * d.KW;   // at most w's size
+    TENSOR_REQUIRE(g, (size_t)d.OH * (size_t)d.OW <= TENSOR_MAX_SIZE / (size_t)CKK,
+                   "CONV2D: the columns of x %s under w %s (%d x %d positions) are too large",
+                   shp(x), shp(w), d.OH, d.OW);
     Tensor *src[3] = { x, w, bias };
     Tensor *t = node_new(g, TENSOR_OP_CONV2D, 4, (int[]){ d.N, d.F, d.OH, d.OW },
                          bias ? 3 : 2, src);
+    if (!t)
+        return NULL;
     t->iparam[0] = stride;
     t->iparam[1] = pad;
-    int CKK = d.C * d.KH * d.KW, P = d.OH * d.OW;
+    int P = d.OH * d.OW;
     float *cols = galloc(g, (size_t)CKK * P * sizeof(float));   // (C*KH*KW, OH*OW)
+    if (!cols)
+        return NULL;
     for (int n = 0; n < d.N; n++) {
         float *out = t->data + (size_t)n * d.F * P;   // (F, OH*OW)
         im2col(&d, x->data + (size_t)n * d.C * d.H * d.W, cols);
@@ -815,14 +1022,20 @@ Tensor *tensor_conv2d(TensorGraph *g, Tensor *x, Tensor *w, Tensor *bias, int st
 
 Tensor *tensor_maxpool2d(TensorGraph *g, Tensor *x, int k, int stride)
 {
-    TENSOR_CHECK(x->ndim == 4 && k >= 1 && stride >= 1 && k <= x->shape[2] && k <= x->shape[3],
-                 "MAXPOOL2D: x %s must be (N, C, H, W) with H, W >= k = %d (stride %d)", shp(x), k, stride);
+    TENSOR_NEED(g, x);
+    TENSOR_REQUIRE(g, x->ndim == 4 && k >= 1 && stride >= 1 && k <= x->shape[2] && k <= x->shape[3],
+                   "MAXPOOL2D: x %s must be (N, C, H, W) with H, W >= k = %d (stride %d)", shp(x), k,
+                   stride);
     int N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3];
     int OH = (H - k) / stride + 1, OW = (W - k) / stride + 1;
     Tensor *t = node1(g, TENSOR_OP_MAXPOOL2D, x, 4, (int[]){ N, C, OH, OW });
+    if (!t)
+        return NULL;
     t->iparam[0] = k;
     t->iparam[1] = stride;
     t->ids = galloc(g, t->size * sizeof(int));   // (N, C, OH, OW) argmax offsets into x
+    if (!t->ids)
+        return NULL;
     size_t o = 0;
     for (int nc = 0; nc < N * C; nc++) {
         const float *xp = x->data + (size_t)nc * H * W;   // (H, W)
@@ -845,21 +1058,55 @@ Tensor *tensor_maxpool2d(TensorGraph *g, Tensor *x, int k, int stride)
 // ===========================================================================
 // Backward
 
-// The gradient buffer of a source, allocated (zeroed) on first use.
+// The gradient buffer of a tensor, allocated (zeroed) on first use; NULL
+// with the reason in g when it cannot be. backward_alloc makes them all
+// before backward_node runs, so there it only looks them up.
 static float *grad_of(TensorGraph *g, Tensor *t)
 {
-    TENSOR_CHECK(t->grad || !t->long_lived,
-                 "backward: long-lived tensor %s has requires_grad but no grad buffer "
-                 "(create it with requires_grad = true)", shp(t));
-    if (!t->grad) {
-        t->grad = galloc(g, t->size * sizeof(float));
-        memset(t->grad, 0, t->size * sizeof(float));
+    if (!t->grad && t->long_lived) {
+        graph_fail(g, "backward: long-lived tensor %s has requires_grad but no grad buffer "
+                   "(create it with requires_grad = true)", shp(t));
+        return NULL;
     }
+    if (!t->grad && (t->grad = galloc(g, t->size * sizeof(float))))
+        memset(t->grad, 0, t->size * sizeof(float));
     return t->grad;
 }
 
-// Push t->grad into the grads of t's sources.
-static void backward_node(TensorGraph *g, Tensor *t)
+// Elements of a convolution's column buffer (C*KH*KW, OH*OW); tensor_conv2d
+// checked that they fit.
+static size_t conv_cols(const Tensor *t)
+{
+    ConvDims d = conv_dims(t->src[0], t->src[1], t->iparam[0], t->iparam[1]);
+    return (size_t)d.C * d.KH * d.KW * (size_t)d.OH * d.OW;
+}
+
+// Every buffer backward needs, made before it changes any gradient: the
+// grads of the sources of each node it will visit (in the same order and
+// with the same test as tensor_backward), and one column buffer as large as
+// the largest convolution's. False, with the reason in g, when out of memory.
+static bool backward_alloc(TensorGraph *g, Tensor *out, float **cols)
+{
+    if (!grad_of(g, out))
+        return false;
+    size_t need = 0;
+    for (int i = out->index; i >= 0; i--) {
+        Tensor *t = g->nodes[i];
+        if (!(t->grad && t->requires_grad && t->nsrc > 0))
+            continue;
+        for (int k = 0; k < t->nsrc; k++)
+            if (t->src[k]->requires_grad && !grad_of(g, t->src[k]))
+                return false;
+        if (t->op == TENSOR_OP_CONV2D && conv_cols(t) > need)
+            need = conv_cols(t);
+    }
+    *cols = need ? galloc(g, need * sizeof(float)) : NULL;
+    return need == 0 || *cols;
+}
+
+// Push t->grad into the grads of t's sources (all allocated already; cols
+// is the convolutions' column buffer).
+static void backward_node(TensorGraph *g, Tensor *t, float *cols)
 {
     const float *gy = t->grad;   // same shape as t
     const float *y = t->data;
@@ -1028,8 +1275,7 @@ static void backward_node(TensorGraph *g, Tensor *t)
         Tensor *bias = t->nsrc > 2 ? t->src[2] : NULL;
         float *gbias = bias && bias->requires_grad ? grad_of(g, bias) : NULL;
         ConvDims d = conv_dims(a, b, t->iparam[0], t->iparam[1]);
-        int CKK = d.C * d.KH * d.KW, P = d.OH * d.OW;
-        float *cols = galloc(g, (size_t)CKK * P * sizeof(float));   // (C*KH*KW, OH*OW)
+        int CKK = d.C * d.KH * d.KW, P = d.OH * d.OW;   // cols (C*KH*KW, OH*OW)
         for (int im = 0; im < d.N; im++) {
             const float *dout = gy + (size_t)im * d.F * P;   // (F, OH*OW)
             if (gb) {   // dw (F, CKK) += dout (F, P) @ cols^T (P, CKK)
@@ -1052,22 +1298,32 @@ static void backward_node(TensorGraph *g, Tensor *t)
         break;
 
     case TENSOR_OP_COUNT:
-        TENSOR_CHECK(0, "backward: bad op %d", t->op);
+        TENSOR_MISUSE(0, "backward: bad op %d", t->op);
     }
 }
 
-void tensor_backward(TensorGraph *g, Tensor *out)
+bool tensor_backward(TensorGraph *g, Tensor *out)
 {
-    TENSOR_CHECK(!out->long_lived && out->index >= 0 && (size_t)out->index < g->n
-                 && g->nodes[out->index] == out,
-                 "backward: out %s is not a node of this graph", shp(out));
+    if (!g)
+        return false;
+    if (!out) {
+        graph_fail(g, "backward: no output (an op before it failed)");
+        return false;
+    }
+    if (out->long_lived || out->index < 0 || (size_t)out->index >= g->n || g->nodes[out->index] != out) {
+        graph_fail(g, "backward: out %s is not a node of this graph", shp(out));
+        return false;
+    }
     // Intermediate grads start from zero each call; long-lived ones accumulate.
     for (size_t i = 0; i <= (size_t)out->index; i++)
         if (g->nodes[i]->grad)
             memset(g->nodes[i]->grad, 0, g->nodes[i]->size * sizeof(float));
     if (!out->requires_grad)
-        return;
-    float *gy = grad_of(g, out);
+        return true;
+    float *cols = NULL;
+    if (!backward_alloc(g, out, &cols))
+        return false;   // no long-lived gradient has changed
+    float *gy = out->grad;
     for (size_t i = 0; i < out->size; i++)
         gy[i] = 1.0f;
     // Reverse creation order is a reverse topological order. Nodes out does
@@ -1076,6 +1332,7 @@ void tensor_backward(TensorGraph *g, Tensor *out)
     for (int i = out->index; i >= 0; i--) {
         Tensor *t = g->nodes[i];
         if (t->grad && t->requires_grad && t->nsrc > 0)
-            backward_node(g, t);
+            backward_node(g, t, cols);
     }
+    return true;
 }

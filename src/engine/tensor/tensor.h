@@ -13,7 +13,8 @@
 //         Tensor *p = tensor_sigmoid(g, tensor_bias_add(g, tensor_matmul(g, x, w), b));
 //         Tensor *loss = tensor_mse(g, p, y);          // () forward is already done
 //         tensor_zero_grad(w); tensor_zero_grad(b);
-//         tensor_backward(g, loss);                    // w->grad, b->grad filled
+//         if (!tensor_backward(g, loss))               // w->grad, b->grad filled
+//             fprintf(stderr, "%s\n", tensor_graph_error(g));   // loss was NULL, or out of memory
 //         for (size_t i = 0; i < w->size; i++) w->data[i] -= 0.1f * w->grad[i];
 //         b->data[0] -= 0.1f * b->grad[0];
 //     }
@@ -30,10 +31,22 @@
 // is one switch over the op (tensor.c). Ops are an enum with parallel name
 // and symbol tables for the graph views.
 //
-// Shapes are row-major, up to 4 dimensions; written (B, T, H) in comments.
-// A shape mismatch is a programmer error: the op prints file:line, the op
-// and the shapes on stderr and aborts. Check shapes from user files before
-// handing them to an op. Running out of graph memory aborts the same way.
+// Shapes are row-major, up to 4 dimensions, at most TENSOR_MAX_SIZE
+// elements; written (B, T, H) in comments.
+//
+// Errors never abort: shapes and ids may come from lessons and .npy files.
+// An op whose shapes do not fit, whose ids are out of range, or that runs
+// out of memory (or past the graph's limit) records a sentence in the graph,
+// for example "MATMUL: a (2, 3) @ b (4, 5): need a (..., K) and b (K, N)",
+// and returns NULL; an op given a NULL operand returns NULL too. So a whole
+// step can be built and checked once at the end:
+//
+//     Tensor *loss = tensor_mse(g, tensor_matmul(g, x, w), y);
+//     if (!loss || !tensor_backward(g, loss))
+//         report(tensor_graph_error(g));            // the first thing that failed
+//
+// Only misuse that no input can cause (tensor_destroy on a graph node)
+// still prints file:line and aborts.
 #ifndef GRADLAB_TENSOR_H
 #define GRADLAB_TENSOR_H
 
@@ -43,6 +56,7 @@
 #include "engine/arena.h"
 
 #define TENSOR_MAX_DIMS 4
+#define TENSOR_MAX_SIZE ((size_t)2147483647)   // elements in one tensor (indices fit an int)
 
 typedef enum TensorOp {
     TENSOR_OP_LEAF,         // an input or a parameter
@@ -104,24 +118,32 @@ typedef struct TensorGraph {
     Tensor **nodes;     // (n) in creation order, a topological order (malloc)
     size_t n, cap;
     size_t limit;       // arena cap in bytes, 0 = none
+    char error[256];    // the first error since the last reset, "" for none
 } TensorGraph;
 
 // ---------------------------------------------------------------------------
 // Lifetimes
 
-// Create a graph whose arena holds at most limit bytes (0 = no cap; nodes
-// past the cap abort with a message). Returns NULL when out of memory.
+// Create a graph whose arena holds at most limit bytes (0 = no cap; an op
+// past the cap returns NULL with a message). Returns NULL when out of memory.
 TensorGraph *tensor_graph_create(size_t limit);
+
+// The first error since the graph was created or reset (an op that returned
+// NULL, a tensor_backward that returned false), or NULL when there was none.
+// For a NULL graph: a sentence saying so.
+const char *tensor_graph_error(const TensorGraph *g);
 
 // Free the graph and every node in it. NULL is a no-op.
 void tensor_graph_destroy(TensorGraph *g);
 
-// Drop every node, keeping the memory for the next step. Long-lived tensors
-// are untouched, gradients included.
+// Drop every node and the error, keeping the memory for the next step.
+// Long-lived tensors are untouched, gradients included. NULL is a no-op.
 void tensor_graph_reset(TensorGraph *g);
 
 // Create a long-lived zero tensor of the given shape (ndim 0..4). With
-// requires_grad a zeroed grad buffer comes with it. NULL when out of memory.
+// requires_grad a zeroed grad buffer comes with it. NULL when out of memory
+// or when the shape is not one (an axis below 1, more than TENSOR_MAX_SIZE
+// elements).
 Tensor *tensor_create(int ndim, const int *shape, bool requires_grad);
 
 // Free a tensor from tensor_create. NULL is a no-op.
@@ -142,7 +164,9 @@ typedef struct TensorBlock {
 } TensorBlock;
 
 // Create n zero tensors; tensor i has ndims[i] axes and shape shapes[i].
-// NULL when out of memory. Free with tensor_block_destroy, never the members.
+// NULL when out of memory or a shape is not one (as tensor_create), or when
+// they add up to more than TENSOR_MAX_SIZE elements. Free with
+// tensor_block_destroy, never the members.
 TensorBlock *tensor_block_create(int n, const int *ndims,
                                  const int (*shapes)[TENSOR_MAX_DIMS], bool requires_grad);
 
@@ -153,7 +177,9 @@ void tensor_block_destroy(TensorBlock *b);
 void tensor_block_zero_grad(TensorBlock *b);
 
 // ---------------------------------------------------------------------------
-// Leaves in the graph (no gradient). data (size floats) is copied; NULL gives zeros.
+// Leaves in the graph (no gradient). data (size floats) is copied; NULL gives
+// zeros. Like the ops, NULL with the reason in the graph for a bad shape or
+// when out of memory.
 
 Tensor *tensor_input(TensorGraph *g, int ndim, const int *shape, const float *data);
 Tensor *tensor_input1(TensorGraph *g, int n0, const float *data);
@@ -164,7 +190,8 @@ Tensor *tensor_input4(TensorGraph *g, int n0, int n1, int n2, int n3, const floa
 Tensor *tensor_one_hot(TensorGraph *g, const int *ids, int n, int V);
 
 // ---------------------------------------------------------------------------
-// Ops. Each returns a new graph node holding the result.
+// Ops. Each returns a new graph node holding the result, or NULL with the
+// reason in tensor_graph_error(g) (see the top of this file).
 
 // (..., K) @ (K, N) -> (..., N): leading axes of a are flattened into rows.
 Tensor *tensor_matmul(TensorGraph *g, Tensor *a, Tensor *b);
@@ -224,7 +251,8 @@ Tensor *tensor_reshape(TensorGraph *g, Tensor *x, int ndim, const int *shape);
 Tensor *tensor_embedding(TensorGraph *g, Tensor *table, const int *ids, int n);
 
 // x (N, C, H, W), w (F, C, KH, KW), bias (F) or NULL -> (N, F, OH, OW) with
-// OH = (H + 2 pad - KH) / stride + 1 (and likewise OW). Zero padding.
+// OH = (H + 2 pad - KH) / stride + 1 (and likewise OW). Zero padding. (A
+// NULL bias means none: when it comes from an op, check that op's result.)
 Tensor *tensor_conv2d(TensorGraph *g, Tensor *x, Tensor *w, Tensor *bias,
                       int stride, int pad);
 
@@ -238,8 +266,11 @@ Tensor *tensor_maxpool2d(TensorGraph *g, Tensor *x, int k, int stride);
 // Add d(sum of out)/d(t) to t->grad for every long-lived tensor t with
 // requires_grad that out depends on (zero them first with tensor_zero_grad
 // unless accumulating is the point). For a scalar loss that is dL/dt.
-// Graph nodes' grads are recomputed from scratch on each call.
-void tensor_backward(TensorGraph *g, Tensor *out);
+// Graph nodes' grads are recomputed from scratch on each call. Returns false,
+// with the reason in tensor_graph_error(g), when out is NULL or not a node
+// of g, or when the gradient buffers do not fit in memory; every buffer is
+// made before any gradient changes, so then no long-lived grad has changed.
+bool tensor_backward(TensorGraph *g, Tensor *out);
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -248,7 +279,14 @@ void tensor_backward(TensorGraph *g, Tensor *out);
 char *tensor_shape_str(const Tensor *t, char *buf, size_t n);
 
 // Set a label shown by views; name is copied into the graph (or kept as is
-// for long-lived tensors, which must outlive t). Returns t.
+// for long-lived tensors, which must outlive t). Returns t (NULL for NULL;
+// out of memory leaves t without a label).
 Tensor *tensor_set_name(TensorGraph *g, Tensor *t, const char *name);
+
+// Fault injection for tests, as SQLite's: after n more allocations every
+// allocation the tensor library makes (graphs, tensors, blocks, graph nodes,
+// gradients, the node list) fails, until the next call; n < 0 turns it off.
+// Per thread.
+void tensor_fail_allocs_after(long n);
 
 #endif
