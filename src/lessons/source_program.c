@@ -1,8 +1,11 @@
 // source_program.c: the `program` source kind. The lesson's program, built
 // on its own copy (so it may run on the worker thread) with the run's
 // parameter values as inputs, forward and backward once. Publishes each
-// name's value as "NAME" and its gradient as "grad.NAME" (shape ()), and
-// the output's as "output".
+// name's value as "NAME" and its gradient as "grad.NAME" (shape ()), the
+// output's as "output", and each list as a whole: `h[0] .. h[10]` is also
+// "h" (11,) and "grad.h" (11,), `W[i][j]` is "W" (rows, cols), so a plot,
+// bars or a heatmap can show a hidden state over time or a weight matrix.
+// Elements a list lacks are NaN.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +93,88 @@ static const char *program_finished(const void *inst)
     return "evaluated";
 }
 
+// Parse "base[i]" or "base[i][j]": the length of base and the indices
+// (j = -1 for one index). False for any other name.
+static bool list_element(const char *name, size_t *blen, long *i, long *j)
+{
+    const char *open = strchr(name, '[');
+    if (!open || open == name)
+        return false;
+    char *end;
+    *blen = (size_t)(open - name);
+    *i = strtol(open + 1, &end, 10);
+    if (*end != ']' || *i < 0)
+        return false;
+    *j = -1;
+    if (end[1] == '\0')
+        return true;
+    if (end[1] != '[')
+        return false;
+    *j = strtol(end + 2, &end, 10);
+    return *end == ']' && end[1] == '\0' && *j >= 0;
+}
+
+// Publish every list of one or two indices as whole arrays.
+static void publish_lists(const ProgramSource *s, const char *prefix, RunArrays *out)
+{
+    size_t nn = program_name_count(s->program);
+    for (size_t k = 0; k < nn; k++) {
+        size_t blen;
+        long i, j;
+        const char *name = program_name(s->program, k);
+        if (!list_element(name, &blen, &i, &j))
+            continue;
+        // Only the first element met stands for its list.
+        bool seen = false;
+        for (size_t q = 0; q < k && !seen; q++) {
+            size_t bl2;
+            long i2, j2;
+            const char *other = program_name(s->program, q);
+            seen = list_element(other, &bl2, &i2, &j2) && bl2 == blen && memcmp(other, name, blen) == 0;
+        }
+        if (seen || blen >= RUN_ARRAY_NAME - 8)
+            continue;
+        long rows = 0, cols = 0;
+        bool two = j >= 0;
+        for (size_t q = k; q < nn; q++) {
+            size_t bl2;
+            long i2, j2;
+            const char *other = program_name(s->program, q);
+            if (!list_element(other, &bl2, &i2, &j2) || bl2 != blen || memcmp(other, name, blen) != 0 ||
+                (j2 >= 0) != two)
+                continue;
+            rows = i2 + 1 > rows ? i2 + 1 : rows;
+            cols = j2 + 1 > cols ? j2 + 1 : cols;
+        }
+        if (rows > 100001 || cols > 100001 || (two && rows * cols > 1000000))
+            continue;
+        char base[RUN_ARRAY_NAME], gname[RUN_ARRAY_NAME];
+        snprintf(base, sizeof(base), "%.*s", (int)blen, name);
+        snprintf(gname, sizeof(gname), "grad.%s", base);
+        // Add both arrays, then take their addresses: an add may move the pool.
+        int shape[2] = {(int)rows, (int)cols};
+        if (!run_arrays_add(out, prefix, base, two ? 2 : 1, shape) ||
+            !run_arrays_add(out, prefix, gname, two ? 2 : 1, shape))
+            return;
+        size_t cells = (size_t)rows * (size_t)(two ? cols : 1);
+        double *vals = out->pool + out->arrays[out->n - 2].offset, *g = out->pool + out->arrays[out->n - 1].offset;
+        for (size_t c = 0; c < cells; c++)
+            vals[c] = NAN, g[c] = NAN;
+        for (size_t q = k; q < nn; q++) {
+            size_t bl2;
+            long i2, j2;
+            const char *other = program_name(s->program, q);
+            if (!list_element(other, &bl2, &i2, &j2) || bl2 != blen || memcmp(other, name, blen) != 0 ||
+                (j2 >= 0) != two)
+                continue;
+            const Value *val = program_lookup(s->program, s->graph, other);
+            size_t at = (size_t)i2 * (size_t)(two ? cols : 1) + (size_t)(two ? j2 : 0);
+            if (val)
+                vals[at] = val->data, g[at] = val->grad;
+        }
+    }
+}
+
 static void program_publish(const void *inst, const char *prefix, RunArrays *out)
 {
     const ProgramSource *s = inst;
@@ -108,6 +193,7 @@ static void program_publish(const void *inst, const char *prefix, RunArrays *out
         if ((x = run_arrays_add(out, prefix, gname, 0, NULL)))
             *x = v->grad;
     }
+    publish_lists(s, prefix, out);
 }
 
 const SourceKind source_program_kind = {
