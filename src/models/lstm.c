@@ -124,9 +124,12 @@ static bool reserve(Lstm *m, int B, int T)
         m->packed ? TB * H : 0, m->packed ? (I + H) * (size_t)LSTM_CHUNK * B : 0,   // tc xt
     };
     enum { NBUF = sizeof sizes / sizeof sizes[0] };
+    // Each buffer also starts a further k * 4 lines into a 4 KB page, so that
+    // equal offsets in the (T, B, H) arrays (which are whole pages long at
+    // B H a multiple of 1024) do not alias modulo 4 KB.
     size_t need = 0;
     for (int k = 0; k < NBUF; k++)
-        need += lines(sizes[k]);
+        need += lines(sizes[k]) + 64;
     if (need > m->act_cap) {
         float *a = aligned_alloc(64, need * sizeof(float));
         if (!a)
@@ -143,7 +146,7 @@ static bool reserve(Lstm *m, int B, int T)
     float *q = m->acts;
     for (int k = 0; k < NBUF; k++) {
         *ptrs[k] = sizes[k] ? q : NULL;
-        q += lines(sizes[k]);
+        q += lines(sizes[k]) + 64;
     }
     m->B = B;
     m->T = T;

@@ -93,17 +93,15 @@ AVX2_INLINE void fwd_epilogue(const FwdStep *s, size_t row, int j0, __m256 a0, _
                               __m256 a2, __m256 a3)
 {
     const int H = s->H;
+    size_t at = row * H + j0;
+    __m256 cp = _mm256_loadu_ps(s->cprev + at);   // before the stores (see bwd_cell)
     __m256 i = sigmoid_r8(a0), f = sigmoid_r8(a1), g = tanh_r8(a2), o = sigmoid_r8(a3);
-    // The gates and tanh(c) are read again only by the backward pass, after
-    // all T steps: streamed out past the caches (aligned: lstm.c's reserve
-    // starts every buffer on a line and H is a multiple of 8).
     float *ga = s->gates + row * 4 * H + j0;
     _mm256_storeu_ps(ga, i);
     _mm256_storeu_ps(ga + H, f);
     _mm256_storeu_ps(ga + 2 * H, g);
     _mm256_storeu_ps(ga + 3 * H, o);
-    size_t at = row * H + j0;
-    __m256 c = _mm256_add_ps(_mm256_mul_ps(f, _mm256_loadu_ps(s->cprev + at)), _mm256_mul_ps(i, g));
+    __m256 c = _mm256_add_ps(_mm256_mul_ps(f, cp), _mm256_mul_ps(i, g));
     __m256 t = tanh_r8(c);
     _mm256_storeu_ps(s->c + at, c);
     _mm256_storeu_ps(s->tc + at, t);
@@ -185,7 +183,7 @@ typedef struct Bwd {
 
 // Step t's pointwise backward for row b, units j0 .. j0 + 7, given the
 // recurrent part of dL/dh_t in dh: writes dh_t, dc_t, da_t (into the
-// panels, and the bias sum) and leaves dL/dc_{t-1} in dcn. The same
+// panels) and leaves dL/dc_{t-1} in dcn. The same
 // operations in the same order as lstm.c's lstm_row_backward.
 AVX2_INLINE void bwd_cell(const Bwd *w, int t, int b, int j0, __m256 dh)
 {
@@ -193,30 +191,32 @@ AVX2_INLINE void bwd_cell(const Bwd *w, int t, int b, int j0, __m256 dh)
     const int B = w->B, H = w->H, G = w->G;
     const __m256 one = _mm256_set1_ps(1.0f);
     size_t at = ((size_t)t * B + b) * H + j0;
-    if (w->dout)
-        dh = _mm256_add_ps(dh, _mm256_loadu_ps(w->dout + ((size_t)b * w->T + t) * H + j0));
-    _mm256_storeu_ps(m->dh + at, dh);   // for the views only: past the caches
+    // Every load before any store: the (T, B, H) arrays share their offsets
+    // modulo 4 KB, and a load behind a store to the same offset in another
+    // array waits for it (4K aliasing).
     const float *ga = m->gates + ((size_t)t * B + b) * G + j0;
     __m256 i = _mm256_loadu_ps(ga), f = _mm256_loadu_ps(ga + H);
     __m256 g = _mm256_loadu_ps(ga + 2 * H), o = _mm256_loadu_ps(ga + 3 * H);
     __m256 tcj = _mm256_loadu_ps(m->tc + at);
     __m256 cp = _mm256_loadu_ps(t ? m->c + at - (size_t)B * H : m->c0 + (size_t)b * H + j0);
     float *dcn = w->dcn + (size_t)b * H + j0;
-    __m256 dc = _mm256_add_ps(_mm256_loadu_ps(dcn),
-                              _mm256_mul_ps(_mm256_mul_ps(dh, o), _mm256_sub_ps(one, _mm256_mul_ps(tcj, tcj))));
-    _mm256_storeu_ps(m->dc + at, dc);
+    __m256 dcl = _mm256_loadu_ps(dcn);
+    if (w->dout)
+        dh = _mm256_add_ps(dh, _mm256_loadu_ps(w->dout + ((size_t)b * w->T + t) * H + j0));
+    __m256 dc = _mm256_add_ps(dcl, _mm256_mul_ps(_mm256_mul_ps(dh, o),
+                                                 _mm256_sub_ps(one, _mm256_mul_ps(tcj, tcj))));
     __m256 da[4];
     da[0] = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(dc, g), i), _mm256_sub_ps(one, i));
     da[1] = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(dc, cp), f), _mm256_sub_ps(one, f));
     da[2] = _mm256_mul_ps(_mm256_mul_ps(dc, i), _mm256_sub_ps(one, _mm256_mul_ps(g, g)));
     da[3] = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(dh, tcj), o), _mm256_sub_ps(one, o));
+    _mm256_storeu_ps(m->dh + at, dh);
+    _mm256_storeu_ps(m->dc + at, dc);
     _mm256_storeu_ps(dcn, _mm256_mul_ps(dc, f));
     size_t rr = (size_t)(t % LSTM_CHUNK) * B + b;
     for (int q = 0; q < 4; q++) {
         int col = q * H + j0;
         _mm256_storeu_ps(w->dap + ((size_t)(col / 32) * w->rows_cap + rr) * 32 + col % 32, da[q]);
-        float *db = m->dbias + col;
-        _mm256_storeu_ps(db, _mm256_add_ps(_mm256_loadu_ps(db), da[q]));
     }
 }
 
@@ -301,19 +301,20 @@ AVX2_INLINE void bwd_tile(const int R, const int NV, const Bwd *w, int t, int r0
 #undef TILE_SAVE
 #undef TILE_LOAD
 
-// After the last block of k, the panel's pointwise backward as a loop of
-// its own (independent iterations overlap), or dh0 at t = 0.
-AVX2_INLINE void bwd_epilogues(const Bwd *w, int t, int p, int nv)
+// After the whole product, step t-1's pointwise backward as a loop of its
+// own, row by row: its iterations are independent, so the core overlaps
+// them, and it walks the forward's gates, c and tanh(c) of that step in
+// memory order. At t = 0 the product is dL/dh0.
+AVX2 static void bwd_epilogues(const Bwd *w, int t)
 {
+    const size_t n = (size_t)w->B * w->H;
+    if (t == 0) {
+        memcpy(w->m->dh0, w->part, n * sizeof(float));
+        return;
+    }
     for (int b = 0; b < w->B; b++)
-        for (int v = 0; v < nv; v++) {
-            int j = 32 * p + 8 * v;
-            __m256 dh = _mm256_loadu_ps(w->part + (size_t)b * w->H + j);
-            if (t > 0)
-                bwd_cell(w, t - 1, b, j, dh);
-            else
-                _mm256_storeu_ps(w->m->dh0 + (size_t)b * w->H + j, dh);
-        }
+        for (int j = 0; j < w->H; j += 8)
+            bwd_cell(w, t - 1, b, j, _mm256_loadu_ps(w->part + (size_t)b * w->H + j));
 }
 
 #define BWD_KBLOCK 16   // blocks of 16 x 32 columns of da (all of them at H = 128): 64 KB of W_hh
@@ -329,7 +330,6 @@ AVX2_INLINE void bwd_epilogues(const Bwd *w, int t, int p, int nv)
             else if (w->B - r0 == 1)                                                    \
                 bwd_tile(1, NV, w, t, r0, p, cb0, cb1);                                 \
         }                                                                               \
-        bwd_epilogues(w, t, p, NV);                                                     \
     } while (0)
 
 AVX2 static void backward_step(const Bwd *w, int t)
@@ -345,6 +345,7 @@ AVX2 static void backward_step(const Bwd *w, int t)
         else
             BWD_ROWS(1);
     }
+    bwd_epilogues(w, t);
 }
 #undef BWD_ROWS
 
@@ -401,6 +402,22 @@ AVX2 static void backward_chunk(const Bwd *w, int t0, int t1)
             transpose(xt + (size_t)I * ldx + B, ldx, m->h, (size_t)H, rows - B, H);
     } else {
         transpose(xt + (size_t)I * ldx, ldx, m->h + (size_t)(t0 - 1) * B * H, (size_t)H, rows, H);
+    }
+    // The bias gradient: the column sums of da, a panel at a time.
+    for (int cb = 0; cb < G / 32; cb++) {
+        const float *d = w->dap + (size_t)cb * w->rows_cap * 32;
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        for (int r = 0; r < rows; r++, d += 32) {
+            s0 = _mm256_add_ps(s0, _mm256_loadu_ps(d));
+            s1 = _mm256_add_ps(s1, _mm256_loadu_ps(d + 8));
+            s2 = _mm256_add_ps(s2, _mm256_loadu_ps(d + 16));
+            s3 = _mm256_add_ps(s3, _mm256_loadu_ps(d + 24));
+        }
+        float *db = m->dbias + 32 * cb;
+        _mm256_storeu_ps(db, _mm256_add_ps(_mm256_loadu_ps(db), s0));
+        _mm256_storeu_ps(db + 8, _mm256_add_ps(_mm256_loadu_ps(db + 8), s1));
+        _mm256_storeu_ps(db + 16, _mm256_add_ps(_mm256_loadu_ps(db + 16), s2));
+        _mm256_storeu_ps(db + 24, _mm256_add_ps(_mm256_loadu_ps(db + 24), s3));
     }
     for (int cb = 0; cb < G / 32; cb++) {
         for (int k0 = 0; k0 < K; k0 += 3) {
