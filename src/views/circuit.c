@@ -46,7 +46,7 @@
 #define MAX_SPREAD_X 2.5f   // columns likewise
 #define SWEEPS 10           // barycentre sweeps, right and left in turn
 #define CALLOUT_CHECK_MAX 64 // gates checked for a free callout place; more always get the strip
-#define PAIR_CHECK_MAX 400  // nodes up to which every earlier column is checked for clearance
+#define PAIR_COLUMNS 4      // columns back that a column's boxes are checked against for clearance
 #define LANE 3.0f           // half the height of a bend point's lane
 #define MAX_BENDS 20000     // more bend points than this (or than 8 per node): straight wires
 #define MIN_UNIT 1e-4f      // (a box too small for anything still gets a drawing inside it)
@@ -76,6 +76,7 @@ typedef struct Node {
     float x, y;                     // anchor: a gate's centre; an input's wire start; a bend point
     float left, right, up, down;    // the box around the anchor that holds everything the node draws
     float key;                      // first order
+    float numw;                     // the room for the numbers on its wire (number_width)
     int prev, next, slot;           // a bend point: the nodes before and after it on its wire, and
                                     // the input slot of the gate the wire ends in
 } Node;
@@ -99,6 +100,7 @@ typedef struct Layout {
     int ngates;
     bool inputs_left;           // inputs all in column 0 (else each next to its first gate)
     float u, r;                 // the unit laid out at, and the gate radius
+    float wide;                 // the width of WIDE_NUMBER at u
     float band;                 // the callout strip's height at the bottom of the box (0: none)
     float *want, *blk;          // scratch: (n + bends), (4 (m + bends))
     float *right_edge;          // scratch (ncols)
@@ -121,8 +123,7 @@ static float lh(const Layout *L, float size) { return scene_line_height(size * L
 static float number_width(const Layout *L, const Value *v)
 {
     char a[32];
-    float w = text_w(L, FONT_BOLD, NUM_SIZE, WIDE_NUMBER);
-    return fmaxf(w, text_w(L, FONT_BOLD, NUM_SIZE, numfmt_short(a, sizeof(a), v->data, 4)));
+    return fmaxf(L->wide, text_w(L, FONT_BOLD, NUM_SIZE, numfmt_short(a, sizeof(a), v->data, 4)));
 }
 
 static const char *output_label(const Layout *L, char *buf, size_t n)
@@ -173,7 +174,7 @@ static void measure_node(const Layout *L, int i)
 {
     const Value *v = L->g->nodes[i];
     Node *nd = &L->nodes[i];
-    float u = L->u, r = L->r, num = number_width(L, v);
+    float u = L->u, r = L->r, num = nd->numw = number_width(L, v);
     float above = -value_top(L), below = grad_top(L) + lh(L, NUM_SIZE);
     char key[80], buf[32];
     if (!is_gate(v)) {
@@ -548,13 +549,23 @@ static void place_columns(Layout *L)
         for (int j = L->col_start[c]; j < L->col_start[c + 1]; j++)
             reach = fmaxf(reach, L->nodes[L->col_nodes[j]].right);
         pitch = reach + WIRE_MIN * u + L->r;
-        int first = L->m <= PAIR_CHECK_MAX ? 0 : c;
-        for (int j = L->col_start[c + 1]; j < L->col_start[c + 2]; j++) {
-            const Node *b = &L->nodes[L->col_nodes[j]];
-            for (int q = L->col_start[first]; q < L->col_start[c + 1]; q++) {
-                const Node *a = &L->nodes[L->col_nodes[q]];
-                if (level(a, b, GAP_Y * u * 0.5f))
-                    pitch = fmaxf(pitch, xc[a->col] - xc[c] + a->right + GAP_X * u + b->left);
+        // Columns are in height order, their boxes apart: the boxes of
+        // column cp level with b are a run that moves down with b.
+        float g = GAP_Y * u * 0.5f;
+        for (int cp = c + 1 > PAIR_COLUMNS ? c + 1 - PAIR_COLUMNS : 0; cp <= c; cp++) {
+            int lo = L->col_start[cp];
+            for (int j = L->col_start[c + 1]; j < L->col_start[c + 2]; j++) {
+                const Node *b = &L->nodes[L->col_nodes[j]];
+                while (lo < L->col_start[cp + 1] &&
+                       L->nodes[L->col_nodes[lo]].y + L->nodes[L->col_nodes[lo]].down + g <= b->y - b->up)
+                    lo++;
+                for (int q = lo; q < L->col_start[cp + 1]; q++) {
+                    const Node *a = &L->nodes[L->col_nodes[q]];
+                    if (a->y - a->up >= b->y + b->down + g)
+                        break;
+                    if (level(a, b, g))
+                        pitch = fmaxf(pitch, xc[cp] - xc[c] + a->right + GAP_X * u + b->left);
+                }
             }
         }
         xc[c + 1] = xc[c] + pitch;
@@ -582,6 +593,7 @@ static void lay_out(Layout *L, float u, float *w, float *h)
 {
     L->u = u;
     L->r = R_GATE * u;
+    L->wide = text_w(L, FONT_BOLD, NUM_SIZE, WIDE_NUMBER);
     for (int j = 0; j < L->m; j++)
         measure_node(L, L->members[j]);
     measure_bends(L);
@@ -779,7 +791,7 @@ static void wire_point(const Layout *L, const Value *c, int k, int q, float *x, 
     } else if (q == 1) { // the end of the level stretch under the labels
         float x0;
         wire_start(L, src, &x0, y);
-        *x = x0 + LABEL_DX * L->u + number_width(L, src);
+        *x = x0 + LABEL_DX * L->u + L->nodes[src->index].numw;
         if (nb == 0) { // no further than most of the way to the slot
             float xe, ye;
             wire_end(L, c, k, &xe, &ye);
@@ -1012,7 +1024,7 @@ static void wire_labels(const Layout *L, const Value *v, float x, float y)
 {
     Scene *s = L->s;
     const Theme *t = L->p->theme;
-    float u = L->u, room = number_width(L, v);
+    float u = L->u, room = L->nodes[v->index].numw;
     char key[80], id[96], num[32];
     circuit_node_key(v, key, sizeof(key));
     if (v->mark & LESSON_SHOWN_VALUE) {
