@@ -14,7 +14,7 @@
 #include "lessons/sources.h"
 
 const char *const panel_kind_names[PANEL_KIND_COUNT] = {
-    "circuit", "graph", "plot", "heatmap", "bars", "controls", "text", "nudge",
+    "circuit", "graph", "plot", "heatmap", "bars", "controls", "text", "nudge", "surface",
 };
 
 // A word of the value: src[start, end).
@@ -267,7 +267,7 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
     int n = words(src, vs, ve, w);
     if (n < 2 || !is_name(src, w[0])) {
         diag_error(d, n ? w[0].start : at, "write 'panel: NAME KIND ...'; the kinds are circuit, graph, plot, "
-                   "heatmap, bars, controls, text and nudge");
+                   "heatmap, bars, controls, text, nudge and surface");
         return;
     }
     if (l->f2.npanels == LESSON_MAX_PANELS) {
@@ -319,10 +319,12 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
         }
     }
     bool needs_refs = p.kind == PANEL_PLOT || p.kind == PANEL_HEATMAP || p.kind == PANEL_BARS ||
-                      p.kind == PANEL_CONTROLS;
+                      p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE;
     if (needs_refs && p.nrefs == 0) {
         diag_error(d, w[1].end, "a %s panel needs what it shows: %s", kind,
-                   p.kind == PANEL_CONTROLS ? "the params it controls" : "one or more arrays, as source.array");
+                   p.kind == PANEL_CONTROLS  ? "the params it controls"
+                   : p.kind == PANEL_SURFACE ? "an 'optimizers' source (then, if not all, the optimizers)"
+                                             : "one or more arrays, as source.array");
         return;
     }
     if (p.kind == PANEL_NUDGE && (!p.nudge_input || !p.nudge_h)) {
@@ -616,6 +618,14 @@ void format2_finish(Lesson *l, Diag *d)
             int x = find_param(l, p->nudge_input, strlen(p->nudge_input));
             if (x < 0 || !l->f2.params[x].input)
                 diag_error(d, p->at, "panel '%s': '%s' is not an input of the program", p->name, p->nudge_input);
+        }
+        if (p->kind == PANEL_SURFACE) {
+            bool found = false;
+            for (int k = 0; k < l->f2.nsources; k++)
+                found |= strcmp(l->f2.sources[k].name, p->refs[0]) == 0;
+            if (!found)
+                diag_error(d, p->at, "panel '%s': no source called '%s'; a surface panel draws an 'optimizers' "
+                           "source", p->name, p->refs[0]);
         }
     }
     // Directive targets.

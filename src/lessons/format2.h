@@ -68,6 +68,7 @@ typedef enum PanelKind {
     PANEL_CONTROLS,     // sliders, choices and toggles bound to params
     PANEL_TEXT,         // a fixed text with placeholders
     PANEL_NUDGE,        // x -> x + h: f changes by about h * df/dx, numerical beside analytic
+    PANEL_SURFACE,      // a surface f(x, y) with optimizer paths: refs are an optimizers source [and names]
     PANEL_KIND_COUNT
 } PanelKind;
 

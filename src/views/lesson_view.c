@@ -11,6 +11,7 @@
 #include "engine/numfmt.h"
 #include "views/widgets/controls.h"
 #include "views/widgets/heatmap.h"
+#include "views/widgets/surface.h"
 
 #include "views/circuit.h"
 #include "views/textflow.h"
@@ -351,6 +352,23 @@ static void draw_text_panel(const PanelCtx *c, const LessonPanel *lp, float x, f
     textflow(c->s, x, y, w, h, &ts, buf);
 }
 
+// A surface with the paths of an optimizers source (surface.h): refs are the
+// source, then the optimizers to draw when not all of them.
+static void draw_surface(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    SurfacePath paths[SURFACE_MAX_PATHS];
+    char id[96];
+    snprintf(id, sizeof(id), "panel:%s:surface", lp->name);
+    SurfaceParams sp = {.x = x, .y = y, .w = w, .h = h, .unit = c->u, .theme = c->p->theme,
+                        .title = lp->title, .id = id};
+    if (c->p->run && surface_from_arrays(&sp, run_arrays(c->p->run), lp->refs[0], lp->refs + 1, lp->nrefs - 1,
+                                         paths, SURFACE_MAX_PATHS))
+        surface_build(c->s, &sp);
+    else
+        scene_text(c->s, x + w / 2, y + h / 2, FONT_REGULAR, 16 * c->u, ALIGN_CENTER, c->p->theme->muted,
+                   "nothing computed yet");
+}
+
 static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, float h)
 {
     const Lesson *l = c->p->lesson;
@@ -368,6 +386,7 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     case PANEL_CONTROLS: draw_controls(c, lp, x, y, w, h); break;
     case PANEL_NUDGE: draw_nudge(c, lp, x + 10 * c->u, y + 8 * c->u, w - 20 * c->u, h - 16 * c->u); break;
     case PANEL_TEXT: draw_text_panel(c, lp, x, y, w, h); break;
+    case PANEL_SURFACE: draw_surface(c, lp, x, y, w, h); break;
     case PANEL_KIND_COUNT: break;
     }
     if (lit) // over the panel's own background
