@@ -18,4 +18,7 @@ extern const SourceKind source_train_kind;
 
 extern const SourceKind source_optim_kind;  // source_optim.c: five optimizers side by side on a surface
 
+extern const SourceKind source_bptt_kind;    // source_bptt.c: ||dL/dh_t|| at every step of one sequence
+extern const SourceKind source_explode_kind; // source_explode.c: an RNN's training run, clipped or not
+
 #endif

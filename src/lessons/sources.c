@@ -13,6 +13,8 @@ const SourceKind *const source_kinds[] = {
     &SOURCE_PROGRAM,
     &SOURCE_TRAIN,
     &source_optim_kind,
+    &source_bptt_kind,
+    &source_explode_kind,
 };
 const int source_kind_count = (int)(sizeof(source_kinds) / sizeof(source_kinds[0]));
 
@@ -158,4 +160,30 @@ bool source_option_number(const SourceParams *p, const LessonSource *decl, const
     }
     *out = x;
     return true;
+}
+
+const char *source_option_word(const SourceParams *p, const LessonSource *decl, const char *key,
+                               const char *dflt, char *err, size_t n)
+{
+    const char *v = source_option(decl, key);
+    if (!v)
+        return dflt;
+    size_t len = strlen(v);
+    if (len <= 2 || v[0] != '{' || v[len - 1] != '}')
+        return v;
+    for (int i = 0; i < p->lesson->f2.nparams; i++) {
+        const LessonParam *lp = &p->lesson->f2.params[i];
+        if (strlen(lp->name) != len - 2 || memcmp(lp->name, v + 1, len - 2) != 0)
+            continue;
+        int k = (int)p->values[i];
+        if (lp->kind == PARAM_CHOICE && k >= 0 && k < lp->nchoices)
+            return lp->choices[k];
+        if (lp->kind == PARAM_TOGGLE)
+            return p->values[i] != 0 ? "on" : "off";
+        snprintf(err, n, "'%s %s': '%s' is a number; give a choice or toggle parameter, or a word", key, v,
+                 lp->name);
+        return NULL;
+    }
+    snprintf(err, n, "'%s %s': no parameter '%.*s'; declare it with 'param:'", key, v, (int)(len - 2), v + 1);
+    return NULL;
 }

@@ -95,4 +95,10 @@ const char *source_option(const LessonSource *decl, const char *key);
 bool source_option_number(const SourceParams *p, const LessonSource *decl, const char *key, double dflt,
                           double lo, double hi, double *out, char *err, size_t n);
 
+// Read option key as a word: a literal word, or {param} naming a choice
+// parameter (its current word) or a toggle ("on" or "off"). dflt when
+// absent. NULL with a reason in err when {param} names no such parameter.
+const char *source_option_word(const SourceParams *p, const LessonSource *decl, const char *key,
+                               const char *dflt, char *err, size_t n);
+
 #endif
