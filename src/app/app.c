@@ -40,6 +40,8 @@
 #define PLAY_INTERVAL_MS 4000   // auto-advance period when playing
 #define TRAIN_INTERVAL_MS 33    // a gradient step per frame while training plays
 #define TRAIN_MAX_HISTORY 100000
+#define TRAIN_PATIENCE 100      // playing training stops when the output has not fallen in this many steps
+#define TRAIN_MAX_STEPS 20000   // or after this many
 
 // The presenter-notes window: the current step's notes, a preview of the
 // next step and a clock. A second SDL window with its own renderer.
@@ -551,6 +553,39 @@ static void train_step(App *a)
     }
     a->history[a->nhistory++] = f;
     a->dirty = true;
+}
+
+// Whether training that plays (P) should stop, with why in a->status: the
+// loss is NaN or Inf, it has not fallen by a millionth of itself over the
+// last TRAIN_PATIENCE steps, or TRAIN_MAX_STEPS were taken.
+static bool train_should_stop(App *a)
+{
+    int n = a->nhistory;
+    if (n == 0)
+        return false;
+    double last = a->history[n - 1];
+    if (!isfinite(last)) {
+        snprintf(a->status, sizeof(a->status), "training stopped: the output is %s (R resets)",
+                 isnan(last) ? "NaN" : "infinite");
+        return true;
+    }
+    if (n >= TRAIN_PATIENCE) {
+        double best_before = INFINITY;
+        for (int i = 0; i < n - TRAIN_PATIENCE + 1; i++)
+            best_before = fmin(best_before, a->history[i]);
+        double best_recent = INFINITY;
+        for (int i = n - TRAIN_PATIENCE + 1; i < n; i++)
+            best_recent = fmin(best_recent, a->history[i]);
+        if (!(best_recent < best_before - 1e-6 * fabs(best_before))) {
+            snprintf(a->status, sizeof(a->status), "training stopped after %d steps: the output stopped falling", n);
+            return true;
+        }
+    }
+    if (n >= TRAIN_MAX_STEPS) {
+        snprintf(a->status, sizeof(a->status), "training stopped at the step limit (%d)", TRAIN_MAX_STEPS);
+        return true;
+    }
+    return false;
 }
 
 // Auto-advance (P) holds while something covers the lesson.
@@ -1409,6 +1444,8 @@ int app_main(int argc, char **argv)
                 if (a.lesson->train.enabled) {
                     train_step(&a);
                     a.next_advance = SDL_GetTicks() + TRAIN_INTERVAL_MS;
+                    if (train_should_stop(&a))
+                        a.playing = false;
                 } else {
                     if (a.step + 1 < a.lesson->nsteps)
                         a.step++;
