@@ -1,5 +1,6 @@
 // test_tasks.c: the training tasks built on the models: the adding
-// problem's data and trainer, the character RNN, and the bptt norms.
+// problem's data and trainer, the character RNN, the bptt norms, and the
+// limits both check before a run (memory and work).
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -248,6 +249,62 @@ static void test_bptt(void **state)
         assert_true(isfinite(norms[t]) && norms[t] >= 0.0);
 }
 
+// The limits: the defaults fit, one past each boundary does not, and the
+// message names the limit and what fits.
+static void test_limits(void **state)
+{
+    (void)state;
+    char err[300];
+    AddingConfig a = adding_defaults(ADDING_LSTM);
+    assert_true(adding_check(&a, err, sizeof err));
+    assert_true(fabs(adding_work(&a) - 4.1e11) < 0.01e11);   // the figure in the help
+    assert_true(adding_work(&a) <= ADDING_MAX_WORK);
+    a.T = 133;
+    assert_true(adding_check(&a, err, sizeof err));
+    a.T = 134;
+    assert_false(adding_check(&a, err, sizeof err));
+    assert_non_null(strstr(err, "549755813888 (2^39"));
+    assert_non_null(strstr(err, "--T 133 or less"));
+    a.T = 100000;
+    assert_false(adding_check(&a, err, sizeof err));
+    assert_non_null(strstr(err, "needs more than 512 MB; use --T 133 or less"));
+    a = adding_defaults(ADDING_RNN);
+    a.T = 524;
+    assert_true(adding_check(&a, err, sizeof err));
+    a.T = 525;
+    assert_false(adding_check(&a, err, sizeof err));
+    a = adding_defaults(ADDING_LSTM);
+    a.steps = ADDING_MAX_STEPS + 1;
+    assert_false(adding_check(&a, err, sizeof err));
+    // The work grows with every size and with the steps.
+    AddingConfig b = adding_defaults(ADDING_LSTM);
+    double w0 = adding_work(&b);
+    b.steps++;
+    assert_true(adding_work(&b) > w0);
+    b.hidden++;
+    assert_true(adding_work(&b) > w0);
+
+    BpttConfig c = {.lstm = false, .act = RNN_TANH, .init = BPTT_ORTHOGONAL, .scale = 1.0f,
+                    .T = 85, .H = 4096, .seed = 1};
+    assert_true(bptt_check(&c, err, sizeof err));
+    assert_true(bptt_work(&c) <= BPTT_MAX_WORK);
+    c.T = 86;
+    assert_false(bptt_check(&c, err, sizeof err));
+    assert_non_null(strstr(err, "4294967296 (2^32"));
+    assert_non_null(strstr(err, "use --T 85 or less"));
+    c.lstm = true;
+    c.T = 1;
+    assert_false(bptt_check(&c, err, sizeof err));
+    assert_non_null(strstr(err, "the lstm's --hidden is at most 2892"));
+    c.H = 2892;
+    assert_true(bptt_check(&c, err, sizeof err));
+    c.H = 64;
+    c.T = 82241;
+    assert_true(bptt_check(&c, err, sizeof err));
+    c.T = 82242;
+    assert_false(bptt_check(&c, err, sizeof err));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_charrnn),
         cmocka_unit_test(test_charrnn_fused),
         cmocka_unit_test(test_bptt),
+        cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
