@@ -32,6 +32,10 @@ typedef struct LessonParser {
     Value *out;
     int title_line;     // line of the 'title:' seen so far, or 0
     int view_line;      // line of the 'view:' seen so far, or 0
+    size_t *pushed_by;  // per node of graph: the step whose backward pushed it, or SIZE_MAX
+    size_t auto_done;   // the done step 'step: auto' added last, while it is the last step; else SIZE_MAX
+    size_t step_at[LESSON_MAX_STEPS];          // each step's name in src (its line for auto's)
+    const char *step_name[LESSON_MAX_STEPS];   // each step's NAME as written, or NULL
 } LessonParser;
 
 static bool next_line(LessonParser *lp, Line *ln)
@@ -172,7 +176,53 @@ static bool add_step(LessonParser *lp, size_t at, StepKind kind, size_t gate, co
                    LESSON_MAX_STEPS);
         return false;
     }
+    lp->step_at[l->nsteps] = at;
+    lp->step_name[l->nsteps] = NULL;
     l->steps[l->nsteps++] = (LessonStep){kind, gate, text, ""};
+    return true;
+}
+
+// Backward steps push gradients in the order the file gives them; see
+// LessonState in lesson.h. The step about to be added (number l->nsteps)
+// names gate: it pushes gate and every gate computed from gate that no
+// earlier step of its pass has pushed (their gradients must be complete
+// before gate's is). Naming a gate the pass already pushed without naming it
+// is an impossible order: the step that pushed it must move after this one.
+// name is the gate as written, at offset at. Returns false after an error.
+static bool order_backward(LessonParser *lp, size_t gate, const char *name, size_t at)
+{
+    Lesson *l = lp->l;
+    Graph *g = lp->graph;
+    size_t self = l->nsteps, first = self;
+    while (first > 0 && l->steps[first - 1].kind == STEP_BACKWARD)
+        first--;
+    if (!lp->pushed_by || self >= LESSON_MAX_STEPS)
+        return true; // add_step reports the limit
+    size_t by = lp->pushed_by[gate];
+    if (by != SIZE_MAX && by >= first) {
+        if (l->steps[by].gate == gate)
+            return true; // named again: nothing more to push
+        char lt[48], lg[48];
+        const char *tn = lp->step_name[by];
+        if (!tn)
+            tn = value_label(g->nodes[l->steps[by].gate], lt, sizeof(lt));
+        const char *gn = name ? name : value_label(g->nodes[gate], lg, sizeof(lg));
+        int line, col;
+        diag_position(lp->d, at, &line, &col);
+        diag_error(lp->d, lp->step_at[by], "'backward %s' comes before 'backward %s' on line %d, but %s is "
+                   "computed from %s, so %s's gradient is not complete yet; move 'backward %s' after "
+                   "'backward %s'", tn, gn, line, gn, tn, tn, tn, gn);
+        return false;
+    }
+    lp->pushed_by[gate] = self;
+    for (size_t i = gate + 1; i <= lp->out->index; i++) {
+        Value *v = g->nodes[i];
+        if (!v->mark || !v->src[0] || (lp->pushed_by[i] != SIZE_MAX && lp->pushed_by[i] >= first))
+            continue;
+        for (int k = 0; k < 2 && v->src[k]; k++)
+            if (lp->pushed_by[v->src[k]->index] == self)
+                lp->pushed_by[i] = self;
+    }
     return true;
 }
 
@@ -248,7 +298,15 @@ static void parse_step(LessonParser *lp, size_t at, size_t vstart, size_t vend)
         return;
     }
     Graph *g = lp->graph;
+    size_t last_auto_done = lp->auto_done;
+    lp->auto_done = SIZE_MAX;
     if (kidx == 4) { // auto: intro, each gate forward, each gate backward, done
+        for (size_t i = bstart; i < bend; i++)
+            if (!isspace((unsigned char)lp->src[i])) {
+                diag_error(lp->d, i, "step: auto writes its own narrative; put yours in a 'step: intro' "
+                           "before it");
+                return;
+            }
         // A lesson that wrote its own intro (as in 'step: intro' with a
         // narrative, then 'step: auto') gets no second one.
         bool has_intro = false;
@@ -261,9 +319,17 @@ static void parse_step(LessonParser *lp, size_t at, size_t vstart, size_t vend)
             if (g->nodes[i]->mark && g->nodes[i]->src[0] && !add_step(lp, at, STEP_FORWARD, i, ""))
                 return;
         for (size_t i = g->n; i-- > 0;)
-            if (g->nodes[i]->mark && g->nodes[i]->src[0] && !add_step(lp, at, STEP_BACKWARD, i, ""))
+            if (g->nodes[i]->mark && g->nodes[i]->src[0] &&
+                (!order_backward(lp, i, NULL, at) || !add_step(lp, at, STEP_BACKWARD, i, "")))
                 return;
-        add_step(lp, at, STEP_DONE, SIZE_MAX, "");
+        if (add_step(lp, at, STEP_DONE, SIZE_MAX, ""))
+            lp->auto_done = l->nsteps - 1;
+        return;
+    }
+    if (kidx == 3 && !*name && last_auto_done != SIZE_MAX && last_auto_done + 1 == l->nsteps) {
+        // 'step: done' right after 'step: auto' is auto's own done step,
+        // with this narrative: a lesson does not end on two done steps.
+        l->steps[last_auto_done].text = text;
         return;
     }
     size_t gate = SIZE_MAX;
@@ -294,7 +360,12 @@ static void parse_step(LessonParser *lp, size_t at, size_t vstart, size_t vend)
         diag_error(lp->d, vat + k, "'step: %s' takes no name", kind);
         return;
     }
-    add_step(lp, at, (StepKind)kidx, gate, text);
+    if (kidx == 2 && !order_backward(lp, gate, name, vat + (size_t)(name - arg)))
+        return;
+    if (add_step(lp, at, (StepKind)kidx, gate, text) && gate != SIZE_MAX) {
+        lp->step_at[l->nsteps - 1] = vat + (size_t)(name - arg);
+        lp->step_name[l->nsteps - 1] = name;
+    }
 }
 
 // A word of a value: src[start, end), split at spaces and tabs.
@@ -641,10 +712,13 @@ static void parse_lines(LessonParser *lp)
                 return; // nothing after this can be checked
             lp->graph = graph_create(PROGRAM_MAX_NODES + 1);
             lp->out = lp->graph ? program_build(l->program, lp->graph) : NULL;
-            if (!lp->out) {
+            lp->pushed_by = lp->out ? malloc(lp->graph->n * sizeof(size_t)) : NULL;
+            if (!lp->out || !lp->pushed_by) {
                 diag_error(lp->d, ln.start, "out of memory building the program");
                 return;
             }
+            for (size_t i = 0; i < lp->graph->n; i++)
+                lp->pushed_by[i] = SIZE_MAX;
             break;
         }
         case 4:
@@ -700,10 +774,23 @@ Lesson *lesson_parse(const char *src, size_t len, const char *file, Diag *d)
     strcpy(l->path, file);
     l->view = "circuit";
     int before = d->nerrors;
-    LessonParser lp = {.l = l, .d = d, .src = l->src, .len = len, .pos = diag_bom_length(src, len)};
-    if (check_utf8(&lp))
-        parse_lines(&lp);
-    graph_destroy(lp.graph);
+    LessonParser *lp = calloc(1, sizeof(*lp)); // some kilobytes: not on the stack
+    if (!lp) {
+        diag_error_file(d, "out of memory");
+        lesson_destroy(l);
+        return NULL;
+    }
+    lp->l = l;
+    lp->d = d;
+    lp->src = l->src;
+    lp->len = len;
+    lp->pos = diag_bom_length(src, len);
+    lp->auto_done = SIZE_MAX;
+    if (check_utf8(lp))
+        parse_lines(lp);
+    graph_destroy(lp->graph);
+    free(lp->pushed_by);
+    free(lp);
     if (d->nerrors == before)
         format2_finish(l, d);
     if (d->nerrors == before) {
@@ -760,7 +847,7 @@ void lesson_destroy(Lesson *l)
 LessonState lesson_state(const Lesson *l, size_t step)
 {
     LessonState s = {.kind = STEP_DONE, .gate = SIZE_MAX, .forward_upto = SIZE_MAX,
-                     .backward_from = 0, .backward_started = true};
+                     .pass_first = SIZE_MAX, .backward_started = true};
     if (step >= l->nsteps)
         return s;
     const LessonStep *st = &l->steps[step];
@@ -770,15 +857,15 @@ LessonState lesson_state(const Lesson *l, size_t step)
     case STEP_INTRO:
         s.forward_upto = 0;
         s.backward_started = false;
-        s.backward_from = SIZE_MAX;
         break;
     case STEP_FORWARD:
         s.forward_upto = st->gate;
         s.backward_started = false;
-        s.backward_from = SIZE_MAX;
         break;
     case STEP_BACKWARD:
-        s.backward_from = st->gate;
+        s.pass_first = step;
+        while (s.pass_first > 0 && l->steps[s.pass_first - 1].kind == STEP_BACKWARD)
+            s.pass_first--;
         break;
     case STEP_DONE:
         s.gate = SIZE_MAX;
@@ -794,28 +881,49 @@ Value *lesson_eval(const Lesson *l, Graph *g, size_t step)
         return NULL;
     LessonState s = lesson_state(l, step);
     graph_mark_ancestors(g, out);
-    size_t ngates = 0;
-    for (size_t i = 0; i < g->n; i++)
-        if (g->nodes[i]->mark && g->nodes[i]->src[0] && i >= s.backward_from)
-            ngates++;
-    if (s.backward_started)
-        graph_backward_partial(g, out, ngates);
-    else
-        graph_zero_grad(g);
-    // Record what is on screen in the mark bits; see LESSON_SHOWN_*.
+    graph_zero_grad(g);
+    // The gates that have pushed (LESSON_PUSHED): at a backward step, those
+    // its pass has named so far and every gate computed from one of them; at
+    // done, all. The parser made sure each named gate's users come first.
+    if (s.kind == STEP_BACKWARD) {
+        for (size_t k = s.pass_first; k <= step; k++)
+            if (l->steps[k].gate < g->n)
+                g->nodes[l->steps[k].gate]->mark |= LESSON_PUSHED;
+        for (size_t i = 0; i <= out->index; i++) {
+            Value *v = g->nodes[i];
+            for (int k = 0; k < 2 && v->src[k]; k++)
+                if (v->src[k]->mark & LESSON_PUSHED)
+                    v->mark |= LESSON_PUSHED;
+        }
+    } else if (s.kind == STEP_DONE) {
+        for (size_t i = 0; i <= out->index; i++)
+            if (g->nodes[i]->src[0])
+                g->nodes[i]->mark |= LESSON_PUSHED;
+    }
+    for (size_t i = 0; i < g->n; i++) // only the output's ancestors push
+        if (!(g->nodes[i]->mark & 1))
+            g->nodes[i]->mark &= (unsigned char)~LESSON_PUSHED;
+    // Each pushed gate's users have pushed before it, so its gradient is
+    // complete when it sends local x upstream to its inputs: a node's
+    // gradient is the sum of what the pushed gates sent it.
+    if (s.backward_started) {
+        out->grad = 1.0;
+        out->mark |= LESSON_SHOWN_GRAD;
+        for (size_t i = out->index + 1; i-- > 0;) {
+            Value *v = g->nodes[i];
+            if (!(v->mark & LESSON_PUSHED))
+                continue;
+            for (int k = 0; k < 2 && v->src[k]; k++) {
+                v->src[k]->grad += v->local[k] * v->grad;
+                v->src[k]->mark |= LESSON_SHOWN_GRAD;
+            }
+        }
+    }
+    // Record which values are on screen; see LESSON_SHOWN_*.
     for (size_t i = 0; i < g->n; i++) {
         Value *v = g->nodes[i];
         if (!v->src[0] || (s.kind != STEP_INTRO && i <= s.forward_upto))
             v->mark |= LESSON_SHOWN_VALUE;
-    }
-    if (s.backward_started) {
-        out->mark |= LESSON_SHOWN_GRAD;
-        for (size_t i = 0; i < g->n; i++) {
-            Value *v = g->nodes[i];
-            if ((v->mark & 1) && v->src[0] && i >= s.backward_from)
-                for (int k = 0; k < 2 && v->src[k]; k++)
-                    v->src[k]->mark |= LESSON_SHOWN_GRAD;
-        }
     }
     return out;
 }
@@ -828,7 +936,8 @@ Value *lesson_eval_full(const Lesson *l, Graph *g)
     graph_zero_grad(g);
     graph_backward(g, out);
     for (size_t i = 0; i < g->n; i++)
-        g->nodes[i]->mark |= LESSON_SHOWN_VALUE | LESSON_SHOWN_GRAD;
+        g->nodes[i]->mark |= LESSON_SHOWN_VALUE | LESSON_SHOWN_GRAD |
+                             ((g->nodes[i]->mark & 1) && g->nodes[i]->src[0] ? LESSON_PUSHED : 0);
     return out;
 }
 

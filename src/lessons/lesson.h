@@ -36,7 +36,7 @@
 typedef enum StepKind {
     STEP_INTRO,     // inputs known, nothing computed
     STEP_FORWARD,   // forward pass has computed gates up to and including `gate`
-    STEP_BACKWARD,  // forward done; backward has pushed through gates down to `gate`
+    STEP_BACKWARD,  // forward done; `gate` and the gates before it in its pass have pushed (LessonState)
     STEP_DONE,      // everything computed
 } StepKind;
 
@@ -96,23 +96,35 @@ Lesson *lesson_parse(const char *src, size_t len, const char *file, Diag *d);
 void lesson_destroy(Lesson *l);
 
 // Bits lesson_eval sets in Value.mark: the node is an ancestor of the
-// output (1), its value is on screen at this step, its gradient is.
+// output (1), its value is on screen at this step, its gradient is, and (for
+// a gate) it has pushed its gradient to its inputs.
 #define LESSON_SHOWN_VALUE 2
 #define LESSON_SHOWN_GRAD 4
+#define LESSON_PUSHED 8
 
-// Build the lesson's program into g and bring it to step i: gradients that
-// the backward pass has not reached yet are 0 (partial sums where a value
-// feeds several gates). Sets the LESSON_SHOWN_* bits on every node. Returns
-// the output node, or NULL when the graph ran out of room.
+// Build the lesson's program into g and bring it to step i. Each node's
+// gradient is the sum of what the gates that have pushed so far sent it
+// (see LessonState), so a value feeding several gates shows a partial sum
+// until all of them have pushed, and 0 before any has. Sets the
+// LESSON_SHOWN_* and LESSON_PUSHED bits on every node. Returns the output
+// node, or NULL when the graph ran out of room.
 Value *lesson_eval(const Lesson *l, Graph *g, size_t step);
 
 // What a view needs to know about which numbers are on screen at a step.
+//
+// Backward steps run in the order the file gives them. A run of consecutive
+// backward steps is one backward pass (an intro, forward or done step ends
+// it). At a backward step, the gates that have pushed their gradient are the
+// ones named by the steps of its pass so far, pass_first..step, and every
+// gate computed from one of them (whose gradient had to be complete first);
+// at a done step, every gate. The parser refuses an order in which a step
+// names a gate that an earlier step of the pass had to push without naming it.
 typedef struct LessonState {
     StepKind kind;
     size_t gate;            // current gate's graph index, or SIZE_MAX
     size_t forward_upto;    // gates with index <= this have values shown
-    size_t backward_from;   // gates with index >= this have pushed gradients
-    bool backward_started;
+    size_t pass_first;      // BACKWARD: the first step of this step's backward pass; else SIZE_MAX
+    bool backward_started;  // gradients are on screen (BACKWARD and DONE)
 } LessonState;
 
 // Which numbers step `step` shows: how far the forward and backward passes
@@ -120,7 +132,8 @@ typedef struct LessonState {
 LessonState lesson_state(const Lesson *l, size_t step);
 
 // Build the program into g and run the whole backward pass, whatever the
-// steps say: the state checks are made against. Every shown bit is set.
+// steps say: the state checks are made against. Every LESSON_SHOWN_* bit
+// is set, and LESSON_PUSHED on every gate the output depends on.
 // Returns the output node, or NULL when the graph ran out of room.
 Value *lesson_eval_full(const Lesson *l, Graph *g);
 

@@ -139,19 +139,23 @@ static void test_lesson1_shown_bits(void **state)
     Graph *g = graph_create(0);
     const char *names[] = {"x", "y", "z", "q", "f"};
     // V = value shown, G = gradient shown, per node.
-    const char *shown[6] = {
+    const char *shown[7] = {
         "V V V - -",       // intro: only the inputs
         "V V V V -",       // forward q
         "V V V V V",       // forward f
         "V V VG VG VG",    // backward f: f's seed, then q and z
         "VG VG VG VG VG",  // backward q: x and y too
         "VG VG VG VG VG",  // done
+        "VG VG VG VG VG",  // done, with the nudge
     };
-    const double grads[6][5] = {
+    const double grads[7][5] = {
         {0, 0, 0, 0, 0}, {0, 0, 0, 0, 0}, {0, 0, 0, 0, 0},
-        {0, 0, 3, -4, 1}, {-4, -4, 3, -4, 1}, {-4, -4, 3, -4, 1},
+        {0, 0, 3, -4, 1}, {-4, -4, 3, -4, 1}, {-4, -4, 3, -4, 1}, {-4, -4, 3, -4, 1},
     };
-    for (size_t st = 0; st < 6; st++) {
+    // Gates that have pushed (LESSON_PUSHED), q then f.
+    const char *pushed[7] = {"--", "--", "--", "-P", "PP", "PP", "PP"};
+    assert_int_equal(l->nsteps, 7);
+    for (size_t st = 0; st < 7; st++) {
         Value *out = lesson_eval(l, g, st);
         assert_non_null(out);
         assert_string_equal(out->name, "f");
@@ -171,6 +175,9 @@ static void test_lesson1_shown_bits(void **state)
         }
         if (strcmp(got, shown[st]) != 0)
             fail_msg("step %zu shows '%s', expected '%s'", st + 1, got, shown[st]);
+        char p[3] = {(program_lookup(l->program, g, "q")->mark & LESSON_PUSHED) ? 'P' : '-',
+                     (program_lookup(l->program, g, "f")->mark & LESSON_PUSHED) ? 'P' : '-', '\0'};
+        assert_string_equal(p, pushed[st]);
     }
     // Past the end is the last step.
     lesson_eval(l, g, 99);
@@ -186,6 +193,7 @@ static void test_lesson1_states(void **state)
     LessonState s = lesson_state(l, 0);
     assert_int_equal(s.kind, STEP_INTRO);
     assert_int_equal(s.gate, SIZE_MAX);
+    assert_int_equal(s.pass_first, SIZE_MAX);
     assert_false(s.backward_started);
     s = lesson_state(l, 1);
     assert_int_equal(s.kind, STEP_FORWARD);
@@ -195,8 +203,11 @@ static void test_lesson1_states(void **state)
     s = lesson_state(l, 3);
     assert_int_equal(s.kind, STEP_BACKWARD);
     assert_int_equal(s.gate, 4);
-    assert_int_equal(s.backward_from, 4);
+    assert_int_equal(s.pass_first, 3);
     assert_true(s.backward_started);
+    s = lesson_state(l, 4); // the same backward pass
+    assert_int_equal(s.gate, 3);
+    assert_int_equal(s.pass_first, 3);
     s = lesson_state(l, 5);
     assert_int_equal(s.kind, STEP_DONE);
     assert_int_equal(s.gate, SIZE_MAX);
@@ -359,6 +370,169 @@ static void test_partial_sums(void **state)
     }
     graph_destroy(g);
     lesson_destroy(l);
+}
+
+// Issue 9, backward order: CS231n's staged example. Steps push gradients
+// in the order the file gives them, so at each step x's gradient is the sum
+// of the paths pushed so far (x feeds num, sigx and xpy).
+#define STAGED "gradlab-lesson: 1\ntitle: Staged\nprogram:\n    x = 3\n    y = -4\n" \
+               "    num = x + sigmoid(y)\n    sigx = sigmoid(x)\n    xpy = x + y\n    xpysq = xpy ^ 2\n" \
+               "    den = sigx + xpysq\n    invden = 1 / den\n    f = num * invden\n"
+
+typedef struct StagedPaths {
+    double num, sigx, xpy; // what each path sends x
+} StagedPaths;
+
+static StagedPaths staged_paths(void)
+{
+    double x = 3, y = -4, sy = 1 / (1 + exp(-y)), sx = 1 / (1 + exp(-x));
+    double num = x + sy, xpy = x + y, den = sx + xpy * xpy, invden = 1 / den;
+    double dden = -num / (den * den);
+    return (StagedPaths){invden, dden * sx * (1 - sx), dden * 2 * xpy};
+}
+
+// Evaluate every step of the lesson and compare x's gradient with want[]
+// (and whether it is shown: not before a path reaches it).
+static void expect_grad_x(Lesson *l, const double *want, size_t n)
+{
+    Graph *g = graph_create(0);
+    assert_int_equal(l->nsteps, n);
+    for (size_t st = 0; st < n; st++) {
+        assert_non_null(lesson_eval(l, g, st));
+        Value *x = program_lookup(l->program, g, "x");
+        if (fabs(x->grad - want[st]) > 1e-12)
+            fail_msg("step %zu: grad x = %.17g, expected %.17g", st + 1, x->grad, want[st]);
+        assert_int_equal((x->mark & LESSON_SHOWN_GRAD) != 0, want[st] != 0);
+    }
+    // A done step is the full backward pass.
+    Graph *full = graph_create(0);
+    lesson_eval_full(l, full);
+    for (size_t st = 0; st < n; st++)
+        if (l->steps[st].kind == STEP_DONE)
+            assert_true(fabs(program_lookup(l->program, full, "x")->grad - want[st]) < 1e-12);
+    graph_destroy(full);
+    graph_destroy(g);
+}
+
+static void test_backward_order_staged(void **state)
+{
+    (void)state;
+    StagedPaths p = staged_paths();
+    // num right after f: possible (only f uses num), so that step shows the
+    // gradient from num's path alone.
+    Lesson *l = parse_ok(STAGED "step: backward f\nstep: backward num\n    x gets {grad x} through num.\n"
+                         "step: backward invden\nstep: backward den\nstep: backward xpysq\n"
+                         "step: backward sigx\nstep: backward xpy\nstep: done\n");
+    double a[] = {0, p.num, p.num, p.num, p.num, p.num + p.sigx, p.num + p.sigx + p.xpy,
+                  p.num + p.sigx + p.xpy};
+    expect_grad_x(l, a, 8);
+    Graph *g = graph_create(0);
+    char buf[128], want[128];
+    lesson_eval(l, g, 1);
+    snprintf(want, sizeof(want), "x gets %.4f through num.", p.num);
+    assert_string_equal(lesson_step_text(l, g, 1, buf, sizeof(buf)), want);
+    // At num's step, num, invden (f's other input) and x have gradients on
+    // screen; den, sigx and xpy, which no pushed gate feeds, do not.
+    const char *on[] = {"f", "num", "invden", "x"}, *off[] = {"den", "sigx", "xpy", "xpysq", "y"};
+    for (size_t i = 0; i < 4; i++)
+        assert_true(program_lookup(l->program, g, on[i])->mark & LESSON_SHOWN_GRAD);
+    for (size_t i = 0; i < 5; i++)
+        assert_false(program_lookup(l->program, g, off[i])->mark & LESSON_SHOWN_GRAD);
+    assert_true(program_lookup(l->program, g, "num")->mark & LESSON_PUSHED);
+    assert_false(program_lookup(l->program, g, "invden")->mark & LESSON_PUSHED);
+    LessonState s = lesson_state(l, 4);
+    assert_int_equal(s.kind, STEP_BACKWARD);
+    assert_int_equal(s.pass_first, 0);
+    graph_destroy(g);
+    lesson_destroy(l);
+    // The statements in reverse (what 'step: auto' does): num comes last,
+    // and the fork at x sums the paths pushed so far.
+    l = parse_ok(STAGED "step: backward f\nstep: backward invden\nstep: backward den\nstep: backward xpysq\n"
+                 "step: backward xpy\nstep: backward sigx\nstep: backward num\nstep: done\n");
+    double b[] = {0, 0, 0, 0, p.xpy, p.xpy + p.sigx, p.xpy + p.sigx + p.num, p.xpy + p.sigx + p.num};
+    expect_grad_x(l, b, 8);
+    lesson_destroy(l);
+}
+
+// A gate not named by any step pushes when a named gate needs its gradient:
+// 'backward num' first pushes f, 'backward sigx' then pushes invden and den.
+// A gate named again pushes nothing more; an intro, forward or done step
+// ends the pass, and the next backward step starts again from the output.
+static void test_backward_order_implicit(void **state)
+{
+    (void)state;
+    StagedPaths p = staged_paths();
+    Lesson *l = parse_ok(STAGED "step: backward num\nstep: backward sigx\nstep: backward sigx\n"
+                         "step: forward f\nstep: backward f\nstep: done\nstep: backward xpy\n");
+    double want[] = {p.num, p.num + p.sigx, p.num + p.sigx, 0, 0, p.num + p.sigx + p.xpy, p.xpy};
+    expect_grad_x(l, want, 7);
+    Graph *g = graph_create(0);
+    lesson_eval(l, g, 1);
+    const char *pushed[] = {"f", "invden", "den", "sigx", "num"}, *not_pushed[] = {"xpysq", "xpy"};
+    for (size_t i = 0; i < 5; i++)
+        assert_true(program_lookup(l->program, g, pushed[i])->mark & LESSON_PUSHED);
+    for (size_t i = 0; i < 2; i++)
+        assert_false(program_lookup(l->program, g, not_pushed[i])->mark & LESSON_PUSHED);
+    assert_true(program_lookup(l->program, g, "xpysq")->mark & LESSON_SHOWN_GRAD); // den pushed to it
+    assert_false(program_lookup(l->program, g, "xpy")->mark & LESSON_SHOWN_GRAD);
+    assert_int_equal(lesson_state(l, 2).pass_first, 0);
+    assert_int_equal(lesson_state(l, 4).pass_first, 4);
+    assert_int_equal(lesson_state(l, 6).pass_first, 6);
+    assert_int_equal(lesson_state(l, 5).pass_first, SIZE_MAX);
+    graph_destroy(g);
+    lesson_destroy(l);
+}
+
+// An impossible order names the step to move.
+static void test_backward_order_impossible(void **state)
+{
+    (void)state;
+    expect_error("gradlab-lesson: 1\ntitle: T\nprogram:\n    x = 2\n    q = x + 1\n    f = q * 3\n"
+                 "step: backward q\nstep: backward f\n",
+                 "bad.lesson:7:16: error: 'backward q' comes before 'backward f' on line 8, but f is "
+                 "computed from q, so q's gradient is not complete yet; move 'backward q' after "
+                 "'backward f'\n"
+                 "    step: backward q\n"
+                 "                   ^\n");
+    // Through a gate no step names: f is computed from a by way of b.
+    expect_error("gradlab-lesson: 1\ntitle: T\nprogram:\n    x = 2\n    a = x * 2\n    b = a + 1\n"
+                 "    f = b * b\nstep: backward f\nstep: backward a\n    text\nstep: backward b\n",
+                 "bad.lesson:9:16: error: 'backward a' comes before 'backward b' on line 11, but b is "
+                 "computed from a, so a's gradient is not complete yet; move 'backward a' after "
+                 "'backward b'\n"
+                 "    step: backward a\n"
+                 "                   ^\n");
+    // Lesson 1 with its two backward steps swapped.
+    char path[4096];
+    lesson1_path(path, sizeof(path));
+    Diag d;
+    Lesson *l1 = lesson_load(path, &d);
+    assert_non_null(l1);
+    diag_free(&d);
+    char *src = strdup(l1->src);
+    lesson_destroy(l1);
+    char *bf = strstr(src, "\nstep: backward f\n"), *bq = strstr(src, "\nstep: backward q\n");
+    assert_non_null(bf);
+    assert_non_null(bq);
+    assert_true(bf < bq);
+    bf[16] = 'q';
+    bq[16] = 'f';
+    int lq = 2, lf = 2; // the lines of the steps, now 'backward q' first
+    for (const char *c = src; c < bf; c++)
+        lq += *c == '\n';
+    for (const char *c = src; c < bq; c++)
+        lf += *c == '\n';
+    diag_init(&d, "bad.lesson", src, strlen(src));
+    assert_null(lesson_parse(src, strlen(src), "bad.lesson", &d));
+    char want[256];
+    snprintf(want, sizeof(want), "bad.lesson:%d:16: error: 'backward q' comes before 'backward f' on "
+             "line %d, but f is computed from q, so q's gradient is not complete yet; move 'backward q' "
+             "after 'backward f'\n", lq, lf);
+    if (strncmp(diag_text(&d), want, strlen(want)) != 0)
+        fail_msg("message differs.\n--- got:\n%s\n--- want:\n%s", diag_text(&d), want);
+    assert_int_equal(d.nerrors, 1);
+    diag_free(&d);
+    free(src);
 }
 
 static void test_check_tolerance(void **state)
@@ -767,6 +941,39 @@ static void test_auto_after_intro(void **state)
     lesson_destroy(l);
 }
 
+// Narrative under 'step: auto' was dropped without a word: it is an error
+// that says where it goes. A 'step: done' right after 'step: auto' gave two
+// done steps: it is auto's done step with that narrative (and its notes and
+// directives); a second 'step: done' is a step of its own.
+static void test_auto_narrative_and_done(void **state)
+{
+    (void)state;
+    expect_error(HEAD "step: auto\n\n    One neuron.\n",
+                 "bad.lesson:8:5: error: step: auto writes its own narrative; put yours in a 'step: intro' "
+                 "before it\n"
+                 "        One neuron.\n"
+                 "        ^\n");
+    Lesson *l = parse_ok(HEAD "step: auto\ncheck: f == 6\nstep: done\n    All done: {grad x}.\n"
+                              "notes:\n    Ask.\n");
+    assert_int_equal(l->nsteps, 4); // intro, forward f, backward f, done
+    assert_int_equal(l->steps[3].kind, STEP_DONE);
+    assert_string_equal(l->steps[3].text, "All done: {grad x}.");
+    assert_string_equal(l->steps[3].notes, "Ask.");
+    lesson_destroy(l);
+    l = parse_ok(HEAD "step: auto\nstep: done\n    First.\nstep: done\n    Second.\n");
+    assert_int_equal(l->nsteps, 5);
+    assert_string_equal(l->steps[3].text, "First.");
+    assert_string_equal(l->steps[4].text, "Second.");
+    lesson_destroy(l);
+    l = parse_ok(HEAD "step: auto\nstep: intro\nstep: done\n"); // not right after auto: its own step
+    assert_int_equal(l->nsteps, 6);
+    lesson_destroy(l);
+    l = parse_ok(HEAD "step: done\nstep: auto\n"); // a done before auto stays
+    assert_int_equal(l->nsteps, 5);
+    assert_int_equal(l->steps[0].kind, STEP_DONE);
+    lesson_destroy(l);
+}
+
 // Issue 9: the caret of a train: error pointed at the start of the value,
 // not at the bad name.
 static void test_error_train_caret(void **state)
@@ -901,6 +1108,9 @@ int main(void)
         cmocka_unit_test(test_lesson1_placeholders),
         cmocka_unit_test(test_auto_steps_and_generated_text),
         cmocka_unit_test(test_partial_sums),
+        cmocka_unit_test(test_backward_order_staged),
+        cmocka_unit_test(test_backward_order_implicit),
+        cmocka_unit_test(test_backward_order_impossible),
         cmocka_unit_test(test_check_tolerance),
         cmocka_unit_test(test_format_details),
         cmocka_unit_test(test_load_missing_file),
@@ -920,6 +1130,7 @@ int main(void)
         cmocka_unit_test(test_cr_line_endings),
         cmocka_unit_test(test_error_second_title),
         cmocka_unit_test(test_auto_after_intro),
+        cmocka_unit_test(test_auto_narrative_and_done),
         cmocka_unit_test(test_error_train_caret),
         cmocka_unit_test(test_reassigned_labels),
         cmocka_unit_test(test_loop_program),
