@@ -68,15 +68,15 @@ static const char *const model_words[] = {"rnn", "lstm"};
 
 typedef struct BpttSource {
     int T, H;
-    bool lstm, law;         // law: linear RNN, every singular value of W_hh equal to s
-    double s;               // the scale as the model used it (a float)
-    double *norm;           // (T)
-    double *lawv;           // (T) when law
+    bool lstm, law; // law: linear RNN, every singular value of W_hh equal to s
+    double s;       // the scale as the model used it (a float)
+    double *norm;   // (T)
+    double *lawv;   // (T) when law
     double slope, lambda1, gamma, forget_gate;
 } BpttSource;
 
-static const char *const bptt_options[] = {"T", "hidden", "scale", "activation", "model", "init", "forget",
-                                           "seed", NULL};
+static const char *const bptt_options[] = {"T",    "hidden", "scale", "activation", "model",
+                                           "init", "forget", "seed",  NULL};
 
 // Option key as one of words[0..nw): its index in *out. False with a reason in err.
 static bool option_choice(const SourceParams *p, const LessonSource *decl, const char *key,
@@ -102,17 +102,10 @@ static bool draw(float *w, int H, int init, float scale, Pcg *rng)
     size_t n = (size_t)H * H;
     float sd = scale / sqrtf((float)H);
     switch (init) {
-    case BPTT_ORTHOGONAL:
-        return init_orthogonal(w, H, H, scale, rng);
-    case BPTT_NORMAL:
-        init_normal(w, n, sd, rng);
-        return true;
-    case BPTT_UNIFORM:
-        init_uniform(w, n, sd * sqrtf(3.0f), rng);
-        return true;
-    default:
-        init_identity(w, H, H, scale);
-        return true;
+    case BPTT_ORTHOGONAL: return init_orthogonal(w, H, H, scale, rng);
+    case BPTT_NORMAL: init_normal(w, n, sd, rng); return true;
+    case BPTT_UNIFORM: init_uniform(w, n, sd * sqrtf(3.0f), rng); return true;
+    default: init_identity(w, H, H, scale); return true;
     }
 }
 

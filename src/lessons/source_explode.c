@@ -48,8 +48,8 @@
 #include "models/rnn.h"
 
 #define EXPLODE_MAX_LIMIT 5000
-#define EXPLODE_EVAL 128      // sequences in the fixed evaluation set
-#define EXPLODE_GROUPS 4      // W_hh, W_ih, biases, read-out
+#define EXPLODE_EVAL 128 // sequences in the fixed evaluation set
+#define EXPLODE_GROUPS 4 // W_hh, W_ih, biases, read-out
 
 static const char *const group_names[EXPLODE_GROUPS] = {"W_hh", "W_ih", "the RNN's biases", "the read-out"};
 static const char *const group_arrays[EXPLODE_GROUPS] = {"W_hh", "W_ih", "bias", "readout"};
@@ -59,22 +59,22 @@ typedef struct ExplodeSource {
     double lr, threshold, spike;
     bool clip;
     Rnn *rnn;
-    float *head, *head_grad;          // (H + 1) read-out weights then bias
+    float *head, *head_grad; // (H + 1) read-out weights then bias
     Optim *opt_model, *opt_head;
-    Pcg data;                         // training batches
-    float *x, *target, *y, *dh;       // (B, T, 2), (B), (max(B, EVAL)), (B, H)
-    float *ex, *etarget;              // (EVAL, T, 2), (EVAL): the fixed evaluation set
-    double *loss;                     // (limit + 1)
-    double *norm;                     // (limit)
-    double *group[EXPLODE_GROUPS];    // (limit) each
+    Pcg data;                      // training batches
+    float *x, *target, *y, *dh;    // (B, T, 2), (B), (max(B, EVAL)), (B, H)
+    float *ex, *etarget;           // (EVAL, T, 2), (EVAL): the fixed evaluation set
+    double *loss;                  // (limit + 1)
+    double *norm;                  // (limit)
+    double *group[EXPLODE_GROUPS]; // (limit) each
     int steps, spike_step, clipped;
     double best, peak;
-    const char *finished;             // why it stopped, or NULL
+    const char *finished; // why it stopped, or NULL
     char why[240];
 } ExplodeSource;
 
-static const char *const explode_options[] = {"lr", "clip", "threshold", "T", "hidden", "batch", "scale",
-                                              "seed", "limit", "spike", NULL};
+static const char *const explode_options[] = {"lr",    "clip", "threshold", "T",     "hidden", "batch",
+                                              "scale", "seed", "limit",     "spike", NULL};
 
 static void explode_destroy(void *inst)
 {
@@ -142,6 +142,11 @@ static void *explode_create(const SourceParams *p, const LessonSource *decl, cha
         !source_option_number(p, decl, "limit", 300, 1, EXPLODE_MAX_LIMIT, &limit, err, n) ||
         !source_option_number(p, decl, "spike", 10, 1.5, 1e6, &e->spike, err, n))
         goto fail;
+    if (T != floor(T) || hidden != floor(hidden) || batch != floor(batch) || seed != floor(seed) ||
+        limit != floor(limit)) {
+        snprintf(err, n, "'T', 'hidden', 'batch', 'seed' and 'limit' are whole numbers");
+        goto fail;
+    }
     e->clip = clip != 0;
     e->T = (int)T, e->H = (int)hidden, e->B = (int)batch, e->limit = (int)limit;
     const int H = e->H, B = e->B;
@@ -160,8 +165,8 @@ static void *explode_create(const SourceParams *p, const LessonSource *decl, cha
     e->etarget = malloc(EXPLODE_EVAL * sizeof(float));
     e->loss = malloc(((size_t)e->limit + 1) * sizeof(double));
     e->norm = malloc((size_t)e->limit * sizeof(double));
-    bool ok = e->rnn && e->head && e->head_grad && e->x && e->target && e->y && e->dh && e->ex && e->etarget &&
-              e->loss && e->norm;
+    bool ok = e->rnn && e->head && e->head_grad && e->x && e->target && e->y && e->dh && e->ex &&
+              e->etarget && e->loss && e->norm;
     for (int g = 0; g < EXPLODE_GROUPS; g++)
         ok = ok && (e->group[g] = malloc((size_t)e->limit * sizeof(double)));
     if (ok) {
@@ -234,8 +239,10 @@ static void explain_spike(ExplodeSource *e, int k)
             worst = g;
         }
     }
-    int len = snprintf(e->why, sizeof(e->why), "the loss spiked at step %d (%.3g to %.3g): the gradient of %s had "
-                       "norm %.3g", k, e->best, e->loss[k], group_names[worst], e->group[worst][i]);
+    int len = snprintf(e->why, sizeof(e->why),
+                       "the loss spiked at step %d (%.3g to %.3g): the gradient of %s had "
+                       "norm %.3g",
+                       k, e->best, e->loss[k], group_names[worst], e->group[worst][i]);
     if (i > 0 && isfinite(ratio) && len > 0 && (size_t)len < sizeof(e->why))
         len += snprintf(e->why + len, sizeof(e->why) - (size_t)len, ", %.3g times its median", ratio);
     if (len > 0 && (size_t)len < sizeof(e->why))
