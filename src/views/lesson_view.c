@@ -152,16 +152,55 @@ static void draw_circuit(const PanelCtx *c, float x, float y, float w, float h)
     circuit_build(c->s, c->g, c->out, &cp);
 }
 
+#define GRAPH_MAX_GROUPS 1024
+
+// Group the nodes a program's loop made by iteration ("t = 3"), so the graph
+// view draws each time step as a column: group[i] for node i (-1 outside
+// loops), names[k] for group k. Returns the number of groups; 0 (and no
+// groups) when there are none or more than GRAPH_MAX_GROUPS.
+static int loop_groups(const Lesson *l, const Graph *g, int *group, char (*names)[24])
+{
+    int n = 0;
+    unsigned seen_loop[GRAPH_MAX_GROUPS];
+    long seen_step[GRAPH_MAX_GROUPS];
+    for (size_t i = 0; i < g->n; i++) {
+        const Value *v = g->nodes[i];
+        group[i] = -1;
+        if (!v->loop)
+            continue;
+        int k = n - 1; // nodes of one iteration come together: look back from the newest group
+        while (k >= 0 && !(seen_loop[k] == v->loop && seen_step[k] == v->step))
+            k--;
+        if (k < 0) {
+            if (n == GRAPH_MAX_GROUPS)
+                return 0;
+            k = n++;
+            seen_loop[k] = v->loop, seen_step[k] = v->step;
+            ProgramLoop lp = program_loop(l->program, v->loop - 1);
+            snprintf(names[k], sizeof(names[k]), "%s = %ld", lp.var, (long)v->step);
+        }
+        group[i] = k;
+    }
+    return n;
+}
+
 static void draw_graph(const PanelCtx *c, float x, float y, float w, float h)
 {
     const LessonViewParams *p = c->p;
+    int *group = malloc((c->g->n ? c->g->n : 1) * sizeof(int));
+    char(*names)[24] = malloc(GRAPH_MAX_GROUPS * sizeof(*names));
+    const char *name_ptrs[GRAPH_MAX_GROUPS];
+    int ngroups = group && names ? loop_groups(p->lesson, c->g, group, names) : 0;
+    for (int k = 0; k < ngroups; k++)
+        name_ptrs[k] = names[k];
     LessonGraphState fallback = {0}, *gs = p->graph ? p->graph : &fallback;
     GraphLayout *own = gs->layout ? NULL : graph_layout_create();
     size_t cur = current_node(c);
     GraphParams gp = {.x = x, .y = y, .w = w, .h = h, .unit = c->u, .theme = p->theme,
                       .graph = c->g, .out = c->out, .view = gs->view, .hover = gs->hover,
                       .mouse_x = gs->mouse_x, .mouse_y = gs->mouse_y, .legend = false,
-                      .current = cur < c->g->n ? c->g->nodes[cur] : NULL, .reveal = true};
+                      .current = cur < c->g->n ? c->g->nodes[cur] : NULL, .reveal = true,
+                      .group = ngroups ? group : NULL, .ngroups = ngroups, .group_names = ngroups ? name_ptrs : NULL};
     GraphLayout *lay = gs->layout ? gs->layout : own;
     if (lay) {
         graph_layout_update(lay, &gp);
@@ -170,7 +209,10 @@ static void draw_graph(const PanelCtx *c, float x, float y, float w, float h)
         graph_build(c->s, lay, &gp);
     }
     gs->last = gp;
+    gs->last.group = NULL, gs->last.group_names = NULL; // freed below
     graph_layout_destroy(own);
+    free(group);
+    free(names);
 }
 
 static void draw_plot(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
