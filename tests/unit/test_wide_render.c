@@ -133,9 +133,51 @@ static void test_sum_of_31_inputs(void **state)
     diag_free(&d);
 }
 
+// A legal lesson of almost 1 MiB whose title is one line: every text item
+// on screen is cut before it is stored (at most 4 KiB, two frames wide), and
+// the title is fitted to its slot beside the step counter, with an ellipsis.
+// Before the cut, the whole title went to the renderer (seconds, and
+// gigabytes on some SDL_ttf builds).
+static void test_huge_title_is_cut(void **state)
+{
+    (void)state;
+    size_t cap = LESSON_MAX_BYTES;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t n = (size_t)snprintf(text, cap, "gradlab-lesson: 1\ntitle: ");
+    while (n < cap - 200)
+        n += (size_t)snprintf(text + n, cap - n, "a very long title ");
+    n += (size_t)snprintf(text + n, cap - n, "\nprogram:\n    x = 1\n    f = x * 2\nstep: intro\n    %s\n", "word");
+    Diag d;
+    diag_init(&d, "huge.lesson", text, n);
+    Lesson *l = lesson_parse(text, n, "huge.lesson", &d);
+    assert_non_null(l);
+    Graph *g = graph_create(PROGRAM_MAX_NODES + 1);
+    Scene *s = scene_create();
+    LessonViewParams vp = {.lesson = l, .step = 0, .theme = theme_get(THEME_DARK), .scale = 1};
+    lesson_view_build(s, g, &vp, 1280, 720);
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->items[i].kind != SCENE_TEXT)
+            continue;
+        assert_true(strlen(s->items[i].text) <= SCENE_TEXT_MAX_BYTES + 3);
+        assert_true(s->items[i].w <= SCENE_TEXT_MAX_WIDTH_FACTOR * 1280);
+    }
+    const SceneItem *title = scene_find(s, "title"), *counter = scene_find(s, "step-counter");
+    assert_non_null(title);
+    assert_non_null(counter);
+    assert_true(title->x + title->w < counter->x - counter->w); // left of the right-aligned counter
+    assert_non_null(strstr(title->text, "\u2026"));
+    scene_destroy(s);
+    graph_destroy(g);
+    lesson_destroy(l);
+    diag_free(&d);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_huge_title_is_cut),
         cmocka_unit_test(test_sum_of_31_inputs),
         cmocka_unit_test(test_generated_programs_render),
     };
