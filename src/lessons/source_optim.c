@@ -29,6 +29,9 @@
 //   grid (96)           the surface is sampled on grid x grid cells (0: not
 //                       at all, for a source that only feeds checks)
 //
+// Like `train`, it takes steps only when a step says `run: NAME N` (or a
+// check `after NAME N`); `run: NAME 20000` runs it to its limit.
+//
 // An optimizer stops when its loss or gradient is NaN or Inf, or when it
 // leaves the map by more than the map's own size: "diverged" when its loss
 // is then above the start's, "left the map" (downhill, as off a saddle)
@@ -37,8 +40,6 @@
 // Publishes, for K in sgd momentum nesterov rmsprop adam:
 //   K (n+1, 2)          the path: the start, then the point after each step
 //   loss.K (n+1)        f along the path
-//   above.K (n+1)       f minus the lowest sampled value of the map, for a
-//                       log axis (only with a grid)
 //   status.K ()         0 moving, 1 left the map downhill, 2 diverged
 // and surface (grid, grid: row 0 is the top of the map, y = YHI, column 0
 // its left, x = XLO; cell centres), range (4: XLO XHI YLO YHI), steps (),
@@ -60,28 +61,27 @@
 #define OPT_KINDS 5
 #define OPT_MAX_LIMIT 20000
 #define OPT_MAX_GRID 256
-#define OPT_MAX_NODES 1000       // operations in a surface: grid^2 and limit evaluations stay cheap
-#define OPT_MAX_EXPR 2000        // bytes of a surface expression
+#define OPT_MAX_NODES 1000 // operations in a surface: grid^2 and limit evaluations stay cheap
+#define OPT_MAX_EXPR 2000  // bytes of a surface expression
 
 static const char *const opt_names[OPT_KINDS] = {"sgd", "momentum", "nesterov", "rmsprop", "adam"};
 
 typedef struct OptimPath {
     Optim *opt;
-    float p[2];                  // the current point
-    double f, g[2];              // the loss and gradient there
-    double *xy;                  // (limit + 1, 2)
-    double *loss;                // (limit + 1)
-    int n;                       // steps taken
-    int status;                  // 0 moving, 1 left the map downhill, 2 diverged
+    float p[2];     // the current point
+    double f, g[2]; // the loss and gradient there
+    double *xy;     // (limit + 1, 2)
+    double *loss;   // (limit + 1)
+    int n;          // steps taken
+    int status;     // 0 moving, 1 left the map downhill, 2 diverged
 } OptimPath;
 
 typedef struct OptimSource {
-    Program *program;            // x = 0; y = 0; height = EXPR
+    Program *program; // x = 0; y = 0; height = EXPR
     Graph *graph;
-    double range[4];             // XLO XHI YLO YHI
+    double range[4]; // XLO XHI YLO YHI
     int grid;
-    double *surface;             // (grid, grid)
-    double surface_min;
+    double *surface; // (grid, grid)
     double lr, momentum;
     int limit, select;
     double start_f;
@@ -91,8 +91,9 @@ typedef struct OptimSource {
 } OptimSource;
 
 static const char *const optim_options[] = {
-    "surface", "surface0", "surface1", "surface2", "surface3", "surface4", "surface5", "surface6",
-    "surface7", "pick", "range", "x0", "y0", "lr", "momentum", "limit", "select", "grid", NULL,
+    "surface",  "surface0", "surface1", "surface2", "surface3", "surface4", "surface5",
+    "surface6", "surface7", "pick",     "range",    "x0",       "y0",       "lr",
+    "momentum", "limit",    "select",   "grid",     NULL,
 };
 
 // f and its gradient at (x, y); false when the graph ran out of room.
@@ -181,7 +182,8 @@ static bool pick_surface(const SourceParams *p, const LessonSource *decl, char *
         if ((i == 0 || expr[i - 1] == ' ') && strncmp(expr + i, "on ", 3) == 0) {
             double r[4];
             if (read_numbers(expr + i + 3, r, 4) != 4 || !(r[0] < r[1]) || !(r[2] < r[3])) {
-                snprintf(err, n, "'%s': after 'on' give the map as XLO XHI YLO YHI, e.g. 'on -2 2 -1 3'", key);
+                snprintf(err, n, "'%s': after 'on' give the map as XLO XHI YLO YHI, e.g. 'on -2 2 -1 3'",
+                         key);
                 return false;
             }
             memcpy(range, r, sizeof(r));
@@ -225,8 +227,8 @@ static Program *surface_program(const char *key, const char *expr, char *err, si
         else
             snprintf(err, n, "%s \"%.60s\": %.*s", key, expr, eol, msg ? msg + 7 : "cannot be read");
     } else if (program_node_count(prog) > OPT_MAX_NODES) {
-        snprintf(err, n, "%s \"%.60s\" has %zu operations; at most %d", key, expr,
-                 program_node_count(prog), OPT_MAX_NODES);
+        snprintf(err, n, "%s \"%.60s\" has %zu operations; at most %d", key, expr, program_node_count(prog),
+                 OPT_MAX_NODES);
         program_destroy(prog);
         prog = NULL;
     }
@@ -246,7 +248,8 @@ static bool read_select(const SourceParams *p, const LessonSource *decl, int *ou
         }
     double x;
     if (!source_option_number(p, decl, "select", 0, 0, OPT_KINDS - 1, &x, err, n)) {
-        snprintf(err, n, "'select %s': give sgd, momentum, nesterov, rmsprop, adam, an index 0 to 4 or {param}",
+        snprintf(err, n,
+                 "'select %s': give sgd, momentum, nesterov, rmsprop, adam, an index 0 to 4 or {param}",
                  v ? v : "");
         return false;
     }
@@ -329,7 +332,6 @@ static void *optim_source_create(const SourceParams *p, const LessonSource *decl
         goto fail;
     }
     // The map, row 0 at the top, sampled at cell centres.
-    s->surface_min = INFINITY;
     if (s->grid) {
         s->surface = malloc((size_t)s->grid * (size_t)s->grid * sizeof(double));
         if (!s->surface) {
@@ -338,17 +340,21 @@ static void *optim_source_create(const SourceParams *p, const LessonSource *decl
         }
         for (int r = 0; r < s->grid; r++)
             for (int c = 0; c < s->grid; c++) {
-                double x = s->range[0] + w * (c + 0.5) / s->grid, y = s->range[3] - h * (r + 0.5) / s->grid, f;
+                double x = s->range[0] + w * (c + 0.5) / s->grid, y = s->range[3] - h * (r + 0.5) / s->grid,
+                       f;
                 if (!surface_eval(s, x, y, &f, NULL))
                     f = NAN;
                 s->surface[(size_t)r * (size_t)s->grid + (size_t)c] = f;
-                if (f < s->surface_min)
-                    s->surface_min = f;
             }
     }
     // Five optimizers at the start, with the loss and gradient there.
+    // The optimizers work in float: round the start once, through a
+    // volatile. GCC 12.2 at -O2 converts x0 and y0 together (cvtpd2ps) and
+    // then folds (double)(float)x0 back to x0, so the start (and the first
+    // gradient) kept double precision; torch's float32 paths caught it.
     double f0, g0[2];
-    float px = (float)x0, py = (float)y0;
+    volatile float start[2] = {(float)x0, (float)y0};
+    float px = start[0], py = start[1];
     if (!surface_eval(s, px, py, &f0, g0)) {
         snprintf(err, n, "out of memory");
         goto fail;
@@ -444,8 +450,8 @@ static const char *optim_source_finished(const void *inst)
 
 // The terms of the selected optimizer's next step: its velocity (NULL
 // when it keeps none) and the step, from a scratch copy of its state.
-static bool next_step(const OptimSource *s, const OptimPath *pa, int k, double velocity[2], bool *has_velocity,
-                      double step[2])
+static bool next_step(const OptimSource *s, const OptimPath *pa, int k, double velocity[2],
+                      bool *has_velocity, double step[2])
 {
     Optim *o = optim_create(&pa->opt->cfg, 2);
     if (!o)
@@ -503,10 +509,6 @@ static void optim_source_publish(const void *inst, const char *prefix, RunArrays
         double *x = run_arrays_add(out, prefix, name, 1, shape);
         if (x)
             memcpy(x, pa->loss, (size_t)shape[0] * sizeof(double));
-        snprintf(name, sizeof(name), "above.%s", opt_names[k]);
-        if (s->grid && (x = run_arrays_add(out, prefix, name, 1, shape)))
-            for (int i = 0; i < shape[0]; i++)
-                x[i] = pa->loss[i] - s->surface_min;
         snprintf(name, sizeof(name), "status.%s", opt_names[k]);
         publish_number(out, prefix, name, pa->status);
     }
@@ -539,7 +541,7 @@ const SourceKind source_optim_kind = {
     .name = "optimizers",
     .summary = "SGD, momentum, Nesterov, RMSProp and Adam side by side on a surface f(x, y) from one start",
     .options = optim_options,
-    .default_limit = OPT_MAX_LIMIT, // each instance stops at its own `limit`
+    .default_limit = 0, // a step's `run: NAME N` says how far; it stops at its own `limit` too
     .create = optim_source_create,
     .destroy = optim_source_destroy,
     .advance = optim_source_advance,

@@ -11,9 +11,11 @@
 #include "views/widgets/palette.h"
 #include "views/widgets/plot.h"
 
-#define LEVELS 64          // colour breakpoints: the map is coloured by rank, so every surface shows its shape
-#define CONTOURS 12        // contour lines at equal shares of the map's area
-#define SAMPLE 2048        // values sorted to find the breakpoints
+#define LEVELS 64    // colour breakpoints: the map is coloured by rank, so every surface shows its shape
+#define CONTOURS 12  // contour lines at equal shares of the map's area
+#define SAMPLE 2048  // values sorted to find the breakpoints
+#define MAX_ZOOM 100 // arrows are drawn at most this many times their length
+#define MAX_DOTS 60  // a path of at most this many steps marks each point
 
 // Where the map is on screen and which part of the plane it shows.
 typedef struct Frame {
@@ -79,7 +81,8 @@ static float rank(const double q[LEVELS + 1], double v)
     return (float)((lo + (span > 0 ? (v - q[lo]) / span : 0)) / LEVELS);
 }
 
-// The cells as one image, coloured by rank and softened towards the
+// The cells as one image, coloured by rank (dark purple low, green high:
+// viridis without its yellow, which a path has) and softened towards the
 // background so the paths stand out.
 static SceneRef draw_cells(Scene *s, const SurfaceParams *p, const Frame *f, const double q[LEVELS + 1])
 {
@@ -89,7 +92,9 @@ static SceneRef draw_cells(Scene *s, const SurfaceParams *p, const Frame *f, con
     if (!px)
         return ref;
     for (size_t i = 0; i < (size_t)p->rows * (size_t)p->cols; i++)
-        px[i] = isfinite(p->grid[i]) ? color_mix(palette_viridis(rank(q, p->grid[i])), t->background, 0.3f) : t->warn;
+        px[i] = isfinite(p->grid[i])
+                    ? color_mix(palette_viridis(0.78f * rank(q, p->grid[i])), t->background, 0.35f)
+                    : t->warn;
     return ref;
 }
 
@@ -251,13 +256,13 @@ static void draw_ticks(Scene *s, const SurfaceParams *p, const Frame *f)
     }
     scene_text(s, f->x0 + f->w, f->y0 + f->h + 5 * u + scene_line_height(fs) * 0.9f, FONT_REGULAR, fs,
                ALIGN_RIGHT, t->muted, "x");
-    scene_text(s, f->x0 - 6 * u, f->y0 - scene_line_height(fs) - 2 * u, FONT_REGULAR, fs, ALIGN_RIGHT, t->muted,
-               "y");
+    scene_text(s, f->x0 - 6 * u, f->y0 - scene_line_height(fs) - 2 * u, FONT_REGULAR, fs, ALIGN_RIGHT,
+               t->muted, "y");
 }
 
 // The legend: a row per path, then the selected optimizer's arrows.
-static void draw_legend(Scene *s, const SurfaceParams *p, const Frame *f, float x, float y, float w, float bottom,
-                        float scale)
+static void draw_legend(Scene *s, const SurfaceParams *p, const Frame *f, float x, float y, float w,
+                        float bottom, float scale)
 {
     const Theme *t = p->theme;
     float u = p->unit, fs = 14 * u, lh = scene_line_height(fs) + 6 * u;
@@ -275,13 +280,15 @@ static void draw_legend(Scene *s, const SurfaceParams *p, const Frame *f, float 
         scene_line(s, x, mid, x + 20 * u, mid, 3 * u, c);
         scene_circle(s, x + 20 * u, mid, 3.5f * u, c);
         snprintf(id, sizeof(id), "%s:legend:%d", p->id ? p->id : "surface", k);
-        scene_tag(s, scene_text(s, x + 30 * u, y, k == p->selected ? FONT_BOLD : FONT_REGULAR, fs, ALIGN_LEFT,
-                                k == p->selected ? t->text : t->muted, pa->name), id);
+        scene_tag(s,
+                  scene_text(s, x + 30 * u, y, k == p->selected ? FONT_BOLD : FONT_REGULAR, fs, ALIGN_LEFT,
+                             k == p->selected ? t->text : t->muted, pa->name),
+                  id);
         Color sc = t->text;
         if (pa->status == 2)
             snprintf(buf, sizeof(buf), "diverged at step %d", pa->n - 1), sc = t->warn;
         else if (pa->status == 1)
-            snprintf(buf, sizeof(buf), "left the map at step %d", pa->n - 1), sc = t->muted;
+            snprintf(buf, sizeof(buf), "off the map, step %d", pa->n - 1), sc = t->muted;
         else if (pa->loss && pa->n > 0)
             snprintf(buf, sizeof(buf), "f = %s", numfmt_short(num, sizeof(num), pa->loss[pa->n - 1], 3));
         else
@@ -294,10 +301,16 @@ static void draw_legend(Scene *s, const SurfaceParams *p, const Frame *f, float 
         return;
     const SurfacePath *sel = &p->paths[p->selected];
     y += 6 * u;
-    snprintf(buf, sizeof(buf), "%s's next step from %s", sel->name,
+    snprintf(buf, sizeof(buf), "%s's next step, from %s", sel->name,
              pair(num, sizeof(num), p->point[0], p->point[1]));
     scene_text_fit(s, x, y, FONT_BOLD, fs, ALIGN_LEFT, t->text, buf, w);
     y += lh;
+    if (scale <= 0) {
+        if (y + lh <= bottom)
+            scene_text_fit(s, x, y, FONT_REGULAR, fs, ALIGN_LEFT, t->muted,
+                           scale < 0 ? "its point is off the map" : "too small to draw: it has settled", w);
+        return;
+    }
     struct {
         const double *v;
         double k;
@@ -314,13 +327,18 @@ static void draw_legend(Scene *s, const SurfaceParams *p, const Frame *f, float 
         float mid = y + scene_line_height(fs) / 2;
         arrow(s, x, mid, 22 * u, 0, u * 0.8f, rows[i].c, t->background);
         scene_text(s, x + 30 * u, y, FONT_REGULAR, fs, ALIGN_LEFT, t->text, rows[i].label);
-        scene_text_fit(s, x + w, y, FONT_MONO, fs * 0.9f, ALIGN_RIGHT, t->muted,
-                       pair(buf, sizeof(buf), rows[i].k * rows[i].v[0], rows[i].k * rows[i].v[1]),
+        double len = fabs(rows[i].k) * hypot(rows[i].v[0], rows[i].v[1]);
+        snprintf(buf, sizeof(buf), "%s", numfmt_short(num, sizeof(num), len, 2));
+        scene_text_fit(s, x + w, y, FONT_REGULAR, fs, ALIGN_RIGHT, t->muted, buf,
                        w - 30 * u - scene_text_width(s, FONT_REGULAR, fs, rows[i].label) - 8 * u);
         y += lh;
     }
-    if (fabsf(scale - 1) > 0.01f && y + lh <= bottom) {
-        snprintf(buf, sizeof(buf), "arrows drawn %s\u00d7 their length", numfmt_short(num, sizeof(num), scale, 2));
+    if (y + lh <= bottom) {
+        if (fabsf(scale - 1) > 0.01f)
+            snprintf(buf, sizeof(buf), "lengths in x, y; arrows drawn %s\u00d7",
+                     numfmt_short(num, sizeof(num), scale, 2));
+        else
+            snprintf(buf, sizeof(buf), "lengths in x, y; arrows to scale");
         scene_text_fit(s, x, y, FONT_REGULAR, 13 * u, ALIGN_LEFT, t->muted, buf, w);
     }
     (void)f;
@@ -336,8 +354,8 @@ void surface_build(Scene *s, const SurfaceParams *p)
         top += scene_line_height(16 * u) + 10 * u;
     }
     double rx = p->range[1] - p->range[0], ry = p->range[3] - p->range[2];
-    if (!p->grid || p->rows < 2 || p->cols < 2 || p->rows > 4096 || p->cols > 4096 || !(rx > 0) || !(ry > 0) ||
-        !isfinite(rx) || !isfinite(ry))
+    if (!p->grid || p->rows < 2 || p->cols < 2 || p->rows > 4096 || p->cols > 4096 || !(rx > 0) ||
+        !(ry > 0) || !isfinite(rx) || !isfinite(ry))
         return;
     // The legend takes the right; the map keeps the plane's proportions.
     float tick_w = 40 * u, tick_h = 36 * u;
@@ -348,8 +366,14 @@ void surface_build(Scene *s, const SurfaceParams *p)
     if (!(aw > 20 * u) || !(ah > 20 * u))
         return;
     float sc = fminf(aw / (float)rx, ah / (float)ry);
-    Frame f = {.x0 = p->x + tick_w, .y0 = top, .w = (float)rx * sc, .h = (float)ry * sc,
-               .xlo = p->range[0], .xhi = p->range[1], .ylo = p->range[2], .yhi = p->range[3]};
+    Frame f = {.x0 = p->x + tick_w,
+               .y0 = top,
+               .w = (float)rx * sc,
+               .h = (float)ry * sc,
+               .xlo = p->range[0],
+               .xhi = p->range[1],
+               .ylo = p->range[2],
+               .yhi = p->range[3]};
     double q[LEVELS + 1];
     bool any = breakpoints(p, q);
     // The map, tagged for clicks, then its contours and frame.
@@ -373,7 +397,7 @@ void surface_build(Scene *s, const SurfaceParams *p)
         Color c = t->series[pa->color % 8];
         draw_path(s, &f, pa, 5 * u, color_alpha(t->background, 200), buf);
         draw_path(s, &f, pa, 2.5f * u, c, buf);
-        if (pa->n <= 120)
+        if (pa->n <= MAX_DOTS + 1)
             for (int i = 1; i < pa->n; i++) {
                 float x = fx(&f, pa->xy[2 * i]), y = fy(&f, pa->xy[2 * i + 1]);
                 if (inside(&f, x, y))
@@ -407,11 +431,14 @@ void surface_build(Scene *s, const SurfaceParams *p)
         float longest = 0;
         for (int i = 0; i < 3; i++)
             if (vecs[i]) {
-                float dx = (float)(ks[i] * vecs[i][0] / rx) * f.w, dy = (float)(ks[i] * vecs[i][1] / ry) * f.h;
+                float dx = (float)(ks[i] * vecs[i][0] / rx) * f.w,
+                      dy = (float)(ks[i] * vecs[i][1] / ry) * f.h;
                 if (isfinite(dx) && isfinite(dy))
                     longest = fmaxf(longest, sqrtf(dx * dx + dy * dy));
             }
-        if (longest > 0 && inside(&f, x, y)) {
+        scale = !inside(&f, x, y) ? -1 : 0; // nothing drawn: off the map, or too small
+        if (longest * MAX_ZOOM >= 40 * u && scale == 0) {
+            scale = 1;
             if (longest < 40 * u)
                 scale = 40 * u / longest;
             else if (longest > 120 * u)
@@ -458,7 +485,8 @@ bool surface_from_arrays(SurfaceParams *p, const RunArrays *a, const char *sourc
     int order = 0;
     for (int i = 0; i < a->n; i++) {
         const RunArray *ar = &a->arrays[i];
-        if (ar->ndim != 2 || ar->shape[1] != 2 || strncmp(ar->name, source, plen) != 0 || ar->name[plen] != '.')
+        if (ar->ndim != 2 || ar->shape[1] != 2 || strncmp(ar->name, source, plen) != 0 ||
+            ar->name[plen] != '.')
             continue;
         const char *pname = ar->name + plen + 1;
         bool wanted = nonly == 0;

@@ -23,30 +23,30 @@
 #define SURFACE_MAX_PATHS 8
 
 typedef struct SurfacePath {
-    const char *name;       // in the legend ("adam")
-    const double *xy;       // (n, 2) points x, y; borrowed
+    const char *name; // in the legend ("adam")
+    const double *xy; // (n, 2) points x, y; borrowed
     int n;
-    const double *loss;     // (n) the loss at each point, or NULL
-    int status;             // 0 moving, 1 left the map downhill, 2 diverged
-    int color;              // index into theme->series
+    const double *loss; // (n) the loss at each point, or NULL
+    int status;         // 0 moving, 1 left the map downhill, 2 diverged
+    int color;          // index into theme->series
 } SurfacePath;
 
 typedef struct SurfaceParams {
-    float x, y, w, h;       // the whole widget, legend included
+    float x, y, w, h; // the whole widget, legend included
     float unit;
     const Theme *theme;
-    const char *title;      // drawn above, or NULL
-    const double *grid;     // (rows, cols) f sampled at cell centres, row 0 at the top (y = YHI); borrowed
+    const char *title;  // drawn above, or NULL
+    const double *grid; // (rows, cols) f sampled at cell centres, row 0 at the top (y = YHI); borrowed
     int rows, cols;
-    double range[4];        // XLO XHI YLO YHI
+    double range[4]; // XLO XHI YLO YHI
     const SurfacePath *paths;
     int npaths;
-    int selected;           // the path the arrows belong to, or -1
+    int selected; // the path the arrows belong to, or -1
     // The selected optimizer's next step at its current point; each (2) or NULL.
     const double *point, *grad, *velocity, *step;
     double lr;
-    int steps;              // steps taken, for the legend; -1 to leave out
-    const char *id;         // the map's id ("panel:NAME:surface"); legend rows are "ID:legend:K"
+    int steps;      // steps taken, for the legend; -1 to leave out
+    const char *id; // the map's id ("panel:NAME:surface"); legend rows are "ID:legend:K"
 } SurfaceParams;
 
 // Append the widget. NaN and Inf cells are drawn in the theme's warning colour.
