@@ -17,6 +17,10 @@
 #define MAX_ZOOM 100 // arrows are drawn at most this many times their length
 #define MAX_DOTS 60  // a path of at most this many steps marks each point
 
+// The arrows of a step, widest first so that ones pointing the same way
+// all show: -lr x gradient, -lr x velocity, the step taken (units).
+static const float widths[3] = {5.5f, 3.5f, 1.8f};
+
 // Where the map is on screen and which part of the plane it shows.
 typedef struct Frame {
     float x0, y0, w, h;
@@ -210,26 +214,29 @@ static void draw_path(Scene *s, const Frame *f, const SurfacePath *pa, float w, 
         scene_polyline(s, buf, m / 2, w, c);
 }
 
-// An arrow from (x, y) by (dx, dy) pixels, with a triangular head.
-static void arrow(Scene *s, float x, float y, float dx, float dy, float u, Color c, Color under)
+// An arrow from (x, y) by (dx, dy) pixels, width wide, with a triangular
+// head: its dark outline (under true) or the arrow itself in c. Outlines go
+// first, so arrows along one line stay visible one over the other.
+static void arrow(Scene *s, float x, float y, float dx, float dy, float u, float width, Color c, bool under)
 {
     float len = sqrtf(dx * dx + dy * dy);
     if (!(len > 0.5f))
         return;
-    float ux = dx / len, uy = dy / len, head = fminf(10 * u, len), half = 5 * u * head / (10 * u);
+    float ux = dx / len, uy = dy / len, head = fminf(fmaxf(2.5f * width, 9 * u), 0.5f * len);
+    float half = 0.45f * head, o = under ? 1.2f * u : 0;
     float bx = x + dx - ux * head, by = y + dy - uy * head;
-    scene_line(s, x, y, bx, by, 5 * u, under);
-    scene_line(s, x, y, bx + ux * u, by + uy * u, 2.5f * u, c);
-    scene_triangle(s, x + dx + ux * u, y + dy + uy * u, bx - uy * (half + u), by + ux * (half + u),
-                   bx + uy * (half + u), by - ux * (half + u), under);
-    scene_triangle(s, x + dx, y + dy, bx - uy * half, by + ux * half, bx + uy * half, by - ux * half, c);
+    scene_line(s, x, y, bx + ux * u, by + uy * u, width + 2 * o, c);
+    scene_triangle(s, x + dx + ux * o, y + dy + uy * o, bx - uy * (half + o), by + ux * (half + o),
+                   bx + uy * (half + o), by - ux * (half + o), c);
 }
 
-// The numbers of a 2-vector as "(a, b)".
+// A point as "(a, b)": two decimals, or three significant digits when large.
 static const char *pair(char *buf, size_t n, double a, double b)
 {
     char x[32], y[32];
-    snprintf(buf, n, "(%s, %s)", numfmt_short(x, sizeof(x), a, 3), numfmt_short(y, sizeof(y), b, 3));
+    snprintf(x, sizeof(x), fabs(a) < 1000 ? "%.2f" : "%.3g", a);
+    snprintf(y, sizeof(y), fabs(b) < 1000 ? "%.2f" : "%.3g", b);
+    snprintf(buf, n, "(%s, %s)", strcmp(x, "-0.00") ? x : "0.00", strcmp(y, "-0.00") ? y : "0.00");
     return buf;
 }
 
@@ -254,9 +261,10 @@ static void draw_ticks(Scene *s, const SurfaceParams *p, const Frame *f)
         scene_text(s, f->x0 - 6 * u, y - scene_line_height(fs) / 2, FONT_REGULAR, fs, ALIGN_RIGHT, t->muted,
                    numfmt_short(num, sizeof(num), ticks[i], 3));
     }
-    scene_text(s, f->x0 + f->w, f->y0 + f->h + 5 * u + scene_line_height(fs) * 0.9f, FONT_REGULAR, fs,
-               ALIGN_RIGHT, t->muted, "x");
-    scene_text(s, f->x0 - 6 * u, f->y0 - scene_line_height(fs) - 2 * u, FONT_REGULAR, fs, ALIGN_RIGHT,
+    // The axes' names: x under the middle of its labels, y left of the middle of its own.
+    scene_text(s, f->x0 + f->w / 2, f->y0 + f->h + 5 * u + scene_line_height(fs), FONT_BOLD, fs, ALIGN_CENTER,
+               t->muted, "x");
+    scene_text(s, f->x0 - 38 * u, f->y0 + f->h / 2 - scene_line_height(fs) / 2, FONT_BOLD, fs, ALIGN_RIGHT,
                t->muted, "y");
 }
 
@@ -288,7 +296,7 @@ static void draw_legend(Scene *s, const SurfaceParams *p, const Frame *f, float 
         if (pa->status == 2)
             snprintf(buf, sizeof(buf), "diverged at step %d", pa->n - 1), sc = t->warn;
         else if (pa->status == 1)
-            snprintf(buf, sizeof(buf), "off the map, step %d", pa->n - 1), sc = t->muted;
+            snprintf(buf, sizeof(buf), "off map at step %d", pa->n - 1), sc = t->muted;
         else if (pa->loss && pa->n > 0)
             snprintf(buf, sizeof(buf), "f = %s", numfmt_short(num, sizeof(num), pa->loss[pa->n - 1], 3));
         else
@@ -301,16 +309,15 @@ static void draw_legend(Scene *s, const SurfaceParams *p, const Frame *f, float 
         return;
     const SurfacePath *sel = &p->paths[p->selected];
     y += 6 * u;
-    snprintf(buf, sizeof(buf), "%s's next step, from %s", sel->name,
-             pair(num, sizeof(num), p->point[0], p->point[1]));
+    snprintf(buf, sizeof(buf), "%s's next step", sel->name);
     scene_text_fit(s, x, y, FONT_BOLD, fs, ALIGN_LEFT, t->text, buf, w);
+    float title_w = scene_text_width(s, FONT_BOLD, fs, buf) + 8 * u;
+    snprintf(buf, sizeof(buf), "from %s", pair(num, sizeof(num), p->point[0], p->point[1]));
+    if (title_w + scene_text_width(s, FONT_REGULAR, fs, buf) > w) // its own line when it does not fit
+        y += lh, title_w = 30 * u;
+    if (y + lh <= bottom)
+        scene_text_fit(s, x + w, y, FONT_REGULAR, fs, ALIGN_RIGHT, t->muted, buf, w - title_w);
     y += lh;
-    if (scale <= 0) {
-        if (y + lh <= bottom)
-            scene_text_fit(s, x, y, FONT_REGULAR, fs, ALIGN_LEFT, t->muted,
-                           scale < 0 ? "its point is off the map" : "too small to draw: it has settled", w);
-        return;
-    }
     struct {
         const double *v;
         double k;
@@ -325,20 +332,25 @@ static void draw_legend(Scene *s, const SurfaceParams *p, const Frame *f, float 
         if (!rows[i].v)
             continue;
         float mid = y + scene_line_height(fs) / 2;
-        arrow(s, x, mid, 22 * u, 0, u * 0.8f, rows[i].c, t->background);
+        arrow(s, x, mid, 22 * u, 0, u, widths[i] * u, t->background, true);
+        arrow(s, x, mid, 22 * u, 0, u, widths[i] * u, rows[i].c, false);
         scene_text(s, x + 30 * u, y, FONT_REGULAR, fs, ALIGN_LEFT, t->text, rows[i].label);
-        double len = fabs(rows[i].k) * hypot(rows[i].v[0], rows[i].v[1]);
-        snprintf(buf, sizeof(buf), "%s", numfmt_short(num, sizeof(num), len, 2));
-        scene_text_fit(s, x + w, y, FONT_REGULAR, fs, ALIGN_RIGHT, t->muted, buf,
+        double dx = rows[i].k * rows[i].v[0], dy = rows[i].k * rows[i].v[1];
+        snprintf(buf, sizeof(buf), "(%.2g, %.2g)", dx == 0 ? 0 : dx, dy == 0 ? 0 : dy);
+        scene_text_fit(s, x + w, y, FONT_REGULAR, fs * 0.93f, ALIGN_RIGHT, t->muted, buf,
                        w - 30 * u - scene_text_width(s, FONT_REGULAR, fs, rows[i].label) - 8 * u);
         y += lh;
     }
     if (y + lh <= bottom) {
-        if (fabsf(scale - 1) > 0.01f)
-            snprintf(buf, sizeof(buf), "lengths in x, y; arrows drawn %s\u00d7",
+        if (scale < 0)
+            snprintf(buf, sizeof(buf), "its point is off the map");
+        else if (scale == 0)
+            snprintf(buf, sizeof(buf), "(x, y) parts; too short to draw here");
+        else if (fabsf(scale - 1) > 0.01f)
+            snprintf(buf, sizeof(buf), "(x, y) parts; arrows drawn %s\u00d7",
                      numfmt_short(num, sizeof(num), scale, 2));
         else
-            snprintf(buf, sizeof(buf), "lengths in x, y; arrows to scale");
+            snprintf(buf, sizeof(buf), "(x, y) parts; arrows to scale");
         scene_text_fit(s, x, y, FONT_REGULAR, 13 * u, ALIGN_LEFT, t->muted, buf, w);
     }
     (void)f;
@@ -358,11 +370,13 @@ void surface_build(Scene *s, const SurfaceParams *p)
         !(ry > 0) || !isfinite(rx) || !isfinite(ry))
         return;
     // The legend takes the right; the map keeps the plane's proportions.
-    float tick_w = 40 * u, tick_h = 36 * u;
-    float legend_w = fminf(fmaxf(p->w * 0.4f, 230 * u), 330 * u);
+    float tick_w = 50 * u, tick_h = 36 * u;
+    float ah = bottom - top - tick_h,
+          tall_w = ah * (float)(rx / ry); // the map's width when it fills the height
+    float legend_w = fminf(fmaxf(p->w - tick_w - 16 * u - tall_w, 250 * u), 360 * u);
     if (p->w - legend_w - tick_w < 120 * u)
         legend_w = fmaxf(0, p->w - tick_w - 120 * u);
-    float aw = p->w - legend_w - tick_w - 16 * u, ah = bottom - top - tick_h;
+    float aw = p->w - legend_w - tick_w - 16 * u;
     if (!(aw > 20 * u) || !(ah > 20 * u))
         return;
     float sc = fminf(aw / (float)rx, ah / (float)ry);
@@ -437,19 +451,20 @@ void surface_build(Scene *s, const SurfaceParams *p)
                     longest = fmaxf(longest, sqrtf(dx * dx + dy * dy));
             }
         scale = !inside(&f, x, y) ? -1 : 0; // nothing drawn: off the map, or too small
-        if (longest * MAX_ZOOM >= 40 * u && scale == 0) {
+        if (longest * MAX_ZOOM >= 12 * u && scale == 0) {
             scale = 1;
             if (longest < 40 * u)
-                scale = 40 * u / longest;
+                scale = fminf(40 * u / longest, MAX_ZOOM);
             else if (longest > 120 * u)
                 scale = 120 * u / longest;
-            for (int i = 0; i < 3; i++)
-                if (vecs[i]) {
-                    float dx = (float)(ks[i] * vecs[i][0] / rx) * f.w * scale;
-                    float dy = -(float)(ks[i] * vecs[i][1] / ry) * f.h * scale;
-                    if (isfinite(dx) && isfinite(dy))
-                        arrow(s, x, y, dx, dy, u, cols[i], t->background);
-                }
+            for (int pass = 0; pass < 2; pass++) // outlines, then the arrows
+                for (int i = 0; i < 3; i++)
+                    if (vecs[i]) {
+                        float dx = (float)(ks[i] * vecs[i][0] / rx) * f.w * scale;
+                        float dy = -(float)(ks[i] * vecs[i][1] / ry) * f.h * scale;
+                        if (isfinite(dx) && isfinite(dy))
+                            arrow(s, x, y, dx, dy, u, widths[i] * u, pass ? cols[i] : t->background, !pass);
+                    }
         }
     }
     if (legend_w > 0)
