@@ -17,6 +17,7 @@
 #include <SDL_image.h>
 
 #include "lessons/lesson.h"
+#include "lessons/run.h"
 #include "sdl/sdl_scene.h"
 #include "views/lesson_view.h"
 
@@ -41,7 +42,13 @@ static void compare_golden(const char *golden, size_t step, ThemeId theme)
     Scene *s = scene_create();
     Graph *g = graph_create(0);
     scene_renderer_attach(offscreen_scene_renderer(o), s);
-    LessonViewParams vp = {.lesson = l, .step = step, .theme = theme_get(theme), .scale = 1};
+    // As render does: the step's state through a run (params, sources).
+    Run *run = run_create(l, false, err, sizeof(err));
+    if (!run)
+        fail_msg("run_create: %s", err);
+    run_goto(run, step);
+    run_settle(run);
+    LessonViewParams vp = {.lesson = l, .step = step, .theme = theme_get(theme), .scale = 1, .run = run};
     lesson_view_build(s, g, &vp, 640, 360);
     SDL_Surface *got = SDL_ConvertSurfaceFormat(offscreen_draw(o, s), SDL_PIXELFORMAT_RGBA32, 0);
     SDL_Surface *png = IMG_Load(path);
@@ -74,6 +81,7 @@ static void compare_golden(const char *golden, size_t step, ThemeId theme)
     SDL_FreeSurface(png);
     SDL_FreeSurface(want);
     SDL_FreeSurface(got);
+    run_destroy(run);
     graph_destroy(g);
     scene_destroy(s);
     offscreen_destroy(o);
