@@ -61,8 +61,9 @@
 #define OPT_KINDS 5
 #define OPT_MAX_LIMIT 20000
 #define OPT_MAX_GRID 256
-#define OPT_MAX_NODES 1000 // operations in a surface: grid^2 and limit evaluations stay cheap
-#define OPT_MAX_EXPR 2000  // bytes of a surface expression
+#define OPT_MAX_NODES 1000     // operations in a surface: grid^2 and limit evaluations stay cheap
+#define OPT_MAX_EXPR 2000      // bytes of a surface expression
+#define OPT_MAX_WORK (1 << 24) // nodes built to sample the map: grid^2 times the surface's
 
 static const char *const opt_names[OPT_KINDS] = {"sgd", "momentum", "nesterov", "rmsprop", "adam"};
 
@@ -326,6 +327,13 @@ static void *optim_source_create(const SourceParams *p, const LessonSource *decl
     s->program = surface_program(key, expr, err, n);
     if (!s->program)
         goto fail;
+    // Sampling the map builds the surface grid^2 times: keep that to a fraction of a second.
+    if ((double)s->grid * s->grid * (double)program_node_count(s->program) > OPT_MAX_WORK) {
+        snprintf(err, n, "'grid %d' samples a surface of %zu operations %d times; lower the grid to %d",
+                 s->grid, program_node_count(s->program), s->grid * s->grid,
+                 (int)sqrt(OPT_MAX_WORK / (double)program_node_count(s->program)));
+        goto fail;
+    }
     s->graph = graph_create(program_node_count(s->program) + 1);
     if (!s->graph) {
         snprintf(err, n, "out of memory");
