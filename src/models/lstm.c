@@ -1,11 +1,13 @@
 // lstm.c: the LSTM's forward and backward passes; see lstm.h.
 //
-// Where the time goes, and what keeps it down: the input projection of all
-// T*B rows is one gemm before the recurrence; each step is then one
-// (B, H) x (H, 4H) gemm forward with W_hh^T read in place, and backward one
-// for dh plus the step's share of the weight gradients, accumulated while
-// the step's gate gradients are still in cache; the pointwise gate math
-// uses the vectorisable fastmath.h functions, one fused loop per row.
+// lstm_forward and lstm_backward take the fused AVX2 kernels where they run
+// (lstm_avx2.c; lstm_fused.h says when) and the generic pair here
+// otherwise, its portable twin: the input projection of all T*B rows is one
+// gemm before the recurrence; each step is then one (B, H) x (H, 4H) gemm
+// forward with W_hh^T read in place, and backward one for dh plus the
+// step's share of the weight gradients, accumulated while the step's gate
+// gradients are still in cache; the pointwise gate math uses the
+// vectorisable fastmath.h functions, one fused loop per row.
 #include "models/lstm.h"
 
 #include <math.h>

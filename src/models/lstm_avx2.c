@@ -3,30 +3,34 @@
 //
 // Shapes as in lstm.h: B rows, T steps, I inputs, H hidden units, G = 4H.
 // Every product is a register tile of up to 3 rows x 4 vectors of 8 floats
-// (12 accumulators, 3 broadcasts, 1 loaded vector: the 16 ymm registers),
-// and its epilogue finishes the step's pointwise work while the tile is
-// still in registers:
+// (12 accumulators, 3 broadcasts, 1 loaded vector: the 16 ymm registers,
+// avx2_tile.h). Its results stay in L1 for an epilogue that does the step's
+// pointwise work as a loop of its own right after the product (a tile's
+// epilogue straight after its own product would leave the core one row's
+// long dependency chains at a time; as a loop, its independent iterations
+// overlap):
 //
 // forward, each step: a (B, G) = [x_t, h_{t-1}] (B, I + H) [W_ih^T; W_hh^T] + b.
 //   The weights are packed once per forward so that each column block of a
 //   tile holds the 4 gates of the same 8 units (wp, lstm.h); the epilogue
-//   then has i, f, g and o of those units and writes the gates, c, tanh(c)
-//   and h without another pass over memory. The packed block of 8 units
-//   (16 KB at I + H = 130) stays in L1 while the row tiles pass.
+//   then has i, f, g and o of those units (in `pre`, 4 KB) and writes the
+//   gates, c, tanh(c) and h. The packed block of 8 units (16 KB at
+//   I + H = 130) stays in L1 while the row tiles pass.
 // backward, each step t: dh_{t-1} (B, H) = da_t (B, G) W_hh (G, H), with W_hh
 //   packed in panels of 32 units (wb); the epilogue adds dL/doutput and
-//   does step t-1's pointwise backward (dc, the four da, dL/dc_{t-2}, the
-//   bias sum) for those 32 units, so da_{t-1} is born from registers. da is
-//   written in panels of 32 columns (dpre, (G/32, LSTM_CHUNK * B, 32)) so
-//   that the weight gradients read it sequentially.
+//   does step t-1's pointwise backward (dc, the four da, dL/dc_{t-2}) row by
+//   row, reading that step's gates, c and tanh(c) in memory order (asked
+//   for in L2 while the product runs). da is written in panels of 32
+//   columns (dpre, (G/32, LSTM_CHUNK * B, 32)) so that the weight gradients
+//   read it sequentially.
 // weight gradients, each chunk of LSTM_CHUNK steps: dW^T (I + H, G) +=
 //   [x_t, h_{t-1}]^T (I + H, rows) da (rows, G), with the inputs transposed
-//   once per chunk (xt) and the rows cut in blocks of 128 so that a panel
-//   of da (16 KB) stays in L1 while the tiles of dW^T pass.
+//   once per chunk (xt); the bias gradient is the column sums of the panels.
 //
-// The nonlinearities are fastmath.h's functions on 8 lanes, the same
-// operations in the same order (no contraction), so they give the same bits
-// as the generic path; only the products' sums differ in order.
+// The gate nonlinearities are a rational tanh (avx2_tile.h, within 3e-7 of
+// tanh; sigmoid through it), half the work of fastmath.h's: the forward's
+// epilogue runs five of them for every 4 (I + H) FMAs of its product. So
+// the fused and the generic path agree to a few 1e-7, not to the bit.
 #include "models/lstm_fused.h"
 
 #include <stdint.h>

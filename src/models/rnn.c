@@ -1,8 +1,10 @@
 // rnn.c: the vanilla RNN's forward and backward passes; see rnn.h.
 //
-// Same structure as lstm.c: one gemm for the input projection of all steps,
-// one gemm per weight gradient after the recurrence, (B, H) x (H, H)
-// products inside it.
+// As in lstm.c, the forward and the backward's recurrence take the fused
+// AVX2 kernels where they run (rnn_avx2.c, rnn_fused.h) and the generic
+// ones here otherwise: one gemm for the input projection of all steps,
+// (B, H) x (H, H) products inside the recurrence. Both end in the same
+// weight gradients, one gemm each over all steps (rnn_backward_weights).
 #include "models/rnn.h"
 
 #include <math.h>
