@@ -9,6 +9,7 @@
 #include "lessons/run.h"
 
 #include "engine/numfmt.h"
+#include "engine/tensor/gemm.h"
 #include "lessons/source_kinds.h"
 
 #include <math.h>
@@ -144,6 +145,7 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&r->mu);
         if (r->quit) {
             pthread_mutex_unlock(&r->mu);
+            gemm_free_buffers(); // this thread's packing buffers (models' products) die with it
             return NULL;
         }
         bool idle = r->inst_gen == r->gen;

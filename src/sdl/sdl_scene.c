@@ -19,7 +19,7 @@ const char *const scene_font_files[FONT_COUNT] = {
 #define MAX_IMAGES 16
 #define TEXT_CACHE_SIZE 2048   // slots in the open-addressed text texture table
 #define TEXT_CACHE_MAX 1500    // entries kept before stale ones are dropped
-#define TEXT_CACHE_MAX_BYTES ((size_t)64 << 20) // texture bytes kept before stale ones are dropped
+#define TEXT_CACHE_MAX_BYTES ((size_t)16 << 20) // texture bytes kept before stale ones are dropped
 
 typedef struct FontEntry {
     SceneFont font;
