@@ -247,14 +247,14 @@ static void draw_ticks(Scene *s, const SurfaceParams *p, const Frame *f)
     float u = p->unit, fs = 12 * u;
     double ticks[16];
     char num[32];
-    int n = plot_ticks(f->xlo, f->xhi, 4, ticks, 16);
+    int n = plot_ticks(f->xlo, f->xhi, f->w > 200 * u ? 4 : 2, ticks, 16);
     for (int i = 0; i < n; i++) {
         float x = fx(f, ticks[i]);
         scene_line(s, x, f->y0 + f->h, x, f->y0 + f->h + 4 * u, fmaxf(1, u), t->muted);
         scene_text(s, x, f->y0 + f->h + 5 * u, FONT_REGULAR, fs, ALIGN_CENTER, t->muted,
                    numfmt_short(num, sizeof(num), ticks[i], 3));
     }
-    n = plot_ticks(f->ylo, f->yhi, 4, ticks, 16);
+    n = plot_ticks(f->ylo, f->yhi, f->h > 200 * u ? 4 : 2, ticks, 16);
     for (int i = 0; i < n; i++) {
         float y = fy(f, ticks[i]);
         scene_line(s, f->x0 - 4 * u, y, f->x0, y, fmaxf(1, u), t->muted);
@@ -301,7 +301,7 @@ static void draw_legend(Scene *s, const SurfaceParams *p, const Frame *f, float 
             snprintf(buf, sizeof(buf), "f = %s", numfmt_short(num, sizeof(num), pa->loss[pa->n - 1], 3));
         else
             buf[0] = '\0';
-        float name_w = fmaxf(80 * u, scene_text_width(s, FONT_BOLD, fs, pa->name) + 10 * u);
+        float name_w = scene_text_width(s, FONT_BOLD, fs, pa->name) + 12 * u;
         scene_text_fit(s, x + w, y, FONT_REGULAR, fs, ALIGN_RIGHT, sc, buf, w - 30 * u - name_w);
         y += lh;
     }
@@ -347,8 +347,10 @@ static void draw_legend(Scene *s, const SurfaceParams *p, const Frame *f, float 
         else if (scale == 0)
             snprintf(buf, sizeof(buf), "(x, y) parts; too short to draw here");
         else if (fabsf(scale - 1) > 0.01f)
-            snprintf(buf, sizeof(buf), "(x, y) parts; arrows drawn %s\u00d7",
-                     numfmt_short(num, sizeof(num), scale, 2));
+            snprintf(buf, sizeof(buf),
+                     scale >= 9.5f ? "(x, y) parts; arrows drawn %.0f\u00d7"
+                                   : "(x, y) parts; arrows drawn %.2g\u00d7",
+                     (double)scale);
         else
             snprintf(buf, sizeof(buf), "(x, y) parts; arrows to scale");
         scene_text_fit(s, x, y, FONT_REGULAR, 13 * u, ALIGN_LEFT, t->muted, buf, w);
