@@ -41,6 +41,7 @@
 //   K (n+1, 2)          the path: the start, then the point after each step
 //   loss.K (n+1)        f along the path
 //   status.K ()         0 moving, 1 left the map downhill, 2 diverged
+//   x.K, y.K (n+1)      the path's coordinates one at a time
 // and surface (grid, grid: row 0 is the top of the map, y = YHI, column 0
 // its left, x = XLO; cell centres), range (4: XLO XHI YLO YHI), steps (),
 // lr (), selected () (the index of the selected optimizer, 0..4), and, while
@@ -519,6 +520,12 @@ static void optim_source_publish(const void *inst, const char *prefix, RunArrays
             memcpy(x, pa->loss, (size_t)shape[0] * sizeof(double));
         snprintf(name, sizeof(name), "status.%s", opt_names[k]);
         publish_number(out, prefix, name, pa->status);
+        for (int c = 0; c < 2; c++) { // each coordinate over the steps, for plots and checks
+            snprintf(name, sizeof(name), "%s.%s", c ? "y" : "x", opt_names[k]);
+            if ((x = run_arrays_add(out, prefix, name, 1, shape)))
+                for (int i = 0; i < shape[0]; i++)
+                    x[i] = pa->xy[2 * i + c];
+        }
     }
     if (s->grid) {
         int shape[2] = {s->grid, s->grid};

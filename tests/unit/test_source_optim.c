@@ -104,6 +104,9 @@ static void test_pick_and_map(void **state)
     const double *sgd = array(r, "o.sgd", &n);
     assert_int_equal(n, 51 * 2);
     assert_true(fabs(sgd[100] - -1 * pow(0.9, 50)) < 1e-6);
+    const double *xs = array(r, "o.x.sgd", &n), *ys = array(r, "o.y.sgd", NULL);
+    assert_int_equal(n, 51);
+    assert_true(xs[50] == sgd[100] && ys[50] == sgd[101] && xs[0] == -1 && ys[0] == 0.5);
     // The second choice picks surface1, with its own map.
     run_set_param(r, run_param_find(r, "surf"), 1);
     run_settle(r);
