@@ -293,8 +293,17 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
         return;
     }
     p.kind = (PanelKind)k;
-    if (p.kind == PANEL_TEXT) { // the rest of the line is the text
-        p.text = n > 2 ? arena_strndup(&l->arena, src + w[2].start, ve - w[2].start) : "";
+    if (p.kind == PANEL_TEXT) { // options first, then the rest of the line is the text
+        int i = 2;
+        for (; i < n; i++) {
+            if (is(src, w[i], "hidden"))
+                p.hidden = true;
+            else if (is(src, w[i], "title") && i + 1 < n && src[w[i + 1].start] == '"')
+                p.title = copy(l, src, w[++i]);
+            else
+                break;
+        }
+        p.text = i < n ? arena_strndup(&l->arena, src + w[i].start, ve - w[i].start) : "";
         l->f2.panels[l->f2.npanels++] = p;
         return;
     }
@@ -307,6 +316,8 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
             p.hidden = true;
         else if (is(src, w[i], "title") && i + 1 < n)
             p.title = copy(l, src, w[++i]);
+        else if (is(src, w[i], "xlabel") && i + 1 < n && p.kind == PANEL_PLOT)
+            p.xlabel = copy(l, src, w[++i]);
         else if (is(src, w[i], "h") && i + 1 < n && p.kind == PANEL_NUDGE)
             p.nudge_h = copy(l, src, w[++i]);
         else if (p.kind == PANEL_NUDGE && !p.nudge_input)
@@ -576,11 +587,7 @@ void format2_finish(Lesson *l, Diag *d)
     for (size_t i = 0; i < program_input_count(l->program); i++) {
         const char *name = program_input_name(l->program, i);
         int p = find_param(l, name, strlen(name));
-        if (p >= 0) {
-            if (l->f2.params[p].kind != PARAM_NUMBER) {
-                diag_error(d, 0, "param '%s' is a program input, so it must be a number", name);
-                return;
-            }
+        if (p >= 0) { // a choice gives the program its index, a toggle 0 or 1
             l->f2.params[p].input = true;
             program_set_input(l->program, name, l->f2.params[p].value);
             continue;

@@ -80,7 +80,8 @@ typedef struct LessonPanel {
     const char *refs[LESSON_MAX_PANEL_REFS]; // arrays "source.array" (plot, heatmap, bars) or params
     int nrefs;
     bool logx, logy;
-    const char *title;                // or NULL for a generated one
+    const char *title;                // or NULL for a generated one (placeholders are filled in)
+    const char *xlabel;               // PANEL_PLOT: the x axis's label, or NULL for "step"
     const char *text;                 // PANEL_TEXT
     const char *nudge_input;          // PANEL_NUDGE: the input nudged
     const char *nudge_h;              // PANEL_NUDGE: the param that holds h

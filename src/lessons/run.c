@@ -462,6 +462,14 @@ int run_source_count(const Run *r)
     return r->nsources;
 }
 
+int run_source_find(const Run *r, const char *name)
+{
+    for (int i = 0; i < r->nsources; i++)
+        if (strcmp(r->decl[i]->name, name) == 0)
+            return i;
+    return -1;
+}
+
 int run_source_target(const Run *r, int i)
 {
     return i >= 0 && i < r->nsources ? r->target[i] : 0;

@@ -78,6 +78,7 @@ const Value *run_output(const Run *r);
 // its target and steps so far, and why it stopped (NULL while running or
 // not finished). run_extend raises the target by steps (the window's P key).
 int run_source_count(const Run *r);
+int run_source_find(const Run *r, const char *name); // -1 when no source has that name
 int run_source_target(const Run *r, int i);
 int run_source_steps(const Run *r, int i);
 const char *run_source_status(const Run *r, int i);

@@ -225,12 +225,31 @@ static void draw_plot(const PanelCtx *c, const LessonPanel *lp, float x, float y
         if (data && count > 0)
             ser[n++] = (PlotSeries){lp->refs[i], NULL, data, count};
     }
-    char id[80];
+    char id[80], title[256], status[200] = "";
     snprintf(id, sizeof(id), "panel:%s:plot", lp->name);
-    PlotParams pp = {.x = x, .y = y, .w = w, .h = h, .unit = c->u, .theme = c->p->theme,
-                     .title = lp->title ? lp->title : lp->refs[0], .xlabel = "step", .log_y = lp->logy,
+    run_format(c->p->run, lp->title ? lp->title : lp->refs[0], title, sizeof(title));
+    // Why a source drawn here stopped (converged, diverged, a spike): under the plot.
+    for (int i = 0; c->p->run && i < lp->nrefs && !status[0]; i++) {
+        const char *dot = strchr(lp->refs[i], '.');
+        char src[RUN_ARRAY_NAME];
+        snprintf(src, sizeof(src), "%.*s", dot ? (int)(dot - lp->refs[i]) : 0, lp->refs[i]);
+        int k = dot ? run_source_find(c->p->run, src) : -1;
+        // Only a source that steps has a reason to have stopped.
+        const char *why = k >= 0 && run_source_steps(c->p->run, k) > 0 ? run_source_status(c->p->run, k) : NULL;
+        if (why)
+            snprintf(status, sizeof(status), "%s: %s", src, why);
+    }
+    float sh = status[0] ? scene_line_height(13 * c->u) : 0;
+    PlotParams pp = {.x = x, .y = y, .w = w, .h = h - sh, .unit = c->u, .theme = c->p->theme,
+                     .title = title, .xlabel = lp->xlabel ? lp->xlabel : "step", .log_y = lp->logy,
                      .series = ser, .nseries = n, .id = id};
     plot_build(c->s, &pp);
+    if (status[0]) {
+        char sid[96];
+        snprintf(sid, sizeof(sid), "panel:%s:status", lp->name);
+        scene_tag(c->s, scene_text_fit(c->s, x + 8 * c->u, y + h - sh, FONT_REGULAR, 13 * c->u, ALIGN_LEFT,
+                                       c->p->theme->muted, status, w - 16 * c->u), sid);
+    }
     if (n == 0)
         scene_text(c->s, x + w / 2, y + h / 2, FONT_REGULAR, 16 * c->u, ALIGN_CENTER, c->p->theme->muted,
                    "nothing computed yet");
@@ -240,17 +259,28 @@ static void draw_bars(const PanelCtx *c, const LessonPanel *lp, float x, float y
 {
     double values[64];
     const char *labels[64];
+    char index[64][24];
     int n = 0;
     for (int i = 0; i < lp->nrefs && n < 64; i++) {
         int count = 0;
         const double *data = lookup(c, lp->refs[i], &count);
+        // A number is labelled by its name without the source ("grad.w"), an
+        // array's elements by their index (t = 0, 1, ...).
+        const char *dot = strchr(lp->refs[i], '.');
         for (int k = 0; data && k < count && n < 64; k++) {
             values[n] = data[k];
-            labels[n++] = count == 1 ? lp->refs[i] : "";
+            if (count == 1)
+                labels[n] = dot && strncmp(lp->refs[i], "program.", 8) == 0 ? dot + 1 : lp->refs[i];
+            else
+                snprintf(index[n], sizeof(index[n]), "%d", k), labels[n] = index[n];
+            n++;
         }
     }
-    if (lp->title)
-        panel_title(c, x, y, w, lp->title), y += 24 * c->u, h -= 24 * c->u;
+    if (lp->title) {
+        char title[256];
+        run_format(c->p->run, lp->title, title, sizeof(title));
+        panel_title(c, x, y, w, title), y += 24 * c->u, h -= 24 * c->u;
+    }
     char id[80];
     snprintf(id, sizeof(id), "panel:%s:bars", lp->name);
     BarChartParams bp = {.x = x, .y = y, .w = w, .h = h, .unit = c->u, .theme = c->p->theme, .values = values,
@@ -389,6 +419,13 @@ static void draw_nudge(const PanelCtx *c, const LessonPanel *lp, float x, float 
 static void draw_text_panel(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
 {
     char buf[2048];
+    float pad = 10 * c->u; // room for a highlight frame
+    x += pad, y += pad, w -= 2 * pad, h -= 2 * pad;
+    if (lp->title) {
+        run_format(c->p->run, lp->title, buf, sizeof(buf));
+        panel_title(c, x, y, w, buf);
+        y += 24 * c->u, h -= 24 * c->u;
+    }
     run_format(c->p->run, lp->text, buf, sizeof(buf));
     TextStyle ts = {.size = 18 * c->u, .text = c->p->theme->text, .code = c->p->theme->accent, .id = "panel-text"};
     textflow(c->s, x, y, w, h, &ts, buf);
@@ -435,15 +472,6 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
         scene_frame(c->s, x, y, w, h, 3 * c->u, c->p->theme->accent);
 }
 
-// The sum of the panel weights of a row.
-static float row_weight(const LessonRow *row)
-{
-    float sum = 0;
-    for (int k = 0; k < row->npanels; k++)
-        sum += row->weights[k];
-    return sum > 0 ? sum : 1;
-}
-
 // Lay the visible panels out in their rows (heights by row weight, widths by
 // panel weight) over the box x, y, w, h. A format-1 lesson that trains gives
 // the right 40% to the plot of its history.
@@ -467,27 +495,40 @@ static void layout_panels(const PanelCtx *c, float x, float y, float w, float h)
                        "press G for one step, P to train");
         w -= plot_w + gap;
     }
-    // A row of controls only is as tall as its controls; the other rows
-    // share what is left by weight.
-    float total = 0, fixed[LESSON_MAX_ROWS] = {0}, fixed_sum = 0;
-    int visible[LESSON_MAX_ROWS] = {0};
+    // Each row's visible panels share its width by weight. A row of controls
+    // only is as tall as its controls (at the width they get); the other
+    // rows share what is left by weight. Rows are gap apart.
+    float total = 0, fixed[LESSON_MAX_ROWS] = {0}, fixed_sum = 0, wsum[LESSON_MAX_ROWS] = {0};
+    int visible[LESSON_MAX_ROWS] = {0}, last = -1;
     for (int r = 0; r < l->f2.nrows; r++) {
+        const LessonRow *row = &l->f2.rows[r];
+        for (int k = 0; k < row->npanels; k++)
+            if (!p->run || run_panel_visible(p->run, row->panels[k]))
+                visible[r]++, wsum[r] += row->weights[k];
+        if (visible[r])
+            last = r;
+    }
+    for (int r = 0; r < l->f2.nrows; r++) {
+        const LessonRow *row = &l->f2.rows[r];
+        if (!visible[r])
+            continue;
         bool controls = true;
-        for (int k = 0; k < l->f2.rows[r].npanels; k++) {
-            const LessonPanel *lp = &l->f2.panels[l->f2.rows[r].panels[k]];
-            if (p->run && !run_panel_visible(p->run, l->f2.rows[r].panels[k]))
+        float avail = w - gap * (float)(visible[r] - 1);
+        for (int k = 0; k < row->npanels; k++) {
+            const LessonPanel *lp = &l->f2.panels[row->panels[k]];
+            if (p->run && !run_panel_visible(p->run, row->panels[k]))
                 continue;
-            visible[r]++;
             controls &= lp->kind == PANEL_CONTROLS;
             if (lp->kind == PANEL_CONTROLS)
-                fixed[r] = fmaxf(fixed[r], controls_height(c, lp, w * l->f2.rows[r].weights[k] / row_weight(&l->f2.rows[r])));
+                fixed[r] = fmaxf(fixed[r], controls_height(c, lp, avail * row->weights[k] / wsum[r]));
         }
         if (!controls)
             fixed[r] = 0;
-        fixed[r] = fminf(fixed[r], 0.45f * h);
-        fixed_sum += visible[r] ? fixed[r] : 0;
-        if (visible[r] && !fixed[r])
-            total += l->f2.rows[r].weight;
+        else
+            fixed[r] = fminf(fixed[r] + (r == last ? 0 : gap), 0.45f * h);
+        fixed_sum += fixed[r];
+        if (!fixed[r])
+            total += row->weight;
     }
     float ry = y;
     for (int r = 0; r < l->f2.nrows; r++) {
@@ -495,16 +536,12 @@ static void layout_panels(const PanelCtx *c, float x, float y, float w, float h)
         if (!visible[r])
             continue;
         float rh = fixed[r] ? fixed[r] : (h - fixed_sum) * row->weight / total;
-        float wsum = 0;
-        for (int k = 0; k < row->npanels; k++)
-            if (!p->run || run_panel_visible(p->run, row->panels[k]))
-                wsum += row->weights[k];
         float px = x, avail = w - gap * (float)(visible[r] - 1);
         for (int k = 0; k < row->npanels; k++) {
             if (p->run && !run_panel_visible(p->run, row->panels[k]))
                 continue;
-            float pw = avail * row->weights[k] / wsum;
-            draw_panel(c, row->panels[k], px, ry, pw, rh - (r + 1 < l->f2.nrows ? gap : 0));
+            float pw = avail * row->weights[k] / wsum[r];
+            draw_panel(c, row->panels[k], px, ry, pw, rh - (r == last ? 0 : gap));
             px += pw + gap;
         }
         ry += rh;
