@@ -15,6 +15,8 @@ const SourceKind *const source_kinds[] = {
     &source_optim_kind,
     &source_bptt_kind,
     &source_explode_kind,
+    &source_curve_kind,
+    &source_stack_kind,
 };
 const int source_kind_count = (int)(sizeof(source_kinds) / sizeof(source_kinds[0]));
 
