@@ -102,6 +102,7 @@ typedef struct PanelCtx {
     const Value *out;
     LessonState st;
     float u;
+    float uc;               // the frame's unit: controls are sized by it (see chrome_unit)
 } PanelCtx;
 
 // A panel's numbers by name: from the run (arrays, params, program names),
@@ -145,7 +146,7 @@ static void draw_circuit(const PanelCtx *c, float x, float y, float w, float h)
 {
     const Lesson *l = c->p->lesson;
     CircuitParams cp = {
-        .x = x, .y = y + 8 * c->u, .w = w, .h = h - 56 * c->u, .unit = c->u, .theme = c->p->theme,
+        .x = x, .y = y + 8 * c->u, .w = w, .h = h - 16 * c->u, .unit = c->u, .theme = c->p->theme,
         .current = current_node(c), .phase = c->st.kind == STEP_FORWARD ? 1 : c->st.kind == STEP_BACKWARD ? 2 : 0,
         .out_name = program_output_name(l->program),
     };
@@ -316,7 +317,7 @@ static void draw_heatmap(const PanelCtx *c, const LessonPanel *lp, float x, floa
 // How many columns of controls a panel w wide holds (each at least 320 units).
 static int controls_columns(const PanelCtx *c, const LessonPanel *lp, float w)
 {
-    int cols = (int)(w / (320 * c->u));
+    int cols = (int)(w / (320 * c->uc));
     cols = cols < 1 ? 1 : cols;
     return cols < lp->nrefs ? cols : lp->nrefs > 0 ? lp->nrefs : 1;
 }
@@ -326,7 +327,7 @@ static float control_height(const PanelCtx *c, const char *name)
 {
     int k = c->p->run ? run_param_find(c->p->run, name) : -1;
     ParamKind kind = k >= 0 ? c->p->lesson->f2.params[k].kind : PARAM_NUMBER;
-    return (kind == PARAM_NUMBER ? 62 : kind == PARAM_TOGGLE ? 36 : 68) * c->u;
+    return (kind == PARAM_NUMBER ? 62 : kind == PARAM_TOGGLE ? 36 : 68) * c->uc;
 }
 
 // The height the controls of panel lp take in a panel w wide.
@@ -340,15 +341,21 @@ static float controls_height(const PanelCtx *c, const LessonPanel *lp, float w)
             row = fmaxf(row, control_height(c, lp->refs[k]));
         total += row;
     }
-    return total + 24 * c->u;
+    return total + 24 * c->uc;
 }
 
 // Sliders, toggles and choices bound to params, in as many columns as fit.
-static void draw_controls(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+static void draw_controls(const PanelCtx *c0, const LessonPanel *lp, float x, float y, float w, float h)
 {
+    // Controls that need more height than the box has are drawn smaller, all alike.
+    PanelCtx shrunk = *c0;
+    float need = controls_height(c0, lp, w);
+    if (need > h && h > 0)
+        shrunk.uc = c0->uc * fmaxf(h / need, 0.5f);
+    const PanelCtx *c = &shrunk;
     const Lesson *l = c->p->lesson;
     const Theme *t = c->p->theme;
-    float u = c->u, gap = 24 * u;
+    float u = c->uc, gap = 24 * u;
     int cols = controls_columns(c, lp, w);
     float cw = (w - gap * (float)(cols - 1)) / (float)cols, row_y = y + 4 * u, row_h = 0;
     for (int i = 0; i < lp->nrefs; i++) {
@@ -391,7 +398,8 @@ static void draw_controls(const PanelCtx *c, const LessonPanel *lp, float x, flo
 static void draw_nudge(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
 {
     const Theme *t = c->p->theme;
-    float u = c->u, fs = 17 * u, lh = scene_line_height(fs) * 1.2f;
+    // Five lines, at 17 units, or smaller (down to 9 px) to fit the box.
+    float fs = fmaxf(fminf(17 * c->u, h / (5 * 1.2f * 1.25f)), 9), lh = scene_line_height(fs) * 1.2f;
     RunNudge nd;
     if (!c->p->run || !run_nudge(c->p->run, lp - c->p->lesson->f2.panels, &nd)) {
         scene_text(c->s, x, y, FONT_REGULAR, fs, ALIGN_LEFT, t->muted, "nudge: no numbers yet");
@@ -408,7 +416,7 @@ static void draw_nudge(const PanelCtx *c, const LessonPanel *lp, float x, float 
     snprintf(lines[4], sizeof(lines[4]), "analytic \u2202%s/\u2202%s = %s", f, xn,
              numfmt_short(d, sizeof(d), nd.grad, 6));
     Color cols[5] = {t->text, t->value, t->text, t->text, t->grad};
-    for (int i = 0; i < 5 && y + lh * (float)(i + 1) <= y + h + lh; i++) {
+    for (int i = 0; i < 5 && lh * (float)(i + 1) <= h + 1; i++) {
         char id[96];
         snprintf(id, sizeof(id), "panel:%s:line%d", lp->name, i);
         scene_tag(c->s, scene_text_fit(c->s, x, y + lh * (float)i, i >= 3 ? FONT_MONO : FONT_REGULAR, fs,
@@ -479,7 +487,7 @@ static void layout_panels(const PanelCtx *c, float x, float y, float w, float h)
 {
     const LessonViewParams *p = c->p;
     const Lesson *l = p->lesson;
-    float u = c->u, gap = 20 * u;
+    float u = c->u, gap = 20 * c->uc;
     if (!p->run && l->train.enabled) {
         float plot_w = w * 0.4f - gap;
         char title[96];
@@ -548,11 +556,20 @@ static void layout_panels(const PanelCtx *c, float x, float y, float w, float h)
     }
 }
 
+// The unit of the screen's frame (margins, title, progress, legend,
+// footer, the narrative box's padding): the unit, but at most 1.25 times the
+// size's own, so that a presenter's Ctrl + or --scale 2 enlarges the text of
+// the panels and the narrative without the frame eating the screen.
+static float chrome_unit(float w, float h, float scale)
+{
+    return fminf(lesson_view_unit(w, h, scale), 1.25f * lesson_view_unit(w, h, 1));
+}
+
 NarrativeBox lesson_view_narrative_box(float w, float h, float scale)
 {
-    float u = lesson_view_unit(w, h, scale), m = 36 * u;
+    float u = lesson_view_unit(w, h, scale), uc = chrome_unit(w, h, scale), m = 36 * uc;
     float panel_h = fminf(215 * u, 0.34f * h);
-    return (NarrativeBox){.w = w - 2 * m - 48 * u, .h = panel_h - 56 * u, .size = 20 * u};
+    return (NarrativeBox){.w = w - 2 * m - 48 * uc, .h = panel_h - 56 * uc, .size = 20 * u};
 }
 
 int lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, float h)
@@ -563,8 +580,8 @@ int lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, fl
     scene_begin(s, w, h, t->background);
     if (p->blank)
         return npages;
-    float u = lesson_view_unit(w, h, p->scale);
-    float m = 36 * u;
+    float u = lesson_view_unit(w, h, p->scale), uc = chrome_unit(w, h, p->scale);
+    float m = 36 * uc;
     size_t step = p->run ? run_step(p->run) : p->step < l->nsteps ? p->step : l->nsteps - 1;
     const Value *out = p->run ? run_output(p->run) : lesson_eval(l, g, step);
     const Graph *gr = p->run ? run_graph(p->run) : g;
@@ -577,32 +594,32 @@ int lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, fl
     // Title, step counter, progress.
     char counter[64];
     snprintf(counter, sizeof(counter), "Step %zu of %zu", step + 1, l->nsteps);
-    float counter_w = scene_text_width(s, FONT_REGULAR, 18 * u, counter);
-    scene_tag(s, scene_text_fit(s, m, 20 * u, FONT_BOLD, 30 * u, ALIGN_LEFT, t->text, l->title,
-                                w - 2 * m - counter_w - 24 * u), "title");
-    scene_tag(s, scene_text(s, w - m, 30 * u, FONT_REGULAR, 18 * u, ALIGN_RIGHT, t->muted, counter),
+    float counter_w = scene_text_width(s, FONT_REGULAR, 18 * uc, counter);
+    scene_tag(s, scene_text_fit(s, m, 20 * uc, FONT_BOLD, 30 * uc, ALIGN_LEFT, t->text, l->title,
+                                w - 2 * m - counter_w - 24 * uc), "title");
+    scene_tag(s, scene_text(s, w - m, 30 * uc, FONT_REGULAR, 18 * uc, ALIGN_RIGHT, t->muted, counter),
               "step-counter");
-    float py = 72 * u, pw = w - 2 * m;
-    scene_rect(s, m, py, pw, 6 * u, 3 * u, t->panel_edge);
-    scene_tag(s, scene_rect(s, m, py, pw * (float)(step + 1) / (float)l->nsteps, 6 * u, 3 * u, t->accent),
+    float py = 72 * uc, pw = w - 2 * m;
+    scene_rect(s, m, py, pw, 6 * uc, 3 * uc, t->panel_edge);
+    scene_tag(s, scene_rect(s, m, py, pw * (float)(step + 1) / (float)l->nsteps, 6 * uc, 3 * uc, t->accent),
               "progress");
 
     // Legend.
-    float ly = 92 * u, lsize = 15 * u;
-    scene_circle(s, w - m - 190 * u, ly + 9 * u, 5 * u, t->value);
-    scene_text(s, w - m - 180 * u, ly, FONT_REGULAR, lsize, ALIGN_LEFT, t->muted, "value");
-    scene_circle(s, w - m - 110 * u, ly + 9 * u, 5 * u, t->grad);
-    scene_text(s, w - m - 100 * u, ly, FONT_REGULAR, lsize, ALIGN_LEFT, t->muted, "gradient");
+    float ly = 92 * uc, lsize = 15 * uc;
+    scene_circle(s, w - m - 190 * uc, ly + 9 * uc, 5 * uc, t->value);
+    scene_text(s, w - m - 180 * uc, ly, FONT_REGULAR, lsize, ALIGN_LEFT, t->muted, "value");
+    scene_circle(s, w - m - 110 * uc, ly + 9 * uc, 5 * uc, t->grad);
+    scene_text(s, w - m - 100 * uc, ly, FONT_REGULAR, lsize, ALIGN_LEFT, t->muted, "gradient");
 
     // The panels between the header and the narrative panel.
-    float footer_h = 40 * u, panel_h = fminf(215 * u, 0.34f * h);
+    float footer_h = 40 * uc, panel_h = fminf(215 * u, 0.34f * h);
     float panel_y = h - footer_h - panel_h;
-    PanelCtx pc = {.s = s, .p = p, .g = gr, .out = out, .st = st, .u = u};
-    layout_panels(&pc, m, 112 * u, w - 2 * m, panel_y - 124 * u);
+    PanelCtx pc = {.s = s, .p = p, .g = gr, .out = out, .st = st, .u = u, .uc = uc};
+    layout_panels(&pc, m, 112 * uc, w - 2 * m, panel_y - 124 * uc);
 
     // Narrative panel.
-    scene_panel(s, m, panel_y, w - 2 * m, panel_h, 12 * u, t->panel, t->panel_edge, 1.5f * u);
-    scene_tag(s, scene_text(s, m + 24 * u, panel_y + 16 * u, FONT_BOLD, 14 * u, ALIGN_LEFT, t->accent,
+    scene_panel(s, m, panel_y, w - 2 * m, panel_h, 12 * uc, t->panel, t->panel_edge, 1.5f * uc);
+    scene_tag(s, scene_text(s, m + 24 * uc, panel_y + 16 * uc, FONT_BOLD, 14 * uc, ALIGN_LEFT, t->accent,
                             phase_name(st.kind)), "phase");
     char text[4096], fault[1024];
     char raw[4096];
@@ -612,20 +629,20 @@ int lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, fl
         // A NaN or Inf on screen is a teaching moment: say what happened.
         size_t len = strlen(text);
         snprintf(text + len, sizeof(text) - len, "%s%s", len ? "\n\n" : "", fault);
-        scene_tag(s, scene_text(s, w - m - 24 * u, panel_y + 16 * u, FONT_BOLD, 14 * u, ALIGN_RIGHT, t->warn,
+        scene_tag(s, scene_text(s, w - m - 24 * uc, panel_y + 16 * uc, FONT_BOLD, 14 * uc, ALIGN_RIGHT, t->warn,
                                 "NaN / Inf"), "fault");
-        scene_circle(s, w - m - 290 * u, 92 * u + 9 * u, 5 * u, t->warn); // and in the legend
-        scene_text(s, w - m - 280 * u, 92 * u, FONT_REGULAR, 15 * u, ALIGN_LEFT, t->muted, "NaN / Inf");
+        scene_circle(s, w - m - 290 * uc, 92 * uc + 9 * uc, 5 * uc, t->warn); // and in the legend
+        scene_text(s, w - m - 280 * uc, 92 * uc, FONT_REGULAR, 15 * uc, ALIGN_LEFT, t->muted, "NaN / Inf");
     }
     TextStyle ts = {.size = 20 * u, .text = t->text, .code = t->accent, .id = "narrative", .page = p->page};
     NarrativeBox nb = lesson_view_narrative_box(w, h, p->scale);
-    TextFlowInfo fi = textflow_draw(s, m + 24 * u, panel_y + 44 * u, nb.w, nb.h, &ts, text);
+    TextFlowInfo fi = textflow_draw(s, m + 24 * uc, panel_y + 44 * uc, nb.w, nb.h, &ts, text);
     npages = fi.npages;
 
     // Footer: key hints, or a status line.
     const char *hint = p->status ? p->status
                                  : "\u2192 next    \u2190 back    Home/End    F fullscreen    ? help    Q quit";
-    scene_tag(s, scene_text(s, w / 2, h - footer_h + 8 * u, FONT_REGULAR, 15 * u, ALIGN_CENTER,
+    scene_tag(s, scene_text(s, w / 2, h - footer_h + 8 * uc, FONT_REGULAR, 15 * uc, ALIGN_CENTER,
                             p->status ? t->accent : t->muted, hint), "footer");
     if (p->help)
         help_overlay(s, t, u, w, h);

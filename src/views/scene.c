@@ -63,11 +63,11 @@ float scene_line_height(float size)
 }
 
 // How the item array grows. Built with GRADLAB_MOVE_ON_GROW (the fuzzers
-// and the sanitizer suite), the first 1,024 appends each move the array, so
+// and the sanitizer suite), the first 256 appends each move the array, so
 // a pointer to an item held across an append is freed memory at once and
 // ASan reports it, instead of only when an append happens to hit a doubling.
 #ifdef GRADLAB_MOVE_ON_GROW
-#define SCENE_GROW(cap) ((cap) < 1024 ? (cap) + 1 : (cap) * 2)
+#define SCENE_GROW(cap) ((cap) < 256 ? (cap) + 1 : (cap) * 2)
 #else
 #define SCENE_GROW(cap) ((cap) ? (cap) * 2 : 256)
 #endif

@@ -36,11 +36,15 @@ targets=${*:-expr lesson view npy args}
 
 engine="$root/src/engine/arena.c $root/src/engine/diag.c $root/src/engine/expr.c \
 $root/src/engine/fileio.c $root/src/engine/numfmt.c $root/src/engine/value.c"
+# Lessons reach the models through their sources (lessons/sources.c), and the
+# models the tensor library, the optimizers and the inits.
+everything_below_views="$(ls "$root"/src/engine/*.c "$root"/src/engine/*/*.c "$root"/src/models/*.c \
+"$root"/src/lessons/*.c)"
 sources_for() {
     case $1 in
     expr) echo "$engine" ;;
-    lesson) echo "$engine $root/src/lessons/lesson.c" ;;
-    view) echo "$engine $root/src/lessons/lesson.c $(ls "$root"/src/views/*.c "$root"/src/views/widgets/*.c)" ;;
+    lesson) echo "$everything_below_views" ;;
+    view) echo "$everything_below_views $(ls "$root"/src/views/*.c "$root"/src/views/widgets/*.c)" ;;
     npy) echo "$root/src/engine/npy/npy.c" ;;
     args) echo "$root/src/cli/args.c $root/src/engine/diag.c" ;;
     *) echo "run.sh: error: unknown target '$1'; use expr, lesson, view, npy or args" >&2; exit 2 ;;
@@ -70,7 +74,9 @@ build() {
     [ $stale -eq 0 ] && return 0
     echo "run.sh: building fuzz_$t" >&2
     # shellcheck disable=SC2086
-    "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -DGRADLAB_MOVE_ON_GROW -g -O1 -fno-omit-frame-pointer \
+    # Portable kernels (GRADLAB_SIMD_PORTABLE): the fuzzers test the parsers and views, not the AVX paths.
+    "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -DGRADLAB_MOVE_ON_GROW -DGRADLAB_SIMD_PORTABLE=1 -g -O1 \
+        -fno-omit-frame-pointer -pthread \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -Wall -Wextra -Wno-unused-parameter -I"$root/src" -I"$out" \
         -o "$bin" "$here/fuzz_$t.c" $srcs -lm
