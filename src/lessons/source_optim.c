@@ -25,7 +25,8 @@
 //                       defaults (alpha 0.99; betas 0.9, 0.999; eps 1e-8)
 //   limit (200)         the most steps, up to 20000
 //   select (sgd)        the optimizer whose step is broken into terms: a
-//                       name, an index or {param}
+//                       name, or {param} of a choice whose words are
+//                       names; else an index (0..4, in the order below)
 //   grid (96)           the surface is sampled on grid x grid cells (0: not
 //                       at all, for a source that only feeds checks)
 //
@@ -239,12 +240,15 @@ static Program *surface_program(const char *key, const char *expr, char *err, si
     return prog;
 }
 
-// The optimizer option `select`: a name, an index or {param}.
+// The optimizer option `select`: a name, or {param} naming a choice whose
+// word is a name; else a number or {param}, the index in the order above.
 static bool read_select(const SourceParams *p, const LessonSource *decl, int *out, char *err, size_t n)
 {
+    char ignored[160];
     const char *v = source_option(decl, "select");
-    for (int k = 0; v && k < OPT_KINDS; k++)
-        if (strcmp(v, opt_names[k]) == 0) {
+    const char *word = v ? source_option_word(p, decl, "select", NULL, ignored, sizeof(ignored)) : NULL;
+    for (int k = 0; word && k < OPT_KINDS; k++)
+        if (strcmp(word, opt_names[k]) == 0) {
             *out = k;
             return true;
         }

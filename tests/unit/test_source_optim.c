@@ -30,6 +30,7 @@ static Lesson *lesson_with(const char *options, const char *panel, bool run, cha
              "param: surf = bowl choice bowl saddle banana\n"
              "param: opt = sgd choice sgd momentum nesterov rmsprop adam\n"
              "param: lr = 0.05 range 0.001 2 log\n"
+             "param: who = adam choice adam sgd\n"
              "source: o optimizers %s\n"
              "%s\n"
              "program:\n"
@@ -171,6 +172,19 @@ static void test_terms(void **state)
     run_settle(r);
     step = array(r, "o.step", NULL);
     assert_true(fabs(step[0] + 0.05) < 1e-6 && fabs(step[1] + 0.05) < 1e-6);
+    assert_true(array(r, "o.selected", NULL)[0] == 4);
+    run_destroy(r);
+    lesson_destroy(l);
+    // A choice whose words are optimizers' names selects by name, whatever their order.
+    l = load_run("surface \"x^2 + 3*y^2\" select {who}", false);
+    r = run_create(l, false, err, sizeof(err));
+    run_settle(r);
+    assert_true(array(r, "o.selected", NULL)[0] == 4);
+    assert_non_null(array(r, "o.velocity", NULL));
+    run_set_param(r, run_param_find(r, "who"), 1);
+    run_settle(r);
+    assert_true(array(r, "o.selected", NULL)[0] == 0);
+    assert_null(array(r, "o.velocity", NULL));
     run_destroy(r);
     lesson_destroy(l);
 }
