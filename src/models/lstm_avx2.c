@@ -87,7 +87,7 @@ typedef struct FwdStep {
     const float *cprev;   // (B, H)
     float *gates;         // (B, G) out: i, f, g, o
     float *c, *h, *tc;    // (B, H) out: c_t, h_t, tanh(c_t)
-    float *pre;           // (B, 32) scratch, 32-byte aligned: one block's pre-activations
+    float *pre;           // (2, B * 32 + 64) scratch, 32-byte aligned: two blocks' pre-activations
 } FwdStep;
 
 // Row `row`'s epilogue: a0..a3 are the pre-activations of gates i, f, g, o
@@ -148,25 +148,49 @@ AVX2_INLINE void fwd_tile(const int R, const FwdStep *s, const float *wpj, const
     }
 }
 
+// The epilogues of rows [b0, b1) of the block of units j0, whose
+// pre-activations wait in pre (B, 32). Not inlined: in the product's
+// function its constants would take the registers of the tile.
+__attribute__((noinline, target("avx2,fma")))
+static void fwd_epilogues(const FwdStep *s, const float *pre, int j0, int b0, int b1)
+{
+    for (int b = b0; b < b1; b++) {
+        const float *p = pre + (size_t)b * 32;
+        fwd_epilogue(s, (size_t)b, j0, _mm256_load_ps(p), _mm256_load_ps(p + 8),
+                     _mm256_load_ps(p + 16), _mm256_load_ps(p + 24));
+    }
+}
+
+// One step, software-pipelined: after each row tile of the block of units
+// jb, the epilogues of the same rows of block jb - 1. Their ops (the
+// rational tanh is a long chain; the stores) then share the core's window
+// with the FMAs of the next tile instead of running alone; the two blocks'
+// pre-activations alternate between the halves of s->pre.
 AVX2 static void forward_step(const FwdStep *s, const float *wp, const float *bp, int B)
 {
-    const int K = s->I + s->H;
-    for (int jb = 0; jb < s->H / 8; jb++) {
+    const int K = s->I + s->H, nb = s->H / 8;
+    for (int jb = 0; jb <= nb; jb++) {
         const float *wpj = wp + (size_t)jb * K * 32, *bpj = bp + (size_t)jb * 32;
+        // The halves start 4 KB + 256 bytes apart (at B = 32): at exactly
+        // 4 KB the epilogue's loads would wait on the tile's stores to the
+        // same rows (4K aliasing).
+        const size_t half = (size_t)B * 32 + 64;
+        float *cur = s->pre + (jb % 2) * half, *prev = s->pre + ((jb + 1) % 2) * half;
+        FwdStep t = *s;
+        t.pre = cur;
         int r0 = 0;
-        for (; r0 + 3 <= B; r0 += 3)
-            fwd_tile(3, s, wpj, bpj, r0, 8 * jb);
-        if (B - r0 == 2)
-            fwd_tile(2, s, wpj, bpj, r0, 8 * jb);
-        else if (B - r0 == 1)
-            fwd_tile(1, s, wpj, bpj, r0, 8 * jb);
-        // The epilogues as a loop of their own: its iterations are
-        // independent, so the core overlaps their long chains (a tile's own
-        // epilogue right after its product would run one row at a time).
-        for (int b = 0; b < B; b++) {
-            const float *pre = s->pre + (size_t)b * 32;
-            fwd_epilogue(s, (size_t)b, 8 * jb, _mm256_load_ps(pre), _mm256_load_ps(pre + 8),
-                         _mm256_load_ps(pre + 16), _mm256_load_ps(pre + 24));
+        for (; r0 < B; r0 += 3) {
+            int R = B - r0 < 3 ? B - r0 : 3;
+            if (jb < nb) {
+                if (R == 3)
+                    fwd_tile(3, &t, wpj, bpj, r0, 8 * jb);
+                else if (R == 2)
+                    fwd_tile(2, &t, wpj, bpj, r0, 8 * jb);
+                else
+                    fwd_tile(1, &t, wpj, bpj, r0, 8 * jb);
+            }
+            if (jb > 0)
+                fwd_epilogues(s, prev, 8 * (jb - 1), r0, r0 + R);
         }
     }
 }
