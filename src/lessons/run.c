@@ -183,7 +183,11 @@ static void evaluate(Run *r)
         if (l->f2.params[i].input)
             program_set_input(l->program, l->f2.params[i].name, r->params[i]);
     for (int s = 0; s < r->nsources; s++) {
-        if (source_kinds[r->decl[s]->kind] == &source_program_kind)
+        pthread_mutex_lock(&r->mu);
+        int taken = r->steps[s];
+        pthread_mutex_unlock(&r->mu);
+        // Only a source that has stepped has trained values to show.
+        if (source_kinds[r->decl[s]->kind] == &source_program_kind || taken == 0)
             continue;
         for (size_t i = 0; i < program_input_count(l->program); i++) {
             char name[RUN_ARRAY_NAME];

@@ -205,8 +205,7 @@ static void draw_graph(const PanelCtx *c, float x, float y, float w, float h)
     GraphLayout *lay = gs->layout ? gs->layout : own;
     if (lay) {
         graph_layout_update(lay, &gp);
-        if (gp.view.scale == 0)
-            gs->view = gp.view = graph_view_fit(lay, &gp);
+        gs->view = gp.view = graph_view_current(lay, &gp); // fitted again when the box or the scale changes
         graph_build(c->s, lay, &gp);
     }
     gs->last = gp;
@@ -604,12 +603,18 @@ int lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, fl
     scene_tag(s, scene_rect(s, m, py, pw * (float)(step + 1) / (float)l->nsteps, 6 * uc, 3 * uc, t->accent),
               "progress");
 
-    // Legend.
+    // Legend, when a circuit or a graph is on screen.
+    bool program_shown = false;
+    for (int i = 0; i < l->f2.npanels; i++)
+        program_shown |= (l->f2.panels[i].kind == PANEL_CIRCUIT || l->f2.panels[i].kind == PANEL_GRAPH) &&
+                         (!p->run || run_panel_visible(p->run, i));
     float ly = 92 * uc, lsize = 15 * uc;
-    scene_circle(s, w - m - 190 * uc, ly + 9 * uc, 5 * uc, t->value);
-    scene_text(s, w - m - 180 * uc, ly, FONT_REGULAR, lsize, ALIGN_LEFT, t->muted, "value");
-    scene_circle(s, w - m - 110 * uc, ly + 9 * uc, 5 * uc, t->grad);
-    scene_text(s, w - m - 100 * uc, ly, FONT_REGULAR, lsize, ALIGN_LEFT, t->muted, "gradient");
+    if (program_shown) {
+        scene_circle(s, w - m - 190 * uc, ly + 9 * uc, 5 * uc, t->value);
+        scene_text(s, w - m - 180 * uc, ly, FONT_REGULAR, lsize, ALIGN_LEFT, t->muted, "value");
+        scene_circle(s, w - m - 110 * uc, ly + 9 * uc, 5 * uc, t->grad);
+        scene_text(s, w - m - 100 * uc, ly, FONT_REGULAR, lsize, ALIGN_LEFT, t->muted, "gradient");
+    }
 
     // The panels between the header and the narrative panel.
     float footer_h = 40 * uc, panel_h = fminf(215 * u, 0.34f * h);
