@@ -69,7 +69,6 @@ int main(int argc, char **argv)
                    NULL, &peer)) {
         printf("lstm_train_step_torch %.3f ms\n", peer);
         printf("lstm_train_step_speedup %.2f x\n", peer / ms);
-        printf("lstm_train_step_speedup_target 4 x\n");
     }
     return 0;
 }
