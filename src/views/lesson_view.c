@@ -439,13 +439,14 @@ static void draw_text_panel(const PanelCtx *c, const LessonPanel *lp, float x, f
 }
 
 // A surface with the paths of an optimizers source (surface.h): refs are the
-// source, then the optimizers to draw when not all of them.
+// source, then the optimizers to draw when not all of them. Sized by the
+// frame's unit, as controls are, so a large scale leaves the map its room.
 static void draw_surface(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
 {
     SurfacePath paths[SURFACE_MAX_PATHS];
     char id[96];
     snprintf(id, sizeof(id), "panel:%s:surface", lp->name);
-    SurfaceParams sp = {.x = x, .y = y, .w = w, .h = h, .unit = c->u, .theme = c->p->theme,
+    SurfaceParams sp = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme,
                         .title = lp->title, .id = id};
     if (c->p->run && surface_from_arrays(&sp, run_arrays(c->p->run), lp->refs[0], lp->refs + 1, lp->nrefs - 1,
                                          paths, SURFACE_MAX_PATHS))
