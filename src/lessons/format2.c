@@ -260,7 +260,7 @@ static void parse_source(Lesson *l, Diag *d, const char *src, size_t at, size_t 
     l->f2.sources[l->f2.nsources++] = s;
 }
 
-// panel: NAME KIND [refs...] [log-x] [log-y] [hidden] [title "..."] [h PARAM]
+// panel: NAME KIND [refs...] [log-y] [hidden] [title "..."] [xlabel "..."] [h PARAM]
 static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t vs, size_t ve)
 {
     W w[MAX_WORDS];
@@ -308,9 +308,10 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
         return;
     }
     for (int i = 2; i < n; i++) {
-        if (is(src, w[i], "log-x"))
-            p.logx = true;
-        else if (is(src, w[i], "log-y"))
+        if (is(src, w[i], "log-x")) {
+            diag_error(d, w[i].start, "plots have no log x axis yet; only 'log-y'");
+            return;
+        } else if (is(src, w[i], "log-y"))
             p.logy = true;
         else if (is(src, w[i], "hidden"))
             p.hidden = true;

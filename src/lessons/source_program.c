@@ -114,6 +114,14 @@ static bool list_element(const char *name, size_t *blen, long *i, long *j)
     return *end == ']' && end[1] == '\0' && *j >= 0;
 }
 
+// Whether other is an element of the list named by name[0..blen) with as
+// many indices as two says; its indices in *i, *j.
+static bool same_list(const char *other, const char *name, size_t blen, bool two, long *i, long *j)
+{
+    size_t bl2;
+    return list_element(other, &bl2, i, j) && bl2 == blen && memcmp(other, name, blen) == 0 && (*j >= 0) == two;
+}
+
 // Publish every list of one or two indices as whole arrays.
 static void publish_lists(const ProgramSource *s, const char *prefix, RunArrays *out)
 {
@@ -125,23 +133,15 @@ static void publish_lists(const ProgramSource *s, const char *prefix, RunArrays 
         if (!list_element(name, &blen, &i, &j))
             continue;
         // Only the first element met stands for its list.
-        bool seen = false;
-        for (size_t q = 0; q < k && !seen; q++) {
-            size_t bl2;
-            long i2, j2;
-            const char *other = program_name(s->program, q);
-            seen = list_element(other, &bl2, &i2, &j2) && bl2 == blen && memcmp(other, name, blen) == 0;
-        }
+        bool seen = false, two = j >= 0;
+        long i2, j2;
+        for (size_t q = 0; q < k && !seen; q++)
+            seen = same_list(program_name(s->program, q), name, blen, two, &i2, &j2);
         if (seen || blen >= RUN_ARRAY_NAME - 8)
             continue;
         long rows = 0, cols = 0;
-        bool two = j >= 0;
         for (size_t q = k; q < nn; q++) {
-            size_t bl2;
-            long i2, j2;
-            const char *other = program_name(s->program, q);
-            if (!list_element(other, &bl2, &i2, &j2) || bl2 != blen || memcmp(other, name, blen) != 0 ||
-                (j2 >= 0) != two)
+            if (!same_list(program_name(s->program, q), name, blen, two, &i2, &j2))
                 continue;
             rows = i2 + 1 > rows ? i2 + 1 : rows;
             cols = j2 + 1 > cols ? j2 + 1 : cols;
@@ -161,11 +161,8 @@ static void publish_lists(const ProgramSource *s, const char *prefix, RunArrays 
         for (size_t c = 0; c < cells; c++)
             vals[c] = NAN, g[c] = NAN;
         for (size_t q = k; q < nn; q++) {
-            size_t bl2;
-            long i2, j2;
             const char *other = program_name(s->program, q);
-            if (!list_element(other, &bl2, &i2, &j2) || bl2 != blen || memcmp(other, name, blen) != 0 ||
-                (j2 >= 0) != two)
+            if (!same_list(other, name, blen, two, &i2, &j2))
                 continue;
             const Value *val = program_lookup(s->program, s->graph, other);
             size_t at = (size_t)i2 * (size_t)(two ? cols : 1) + (size_t)(two ? j2 : 0);
