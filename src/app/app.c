@@ -31,7 +31,9 @@
 #include "engine/numfmt.h"
 #include "lessons/lesson.h"
 #include "lessons/run.h"
+#include "lessons/sources.h"
 #include "views/widgets/controls.h"
+#include "views/widgets/surface.h"
 #include "sdl/sdl_scene.h"
 #include "views/editor_view.h"
 #include "views/lesson_view.h"
@@ -1011,9 +1013,54 @@ static void param_drag(App *a, float px)
     a->dirty = true;
 }
 
+// A click on a surface map ("panel:NAME:surface"): the point under the mouse
+// becomes the start of the panel's source, through the params its x0 and y0
+// options name ({param}). False when the click is elsewhere.
+static bool surface_down(App *a, float px, float py)
+{
+    const SceneItem *it = a->run ? scene_hit(a->scene, px, py, "panel:") : NULL;
+    if (!it || !strstr(it->id, ":surface"))
+        return false;
+    char name[96];
+    snprintf(name, sizeof(name), "%.*s", (int)(strstr(it->id, ":surface") - it->id - 6), it->id + 6);
+    const LessonFormat2 *f2 = &a->lesson->f2;
+    const LessonPanel *panel = NULL;
+    for (int i = 0; i < f2->npanels; i++)
+        if (strcmp(f2->panels[i].name, name) == 0)
+            panel = &f2->panels[i];
+    if (!panel || panel->nrefs == 0)
+        return false;
+    const LessonSource *src = NULL;
+    for (int i = 0; i < f2->nsources; i++)
+        if (strcmp(f2->sources[i].name, panel->refs[0]) == 0)
+            src = &f2->sources[i];
+    char range_name[RUN_ARRAY_NAME];
+    snprintf(range_name, sizeof(range_name), "%s.range", panel->refs[0]);
+    const double *range = NULL;
+    int n = 0;
+    double x, y;
+    if (!src || !run_lookup(a->run, range_name, &range, &n) || n != 4 ||
+        !surface_point_at(it, range, px, py, &x, &y))
+        return false;
+    const char *opts[2] = {source_option(src, "x0"), source_option(src, "y0")};
+    double v[2] = {x, y};
+    for (int k = 0; k < 2; k++) {
+        size_t len = opts[k] ? strlen(opts[k]) : 0;
+        if (len < 3 || opts[k][0] != '{' || opts[k][len - 1] != '}')
+            continue; // a start written as a number stays where the lesson put it
+        char param[80];
+        snprintf(param, sizeof(param), "%.*s", (int)(len - 2), opts[k] + 1);
+        run_set_param(a->run, run_param_find(a->run, param), v[k]);
+    }
+    a->dirty = true;
+    return true;
+}
+
 // A click on a control: a slider starts a drag, a toggle flips, a choice is taken.
 static bool control_down(App *a, float px, float py)
 {
+    if (surface_down(a, px, py))
+        return true;
     const SceneItem *it = a->run ? scene_hit(a->scene, px, py, "param:") : NULL;
     if (!it)
         return false;

@@ -344,6 +344,10 @@ void run_goto(Run *r, size_t step)
             apply_directives(r, k, &changed);
         changed = r->step == SIZE_MAX || memcmp(before, r->params, sizeof(before)) != 0;
     }
+    // A source past the count this step asks for (going back a step) starts
+    // again: its state is the one after exactly that many steps.
+    for (int i = 0; i < r->nsources; i++)
+        changed |= r->steps[i] > r->target[i];
     r->step = step;
     r->busy = true;
     pthread_cond_signal(&r->cv);

@@ -625,8 +625,9 @@ int lesson_view_build(Scene *s, Graph *g, const LessonViewParams *p, float w, fl
 
     // Narrative panel.
     scene_panel(s, m, panel_y, w - 2 * m, panel_h, 12 * uc, t->panel, t->panel_edge, 1.5f * uc);
-    scene_tag(s, scene_text(s, m + 24 * uc, panel_y + 16 * uc, FONT_BOLD, 14 * uc, ALIGN_LEFT, t->accent,
-                            phase_name(st.kind)), "phase");
+    if (program_shown) // the pass the program is at; no circuit or graph, no pass to name
+        scene_tag(s, scene_text(s, m + 24 * uc, panel_y + 16 * uc, FONT_BOLD, 14 * uc, ALIGN_LEFT, t->accent,
+                                phase_name(st.kind)), "phase");
     char text[4096], fault[1024];
     char raw[4096];
     lesson_step_text(l, gr, step, raw, sizeof(raw));

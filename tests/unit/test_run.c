@@ -77,9 +77,12 @@ static void test_params_and_directives(void **state)
     assert_true(run_param(r, act) == 1); // not reset by a step forward
     assert_true(run_panel_visible(r, 0));
     assert_int_equal(run_source_steps(r, 0), 200);
-    // A jump replays every step from the defaults.
+    // A jump replays every step from the defaults, and a source past the
+    // count the step asks for starts again (step 0 asks for none).
     run_goto(r, 0);
+    run_settle(r);
     assert_true(run_param(r, w) == 0.5 && run_param(r, act) == 0);
+    assert_int_equal(run_source_steps(r, 0), 0);
     run_goto(r, 2);
     assert_true(run_param(r, w) == -0.3 && run_param(r, act) == 1);
     run_destroy(r);
