@@ -27,15 +27,6 @@ const char *const lstm_param_names[LSTM_NUM_PARAMS] = {
 // ---------------------------------------------------------------------------
 // Creation and parameters
 
-static void point_params(LstmParams *p, float *base, int I, int H)
-{
-    size_t G = 4 * (size_t)H;
-    p->w_ih = base;
-    p->w_hh = p->w_ih + G * (size_t)I;
-    p->b_ih = p->w_hh + G * (size_t)H;
-    p->b_hh = p->b_ih + G;
-}
-
 Lstm *lstm_create(int I, int H)
 {
     char err[160];
@@ -47,16 +38,11 @@ Lstm *lstm_create(int I, int H)
     m->I = I;
     m->H = H;
     size_t G = 4 * (size_t)H;
-    m->nparams = G * (size_t)I + G * (size_t)H + 2 * G;
-    m->params = calloc(m->nparams, sizeof(float));
-    m->grads = calloc(m->nparams, sizeof(float));
     m->w_hh_t = malloc(G * (size_t)H * sizeof(float));
-    if (!m->params || !m->grads || !m->w_hh_t) {
+    if (!recurrent_params_alloc(I, H, 4, &m->params, &m->grads, &m->nparams, &m->p, &m->g) || !m->w_hh_t) {
         lstm_destroy(m);
         return NULL;
     }
-    point_params(&m->p, m->params, I, H);
-    point_params(&m->g, m->grads, I, H);
     if (lstm_fused_available(H)) {
         // wp (H/8, I + H, 32), bp (H/8, 32), wb (4H, H): see lstm.h.
         size_t n = G * ((size_t)I + (size_t)H) + G + G * (size_t)H;
@@ -121,11 +107,17 @@ static bool reserve(Lstm *m, int B, int T)
 {
     size_t TB = (size_t)T * (size_t)B, BH = (size_t)B * (size_t)m->H;
     size_t H = (size_t)m->H, I = (size_t)m->I;
+    // xt is also the fused kernels' scratch outside the chunks' weight
+    // gradients: the forward's two blocks of pre-activations (2 (32 B + 64))
+    // and the backward product's sums (B H); see lstm_avx2.c.
+    size_t xt = (I + H) * (size_t)LSTM_CHUNK * B;
+    xt = xt > 2 * (32 * (size_t)B + 64) ? xt : 2 * (32 * (size_t)B + 64);
+    xt = xt > BH ? xt : BH;
     size_t sizes[] = {
         TB * I, TB * I, TB * 4 * H, TB * H, TB * H, TB * H, TB * H,   // x dx gates c h dh dc
         BH, BH, BH, BH, 4 * H, BH * 4 * LSTM_CHUNK,                    // h0 c0 dh0 dc0 dbias dpre
         4 * H * H, 4 * H * I,                                          // dw_hh_t dw_ih_t
-        m->packed ? TB * H : 0, m->packed ? (I + H) * (size_t)LSTM_CHUNK * B : 0,   // tc xt
+        m->packed ? TB * H : 0, m->packed ? xt : 0,   // tc xt
     };
     enum { NBUF = sizeof sizes / sizeof sizes[0] };
     // Each buffer also starts a further k * 4 lines into a 4 KB page, so that

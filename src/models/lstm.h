@@ -23,12 +23,8 @@
 #include "models/recurrent.h"
 #include "models/rng.h"
 
-typedef struct LstmParams {
-    float *w_ih;   // (4H, I)
-    float *w_hh;   // (4H, H)
-    float *b_ih;   // (4H)
-    float *b_hh;   // (4H)
-} LstmParams;
+// w_ih (4H, I), w_hh (4H, H), b_ih (4H), b_hh (4H): the shared recurrent block with G = 4.
+typedef RecurrentParams LstmParams;
 
 #define LSTM_NUM_PARAMS 4
 #define LSTM_CHUNK 8   // backward gathers weight gradients over this many steps

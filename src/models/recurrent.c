@@ -1,6 +1,8 @@
 // recurrent.c: size checks shared by the RNN and the LSTM; see recurrent.h.
 #include "models/recurrent.h"
 
+#include <stdlib.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -70,4 +72,32 @@ void mat_transpose(float *dst, const float *src, int rows, int cols, bool add)
             }
         }
     }
+}
+
+// Aim p's four tensors into base, in PyTorch's order.
+static void point_params(RecurrentParams *p, float *base, int I, int H, int G)
+{
+    size_t rows = (size_t)G * (size_t)H;
+    p->w_ih = base;
+    p->w_hh = p->w_ih + rows * (size_t)I;
+    p->b_ih = p->w_hh + rows * (size_t)H;
+    p->b_hh = p->b_ih + rows;
+}
+
+bool recurrent_params_alloc(int I, int H, int G, float **params, float **grads, size_t *nparams,
+                            RecurrentParams *p, RecurrentParams *g)
+{
+    size_t rows = (size_t)G * (size_t)H;
+    *nparams = rows * (size_t)I + rows * (size_t)H + 2 * rows;
+    *params = calloc(*nparams, sizeof(float));
+    *grads = calloc(*nparams, sizeof(float));
+    if (!*params || !*grads) {
+        free(*params);
+        free(*grads);
+        *params = *grads = NULL;
+        return false;
+    }
+    point_params(p, *params, I, H, G);
+    point_params(g, *grads, I, H, G);
+    return true;
 }

@@ -38,6 +38,22 @@ typedef struct RecurrentStep {
 // err ("hidden size 100000 is too large (at most 4096)").
 bool recurrent_check_size(long B, long T, long I, long H, int G, char *err, size_t errlen);
 
+// The four PyTorch tensors of a recurrent layer with G gate rows per unit
+// (G = 1 for an RNN, 4 for an LSTM), as pointers into one block:
+// w_ih (G*H, I), w_hh (G*H, H), b_ih (G*H), b_hh (G*H).
+typedef struct RecurrentParams {
+    float *w_ih;
+    float *w_hh;
+    float *b_ih;
+    float *b_hh;
+} RecurrentParams;
+
+// Allocate the zeroed parameter and gradient blocks of such a layer (one
+// allocation each) and aim p and g into them. Returns false when out of
+// memory (nothing is left allocated). The caller frees *params and *grads.
+bool recurrent_params_alloc(int I, int H, int G, float **params, float **grads, size_t *nparams,
+                            RecurrentParams *p, RecurrentParams *g);
+
 // dst (cols, rows) = src (rows, cols)^T, or dst += src^T when add; in
 // cache-sized tiles.
 void mat_transpose(float *dst, const float *src, int rows, int cols, bool add);

@@ -23,14 +23,6 @@ const char *const rnn_param_names[RNN_NUM_PARAMS] = {
     "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
 };
 
-static void point_params(RnnParams *p, float *base, int I, int H)
-{
-    p->w_ih = base;
-    p->w_hh = p->w_ih + (size_t)H * I;
-    p->b_ih = p->w_hh + (size_t)H * H;
-    p->b_hh = p->b_ih + H;
-}
-
 Rnn *rnn_create(int I, int H, RnnAct act)
 {
     char err[160];
@@ -42,16 +34,11 @@ Rnn *rnn_create(int I, int H, RnnAct act)
     m->I = I;
     m->H = H;
     m->act = act;
-    m->nparams = (size_t)H * I + (size_t)H * H + 2 * (size_t)H;
-    m->params = calloc(m->nparams, sizeof(float));
-    m->grads = calloc(m->nparams, sizeof(float));
     m->w_hh_t = malloc((size_t)H * H * sizeof(float));
-    if (!m->params || !m->grads || !m->w_hh_t) {
+    if (!recurrent_params_alloc(I, H, 1, &m->params, &m->grads, &m->nparams, &m->p, &m->g) || !m->w_hh_t) {
         rnn_destroy(m);
         return NULL;
     }
-    point_params(&m->p, m->params, I, H);
-    point_params(&m->g, m->grads, I, H);
     if (rnn_fused_available(H)) {
         size_t panels = ((size_t)H + 31) / 32;
         size_t n = panels * 32 * ((size_t)I + (size_t)H) + panels * 32 * (size_t)H + (size_t)H;

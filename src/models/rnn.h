@@ -26,12 +26,8 @@ typedef enum RnnAct { RNN_TANH, RNN_RELU, RNN_SIGMOID, RNN_LINEAR, RNN_ACT_COUNT
 // "tanh", "relu", "sigmoid", "linear", indexed by RnnAct.
 extern const char *const rnn_act_names[RNN_ACT_COUNT];
 
-typedef struct RnnParams {
-    float *w_ih;   // (H, I)
-    float *w_hh;   // (H, H)
-    float *b_ih;   // (H)
-    float *b_hh;   // (H)
-} RnnParams;
+// w_ih (H, I), w_hh (H, H), b_ih (H), b_hh (H): the shared recurrent block with G = 1.
+typedef RecurrentParams RnnParams;
 
 #define RNN_NUM_PARAMS 4
 // PyTorch state_dict names, in the order of RnnParams' fields.
