@@ -369,7 +369,7 @@ static void test_tooltip(void **state)
     GraphParams p = params(g, o, 1000, 500);
     scene_begin(s, 1040, 520, p.theme->background);
     graph_build(s, lay, &p);
-    const SceneItem *it = node_item(s, o);
+    const SceneItem box = *node_item(s, o), *it = &box; // a copy: the next frame reuses the items
     p.hover = true, p.mouse_x = it->x + it->w / 2, p.mouse_y = it->y + it->h / 2;
     scene_begin(s, 1040, 520, p.theme->background);
     graph_build(s, lay, &p);
