@@ -415,6 +415,14 @@ static void draw_nudge(const PanelCtx *c, const LessonPanel *lp, float x, float 
     snprintf(lines[4], sizeof(lines[4]), "analytic \u2202%s/\u2202%s = %s", f, xn,
              numfmt_short(d, sizeof(d), nd.grad, 6));
     Color cols[5] = {t->text, t->value, t->text, t->text, t->grad};
+    // Narrower still when the widest line would not fit: the numbers end the lines.
+    float widest = 0;
+    for (int i = 0; i < 5; i++)
+        widest = fmaxf(widest, scene_text_width(c->s, i >= 3 ? FONT_MONO : FONT_REGULAR, fs, lines[i]));
+    if (widest > w && widest > 0) {
+        fs = fmaxf(fs * w / widest, 9);
+        lh = scene_line_height(fs) * 1.2f;
+    }
     for (int i = 0; i < 5 && lh * (float)(i + 1) <= h + 1; i++) {
         char id[96];
         snprintf(id, sizeof(id), "panel:%s:line%d", lp->name, i);
