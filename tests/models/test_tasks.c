@@ -187,9 +187,12 @@ static void test_charrnn_fused(void **state)
         CharRnn *g = charrnn_create(text, LEN, shapes[k].H, shapes[k].T, 0.1f, 5.0f, 7);
         assert_non_null(f);
         assert_non_null(g);
-        if (!f->fused)
-            print_message("charrnn fused loop unavailable here (no AVX-512 or H > 128): "
-                          "checking the generic path against itself\n");
+        if (!f->fused) { // never compare a path with itself: skip, and say why
+            charrnn_destroy(f);
+            charrnn_destroy(g);
+            print_message("skipped: the charrnn fused loop cannot run here (it needs AVX-512)\n");
+            skip();
+        }
         g->fused = false;
         const int H = f->H;
         size_t nrnn = f->rnn->nparams, nhead = (size_t)f->V * H + (size_t)f->V;

@@ -19,7 +19,8 @@
 #else
 #define OPTIM_VECTORISE
 #endif
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(__linux__)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(__linux__) && \
+    !defined(GRADLAB_SIMD_PORTABLE)
 #define OPTIM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define OPTIM_CLONES
