@@ -79,7 +79,7 @@ typedef struct LessonPanel {
     PanelKind kind;
     const char *refs[LESSON_MAX_PANEL_REFS]; // arrays "source.array" (plot, heatmap, bars) or params
     int nrefs;
-    bool logx, logy;
+    bool logy;                        // PANEL_PLOT: a log10 y axis
     const char *title;                // or NULL for a generated one (placeholders are filled in)
     const char *xlabel;               // PANEL_PLOT: the x axis's label, or NULL for "step"
     const char *text;                 // PANEL_TEXT
