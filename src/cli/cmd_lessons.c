@@ -150,7 +150,8 @@ static const char render_usage[] =
     "                      [--scale S]\n"
     "Write one PNG per step of each lesson (default: all bundled lessons) into DIR,\n"
     "named LESSON-stepNN.png (LESSON-2-stepNN.png and so on when two lessons share\n"
-    "a file name; a narrative that pages adds LESSON-stepNN-pageK.png). DIR itself is created if missing, once every lesson has loaded.\n"
+    "a file name; a narrative that pages adds LESSON-stepNN-pageK.png). DIR itself\n"
+    "is created if missing, once every lesson has loaded.\n"
     "A file already there is replaced; a symlink is replaced, never followed.\n"
     "Needs no display: SDL's software renderer draws into memory. Default size\n"
     "1280x720.\n";

@@ -667,7 +667,8 @@ void format2_finish(Lesson *l, Diag *d)
                 if (dir->target < 0 && dir->kind != DIRECTIVE_HIGHLIGHT)
                     diag_error(d, dir->at, "'%s: %s': no panel called '%s'",
                                dir->kind == DIRECTIVE_SHOW ? "show" : "hide", dir->name, dir->name);
-                if (dir->target < 0 && dir->kind == DIRECTIVE_HIGHLIGHT && program_binding_node(l->program, dir->name) == SIZE_MAX)
+                if (dir->target < 0 && dir->kind == DIRECTIVE_HIGHLIGHT &&
+                    program_binding_node(l->program, dir->name) == SIZE_MAX)
                     diag_error(d, dir->at, "'highlight: %s': no panel or program name called '%s'", dir->name,
                                dir->name);
                 break;

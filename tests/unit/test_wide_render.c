@@ -99,7 +99,8 @@ static void test_generated_programs_render(void **state)
             tried++;
         }
     }
-    print_message("built every step of %u generated lessons (%s)\n", tried, quick ? "quick: 1, 31 and 300 inputs" : "1 to 2000 inputs");
+    print_message("built every step of %u generated lessons (%s)\n", tried,
+                  quick ? "quick: 1, 31 and 300 inputs" : "1 to 2000 inputs");
     free(text);
     graph_destroy(g);
 }
