@@ -45,7 +45,7 @@ sources_for() {
     expr) echo "$engine" ;;
     lesson) echo "$everything_below_views" ;;
     view) echo "$everything_below_views $(ls "$root"/src/views/*.c "$root"/src/views/widgets/*.c)" ;;
-    npy) echo "$root/src/engine/npy/npy.c" ;;
+    npy) echo "$root/src/engine/npy/npy.c $root/src/engine/fileio.c" ;;
     args) echo "$root/src/cli/args.c $root/src/engine/diag.c" ;;
     *) echo "run.sh: error: unknown target '$1'; use expr, lesson, view, npy or args" >&2; exit 2 ;;
     esac
