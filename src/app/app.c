@@ -17,6 +17,9 @@
 
 #include <errno.h>
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1356,6 +1359,12 @@ static bool handle_event(App *a, const SDL_Event *ev)
 
 int app_main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+    // Each lesson's run starts a worker thread, and glibc would give every
+    // such thread a malloc arena of its own that keeps what it freed: the
+    // resident size would creep up as lessons come and go. Two arenas suffice.
+    mallopt(M_ARENA_MAX, 2);
+#endif
     App a = {.scale = 1, .theme = THEME_DARK, .hovered = -1};
     for (int i = 0; i < argc; i++) {
         if (argv[i][0] == '-' && argv[i][1]) {
