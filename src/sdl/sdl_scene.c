@@ -15,7 +15,7 @@ const char *const scene_font_files[FONT_COUNT] = {
     "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf",
 };
 
-#define MAX_FONTS 64
+#define MAX_FONTS 24            // font sizes kept open (each holds its glyph cache)
 #define MAX_IMAGES 16
 #define TEXT_CACHE_SIZE 2048   // slots in the open-addressed text texture table
 #define TEXT_CACHE_MAX 1500    // entries kept before stale ones are dropped
