@@ -1238,7 +1238,7 @@ static float soak_median(const float *v, int lo, int hi)
 
 // Judge the resident-memory samples of a soak. Memory grows while caches,
 // fonts and allocator pools warm up, then stays flat; a leak keeps growing.
-// So only the samples after the warm-up (the first 30% of the run, and at
+// So only the samples after the warm-up (the first half of the run, and at
 // least SOAK_WARMUP_S seconds) count, and the run fails only when both
 //   - the least-squares slope over them exceeds SOAK_MAX_SLOPE MB a minute, and
 //   - the median of their last quarter exceeds that of their first quarter
@@ -1248,7 +1248,7 @@ static float soak_median(const float *v, int lo, int hi)
 static bool soak_judge(const App *a)
 {
     int n = a->soak_nsamples, first = 0;
-    double warm = fmax(a->soak_seconds * 0.3, SOAK_WARMUP_S);
+    double warm = fmax(a->soak_seconds * 0.5, SOAK_WARMUP_S);
     while (first < n && a->soak_rss_at[first] < warm)
         first++;
     int m = n - first;
