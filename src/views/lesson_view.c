@@ -240,7 +240,7 @@ static void draw_plot(const PanelCtx *c, const LessonPanel *lp, float x, float y
             snprintf(status, sizeof(status), "%s: %s", src, why);
     }
     float sh = status[0] ? scene_line_height(13 * c->u) : 0;
-    PlotParams pp = {.x = x, .y = y, .w = w, .h = h - sh, .unit = c->u, .theme = c->p->theme,
+    PlotParams pp = {.x = x, .y = y, .w = w, .h = h - sh, .unit = c->uc, .theme = c->p->theme,
                      .title = title, .xlabel = lp->xlabel ? lp->xlabel : "step", .log_y = lp->logy,
                      .series = ser, .nseries = n, .id = id};
     plot_build(c->s, &pp);
@@ -283,7 +283,7 @@ static void draw_bars(const PanelCtx *c, const LessonPanel *lp, float x, float y
     }
     char id[80];
     snprintf(id, sizeof(id), "panel:%s:bars", lp->name);
-    BarChartParams bp = {.x = x, .y = y, .w = w, .h = h, .unit = c->u, .theme = c->p->theme, .values = values,
+    BarChartParams bp = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme, .values = values,
                          .labels = labels, .n = n, .id = id};
     barchart_build(c->s, &bp);
 }
