@@ -50,6 +50,9 @@
 #define LANE 3.0f           // half the height of a bend point's lane
 #define MAX_BENDS 20000     // more bend points than this (or than 8 per node): straight wires
 #define MIN_UNIT 1e-4f      // (a box too small for anything still gets a drawing inside it)
+#define BRANCH_SIZE 16.0f   // a branch's share of a forked gradient, on its wire before its gate
+#define BRANCH_PAD 4.0f     // around a branch's share on its level stretch
+#define FORK_DOT 4.5f       // the dot where a value's wire forks
 
 char *circuit_node_key(const Value *v, char *buf, size_t n)
 {
@@ -77,6 +80,9 @@ typedef struct Node {
     float left, right, up, down;    // the box around the anchor that holds everything the node draws
     float key;                      // first order
     float numw;                     // the room for the numbers on its wire (number_width)
+    float sumw;                     // a forked value: the room for the "Σ" before its gradient (else 0)
+    float brw;                      // a gate fed by a fork: the level stretch before its slots
+                                    // that carries each branch's share (else 0)
     int prev, next, slot;           // a bend point: the nodes before and after it on its wire, and
                                     // the input slot of the gate the wire ends in
 } Node;
@@ -105,6 +111,20 @@ typedef struct Layout {
     float *want, *blk;          // scratch: (n + bends), (4 (m + bends))
     float *right_edge;          // scratch (ncols)
 } Layout;
+
+// How many gate inputs node i feeds in the circuit (its wire's branches).
+static int fanout(const Layout *L, int i)
+{
+    return L->cons_start[i + 1] - L->cons_start[i];
+}
+
+// Is the wire into slot k of gate c one branch of a fork? Then it carries
+// that branch's share of the source's gradient before the gate.
+static bool is_branch(const Layout *L, const Value *c, int k)
+{
+    const Value *src = c->src[k];
+    return src && src->op != OP_CONST && fanout(L, (int)src->index) > 1;
+}
 
 static float text_w(const Layout *L, SceneFont f, float size, const char *str)
 {
@@ -177,10 +197,12 @@ static void measure_node(const Layout *L, int i)
     float u = L->u, r = L->r, num = nd->numw = number_width(L, v);
     float above = -value_top(L), below = grad_top(L) + lh(L, NUM_SIZE);
     char key[80], buf[32];
+    nd->sumw = fanout(L, i) > 1 ? text_w(L, FONT_BOLD, NUM_SIZE, "\u03a3 ") : 0;
+    nd->brw = 0;
     if (!is_gate(v)) {
         float nh = lh(L, NAME_SIZE) / 2;
         nd->left = 10 * u + text_w(L, FONT_BOLD, NAME_SIZE, circuit_node_key(v, key, sizeof(key)));
-        nd->right = LABEL_DX * u + num;
+        nd->right = LABEL_DX * u + nd->sumw + num;
         nd->up = fmaxf(nh, above);
         nd->down = fmaxf(nh, below);
     } else {
@@ -188,7 +210,7 @@ static void measure_node(const Layout *L, int i)
         if (v->name && v != L->out)
             nw = text_w(L, FONT_REGULAR, GNAME_SIZE, v->name);
         nd->left = fmaxf(rg, nw / 2);
-        nd->right = fmaxf(r + LABEL_DX * u + num, fmaxf(rg, nw / 2));
+        nd->right = fmaxf(r + LABEL_DX * u + nd->sumw + num, fmaxf(rg, nw / 2));
         nd->up = fmaxf(rg, above);
         nd->down = fmaxf(fmaxf(rg, below), nw > 0 ? r + 2 * u + lh(L, GNAME_SIZE) : 0);
         for (int k = 0; k < 2 && v->src[k]; k++)
@@ -198,6 +220,16 @@ static void measure_node(const Layout *L, int i)
                 nd->left = fmaxf(nd->left, sqrtf(r * r - off * off) + (STUB + 3) * u + w);
                 nd->up = fmaxf(nd->up, -off + lh(L, CONST_SIZE) / 2);
                 nd->down = fmaxf(nd->down, off + lh(L, CONST_SIZE) / 2);
+            }
+        for (int k = 0; k < 2 && v->src[k]; k++)
+            if (is_branch(L, v, k)) { // a level stretch with the share: above the upper slot, else below
+                float off = slot_offset(L, v, k), bl = lh(L, BRANCH_SIZE);
+                nd->brw = 2 * BRANCH_PAD * u + text_w(L, FONT_BOLD, BRANCH_SIZE, WIDE_NUMBER "0");
+                nd->left = fmaxf(nd->left, sqrtf(r * r - off * off) + nd->brw);
+                if (off < 0)
+                    nd->up = fmaxf(nd->up, -off + bl);
+                else
+                    nd->down = fmaxf(nd->down, off + 0.1f * BRANCH_SIZE * u + bl);
             }
     }
     if (v == L->out)
@@ -549,6 +581,8 @@ static void place_columns(Layout *L)
         for (int j = L->col_start[c]; j < L->col_start[c + 1]; j++)
             reach = fmaxf(reach, L->nodes[L->col_nodes[j]].right);
         pitch = reach + WIRE_MIN * u + L->r;
+        for (int j = L->col_start[c + 1]; j < L->col_start[c + 2]; j++) // a branch's stretch, too
+            pitch = fmaxf(pitch, reach + WIRE_MIN * u + L->r + L->nodes[L->col_nodes[j]].brw);
         // Columns are in height order, their boxes apart: the boxes of
         // column cp level with b are a run that moves down with b.
         float g = GAP_Y * u * 0.5f;
@@ -771,7 +805,15 @@ static int wire_points(const Layout *L, const Value *c, int k)
 {
     if (c->src[k]->op == OP_CONST)
         return 2;
-    return 3 + 2 * L->nbend[c->index * 2 + k];
+    return 3 + 2 * L->nbend[c->index * 2 + k] + (is_branch(L, c, k) ? 1 : 0);
+}
+
+// The level stretch before gate c's slot k that carries a branch's share:
+// from x0 to x1 at height y.
+static void branch_stretch(const Layout *L, const Value *c, int k, float *x0, float *x1, float *y)
+{
+    wire_end(L, c, k, x1, y);
+    *x0 = L->nodes[c->index].x - L->r - L->nodes[c->index].brw;
 }
 
 static void wire_point(const Layout *L, const Value *c, int k, int q, float *x, float *y)
@@ -783,18 +825,24 @@ static void wire_point(const Layout *L, const Value *c, int k, int q, float *x, 
         *x = q == 0 ? xe - STUB * L->u : xe;
         return;
     }
-    int nb = L->nbend[c->index * 2 + k], last = 2 + 2 * nb;
+    int nb = L->nbend[c->index * 2 + k], br = is_branch(L, c, k), last = 2 + 2 * nb + br;
     if (q == 0) {
         wire_start(L, src, x, y);
     } else if (q == last) {
         wire_end(L, c, k, x, y);
-    } else if (q == 1) { // the end of the level stretch under the labels
+    } else if (br && q == last - 1) { // the start of the branch's level stretch
+        float x1;
+        branch_stretch(L, c, k, x, &x1, y);
+    } else if (q == 1) { // the end of the level stretch under the labels (a fork's point)
         float x0;
         wire_start(L, src, &x0, y);
-        *x = x0 + LABEL_DX * L->u + L->nodes[src->index].numw;
+        *x = x0 + LABEL_DX * L->u + L->nodes[src->index].sumw + L->nodes[src->index].numw;
         if (nb == 0) { // no further than most of the way to the slot
             float xe, ye;
-            wire_end(L, c, k, &xe, &ye);
+            if (br)
+                branch_stretch(L, c, k, &xe, &ye, &ye);
+            else
+                wire_end(L, c, k, &xe, &ye);
             *x = fminf(*x, x0 + (xe - x0) * 0.75f);
         }
     } else { // a bend point's lane, from its left to its right
@@ -998,11 +1046,11 @@ static Color number_color(Color normal, const Theme *t, double x)
 // A number on a chip of the background, so that a wire passing under it
 // does not run through its digits; the chip stops short of the number's own
 // wire (level at y0 under it). At most room wide: a wider one is smaller.
-static SceneRef number(const Layout *L, float x, float y, float y0, float room, Color c, const char *str,
-                       const char *id)
+static SceneRef number_at(const Layout *L, float size, float x, float y, float y0, float room, Color c,
+                          const char *str, const char *id)
 {
     Scene *s = L->s;
-    float size = NUM_SIZE * L->u, w = scene_text_width(s, FONT_BOLD, size, str), h = scene_line_height(size);
+    float w = scene_text_width(s, FONT_BOLD, size, str), h = scene_line_height(size);
     if (w > room && w > 0) { // the same top (above the wire: the same bottom)
         float k = room / w;
         if (y < y0)
@@ -1017,6 +1065,12 @@ static SceneRef number(const Layout *L, float x, float y, float y0, float room, 
     if (bottom > top)
         scene_rect(s, x - 1 * L->u, top, w + 2 * L->u, bottom - top, 0, s->background);
     return scene_tag(s, scene_text(s, x, y, FONT_BOLD, size, ALIGN_LEFT, c, str), id);
+}
+
+static SceneRef number(const Layout *L, float x, float y, float y0, float room, Color c, const char *str,
+                       const char *id)
+{
+    return number_at(L, NUM_SIZE * L->u, x, y, y0, room, c, str, id);
 }
 
 // Value above and gradient below the start of a wire that leaves at (x, y).
@@ -1038,10 +1092,34 @@ static void wire_labels(const Layout *L, const Value *v, float x, float y)
                            color_alpha(t->value, 160));
     }
     if (v->mark & LESSON_SHOWN_GRAD) {
+        float sumw = L->nodes[v->index].sumw;
+        if (sumw > 0) { // a fork: the gradient is the sum of what its branches sent back
+            snprintf(id, sizeof(id), "sum:%s", key);
+            number(L, x + LABEL_DX * u, y + grad_top(L), y, sumw, t->grad, "\u03a3", id);
+        }
         snprintf(id, sizeof(id), "grad:%s", key);
-        number(L, x + LABEL_DX * u, y + grad_top(L), y, room, number_color(t->grad, t, v->grad),
+        number(L, x + LABEL_DX * u + sumw, y + grad_top(L), y, room, number_color(t->grad, t, v->grad),
                numfmt_short(num, sizeof(num), v->grad, 4), id);
     }
+}
+
+// On the wire into slot k of gate c, when it is a branch of a fork and c
+// has pushed its gradient: the branch's share, local × c's gradient, on the
+// level stretch before the gate (above it for a gate's upper slot).
+static void branch_label(const Layout *L, const Value *c, int k)
+{
+    if (!is_branch(L, c, k) || !(c->mark & LESSON_PUSHED) || !(c->src[k]->mark & LESSON_SHOWN_GRAD))
+        return;
+    const Theme *t = L->p->theme;
+    float u = L->u, x0, x1, y, size = BRANCH_SIZE * u;
+    branch_stretch(L, c, k, &x0, &x1, &y);
+    double share = c->local[k] * c->grad;
+    char a[80], b[80], id[200], num[32];
+    snprintf(id, sizeof(id), "branch:%s:%s", circuit_node_key(c->src[k], a, sizeof(a)),
+             circuit_node_key(c, b, sizeof(b)));
+    float top = slot_offset(L, c, k) < 0 ? y - (scene_line_height(size) - 0.06f * size) : y + 0.1f * size;
+    number_at(L, size, x0 + BRANCH_PAD * u, top, y, L->nodes[c->index].brw - 2 * BRANCH_PAD * u,
+              number_color(t->grad, t, share), numfmt_short(num, sizeof(num), share, 4), id);
 }
 
 static void draw_callout(const Layout *L)
@@ -1100,6 +1178,24 @@ static void draw(const Layout *L)
                 if (q + 1 < np) // round joints
                     scene_circle(s, bx, by, 1.25f * u, col);
             }
+        }
+    }
+    // The fork of each value that feeds several gates, and each branch's share.
+    for (int j = 0; j < L->m; j++) {
+        const Value *c = g->nodes[L->members[j]];
+        for (int k = 0; k < 2 && c->src[k]; k++) {
+            const Value *src = c->src[k];
+            if (!is_branch(L, c, k))
+                continue;
+            if (L->cons[L->cons_start[src->index]] == (int)c->index * 2 + k) { // once per fork
+                float fx, fy;
+                wire_point(L, c, k, 1, &fx, &fy);
+                circuit_node_key(src, key, sizeof(key));
+                snprintf(id, sizeof(id), "fork:%s", key);
+                scene_tag(s, scene_circle(s, fx, fy, FORK_DOT * u,
+                                          (src->mark & LESSON_SHOWN_VALUE) ? t->wire_done : t->wire), id);
+            }
+            branch_label(L, c, k);
         }
     }
     // The output wire with an arrowhead and the output's name.

@@ -1,0 +1,152 @@
+// test_circuit_views.c: what the circuit view draws beyond one number per
+// wire, checked on the scene (no pixels): a value that feeds two gates
+// (lesson 2's dot) shows each branch's share before its gate and their sum
+// at the fork, revealed by the backward steps like every other gradient.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "lessons/lesson.h"
+#include "views/lesson_view.h"
+#include "views/scene.h"
+#include "views/theme.h"
+
+typedef struct Fixture {
+    Lesson *lesson;
+    Scene *scene;
+    Graph *graph;
+} Fixture;
+
+static Lesson *load(const char *name)
+{
+    const char *dir = getenv("GRADLAB_DATA_DIR");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/lessons/%s", dir && *dir ? dir : GRADLAB_SOURCE_DIR, name);
+    Diag d;
+    Lesson *l = lesson_load(path, &d);
+    if (!l)
+        fprintf(stderr, "%s", diag_text(&d));
+    diag_free(&d);
+    return l;
+}
+
+static int setup_gates(void **state)
+{
+    Fixture *f = calloc(1, sizeof(*f));
+    f->lesson = load("02-gates.lesson");
+    f->scene = scene_create();
+    f->graph = graph_create(0);
+    *state = f;
+    return f->lesson && f->scene && f->graph ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    Fixture *f = *state;
+    lesson_destroy(f->lesson);
+    scene_destroy(f->scene);
+    graph_destroy(f->graph);
+    free(f);
+    return 0;
+}
+
+static Scene *build(Fixture *f, size_t step, float w, float h, float scale)
+{
+    LessonViewParams p = {.lesson = f->lesson, .step = step, .theme = theme_get(THEME_DARK), .scale = scale};
+    lesson_view_build(f->scene, f->graph, &p, w, h);
+    assert_false(f->scene->failed);
+    return f->scene;
+}
+
+// The step (0-based) whose line is "backward NAME".
+static size_t step_of(Fixture *f, const char *name)
+{
+    assert_non_null(lesson_eval(f->lesson, f->graph, 0));
+    for (size_t i = 0; i < f->lesson->nsteps; i++) {
+        const LessonStep *st = &f->lesson->steps[i];
+        if (st->kind == STEP_BACKWARD && st->gate < f->graph->n && f->graph->nodes[st->gate]->name &&
+            strcmp(f->graph->nodes[st->gate]->name, name) == 0)
+            return i;
+    }
+    fail_msg("no step 'backward %s'", name);
+    return 0;
+}
+
+static const char *text_of(const Scene *s, const char *id)
+{
+    const SceneItem *it = scene_find(s, id);
+    return it && it->kind == SCENE_TEXT ? it->text : NULL;
+}
+
+static double number_of(const Scene *s, const char *id)
+{
+    const char *t = text_of(s, id);
+    if (!t)
+        fail_msg("no text item '%s'", id);
+    return strtod(t, NULL);
+}
+
+// The share dot sends through each of its two gates (nd = -dot, fs = σ(dot)):
+// 0.5 × σ'(1) each, 0.09831 to 4 digits; their sum is σ'(1).
+static void test_fork_shares_and_sum(void **state)
+{
+    Fixture *f = *state;
+    size_t nd = step_of(f, "nd"), fs = step_of(f, "fs");
+    const float sizes[][3] = {{1280, 720, 1}, {1920, 1080, 1}, {1024, 768, 1}, {1280, 720, 2}};
+    for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+        // Before either gate has pushed: no shares, no sum, but the fork is drawn.
+        Scene *s = build(f, nd - 1, sizes[z][0], sizes[z][1], sizes[z][2]);
+        assert_non_null(scene_find(s, "fork:dot"));
+        assert_null(scene_find(s, "branch:dot:nd"));
+        assert_null(scene_find(s, "branch:dot:fs"));
+        assert_null(scene_find(s, "sum:dot"));
+        // nd has pushed: its share, and the sum so far is that share alone.
+        s = build(f, nd, sizes[z][0], sizes[z][1], sizes[z][2]);
+        assert_non_null(scene_find(s, "branch:dot:nd"));
+        assert_null(scene_find(s, "branch:dot:fs"));
+        assert_float_equal(number_of(s, "branch:dot:nd"), 0.09831, 1e-5);
+        assert_string_equal(text_of(s, "sum:dot"), "\u03a3");
+        assert_float_equal(number_of(s, "grad:dot"), 0.09831, 1e-5);
+        // fs has pushed too: both shares, and the sum at the fork.
+        s = build(f, fs, sizes[z][0], sizes[z][1], sizes[z][2]);
+        assert_float_equal(number_of(s, "branch:dot:nd"), 0.09831, 1e-5);
+        assert_float_equal(number_of(s, "branch:dot:fs"), 0.09831, 1e-5);
+        assert_non_null(scene_find(s, "sum:dot"));
+        assert_float_equal(number_of(s, "grad:dot"), 0.1966, 1e-4);
+        // The shares sit left of their gates, right of the sum.
+        const SceneItem *sum = scene_find(s, "grad:dot"), *a = scene_find(s, "branch:dot:nd"),
+                        *b = scene_find(s, "branch:dot:fs"), *ga = scene_find(s, "gate:nd"),
+                        *gb = scene_find(s, "gate:fs");
+        assert_non_null(ga);
+        assert_non_null(gb);
+        assert_true(a->x > sum->x && b->x > sum->x);
+        assert_true(a->x + a->w <= ga->x - ga->radius + 1e-3f); // a circle: centre and radius
+        assert_true(b->x + b->w <= gb->x - gb->radius + 1e-3f);
+    }
+}
+
+// A value that feeds one gate has no fork, no shares and no Σ.
+static void test_no_fork_for_one_consumer(void **state)
+{
+    Fixture *f = *state;
+    Scene *s = build(f, f->lesson->nsteps - 1, 1280, 720, 1);
+    assert_null(scene_find(s, "fork:s"));
+    assert_null(scene_find(s, "sum:s"));
+    assert_null(scene_find(s, "branch:s:r"));
+    assert_non_null(scene_find(s, "grad:s"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_fork_shares_and_sum, setup_gates, teardown),
+        cmocka_unit_test_setup_teardown(test_no_fork_for_one_consumer, setup_gates, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
