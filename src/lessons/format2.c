@@ -261,6 +261,7 @@ static void parse_source(Lesson *l, Diag *d, const char *src, size_t at, size_t 
 }
 
 // panel: NAME KIND [refs...] [log-y] [hidden] [title "..."] [xlabel "..."] [h PARAM]
+//        (a plot also: [x SRC.ARRAY] [shade SRC.ARRAY] [mark NAME])
 static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t vs, size_t ve)
 {
     W w[MAX_WORDS];
@@ -319,6 +320,12 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
             p.title = copy(l, src, w[++i]);
         else if (is(src, w[i], "xlabel") && i + 1 < n && p.kind == PANEL_PLOT)
             p.xlabel = copy(l, src, w[++i]);
+        else if (is(src, w[i], "x") && i + 1 < n && p.kind == PANEL_PLOT)
+            p.plot_x = copy(l, src, w[++i]);
+        else if (is(src, w[i], "shade") && i + 1 < n && p.kind == PANEL_PLOT)
+            p.plot_shade = copy(l, src, w[++i]);
+        else if (is(src, w[i], "mark") && i + 1 < n && p.kind == PANEL_PLOT)
+            p.plot_mark = copy(l, src, w[++i]);
         else if (is(src, w[i], "h") && i + 1 < n && p.kind == PANEL_NUDGE)
             p.nudge_h = copy(l, src, w[++i]);
         else if (p.kind == PANEL_NUDGE && !p.nudge_input)

@@ -82,6 +82,9 @@ typedef struct LessonPanel {
     bool logy;                        // PANEL_PLOT: a log10 y axis
     const char *title;                // or NULL for a generated one (placeholders are filled in)
     const char *xlabel;               // PANEL_PLOT: the x axis's label, or NULL for "step"
+    const char *plot_x;               // PANEL_PLOT: `x SRC.ARRAY`, the series' x (else their index), or NULL
+    const char *plot_shade;           // PANEL_PLOT: `shade SRC.ARRAY`, a 0/1 mask or (k, 2) x intervals, or NULL
+    const char *plot_mark;            // PANEL_PLOT: `mark NAME`, a figure or param: the x marked on each series
     const char *text;                 // PANEL_TEXT
     const char *nudge_input;          // PANEL_NUDGE: the input nudged
     const char *nudge_h;              // PANEL_NUDGE: the param that holds h

@@ -34,6 +34,7 @@
 //   marker       (points)  0 except at the sample nearest `at`, where it is
 //                          f(at): a spike that marks the pre-activation
 //   index_at               that sample's index
+//   at                     the pre-activation itself (a plot's `mark`)
 //   f_at, df_at            f and f' at `at`
 //   dmax                   the largest |f'| over the samples
 #include <math.h>
@@ -296,6 +297,7 @@ static void curve_publish(const void *inst, const char *prefix, RunArrays *out)
         for (int i = 0; i < n; i++)
             x[i] = i == at ? c->f_at : 0;
     publish_number(out, prefix, "index_at", at);
+    publish_number(out, prefix, "at", c->at);
     publish_number(out, prefix, "f_at", c->f_at);
     publish_number(out, prefix, "df_at", c->df_at);
     publish_number(out, prefix, "dmax", c->dmax);

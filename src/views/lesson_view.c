@@ -215,6 +215,52 @@ static void draw_graph(const PanelCtx *c, float x, float y, float w, float h)
     free(names);
 }
 
+// A plot's options (format2.h): `x` is the x of every series as long as it;
+// `shade` a 0/1 mask as long as the series (each run of 1s becomes an
+// interval between the samples around it) or (k, 2) intervals; `mark` the
+// x marked on each series. Returns the intervals it made (the caller frees
+// them), or NULL.
+static double *plot_options(const PanelCtx *c, const LessonPanel *lp, PlotSeries *ser, int n, PlotParams *pp)
+{
+    int nx = 0, ns = 0, nm = 0;
+    const double *xs = lp->plot_x ? lookup(c, lp->plot_x, &nx) : NULL;
+    for (int k = 0; xs && k < n; k++)
+        if (ser[k].n == nx)
+            ser[k].x = xs;
+    const double *m = lp->plot_mark ? lookup(c, lp->plot_mark, &nm) : NULL;
+    if (m && nm > 0)
+        pp->mark = true, pp->mark_x = m[nm - 1];
+    const double *sh = lp->plot_shade ? lookup(c, lp->plot_shade, &ns) : NULL;
+    if (!sh || ns <= 0)
+        return NULL;
+    pp->shade_label = lp->plot_shade;
+    bool mask = n > 0 && ns == ser[0].n;
+    for (int i = 0; mask && i < ns; i++)
+        mask = sh[i] == 0 || sh[i] == 1;
+    if (!mask) {
+        pp->shade = sh, pp->nshade = ns / 2;
+        return NULL;
+    }
+    double *iv = malloc((size_t)ns * 2 * sizeof(double));
+    if (!iv)
+        return NULL;
+    const PlotSeries *s0 = &ser[0];
+    int k = 0;
+    for (int i = 0; i < ns; i++) {
+        if (sh[i] != 1)
+            continue;
+        int j = i;
+        while (j + 1 < ns && sh[j + 1] == 1)
+            j++;
+        double xi = s0->x ? s0->x[i] : i, xj = s0->x ? s0->x[j] : j;
+        iv[2 * k] = i > 0 ? (xi + (s0->x ? s0->x[i - 1] : i - 1)) / 2 : xi;
+        iv[2 * k + 1] = j + 1 < ns ? (xj + (s0->x ? s0->x[j + 1] : j + 1)) / 2 : xj;
+        k++, i = j;
+    }
+    pp->shade = iv, pp->nshade = k;
+    return iv;
+}
+
 static void draw_plot(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
 {
     PlotSeries ser[LESSON_MAX_PANEL_REFS];
@@ -243,6 +289,7 @@ static void draw_plot(const PanelCtx *c, const LessonPanel *lp, float x, float y
     PlotParams pp = {.x = x, .y = y, .w = w, .h = h - sh, .unit = c->uc, .theme = c->p->theme,
                      .title = title, .xlabel = lp->xlabel ? lp->xlabel : "step", .log_y = lp->logy,
                      .series = ser, .nseries = n, .id = id};
+    double *shade = plot_options(c, lp, ser, n, &pp);
     plot_build(c->s, &pp);
     if (status[0]) {
         char sid[96];
@@ -250,6 +297,7 @@ static void draw_plot(const PanelCtx *c, const LessonPanel *lp, float x, float y
         scene_tag(c->s, scene_text_fit(c->s, x + 8 * c->u, y + h - sh, FONT_REGULAR, 13 * c->u, ALIGN_LEFT,
                                        c->p->theme->muted, status, w - 16 * c->u), sid);
     }
+    free(shade);
     if (n == 0)
         scene_text(c->s, x + w / 2, y + h / 2, FONT_REGULAR, 16 * c->u, ALIGN_CENTER, c->p->theme->muted,
                    "nothing computed yet");
@@ -436,13 +484,17 @@ static void draw_text_panel(const PanelCtx *c, const LessonPanel *lp, float x, f
     char buf[2048];
     float pad = 10 * c->u; // room for a highlight frame
     x += pad, y += pad, w -= 2 * pad, h -= 2 * pad;
-    if (lp->title) {
+    if (lp->title) { // at the frame's unit when the panel is short
+        float tu = h < 200 * c->u ? c->uc : c->u;
         run_format(c->p->run, lp->title, buf, sizeof(buf));
-        panel_title(c, x, y, w, buf);
-        y += 24 * c->u, h -= 24 * c->u;
+        scene_text_fit(c->s, x, y, FONT_BOLD, 15 * tu, ALIGN_LEFT, c->p->theme->muted, buf, w);
+        y += 24 * tu, h -= 24 * tu;
     }
     run_format(c->p->run, lp->text, buf, sizeof(buf));
-    TextStyle ts = {.size = 18 * c->u, .text = c->p->theme->text, .code = c->p->theme->accent, .id = "panel-text"};
+    // The text shrinks (down to the frame's small print) before it pages:
+    // a short panel at a large scale still shows what it says.
+    TextStyle ts = {.size = 18 * c->u, .text = c->p->theme->text, .code = c->p->theme->accent, .id = "panel-text",
+                    .min_size = fminf(18 * c->u, 12 * c->uc)};
     textflow(c->s, x, y, w, h, &ts, buf);
 }
 

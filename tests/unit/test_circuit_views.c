@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "lessons/lesson.h"
+#include "lessons/run.h"
 #include "views/lesson_view.h"
 #include "views/scene.h"
 #include "views/theme.h"
@@ -142,11 +143,48 @@ static void test_no_fork_for_one_consumer(void **state)
     assert_non_null(scene_find(s, "grad:s"));
 }
 
+// Lesson 3's plot: against curve.x, the saturated intervals shaded, the
+// slider's z marked on both curves (a plot's x, shade and mark options).
+static void test_plot_shade_and_mark(void **state)
+{
+    (void)state;
+    Lesson *l = load("03-activations.lesson");
+    assert_non_null(l);
+    char err[256];
+    Run *r = run_create(l, false, err, sizeof(err));
+    assert_non_null(r);
+    Scene *s = scene_create();
+    Graph *g = graph_create(0);
+    const float sizes[][3] = {{1280, 720, 1}, {1280, 720, 2}, {1024, 768, 1}};
+    for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+        run_goto(r, 2); // z = 4 on the sigmoid
+        run_settle(r);
+        LessonViewParams p = {.lesson = l, .run = r, .theme = theme_get(THEME_DARK), .scale = sizes[z][2]};
+        lesson_view_build(s, g, &p, sizes[z][0], sizes[z][1]);
+        assert_false(s->failed);
+        size_t shades = 0, marks = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            const char *id = s->items[i].id;
+            shades += id && strcmp(id, "panel:plot:plot:shade") == 0;
+            marks += id && strcmp(id, "panel:plot:plot:mark") == 0;
+        }
+        assert_int_equal(shades, 2); // the sigmoid saturates on both sides
+        assert_int_equal(marks, 2);  // f and f' at z
+        assert_string_equal(text_of(s, "panel:plot:plot:mark-label"), "4");
+        assert_non_null(scene_find(s, "panel:plot:plot:legend"));
+    }
+    graph_destroy(g);
+    scene_destroy(s);
+    run_destroy(r);
+    lesson_destroy(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fork_shares_and_sum, setup_gates, teardown),
         cmocka_unit_test_setup_teardown(test_no_fork_for_one_consumer, setup_gates, teardown),
+        cmocka_unit_test(test_plot_shade_and_mark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

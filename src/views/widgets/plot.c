@@ -111,10 +111,47 @@ static int column_extent(float *pts, int run, float x, float lo, float hi, float
     return run;
 }
 
+// The legend's width at text size fs: a swatch and a name per named series,
+// and the shading's entry.
+static float legend_width(Scene *s, const PlotParams *p, float u, float fs)
+{
+    float w = 0;
+    for (int k = 0; k < p->nseries; k++)
+        if (p->series[k].name)
+            w += scene_text_width(s, FONT_REGULAR, fs, p->series[k].name) + 40 * u;
+    if (p->shade && p->nshade > 0 && p->shade_label)
+        w += scene_text_width(s, FONT_REGULAR, fs, p->shade_label) + 40 * u;
+    return w;
+}
+
+// The y of series ser at x (linear between its samples), in axis units;
+// false when x is outside it or the samples there do not plot.
+static bool series_at(const Frame *f, const PlotSeries *ser, double x, double *out)
+{
+    for (int i = 0; i + 1 < ser->n; i++) {
+        double xa = xval(ser, i), xb = xval(ser, i + 1), ya, yb;
+        if (!((xa <= x && x <= xb) || (xb <= x && x <= xa)))
+            continue;
+        if (!yval(f, ser->y[i], &ya) || !yval(f, ser->y[i + 1], &yb))
+            return false;
+        double t = xb != xa ? (x - xa) / (xb - xa) : 0;
+        *out = ya + (yb - ya) * t;
+        return true;
+    }
+    if (ser->n == 1 && xval(ser, 0) == x)
+        return yval(f, ser->y[0], out);
+    return false;
+}
+
 void plot_build(Scene *s, const PlotParams *p)
 {
     const Theme *t = p->theme;
-    float u = p->unit, fs = 13 * u;
+    // The frame's text shrinks in a short widget: its margins take at most
+    // about half the height (at unit 1 they are 76 px with a title and an
+    // x label).
+    float u = fminf(p->unit, fmaxf(p->h, 1) * 0.5f / ((p->title ? 30 : 10) + (p->xlabel ? 46 : 28) + 8));
+    u = fmaxf(u, fminf(p->unit, 0.85f));
+    float fs = 13 * u;
     char id[96], num[32];
     Frame f = {.log_y = p->log_y};
     f.x0 = p->x + 64 * u;
@@ -122,8 +159,19 @@ void plot_build(Scene *s, const PlotParams *p)
     f.y0 = p->y + (p->title ? 30 * u : 10 * u) + (p->ylabel ? 20 * u : 0);
     f.y1 = p->y + p->h - (p->xlabel ? 46 * u : 28 * u);
     scene_rect(s, p->x, p->y, p->w, p->h, 8 * u, t->panel);
+    float title_w = 0;
     if (p->title)
-        scene_text(s, p->x + 12 * u, p->y + 6 * u, FONT_BOLD, 15 * u, ALIGN_LEFT, t->text, p->title);
+        title_w = scene_item(s, scene_text_fit(s, p->x + 12 * u, p->y + 6 * u, FONT_BOLD, 15 * u, ALIGN_LEFT,
+                                               t->text, p->title, p->w - 24 * u)).w;
+    // The legend: on the title's row, right-aligned, when both fit; else a
+    // row of its own under the title (its text smaller if it is still too wide).
+    float lfs = fs, lwidth = legend_width(s, p, u, fs), ly = p->y + 8 * u;
+    if (lwidth > 0 && p->title && title_w + 24 * u + lwidth > p->w - 24 * u) {
+        ly = p->y + 6 * u + scene_line_height(15 * u) + 2 * u;
+        f.y0 += scene_line_height(fs) + 4 * u;
+        if (lwidth > p->w - 24 * u)
+            lfs = fs * (p->w - 24 * u) / lwidth;
+    }
 
     // Data range over plottable points.
     f.xlo = INFINITY, f.xhi = -INFINITY, f.ylo = INFINITY, f.yhi = -INFINITY;
@@ -207,6 +255,16 @@ void plot_build(Scene *s, const PlotParams *p)
     if (p->ylabel)
         scene_text(s, p->x + 12 * u, f.y0 - 22 * u, FONT_REGULAR, fs, ALIGN_LEFT, t->muted, p->ylabel);
 
+    // Shaded intervals behind the series.
+    make_id(id, sizeof(id), p, "shade");
+    for (int i = 0; p->shade && i < p->nshade; i++) {
+        double lo = p->shade[2 * i], hi = p->shade[2 * i + 1];
+        if (!isfinite(lo) || !isfinite(hi) || hi < f.xlo || lo > f.xhi)
+            continue;
+        float a = map_x(&f, fmax(lo, f.xlo)), b = map_x(&f, fmin(hi, f.xhi));
+        scene_tag(s, scene_rect(s, a, f.y0, fmaxf(b - a, 1), f.y1 - f.y0, 0, color_alpha(t->warn, 38)), id);
+    }
+
     // Series: polylines broken at unplottable points, which become markers.
     make_id(id, sizeof(id), p, "nan");
     for (int k = 0; k < p->nseries; k++) {
@@ -259,19 +317,47 @@ void plot_build(Scene *s, const PlotParams *p)
         }
     }
 
-    // Legend: one row in the top band, right-aligned, clear of the data.
+    // The marked x: a dashed line, a dot on each series, the x at the top.
+    if (p->mark && isfinite(p->mark_x) && p->mark_x >= f.xlo && p->mark_x <= f.xhi) {
+        float mx = map_x(&f, p->mark_x);
+        for (float y = f.y0; y < f.y1; y += 8 * u)
+            scene_line(s, mx, y, mx, fminf(y + 4 * u, f.y1), 1.5f * u, color_alpha(t->text, 150));
+        make_id(id, sizeof(id), p, "mark");
+        for (int k = 0; k < p->nseries; k++) {
+            double y;
+            if (series_at(&f, &p->series[k], p->mark_x, &y) && y >= f.ylo && y <= f.yhi) {
+                scene_circle(s, mx, map_y(&f, y), 5.5f * u, t->text);
+                scene_tag(s, scene_circle(s, mx, map_y(&f, y), 4 * u, t->series[k % 8]), id);
+            }
+        }
+        make_id(id, sizeof(id), p, "mark-label");
+        numfmt_short(num, sizeof(num), p->mark_x, 3);
+        float nw = scene_text_width(s, FONT_BOLD, fs, num);
+        float lxm = fminf(fmaxf(mx + 4 * u, f.x0 + 2 * u), f.x1 - nw - 2 * u);
+        scene_rect(s, lxm - 2 * u, f.y0, nw + 4 * u, scene_line_height(fs), 2 * u, t->panel);
+        scene_tag(s, scene_text(s, lxm, f.y0, FONT_BOLD, fs, ALIGN_LEFT, t->text, num), id);
+    }
+
+    // Legend: one row in the top band (see above), right-aligned, clear of the data.
     make_id(id, sizeof(id), p, "legend");
-    float lx = f.x1, ly = p->y + 8 * u;
+    float lx = f.x1, lu = u * lfs / fs;
+    if (p->shade && p->nshade > 0 && p->shade_label) {
+        lx -= scene_text_width(s, FONT_REGULAR, lfs, p->shade_label);
+        scene_tag(s, scene_text(s, lx, ly, FONT_REGULAR, lfs, ALIGN_LEFT, t->text, p->shade_label), id);
+        lx -= 24 * lu;
+        scene_rect(s, lx, ly + 2 * lu, 18 * lu, scene_line_height(lfs) - 4 * lu, 2 * lu, color_alpha(t->warn, 90));
+        lx -= 16 * lu;
+    }
     for (int k = p->nseries; k-- > 0;) {
         if (!p->series[k].name)
             continue;
-        float tw = scene_text_width(s, FONT_REGULAR, fs, p->series[k].name);
+        float tw = scene_text_width(s, FONT_REGULAR, lfs, p->series[k].name);
         lx -= tw;
-        scene_tag(s, scene_text(s, lx, ly, FONT_REGULAR, fs, ALIGN_LEFT, t->text, p->series[k].name), id);
-        lx -= 24 * u;
-        scene_line(s, lx, ly + scene_line_height(fs) / 2, lx + 18 * u, ly + scene_line_height(fs) / 2,
-                   3 * u, t->series[k % 8]);
-        lx -= 16 * u;
+        scene_tag(s, scene_text(s, lx, ly, FONT_REGULAR, lfs, ALIGN_LEFT, t->text, p->series[k].name), id);
+        lx -= 24 * lu;
+        scene_line(s, lx, ly + scene_line_height(lfs) / 2, lx + 18 * lu, ly + scene_line_height(lfs) / 2,
+                   3 * lu, t->series[k % 8]);
+        lx -= 16 * lu;
     }
 
     // Read-out: the nearest point of each series under the mouse.
