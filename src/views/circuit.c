@@ -53,6 +53,11 @@
 #define BRANCH_SIZE 16.0f   // a branch's share of a forked gradient, on its wire before its gate
 #define BRANCH_PAD 4.0f     // around a branch's share on its level stretch
 #define FORK_DOT 4.5f       // the dot where a value's wire forks
+#define MORE_SIZE 9.0f      // a window's arrows at the edges where more of the circuit lies
+
+// A weight shared by every time step (VALUE_SHARED) is drawn in this colour.
+static Color shared_color(const Theme *t) { return t->series[1]; }
+static bool is_shared(const Value *v) { return (v->flags & VALUE_SHARED) != 0; }
 
 char *circuit_node_key(const Value *v, char *buf, size_t n)
 {
@@ -105,9 +110,12 @@ typedef struct Layout {
     int ncols;
     int ngates;
     bool inputs_left;           // inputs all in column 0 (else each next to its first gate)
+    bool late;                  // side branches as far right as their consumers allow (a window's
+                                // arrangement: the gates of a time step stay with their step)
     float u, r;                 // the unit laid out at, and the gate radius
     float wide;                 // the width of WIDE_NUMBER at u
     float band;                 // the callout strip's height at the bottom of the box (0: none)
+    bool window;                // drawn at p->min_unit, larger than the box: the box is a window on it
     float *want, *blk;          // scratch: (n + bends), (4 (m + bends))
     float *right_edge;          // scratch (ncols)
 } Layout;
@@ -349,7 +357,32 @@ static bool assign_columns(Layout *L, bool inputs_left)
     Arena *A = &L->s->arena;
     L->inputs_left = inputs_left;
     int maxc = 0;
-    for (int j = 0; j < L->m; j++) {
+    if (L->late) {
+        // Side branches (an input; a gate that feeds at most one gate and
+        // reads only side branches, such as W x[t] + b) go one column left of
+        // their nearest consumer; the rest (what feeds several gates: the
+        // state h[t]) stay at their depth.
+        unsigned char *side = arena_calloc(&L->s->arena, L->n ? L->n : 1, 1);
+        if (!side)
+            return false;
+        for (int j = 0; j < L->m; j++) {
+            int i = L->members[j];
+            const Value *v = L->g->nodes[i];
+            bool sb = !is_gate(v) || fanout(L, i) <= 1;
+            for (int k = 0; sb && is_gate(v) && k < 2 && v->src[k]; k++)
+                sb = v->src[k]->op == OP_CONST || side[v->src[k]->index];
+            side[i] = sb;
+        }
+        for (int j = L->m; j-- > 0;) { // members are in creation order, a topological one
+            int i = L->members[j], c = INT32_MAX;
+            if (side[i])
+                for (int q = L->cons_start[i]; q < L->cons_start[i + 1]; q++)
+                    c = L->nodes[L->cons[q] / 2].col - 1 < c ? L->nodes[L->cons[q] / 2].col - 1 : c;
+            L->nodes[i].col = c == INT32_MAX ? L->depth[i] : c < 0 ? 0 : c;
+            maxc = L->nodes[i].col > maxc ? L->nodes[i].col : maxc;
+        }
+    }
+    for (int j = 0; j < L->m && !L->late; j++) {
         int i = L->members[j];
         const Value *v = L->g->nodes[i];
         int c = 0;
@@ -1167,6 +1200,8 @@ static void draw(const Layout *L)
         for (int k = 0; k < 2 && c->src[k]; k++) {
             const Value *src = c->src[k];
             Color col = (src->mark & LESSON_SHOWN_VALUE) ? t->wire_done : t->wire;
+            if (is_shared(src))
+                col = color_alpha(shared_color(t), (src->mark & LESSON_SHOWN_VALUE) ? 255 : 150);
             if ((src->mark & LESSON_SHOWN_VALUE) && !isfinite(src->data))
                 col = t->warn;
             int np = wire_points(L, c, k);
@@ -1225,10 +1260,17 @@ static void draw(const Layout *L)
             }
         if (v->op == OP_INPUT) {
             circuit_node_key(v, key, sizeof(key));
+            float nh = scene_line_height(NAME_SIZE * u);
+            if (is_shared(v)) { // a pill behind the name in the shared colour
+                float nw = scene_text_width(s, FONT_BOLD, NAME_SIZE * u, key);
+                snprintf(id, sizeof(id), "shared:%s", key);
+                scene_tag(s, scene_rect(s, x0 - 10 * u - nw - 3 * u, y0 - nh / 2, nw + 6 * u, nh, 4 * u,
+                                        color_alpha(shared_color(t), 70)), id);
+            }
             snprintf(id, sizeof(id), "name:%s", key);
-            scene_tag(s, scene_text(s, x0 - 10 * u, y0 - scene_line_height(NAME_SIZE * u) / 2, FONT_BOLD,
-                                    NAME_SIZE * u, ALIGN_RIGHT, t->text, key), id);
-            scene_circle(s, x0, y0, 4 * u, t->wire_done);
+            scene_tag(s, scene_text(s, x0 - 10 * u, y0 - nh / 2, FONT_BOLD, NAME_SIZE * u, ALIGN_RIGHT,
+                                    is_shared(v) ? shared_color(t) : t->text, key), id);
+            scene_circle(s, x0, y0, 4 * u, is_shared(v) ? shared_color(t) : t->wire_done);
         }
         wire_labels(L, v, x0, y0);
     }
@@ -1246,7 +1288,8 @@ static void draw(const Layout *L)
             scene_circle(s, x, y, r + GLOW * u, color_alpha(t->accent, 70));
         snprintf(id, sizeof(id), "gate:%s", key);
         scene_tag(s, scene_circle(s, x, y, r, t->gate), id);
-        scene_ring(s, x, y, r, (cur ? 3.5f : 2) * u, cur ? t->accent : t->gate_edge);
+        scene_ring(s, x, y, r, (cur ? 3.5f : 2) * u,
+                   cur ? t->accent : is_shared(v) ? shared_color(t) : t->gate_edge);
         char sym[40];
         float size = gate_symbol(v, sym, sizeof(sym)) * u;
         snprintf(id, sizeof(id), "op:%s", key);
@@ -1258,9 +1301,197 @@ static void draw(const Layout *L)
                                     v->name), id);
         }
     }
-    if (p->current != SIZE_MAX && p->current < g->n && p->phase && in_circuit(g->nodes[p->current]) &&
-        is_gate(g->nodes[p->current]))
-        draw_callout(L);
+}
+
+static bool has_callout(const Layout *L)
+{
+    const CircuitParams *p = L->p;
+    return p->current != SIZE_MAX && p->current < L->g->n && p->phase && in_circuit(L->g->nodes[p->current]) &&
+           is_gate(L->g->nodes[p->current]);
+}
+
+// ---------------------------------------------------------------------------
+// A window: a circuit too large to read when shrunk into its box is drawn at
+// p->min_unit, and the box shows the part around the current node.
+
+// Lay out at p->min_unit (in the inputs' arrangement fit chose), keep a
+// strip at the bottom for the callout, and move the drawing so that the
+// current node (else the left end, halfway down) is in the middle of the
+// window, as far as the drawing reaches.
+static bool window_layout(Layout *L)
+{
+    const CircuitParams *p = L->p;
+    float w, h, u = p->min_unit;
+    // The arrangement that is least tall (a window scrolls sideways more
+    // easily than both ways), at min_unit: as much as can be read at once.
+    bool left = L->inputs_left;
+    lay_out(L, u, &w, &h);
+    for (int alt = 0; alt < 2; alt++) { // the other inputs' arrangement; everything late
+        float w2, h2;
+        if (alt == 0 && !inputs_could_move(L))
+            continue;
+        bool was_late = L->late;
+        L->late = alt == 1;
+        if (!assign_columns(L, alt == 0 ? !left : false))
+            return false;
+        lay_out(L, u, &w2, &h2);
+        if (h2 < h * 0.95f) {
+            w = w2, h = h2, left = L->inputs_left;
+        } else {
+            L->late = was_late;
+            if (!assign_columns(L, left))
+                return false;
+            lay_out(L, u, &w, &h);
+        }
+    }
+    float hmax = 0;
+    for (int j = 0; j < L->m && has_callout(L); j++) { // a strip only when a callout is shown
+        const Value *c = L->g->nodes[L->members[j]];
+        float cw, ch;
+        if (is_gate(c)) {
+            callout_worst(L, c, &cw, &ch);
+            hmax = fmaxf(hmax, ch);
+        }
+    }
+    L->band = hmax > 0 ? fminf(hmax + 2 * CALL_GAP * u, p->h * 0.4f) : 0;
+    float vh = fmaxf(p->h - L->band, 1), x0, y0, x1, y1, fx, fy;
+    extent(L, &x0, &y0, &x1, &y1);
+    size_t cur = p->current;
+    if (cur < L->g->n && L->nodes[cur].col >= 0) {
+        fx = L->nodes[cur].x, fy = L->nodes[cur].y;
+    } else { // the left end, level with the first column
+        fx = x0 + p->w / 2, fy = 0;
+        int n0 = L->ncols ? L->col_start[1] - L->col_start[0] : 0;
+        for (int j = 0; j < n0; j++)
+            fy += L->nodes[L->col_nodes[j]].y / (float)n0;
+        if (n0 == 0)
+            fy = (y0 + y1) / 2;
+    }
+    float dx = p->x + p->w / 2 - fx, dy = p->y + vh / 2 - fy;
+    if (x1 - x0 <= p->w)
+        dx = p->x + (p->w - (x1 - x0)) / 2 - x0;
+    else
+        dx = fminf(fmaxf(dx, p->x + p->w - x1), p->x - x0);
+    if (y1 - y0 <= vh)
+        dy = p->y + (vh - (y1 - y0)) / 2 - y0;
+    else
+        dy = fminf(fmaxf(dy, p->y + vh - y1), p->y - y0);
+    int all = L->ncols ? L->col_start[L->ncols] : 0;
+    for (int j = 0; j < all; j++) {
+        L->nodes[L->col_nodes[j]].x += dx;
+        L->nodes[L->col_nodes[j]].y += dy;
+    }
+    for (int c = 0; c < L->ncols; c++)
+        L->right_edge[c] += dx;
+    L->window = true;
+    return true;
+}
+
+// Clip segment (x0, y0)-(x1, y1) to the rectangle; false when none of it is
+// inside. (Liang-Barsky)
+static bool clip_segment(float *x0, float *y0, float *x1, float *y1, float rx0, float ry0, float rx1, float ry1)
+{
+    float t0 = 0, t1 = 1, dx = *x1 - *x0, dy = *y1 - *y0;
+    const float pp[4] = {-dx, dx, -dy, dy};
+    const float qq[4] = {*x0 - rx0, rx1 - *x0, *y0 - ry0, ry1 - *y0};
+    for (int i = 0; i < 4; i++) {
+        if (pp[i] == 0) {
+            if (qq[i] < 0)
+                return false;
+            continue;
+        }
+        float r = qq[i] / pp[i];
+        if (pp[i] < 0)
+            t0 = fmaxf(t0, r);
+        else
+            t1 = fminf(t1, r);
+        if (t0 > t1)
+            return false;
+    }
+    float ax = *x0, ay = *y0;
+    *x0 = ax + t0 * dx, *y0 = ay + t0 * dy;
+    *x1 = ax + t1 * dx, *y1 = ay + t1 * dy;
+    return true;
+}
+
+static bool inside(float x, float y, float rx0, float ry0, float rx1, float ry1)
+{
+    const float e = 0.5f;
+    return x >= rx0 - e && x <= rx1 + e && y >= ry0 - e && y <= ry1 + e;
+}
+
+// Keep what the items from n0 on draw inside the rectangle: lines and
+// rectangles are cut at its edges, anything else (circles, text, arrows)
+// is kept only when it is wholly inside; a gate's symbol ("op:") only when
+// its circle (radius r) is.
+static void clip_items(Scene *s, size_t n0, float r, float rx0, float ry0, float rx1, float ry1)
+{
+    size_t j = n0;
+    for (size_t i = n0; i < s->n; i++) {
+        SceneItem it = s->items[i];
+        bool keep = true;
+        switch (it.kind) {
+        case SCENE_LINE:
+            keep = clip_segment(&it.x, &it.y, &it.x2, &it.y2, rx0, ry0, rx1, ry1);
+            break;
+        case SCENE_RECT:
+        case SCENE_FRAME: {
+            float ax = fmaxf(it.x, rx0), ay = fmaxf(it.y, ry0);
+            float bx = fminf(it.x + it.w, rx1), by = fminf(it.y + it.h, ry1);
+            keep = bx > ax && by > ay;
+            it.x = ax, it.y = ay, it.w = bx - ax, it.h = by - ay;
+            break;
+        }
+        case SCENE_CIRCLE:
+        case SCENE_RING:
+            keep = inside(it.x - it.radius, it.y - it.radius, rx0, ry0, rx1, ry1) &&
+                   inside(it.x + it.radius, it.y + it.radius, rx0, ry0, rx1, ry1);
+            break;
+        case SCENE_TEXT: {
+            float left = it.align == ALIGN_CENTER ? it.x - it.w / 2 : it.align == ALIGN_RIGHT ? it.x - it.w : it.x;
+            keep = inside(left, it.y, rx0, ry0, rx1, ry1) && inside(left + it.w, it.y + it.h, rx0, ry0, rx1, ry1);
+            if (keep && it.id && strncmp(it.id, "op:", 3) == 0) {
+                float cy = it.y + it.h / 2;
+                keep = inside(it.x - r, cy - r, rx0, ry0, rx1, ry1) && inside(it.x + r, cy + r, rx0, ry0, rx1, ry1);
+            }
+            break;
+        }
+        case SCENE_TRIANGLE:
+            keep = inside(it.x, it.y, rx0, ry0, rx1, ry1) && inside(it.x2, it.y2, rx0, ry0, rx1, ry1) &&
+                   inside(it.x3, it.y3, rx0, ry0, rx1, ry1);
+            break;
+        default:
+            for (int q = 0; it.pts && q < it.npts; q++)
+                keep &= inside(it.pts[2 * q], it.pts[2 * q + 1], rx0, ry0, rx1, ry1);
+            break;
+        }
+        if (keep)
+            s->items[j++] = it;
+    }
+    s->n = j;
+}
+
+// The window (rx0, ry0)-(rx1, ry1) cut to the drawing, then clipped, with
+// arrows in a margin at each edge where the circuit goes on beyond it.
+static void clip_window(const Layout *L, size_t n0, float rx0, float ry0, float rx1, float ry1)
+{
+    Scene *s = L->s;
+    const Theme *t = L->p->theme;
+    float x0, y0, x1, y1, a = MORE_SIZE * L->u, e = 1, mg = a + 3 * L->u;
+    extent(L, &x0, &y0, &x1, &y1);
+    bool left = x0 < rx0 - e, right = x1 > rx1 + e, up = y0 < ry0 - e, down = y1 > ry1 + e;
+    float cx = (rx0 + rx1) / 2, cy = (ry0 + ry1) / 2;
+    clip_items(s, n0, L->r + GLOW * L->u, rx0 + (left ? mg : 0), ry0 + (up ? mg : 0), rx1 - (right ? mg : 0),
+               ry1 - (down ? mg : 0));
+    Color col = t->accent;
+    if (left)
+        scene_tag(s, scene_triangle(s, rx0, cy, rx0 + a, cy - a, rx0 + a, cy + a, col), "more");
+    if (right)
+        scene_tag(s, scene_triangle(s, rx1, cy, rx1 - a, cy - a, rx1 - a, cy + a, col), "more");
+    if (up)
+        scene_tag(s, scene_triangle(s, cx, ry0, cx - a, ry0 + a, cx + a, ry0 + a, col), "more");
+    if (down)
+        scene_tag(s, scene_triangle(s, cx, ry1, cx - a, ry1 - a, cx + a, ry1 - a, col), "more");
 }
 
 float circuit_build(Scene *s, const Graph *g, const Value *out, const CircuitParams *p)
@@ -1277,7 +1508,21 @@ float circuit_build(Scene *s, const Graph *g, const Value *out, const CircuitPar
         s->failed = true;
         return 0;
     }
+    if (p->min_unit > 0 && u < p->min_unit) {
+        if (!window_layout(&L)) {
+            s->failed = true;
+            return 0;
+        }
+        u = L.u;
+    }
+    size_t n0 = s->n;
     draw(&L);
+    if (L.window) {
+        float rx1 = p->x + p->w, ry1 = p->y + fmaxf(p->h - L.band, 1);
+        clip_window(&L, n0, p->x, p->y, rx1, ry1);
+    }
+    if (has_callout(&L))
+        draw_callout(&L);
     return u;
 }
 

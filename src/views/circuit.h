@@ -36,17 +36,30 @@ typedef struct CircuitParams {
     size_t current;         // graph index of the gate to highlight, or SIZE_MAX
     int phase;              // 0 none, 1 forward, 2 backward: what the callout explains
     const char *out_name;   // label of the output wire ("f")
+    float min_unit;         // never draw smaller than this (0: no floor). A circuit that does not
+                            // fit the box at min_unit is drawn at it, and the box shows the part
+                            // around the current gate (else the left end): a window that follows
+                            // the steps, with arrows at the edges where more of it lies
 } CircuitParams;
 
 // Lay out every ancestor of out (Value.mark bit 1) and append the diagram to
-// s. Text items carry ids "value:NAME" and "grad:NAME" (NAME is the bound
+// s. A value read by several iterations of a loop (Value.flags
+// VALUE_SHARED: a weight shared by every time step) is drawn in the shared
+// colour, its name, its box and every wire leaving it, so that one weight
+// reads as the same one at every step; its name item is "shared:NAME".
+// A value that feeds several gates forks: a dot "fork:NAME" where its wire
+// splits, each branch's share of its gradient (local × the gate's
+// gradient, once that gate has pushed) on the branch just before the gate,
+// "branch:NAME:GATE", and a "Σ" ("sum:NAME") before its gradient, which is
+// the sum of the shares so far. Text items carry ids "value:NAME" and "grad:NAME" (NAME is the bound
 // name, or "#INDEX" for an unnamed gate), "name:NAME" for an input's name,
 // "name:output", "gate-name:NAME" under a gate, "op:NAME" for the symbol in
 // a gate, "const:INDEX" for a constant; gate circles "gate:NAME"; wires
 // "wire" and "wire:output"; the callout's box "callout-box" and its lines
-// "callout". Values and gradients
-// use 4 significant digits. Returns the unit the diagram was drawn at: p->unit,
-// or less when it did not fit the box at p->unit (0 when nothing was drawn).
+// "callout"; with a window (min_unit), the arrows at its edges "more".
+// Values and gradients use 4 significant digits. Returns the unit the
+// diagram was drawn at: p->unit, or less when it did not fit the box at
+// p->unit (but not below min_unit; 0 when nothing was drawn).
 float circuit_build(Scene *s, const Graph *g, const Value *out, const CircuitParams *p);
 
 // The size (pixels) the diagram of out needs at p->unit with nothing

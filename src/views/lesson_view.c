@@ -142,6 +142,8 @@ static size_t current_node(const PanelCtx *c)
     return SIZE_MAX;
 }
 
+#define CIRCUIT_MIN_UNIT 0.55f // of the frame's unit: a circuit's numbers are at least 11 px at 1280x720
+
 static void draw_circuit(const PanelCtx *c, float x, float y, float w, float h)
 {
     const Lesson *l = c->p->lesson;
@@ -149,6 +151,7 @@ static void draw_circuit(const PanelCtx *c, float x, float y, float w, float h)
         .x = x, .y = y + 8 * c->u, .w = w, .h = h - 16 * c->u, .unit = c->u, .theme = c->p->theme,
         .current = current_node(c), .phase = c->st.kind == STEP_FORWARD ? 1 : c->st.kind == STEP_BACKWARD ? 2 : 0,
         .out_name = program_output_name(l->program),
+        .min_unit = CIRCUIT_MIN_UNIT * c->uc, // smaller is unreadable: a window that follows the steps
     };
     circuit_build(c->s, c->g, c->out, &cp);
 }

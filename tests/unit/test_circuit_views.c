@@ -179,12 +179,66 @@ static void test_plot_shade_and_mark(void **state)
     lesson_destroy(l);
 }
 
+// Lesson 6's unrolled RNN is too wide to read whole at 1280x720: the
+// circuit is drawn at a readable size (values of at least 11 px) as a
+// window that follows the steps, with the current gate in it, nothing
+// outside the panel, and the shared W_hh, W_xh and b marked.
+static void test_rnn_window_and_shared(void **state)
+{
+    (void)state;
+    Lesson *l = load("06-rnn-unrolled.lesson");
+    assert_non_null(l);
+    char err[256];
+    Run *r = run_create(l, false, err, sizeof(err));
+    assert_non_null(r);
+    Scene *s = scene_create();
+    Graph *g = graph_create(0);
+    for (size_t st = 0; st < l->nsteps; st++) {
+        run_goto(r, st);
+        run_settle(r);
+        LessonViewParams p = {.lesson = l, .run = r, .theme = theme_get(THEME_DARK), .scale = 1};
+        lesson_view_build(s, g, &p, 1280, 720);
+        assert_false(s->failed);
+        size_t numbers = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            const SceneItem *it = &s->items[i];
+            if (!it->id || it->kind != SCENE_TEXT ||
+                (strncmp(it->id, "value:", 6) != 0 && strncmp(it->id, "grad:", 5) != 0))
+                continue;
+            numbers++;
+            // (a gradient wider than the room for it is drawn a little smaller)
+            if (it->size < (it->id[0] == 'v' ? 10.9f : 8.0f))
+                fail_msg("step %zu: '%s' is %.1f px", st + 1, it->id, (double)it->size);
+            assert_true(it->x >= 0 && it->x + it->w <= 1280 && it->y >= 90 && it->y + it->h <= 470);
+        }
+        assert_true(numbers > 4);
+        const LessonState ls = lesson_state(l, st);
+        if (ls.kind == STEP_BACKWARD || ls.kind == STEP_FORWARD) // the current gate is in the window
+            assert_non_null(scene_find(s, "callout-box"));
+    }
+    // The step that introduces weight sharing highlights whh: the three
+    // shared weights are marked.
+    run_goto(r, 2);
+    run_settle(r);
+    LessonViewParams p = {.lesson = l, .run = r, .theme = theme_get(THEME_DARK), .scale = 1};
+    lesson_view_build(s, g, &p, 1280, 720);
+    assert_non_null(scene_find(s, "shared:whh"));
+    assert_non_null(scene_find(s, "shared:wxh"));
+    assert_non_null(scene_find(s, "shared:b"));
+    assert_null(scene_find(s, "shared:h[0]"));
+    graph_destroy(g);
+    scene_destroy(s);
+    run_destroy(r);
+    lesson_destroy(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fork_shares_and_sum, setup_gates, teardown),
         cmocka_unit_test_setup_teardown(test_no_fork_for_one_consumer, setup_gates, teardown),
         cmocka_unit_test(test_plot_shade_and_mark),
+        cmocka_unit_test(test_rnn_window_and_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
