@@ -56,6 +56,7 @@ struct Run {
     // The worker (or, headless, run_settle).
     void *inst[RUN_MAX_SOURCES];
     unsigned inst_gen;
+    int turn;                           // the source whose turn it is to advance next
 };
 
 // ---------------------------------------------------------------------------
@@ -79,7 +80,7 @@ static void publish_locked(Run *r)
 }
 
 // One unit of work: remake the instances when the parameters changed, else
-// advance the first source that is short of its target by one chunk.
+// advance the next source (in turn) that is short of its target by one chunk.
 // Returns false when there is nothing to do.
 static bool work(Run *r)
 {
@@ -113,12 +114,17 @@ static bool work(Run *r)
         pthread_mutex_unlock(&r->mu);
         return true;
     }
+    // Sources short of their targets take chunks in turn, so several
+    // training runs grow side by side.
     int pick = -1;
-    for (int i = 0; i < r->nsources && pick < 0; i++) {
+    for (int j = 0; j < r->nsources && pick < 0; j++) {
+        int i = (r->turn + j) % r->nsources;
         const SourceKind *k = source_kinds[r->decl[i]->kind];
         if (r->inst[i] && !k->finished(r->inst[i]) && k->steps(r->inst[i]) < r->target[i])
             pick = i;
     }
+    if (pick >= 0)
+        r->turn = pick + 1;
     r->busy = pick >= 0;
     if (pick < 0) {
         pthread_mutex_unlock(&r->mu);
