@@ -18,9 +18,9 @@
 //     MemConfig c = mem_defaults();
 //     MemTrainer *tr = mem_create(&c);
 //     for (int s = 0; s < 600; s++) mem_step(tr);
-//     MemProbe *p = mem_probe_create(c.T, c.hidden);
-//     mem_probe_run(tr->lstm, tr->head, x, target, T, clamps, p);  // x (T, 2)
-//     ... p->f[t * H + j], p->dc[...] ...
+//     MemProbe *p = mem_probe_create(c.T, 2, c.hidden);
+//     mem_probe_run(tr->lstm, tr->head, x, target, clamps, p);  // x (T, 2)
+//     ... p->gates[t * 4H + H + j] (f), p->dc[t * H + j] ...
 //     mem_probe_destroy(p);
 //     mem_destroy(tr);
 //
