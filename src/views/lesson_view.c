@@ -482,6 +482,8 @@ static void draw_lstm(const PanelCtx *c, const LessonPanel *lp, float x, float y
                    "nothing computed yet");
         return;
     }
+    float pad = 10 * c->u; // room for a highlight frame
+    x += pad, y += pad, w -= 2 * pad, h -= 2 * pad;
     float top = y;
     if (lp->title) {
         char title[256];

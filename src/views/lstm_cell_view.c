@@ -83,7 +83,7 @@ static void op(const Pen *p, float x, float y, const char *sym, const char *tag)
     snprintf(id, sizeof(id), "%s:%s", p->id, tag);
     scene_tag(p->s, scene_circle(p->s, x, y, r, p->t->gate), id);
     scene_ring(p->s, x, y, r, 1.5f * p->k, p->t->gate_edge);
-    float fs = 16 * p->k;
+    float fs = (strlen(sym) > 2 ? 11 : 16) * p->k; // "tanh" fits the circle
     scene_text(p->s, x, y - scene_line_height(fs) / 2, FONT_BOLD, fs, ALIGN_CENTER, p->t->text, sym);
 }
 
@@ -114,7 +114,8 @@ static void gate(const Pen *p, float cx, float cy, const char *sym, const char *
     float lum = 0.299f * fill.r + 0.587f * fill.g + 0.114f * fill.b;
     scene_text(p->s, cx, cy - scene_line_height(fs) / 2, FONT_BOLD, fs, ALIGN_CENTER,
                lum > 140 ? color_rgb(0x101010) : color_rgb(0xf8f8f8), sym);
-    label(p, cx, cy + bh / 2 + 4 * p->k, ALIGN_CENTER, name, v, tag);
+    // Beside the box, under its middle: clear of the wires in and out.
+    label(p, cx + bw / 2 + 5 * p->k, cy + 6 * p->k, ALIGN_LEFT, name, v, tag);
     if (clamped)
         scene_text(p->s, cx, cy - bh / 2 - scene_line_height(12 * p->k) - 2 * p->k, FONT_BOLD, 12 * p->k,
                    ALIGN_CENTER, p->t->warn, "clamped");
@@ -208,7 +209,7 @@ void lstm_cell_build(Scene *s, const LstmViewParams *vp, const LstmCellData *d)
     label(&p, vp->x + vp->w - 8 * k, yh - lh - 6 * k, ALIGN_RIGHT, "h\u209c", hv, "h");
     label(&p, xf + 16 * k, yc + 4 * k, ALIGN_LEFT, "f\u00b7c\u209c\u208b\u2081", fv * cp, "fc");
     label(&p, xg + 16 * k, ym + 4 * k, ALIGN_LEFT, "i\u00b7g", iv * gv, "ig");
-    label(&p, xt - 16 * k, ym + 4 * k, ALIGN_RIGHT, "tanh c\u209c", tanh(cv), "tanhc");
+    label(&p, xt + 16 * k, ym + 4 * k, ALIGN_LEFT, "tanh c\u209c", tanh(cv), "tanhc");
     char xs[96];
     snprintf(xs, sizeof(xs), "x\u209c = (value %s, marker %s)", numfmt_short(num, sizeof(num), d->x[2 * t], 3),
              numfmt_short(num2, sizeof(num2), d->x[2 * t + 1], 3));
