@@ -482,16 +482,21 @@ static void draw_lstm(const PanelCtx *c, const LessonPanel *lp, float x, float y
                    "nothing computed yet");
         return;
     }
-    float pad = 10 * c->u; // room for a highlight frame
+    // Sized by the frame's unit, as plots are, so a large scale leaves the
+    // diagram and the strips their room.
+    float uc = c->uc, pad = 10 * uc; // room for a highlight frame
     x += pad, y += pad, w -= 2 * pad, h -= 2 * pad;
     float top = y;
     if (lp->title) {
         char title[256];
         run_format(c->p->run, lp->title, title, sizeof(title));
-        panel_title(c, x, y, w, title);
-        top += scene_line_height(15 * c->u) + 4 * c->u;
+        scene_text_fit(c->s, x, y, FONT_BOLD, 15 * uc, ALIGN_LEFT, c->p->theme->muted, title, w);
+        top += scene_line_height(15 * uc) + 4 * uc;
     }
-    LstmViewParams vp = {.x = x, .y = top, .w = w, .h = y + h - top, .unit = c->u, .theme = c->p->theme, .id = id};
+    char scrub[96];
+    snprintf(scrub, sizeof(scrub), "param:%s:scrub", lp->refs[1]);
+    LstmViewParams vp = {.x = x, .y = top, .w = w, .h = y + h - top, .unit = uc, .theme = c->p->theme, .id = id,
+                         .scrub_id = scrub};
     if (lp->kind == PANEL_LSTMCELL)
         lstm_cell_build(c->s, &vp, &d);
     else

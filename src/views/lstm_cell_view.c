@@ -94,7 +94,7 @@ static void label(const Pen *p, float x, float y, SceneAlign align, const char *
     snprintf(buf, sizeof(buf), "%s %s", name, numfmt_short(num, sizeof(num), v, 3));
     char id[96];
     snprintf(id, sizeof(id), "%s:%s", p->id, tag);
-    scene_tag(p->s, scene_text(p->s, x, y, FONT_MONO, 13 * p->k, align, p->t->value, buf), id);
+    scene_tag(p->s, scene_text(p->s, x, y, FONT_MONO, fmaxf(13 * p->k, 10), align, p->t->value, buf), id);
 }
 
 // A gate's box: its nonlinearity, coloured by its value, a name and value
@@ -114,18 +114,68 @@ static void gate(const Pen *p, float cx, float cy, const char *sym, const char *
     float lum = 0.299f * fill.r + 0.587f * fill.g + 0.114f * fill.b;
     scene_text(p->s, cx, cy - scene_line_height(fs) / 2, FONT_BOLD, fs, ALIGN_CENTER,
                lum > 140 ? color_rgb(0x101010) : color_rgb(0xf8f8f8), sym);
-    // Beside the box, under its middle: clear of the wires in and out.
-    label(p, cx + bw / 2 + 5 * p->k, cy + 6 * p->k, ALIGN_LEFT, name, v, tag);
+    // Under the box, left of the wire coming in: clear of every wire.
+    label(p, cx - 4 * p->k, cy + bh / 2 + 3 * p->k, ALIGN_RIGHT, name, v, tag);
     if (clamped)
         scene_text(p->s, cx, cy - bh / 2 - scene_line_height(12 * p->k) - 2 * p->k, FONT_BOLD, 12 * p->k,
                    ALIGN_CENTER, p->t->warn, "clamped");
 }
 
+// The room under the body for x_t's line.
+static float lh_min(float k)
+{
+    return scene_line_height(fmaxf(13 * k, 10)) + 14 * k;
+}
+
+// The cell as equations, for a box too small for the diagram (a large
+// --scale on a small screen): the header, the gates as coloured chips, then
+// c_t and h_t with the step's numbers, each line shrunk to fit.
+static void cell_compact(Scene *s, const LstmViewParams *vp, const LstmCellData *d, const bool *cl)
+{
+    const Theme *th = vp->theme;
+    int t = d->t, H = d->H, j = d->unit;
+    size_t at = (size_t)t * H + j;
+    double cp = t ? d->c[at - H] : 0, v[4] = {d->i[at], d->f[at], d->g[at], d->o[at]};
+    float fs = fmaxf(fminf(15 * vp->unit, vp->h / (4 * 1.3f * 1.25f)), 8), lh = scene_line_height(fs) * 1.3f;
+    char line[3][200], a[6][32];
+    snprintf(line[0], sizeof(line[0]), "t = %d of %d, unit %d%s: y = %s (target %s)", t + 1, d->T, j + 1,
+             j == d->mem_unit ? " (memory)" : "", numfmt_short(a[0], sizeof(a[0]), d->y, 3),
+             numfmt_short(a[1], sizeof(a[1]), d->target, 3));
+    snprintf(line[1], sizeof(line[1]), "c\u209c = f\u00b7c\u209c\u208b\u2081 + i\u00b7g = %s \u00d7 %s + %s \u00d7 %s = %s",
+             numfmt_short(a[0], sizeof(a[0]), v[1], 3), numfmt_short(a[1], sizeof(a[1]), cp, 3),
+             numfmt_short(a[2], sizeof(a[2]), v[0], 3), numfmt_short(a[3], sizeof(a[3]), v[2], 3),
+             numfmt_short(a[4], sizeof(a[4]), d->c[at], 3));
+    snprintf(line[2], sizeof(line[2]), "h\u209c = o\u00b7tanh(c\u209c) = %s \u00d7 %s = %s",
+             numfmt_short(a[0], sizeof(a[0]), v[3], 3), numfmt_short(a[1], sizeof(a[1]), tanh(d->c[at]), 3),
+             numfmt_short(a[2], sizeof(a[2]), d->h[at], 3));
+    float y = vp->y + 2;
+    scene_text_fit(s, vp->x, y, FONT_BOLD, fs, ALIGN_LEFT, th->muted, line[0], vp->w);
+    y += lh;
+    static const char *const names[4] = {"i", "f", "g", "o"};
+    float cw = vp->w / 4;
+    for (int q = 0; q < 4; q++) {
+        char chip[48], id[96];
+        snprintf(chip, sizeof(chip), "%s %s", names[q], numfmt_short(a[5], sizeof(a[5]), v[q], 3));
+        Color fill = q == 2 ? palette_diverging((float)v[q]) : palette_viridis((float)v[q]);
+        float x = vp->x + cw * (float)q;
+        scene_rect(s, x, y + lh * 0.15f, fs, fs, 2, fill);
+        if (cl[q])
+            scene_frame(s, x, y + lh * 0.15f, fs, fs, 2, th->warn);
+        snprintf(id, sizeof(id), "%s:%s", vp->id ? vp->id : "lstm", names[q]);
+        scene_tag(s, scene_text_fit(s, x + fs * 1.4f, y, FONT_MONO, fs, ALIGN_LEFT, cl[q] ? th->warn : th->value,
+                                    chip, cw - fs * 1.6f), id);
+    }
+    y += lh;
+    for (int k = 1; k < 3; k++, y += lh)
+        scene_text_fit(s, vp->x, y, FONT_MONO, fs, ALIGN_LEFT, th->value, line[k], vp->w);
+}
+
 void lstm_cell_build(Scene *s, const LstmViewParams *vp, const LstmCellData *d)
 {
     const Theme *th = vp->theme;
-    // The diagram is laid out for 760 x 330 units; smaller boxes shrink it.
-    float k = fminf(vp->unit, fminf(vp->w / 760.0f, vp->h / 330.0f));
+    // The diagram is laid out for 720 x 280 units; smaller boxes shrink it
+    // (its numbers stay at least 10 px).
+    float k = fminf(vp->unit, fminf(vp->w / 720.0f, vp->h / 280.0f));
     Pen p = {.s = s, .t = th, .k = k, .id = vp->id ? vp->id : "lstm"};
     int t = d->t, H = d->H, j = d->unit;
     size_t at = (size_t)t * H + j;
@@ -134,12 +184,16 @@ void lstm_cell_build(Scene *s, const LstmViewParams *vp, const LstmCellData *d)
     bool cl[4] = {false};
     for (int q = 0; d->clamped && q < 4; q++)
         cl[q] = d->clamped[(size_t)t * 4 + q] != 0;
+    if (k < 0.6f * fminf(vp->unit, 1)) { // too small to read as a diagram
+        cell_compact(s, vp, d, cl);
+        return;
+    }
 
     // Header: which step and unit.
     char head_text[160], num[32], num2[32];
     snprintf(head_text, sizeof(head_text), "step t = %d of %d   unit %d of %d%s", t + 1, d->T, j + 1, H,
              j == d->mem_unit ? " (the memory unit)" : "");
-    float fs = 15 * k, y0 = vp->y + 4 * k;
+    float fs = fmaxf(15 * k, 10), y0 = vp->y + 4 * k;
     scene_text_fit(s, vp->x + 8 * k, y0, FONT_BOLD, fs, ALIGN_LEFT, th->muted, head_text, vp->w * 0.62f);
     snprintf(head_text, sizeof(head_text), "output y = %s  target %s", numfmt_short(num, sizeof(num), d->y, 3),
              numfmt_short(num2, sizeof(num2), d->target, 3));
@@ -149,7 +203,7 @@ void lstm_cell_build(Scene *s, const LstmViewParams *vp, const LstmCellData *d)
                                 vp->w * 0.36f), id);
 
     // The body, with room left and right for the states that enter and leave.
-    float side = 96 * k, top = y0 + scene_line_height(fs) + 14 * k, bottom = vp->y + vp->h - 44 * k;
+    float side = 96 * k, top = y0 + scene_line_height(fs) + 12 * k, bottom = vp->y + vp->h - lh_min(k);
     float bx0 = vp->x + side, bx1 = vp->x + vp->w - side, bw = bx1 - bx0, bh = bottom - top;
     if (!(bw > 100 * k) || !(bh > 120 * k))
         return;
@@ -202,7 +256,7 @@ void lstm_cell_build(Scene *s, const LstmViewParams *vp, const LstmCellData *d)
     gate(&p, xo, yg, "\u03c3", "o", ov, true, cl[3], "o");
 
     // The numbers on the wires.
-    float lh = scene_line_height(13 * k);
+    float lh = scene_line_height(fmaxf(13 * k, 10));
     label(&p, vp->x + 8 * k, yc - lh - 6 * k, ALIGN_LEFT, "c\u209c\u208b\u2081", cp, "c-prev");
     label(&p, vp->x + 8 * k, yh - lh - 6 * k, ALIGN_LEFT, "h\u209c\u208b\u2081", hp, "h-prev");
     label(&p, vp->x + vp->w - 8 * k, yc - lh - 6 * k, ALIGN_RIGHT, "c\u209c", cv, "c");
@@ -214,7 +268,7 @@ void lstm_cell_build(Scene *s, const LstmViewParams *vp, const LstmCellData *d)
     snprintf(xs, sizeof(xs), "x\u209c = (value %s, marker %s)", numfmt_short(num, sizeof(num), d->x[2 * t], 3),
              numfmt_short(num2, sizeof(num2), d->x[2 * t + 1], 3));
     snprintf(id, sizeof(id), "%s:x", p.id);
-    scene_tag(s, scene_text_fit(s, xin + 8 * k, vp->y + vp->h - lh - 6 * k, FONT_MONO, 13 * k, ALIGN_LEFT,
+    scene_tag(s, scene_text_fit(s, xin + 8 * k, vp->y + vp->h - lh - 6 * k, FONT_MONO, fmaxf(13 * k, 10), ALIGN_LEFT,
                                 th->value, xs, vp->w - (xin - vp->x) - 16 * k), id);
 }
 
@@ -264,7 +318,10 @@ void lstm_time_build(Scene *s, const LstmViewParams *vp, const LstmCellData *d)
                                         : bd->unit_range ? palette_viridis((float)v)
                                                          : palette_diverging(m > 0 ? (float)(v / m) : 0);
             }
-        scene_text(s, vp->x, y + bh / 2 - scene_line_height(fs) / 2, FONT_BOLD, fs, ALIGN_LEFT, th->text, bd->name);
+        float lfs = fminf(fs, bh / 1.1f); // thin bands (x, or a short box) get smaller names
+        if (lfs >= 6)
+            scene_text(s, vp->x, y + bh / 2 - scene_line_height(lfs) / 2, FONT_BOLD, lfs, ALIGN_LEFT, th->text,
+                       bd->name);
         snprintf(id, sizeof(id), "%s", bd->unit_range ? "0\u20131" : "\u00b1");
         if (!bd->unit_range)
             snprintf(id, sizeof(id), "\u00b1%s", numfmt_short(num, sizeof(num), m, 2));
@@ -289,6 +346,9 @@ void lstm_time_build(Scene *s, const LstmViewParams *vp, const LstmCellData *d)
         }
         y += bh + gap;
     }
+    if (vp->scrub_id) // over the strips, invisible: what a drag hits
+        scene_tag(s, scene_rect(s, gx + cw / 2, top, fmaxf(cw * (float)(T - 1), 1), y - gap - top, 0,
+                                color_alpha(th->background, 0)), vp->scrub_id);
     // The mark and the selected step.
     float mx = gx + cw * ((float)d->mark + 0.5f);
     scene_line(s, mx, top, mx, y - gap, fmaxf(1, u), color_alpha(th->text, 110));

@@ -38,6 +38,12 @@ typedef struct LstmViewParams {
     float unit;             // size unit (1 at 1280x720)
     const Theme *theme;
     const char *id;         // prefix for item ids ("ID:f" is the forget gate's box, "ID:marker" the step marker)
+    // lstm_time_build: when not NULL, the strips are also an item with this
+    // id ("param:t:scrub") spanning the middle of the first step's column to
+    // the middle of the last's, so the app drags it like the track of a
+    // slider of the step's param: with that param ranging over 1..T, the
+    // column under the mouse becomes the selected step.
+    const char *scrub_id;
 } LstmViewParams;
 
 // Append the cell diagram of d's selected step and unit.
