@@ -173,9 +173,9 @@ static void cell_compact(Scene *s, const LstmViewParams *vp, const LstmCellData 
 void lstm_cell_build(Scene *s, const LstmViewParams *vp, const LstmCellData *d)
 {
     const Theme *th = vp->theme;
-    // The diagram is laid out for 720 x 280 units; smaller boxes shrink it
+    // The diagram is laid out for 720 x 230 units; smaller boxes shrink it
     // (its numbers stay at least 10 px).
-    float k = fminf(vp->unit, fminf(vp->w / 720.0f, vp->h / 280.0f));
+    float k = fminf(vp->unit, fminf(vp->w / 720.0f, vp->h / 230.0f));
     Pen p = {.s = s, .t = th, .k = k, .id = vp->id ? vp->id : "lstm"};
     int t = d->t, H = d->H, j = d->unit;
     size_t at = (size_t)t * H + j;
