@@ -297,14 +297,14 @@ void lstm_time_build(Scene *s, const LstmViewParams *vp, const LstmCellData *d)
     float gh = vp->y + vp->h - axis_h - top - gap * 6;
     if (!(gw > 20) || !(gh > 20))
         return;
-    int rows = 2 + 6 * H;
+    int rows = 4 + 6 * H; // x's two rows are drawn twice as tall
     float rh = gh / (float)rows, cw = gw / (float)T;
     char id[96], num[32];
     const char *pid = vp->id ? vp->id : "lstm-time";
     float y = top;
     for (int b = 0; b < 7; b++) {
         const Band *bd = &bands[b];
-        float bh = rh * (float)bd->cols;
+        float bh = rh * (float)bd->cols * (b == 0 ? 2 : 1);
         double m = 0;
         for (int k = 0; k < T * bd->cols; k++)
             if (isfinite(bd->data[k]))
