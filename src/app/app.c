@@ -1005,7 +1005,9 @@ static void mouse_drag(App *a, int x, int y, bool fine)
 // The value of the control "param:NAME" under pixel px: a slider's position.
 static void param_drag(App *a, float px)
 {
-    const char *name = a->param_drag + strlen("param:");
+    char name[80];
+    snprintf(name, sizeof(name), "%s", a->param_drag + strlen("param:"));
+    name[strcspn(name, ":")] = '\0'; // "param:t:scrub": a strip that scrubs t (lstm_cell_view.h)
     int i = run_param_find(a->run, name);
     const SceneItem *track = scene_find(a->scene, a->param_drag);
     if (i < 0 || !track)
@@ -1081,6 +1083,11 @@ static bool control_down(App *a, float px, float py)
             if (strcmp(p->choices[k], choice) == 0)
                 run_set_param(a->run, i, k);
         a->dirty = true;
+        return true;
+    }
+    if (strstr(id, ":scrub")) { // a strip dragged like a slider's track (lstm_cell_view.h)
+        snprintf(a->param_drag, sizeof(a->param_drag), "%s", id);
+        param_drag(a, px);
         return true;
     }
     int i = run_param_find(a->run, id + strlen("param:"));

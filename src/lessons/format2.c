@@ -15,6 +15,7 @@
 
 const char *const panel_kind_names[PANEL_KIND_COUNT] = {
     "circuit", "graph", "plot", "heatmap", "bars", "controls", "text", "nudge", "surface",
+    "lstmcell", "lstmtime",
 };
 
 // A word of the value: src[start, end).
@@ -268,7 +269,7 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
     int n = words(src, vs, ve, w);
     if (n < 2 || !is_name(src, w[0])) {
         diag_error(d, n ? w[0].start : at, "write 'panel: NAME KIND ...'; the kinds are circuit, graph, plot, "
-                   "heatmap, bars, controls, text, nudge and surface");
+                   "heatmap, bars, controls, text, nudge, surface, lstmcell and lstmtime");
         return;
     }
     if (l->f2.npanels == LESSON_MAX_PANELS) {
@@ -339,6 +340,11 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
     }
     bool needs_refs = p.kind == PANEL_PLOT || p.kind == PANEL_HEATMAP || p.kind == PANEL_BARS ||
                       p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE;
+    if ((p.kind == PANEL_LSTMCELL || p.kind == PANEL_LSTMTIME) && p.nrefs < 2) {
+        diag_error(d, w[1].end, "write 'panel: NAME %s SOURCE STEP%s': an 'lstmmem' source and the param that "
+                   "holds the step shown", kind, p.kind == PANEL_LSTMCELL ? " [UNIT]" : "");
+        return;
+    }
     if (needs_refs && p.nrefs == 0) {
         diag_error(d, w[1].end, "a %s panel needs what it shows: %s", kind,
                    p.kind == PANEL_CONTROLS  ? "the params it controls"
@@ -633,6 +639,17 @@ void format2_finish(Lesson *l, Diag *d)
             int x = find_param(l, p->nudge_input, strlen(p->nudge_input));
             if (x < 0 || !l->f2.params[x].input)
                 diag_error(d, p->at, "panel '%s': '%s' is not an input of the program", p->name, p->nudge_input);
+        }
+        if (p->kind == PANEL_LSTMCELL || p->kind == PANEL_LSTMTIME) {
+            bool found = false;
+            for (int k = 0; k < l->f2.nsources; k++)
+                found |= strcmp(l->f2.sources[k].name, p->refs[0]) == 0;
+            if (!found)
+                diag_error(d, p->at, "panel '%s': no source called '%s'; it draws an 'lstmmem' source", p->name,
+                           p->refs[0]);
+            for (int k = 1; k < p->nrefs; k++)
+                if (find_param(l, p->refs[k], strlen(p->refs[k])) < 0)
+                    diag_error(d, p->at, "panel '%s': no param called '%s'", p->name, p->refs[k]);
         }
         if (p->kind == PANEL_SURFACE) {
             bool found = false;

@@ -69,6 +69,8 @@ typedef enum PanelKind {
     PANEL_TEXT,         // a fixed text with placeholders
     PANEL_NUDGE,        // x -> x + h: f changes by about h * df/dx, numerical beside analytic
     PANEL_SURFACE,      // a surface f(x, y) with optimizer paths: refs are an optimizers source [and names]
+    PANEL_LSTMCELL,     // an LSTM cell at one step (Olah's diagram): refs are an lstmmem source, the step param [, the unit param]
+    PANEL_LSTMTIME,     // an lstmmem source's gates and states over time: refs are the source and the step param
     PANEL_KIND_COUNT
 } PanelKind;
 

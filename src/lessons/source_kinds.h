@@ -23,5 +23,6 @@ extern const SourceKind source_explode_kind; // source_explode.c: an RNN's train
 extern const SourceKind source_curve_kind;   // source_curve.c: an activation, its derivative by backprop, saturation
 extern const SourceKind source_stack_kind;   // source_stack.c: the gradient at each input of a chain of N layers
 extern const SourceKind source_adding_kind;  // source_adding.c: an LSTM, tanh RNN or IRNN learning the adding problem
+extern const SourceKind source_lstmmem_kind; // source_lstmmem.c: an LSTM learns to remember; its gates on a probe; gate surgery
 
 #endif

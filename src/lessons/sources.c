@@ -18,6 +18,7 @@ const SourceKind *const source_kinds[] = {
     &source_curve_kind,
     &source_stack_kind,
     &source_adding_kind,
+    &source_lstmmem_kind,
 };
 const int source_kind_count = (int)(sizeof(source_kinds) / sizeof(source_kinds[0]));
 

@@ -12,6 +12,7 @@
 #include "views/widgets/controls.h"
 #include "views/widgets/heatmap.h"
 #include "views/widgets/surface.h"
+#include "views/lstm_cell_view.h"
 
 #include "views/circuit.h"
 #include "views/textflow.h"
@@ -519,6 +520,44 @@ static void draw_surface(const PanelCtx *c, const LessonPanel *lp, float x, floa
                    "nothing computed yet");
 }
 
+// An lstmmem source's cell at the selected step, or its strips over time
+// (lstm_cell_view.h): refs are the source, the step's param, the unit's.
+static void draw_lstm(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    double v[2] = {1, 0};
+    for (int k = 1; k < lp->nrefs && k < 3; k++) {
+        int pi = c->p->run ? run_param_find(c->p->run, lp->refs[k]) : -1;
+        v[k - 1] = pi >= 0 ? run_param(c->p->run, pi) : v[k - 1];
+    }
+    LstmCellData d;
+    char id[96];
+    snprintf(id, sizeof(id), "panel:%s", lp->name);
+    if (!c->p->run || !lstm_cell_data(run_arrays(c->p->run), lp->refs[0], v[0], v[1], &d)) {
+        scene_text(c->s, x + w / 2, y + h / 2, FONT_REGULAR, 16 * c->u, ALIGN_CENTER, c->p->theme->muted,
+                   "nothing computed yet");
+        return;
+    }
+    // Sized by the frame's unit, as plots are, so a large scale leaves the
+    // diagram and the strips their room.
+    float uc = c->uc, pad = 10 * uc; // room for a highlight frame
+    x += pad, y += pad, w -= 2 * pad, h -= 2 * pad;
+    float top = y;
+    if (lp->title) {
+        char title[256];
+        run_format(c->p->run, lp->title, title, sizeof(title));
+        scene_text_fit(c->s, x, y, FONT_BOLD, 15 * uc, ALIGN_LEFT, c->p->theme->muted, title, w);
+        top += scene_line_height(15 * uc) + 4 * uc;
+    }
+    char scrub[96];
+    snprintf(scrub, sizeof(scrub), "param:%s:scrub", lp->refs[1]);
+    LstmViewParams vp = {.x = x, .y = top, .w = w, .h = y + h - top, .unit = uc, .theme = c->p->theme, .id = id,
+                         .scrub_id = scrub};
+    if (lp->kind == PANEL_LSTMCELL)
+        lstm_cell_build(c->s, &vp, &d);
+    else
+        lstm_time_build(c->s, &vp, &d);
+}
+
 static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, float h)
 {
     const Lesson *l = c->p->lesson;
@@ -537,6 +576,8 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     case PANEL_NUDGE: draw_nudge(c, lp, x + 10 * c->u, y + 8 * c->u, w - 20 * c->u, h - 16 * c->u); break;
     case PANEL_TEXT: draw_text_panel(c, lp, x, y, w, h); break;
     case PANEL_SURFACE: draw_surface(c, lp, x, y, w, h); break;
+    case PANEL_LSTMCELL:
+    case PANEL_LSTMTIME: draw_lstm(c, lp, x, y, w, h); break;
     case PANEL_KIND_COUNT: break;
     }
     if (lit) // over the panel's own background
