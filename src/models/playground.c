@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/fastmath.h"
 #include "models/rng.h"
 
 const char *const pg_dataset_names[PG_DATASET_COUNT] = {"moons", "circles", "xor", "spiral"};
@@ -171,23 +172,54 @@ float playground_step(Playground *pg)
     return loss;
 }
 
+// One layer over m points in plain C: out (m, nout) = act(in (m, nin) @ W (nin, nout) + b (nout)).
+// The inner loops run over the units, so the compiler vectorises them.
+FASTMATH_CLONES
+static void fast_layer(const float *in, int m, int nin, const float *W, const float *b, int nout, PgActivation act,
+                       float *out)
+{
+    for (int i = 0; i < m; i++) {
+        float *o = out + (size_t)i * nout;
+        for (int j = 0; j < nout; j++)
+            o[j] = b[j];
+        for (int k = 0; k < nin; k++) {
+            float a = in[(size_t)i * nin + k];
+            const float *w = W + (size_t)k * nout;
+            for (int j = 0; j < nout; j++)
+                o[j] += a * w[j];
+        }
+        switch (act) {
+        case PG_TANH: for (int j = 0; j < nout; j++) o[j] = fast_tanhf(o[j]); break;
+        case PG_RELU: for (int j = 0; j < nout; j++) o[j] = o[j] > 0 ? o[j] : 0; break;
+        case PG_SIGMOID: for (int j = 0; j < nout; j++) o[j] = fast_sigmoidf(o[j]); break;
+        default: break;
+        }
+    }
+}
+
+#define PG_BLOCK 256   // points per block of the plain-C forward pass
+
 bool playground_forward(Playground *pg, const float *xy, int m, float *p, float *hidden)
 {
-    TensorGraph *g = pg->eval;
-    tensor_graph_reset(g);
-    Tensor *hid[PG_MAX_LAYERS];
-    Tensor *logits = forward(pg, g, xy, m, hidden ? hid : NULL);
-    if (!logits)
-        return false;
-    for (int i = 0; i < m; i++) {
-        float z = logits->data[2 * i + 1];
-        p[i] = 1.0f / (1.0f + expf(-z));
-    }
-    if (hidden) {
-        int L = pg->cfg.layers, U = pg->cfg.units;
-        for (int i = 0; i < m; i++)
-            for (int l = 0; l < L; l++)
-                memcpy(hidden + ((size_t)i * L + l) * U, hid[l]->data + (size_t)i * U, (size_t)U * sizeof(float));
+    int L = pg->cfg.layers, U = pg->cfg.units;
+    Tensor **t = pg->params->t;
+    float a[PG_BLOCK * PG_MAX_UNITS], b[PG_BLOCK * PG_MAX_UNITS];
+    for (int i0 = 0; i0 < m; i0 += PG_BLOCK) {
+        int n = m - i0 < PG_BLOCK ? m - i0 : PG_BLOCK, nin = 2;
+        const float *in = xy + (size_t)i0 * 2;
+        float *cur = a, *other = b;
+        for (int l = 0; l < L; l++) {
+            fast_layer(in, n, nin, t[2 * l]->data, t[2 * l + 1]->data, U, pg->cfg.act, cur);
+            if (hidden)
+                for (int i = 0; i < n; i++)
+                    memcpy(hidden + ((size_t)(i0 + i) * L + l) * U, cur + (size_t)i * U, (size_t)U * sizeof(float));
+            in = cur, nin = U;
+            float *tmp = cur;
+            cur = other, other = tmp;
+        }
+        fast_layer(in, n, nin, t[2 * L]->data, t[2 * L + 1]->data, 1, PG_LINEAR, cur); // z (n, 1)
+        for (int i = 0; i < n; i++)
+            p[i0 + i] = fast_sigmoidf(cur[i]);
     }
     return true;
 }

@@ -87,9 +87,12 @@ float playground_step(Playground *pg);
 // The fraction of points classified right (p > 0.5 means class 1) at the current weights.
 double playground_accuracy(Playground *pg);
 
-// The forward pass over m points xy (m, 2): p (m) gets sigmoid(z), and when
-// hidden is not NULL, hidden (m, layers * units) every hidden unit's output
-// (layer by layer). False when out of memory.
+// The forward pass over m points xy (m, 2), for pictures and the accuracy:
+// p (m) gets sigmoid(z), and when hidden is not NULL, hidden (m, layers *
+// units) every hidden unit's output (layer by layer). Plain C with
+// fastmath.h's tanh and sigmoid on the same weights: within about 1e-6 of
+// the tensor engine's pass, many times faster (a 100 x 100 grid each
+// publication). Returns true (false is kept for a pass that can fail).
 bool playground_forward(Playground *pg, const float *xy, int m, float *p, float *hidden);
 
 // One point's loss and its gradient of every parameter, grad (params->size)

@@ -51,40 +51,62 @@ static double sample(const double *v, int grid, float fx, float fy)
     return top * (1 - ay) + bot * ay;
 }
 
-// The colour of value q: by class probability (q in [0, 1]) or, signed, by a
-// diverging palette scaled by m.
-static Color map_color(const Theme *t, double q, bool probability, double m)
+#define LUT 256   // colours per palette: a pixel's colour is a table lookup
+
+// The colours of one palette at LUT steps: by class probability (q in
+// [0, 1]) or, signed, by a diverging palette over [-m, m]; warn for NaN.
+typedef struct Palette {
+    Color c[LUT];
+    Color warn;
+    bool probability;
+    double m;
+} Palette;
+
+static void palette_make(Palette *pal, const Theme *t, bool probability, double m)
+{
+    pal->warn = t->warn;
+    pal->probability = probability;
+    pal->m = m;
+    for (int i = 0; i < LUT; i++) {
+        double f = (i + 0.5) / LUT; // [0, 1]
+        if (probability) // the class it leans to, stronger the surer it is
+            pal->c[i] = color_mix(t->background, class_color(f > 0.5), (float)(0.10 + 0.45 * fabs(2 * f - 1)));
+        else
+            pal->c[i] = color_mix(t->background, palette_diverging((float)(2 * f - 1)), 0.85f);
+    }
+}
+
+static Color palette_at(const Palette *pal, double q)
 {
     if (!isfinite(q))
-        return t->warn;
-    if (probability) // the class it leans to, stronger the surer it is
-        return color_mix(t->background, class_color(q > 0.5), (float)(0.10 + 0.45 * fabs(2 * q - 1)));
-    return color_mix(t->background, palette_diverging(m > 0 ? (float)(q / m) : 0), 0.85f);
+        return pal->warn;
+    double f = pal->probability ? q : pal->m > 0 ? (q / pal->m + 1) / 2 : 0.5;
+    int i = (int)(f * LUT);
+    return pal->c[i < 0 ? 0 : i >= LUT ? LUT - 1 : i];
 }
 
 // Fill the pixels [px0, px0 + pw) x [py0, py0 + ph) of an image `stride`
 // pixels wide with the grid v, smoothly.
-static void paint(Color *px, int stride, int px0, int py0, int pw, int ph, const Theme *t, const double *v, int grid,
-                  bool probability, double m)
+static void paint(Color *px, int stride, int px0, int py0, int pw, int ph, const Palette *pal, const double *v,
+                  int grid)
 {
     for (int y = 0; y < ph; y++)
         for (int x = 0; x < pw; x++)
             px[(size_t)(py0 + y) * stride + px0 + x] =
-                map_color(t, sample(v, grid, ((float)x + 0.5f) / (float)pw, ((float)y + 0.5f) / (float)ph),
-                          probability, m);
+                palette_at(pal, sample(v, grid, ((float)x + 0.5f) / (float)pw, ((float)y + 0.5f) / (float)ph));
 }
 
-// One map over a square box side wide, as an image of at most 512 pixels a side.
-static void draw_map(Scene *s, const Theme *t, float x, float y, float side, const double *v, int grid,
-                     bool probability, double m, const char *id)
+// One map over a square box side wide, as an image of at most 256 pixels a side.
+static void draw_map(Scene *s, float x, float y, float side, const double *v, int grid, const Palette *pal,
+                     const char *id)
 {
-    int n = (int)fminf(ceilf(side), 512);
+    int n = (int)fminf(ceilf(side), 256);
     SceneRef ref = scene_image(s, x, y, side, side, n, n);
     if (id)
         scene_tag(s, ref, id);
     Color *px = scene_image_pixels(s, ref);
     if (px)
-        paint(px, n, 0, 0, n, n, t, v, grid, probability, m);
+        paint(px, n, 0, 0, n, n, pal, v, grid);
 }
 
 int boundary_neuron_at(const Scene *s, const char *id, float x, float y)
@@ -103,6 +125,8 @@ void boundary_build(Scene *s, const BoundaryParams *p)
     float title_h = scene_line_height(16 * u) + 4 * u, cap_h = p->caption ? scene_line_height(14 * u) + 2 * u : 0;
     float top = p->y + title_h + cap_h;
     int K = p->neurons ? p->layers * p->units : 0;
+    if (K > BOUNDARY_MAX_NEURONS || p->layers > BOUNDARY_MAX_LAYERS || p->ngrid < 1 || p->ngrid > 1024)
+        K = 0;
     // The map is square; the thumbnails take what is left of the width (at least a third when there are any).
     float side = fminf(p->h - (top - p->y) - 4 * u, K ? p->w * 0.62f : p->w);
     if (p->grid < 1 || p->grid > 1024 || !(side > 20 * u))
@@ -112,8 +136,6 @@ void boundary_build(Scene *s, const BoundaryParams *p)
     // The neuron drawn large: the one under the mouse, else the focus.
     int focus = p->focus >= 0 && p->focus <= K ? p->focus : 0;
     float thumb_x[BOUNDARY_MAX_NEURONS], thumb_y[BOUNDARY_MAX_NEURONS];
-    if (K > BOUNDARY_MAX_NEURONS)
-        K = 0;
     for (int k = 0; k < K; k++) {
         int l = k / p->units, j = k % p->units, row = j / th.cols, col = j % th.cols;
         thumb_x[k] = tx + (th.size + th.gap) * (float)col;
@@ -124,7 +146,7 @@ void boundary_build(Scene *s, const BoundaryParams *p)
     }
     // Title and caption.
     if (focus) {
-        snprintf(id, sizeof(id), "layer %d, neuron %d: its output over the plane (blue < 0 < red)",
+        snprintf(id, sizeof(id), "layer %d, neuron %d over the plane (blue < 0 < red)",
                  (focus - 1) / p->units + 1, (focus - 1) % p->units + 1);
         scene_text_fit(s, p->x, p->y, FONT_BOLD, 16 * u, ALIGN_LEFT, t->accent, id, p->w);
     } else {
@@ -138,16 +160,21 @@ void boundary_build(Scene *s, const BoundaryParams *p)
     int ng = p->ngrid;
     const double *nv = focus ? p->neurons + (size_t)(focus - 1) * (size_t)ng * (size_t)ng : NULL;
     double layer_max[BOUNDARY_MAX_LAYERS] = {0};
-    for (int k = 0; k < K && p->layers <= BOUNDARY_MAX_LAYERS; k++)
+    for (int k = 0; k < K; k++)
         for (int i = 0; i < ng * ng; i++) {
             double v = fabs(p->neurons[(size_t)k * ng * ng + i]);
             if (isfinite(v) && v > layer_max[k / p->units])
                 layer_max[k / p->units] = v;
         }
-    if (nv)
-        draw_map(s, t, p->x, top, side, nv, ng, false, layer_max[(focus - 1) / p->units], id);
-    else
-        draw_map(s, t, p->x, top, side, p->boundary, p->grid, true, 1, id);
+    Palette pal, layer_pal[BOUNDARY_MAX_LAYERS];
+    for (int l = 0; K && l < p->layers && l < BOUNDARY_MAX_LAYERS; l++)
+        palette_make(&layer_pal[l], t, false, layer_max[l]);
+    if (nv) {
+        draw_map(s, p->x, top, side, nv, ng, &layer_pal[(focus - 1) / p->units], id);
+    } else {
+        palette_make(&pal, t, true, 1);
+        draw_map(s, p->x, top, side, p->boundary, p->grid, &pal, id);
+    }
     scene_frame(s, p->x, top, side, side, fmaxf(1, u), t->panel_edge);
     // The points, coloured by class with a ring in the background colour so they show on either side.
     double xlo = p->range[0], xhi = p->range[1], ylo = p->range[2], yhi = p->range[3];
@@ -168,19 +195,21 @@ void boundary_build(Scene *s, const BoundaryParams *p)
         scene_tag(s, scene_ring(s, cx, cy, r + 5 * u, 2.5f * u, t->text), id);
     }
     // All the small maps are one image (a frame draws only so many images),
-    // a pixel per screen pixel; each map's box is an invisible rect for hovering.
+    // at about a pixel per grid cell (f image pixels per screen pixel); each
+    // map's box is an invisible rect for hovering.
     float ax = tx, ay = top, aw = tw, ah = K ? thumb_y[K - 1] + th.size - top : 0;
-    int apw = (int)ceilf(aw), aph = (int)ceilf(ah);
+    float f = th.size > 0 ? fminf(1, (float)ng / th.size) : 1;
+    int apw = (int)ceilf(aw * f), aph = (int)ceilf(ah * f);
     Color *atlas = NULL;
     if (K && th.size >= 2 && apw > 0 && aph > 0 && (size_t)apw * aph <= (size_t)2048 * 2048) {
-        atlas = scene_image_pixels(s, scene_image(s, ax, ay, (float)apw, (float)aph, apw, aph));
+        atlas = scene_image_pixels(s, scene_image(s, ax, ay, (float)apw / f, (float)aph / f, apw, aph));
         for (size_t i = 0; atlas && i < (size_t)apw * aph; i++)
             atlas[i] = t->background;
     }
     for (int k = 0; k < K; k++) {
-        int x0 = (int)(thumb_x[k] - ax), y0 = (int)(thumb_y[k] - ay), n = (int)th.size;
+        int x0 = (int)((thumb_x[k] - ax) * f), y0 = (int)((thumb_y[k] - ay) * f), n = (int)(th.size * f);
         if (atlas && x0 >= 0 && y0 >= 0 && x0 + n <= apw && y0 + n <= aph)
-            paint(atlas, apw, x0, y0, n, n, t, p->neurons + (size_t)k * ng * ng, ng, false, layer_max[k / p->units]);
+            paint(atlas, apw, x0, y0, n, n, &layer_pal[k / p->units], p->neurons + (size_t)k * ng * ng, ng);
         snprintf(id, sizeof(id), "%s:neuron:%d", p->id, k + 1);
         scene_tag(s, scene_rect(s, thumb_x[k], thumb_y[k], th.size, th.size, 0, color_alpha(t->background, 0)), id);
         scene_frame(s, thumb_x[k], thumb_y[k], th.size, th.size, k + 1 == focus ? 2.5f * u : fmaxf(1, 0.6f * u),
