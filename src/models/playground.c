@@ -30,7 +30,7 @@ void pg_dataset(PgDataset d, int n, double noise, uint64_t seed, float *xy, int 
                 x = cos(t), y = sin(t);
             else
                 x = 1 - cos(t), y = 0.5 - sin(t);
-            x = (x - 0.5) * 0.9, y = (y - 0.25) * 0.9 * 1.3;
+            x = (x - 0.5) * 0.8, y = (y - 0.25) * 1.1;
             break;
         }
         case PG_CIRCLES: { // a disc inside a ring
