@@ -25,7 +25,7 @@ typedef struct Thumbs {
 // The largest thumbnails that fit n = layers * units of them into aw x ah.
 static Thumbs thumbs_fit(int layers, int units, float aw, float ah, float u)
 {
-    Thumbs best = {1, units, 0, 18 * u, 4 * u};
+    Thumbs best = {1, units, 0, 21 * u, 4 * u};
     for (int cols = 1; cols <= units; cols++) {
         int rows = (units + cols - 1) / cols;
         float sw = (aw - best.gap * (float)(cols - 1)) / (float)cols;
@@ -151,7 +151,7 @@ void boundary_build(Scene *s, const BoundaryParams *p)
         scene_text_fit(s, p->x, p->y, FONT_BOLD, 16 * u, ALIGN_LEFT, t->accent, id, p->w);
     } else {
         scene_text_fit(s, p->x, p->y, FONT_BOLD, 16 * u, ALIGN_LEFT, t->text,
-                       p->title ? p->title : "what the network says: p(orange) over the plane", p->w);
+                       p->title ? p->title : "the network's p(orange) over the plane", p->w);
     }
     if (p->caption)
         scene_text_fit(s, p->x, p->y + title_h, FONT_REGULAR, 14 * u, ALIGN_LEFT, t->muted, p->caption, p->w);
