@@ -1081,15 +1081,45 @@ static bool surface_down(App *a, float px, float py)
     return true;
 }
 
+// The last place needle occurs in s, or NULL (panel names may hold the same words).
+static const char *last_of(const char *s, const char *needle)
+{
+    const char *last = NULL;
+    for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+        last = p;
+    return last;
+}
+
 // A click on a training point of a boundary panel ("panel:NAME:point:I"):
 // the point becomes the one its source follows, through the param its
 // `point` option names ({param}). False when the click is elsewhere.
 static bool boundary_point_down(App *a, float px, float py)
 {
     const SceneItem *it = a->run ? scene_hit(a->scene, px, py, "panel:") : NULL;
-    const char *at = it ? strstr(it->id, ":point:") : NULL;
-    if (!at)
+    const char *at = it ? last_of(it->id, ":point:") : NULL;
+    if (at && (at[7] < '0' || at[7] > '9')) // "panel:point:map": a panel called point
+        at = NULL;
+    const char *map = it ? last_of(it->id, ":map") : NULL;
+    if (!at && (!map || map[4] != '\0'))
         return false;
+    if (!at) { // on the map: the nearest point within a few radii, points are small
+        char prefix[128];
+        snprintf(prefix, sizeof(prefix), "%.*s:point:", (int)(map - it->id), it->id);
+        const SceneItem *best = NULL;
+        float best_d = INFINITY;
+        for (size_t i = 0; i < a->scene->n; i++) {
+            const SceneItem *q = &a->scene->items[i];
+            if (!q->id || q->kind != SCENE_CIRCLE || strncmp(q->id, prefix, strlen(prefix)) != 0)
+                continue;
+            float d = hypotf(q->x - px, q->y - py);
+            if (d < best_d && d <= 4 * q->radius)
+                best = q, best_d = d;
+        }
+        if (!best)
+            return false;
+        it = best;
+        at = last_of(it->id, ":point:");
+    }
     char name[96];
     snprintf(name, sizeof(name), "%.*s", (int)(at - it->id - 6), it->id + 6);
     int index = atoi(at + strlen(":point:"));
