@@ -190,6 +190,7 @@ typedef struct App {
     LessonGraphState gstate;    // zoom, pan and hover of `view: graph` lessons
     bool panning;
     int hovered;                // graph node under the mouse, -1 = none
+    char neuron_hovered[96];    // a boundary panel's neuron map under the mouse (its id), "" = none
     bool save_pending;          // S was pressed: save the next frame as PNG
     // Training lessons (`train:`): the output after each gradient step.
     double *history;
@@ -958,13 +959,34 @@ static void mouse_wheel(App *a, int dy)
     a->dirty = true;
 }
 
+// Motion over a boundary panel's small neuron maps ("panel:NAME:neuron:K"):
+// the view gets the mouse and draws the neuron under it large. Rebuilds
+// only when the neuron under the mouse changes. True when it took the motion.
+static bool neuron_hover(App *a, float px, float py)
+{
+    const SceneItem *it = a->run ? scene_hit(a->scene, px, py, "panel:") : NULL;
+    const char *id = it && strstr(it->id, ":neuron:") ? it->id : "";
+    if (!id[0] && !a->neuron_hovered[0])
+        return false;
+    if (strcmp(id, a->neuron_hovered) != 0) {
+        snprintf(a->neuron_hovered, sizeof(a->neuron_hovered), "%s", id);
+        a->gstate.hover = id[0] != '\0';
+        a->gstate.mouse_x = px;
+        a->gstate.mouse_y = py;
+        a->dirty = true;
+    }
+    return id[0] != '\0';
+}
+
 // Motion: hover tooltips in a graph view, panning when dragging its background.
 static void mouse_move(App *a, int x, int y, int dx, int dy)
 {
-    if (covered(a) || !graph_view(a))
+    if (covered(a))
         return;
     float px, py, pdx, pdy;
     to_pixels(a, x, y, &px, &py);
+    if (neuron_hover(a, px, py) || !graph_view(a))
+        return;
     to_pixels(a, dx, dy, &pdx, &pdy);
     if (a->panning && a->gstate.view.scale != 0) {
         graph_view_pan(&a->gstate.view, pdx, pdy);
@@ -1061,10 +1083,75 @@ static bool surface_down(App *a, float px, float py)
     return true;
 }
 
+// The last place needle occurs in s, or NULL (panel names may hold the same words).
+static const char *last_of(const char *s, const char *needle)
+{
+    const char *last = NULL;
+    for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+        last = p;
+    return last;
+}
+
+// A click on a training point of a boundary panel ("panel:NAME:point:I"):
+// the point becomes the one its source follows, through the param its
+// `point` option names ({param}). False when the click is elsewhere.
+static bool boundary_point_down(App *a, float px, float py)
+{
+    const SceneItem *it = a->run ? scene_hit(a->scene, px, py, "panel:") : NULL;
+    const char *at = it ? last_of(it->id, ":point:") : NULL;
+    if (at && (at[7] < '0' || at[7] > '9')) // "panel:point:map": a panel called point
+        at = NULL;
+    const char *map = it ? last_of(it->id, ":map") : NULL;
+    if (!at && (!map || map[4] != '\0'))
+        return false;
+    if (!at) { // on the map: the nearest point within a few radii, points are small
+        char prefix[128];
+        snprintf(prefix, sizeof(prefix), "%.*s:point:", (int)(map - it->id), it->id);
+        const SceneItem *best = NULL;
+        float best_d = INFINITY;
+        for (size_t i = 0; i < a->scene->n; i++) {
+            const SceneItem *q = &a->scene->items[i];
+            if (!q->id || q->kind != SCENE_CIRCLE || strncmp(q->id, prefix, strlen(prefix)) != 0)
+                continue;
+            float d = hypotf(q->x - px, q->y - py);
+            if (d < best_d && d <= 4 * q->radius)
+                best = q, best_d = d;
+        }
+        if (!best)
+            return false;
+        it = best;
+        at = last_of(it->id, ":point:");
+    }
+    char name[96];
+    snprintf(name, sizeof(name), "%.*s", (int)(at - it->id - 6), it->id + 6);
+    int index = atoi(at + strlen(":point:"));
+    const LessonFormat2 *f2 = &a->lesson->f2;
+    const LessonPanel *panel = NULL;
+    for (int i = 0; i < f2->npanels; i++)
+        if (strcmp(f2->panels[i].name, name) == 0)
+            panel = &f2->panels[i];
+    const LessonSource *src = NULL;
+    for (int i = 0; panel && panel->nrefs > 0 && i < f2->nsources; i++)
+        if (strcmp(f2->sources[i].name, panel->refs[0]) == 0)
+            src = &f2->sources[i];
+    const char *opt = src ? source_option(src, "point") : NULL;
+    size_t len = opt ? strlen(opt) : 0;
+    if (len < 3 || opt[0] != '{' || opt[len - 1] != '}')
+        return false; // a point written as a number stays where the lesson put it
+    char param[80];
+    snprintf(param, sizeof(param), "%.*s", (int)(len - 2), opt + 1);
+    int k = run_param_find(a->run, param);
+    if (k < 0)
+        return false;
+    run_set_param(a->run, k, index);
+    a->dirty = true;
+    return true;
+}
+
 // A click on a control: a slider starts a drag, a toggle flips, a choice is taken.
 static bool control_down(App *a, float px, float py)
 {
-    if (surface_down(a, px, py))
+    if (surface_down(a, px, py) || boundary_point_down(a, px, py))
         return true;
     const SceneItem *it = a->run ? scene_hit(a->scene, px, py, "param:") : NULL;
     if (!it)

@@ -15,7 +15,7 @@
 
 const char *const panel_kind_names[PANEL_KIND_COUNT] = {
     "circuit", "graph", "plot", "heatmap", "bars", "controls", "text", "nudge", "surface",
-    "lstmcell", "lstmtime",
+    "lstmcell", "lstmtime", "boundary",
 };
 
 // A word of the value: src[start, end).
@@ -339,7 +339,7 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
         }
     }
     bool needs_refs = p.kind == PANEL_PLOT || p.kind == PANEL_HEATMAP || p.kind == PANEL_BARS ||
-                      p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE;
+                      p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE || p.kind == PANEL_BOUNDARY;
     if ((p.kind == PANEL_LSTMCELL || p.kind == PANEL_LSTMTIME) && p.nrefs < 2) {
         diag_error(d, w[1].end, "write 'panel: NAME %s SOURCE STEP%s': an 'lstmmem' source and the param that "
                    "holds the step shown", kind, p.kind == PANEL_LSTMCELL ? " [UNIT]" : "");
@@ -349,6 +349,7 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
         diag_error(d, w[1].end, "a %s panel needs what it shows: %s", kind,
                    p.kind == PANEL_CONTROLS  ? "the params it controls"
                    : p.kind == PANEL_SURFACE ? "an 'optimizers' source (then, if not all, the optimizers)"
+                   : p.kind == PANEL_BOUNDARY ? "an 'mlp2d' source (then, optionally, the param of the neuron drawn large)"
                                              : "one or more arrays, as source.array");
         return;
     }
@@ -658,6 +659,17 @@ void format2_finish(Lesson *l, Diag *d)
             if (!found)
                 diag_error(d, p->at, "panel '%s': no source called '%s'; a surface panel draws an 'optimizers' "
                            "source", p->name, p->refs[0]);
+        }
+        if (p->kind == PANEL_BOUNDARY) {
+            bool found = false;
+            for (int k = 0; k < l->f2.nsources; k++)
+                found |= strcmp(l->f2.sources[k].name, p->refs[0]) == 0;
+            if (!found)
+                diag_error(d, p->at, "panel '%s': no source called '%s'; a boundary panel draws an 'mlp2d' source",
+                           p->name, p->refs[0]);
+            if (p->nrefs > 1 && find_param(l, p->refs[1], strlen(p->refs[1])) < 0)
+                diag_error(d, p->at, "panel '%s': no param called '%s' for the neuron drawn large", p->name,
+                           p->refs[1]);
         }
     }
     // Directive targets.

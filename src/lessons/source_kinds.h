@@ -24,5 +24,6 @@ extern const SourceKind source_curve_kind;   // source_curve.c: an activation, i
 extern const SourceKind source_stack_kind;   // source_stack.c: the gradient at each input of a chain of N layers
 extern const SourceKind source_adding_kind;  // source_adding.c: an LSTM, tanh RNN or IRNN learning the adding problem
 extern const SourceKind source_lstmmem_kind; // source_lstmmem.c: an LSTM learns to remember; its gates on a probe; gate surgery
+extern const SourceKind source_mlp2d_kind;   // source_mlp2d.c: an MLP learning a 2-D data set (the playground)
 
 #endif

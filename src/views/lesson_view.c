@@ -14,6 +14,7 @@
 #include "views/widgets/surface.h"
 #include "views/lstm_cell_view.h"
 
+#include "views/boundary_view.h"
 #include "views/circuit.h"
 #include "views/textflow.h"
 
@@ -558,6 +559,66 @@ static void draw_lstm(const PanelCtx *c, const LessonPanel *lp, float x, float y
         lstm_time_build(c->s, &vp, &d);
 }
 
+// The array SOURCE.FIELD of the run's snapshot, or NULL; *data gets its numbers.
+static const RunArray *source_array(const RunArrays *ra, const char *source, const char *field, const double **data)
+{
+    char name[RUN_ARRAY_NAME];
+    snprintf(name, sizeof(name), "%s.%s", source, field);
+    *data = NULL;
+    return ra ? run_arrays_find(ra, name, data) : NULL;
+}
+
+// The last number of SOURCE.FIELD, or dflt.
+static double source_number(const RunArrays *ra, const char *source, const char *field, double dflt)
+{
+    const double *v;
+    const RunArray *a = source_array(ra, source, field, &v);
+    int n = !a ? 0 : a->ndim == 0 ? 1 : a->ndim == 1 ? a->shape[0] : a->shape[0] * a->shape[1];
+    return n > 0 ? v[n - 1] : dflt;
+}
+
+// An mlp2d source's map, points and hidden neurons (boundary_view.h): refs
+// are the source and, optionally, the param naming the neuron drawn large.
+// Sized by the frame's unit, as the surface is.
+static void draw_boundary(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    const RunArrays *ra = c->p->run ? run_arrays(c->p->run) : NULL;
+    const char *src = lp->refs[0];
+    const double *grid, *range, *points, *neurons;
+    const RunArray *ga = source_array(ra, src, "boundary", &grid), *rg = source_array(ra, src, "range", &range);
+    const RunArray *pa = source_array(ra, src, "points", &points), *na = source_array(ra, src, "neurons", &neurons);
+    if (!ga || ga->ndim != 2 || ga->shape[0] != ga->shape[1] || !rg || rg->ndim != 1 || rg->shape[0] != 4) {
+        scene_text(c->s, x + w / 2, y + h / 2, FONT_REGULAR, 16 * c->u, ALIGN_CENTER, c->p->theme->muted,
+                   "nothing computed yet");
+        return;
+    }
+    int layers = (int)source_number(ra, src, "layers", 0), units = (int)source_number(ra, src, "units", 0);
+    int ngrid = (int)source_number(ra, src, "ngrid", 0), K = layers * units;
+    bool neurons_ok = K > 0 && na && na->ndim == 2 && na->shape[0] == K && na->shape[1] == ngrid * ngrid;
+    char caption[160], id[96], title[256];
+    snprintf(caption, sizeof(caption), "step %.0f    loss %.4f    accuracy %.1f%%", source_number(ra, src, "steps", 0),
+             source_number(ra, src, "loss", NAN), 100 * source_number(ra, src, "accuracy", NAN));
+    snprintf(id, sizeof(id), "panel:%s", lp->name);
+    int focus = 0;
+    if (lp->nrefs > 1 && c->p->run) {
+        int k = run_param_find(c->p->run, lp->refs[1]);
+        focus = k >= 0 ? (int)run_param(c->p->run, k) : 0;
+    }
+    if (lp->title)
+        run_format(c->p->run, lp->title, title, sizeof(title));
+    const LessonGraphState *gs = c->p->graph;
+    BoundaryParams bp = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme,
+                         .title = lp->title ? title : NULL, .caption = caption, .boundary = grid,
+                         .grid = ga->shape[0], .range = range,
+                         .points = pa && pa->ndim == 2 && pa->shape[1] == 3 ? points : NULL,
+                         .npoints = pa && pa->ndim == 2 ? pa->shape[0] : 0,
+                         .chosen = (int)source_number(ra, src, "point", -1),
+                         .neurons = neurons_ok ? neurons : NULL, .layers = layers, .units = units, .ngrid = ngrid,
+                         .focus = focus, .hover = gs && gs->hover, .mouse_x = gs ? gs->mouse_x : 0,
+                         .mouse_y = gs ? gs->mouse_y : 0, .id = id};
+    boundary_build(c->s, &bp);
+}
+
 static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, float h)
 {
     const Lesson *l = c->p->lesson;
@@ -578,6 +639,7 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     case PANEL_SURFACE: draw_surface(c, lp, x, y, w, h); break;
     case PANEL_LSTMCELL:
     case PANEL_LSTMTIME: draw_lstm(c, lp, x, y, w, h); break;
+    case PANEL_BOUNDARY: draw_boundary(c, lp, x, y, w, h); break;
     case PANEL_KIND_COUNT: break;
     }
     if (lit) // over the panel's own background
