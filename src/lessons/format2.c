@@ -14,7 +14,7 @@
 #include "lessons/sources.h"
 
 const char *const panel_kind_names[PANEL_KIND_COUNT] = {
-    "circuit", "graph", "plot", "heatmap", "bars", "controls", "text", "nudge", "surface",
+    "circuit", "graph", "plot", "heatmap", "bars", "controls", "text", "nudge", "surface", "chars",
 };
 
 // A word of the value: src[start, end).
@@ -321,7 +321,16 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
             p.xlabel = copy(l, src, w[++i]);
         else if (is(src, w[i], "h") && i + 1 < n && p.kind == PANEL_NUDGE)
             p.nudge_h = copy(l, src, w[++i]);
-        else if (p.kind == PANEL_NUDGE && !p.nudge_input)
+        else if (is(src, w[i], "pick") && i + 1 < n && p.kind == PANEL_CHARS) {
+            const char *v = copy(l, src, w[++i]);
+            char *end;
+            long pick = strtol(v, &end, 10);
+            if (*end || pick < 0 || pick > 100000) {
+                diag_error(d, w[i].start, "'pick %s': give the index of a character, a whole number from 0", v);
+                return;
+            }
+            p.pick = (int)pick;
+        } else if (p.kind == PANEL_NUDGE && !p.nudge_input)
             p.nudge_input = copy(l, src, w[i]);
         else if (p.nrefs < LESSON_MAX_PANEL_REFS)
             p.refs[p.nrefs++] = copy(l, src, w[i]);
@@ -331,7 +340,7 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
         }
     }
     bool needs_refs = p.kind == PANEL_PLOT || p.kind == PANEL_HEATMAP || p.kind == PANEL_BARS ||
-                      p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE;
+                      p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE || p.kind == PANEL_CHARS;
     if (needs_refs && p.nrefs == 0) {
         diag_error(d, w[1].end, "a %s panel needs what it shows: %s", kind,
                    p.kind == PANEL_CONTROLS  ? "the params it controls"

@@ -69,6 +69,7 @@ typedef enum PanelKind {
     PANEL_TEXT,         // a fixed text with placeholders
     PANEL_NUDGE,        // x -> x + h: f changes by about h * df/dx, numerical beside analytic
     PANEL_SURFACE,      // a surface f(x, y) with optimizer paths: refs are an optimizers source [and names]
+    PANEL_CHARS,        // code points drawn as text; refs: the code points [, candidates (n, k), their probabilities]
     PANEL_KIND_COUNT
 } PanelKind;
 
@@ -86,6 +87,7 @@ typedef struct LessonPanel {
     const char *nudge_input;          // PANEL_NUDGE: the input nudged
     const char *nudge_h;              // PANEL_NUDGE: the param that holds h
     bool hidden;                      // hidden until a step shows it
+    int pick;                         // PANEL_CHARS: the character selected when the mouse is on none (from 0)
     int line;
     size_t at;                        // byte offset of the line, for messages
 } LessonPanel;

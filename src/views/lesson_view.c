@@ -12,6 +12,7 @@
 #include "views/widgets/controls.h"
 #include "views/widgets/heatmap.h"
 #include "views/widgets/surface.h"
+#include "views/widgets/chars.h"
 
 #include "views/circuit.h"
 #include "views/textflow.h"
@@ -464,6 +465,27 @@ static void draw_surface(const PanelCtx *c, const LessonPanel *lp, float x, floa
                    "nothing computed yet");
 }
 
+// Code points as text (chars.h): refs are the code points, then optionally
+// their candidates (n, k) and the candidates' probabilities (n, k).
+static void draw_chars(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    int n = 0, nt = 0, np = 0;
+    const double *cps = lookup(c, lp->refs[0], &n);
+    const double *top = lp->nrefs > 2 ? lookup(c, lp->refs[1], &nt) : NULL;
+    const double *prob = lp->nrefs > 2 ? lookup(c, lp->refs[2], &np) : NULL;
+    int k = n > 0 && top && prob && nt == np && nt % n == 0 ? nt / n : 0;
+    char id[80], title[256];
+    snprintf(id, sizeof(id), "panel:%s", lp->name);
+    if (lp->title)
+        run_format(c->p->run, lp->title, title, sizeof(title));
+    const LessonGraphState *gs = c->p->graph;
+    CharsParams cp = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme,
+                      .title = lp->title ? title : NULL, .cps = cps, .n = cps ? n : 0, .top = k ? top : NULL,
+                      .prob = k ? prob : NULL, .k = k, .pick = lp->pick, .mouse = gs && gs->hover,
+                      .mouse_x = gs ? gs->mouse_x : 0, .mouse_y = gs ? gs->mouse_y : 0, .id = id};
+    chars_build(c->s, &cp);
+}
+
 static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, float h)
 {
     const Lesson *l = c->p->lesson;
@@ -482,6 +504,7 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     case PANEL_NUDGE: draw_nudge(c, lp, x + 10 * c->u, y + 8 * c->u, w - 20 * c->u, h - 16 * c->u); break;
     case PANEL_TEXT: draw_text_panel(c, lp, x, y, w, h); break;
     case PANEL_SURFACE: draw_surface(c, lp, x, y, w, h); break;
+    case PANEL_CHARS: draw_chars(c, lp, x, y, w, h); break;
     case PANEL_KIND_COUNT: break;
     }
     if (lit) // over the panel's own background
