@@ -33,6 +33,7 @@
 //   first       the loss per character of the first step, before any update
 //               (about ln V: the weights start tiny, so every character is
 //               about equally likely)
+//   first_gap   |first - ln V| (NaN before the first step)
 //   last        the loss per character of the latest step
 //   lnV, V      ln V and the number of distinct characters
 //   steps       steps taken
@@ -242,6 +243,7 @@ static void charrnn_src_publish(const void *inst, const char *prefix, RunArrays 
     if (x)
         memcpy(x, c->loss, (size_t)npts * sizeof(double));
     publish_number(out, prefix, "first", c->first);
+    publish_number(out, prefix, "first_gap", fabs(c->first - log((double)t->V)));
     publish_number(out, prefix, "last", c->last);
     publish_number(out, prefix, "lnV", log((double)t->V));
     publish_number(out, prefix, "V", t->V);
