@@ -76,8 +76,8 @@ int chars_build(Scene *s, const CharsParams *p)
     }
     // The candidates go to the right when the panel is wide, else below.
     bool cand = p->top && p->prob && p->k > 0;
-    bool side = w >= 560 * u;
-    float cw = cand ? (side ? fminf(300 * u, 0.4f * w) : w) : 0;
+    bool side = w >= 400 * u;
+    float cw = cand ? (side ? fmaxf(170 * u, fminf(300 * u, 0.42f * w)) : w) : 0;
     float rowh = 26 * u, ch = cand ? (side ? h : (float)(p->k + 2) * rowh + 8 * u) : 0;
     float tw = cand && side ? w - cw - 20 * u : w, th = cand && !side ? h - ch - 8 * u : h;
     // The largest font, from 20 units down to 8 px, at which the text fits.
@@ -109,7 +109,7 @@ int chars_build(Scene *s, const CharsParams *p)
         if (cy + lh > y + th + 1)
             break; // at 8 px it still does not fit: cut at the box
         snprintf(id, sizeof(id), "%s:char:%d", p->id ? p->id : "chars", i);
-        Color bg = i == sel ? color_alpha(t->accent, 110) : color_alpha(t->background, 0);
+        Color bg = i == sel && cand ? color_alpha(t->accent, 110) : color_alpha(t->background, 0);
         scene_tag(s, scene_rect(s, cx, cy, cellw, lh, 2 * u, bg), id);
         bool stand_in = p->cps[i] == '\n' || (p->cps[i] < 32 && p->cps[i] != ' ');
         if (p->cps[i] == ' ')
@@ -128,7 +128,18 @@ int chars_build(Scene *s, const CharsParams *p)
         snprintf(head, sizeof(head), "character %d: %s", sel + 1, buf);
         scene_text_fit(s, bx, by, FONT_BOLD, 15 * u, ALIGN_LEFT, t->text, head, bw);
         by += rowh;
-        scene_text_fit(s, bx, by, FONT_REGULAR, 13 * u, ALIGN_LEFT, t->muted, "the model's top candidates:", bw);
+        // What came before it: up to 10 characters, newlines as stand-ins.
+        char ctx[96] = "", one[8];
+        for (int i = sel - 10 < 0 ? 0 : sel - 10; i < sel; i++) {
+            shown(p->cps[i], one);
+            if (p->cps[i] == ' ')
+                snprintf(one, sizeof(one), " ");
+            strncat(ctx, one, sizeof(ctx) - strlen(ctx) - 1);
+        }
+        char after[160];
+        snprintf(after, sizeof(after), sel > 0 ? "after \u201c%s\u201d, the top candidates:" : "%sthe top candidates:",
+                 ctx);
+        scene_text_fit(s, bx, by, FONT_REGULAR, 13 * u, ALIGN_LEFT, t->muted, after, bw);
         by += rowh * 0.85f;
         float labw = 34 * u, pctw = scene_text_width(s, FONT_MONO, 14 * u, "100.0%") + 8 * u;
         float barw = bw - labw - pctw;
@@ -144,7 +155,7 @@ int chars_build(Scene *s, const CharsParams *p)
             float fill = barw * (float)fmax(0, fmin(1, pr));
             scene_rect(s, bx + labw, ry + rh * 0.15f, barw, rh * 0.6f, 2 * u, color_alpha(t->muted, 40));
             scene_rect(s, bx + labw, ry + rh * 0.15f, fill, rh * 0.6f, 2 * u,
-                       drawn ? t->accent : t->series[0]);
+                       drawn ? t->accent : t->series[1]);
             snprintf(pct, sizeof(pct), "%.1f%%", 100 * pr);
             snprintf(id, sizeof(id), "%s:cand:%d", p->id ? p->id : "chars", j);
             scene_tag(s, scene_text(s, bx + bw, ry, FONT_MONO, 14 * u, ALIGN_RIGHT, drawn ? t->accent : t->text,
