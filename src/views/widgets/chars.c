@@ -121,6 +121,11 @@ int chars_build(Scene *s, const CharsParams *p)
     if (cand && sel >= 0) {
         float bx = cand && side ? x + w - cw : x, by = cand && side ? y : y + h - ch;
         scene_panel(s, bx, by, cw, ch, 6 * u, t->panel, t->panel_edge, 1 * u);
+        // Everything in the box shrinks alike (to half size at most) when
+        // the box is too short for its rows; rows that still do not fit go.
+        float need = rowh * (1.85f + (float)p->k) + 16 * u;
+        float f = need > ch ? fmaxf(ch / need, 0.5f) : 1;
+        u *= f, rowh *= f;
         bx += 10 * u, by += 8 * u;
         float bw = cw - 20 * u;
         char head[160], pct[32];
@@ -143,7 +148,7 @@ int chars_build(Scene *s, const CharsParams *p)
         by += rowh * 0.85f;
         float labw = 34 * u, pctw = scene_text_width(s, FONT_MONO, 14 * u, "100.0%") + 8 * u;
         float barw = bw - labw - pctw;
-        float rh = side ? fminf(rowh * 1.2f, (p->y + p->h - by - 8 * u) / (float)p->k) : rowh;
+        float rh = side ? fmaxf(rowh, fminf(rowh * 1.2f, (p->y + p->h - by - 8 * u) / (float)p->k)) : rowh;
         for (int j = 0; j < p->k; j++) {
             double cp = p->top[(size_t)sel * p->k + j], pr = p->prob[(size_t)sel * p->k + j];
             float ry = by + rh * (float)j;
