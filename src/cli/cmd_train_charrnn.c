@@ -21,6 +21,7 @@
 #define CHARRNN_CLI_MAX_STEPS 1000000
 #define CHARRNN_CLI_MAX_SAMPLE 10000
 #define CHARRNN_CLI_SMOOTH 0.99
+#define CHARRNN_CLI_MAX_WORK 68719476736.0 // 2^36 multiply-adds, about a minute or two
 
 static const char usage[] =
     "usage: gradlab train charrnn [--text FILE] [--model rnn] [--steps N] [--seed N]\n"
@@ -41,6 +42,9 @@ static const char usage[] =
     "                   to 5 (default 1): below 1 safer and more repetitive, above 1\n"
     "                   more surprising and more often wrong\n"
     "  --hidden N       hidden units, 1 to 512 (default 100)\n"
+    "\n"
+    "Limit, checked before training: steps x 25 x hidden x (hidden + V) at most\n"
+    "2^36 = 6.9e10 multiply-adds (at hidden 100 and V 55, 177304 steps).\n"
     "\n"
     "The loss is printed per character. It starts near ln V, what a model that\n"
     "gives every character the same probability scores (min-char-rnn's first\n"
@@ -129,10 +133,24 @@ int cmd_train_charrnn(int argc, char **argv)
     }
     CharText text;
     if (!chartext_load(text_path, &text, err, sizeof(err))) {
-        fprintf(stderr, "%s%s\n", strncmp(err, "cannot", 6) == 0 ? "gradlab: error: " : "", err);
+        // Messages about the text's contents start "FILE:" already.
+        size_t pl = strlen(text_path);
+        bool located = strncmp(err, text_path, pl) == 0 && err[pl] == ':';
+        fprintf(stderr, "%s%s\n", located ? "" : "gradlab: error: ", err);
         return 2;
     }
     const int T = 25;
+    // The work: about steps x T x hidden x (hidden + V) multiply-adds per
+    // pass, three passes; refused past CHARRNN_CLI_MAX_WORK before training.
+    double work = (double)steps * T * (double)hidden * (double)(hidden + text.V);
+    if (work > CHARRNN_CLI_MAX_WORK) {
+        long fit = (long)(CHARRNN_CLI_MAX_WORK / ((double)T * (double)hidden * (double)(hidden + text.V)));
+        fprintf(stderr, "gradlab: error: train charrnn: --steps %ld with --hidden %ld on a text of V = %d counts "
+                        "%.2g multiply-adds, more than 2^36 = %.2g, the limit; at hidden %ld use at most "
+                        "--steps %ld\n", steps, hidden, text.V, work, CHARRNN_CLI_MAX_WORK, hidden, fit);
+        chartext_free(&text);
+        return 2;
+    }
     CharRnn *m = charrnn_create(text.ids, text.len, (int)hidden, T, 0.1f, 5.0f, (uint64_t)seed);
     int *ids = malloc((size_t)nsample * sizeof(int)), *top = malloc((size_t)nsample * sizeof(int));
     float *prob = malloc((size_t)nsample * sizeof(float));

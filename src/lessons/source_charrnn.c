@@ -166,6 +166,15 @@ static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl,
                  (int)T);
         goto fail;
     }
+    // The work, as `gradlab train charrnn` counts it: a lesson may not ask
+    // for more than 2^36 multiply-adds.
+    double work = limit * T * hidden * (hidden + c->text.V);
+    if (work > 68719476736.0) {
+        snprintf(err, n, "'limit %d' with 'hidden %d' counts %.2g multiply-adds, more than 2^36, the limit; use "
+                 "at most limit %d", (int)limit, (int)hidden, work,
+                 (int)(68719476736.0 / (T * hidden * (hidden + c->text.V))));
+        goto fail;
+    }
     c->limit = (int)limit, c->every = (int)every, c->record = (int)record;
     c->n = (int)sample;
     c->k = (int)topk < c->text.V ? (int)topk : c->text.V;
