@@ -1,5 +1,6 @@
 // cmd_train_charrnn.c: `gradlab train charrnn`, a character-level RNN
-// (models/charrnn.h, min-char-rnn with its fused fast path) training on a
+// (models/charrnn.h, min-char-rnn with its fused fast path; or with --model
+// lstm models/charlstm.h, the same loop with an LSTM) training on a
 // UTF-8 text from the command line (models/chartext.h), with a progress bar
 // on stderr when it is a terminal and plain lines otherwise. At the end it
 // prints the loss per character and a sample. Everything on stdout follows
@@ -15,6 +16,7 @@
 #include "app/platform.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "models/charlstm.h"
 #include "models/charrnn.h"
 #include "models/chartext.h"
 
@@ -24,7 +26,7 @@
 #define CHARRNN_CLI_MAX_WORK 68719476736.0 // 2^36 multiply-adds, about a minute or two
 
 static const char usage[] =
-    "usage: gradlab train charrnn [--text FILE] [--model rnn] [--steps N] [--seed N]\n"
+    "usage: gradlab train charrnn [--text FILE] [--model rnn|lstm] [--steps N] [--seed N]\n"
     "                             [--sample N] [--temperature T] [--hidden N]\n"
     "\n"
     "Train a character-level language model, min-char-rnn's way: a tanh RNN reads\n"
@@ -34,7 +36,8 @@ static const char usage[] =
     "\n"
     "  --text FILE      a UTF-8 text of 100 characters to 4 MiB, at most 256 distinct\n"
     "                   ones (default: the bundled assets/text/gradlab-corpus.txt)\n"
-    "  --model M        rnn (the only one built; an LSTM char model is not there yet)\n"
+    "  --model M        rnn (min-char-rnn's tanh RNN, default) or lstm (an LSTM in its\n"
+    "                   place: PyTorch's gates and init, the same read-out and loop)\n"
     "  --steps N        training steps of 25 characters, 1 to 1000000 (default 5000)\n"
     "  --seed N         weights and the sample follow from it (default 1)\n"
     "  --sample N       characters to generate at the end, 1 to 10000 (default 400)\n"
@@ -43,8 +46,9 @@ static const char usage[] =
     "                   more surprising and more often wrong\n"
     "  --hidden N       hidden units, 1 to 512 (default 100)\n"
     "\n"
-    "Limit, checked before training: steps x 25 x hidden x (hidden + V) at most\n"
-    "2^36 = 6.9e10 multiply-adds (at hidden 100 and V 55, 177304 steps).\n"
+    "Limit, checked before training: steps x 25 x hidden x (hidden + V), times 4\n"
+    "for the lstm, at most 2^36 = 6.9e10 multiply-adds (at hidden 100 and V 55:\n"
+    "177304 rnn steps, 44326 lstm steps).\n"
     "\n"
     "The loss is printed per character. It starts near ln V, what a model that\n"
     "gives every character the same probability scores (min-char-rnn's first\n"
@@ -115,11 +119,6 @@ int cmd_train_charrnn(int argc, char **argv)
         if (!ok)
             return 2;
     }
-    if (model != 0) {
-        fprintf(stderr, "gradlab: error: train charrnn: --model lstm is not built yet; the character model is "
-                        "min-char-rnn's tanh RNN: use --model rnn\n");
-        return 2;
-    }
     char path[4200], err[4600];
     if (!text_path) {
         char data[4096];
@@ -142,32 +141,35 @@ int cmd_train_charrnn(int argc, char **argv)
     const int T = 25;
     // The work: about steps x T x hidden x (hidden + V) multiply-adds per
     // pass, three passes; refused past CHARRNN_CLI_MAX_WORK before training.
-    double work = (double)steps * T * (double)hidden * (double)(hidden + text.V);
+    const double G = model == 1 ? 4 : 1; // an LSTM does four gates' work
+    double work = G * (double)steps * T * (double)hidden * (double)(hidden + text.V);
     if (work > CHARRNN_CLI_MAX_WORK) {
-        long fit = (long)(CHARRNN_CLI_MAX_WORK / ((double)T * (double)hidden * (double)(hidden + text.V)));
-        fprintf(stderr, "gradlab: error: train charrnn: --steps %ld with --hidden %ld on a text of V = %d counts "
+        long fit = (long)(CHARRNN_CLI_MAX_WORK / (G * T * (double)hidden * (double)(hidden + text.V)));
+        fprintf(stderr, "gradlab: error: train charrnn: --steps %ld with --model %s --hidden %ld on a text of V = %d counts "
                         "%.2g multiply-adds, more than 2^36 = %.2g, the limit; at hidden %ld use at most "
-                        "--steps %ld\n", steps, hidden, text.V, work, CHARRNN_CLI_MAX_WORK, hidden, fit);
+                        "--steps %ld\n", steps, models[model], hidden, text.V, work, CHARRNN_CLI_MAX_WORK, hidden, fit);
         chartext_free(&text);
         return 2;
     }
-    CharRnn *m = charrnn_create(text.ids, text.len, (int)hidden, T, 0.1f, 5.0f, (uint64_t)seed);
+    CharRnn *m = model == 0 ? charrnn_create(text.ids, text.len, (int)hidden, T, 0.1f, 5.0f, (uint64_t)seed) : NULL;
+    CharLstm *lm = model == 1 ? charlstm_create(text.ids, text.len, (int)hidden, T, 0.1f, 5.0f, (uint64_t)seed)
+                              : NULL;
     int *ids = malloc((size_t)nsample * sizeof(int)), *top = malloc((size_t)nsample * sizeof(int));
     float *prob = malloc((size_t)nsample * sizeof(float));
-    if (!m || !ids || !top || !prob) {
+    if ((!m && !lm) || !ids || !top || !prob) {
         fprintf(stderr, "gradlab: error: train charrnn: out of memory\n");
-        charrnn_destroy(m), chartext_free(&text), free(ids), free(top), free(prob);
+        charrnn_destroy(m), charlstm_destroy(lm), chartext_free(&text), free(ids), free(top), free(prob);
         return 1;
     }
-    printf("charrnn: %zu characters, V = %d distinct; rnn, hidden %ld, sequences of %d, adagrad lr 0.1, "
+    printf("charrnn: %zu characters, V = %d distinct; %s, hidden %ld, sequences of %d, adagrad lr 0.1, "
            "clip 5, %ld steps, seed %ld\n",
-           text.len, text.V, hidden, T, steps, seed);
+           text.len, text.V, models[model], hidden, T, steps, seed);
     fflush(stdout);
     bool tty = isatty(fileno(stderr));
     double t0 = now(), last_print = 0.0, smoothed = log((double)text.V), first = NAN, last = NAN;
     long every = steps / 20 > 0 ? steps / 20 : 1;
     for (long s = 1; s <= steps; s++) {
-        last = charrnn_step(m) / T;
+        last = (lm ? charlstm_step(lm) : charrnn_step(m)) / T;
         if (s == 1)
             first = last;
         smoothed = CHARRNN_CLI_SMOOTH * smoothed + (1 - CHARRNN_CLI_SMOOTH) * last;
@@ -182,9 +184,11 @@ int cmd_train_charrnn(int argc, char **argv)
     printf("loss: %.4f per character, smoothed (last step %.4f)\n", smoothed, last);
     Pcg rng;
     pcg_seed(&rng, (uint64_t)seed * 1000003u + (uint64_t)steps);
-    if (!charrnn_sample(m, NULL, text.ids[0], (int)nsample, temperature, &rng, ids, 1, top, prob, NULL)) {
+    bool sampled = lm ? charlstm_sample(lm, text.ids[0], (int)nsample, temperature, &rng, ids, 1, top, prob, NULL)
+                      : charrnn_sample(m, NULL, text.ids[0], (int)nsample, temperature, &rng, ids, 1, top, prob, NULL);
+    if (!sampled) {
         fprintf(stderr, "gradlab: error: train charrnn: out of memory\n");
-        charrnn_destroy(m), chartext_free(&text), free(ids), free(top), free(prob);
+        charrnn_destroy(m), charlstm_destroy(lm), chartext_free(&text), free(ids), free(top), free(prob);
         return 1;
     }
     printf("sample (temperature %g, %ld characters after '", temperature, nsample);
@@ -197,8 +201,9 @@ int cmd_train_charrnn(int argc, char **argv)
     }
     fputc('\n', stdout);
     fprintf(stderr, "time: %.1f s training, %.3f ms per step%s\n", train_time, 1e3 * train_time / (double)steps,
-            m->fused ? " (fused AVX-512 loop)" : "");
+            m && m->fused ? " (fused AVX-512 loop)" : "");
     charrnn_destroy(m);
+    charlstm_destroy(lm);
     chartext_free(&text);
     free(ids), free(top), free(prob);
     return 0;

@@ -9,7 +9,8 @@
 // Options (numbers, words, or {param}):
 //   text         the UTF-8 text file, relative to the lesson's folder
 //                (default ../assets/text/gradlab-corpus.txt, the bundled one)
-//   model        rnn (the only one: an LSTM char model is not built yet)
+//   model        rnn (min-char-rnn's tanh RNN, default) or lstm (the same loop
+//                with an LSTM: models/charlstm.h)
 //   hidden       hidden units, 1 to 256 (default 100)
 //   T            characters per training sequence, 1 to 200 (default 25)
 //   lr           Adagrad's rate (default 0.1)
@@ -51,6 +52,7 @@
 #include <string.h>
 
 #include "lessons/source_kinds.h"
+#include "models/charlstm.h"
 #include "models/charrnn.h"
 #include "models/chartext.h"
 
@@ -62,7 +64,9 @@
 
 typedef struct CharRnnSource {
     CharText text;
-    CharRnn *m;
+    CharRnn *m;             // model rnn
+    CharLstm *lm;           // model lstm
+    int T;
     int limit, every, record, n, k, steps, nsamples, maxsamples;
     double smooth, temperature, smoothed, first, last;
     uint64_t seed;
@@ -84,6 +88,7 @@ static void charrnn_src_destroy(void *inst)
     if (!c)
         return;
     charrnn_destroy(c->m);
+    charlstm_destroy(c->lm);
     chartext_free(&c->text);
     free(c->loss);
     free(c->ids);
@@ -102,8 +107,11 @@ static void take_sample(CharRnnSource *c)
 {
     Pcg rng;
     pcg_seed(&rng, c->seed * 1000003u + (uint64_t)c->steps);
-    if (!charrnn_sample(c->m, NULL, c->text.ids[0], c->n, c->temperature, &rng, c->ids, c->k, c->top, c->prob,
-                        c->chosen))
+    bool ok = c->lm ? charlstm_sample(c->lm, c->text.ids[0], c->n, c->temperature, &rng, c->ids, c->k, c->top,
+                                      c->prob, c->chosen)
+                    : charrnn_sample(c->m, NULL, c->text.ids[0], c->n, c->temperature, &rng, c->ids, c->k, c->top,
+                                     c->prob, c->chosen);
+    if (!ok)
         return;
     if (c->nsamples < c->maxsamples) {
         double *row = c->samples + (size_t)c->nsamples * c->n;
@@ -152,9 +160,9 @@ static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl,
         snprintf(err, n, "'hidden', 'T', 'seed', 'limit', 'every', 'record', 'sample' and 'topk' are whole numbers");
         goto fail;
     }
-    if (strcmp(model, "rnn") != 0) {
-        snprintf(err, n, "'model %s': only 'rnn' is built (min-char-rnn's tanh RNN); an LSTM char model is not "
-                 "there yet", model);
+    bool lstm = strcmp(model, "lstm") == 0;
+    if (!lstm && strcmp(model, "rnn") != 0) {
+        snprintf(err, n, "'model %s': give rnn or lstm", model);
         goto fail;
     }
     char path[4096];
@@ -168,11 +176,11 @@ static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl,
     }
     // The work, as `gradlab train charrnn` counts it: a lesson may not ask
     // for more than 2^36 multiply-adds.
-    double work = limit * T * hidden * (hidden + c->text.V);
+    double work = (lstm ? 4 : 1) * limit * T * hidden * (hidden + c->text.V);
     if (work > 68719476736.0) {
         snprintf(err, n, "'limit %d' with 'hidden %d' counts %.2g multiply-adds, more than 2^36, the limit; use "
                  "at most limit %d", (int)limit, (int)hidden, work,
-                 (int)(68719476736.0 / (T * hidden * (hidden + c->text.V))));
+                 (int)(68719476736.0 / ((lstm ? 4 : 1) * T * hidden * (hidden + c->text.V))));
         goto fail;
     }
     c->limit = (int)limit, c->every = (int)every, c->record = (int)record;
@@ -180,7 +188,11 @@ static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl,
     c->k = (int)topk < c->text.V ? (int)topk : c->text.V;
     c->seed = (uint64_t)seed;
     c->maxsamples = c->limit / c->every + 1;
-    c->m = charrnn_create(c->text.ids, c->text.len, (int)hidden, (int)T, (float)lr, (float)clip, c->seed);
+    c->T = (int)T;
+    if (lstm)
+        c->lm = charlstm_create(c->text.ids, c->text.len, (int)hidden, (int)T, (float)lr, (float)clip, c->seed);
+    else
+        c->m = charrnn_create(c->text.ids, c->text.len, (int)hidden, (int)T, (float)lr, (float)clip, c->seed);
     c->loss = malloc(((size_t)c->limit / c->record + 1) * sizeof(double));
     c->ids = malloc((size_t)c->n * sizeof(int));
     c->top = malloc((size_t)c->n * c->k * sizeof(int));
@@ -188,7 +200,7 @@ static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl,
     c->chosen = malloc((size_t)c->n * sizeof(float));
     c->samples = malloc((size_t)c->maxsamples * c->n * sizeof(double));
     c->sample_steps = malloc((size_t)c->maxsamples * sizeof(int));
-    if (!c->m || !c->loss || !c->ids || !c->top || !c->prob || !c->chosen || !c->samples || !c->sample_steps) {
+    if ((!c->m && !c->lm) || !c->loss || !c->ids || !c->top || !c->prob || !c->chosen || !c->samples || !c->sample_steps) {
         snprintf(err, n, "out of memory");
         goto fail;
     }
@@ -208,7 +220,7 @@ static int charrnn_src_advance(void *inst, int max)
     CharRnnSource *c = inst;
     int taken = 0;
     while (taken < max && !c->finished) {
-        double loss = charrnn_step(c->m) / c->m->T; // per character
+        double loss = (c->lm ? charlstm_step(c->lm) : charrnn_step(c->m)) / c->T; // per character
         c->steps++, taken++;
         if (c->steps == 1)
             c->first = loss;
@@ -286,7 +298,7 @@ static void charrnn_src_publish(const void *inst, const char *prefix, RunArrays 
 
 const SourceKind source_charrnn_kind = {
     .name = "charrnn",
-    .summary = "a character-level RNN (min-char-rnn) training on a UTF-8 text, with samples as it goes",
+    .summary = "a character-level RNN or LSTM (min-char-rnn) training on a UTF-8 text, with samples as it goes",
     .options = charrnn_options,
     .default_limit = 0,
     .create = charrnn_src_create,

@@ -196,10 +196,11 @@ static const double *array(const Run *r, const char *name, int *n)
     return data;
 }
 
-static void test_source(void **state)
+// The source with opts: its state after 60 steps taken at once or ten at
+// a time, its loss's start, its samples.
+static void check_source(const char *opts)
 {
-    (void)state;
-    Lesson *l = lesson("hidden 16 limit 100");
+    Lesson *l = lesson(opts);
     char err[200];
     Run *one = run_create(l, false, err, sizeof(err)), *many = run_create(l, false, err, sizeof(err));
     assert_non_null(one);
@@ -243,6 +244,18 @@ static void test_source(void **state)
     lesson_destroy(l);
 }
 
+static void test_source(void **state)
+{
+    (void)state;
+    check_source("hidden 16 limit 100");
+}
+
+static void test_source_lstm(void **state)
+{
+    (void)state;
+    check_source("hidden 16 limit 100 model lstm");
+}
+
 // A source that cannot start says why.
 static void why_not(const char *opts, const char *want)
 {
@@ -262,7 +275,7 @@ static void why_not(const char *opts, const char *want)
 static void test_source_refused(void **state)
 {
     (void)state;
-    why_not("hidden 16 model lstm", "only 'rnn' is built");
+    why_not("hidden 16 model gru", "give rnn or lstm");
     why_not("limit 200000 hidden 256", "2^36");
     why_not("hidden 16 temperature 0", "temperature");
     why_not("hidden 2.5", "whole numbers");
@@ -275,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_parse_refused),
         cmocka_unit_test(test_sample),
         cmocka_unit_test(test_source),
+        cmocka_unit_test(test_source_lstm),
         cmocka_unit_test(test_source_refused),
     };
     return cmocka_run_group_tests(tests, make_text, remove_text);

@@ -80,8 +80,9 @@ int chars_build(Scene *s, const CharsParams *p)
     float cw = cand ? (side ? fmaxf(170 * u, fminf(300 * u, 0.42f * w)) : w) : 0;
     float rowh = 26 * u, ch = cand ? (side ? h : (float)(p->k + 2) * rowh + 8 * u) : 0;
     float tw = cand && side ? w - cw - 20 * u : w, th = cand && !side ? h - ch - 8 * u : h;
-    // The largest font, from 20 units down to 8 px, at which the text fits.
-    float fs = 20 * u, cellw = 0, lh = 0;
+    // The largest font, from 20 units down to 8 px in whole pixels (each
+    // size the renderer opens keeps a glyph cache), at which the text fits.
+    float fs = fmaxf(floorf(20 * u), 8), cellw = 0, lh = 0;
     int cols = 1;
     for (;;) {
         cellw = scene_text_width(s, FONT_MONO, fs, "M");
@@ -90,7 +91,7 @@ int chars_build(Scene *s, const CharsParams *p)
         cols = cols < 1 ? 1 : cols;
         if ((float)layout(p, cols, NULL) * lh <= th || fs <= 8)
             break;
-        fs = fmaxf(fs * 0.92f, 8);
+        fs = fmaxf(fs - fmaxf(1, floorf(fs * 0.08f)), 8);
     }
     int (*cells)[2] = malloc((size_t)p->n * sizeof(*cells));
     if (!cells)
@@ -124,7 +125,7 @@ int chars_build(Scene *s, const CharsParams *p)
         // Everything in the box shrinks alike (to half size at most) when
         // the box is too short for its rows; rows that still do not fit go.
         float need = rowh * (1.85f + (float)p->k) + 16 * u;
-        float f = need > ch ? fmaxf(ch / need, 0.5f) : 1;
+        float f = need > ch ? fmaxf(floorf(ch / need * 10) / 10, 0.5f) : 1; // in tenths: few font sizes
         u *= f, rowh *= f;
         bx += 10 * u, by += 8 * u;
         float bw = cw - 20 * u;
