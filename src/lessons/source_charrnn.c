@@ -18,7 +18,9 @@
 //   seed         weights and samples follow from it (default 1)
 //   limit        most steps, 1 to 200000 (default 5000)
 //   every        a sample is taken every this many steps, and at step 0
-//                (default 250)
+//                (default 250); all the samples kept hold at most 1000000
+//                characters, and the work (training and sampling) is at most
+//                2^36 multiply-adds
 //   record       the smoothed loss is recorded every this many steps (default 10)
 //   smooth       the loss's smoothing, 0 to 0.9999 (default 0.99: each step
 //                moves it 1% of the way to the new loss; min-char-rnn: 0.999)
@@ -43,7 +45,8 @@
 //   chosen      (n) the probability the model gave each sampled character
 //   top, top_p  (n, topk) for each sampled character the topk most probable
 //               candidates (code points) and their probabilities
-//   samples     (k, n) every sample so far, one row each; sample_steps (k)
+//   samples     (k, n) the latest samples (at most 32), one row each, oldest
+//               first; sample_steps (k) the steps they were taken at
 //   text        (up to 400) the training text's first characters
 // The state after N steps depends on the options and N only.
 #include <math.h>
@@ -60,6 +63,8 @@
 #define CHARRNN_MAX_SAMPLE 2000
 #define CHARRNN_MAX_TOPK 10
 #define CHARRNN_TEXT_SHOWN 400
+#define CHARRNN_MAX_KEPT 1000000 // sampled characters kept, all samples together
+#define CHARRNN_PUBLISHED 32     // the latest samples published in `samples`
 #define CHARRNN_DEFAULT_TEXT "../assets/text/gradlab-corpus.txt"
 
 typedef struct CharRnnSource {
@@ -174,9 +179,17 @@ static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl,
                  (int)T);
         goto fail;
     }
-    // The work, as `gradlab train charrnn` counts it: a lesson may not ask
-    // for more than 2^36 multiply-adds.
-    double work = (lstm ? 4 : 1) * limit * T * hidden * (hidden + c->text.V);
+    // The samples kept: at most CHARRNN_MAX_KEPT characters in all.
+    double kept = (floor(limit / every) + 1) * sample;
+    if (kept > CHARRNN_MAX_KEPT) {
+        snprintf(err, n, "'limit %d', 'every %d' and 'sample %d' keep %.0f sampled characters, more than %d, the "
+                 "limit; raise 'every' or lower 'sample'", (int)limit, (int)every, (int)sample, kept,
+                 CHARRNN_MAX_KEPT);
+        goto fail;
+    }
+    // The work, as `gradlab train charrnn` counts it, samples included: a
+    // lesson may not ask for more than 2^36 multiply-adds.
+    double work = (lstm ? 4 : 1) * hidden * (hidden + c->text.V) * (limit * T + kept);
     if (work > 68719476736.0) {
         snprintf(err, n, "'limit %d' with 'hidden %d' counts %.2g multiply-adds, more than 2^36, the limit; use "
                  "at most limit %d", (int)limit, (int)hidden, work,
@@ -284,12 +297,13 @@ static void charrnn_src_publish(const void *inst, const char *prefix, RunArrays 
     if ((x = run_arrays_add(out, prefix, "top_p", 2, shape)))
         for (int i = 0; i < n * c->k; i++)
             x[i] = c->prob[i];
-    int rows[2] = {c->nsamples, c->n};
+    int from = c->nsamples > CHARRNN_PUBLISHED ? c->nsamples - CHARRNN_PUBLISHED : 0;
+    int rows[2] = {c->nsamples - from, c->n};
     if ((x = run_arrays_add(out, prefix, "samples", 2, rows)))
-        memcpy(x, c->samples, (size_t)rows[0] * rows[1] * sizeof(double));
+        memcpy(x, c->samples + (size_t)from * c->n, (size_t)rows[0] * rows[1] * sizeof(double));
     if ((x = run_arrays_add(out, prefix, "sample_steps", 1, &rows[0])))
         for (int i = 0; i < rows[0]; i++)
-            x[i] = c->sample_steps[i];
+            x[i] = c->sample_steps[from + i];
     int shown = t->len < CHARRNN_TEXT_SHOWN ? (int)t->len : CHARRNN_TEXT_SHOWN;
     if ((x = run_arrays_add(out, prefix, "text", 1, &shown)))
         for (int i = 0; i < shown; i++)

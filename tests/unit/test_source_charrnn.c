@@ -182,8 +182,7 @@ static Lesson *lesson(const char *opts)
 {
     char text[1024];
     snprintf(text, sizeof(text),
-             "gradlab-lesson: 2\ntitle: T\nsource: c charrnn text \"%s\" every 20 record 5 sample 60 "
-             "%s\nprogram:\n    a = 1\n    f = a * 2\n\nstep: intro\n",
+             "gradlab-lesson: 2\ntitle: T\nsource: c charrnn text \"%s\" %s\nprogram:\n    a = 1\n    f = a * 2\n\nstep: intro\n",
              text_path, opts);
     return parse(text);
 }
@@ -247,13 +246,13 @@ static void check_source(const char *opts)
 static void test_source(void **state)
 {
     (void)state;
-    check_source("hidden 16 limit 100");
+    check_source("hidden 16 limit 100 every 20 record 5 sample 60");
 }
 
 static void test_source_lstm(void **state)
 {
     (void)state;
-    check_source("hidden 16 limit 100 model lstm");
+    check_source("hidden 16 limit 100 every 20 record 5 sample 60 model lstm");
 }
 
 // A source that cannot start says why.
@@ -276,8 +275,9 @@ static void test_source_refused(void **state)
 {
     (void)state;
     why_not("hidden 16 model gru", "give rnn or lstm");
-    why_not("limit 200000 hidden 256", "2^36");
+    why_not("limit 200000 hidden 256 every 1000", "2^36");
     why_not("hidden 16 temperature 0", "temperature");
+    why_not("hidden 16 limit 200000 every 1 sample 2000", "raise 'every'");
     why_not("hidden 2.5", "whole numbers");
 }
 
