@@ -191,6 +191,7 @@ typedef struct App {
     bool panning;
     int hovered;                // graph node under the mouse, -1 = none
     char neuron_hovered[96];    // a boundary panel's neuron map under the mouse (its id), "" = none
+    char hover_char[96];        // the `chars` panel cell last under the mouse ("panel:NAME:char:I"), or ""
     bool save_pending;          // S was pressed: save the next frame as PNG
     // Training lessons (`train:`): the output after each gradient step.
     double *history;
@@ -223,6 +224,8 @@ static void set_lesson(App *a, Lesson *l, bool own)
     a->notes.preview_lesson = NULL; // the old lesson's address may be reused
     a->step = 0;
     a->gstate.view.scale = 0; // fit the new graph
+    a->hover_char[0] = '\0';
+    a->gstate.hover = false; // a chars panel shows its pick until the mouse moves over it
     a->nhistory = 0;
     char title[256];
     snprintf(title, sizeof(title), "gradlab \u2014 %s", l->title);
@@ -978,6 +981,22 @@ static bool neuron_hover(App *a, float px, float py)
     return id[0] != '\0';
 }
 
+// Motion over a `chars` panel (not a graph view): the character under the
+// mouse becomes the selected one, and stays so when the mouse leaves.
+static void chars_hover(App *a, int x, int y)
+{
+    float px, py;
+    to_pixels(a, x, y, &px, &py);
+    const SceneItem *it = a->in_menu || !a->scene ? NULL : scene_hit(a->scene, px, py, "panel:");
+    if (!it || !strstr(it->id, ":char:") || strcmp(it->id, a->hover_char) == 0)
+        return;
+    snprintf(a->hover_char, sizeof(a->hover_char), "%s", it->id);
+    a->gstate.hover = true;
+    a->gstate.mouse_x = px;
+    a->gstate.mouse_y = py;
+    a->dirty = true;
+}
+
 // Motion: hover tooltips in a graph view, panning when dragging its background.
 static void mouse_move(App *a, int x, int y, int dx, int dy)
 {
@@ -985,6 +1004,8 @@ static void mouse_move(App *a, int x, int y, int dx, int dy)
         return;
     float px, py, pdx, pdy;
     to_pixels(a, x, y, &px, &py);
+    if (!graph_view(a))
+        chars_hover(a, x, y);
     if (neuron_hover(a, px, py) || !graph_view(a))
         return;
     to_pixels(a, dx, dy, &pdx, &pdy);

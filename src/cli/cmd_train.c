@@ -16,6 +16,7 @@
 static const char usage[] =
     "usage: gradlab train adding --model lstm|rnn|irnn --T N [--steps N] [--batch N]\n"
     "                            [--lr X] [--hidden N] [--seed N] [--clip X]\n"
+    "       gradlab train charrnn [--text FILE] [--steps N] ...  (see gradlab train charrnn --help)\n"
     "\n"
     "Train on the adding problem (Le, Jaitly and Hinton 2015): T steps of a value\n"
     "from U[0,1] and a marker; the target is the sum of the two marked values.\n"
@@ -71,7 +72,7 @@ static void progress(bool tty, long step, long steps, double mse, double elapsed
 
 int cmd_train(int argc, char **argv)
 {
-    static const char *const tasks[] = {"adding"};
+    static const char *const tasks[] = {"adding", "charrnn"};
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;
@@ -81,8 +82,10 @@ int cmd_train(int argc, char **argv)
         return 0;
     }
     int task;
-    if (!arg_choice("train", argv[1], tasks, 1, &task))
+    if (!arg_choice("train", argv[1], tasks, 2, &task))
         return 2;
+    if (task == 1)
+        return cmd_train_charrnn(argc - 1, argv + 1);
     int model = -1;
     long T = -1, steps = -1, batch = -1, hidden = -1, seed = -1;
     double lr = -1, clip = -1;

@@ -19,7 +19,7 @@ static const struct {
     {"check", cmd_check, "run lesson checks headless; print TAP"},
     {"render", cmd_render, "write one PNG per lesson step, headless"},
     {"model", cmd_model, "run an LSTM or RNN from .npy weights, forward and backward"},
-    {"train", cmd_train, "train a recurrent model on the adding problem"},
+    {"train", cmd_train, "train a recurrent model on the adding problem, or a char-RNN on a text"},
     {"bptt", cmd_bptt, "print the gradient norm at every step of backprop through time"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

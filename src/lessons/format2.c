@@ -15,7 +15,7 @@
 
 const char *const panel_kind_names[PANEL_KIND_COUNT] = {
     "circuit", "graph", "plot", "heatmap", "bars", "controls", "text", "nudge", "surface",
-    "lstmcell", "lstmtime", "boundary",
+    "lstmcell", "lstmtime", "boundary", "chars",
 };
 
 // A word of the value: src[start, end).
@@ -329,7 +329,16 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
             p.plot_mark = copy(l, src, w[++i]);
         else if (is(src, w[i], "h") && i + 1 < n && p.kind == PANEL_NUDGE)
             p.nudge_h = copy(l, src, w[++i]);
-        else if (p.kind == PANEL_NUDGE && !p.nudge_input)
+        else if (is(src, w[i], "pick") && i + 1 < n && p.kind == PANEL_CHARS) {
+            const char *v = copy(l, src, w[++i]);
+            char *end;
+            long pick = strtol(v, &end, 10);
+            if (*end || pick < 0 || pick > 100000) {
+                diag_error(d, w[i].start, "'pick %s': give the index of a character, a whole number from 0", v);
+                return;
+            }
+            p.pick = (int)pick;
+        } else if (p.kind == PANEL_NUDGE && !p.nudge_input)
             p.nudge_input = copy(l, src, w[i]);
         else if (p.nrefs < LESSON_MAX_PANEL_REFS)
             p.refs[p.nrefs++] = copy(l, src, w[i]);
@@ -339,7 +348,8 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
         }
     }
     bool needs_refs = p.kind == PANEL_PLOT || p.kind == PANEL_HEATMAP || p.kind == PANEL_BARS ||
-                      p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE || p.kind == PANEL_BOUNDARY;
+                      p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE || p.kind == PANEL_BOUNDARY ||
+                      p.kind == PANEL_CHARS;
     if ((p.kind == PANEL_LSTMCELL || p.kind == PANEL_LSTMTIME) && p.nrefs < 2) {
         diag_error(d, w[1].end, "write 'panel: NAME %s SOURCE STEP%s': an 'lstmmem' source and the param that "
                    "holds the step shown", kind, p.kind == PANEL_LSTMCELL ? " [UNIT]" : "");

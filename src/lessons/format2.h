@@ -72,6 +72,7 @@ typedef enum PanelKind {
     PANEL_LSTMCELL,     // an LSTM cell at one step (Olah's diagram): refs are an lstmmem source, the step param [, the unit param]
     PANEL_LSTMTIME,     // an lstmmem source's gates and states over time: refs are the source and the step param
     PANEL_BOUNDARY,     // an mlp2d source's decision boundary, points and hidden neurons: refs are the source [and a param]
+    PANEL_CHARS,        // code points drawn as text; refs: the code points [, candidates (n, k), their probabilities]
     PANEL_KIND_COUNT
 } PanelKind;
 
@@ -92,6 +93,7 @@ typedef struct LessonPanel {
     const char *nudge_input;          // PANEL_NUDGE: the input nudged
     const char *nudge_h;              // PANEL_NUDGE: the param that holds h
     bool hidden;                      // hidden until a step shows it
+    int pick;                         // PANEL_CHARS: the character selected when the mouse is on none (from 0)
     int line;
     size_t at;                        // byte offset of the line, for messages
 } LessonPanel;

@@ -13,6 +13,7 @@
 #include "views/widgets/heatmap.h"
 #include "views/widgets/surface.h"
 #include "views/lstm_cell_view.h"
+#include "views/widgets/chars.h"
 
 #include "views/boundary_view.h"
 #include "views/circuit.h"
@@ -619,6 +620,27 @@ static void draw_boundary(const PanelCtx *c, const LessonPanel *lp, float x, flo
     boundary_build(c->s, &bp);
 }
 
+// Code points as text (chars.h): refs are the code points, then optionally
+// their candidates (n, k) and the candidates' probabilities (n, k).
+static void draw_chars(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    int n = 0, nt = 0, np = 0;
+    const double *cps = lookup(c, lp->refs[0], &n);
+    const double *top = lp->nrefs > 2 ? lookup(c, lp->refs[1], &nt) : NULL;
+    const double *prob = lp->nrefs > 2 ? lookup(c, lp->refs[2], &np) : NULL;
+    int k = n > 0 && top && prob && nt == np && nt % n == 0 ? nt / n : 0;
+    char id[80], title[256];
+    snprintf(id, sizeof(id), "panel:%s", lp->name);
+    if (lp->title)
+        run_format(c->p->run, lp->title, title, sizeof(title));
+    const LessonGraphState *gs = c->p->graph;
+    CharsParams cp = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme,
+                      .title = lp->title ? title : NULL, .cps = cps, .n = cps ? n : 0, .top = k ? top : NULL,
+                      .prob = k ? prob : NULL, .k = k, .pick = lp->pick, .mouse = gs && gs->hover,
+                      .mouse_x = gs ? gs->mouse_x : 0, .mouse_y = gs ? gs->mouse_y : 0, .id = id};
+    chars_build(c->s, &cp);
+}
+
 static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, float h)
 {
     const Lesson *l = c->p->lesson;
@@ -640,6 +662,7 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     case PANEL_LSTMCELL:
     case PANEL_LSTMTIME: draw_lstm(c, lp, x, y, w, h); break;
     case PANEL_BOUNDARY: draw_boundary(c, lp, x, y, w, h); break;
+    case PANEL_CHARS: draw_chars(c, lp, x, y, w, h); break;
     case PANEL_KIND_COUNT: break;
     }
     if (lit) // over the panel's own background

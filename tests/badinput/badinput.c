@@ -190,6 +190,32 @@ static const Row rows[] = {
     {"cli-long-overflow", {"train", "adding", "--model", "lstm", "--T", "99999999999999999999999"}, {0}, 2,
      {"--T", "out of range"}, "not implemented", 0, NULL},
     {"cli-model-kind-typo", {"model", "lstn"}, {0}, 2, {"'lstn'", "did you mean 'lstm'"}, NULL, 0, NULL},
+    {"charrnn-text-missing", {"train", "charrnn", "--text", "@T/nope.txt"}, {0}, 2,
+     {"@T/nope.txt", "No such file"}, NULL, 0, NULL},
+    {"charrnn-text-dir", {"train", "charrnn", "--text", "@T/adir.lesson"}, {0}, 2,
+     {"@T/adir.lesson", "directory"}, NULL, 0, NULL},
+    {"charrnn-text-empty", {"train", "charrnn", "--text", "@T/empty.txt"}, {0}, 2,
+     {"@T/empty.txt: error:", "empty", "at least 100"}, NULL, 0, NULL},
+    {"charrnn-text-small", {"train", "charrnn", "--text", "@T/small.txt"}, {0}, 2,
+     {"@T/small.txt: error:", "too small", "6 characters", "at least 100"}, NULL, 0, NULL},
+    {"charrnn-text-one-char", {"train", "charrnn", "--text", "@T/one.txt"}, {0}, 2,
+     {"@T/one.txt: error:", "too small", "one distinct character"}, NULL, 0, NULL},
+    {"charrnn-text-latin1", {"train", "charrnn", "--text", "@T/latin1.txt"}, {0}, 2,
+     {"@T/latin1.txt:2:3: error:", "not UTF-8", "0xef", "save it as UTF-8"}, NULL, 0, NULL},
+    {"charrnn-text-nul", {"train", "charrnn", "--text", "@T/nul.txt"}, {0}, 2,
+     {"@T/nul.txt:1:7: error:", "NUL"}, NULL, 0, NULL},
+    {"charrnn-text-vocab", {"train", "charrnn", "--text", "@T/vocab.txt"}, {0}, 2,
+     {"@T/vocab.txt:1:257: error:", "more than 256 distinct characters"}, NULL, 0, NULL},
+    {"charrnn-text-large", {"train", "charrnn", "--text", "@T/large.txt"}, {0}, 2,
+     {"@T/large.txt", "larger than 4194304 bytes"}, NULL, 5.0, NULL},
+    {"charrnn-model-typo", {"train", "charrnn", "--model", "lstn"}, {0}, 2,
+     {"--model", "'lstn'", "did you mean 'lstm'"}, NULL, 0, NULL},
+    {"charrnn-steps-zero", {"train", "charrnn", "--steps", "0"}, {0}, 2,
+     {"--steps", "'0'", "out of range", "1000000"}, NULL, 0, NULL},
+    {"charrnn-temperature-zero", {"train", "charrnn", "--temperature", "0"}, {0}, 2,
+     {"--temperature", "out of range", "0.05 to 5"}, NULL, 0, NULL},
+    {"charrnn-work-limit", {"train", "charrnn", "--steps", "1000000", "--hidden", "512"}, {0}, 2,
+     {"multiply-adds", "2^36", "use at most --steps"}, NULL, 5.0, NULL},
 
     // --- files that are not regular files, and what commands write (issue 8).
     // Rows with a setup, a skip or a look at the files afterwards are in
@@ -463,6 +489,24 @@ static void make_fixtures(void)
     PUT_LIT("hdrlen.npy", "\x93NUMPY\x01\x00\xff\xff{'descr': '<f4'}");
     npy("rank2.npy", "<f4", "False", "(2, 1)", two, sizeof two);
     npy("wrongI.npy", "<f4", "False", "(1, 1, 2)", two, sizeof two);
+
+    // Texts for `train charrnn`.
+    PUT_LIT("empty.txt", "");
+    puts_file("small.txt", "hello\n");
+    PUT_LIT("latin1.txt", "line one is fine\nna\xefve in Latin-1\n");
+    PUT_LIT("nul.txt", "a text\0with a NUL byte in it");
+    puts_file("one.txt", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    {
+        char vocab[300 * 2 + 1];  // 300 distinct two-byte code points, U+0100 on
+        for (int i = 0; i < 300; i++) {
+            vocab[2 * i] = (char)(0xC0 | ((0x100 + i) >> 6));
+            vocab[2 * i + 1] = (char)(0x80 | ((0x100 + i) & 0x3F));
+        }
+        put("vocab.txt", vocab, sizeof vocab - 1);
+        static char large[(4u << 20) + 16];  // over the 4 MiB limit
+        memset(large, 'a', sizeof large);
+        put("large.txt", large, sizeof large);
+    }
 }
 
 // The fixtures of the issue-8 rows: FIFOs, symlinks, folders in the way of
