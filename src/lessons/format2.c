@@ -15,6 +15,7 @@
 
 const char *const panel_kind_names[PANEL_KIND_COUNT] = {
     "circuit", "graph", "plot", "heatmap", "bars", "controls", "text", "nudge", "surface",
+    "frames", "image", "wheel",
 };
 
 // A word of the value: src[start, end).
@@ -332,6 +333,14 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
     }
     bool needs_refs = p.kind == PANEL_PLOT || p.kind == PANEL_HEATMAP || p.kind == PANEL_BARS ||
                       p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE;
+    int min_refs = p.kind == PANEL_FRAMES || p.kind == PANEL_WHEEL ? 2 : p.kind == PANEL_IMAGE ? 3 : 0;
+    if (p.nrefs < min_refs) {
+        diag_error(d, w[1].end, "a %s panel needs %s", kind,
+                   p.kind == PANEL_WHEEL   ? "the true angles, then one or more predictions (source.array)"
+                   : p.kind == PANEL_IMAGE ? "a stack of images, their kinds (one per image) and which one to show"
+                                           : "a stack of images and their kinds (one per image)");
+        return;
+    }
     if (needs_refs && p.nrefs == 0) {
         diag_error(d, w[1].end, "a %s panel needs what it shows: %s", kind,
                    p.kind == PANEL_CONTROLS  ? "the params it controls"

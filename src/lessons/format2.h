@@ -69,6 +69,9 @@ typedef enum PanelKind {
     PANEL_TEXT,         // a fixed text with placeholders
     PANEL_NUDGE,        // x -> x + h: f changes by about h * df/dx, numerical beside analytic
     PANEL_SURFACE,      // a surface f(x, y) with optimizer paths: refs are an optimizers source [and names]
+    PANEL_FRAMES,       // a strip of images: refs STACK (n*h, w), KINDS (n) [, SELECTED]
+    PANEL_IMAGE,        // one image of a stack, large: refs STACK (n*h, w), KINDS (n), SELECTED
+    PANEL_WHEEL,        // steering wheels: refs TRUE, PREDICTION... (arrays over t) [, SELECTED t]
     PANEL_KIND_COUNT
 } PanelKind;
 

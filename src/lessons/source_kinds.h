@@ -22,5 +22,6 @@ extern const SourceKind source_bptt_kind;    // source_bptt.c: ||dL/dh_t|| at ev
 extern const SourceKind source_explode_kind; // source_explode.c: an RNN's training run, clipped or not
 extern const SourceKind source_curve_kind;   // source_curve.c: an activation, its derivative by backprop, saturation
 extern const SourceKind source_stack_kind;   // source_stack.c: the gradient at each input of a chain of N layers
+extern const SourceKind source_steering_kind; // source_steering.c: a CNN, then CNN+LSTM, steering a seeded road
 
 #endif
