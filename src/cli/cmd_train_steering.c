@@ -25,7 +25,7 @@ static const char usage[] =
     "                  first, then its features per frame feed an LSTM that\n"
     "                  predicts the angle sequence (the CNN's score is printed too)\n"
     "  --steps N       CNN training steps, 1 to 1000000 (default 200)\n"
-    "  --lstm-steps N  LSTM training steps after them, 1 to 1000000 (default 100)\n"
+    "  --lstm-steps N  LSTM training steps after them, 1 to 1000000 (default 200)\n"
     "  --seed N        weights, batches and test set follow from it (default 1)\n"
     "\n"
     "Each step is a fresh batch of 8 sequences of 16 frames; Adam. The test set\n"

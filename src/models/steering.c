@@ -183,7 +183,7 @@ void steer_world_batch(Pcg *rng, int B, int T, float p_degrade, const unsigned c
 SteerConfig steer_defaults(void)
 {
     return (SteerConfig){
-        .T = 16, .batch = 8, .cnn_steps = 200, .lstm_steps = 100,
+        .T = 16, .batch = 8, .cnn_steps = 200, .lstm_steps = 200,
         .cnn_lr = 2e-3f, .lstm_lr = 1e-2f, .p_degrade = 0.45f, .test_size = 64, .seed = 1,
     };
 }

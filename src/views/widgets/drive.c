@@ -31,13 +31,15 @@ void frame_strip_build(Scene *s, const FrameStripParams *p)
         return;
     float fs = 12 * u, lh = scene_line_height(fs), gap = 6 * u;
     float aspect = (float)p->iw / (float)p->ih;
-    // The number of columns that makes the images largest.
+    // The number of columns that makes the images largest; each has a line
+    // above it (t = k) and, for the kinds, one under it (what happened).
+    float extra = lh * (p->kinds ? 2 : 1);
     int best_cols = 1;
     float best_w = 0;
     for (int cols = 1; cols <= p->n; cols++) {
         int rows = (p->n + cols - 1) / cols;
         float cw = (p->w - gap * (float)(cols - 1)) / (float)cols;
-        float ch = (gh - gap * (float)(rows - 1)) / (float)rows - lh;
+        float ch = (gh - gap * (float)(rows - 1)) / (float)rows - extra;
         float iw = fminf(cw, ch * aspect);
         if (iw > best_w)
             best_w = iw, best_cols = cols;
@@ -45,11 +47,10 @@ void frame_strip_build(Scene *s, const FrameStripParams *p)
     if (!(best_w > 2))
         return;
     float iw = best_w, ih = best_w / aspect;
-    bool labels = iw > 44 * u;   // room for "t = 12"
     int rows = (p->n + best_cols - 1) / best_cols;
     float used_w = iw * (float)best_cols + gap * (float)(best_cols - 1);
     float x0 = p->x + (p->w - used_w) / 2;
-    float cell_h = ih + (labels ? lh : 0);
+    float cell_h = ih + extra;
     float y0 = top + fmaxf(0, (gh - (cell_h * (float)rows + gap * (float)(rows - 1))) / 2);
     char id[96], sel_id[96], text[48];
     snprintf(id, sizeof(id), "%s:frame", p->id ? p->id : "frames");
@@ -58,18 +59,18 @@ void frame_strip_build(Scene *s, const FrameStripParams *p)
     for (int k = 0; k < p->n; k++) {
         float x = x0 + (float)(k % best_cols) * (iw + gap), y = y0 + (float)(k / best_cols) * (cell_h + gap);
         int kind = p->kinds ? (int)p->kinds[k] : 0;
-        if (labels) {
-            snprintf(text, sizeof(text), "t = %d", k);
-            scene_text_fit(s, x, y, FONT_REGULAR, fs, ALIGN_LEFT, k == p->selected ? t->accent : t->muted, text, iw);
-            if (kind > 0 && kind < DRIVE_KIND_COUNT)
-                scene_text_fit(s, x + iw, y, FONT_BOLD, fs, ALIGN_RIGHT, t->warn, drive_kind_names[kind], iw / 2);
-            y += lh;
-        }
+        snprintf(text, sizeof(text), "t = %d", k);
+        scene_text_fit(s, x + iw / 2, y, k == p->selected ? FONT_BOLD : FONT_REGULAR, fs, ALIGN_CENTER,
+                       k == p->selected ? t->accent : t->muted, text, iw);
+        y += lh;
         Color *px = scene_image_pixels(s, scene_tag(s, scene_image(s, x, y, iw, ih, p->iw, p->ih), id));
         for (size_t i = 0; px && i < per; i++)
             px[i] = gray(p->pixels[(size_t)k * per + i]);
         if (k == p->selected)
             scene_tag(s, scene_frame(s, x - 2 * u, y - 2 * u, iw + 4 * u, ih + 4 * u, 2.5f * u, t->accent), sel_id);
+        if (kind > 0 && kind < DRIVE_KIND_COUNT)
+            scene_text_fit(s, x + iw / 2, y + ih + 1 * u, FONT_BOLD, fs, ALIGN_CENTER, t->warn,
+                           drive_kind_names[kind], iw);
     }
 }
 
@@ -116,14 +117,14 @@ void wheel_build(Scene *s, const WheelParams *p)
         return;
     float fs = 14 * u, lh = scene_line_height(fs);
     float slot = p->w / (float)p->n, gh = p->y + p->h - top - 2 * lh - 4 * u;
-    float r = fminf(slot * 0.5f - 14 * u, gh * 0.5f - 12 * u);
+    float r = fminf(slot * 0.5f - 14 * u, gh * 0.5f - 12 * u) / 1.3f;   // room for the truth mark
     if (!(r > 8 * u))
         return;
     char id[96], tid[96], text[96];
     snprintf(id, sizeof(id), "%s:wheel", p->id ? p->id : "wheel");
     snprintf(tid, sizeof(tid), "%s:truth", p->id ? p->id : "wheel");
     for (int k = 0; k < p->n; k++) {
-        float cx = p->x + slot * ((float)k + 0.5f), cy = top + 12 * u + r;
+        float cx = p->x + slot * ((float)k + 0.5f), cy = top + 0.3f * r + 12 * u + r;
         double a = p->angle[k];
         bool have = isfinite(a);
         double deg = have ? a * WHEEL_DEGREES_PER_UNIT : 0;
@@ -132,9 +133,10 @@ void wheel_build(Scene *s, const WheelParams *p)
         if (isfinite(p->truth)) {
             double td = p->truth * WHEEL_DEGREES_PER_UNIT;
             float ax, ay, bx, by, cx2, cy2;
-            polar(cx, cy, r + 2 * u, td, &ax, &ay);
-            polar(cx, cy, r + 12 * u, td - 5, &bx, &by);
-            polar(cx, cy, r + 12 * u, td + 5, &cx2, &cy2);
+            float tip = r + 0.07f * r + 1 * u, base = tip + fmaxf(10 * u, 0.22f * r);
+            polar(cx, cy, tip, td, &ax, &ay);
+            polar(cx, cy, base, td - 9, &bx, &by);
+            polar(cx, cy, base, td + 9, &cx2, &cy2);
             scene_tag(s, scene_triangle(s, ax, ay, bx, by, cx2, cy2, p->truth_color), tid);
         }
         scene_tag(s, scene_ring(s, cx, cy, r, fmaxf(2, 0.14f * r), rim), id);
@@ -150,7 +152,7 @@ void wheel_build(Scene *s, const WheelParams *p)
         polar(cx, cy, r * 0.78f, deg, &nx0, &ny0);
         polar(cx, cy, r * 1.06f, deg, &nx1, &ny1);
         scene_line(s, nx0, ny0, nx1, ny1, fmaxf(3, 0.1f * r), t->text);
-        float ly = cy + r + 14 * u;
+        float ly = cy + r + 10 * u;
         scene_text_fit(s, cx, ly, FONT_BOLD, fs, ALIGN_CENTER, rim, p->label[k] ? p->label[k] : "", slot - 4 * u);
         if (have)
             snprintf(text, sizeof(text), "%+.2f (true %+.2f)", a, p->truth);
