@@ -471,6 +471,8 @@ static void draw_surface(const PanelCtx *c, const LessonPanel *lp, float x, floa
 static void draw_drive(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
 {
     char id[80], title[256];
+    float pad = 8 * c->u;   // room for a highlight frame
+    x += pad, y += pad, w -= 2 * pad, h -= 2 * pad;
     snprintf(id, sizeof(id), "panel:%s:%s", lp->name, panel_kind_names[lp->kind]);
     if (lp->title)
         run_format(c->p->run, lp->title, title, sizeof(title));

@@ -33,7 +33,7 @@ void frame_strip_build(Scene *s, const FrameStripParams *p)
     float aspect = (float)p->iw / (float)p->ih;
     // The number of columns that makes the images largest; each has a line
     // above it (t = k) and, for the kinds, one under it (what happened).
-    float extra = lh * (p->kinds ? 2 : 1);
+    float extra = lh * (p->kinds ? 2 : 1) + (p->kinds ? 3 * u : 0);
     int best_cols = 1;
     float best_w = 0;
     for (int cols = 1; cols <= p->n; cols++) {
@@ -59,18 +59,23 @@ void frame_strip_build(Scene *s, const FrameStripParams *p)
     for (int k = 0; k < p->n; k++) {
         float x = x0 + (float)(k % best_cols) * (iw + gap), y = y0 + (float)(k / best_cols) * (cell_h + gap);
         int kind = p->kinds ? (int)p->kinds[k] : 0;
+        SceneFont font = k == p->selected ? FONT_BOLD : FONT_REGULAR;
         snprintf(text, sizeof(text), "t = %d", k);
-        scene_text_fit(s, x + iw / 2, y, k == p->selected ? FONT_BOLD : FONT_REGULAR, fs, ALIGN_CENTER,
-                       k == p->selected ? t->accent : t->muted, text, iw);
+        if (scene_text_width(s, font, fs, text) > iw)   // narrow: the number alone
+            snprintf(text, sizeof(text), "%d", k);
+        scene_text_fit(s, x + iw / 2, y, font, fs, ALIGN_CENTER, k == p->selected ? t->accent : t->muted, text, iw);
         y += lh;
         Color *px = scene_image_pixels(s, scene_tag(s, scene_image(s, x, y, iw, ih, p->iw, p->ih), id));
         for (size_t i = 0; px && i < per; i++)
             px[i] = gray(p->pixels[(size_t)k * per + i]);
         if (k == p->selected)
             scene_tag(s, scene_frame(s, x - 2 * u, y - 2 * u, iw + 4 * u, ih + 4 * u, 2.5f * u, t->accent), sel_id);
-        if (kind > 0 && kind < DRIVE_KIND_COUNT)
-            scene_text_fit(s, x + iw / 2, y + ih + 1 * u, FONT_BOLD, fs, ALIGN_CENTER, t->warn,
-                           drive_kind_names[kind], iw);
+        // A degraded frame: a bar under it, and its kind when the word fits.
+        if (kind > 0 && kind < DRIVE_KIND_COUNT) {
+            scene_rect(s, x, y + ih + 1 * u, iw, 2 * u, 0, t->warn);
+            if (scene_text_width(s, FONT_BOLD, fs, drive_kind_names[kind]) <= iw + gap)
+                scene_text(s, x + iw / 2, y + ih + 3 * u, FONT_BOLD, fs, ALIGN_CENTER, t->warn, drive_kind_names[kind]);
+        }
     }
 }
 
