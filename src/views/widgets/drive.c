@@ -63,7 +63,8 @@ void frame_strip_build(Scene *s, const FrameStripParams *p)
         snprintf(text, sizeof(text), "t = %d", k);
         if (scene_text_width(s, font, fs, text) > iw)   // narrow: the number alone
             snprintf(text, sizeof(text), "%d", k);
-        scene_text_fit(s, x + iw / 2, y, font, fs, ALIGN_CENTER, k == p->selected ? t->accent : t->muted, text, iw);
+        scene_text_fit(s, x + iw / 2, y, font, fs, ALIGN_CENTER, k == p->selected ? t->accent : t->muted, text,
+                       iw + gap);
         y += lh;
         Color *px = scene_image_pixels(s, scene_tag(s, scene_image(s, x, y, iw, ih, p->iw, p->ih), id));
         for (size_t i = 0; px && i < per; i++)
@@ -73,8 +74,10 @@ void frame_strip_build(Scene *s, const FrameStripParams *p)
         // A degraded frame: a bar under it, and its kind when the word fits.
         if (kind > 0 && kind < DRIVE_KIND_COUNT) {
             scene_rect(s, x, y + ih + 1 * u, iw, 2 * u, 0, t->warn);
-            if (scene_text_width(s, FONT_BOLD, fs, drive_kind_names[kind]) <= iw + gap)
-                scene_text(s, x + iw / 2, y + ih + 3 * u, FONT_BOLD, fs, ALIGN_CENTER, t->warn, drive_kind_names[kind]);
+            const char *word = drive_kind_names[kind];
+            float ks = scene_text_width(s, FONT_BOLD, fs, word) <= iw + gap ? fs : 0.8f * fs;
+            if (scene_text_width(s, FONT_BOLD, ks, word) <= iw + gap)
+                scene_text(s, x + iw / 2, y + ih + 3 * u, FONT_BOLD, ks, ALIGN_CENTER, t->warn, word);
         }
     }
 }
@@ -123,13 +126,16 @@ void wheel_build(Scene *s, const WheelParams *p)
     float fs = 14 * u, lh = scene_line_height(fs);
     float slot = p->w / (float)p->n, gh = p->y + p->h - top - 2 * lh - 4 * u;
     float r = fminf(slot * 0.5f - 14 * u, gh * 0.5f - 12 * u) / 1.3f;   // room for the truth mark
-    if (!(r > 8 * u))
+    bool numbers = r > 12 * u;   // when short, the wheels and their names only
+    if (!numbers)
+        r = fminf(slot * 0.5f - 6 * u, (gh + lh) * 0.5f - 6 * u) / 1.3f;
+    if (!(r > 4 * u))
         return;
     char id[96], tid[96], text[96];
     snprintf(id, sizeof(id), "%s:wheel", p->id ? p->id : "wheel");
     snprintf(tid, sizeof(tid), "%s:truth", p->id ? p->id : "wheel");
     for (int k = 0; k < p->n; k++) {
-        float cx = p->x + slot * ((float)k + 0.5f), cy = top + 0.3f * r + 12 * u + r;
+        float cx = p->x + slot * ((float)k + 0.5f), cy = top + 0.3f * r + (numbers ? 12 : 4) * u + r;
         double a = p->angle[k];
         bool have = isfinite(a);
         double deg = have ? a * WHEEL_DEGREES_PER_UNIT : 0;
@@ -157,8 +163,10 @@ void wheel_build(Scene *s, const WheelParams *p)
         polar(cx, cy, r * 0.78f, deg, &nx0, &ny0);
         polar(cx, cy, r * 1.06f, deg, &nx1, &ny1);
         scene_line(s, nx0, ny0, nx1, ny1, fmaxf(3, 0.1f * r), t->text);
-        float ly = cy + r + 10 * u;
+        float ly = cy + r + (numbers ? 10 : 3) * u;
         scene_text_fit(s, cx, ly, FONT_BOLD, fs, ALIGN_CENTER, rim, p->label[k] ? p->label[k] : "", slot - 4 * u);
+        if (!numbers)
+            continue;
         if (have)
             snprintf(text, sizeof(text), "%+.2f (true %+.2f)", a, p->truth);
         else
