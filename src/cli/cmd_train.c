@@ -17,6 +17,8 @@ static const char usage[] =
     "usage: gradlab train adding --model lstm|rnn|irnn --T N [--steps N] [--batch N]\n"
     "                            [--lr X] [--hidden N] [--seed N] [--clip X]\n"
     "       gradlab train charrnn [--text FILE] [--steps N] ...  (see gradlab train charrnn --help)\n"
+    "       gradlab train steering --model cnn|cnn-lstm [--steps N] [--seed N]\n"
+    "                            (see gradlab train steering --help)\n"
     "\n"
     "Train on the adding problem (Le, Jaitly and Hinton 2015): T steps of a value\n"
     "from U[0,1] and a marker; the target is the sum of the two marked values.\n"
@@ -81,6 +83,8 @@ int cmd_train(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
+    if (strcmp(argv[1], "steering") == 0)
+        return cmd_train_steering(argc, argv);
     int task;
     if (!arg_choice("train", argv[1], tasks, 2, &task))
         return 2;

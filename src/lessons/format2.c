@@ -15,7 +15,7 @@
 
 const char *const panel_kind_names[PANEL_KIND_COUNT] = {
     "circuit", "graph", "plot", "heatmap", "bars", "controls", "text", "nudge", "surface",
-    "lstmcell", "lstmtime", "boundary", "chars",
+    "lstmcell", "lstmtime", "boundary", "chars", "frames", "image", "wheel",
 };
 
 // A word of the value: src[start, end).
@@ -353,6 +353,14 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
     if ((p.kind == PANEL_LSTMCELL || p.kind == PANEL_LSTMTIME) && p.nrefs < 2) {
         diag_error(d, w[1].end, "write 'panel: NAME %s SOURCE STEP%s': an 'lstmmem' source and the param that "
                    "holds the step shown", kind, p.kind == PANEL_LSTMCELL ? " [UNIT]" : "");
+        return;
+    }
+    int min_refs = p.kind == PANEL_FRAMES || p.kind == PANEL_WHEEL ? 2 : p.kind == PANEL_IMAGE ? 3 : 0;
+    if (p.nrefs < min_refs) {
+        diag_error(d, w[1].end, "a %s panel needs %s", kind,
+                   p.kind == PANEL_WHEEL   ? "the true angles, then one or more predictions (source.array)"
+                   : p.kind == PANEL_IMAGE ? "a stack of images, their kinds (one per image) and which one to show"
+                                           : "a stack of images and their kinds (one per image)");
         return;
     }
     if (needs_refs && p.nrefs == 0) {

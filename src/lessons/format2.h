@@ -73,6 +73,9 @@ typedef enum PanelKind {
     PANEL_LSTMTIME,     // an lstmmem source's gates and states over time: refs are the source and the step param
     PANEL_BOUNDARY,     // an mlp2d source's decision boundary, points and hidden neurons: refs are the source [and a param]
     PANEL_CHARS,        // code points drawn as text; refs: the code points [, candidates (n, k), their probabilities]
+    PANEL_FRAMES,       // a strip of images: refs STACK (n*h, w), KINDS (n) [, SELECTED]
+    PANEL_IMAGE,        // one image of a stack, large: refs STACK (n*h, w), KINDS (n), SELECTED
+    PANEL_WHEEL,        // steering wheels: refs TRUE, PREDICTION... (arrays over t) [, SELECTED t]
     PANEL_KIND_COUNT
 } PanelKind;
 

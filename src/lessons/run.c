@@ -298,6 +298,24 @@ void run_destroy(Run *r)
     free(r);
 }
 
+// Whether some source reads parameter i: a program input, or {NAME} in a
+// source's options. Only then does changing it remake the sources (a view-only parameter, such as which
+// frame a panel shows, leaves a training run alone).
+static bool param_read_by_sources(const Run *r, int i)
+{
+    const char *name = r->l->f2.params[i].name;
+    size_t len = strlen(name);
+    if (r->l->f2.params[i].input)   // the program source (and a train source) read the program's inputs
+        return true;
+    for (int s = 0; s < r->nsources; s++)
+        for (int k = 0; k < r->decl[s]->nopts; k++) {
+            const char *v = r->decl[s]->values[k];
+            if (v[0] == '{' && strncmp(v + 1, name, len) == 0 && v[len + 1] == '}' && v[len + 2] == '\0')
+                return true;
+        }
+    return false;
+}
+
 // Apply step k's directives to the parameters, targets and visibility.
 static void apply_directives(Run *r, size_t k, bool *params_changed)
 {
@@ -311,7 +329,7 @@ static void apply_directives(Run *r, size_t k, bool *params_changed)
         case DIRECTIVE_SET:
             if (r->params[d->target] != d->value) {
                 r->params[d->target] = d->value;
-                *params_changed = true;
+                *params_changed |= param_read_by_sources(r, d->target);
             }
             break;
         case DIRECTIVE_RUN:
@@ -348,7 +366,9 @@ void run_goto(Run *r, size_t step)
             r->visible[i] = !l->f2.panels[i].hidden;
         for (size_t k = 0; k <= step && k < l->nsteps; k++)
             apply_directives(r, k, &changed);
-        changed = r->step == SIZE_MAX || memcmp(before, r->params, sizeof(before)) != 0;
+        changed = r->step == SIZE_MAX;
+        for (int i = 0; i < l->f2.nparams; i++)
+            changed |= before[i] != r->params[i] && param_read_by_sources(r, i);
     }
     // A source past the count this step asks for (going back a step) starts
     // again: its state is the one after exactly that many steps.
@@ -398,7 +418,8 @@ double run_set_param(Run *r, int i, double value)
     }
     if (r->params[i] != value) {
         r->params[i] = value;
-        share_params(r);
+        if (param_read_by_sources(r, i))
+            share_params(r);
         evaluate(r);
     }
     return value;

@@ -26,5 +26,6 @@ extern const SourceKind source_adding_kind;  // source_adding.c: an LSTM, tanh R
 extern const SourceKind source_lstmmem_kind; // source_lstmmem.c: an LSTM learns to remember; its gates on a probe; gate surgery
 extern const SourceKind source_mlp2d_kind;   // source_mlp2d.c: an MLP learning a 2-D data set (the playground)
 extern const SourceKind source_charrnn_kind; // source_charrnn.c: a character-level RNN training on a text, with samples
+extern const SourceKind source_steering_kind; // source_steering.c: a CNN, then CNN+LSTM, steering a seeded road
 
 #endif

@@ -21,6 +21,7 @@ const SourceKind *const source_kinds[] = {
     &source_lstmmem_kind,
     &source_mlp2d_kind,
     &source_charrnn_kind,
+    &source_steering_kind,
 };
 const int source_kind_count = (int)(sizeof(source_kinds) / sizeof(source_kinds[0]));
 

@@ -16,7 +16,7 @@ const char *const scene_font_files[FONT_COUNT] = {
 };
 
 #define MAX_FONTS 24            // font sizes kept open (each holds its glyph cache)
-#define MAX_IMAGES 16
+#define MAX_IMAGES 64           // images drawn per frame (a strip of camera frames holds 16 on its own)
 #define TEXT_CACHE_SIZE 2048   // slots in the open-addressed text texture table
 #define TEXT_CACHE_MAX 1500    // entries kept before stale ones are dropped
 #define TEXT_CACHE_MAX_BYTES ((size_t)16 << 20) // texture bytes kept before stale ones are dropped

@@ -10,6 +10,7 @@
 
 #include "engine/numfmt.h"
 #include "views/widgets/controls.h"
+#include "views/widgets/drive.h"
 #include "views/widgets/heatmap.h"
 #include "views/widgets/surface.h"
 #include "views/lstm_cell_view.h"
@@ -641,6 +642,62 @@ static void draw_chars(const PanelCtx *c, const LessonPanel *lp, float x, float 
     chars_build(c->s, &cp);
 }
 
+// Lesson 11's pictures (drive.h): a frame strip, one image of a stack, or
+// steering wheels. A stack is (n*h, w) with n the length of the kinds ref; a
+// single number (a param or a published number) picks the image or time step.
+static void draw_drive(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    char id[80], title[256];
+    float pad = 8 * c->u;   // room for a highlight frame
+    x += pad, y += pad, w -= 2 * pad, h -= 2 * pad;
+    snprintf(id, sizeof(id), "panel:%s:%s", lp->name, panel_kind_names[lp->kind]);
+    if (lp->title)
+        run_format(c->p->run, lp->title, title, sizeof(title));
+    int sel = -1, count = 0, last = lp->nrefs;
+    const double *v = lookup(c, lp->refs[lp->nrefs - 1], &count);
+    if (v && count == 1 && lp->nrefs > 2)
+        sel = isfinite(v[0]) ? (int)lround(v[0]) : -1, last = lp->nrefs - 1;
+    if (lp->kind == PANEL_WHEEL) {
+        WheelParams wp = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme, .truth = NAN,
+                          .truth_color = c->p->theme->series[0], .title = lp->title ? title : NULL, .id = id};
+        const double *tr = lookup(c, lp->refs[0], &count);
+        int n = count;
+        if (tr && n > 0)
+            wp.truth = tr[sel >= 0 && sel < n ? sel : n - 1];
+        for (int i = 1; i < last && wp.n < WHEEL_MAX; i++, wp.n++) {
+            const double *pv = lookup(c, lp->refs[i], &count);
+            const char *dot = strchr(lp->refs[i], '.');
+            wp.angle[wp.n] = pv && count > 0 ? pv[sel >= 0 && sel < count ? sel : count - 1] : NAN;
+            wp.label[wp.n] = dot ? dot + 1 : lp->refs[i];
+            wp.color[wp.n] = c->p->theme->series[i % 8];
+        }
+        wheel_build(c->s, &wp);
+        return;
+    }
+    const double *stack = NULL;
+    const RunArray *a = c->p->run ? run_arrays_find(run_arrays(c->p->run), lp->refs[0], &stack) : NULL;
+    const double *kinds = lookup(c, lp->refs[1], &count);
+    if (!a || a->ndim != 2 || !kinds || count < 1 || a->shape[0] % count != 0) {
+        panel_title(c, x, y, w, lp->title ? title : lp->refs[0]);
+        scene_text(c->s, x + w / 2, y + h / 2, FONT_REGULAR, 16 * c->u, ALIGN_CENTER, c->p->theme->muted,
+                   "nothing computed yet");
+        return;
+    }
+    int ih = a->shape[0] / count, iw = a->shape[1];
+    if (lp->kind == PANEL_FRAMES) {
+        FrameStripParams fp = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme,
+                               .pixels = stack, .n = count, .ih = ih, .iw = iw, .kinds = kinds,
+                               .selected = sel, .title = lp->title ? title : NULL, .id = id};
+        frame_strip_build(c->s, &fp);
+    } else {
+        int k = sel < 0 ? 0 : sel >= count ? count - 1 : sel;
+        StackImageParams ip = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme,
+                               .pixels = stack + (size_t)k * ih * iw, .ih = ih, .iw = iw,
+                               .title = lp->title ? title : NULL, .id = id};
+        stack_image_build(c->s, &ip);
+    }
+}
+
 static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, float h)
 {
     const Lesson *l = c->p->lesson;
@@ -663,6 +720,9 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     case PANEL_LSTMTIME: draw_lstm(c, lp, x, y, w, h); break;
     case PANEL_BOUNDARY: draw_boundary(c, lp, x, y, w, h); break;
     case PANEL_CHARS: draw_chars(c, lp, x, y, w, h); break;
+    case PANEL_FRAMES:
+    case PANEL_IMAGE:
+    case PANEL_WHEEL: draw_drive(c, lp, x, y, w, h); break;
     case PANEL_KIND_COUNT: break;
     }
     if (lit) // over the panel's own background

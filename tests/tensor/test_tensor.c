@@ -283,6 +283,9 @@ static void test_grad_conv_pool(void **state)
     CHECK("conv2d stride 1 pad 1 bias", b_conv, &same, P(2, 3, 5, 4), P(4, 3, 3, 3), P(4));
     CHECK("conv2d stride 2 pad 0", b_conv, &strided, P(1, 2, 7, 6), P(3, 2, 3, 2));
     CHECK("conv2d stride 2 pad 2 bias", b_conv, &pad2, P(2, 1, 4, 4), P(2, 1, 2, 3), P(2));
+    // More maps than CONV_DIRECT_MAX_F: the im2col + gemm path.
+    CHECK("conv2d 40 maps stride 1 pad 1 bias", b_conv, &same, P(2, 2, 4, 3), P(40, 2, 3, 3), P(40));
+    CHECK("conv2d 40 maps stride 2 pad 2 bias", b_conv, &pad2, P(3, 1, 5, 4), P(40, 1, 2, 3), P(40));
 
     // Max-pool: distinct values 0.05 apart, shuffled, so no window has a tie.
     int shape[4] = { 2, 2, 6, 6 };
@@ -435,8 +438,11 @@ static void test_conv2d_direct(void **state)
     (void)state;
     static const int cfg[][8] = {   // N C H W F KH KW stride*10+pad
         { 2, 3, 7, 6, 4, 3, 3, 11 }, { 1, 2, 8, 8, 3, 2, 4, 21 }, { 3, 1, 5, 9, 2, 5, 1, 12 },
+        // 40 maps take im2col + gemm, 12 images of 100 x 1024 columns in
+        // groups of 10 (conv_group); the steering CNN's first layer.
+        { 12, 4, 32, 32, 40, 5, 5, 12 }, { 3, 1, 32, 64, 8, 5, 5, 22 },
     };
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < 5; c++) {
         const int *q = cfg[c];
         int N = q[0], C = q[1], H = q[2], W = q[3], F = q[4], KH = q[5], KW = q[6];
         int stride = q[7] / 10, pad = q[7] % 10;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/tensor/conv_direct.h"
 #include "engine/tensor/gemm.h"
 
 // ===========================================================================
@@ -922,9 +923,6 @@ Tensor *tensor_embedding(TensorGraph *g, Tensor *table, const int *ids, int n)
 // position become the columns of cols (C*KH*KW, OH*OW), and
 // out_n (F, OH*OW) = w (F, C*KH*KW) @ cols.
 
-typedef struct ConvDims {
-    int N, C, H, W, F, KH, KW, OH, OW, stride, pad;
-} ConvDims;
 
 static ConvDims conv_dims(const Tensor *x, const Tensor *w, int stride, int pad)
 {
@@ -938,44 +936,81 @@ static ConvDims conv_dims(const Tensor *x, const Tensor *w, int stride, int pad)
     return d;
 }
 
-// cols (C*KH*KW, OH*OW) from one image x (C, H, W).
-static void im2col(const ConvDims *d, const float *x, float *cols)
+// The output columns oj whose input column j = oj * stride - pad + kj lies
+// inside the image: [*lo, *hi).
+static void conv_valid(int kj, int pad, int stride, int W, int OW, int *lo, int *hi)
 {
-    size_t P = (size_t)d->OH * d->OW;
+    int a = pad - kj;   // j >= 0  <=>  oj * stride >= a
+    int l = a <= 0 ? 0 : (a + stride - 1) / stride;
+    int b = W - 1 + pad - kj;   // j <= W - 1  <=>  oj * stride <= b
+    int h = b < 0 ? 0 : b / stride + 1;
+    *lo = l < OW ? l : OW;
+    *hi = h < OW ? h : OW;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+// cols (C*KH*KW, OH*OW), rows ld floats apart, from one image x (C, H, W).
+// Several images sit side by side in one cols block (ld = images * OH*OW),
+// so one product serves them all.
+static void im2col(const ConvDims *d, const float *x, float *cols, size_t ld)
+{
     for (int c = 0; c < d->C; c++)
     for (int ki = 0; ki < d->KH; ki++)
     for (int kj = 0; kj < d->KW; kj++) {
-        float *row = cols + ((size_t)(c * d->KH + ki) * d->KW + kj) * P;
+        float *row = cols + ((size_t)(c * d->KH + ki) * d->KW + kj) * ld;
+        int lo, hi;
+        conv_valid(kj, d->pad, d->stride, d->W, d->OW, &lo, &hi);
         for (int oi = 0; oi < d->OH; oi++) {
             int i = oi * d->stride - d->pad + ki;
-            for (int oj = 0; oj < d->OW; oj++) {
-                int j = oj * d->stride - d->pad + kj;
-                bool in = i >= 0 && i < d->H && j >= 0 && j < d->W;
-                row[oi * d->OW + oj] = in ? x[((size_t)c * d->H + i) * d->W + j] : 0.0f;
+            float *out = row + (size_t)oi * d->OW;
+            if (i < 0 || i >= d->H) {
+                memset(out, 0, (size_t)d->OW * sizeof(float));
+                continue;
             }
+            const float *in = x + ((size_t)c * d->H + i) * d->W - d->pad + kj;   // in[oj * stride]
+            for (int oj = 0; oj < lo; oj++) out[oj] = 0.0f;
+            if (d->stride == 1)
+                memcpy(out + lo, in + lo, (size_t)(hi - lo) * sizeof(float));
+            else
+                for (int oj = lo; oj < hi; oj++) out[oj] = in[oj * d->stride];
+            for (int oj = hi; oj < d->OW; oj++) out[oj] = 0.0f;
         }
     }
 }
 
-// dx (C, H, W) += the columns scattered back to where im2col read them.
-static void col2im_add(const ConvDims *d, const float *cols, float *dx)
+// dx (C, H, W) += the columns (rows ld floats apart) scattered back to where
+// im2col read them.
+static void col2im_add(const ConvDims *d, const float *cols, size_t ld, float *dx)
 {
-    size_t P = (size_t)d->OH * d->OW;
     for (int c = 0; c < d->C; c++)
     for (int ki = 0; ki < d->KH; ki++)
     for (int kj = 0; kj < d->KW; kj++) {
-        const float *row = cols + ((size_t)(c * d->KH + ki) * d->KW + kj) * P;
+        const float *row = cols + ((size_t)(c * d->KH + ki) * d->KW + kj) * ld;
+        int lo, hi;
+        conv_valid(kj, d->pad, d->stride, d->W, d->OW, &lo, &hi);
         for (int oi = 0; oi < d->OH; oi++) {
             int i = oi * d->stride - d->pad + ki;
             if (i < 0 || i >= d->H)
                 continue;
-            for (int oj = 0; oj < d->OW; oj++) {
-                int j = oj * d->stride - d->pad + kj;
-                if (j >= 0 && j < d->W)
-                    dx[((size_t)c * d->H + i) * d->W + j] += row[oi * d->OW + oj];
-            }
+            float *out = dx + ((size_t)c * d->H + i) * d->W - d->pad + kj;   // out[oj * stride]
+            const float *in = row + (size_t)oi * d->OW;
+            if (d->stride == 1)
+                for (int oj = lo; oj < hi; oj++) out[oj] += in[oj];
+            else
+                for (int oj = lo; oj < hi; oj++) out[oj * d->stride] += in[oj];
         }
     }
+}
+
+// How many images one product takes: as many as keep the column block near
+// CONV_GROUP_FLOATS (at least one). The forward and backward agree on it.
+#define CONV_GROUP_FLOATS ((size_t)1 << 20)
+static int conv_group(const ConvDims *d)
+{
+    size_t per = (size_t)d->C * d->KH * d->KW * (size_t)d->OH * d->OW;   // one image's columns
+    size_t g = per ? CONV_GROUP_FLOATS / per : 1;
+    return g < 1 ? 1 : g > (size_t)d->N ? d->N : (int)g;
 }
 
 Tensor *tensor_conv2d(TensorGraph *g, Tensor *x, Tensor *w, Tensor *bias, int stride, int pad)
@@ -1004,18 +1039,35 @@ Tensor *tensor_conv2d(TensorGraph *g, Tensor *x, Tensor *w, Tensor *bias, int st
         return NULL;
     t->iparam[0] = stride;
     t->iparam[1] = pad;
-    int P = d.OH * d.OW;
-    float *cols = galloc(g, (size_t)CKK * P * sizeof(float));   // (C*KH*KW, OH*OW)
-    if (!cols)
+    int P = d.OH * d.OW, G = conv_group(&d);
+    if (d.F <= CONV_DIRECT_MAX_F) {   // few maps: no column matrix (conv_direct.h)
+        float *row = galloc(g, (size_t)P * sizeof(float));
+        if (!row)
+            return NULL;
+        for (int n = 0; n < d.N; n++)
+            conv_direct_forward(&d, x->data + (size_t)n * d.C * d.H * d.W, w->data, bias ? bias->data : NULL,
+                                t->data + (size_t)n * d.F * P, row);
+        return t;
+    }
+    size_t ld = (size_t)G * P;
+    float *cols = galloc(g, (size_t)CKK * ld * sizeof(float));   // (C*KH*KW, G*OH*OW)
+    float *prod = galloc(g, (size_t)d.F * ld * sizeof(float));   // (F, G*OH*OW)
+    if (!cols || !prod)
         return NULL;
-    for (int n = 0; n < d.N; n++) {
-        float *out = t->data + (size_t)n * d.F * P;   // (F, OH*OW)
-        im2col(&d, x->data + (size_t)n * d.C * d.H * d.W, cols);
-        gemm_f32(false, false, d.F, P, CKK, 1.0f, w->data, CKK, cols, P, 0.0f, out, P);
-        if (bias)
-            for (int f = 0; f < d.F; f++)
-                for (int p = 0; p < P; p++)
-                    out[(size_t)f * P + p] += bias->data[f];
+    // G images at a time: their columns side by side, one product
+    // prod = w (F, C*KH*KW) @ cols, then each image's (F, OH*OW) block out.
+    for (int n0 = 0; n0 < d.N; n0 += G) {
+        int m = d.N - n0 < G ? d.N - n0 : G;
+        for (int k = 0; k < m; k++)
+            im2col(&d, x->data + (size_t)(n0 + k) * d.C * d.H * d.W, cols + (size_t)k * P, ld);
+        gemm_f32(false, false, d.F, m * P, CKK, 1.0f, w->data, CKK, cols, (int)ld, 0.0f, prod, (int)ld);
+        for (int k = 0; k < m; k++)
+            for (int f = 0; f < d.F; f++) {
+                float *out = t->data + ((size_t)(n0 + k) * d.F + f) * P;   // (OH*OW)
+                const float *row = prod + (size_t)f * ld + (size_t)k * P;
+                float b0 = bias ? bias->data[f] : 0.0f;
+                for (int p = 0; p < P; p++) out[p] = row[p] + b0;
+            }
     }
     return t;
 }
@@ -1078,7 +1130,10 @@ static float *grad_of(TensorGraph *g, Tensor *t)
 static size_t conv_cols(const Tensor *t)
 {
     ConvDims d = conv_dims(t->src[0], t->src[1], t->iparam[0], t->iparam[1]);
-    return (size_t)d.C * d.KH * d.KW * (size_t)d.OH * d.OW;
+    if (d.F <= CONV_DIRECT_MAX_F)   // conv_direct_backward's two rows
+        return 2 * (size_t)d.OH * d.OW;
+    // A group's columns, then its output gradient gathered as (F, G*OH*OW).
+    return ((size_t)d.C * d.KH * d.KW + (size_t)d.F) * (size_t)conv_group(&d) * d.OH * d.OW;
 }
 
 // Every buffer backward needs, made before it changes any gradient: the
@@ -1275,20 +1330,45 @@ static void backward_node(TensorGraph *g, Tensor *t, float *cols)
         Tensor *bias = t->nsrc > 2 ? t->src[2] : NULL;
         float *gbias = bias && bias->requires_grad ? grad_of(g, bias) : NULL;
         ConvDims d = conv_dims(a, b, t->iparam[0], t->iparam[1]);
-        int CKK = d.C * d.KH * d.KW, P = d.OH * d.OW;   // cols (C*KH*KW, OH*OW)
-        for (int im = 0; im < d.N; im++) {
-            const float *dout = gy + (size_t)im * d.F * P;   // (F, OH*OW)
-            if (gb) {   // dw (F, CKK) += dout (F, P) @ cols^T (P, CKK)
-                im2col(&d, a->data + (size_t)im * d.C * d.H * d.W, cols);
-                gemm_f32(false, true, d.F, CKK, P, 1.0f, dout, P, cols, P, 1.0f, gb, CKK);
+        int CKK = d.C * d.KH * d.KW, P = d.OH * d.OW, G = conv_group(&d);
+        if (d.F <= CONV_DIRECT_MAX_F) {   // few maps: no column matrix (conv_direct.h)
+            for (int im = 0; im < d.N; im++) {
+                const float *dout = gy + (size_t)im * d.F * P;   // (F, OH*OW)
+                if (ga || gb)
+                    conv_direct_backward(&d, a->data + (size_t)im * d.C * d.H * d.W, b->data, dout,
+                                         ga ? ga + (size_t)im * d.C * d.H * d.W : NULL, gb, cols, cols + P);
+                for (int f = 0; gbias && f < d.F; f++) {
+                    float acc = 0.0f;
+                    for (int p = 0; p < P; p++) acc += dout[(size_t)f * P + p];
+                    gbias[f] += acc;
+                }
             }
-            if (ga) {   // dcols (CKK, P) = w^T (CKK, F) @ dout (F, P), then scatter
-                gemm_f32(true, false, CKK, P, d.F, 1.0f, b->data, CKK, dout, P, 0.0f, cols, P);
-                col2im_add(&d, cols, ga + (size_t)im * d.C * d.H * d.W);
+            break;
+        }
+        size_t ld = (size_t)G * P;
+        float *dg = cols + (size_t)CKK * ld;   // (F, G*P) a group's dout; cols (CKK, G*P) before it
+        for (int n0 = 0; n0 < d.N; n0 += G) {
+            int m = d.N - n0 < G ? d.N - n0 : G;
+            for (int k = 0; k < m; k++)
+                for (int f = 0; f < d.F; f++) {
+                    const float *dout = gy + ((size_t)(n0 + k) * d.F + f) * P;   // (OH*OW)
+                    memcpy(dg + (size_t)f * ld + (size_t)k * P, dout, (size_t)P * sizeof(float));
+                    if (gbias) {
+                        float acc = 0.0f;
+                        for (int p = 0; p < P; p++) acc += dout[p];
+                        gbias[f] += acc;
+                    }
+                }
+            if (gb) {   // dw (F, CKK) += dout (F, m*P) @ cols^T (m*P, CKK)
+                for (int k = 0; k < m; k++)
+                    im2col(&d, a->data + (size_t)(n0 + k) * d.C * d.H * d.W, cols + (size_t)k * P, ld);
+                gemm_f32(false, true, d.F, CKK, m * P, 1.0f, dg, (int)ld, cols, (int)ld, 1.0f, gb, CKK);
             }
-            if (gbias)
-                for (int f = 0; f < d.F; f++)
-                    for (int p = 0; p < P; p++) gbias[f] += dout[(size_t)f * P + p];
+            if (ga) {   // dcols (CKK, m*P) = w^T (CKK, F) @ dout (F, m*P), then scatter
+                gemm_f32(true, false, CKK, m * P, d.F, 1.0f, b->data, CKK, dg, (int)ld, 0.0f, cols, (int)ld);
+                for (int k = 0; k < m; k++)
+                    col2im_add(&d, cols + (size_t)k * P, ld, ga + (size_t)(n0 + k) * d.C * d.H * d.W);
+            }
         }
         break;
     }

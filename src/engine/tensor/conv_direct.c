@@ -1,0 +1,211 @@
+// conv_direct.c: conv2d forward and backward one patch row at a time; see
+// conv_direct.h.
+#include "engine/tensor/conv_direct.h"
+
+#include <string.h>
+
+// The loops below are compiled for AVX-512 and AVX2 too, picked at load
+// time, and at O3 so that they vectorise (as optim.c's update loops).
+#if defined(__GNUC__) && !defined(__clang__)
+#define CONV_VECTORISE __attribute__((optimize("O3", "no-trapping-math")))
+#else
+#define CONV_VECTORISE
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(__linux__) && \
+    !defined(GRADLAB_SIMD_PORTABLE)
+#define CONV_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CONV_CLONES
+#endif
+
+// The output columns oj whose input column oj * stride - pad + kj lies in
+// [0, W): [*lo, *hi).
+static void valid_cols(const ConvDims *d, int kj, int *lo, int *hi)
+{
+    int a = d->pad - kj, b = d->W - 1 + d->pad - kj;
+    int l = a <= 0 ? 0 : (a + d->stride - 1) / d->stride;
+    int h = b < 0 ? 0 : b / d->stride + 1;
+    *lo = l < d->OW ? l : d->OW;
+    *hi = h < d->OW ? h : d->OW;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+// row (OH*OW) = the input under kernel tap (c, ki, kj) at every output position.
+static void gather_row(const ConvDims *d, const float *x, int c, int ki, int kj, float *row)
+{
+    int lo, hi;
+    valid_cols(d, kj, &lo, &hi);
+    for (int oi = 0; oi < d->OH; oi++) {
+        float *out = row + (size_t)oi * d->OW;
+        int i = oi * d->stride - d->pad + ki;
+        if (i < 0 || i >= d->H) {
+            memset(out, 0, (size_t)d->OW * sizeof(float));
+            continue;
+        }
+        const float *in = x + ((size_t)c * d->H + i) * d->W - d->pad + kj;   // in[oj * stride]
+        for (int oj = 0; oj < lo; oj++) out[oj] = 0.0f;
+        if (d->stride == 1)
+            memcpy(out + lo, in + lo, (size_t)(hi - lo) * sizeof(float));
+        else
+            for (int oj = lo; oj < hi; oj++) out[oj] = in[oj * d->stride];
+        for (int oj = hi; oj < d->OW; oj++) out[oj] = 0.0f;
+    }
+}
+
+// dx (C, H, W) += drow scattered back to where gather_row read tap (c, ki, kj).
+static void scatter_row(const ConvDims *d, const float *drow, int c, int ki, int kj, float *dx)
+{
+    int lo, hi;
+    valid_cols(d, kj, &lo, &hi);
+    for (int oi = 0; oi < d->OH; oi++) {
+        int i = oi * d->stride - d->pad + ki;
+        if (i < 0 || i >= d->H)
+            continue;
+        float *out = dx + ((size_t)c * d->H + i) * d->W - d->pad + kj;   // out[oj * stride]
+        const float *in = drow + (size_t)oi * d->OW;
+        if (d->stride == 1)
+            for (int oj = lo; oj < hi; oj++) out[oj] += in[oj];
+        else
+            for (int oj = lo; oj < hi; oj++) out[oj * d->stride] += in[oj];
+    }
+}
+
+// y[f] (P) += a[f] * row for f < nf (nf <= 4), one pass over row.
+CONV_VECTORISE CONV_CLONES
+static void axpy4(int P, int nf, const float *a, const float *restrict row, float *restrict y0,
+                  float *restrict y1, float *restrict y2, float *restrict y3)
+{
+    const float a0 = a[0], a1 = nf > 1 ? a[1] : 0, a2 = nf > 2 ? a[2] : 0, a3 = nf > 3 ? a[3] : 0;
+    switch (nf) {
+    case 4:
+        for (int p = 0; p < P; p++) {
+            float v = row[p];
+            y0[p] += a0 * v, y1[p] += a1 * v, y2[p] += a2 * v, y3[p] += a3 * v;
+        }
+        break;
+    case 3:
+        for (int p = 0; p < P; p++) {
+            float v = row[p];
+            y0[p] += a0 * v, y1[p] += a1 * v, y2[p] += a2 * v;
+        }
+        break;
+    case 2:
+        for (int p = 0; p < P; p++) {
+            float v = row[p];
+            y0[p] += a0 * v, y1[p] += a1 * v;
+        }
+        break;
+    default:
+        for (int p = 0; p < P; p++) y0[p] += a0 * row[p];
+        break;
+    }
+}
+
+// Eight floats as one value (GCC and Clang vector extensions): one AVX
+// register, or two SSE ones in the default clone.
+typedef float v8 __attribute__((vector_size(32)));
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"   // v8 never crosses a call: the helpers are always inlined
+#endif
+
+__attribute__((always_inline)) static inline v8 load8(const float *p)
+{
+    v8 v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+__attribute__((always_inline)) static inline float sum8(v8 v)
+{
+    return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+}
+
+// out[k] = the dot product of a[k] and b (P) for k < 4, each in eight
+// interleaved partial sums (a fixed order), one pass over b.
+CONV_CLONES
+static void dot4(int P, const float *a0, const float *a1, const float *a2, const float *a3, const float *b,
+                 float *out)
+{
+    v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+    int p = 0;
+    for (; p + 8 <= P; p += 8) {
+        v8 v = load8(b + p);
+        s0 += load8(a0 + p) * v, s1 += load8(a1 + p) * v, s2 += load8(a2 + p) * v, s3 += load8(a3 + p) * v;
+    }
+    out[0] = sum8(s0), out[1] = sum8(s1), out[2] = sum8(s2), out[3] = sum8(s3);
+    for (; p < P; p++) {
+        float v = b[p];
+        out[0] += a0[p] * v, out[1] += a1[p] * v, out[2] += a2[p] * v, out[3] += a3[p] * v;
+    }
+}
+
+// y (P) += a[0] x0 + a[1] x1 + a[2] x2 + a[3] x3, one pass over y.
+CONV_VECTORISE CONV_CLONES
+static void combine4(int P, const float *a, const float *restrict x0, const float *restrict x1,
+                     const float *restrict x2, const float *restrict x3, float *restrict y)
+{
+    const float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    for (int p = 0; p < P; p++)
+        y[p] += (a0 * x0[p] + a1 * x1[p]) + (a2 * x2[p] + a3 * x3[p]);
+}
+
+void conv_direct_forward(const ConvDims *d, const float *x, const float *w, const float *bias,
+                         float *out, float *row)
+{
+    const int P = d->OH * d->OW, CKK = d->C * d->KH * d->KW;
+    for (int f = 0; f < d->F; f++) {
+        float b = bias ? bias[f] : 0.0f;
+        for (int p = 0; p < P; p++) out[(size_t)f * P + p] = b;
+    }
+    for (int c = 0, r = 0; c < d->C; c++)
+    for (int ki = 0; ki < d->KH; ki++)
+    for (int kj = 0; kj < d->KW; kj++, r++) {
+        gather_row(d, x, c, ki, kj, row);
+        for (int f = 0; f < d->F; f += 4) {
+            int nf = d->F - f < 4 ? d->F - f : 4;
+            float a[4];
+            for (int k = 0; k < nf; k++) a[k] = w[(size_t)(f + k) * CKK + r];
+            float *y = out + (size_t)f * P;
+            axpy4(P, nf, a, row, y, nf > 1 ? y + P : y, nf > 2 ? y + 2 * (size_t)P : y,
+                  nf > 3 ? y + 3 * (size_t)P : y);
+        }
+    }
+}
+
+void conv_direct_backward(const ConvDims *d, const float *x, const float *w, const float *dout,
+                          float *dx, float *dw, float *row, float *drow)
+{
+    const int P = d->OH * d->OW, CKK = d->C * d->KH * d->KW;
+    for (int c = 0, r = 0; c < d->C; c++)
+    for (int ki = 0; ki < d->KH; ki++)
+    for (int kj = 0; kj < d->KW; kj++, r++) {
+        // Maps in fours; a last group of fewer repeats its last map with a
+        // zero weight (combine4) or drops the extra sums (dot4).
+        if (dw) {
+            gather_row(d, x, c, ki, kj, row);
+            for (int f = 0; f < d->F; f += 4) {
+                int nf = d->F - f < 4 ? d->F - f : 4;
+                const float *o[4];
+                for (int k = 0; k < 4; k++) o[k] = dout + (size_t)(f + (k < nf ? k : nf - 1)) * P;
+                float s[4];
+                dot4(P, o[0], o[1], o[2], o[3], row, s);
+                for (int k = 0; k < nf; k++) dw[(size_t)(f + k) * CKK + r] += s[k];
+            }
+        }
+        if (dx) {   // drow = sum over f of w[f, r] * dout[f]
+            memset(drow, 0, (size_t)P * sizeof(float));
+            for (int f = 0; f < d->F; f += 4) {
+                int nf = d->F - f < 4 ? d->F - f : 4;
+                float a[4] = {0};
+                const float *o[4];
+                for (int k = 0; k < 4; k++) {
+                    o[k] = dout + (size_t)(f + (k < nf ? k : nf - 1)) * P;
+                    a[k] = k < nf ? w[(size_t)(f + k) * CKK + r] : 0.0f;
+                }
+                combine4(P, a, o[0], o[1], o[2], o[3], drow);
+            }
+            scatter_row(d, drow, c, ki, kj, dx);
+        }
+    }
+}
