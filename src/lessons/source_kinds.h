@@ -23,4 +23,6 @@ extern const SourceKind source_explode_kind; // source_explode.c: an RNN's train
 extern const SourceKind source_curve_kind;   // source_curve.c: an activation, its derivative by backprop, saturation
 extern const SourceKind source_stack_kind;   // source_stack.c: the gradient at each input of a chain of N layers
 
+extern const SourceKind source_tuning_kind; // source_tuning.c: seeds side by side, a rate range test, searches on one budget
+
 #endif

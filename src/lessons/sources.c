@@ -17,6 +17,7 @@ const SourceKind *const source_kinds[] = {
     &source_explode_kind,
     &source_curve_kind,
     &source_stack_kind,
+    &source_tuning_kind,
 };
 const int source_kind_count = (int)(sizeof(source_kinds) / sizeof(source_kinds[0]));
 
