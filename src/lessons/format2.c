@@ -15,7 +15,7 @@
 
 const char *const panel_kind_names[PANEL_KIND_COUNT] = {
     "circuit", "graph", "plot", "heatmap", "bars", "controls", "text", "nudge", "surface",
-    "frames", "image", "wheel",
+    "frames", "image", "wheel", "xy",
 };
 
 // A word of the value: src[start, end).
@@ -309,8 +309,14 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
         return;
     }
     for (int i = 2; i < n; i++) {
-        if (is(src, w[i], "log-x")) {
-            diag_error(d, w[i].start, "plots have no log x axis yet; only 'log-y'");
+        if (is(src, w[i], "log-x") && p.kind == PANEL_XY)
+            p.logx = true;
+        else if (is(src, w[i], "lines") && p.kind == PANEL_XY)
+            p.lines = true;
+        else if (is(src, w[i], "band") && i + 1 < n && p.kind == PANEL_XY)
+            p.band = copy(l, src, w[++i]);
+        else if (is(src, w[i], "log-x")) {
+            diag_error(d, w[i].start, "plots have no log x axis yet; only 'log-y' (an 'xy' panel has both)");
             return;
         } else if (is(src, w[i], "log-y"))
             p.logy = true;
@@ -318,7 +324,7 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
             p.hidden = true;
         else if (is(src, w[i], "title") && i + 1 < n)
             p.title = copy(l, src, w[++i]);
-        else if (is(src, w[i], "xlabel") && i + 1 < n && p.kind == PANEL_PLOT)
+        else if (is(src, w[i], "xlabel") && i + 1 < n && (p.kind == PANEL_PLOT || p.kind == PANEL_XY))
             p.xlabel = copy(l, src, w[++i]);
         else if (is(src, w[i], "h") && i + 1 < n && p.kind == PANEL_NUDGE)
             p.nudge_h = copy(l, src, w[++i]);
@@ -332,7 +338,7 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
         }
     }
     bool needs_refs = p.kind == PANEL_PLOT || p.kind == PANEL_HEATMAP || p.kind == PANEL_BARS ||
-                      p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE;
+                      p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE || p.kind == PANEL_XY;
     int min_refs = p.kind == PANEL_FRAMES || p.kind == PANEL_WHEEL ? 2 : p.kind == PANEL_IMAGE ? 3 : 0;
     if (p.nrefs < min_refs) {
         diag_error(d, w[1].end, "a %s panel needs %s", kind,

@@ -24,4 +24,8 @@ extern const SourceKind source_curve_kind;   // source_curve.c: an activation, i
 extern const SourceKind source_stack_kind;   // source_stack.c: the gradient at each input of a chain of N layers
 extern const SourceKind source_steering_kind; // source_steering.c: a CNN, then CNN+LSTM, steering a seeded road
 
+extern const SourceKind source_tuning_kind; // source_tuning.c: seeds side by side, a rate range test, searches on one budget
+
+extern const SourceKind source_transfer_kind; // source_transfer.c: a pretrained CNN reused: scratch, frozen, fine-tuned
+
 #endif

@@ -18,6 +18,8 @@ const SourceKind *const source_kinds[] = {
     &source_curve_kind,
     &source_stack_kind,
     &source_steering_kind,
+    &source_tuning_kind,
+    &source_transfer_kind,
 };
 const int source_kind_count = (int)(sizeof(source_kinds) / sizeof(source_kinds[0]));
 
