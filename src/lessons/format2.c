@@ -15,7 +15,7 @@
 
 const char *const panel_kind_names[PANEL_KIND_COUNT] = {
     "circuit", "graph", "plot", "heatmap", "bars", "controls", "text", "nudge", "surface",
-    "frames", "image", "wheel", "xy",
+    "frames", "image", "wheel", "xy", "layers",
 };
 
 // A word of the value: src[start, end).
@@ -313,6 +313,8 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
             p.logx = true;
         else if (is(src, w[i], "lines") && p.kind == PANEL_XY)
             p.lines = true;
+        else if (is(src, w[i], "frozen") && i + 1 < n && p.kind == PANEL_LAYERS)
+            p.frozen = copy(l, src, w[++i]);
         else if (is(src, w[i], "band") && i + 1 < n && p.kind == PANEL_XY)
             p.band = copy(l, src, w[++i]);
         else if (is(src, w[i], "log-x")) {
@@ -338,7 +340,8 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
         }
     }
     bool needs_refs = p.kind == PANEL_PLOT || p.kind == PANEL_HEATMAP || p.kind == PANEL_BARS ||
-                      p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE || p.kind == PANEL_XY;
+                      p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE || p.kind == PANEL_XY ||
+                      p.kind == PANEL_LAYERS;
     int min_refs = p.kind == PANEL_FRAMES || p.kind == PANEL_WHEEL ? 2 : p.kind == PANEL_IMAGE ? 3 : 0;
     if (p.nrefs < min_refs) {
         diag_error(d, w[1].end, "a %s panel needs %s", kind,
@@ -389,6 +392,15 @@ static void parse_layout(Lesson *l, Diag *d, const char *src, size_t at, size_t 
         for (int k = 0; k < l->f2.npanels; k++)
             if (is(src, w[i], l->f2.panels[k].name))
                 found = k;
+        if (found < 0 && is(src, w[i], "height") && i + 1 < n) { // the row's share of the height
+            double height;
+            if (!number(d, src, w[++i], &height) || !(height > 0 && height <= 100)) {
+                diag_error(d, w[i].start, "a row's height is a number from 0 to 100");
+                return;
+            }
+            row->weight = (float)height;
+            continue;
+        }
         if (found < 0) {
             diag_error(d, w[i].start, "no panel called '%.*s' (declare panels before the layout)",
                        (int)(w[i].end - w[i].start), src + w[i].start);

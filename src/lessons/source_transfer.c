@@ -30,6 +30,8 @@
 //            after    (11, 23) the same filters in the fine-tuned run now
 //            scratch_filters  (11, 23) and in the run from scratch
 //            kept     how many layers finetune keeps frozen
+//            samples  (k*32, 64) the first k <= 6 examples' frames, stacked; sample_kinds
+//                     (k) zeros (for a frames panel), sample_labels (k) 0 left, 1 straight, 2 right
 //   sizes:   scratch, frozen, finetune  (k, 2) examples and final test accuracy
 //   both:    steps, chance (1/3: guessing)
 // The state after N steps depends on the options and N only.
@@ -42,6 +44,7 @@
 #include "lessons/source_kinds.h"
 #include "models/transfer.h"
 
+#define TRANSFER_SAMPLES 6 // examples published as pictures
 #define N_SIZES 4
 static const int sizes[N_SIZES] = {10, 30, 100, 300};
 
@@ -277,6 +280,19 @@ static void transfer_source_publish(const void *inst, const char *prefix, RunArr
         transfer_filters(s->run[TRANSFER_SCRATCH]->cnn, m);
         mosaic(out, prefix, "scratch_filters", m);
         number(out, prefix, "kept", s->c.frozen);
+        // The first examples of the new task, for a frame strip: (k*H, W) and k kinds (all 0).
+        const TransferRun *r = s->run[TRANSFER_SCRATCH];
+        int k = r->c.examples < TRANSFER_SAMPLES ? r->c.examples : TRANSFER_SAMPLES;
+        int shape[2] = {k * STEER_H, STEER_W};
+        double *img = run_arrays_add(out, prefix, "samples", 2, shape);
+        for (int i = 0; img && i < k * STEER_PIX; i++)
+            img[i] = r->frames[i];
+        double *x = run_arrays_add(out, prefix, "sample_kinds", 1, &k);
+        for (int i = 0; x && i < k; i++)
+            x[i] = 0;
+        x = run_arrays_add(out, prefix, "sample_labels", 1, &k); // filled before the next add
+        for (int i = 0; x && i < k; i++)
+            x[i] = r->labels[i];
     }
     number(out, prefix, "steps", s->steps);
     number(out, prefix, "chance", 1.0 / TRANSFER_CLASSES);

@@ -320,7 +320,7 @@ double transfer_accuracy(TransferRun *r)
 void transfer_filters(const TensorBlock *cnn, double *mosaic)
 {
     for (int i = 0; i < TRANSFER_MOSAIC_H * TRANSFER_MOSAIC_W; i++)
-        mosaic[i] = NAN;
+        mosaic[i] = 0;
     const float *w = cnn->t[STEER_C1W]->data; // (8, 1, 5, 5)
     for (int f = 0; f < STEER_C1; f++) {
         int r0 = (f / 4) * 6, c0 = (f % 4) * 6;

@@ -113,7 +113,8 @@ double transfer_step(TransferRun *r);
 double transfer_accuracy(TransferRun *r);
 
 // conv1's filters as one (TRANSFER_MOSAIC_H, TRANSFER_MOSAIC_W) picture:
-// 2 rows of 4 filters of 5 x 5 with NaN between them.
+// 2 rows of 4 filters of 5 x 5 with zeros between them (white on a
+// diverging palette).
 void transfer_filters(const TensorBlock *cnn, double *mosaic);
 
 #endif

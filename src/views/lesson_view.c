@@ -12,6 +12,7 @@
 #include "views/widgets/controls.h"
 #include "views/widgets/drive.h"
 #include "views/widgets/heatmap.h"
+#include "views/widgets/layers.h"
 #include "views/widgets/scatter.h"
 #include "views/widgets/surface.h"
 
@@ -552,8 +553,16 @@ static void draw_xy(const PanelCtx *c, const LessonPanel *lp, float x, float y, 
         const RunArray *a = run_arrays_find(arrays, lp->refs[i], &data);
         if (!a || a->ndim != 2 || a->shape[1] < 2)
             continue;
+        // Named by the source, or by the array when every set is from one source.
         const char *dot = strchr(lp->refs[i], '.');
-        snprintf(names[n], sizeof(names[n]), "%.*s", dot ? (int)(dot - lp->refs[i]) : 63, lp->refs[i]);
+        size_t plen = dot ? (size_t)(dot - lp->refs[i]) : 0;
+        bool one_source = dot != NULL;
+        for (int k = 0; k < lp->nrefs && one_source; k++)
+            one_source = strncmp(lp->refs[k], lp->refs[i], plen + 1) == 0;
+        if (one_source && lp->nrefs > 1)
+            snprintf(names[n], sizeof(names[n]), "%s", dot + 1);
+        else
+            snprintf(names[n], sizeof(names[n]), "%.*s", dot ? (int)plen : 63, lp->refs[i]);
         sets[n] = (ScatterSet){names[n], data, a->shape[0], a->shape[1]};
         n++;
     }
@@ -574,6 +583,24 @@ static void draw_xy(const PanelCtx *c, const LessonPanel *lp, float x, float y, 
     if (n == 0)
         scene_text(c->s, x + w / 2, y + h / 2, FONT_REGULAR, 16 * c->u, ALIGN_CENTER, c->p->theme->muted,
                    "nothing computed yet");
+}
+
+// A layers panel: the refs are the layers' names; `frozen NAME` (a param or
+// a figure) says how many of the first are kept.
+static void draw_layers(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    char id[96], title[256];
+    snprintf(id, sizeof(id), "panel:%s:layer", lp->name);
+    if (lp->title)
+        run_format(c->p->run, lp->title, title, sizeof(title));
+    int count = 0;
+    const double *f = lp->frozen ? lookup(c, lp->frozen, &count) : NULL;
+    LayersParams p = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme,
+                      .title = lp->title ? title : NULL, .n = lp->nrefs,
+                      .frozen = f && count > 0 && isfinite(f[count - 1]) ? (int)lround(f[count - 1]) : 0, .id = id};
+    for (int i = 0; i < lp->nrefs && i < LAYERS_MAX; i++)
+        p.names[i] = lp->refs[i];
+    layers_build(c->s, &p);
 }
 
 static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, float h)
@@ -598,6 +625,7 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     case PANEL_IMAGE:
     case PANEL_WHEEL: draw_drive(c, lp, x, y, w, h); break;
     case PANEL_XY: draw_xy(c, lp, x, y, w, h); break;
+    case PANEL_LAYERS: draw_layers(c, lp, x, y, w, h); break;
     case PANEL_KIND_COUNT: break;
     }
     if (lit) // over the panel's own background
