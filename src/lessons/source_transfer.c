@@ -19,7 +19,7 @@
 //   test      held-out frames, 10 to 2048 (default 300)
 //   weights   the pretrained CNN's folder, relative to the lesson's folder or to
 //             the assets folder beside it; no absolute paths, no '..'
-//             (default pretrained/steering-cnn)
+//             in quotes (default "pretrained/steering-cnn")
 //   seed      examples, test frames and new weights (default 1)
 //
 // Publishes:
