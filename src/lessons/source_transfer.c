@@ -18,8 +18,8 @@
 //   every     curves: test accuracy every this many steps (default 10)
 //   test      held-out frames, 10 to 2048 (default 300)
 //   weights   the pretrained CNN's folder, relative to the lesson's folder or to
-//             the assets folder beside it; no absolute paths, no '..'
-//             in quotes (default "pretrained/steering-cnn")
+//             the assets folder beside it, in quotes; no absolute paths, no
+//             '..' (default "pretrained/steering-cnn")
 //   seed      examples, test frames and new weights (default 1)
 //
 // Publishes:
