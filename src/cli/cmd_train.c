@@ -19,6 +19,8 @@ static const char usage[] =
     "       gradlab train charrnn [--text FILE] [--steps N] ...  (see gradlab train charrnn --help)\n"
     "       gradlab train steering --model cnn|cnn-lstm [--steps N] [--seed N]\n"
     "                            (see gradlab train steering --help)\n"
+    "       gradlab train transfer [--examples N] [--frozen N] [--world day|night] [--pretrain --out DIR]\n"
+    "                            (see gradlab train transfer --help)\n"
     "\n"
     "Train on the adding problem (Le, Jaitly and Hinton 2015): T steps of a value\n"
     "from U[0,1] and a marker; the target is the sum of the two marked values.\n"
@@ -85,6 +87,8 @@ int cmd_train(int argc, char **argv)
     }
     if (strcmp(argv[1], "steering") == 0)
         return cmd_train_steering(argc, argv);
+    if (strcmp(argv[1], "transfer") == 0)
+        return cmd_train_transfer(argc, argv);
     int task;
     if (!arg_choice("train", argv[1], tasks, 2, &task))
         return 2;

@@ -15,7 +15,7 @@
 
 const char *const panel_kind_names[PANEL_KIND_COUNT] = {
     "circuit", "graph", "plot", "heatmap", "bars", "controls", "text", "nudge", "surface",
-    "lstmcell", "lstmtime", "boundary", "chars", "frames", "image", "wheel",
+    "lstmcell", "lstmtime", "boundary", "chars", "frames", "image", "wheel", "xy", "layers",
 };
 
 // A word of the value: src[start, end).
@@ -310,8 +310,16 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
         return;
     }
     for (int i = 2; i < n; i++) {
-        if (is(src, w[i], "log-x")) {
-            diag_error(d, w[i].start, "plots have no log x axis yet; only 'log-y'");
+        if (is(src, w[i], "log-x") && p.kind == PANEL_XY)
+            p.logx = true;
+        else if (is(src, w[i], "lines") && p.kind == PANEL_XY)
+            p.lines = true;
+        else if (is(src, w[i], "frozen") && i + 1 < n && p.kind == PANEL_LAYERS)
+            p.frozen = copy(l, src, w[++i]);
+        else if (is(src, w[i], "band") && i + 1 < n && p.kind == PANEL_XY)
+            p.band = copy(l, src, w[++i]);
+        else if (is(src, w[i], "log-x")) {
+            diag_error(d, w[i].start, "plots have no log x axis yet; only 'log-y' (an 'xy' panel has both)");
             return;
         } else if (is(src, w[i], "log-y"))
             p.logy = true;
@@ -319,7 +327,7 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
             p.hidden = true;
         else if (is(src, w[i], "title") && i + 1 < n)
             p.title = copy(l, src, w[++i]);
-        else if (is(src, w[i], "xlabel") && i + 1 < n && p.kind == PANEL_PLOT)
+        else if (is(src, w[i], "xlabel") && i + 1 < n && (p.kind == PANEL_PLOT || p.kind == PANEL_XY))
             p.xlabel = copy(l, src, w[++i]);
         else if (is(src, w[i], "x") && i + 1 < n && p.kind == PANEL_PLOT)
             p.plot_x = copy(l, src, w[++i]);
@@ -349,7 +357,7 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
     }
     bool needs_refs = p.kind == PANEL_PLOT || p.kind == PANEL_HEATMAP || p.kind == PANEL_BARS ||
                       p.kind == PANEL_CONTROLS || p.kind == PANEL_SURFACE || p.kind == PANEL_BOUNDARY ||
-                      p.kind == PANEL_CHARS;
+                      p.kind == PANEL_CHARS || p.kind == PANEL_XY || p.kind == PANEL_LAYERS;
     if ((p.kind == PANEL_LSTMCELL || p.kind == PANEL_LSTMTIME) && p.nrefs < 2) {
         diag_error(d, w[1].end, "write 'panel: NAME %s SOURCE STEP%s': an 'lstmmem' source and the param that "
                    "holds the step shown", kind, p.kind == PANEL_LSTMCELL ? " [UNIT]" : "");
@@ -406,6 +414,15 @@ static void parse_layout(Lesson *l, Diag *d, const char *src, size_t at, size_t 
         for (int k = 0; k < l->f2.npanels; k++)
             if (is(src, w[i], l->f2.panels[k].name))
                 found = k;
+        if (found < 0 && is(src, w[i], "height") && i + 1 < n) { // the row's share of the height
+            double height;
+            if (!number(d, src, w[++i], &height) || !(height > 0 && height <= 100)) {
+                diag_error(d, w[i].start, "a row's height is a number from 0 to 100");
+                return;
+            }
+            row->weight = (float)height;
+            continue;
+        }
         if (found < 0) {
             diag_error(d, w[i].start, "no panel called '%.*s' (declare panels before the layout)",
                        (int)(w[i].end - w[i].start), src + w[i].start);

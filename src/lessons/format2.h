@@ -76,6 +76,8 @@ typedef enum PanelKind {
     PANEL_FRAMES,       // a strip of images: refs STACK (n*h, w), KINDS (n) [, SELECTED]
     PANEL_IMAGE,        // one image of a stack, large: refs STACK (n*h, w), KINDS (n), SELECTED
     PANEL_WHEEL,        // steering wheels: refs TRUE, PREDICTION... (arrays over t) [, SELECTED t]
+    PANEL_XY,           // points (n, 2 or 3) from 2-D arrays, log axes, joined or not, a band
+    PANEL_LAYERS,       // a network's layers in a row, the first `frozen N` of them kept
     PANEL_KIND_COUNT
 } PanelKind;
 
@@ -95,6 +97,9 @@ typedef struct LessonPanel {
     const char *text;                 // PANEL_TEXT
     const char *nudge_input;          // PANEL_NUDGE: the input nudged
     const char *nudge_h;              // PANEL_NUDGE: the param that holds h
+    bool logx, lines;                 // PANEL_XY: a log10 x axis; points joined in order
+    const char *band;                 // PANEL_XY: an array [lo, hi] shaded as a band, or NULL
+    const char *frozen;               // PANEL_LAYERS: a param or figure: how many layers are frozen
     bool hidden;                      // hidden until a step shows it
     int pick;                         // PANEL_CHARS: the character selected when the mouse is on none (from 0)
     int line;

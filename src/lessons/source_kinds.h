@@ -28,4 +28,8 @@ extern const SourceKind source_mlp2d_kind;   // source_mlp2d.c: an MLP learning 
 extern const SourceKind source_charrnn_kind; // source_charrnn.c: a character-level RNN training on a text, with samples
 extern const SourceKind source_steering_kind; // source_steering.c: a CNN, then CNN+LSTM, steering a seeded road
 
+extern const SourceKind source_tuning_kind; // source_tuning.c: seeds side by side, a rate range test, searches on one budget
+
+extern const SourceKind source_transfer_kind; // source_transfer.c: a pretrained CNN reused: scratch, frozen, fine-tuned
+
 #endif

@@ -22,6 +22,8 @@ const SourceKind *const source_kinds[] = {
     &source_mlp2d_kind,
     &source_charrnn_kind,
     &source_steering_kind,
+    &source_tuning_kind,
+    &source_transfer_kind,
 };
 const int source_kind_count = (int)(sizeof(source_kinds) / sizeof(source_kinds[0]));
 

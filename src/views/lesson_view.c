@@ -12,6 +12,8 @@
 #include "views/widgets/controls.h"
 #include "views/widgets/drive.h"
 #include "views/widgets/heatmap.h"
+#include "views/widgets/layers.h"
+#include "views/widgets/scatter.h"
 #include "views/widgets/surface.h"
 #include "views/lstm_cell_view.h"
 #include "views/widgets/chars.h"
@@ -377,22 +379,43 @@ static int controls_columns(const PanelCtx *c, const LessonPanel *lp, float w)
 }
 
 // The height one control takes: a slider, a toggle, or a labelled row of choices.
-static float control_height(const PanelCtx *c, const char *name)
+// Where a choice's buttons go in a column cw wide: each button's x and y
+// offset from the control's top left (bx, by may be NULL); returns the lines
+// they take. Buttons wrap to a new line rather than leave the column.
+static int choice_layout(const PanelCtx *c, const LessonParam *pa, float cw, float *bx, float *by)
+{
+    float u = c->uc, x = 10 * u, y = 24 * u;
+    int lines = 1;
+    for (int j = 0; j < pa->nchoices; j++) {
+        float bw = scene_text_width(c->s, FONT_BOLD, 15 * u, pa->choices[j]) + 28 * u;
+        if (j > 0 && x + bw > cw - 10 * u)
+            x = 10 * u, y += 36 * u, lines++;
+        if (bx)
+            bx[j] = x, by[j] = y;
+        x += bw + 8 * u;
+    }
+    return lines;
+}
+
+// The height of the control for param name in a column cw wide.
+static float control_height(const PanelCtx *c, const char *name, float cw)
 {
     int k = c->p->run ? run_param_find(c->p->run, name) : -1;
     ParamKind kind = k >= 0 ? c->p->lesson->f2.params[k].kind : PARAM_NUMBER;
-    return (kind == PARAM_NUMBER ? 62 : kind == PARAM_TOGGLE ? 36 : 68) * c->uc;
+    if (kind == PARAM_CHOICE)
+        return (68 + 36 * (float)(choice_layout(c, &c->p->lesson->f2.params[k], cw, NULL, NULL) - 1)) * c->uc;
+    return (kind == PARAM_NUMBER ? 62 : 36) * c->uc;
 }
 
 // The height the controls of panel lp take in a panel w wide.
 static float controls_height(const PanelCtx *c, const LessonPanel *lp, float w)
 {
     int cols = controls_columns(c, lp, w);
-    float total = 0;
+    float total = 0, cw = (w - 24 * c->uc * (float)(cols - 1)) / (float)cols;
     for (int i = 0; i < lp->nrefs; i += cols) {
         float row = 0;
         for (int k = i; k < i + cols && k < lp->nrefs; k++)
-            row = fmaxf(row, control_height(c, lp->refs[k]));
+            row = fmaxf(row, control_height(c, lp->refs[k], cw));
         total += row;
     }
     return total + 24 * c->uc;
@@ -418,9 +441,9 @@ static void draw_controls(const PanelCtx *c0, const LessonPanel *lp, float x, fl
             row_h = 0;
         }
         float cx = x + (cw + gap) * (float)(i % cols), cy = row_y;
-        row_h = fmaxf(row_h, control_height(c, lp->refs[i]));
+        row_h = fmaxf(row_h, control_height(c, lp->refs[i], cw));
         int k = c->p->run ? run_param_find(c->p->run, lp->refs[i]) : -1;
-        if (k < 0 || cy + control_height(c, lp->refs[i]) > y + h + 1)
+        if (k < 0 || cy + control_height(c, lp->refs[i], cw) > y + h + 1)
             continue;
         const LessonParam *pa = &l->f2.params[k];
         double v = run_param(c->p->run, k);
@@ -435,13 +458,12 @@ static void draw_controls(const PanelCtx *c0, const LessonPanel *lp, float x, fl
             toggle_build(c->s, cx + 10 * u, cy, u, t, pa->name, v != 0, id);
         } else {
             scene_text(c->s, cx + 10 * u, cy, FONT_REGULAR, 15 * u, ALIGN_LEFT, t->text, pa->name);
-            float bx = cx + 10 * u, by = cy + 24 * u;
+            float bx[LESSON_MAX_CHOICES], by[LESSON_MAX_CHOICES];
+            choice_layout(c, pa, cw, bx, by);
             for (int j = 0; j < pa->nchoices; j++) {
                 char cid[128];
                 snprintf(cid, sizeof(cid), "%s=%s", id, pa->choices[j]);
-                float bw = scene_text_width(c->s, FONT_BOLD, 15 * u, pa->choices[j]) + 28 * u;
-                button_build(c->s, bx, by, u, t, pa->choices[j], (int)v == j, cid);
-                bx += bw + 8 * u;
+                button_build(c->s, cx + bx[j], cy + by[j], u, t, pa->choices[j], (int)v == j, cid);
             }
         }
     }
@@ -698,6 +720,68 @@ static void draw_drive(const PanelCtx *c, const LessonPanel *lp, float x, float 
     }
 }
 
+// An xy panel: each ref an (n, 2 or 3) array of points, named by its source.
+static void draw_xy(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    ScatterSet sets[LESSON_MAX_PANEL_REFS];
+    char names[LESSON_MAX_PANEL_REFS][RUN_ARRAY_NAME], id[96], title[256], label[96] = "";
+    int n = 0;
+    const RunArrays *arrays = c->p->run ? run_arrays(c->p->run) : NULL;
+    for (int i = 0; arrays && i < lp->nrefs; i++) {
+        const double *data;
+        const RunArray *a = run_arrays_find(arrays, lp->refs[i], &data);
+        if (!a || a->ndim != 2 || a->shape[1] < 2)
+            continue;
+        // Named by the source, or by the array when every set is from one source.
+        const char *dot = strchr(lp->refs[i], '.');
+        size_t plen = dot ? (size_t)(dot - lp->refs[i]) : 0;
+        bool one_source = dot != NULL;
+        for (int k = 0; k < lp->nrefs && one_source; k++)
+            one_source = strncmp(lp->refs[k], lp->refs[i], plen + 1) == 0;
+        if (one_source && lp->nrefs > 1)
+            snprintf(names[n], sizeof(names[n]), "%s", dot + 1);
+        else
+            snprintf(names[n], sizeof(names[n]), "%.*s", dot ? (int)plen : 63, lp->refs[i]);
+        sets[n] = (ScatterSet){names[n], data, a->shape[0], a->shape[1]};
+        n++;
+    }
+    const double *band = NULL;
+    int nb = 0;
+    if (lp->band && (band = lookup(c, lp->band, &nb)) && nb >= 2) {
+        char lo[32], hi[32];
+        snprintf(label, sizeof(label), "one setting, other seeds: %s to %s", numfmt_short(lo, sizeof(lo), band[0], 3),
+                 numfmt_short(hi, sizeof(hi), band[1], 3));
+    }
+    snprintf(id, sizeof(id), "panel:%s:xy", lp->name);
+    run_format(c->p->run, lp->title ? lp->title : lp->refs[0], title, sizeof(title));
+    ScatterParams sp = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme, .title = title,
+                        .xlabel = lp->xlabel, .log_x = lp->logx, .log_y = lp->logy, .lines = lp->lines,
+                        .sets = sets, .nsets = n, .band = label[0] != 0, .band_lo = label[0] ? band[0] : 0,
+                        .band_hi = label[0] ? band[1] : 0, .band_label = label[0] ? label : NULL, .id = id};
+    scatter_build(c->s, &sp);
+    if (n == 0)
+        scene_text(c->s, x + w / 2, y + h / 2, FONT_REGULAR, 16 * c->u, ALIGN_CENTER, c->p->theme->muted,
+                   "nothing computed yet");
+}
+
+// A layers panel: the refs are the layers' names; `frozen NAME` (a param or
+// a figure) says how many of the first are kept.
+static void draw_layers(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
+{
+    char id[96], title[256];
+    snprintf(id, sizeof(id), "panel:%s:layer", lp->name);
+    if (lp->title)
+        run_format(c->p->run, lp->title, title, sizeof(title));
+    int count = 0;
+    const double *f = lp->frozen ? lookup(c, lp->frozen, &count) : NULL;
+    LayersParams p = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme,
+                      .title = lp->title ? title : NULL, .n = lp->nrefs,
+                      .frozen = f && count > 0 && isfinite(f[count - 1]) ? (int)lround(f[count - 1]) : 0, .id = id};
+    for (int i = 0; i < lp->nrefs && i < LAYERS_MAX; i++)
+        p.names[i] = lp->refs[i];
+    layers_build(c->s, &p);
+}
+
 static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, float h)
 {
     const Lesson *l = c->p->lesson;
@@ -723,6 +807,8 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
     case PANEL_FRAMES:
     case PANEL_IMAGE:
     case PANEL_WHEEL: draw_drive(c, lp, x, y, w, h); break;
+    case PANEL_XY: draw_xy(c, lp, x, y, w, h); break;
+    case PANEL_LAYERS: draw_layers(c, lp, x, y, w, h); break;
     case PANEL_KIND_COUNT: break;
     }
     if (lit) // over the panel's own background

@@ -144,6 +144,10 @@ static const Row rows[] = {
      "@T/o"}, {0}, 2, {"@T/wrongI.npy: error:", "I = 1"}, NULL, 0, NULL},
     {"npy-wrong-weight-shape", {"model", "lstm", "--weights", "@T/wbad", "--input", "@T/x.npy", "--out",
      "@T/o"}, {0}, 2, {"@T/wbad/", "error: shape"}, NULL, 0, NULL},
+    {"npy-transfer-missing", {"train", "transfer", "--weights", "@T/nowhere"}, {0}, 2,
+     {"@T/nowhere/c1w.npy", "No such file"}, NULL, 0, NULL},
+    {"npy-transfer-wrong-shape", {"train", "transfer", "--weights", "@T/badcnn"}, {0}, 2,
+     {"@T/badcnn/c1w.npy", "the shape must be (8, 1, 5, 5)"}, NULL, 0, NULL},
 
     // --- the environment: display, data folder, fonts
     {"env-no-display", {NULL}, {"-DISPLAY", "-WAYLAND_DISPLAY", "-SDL_VIDEODRIVER"}, 2,
@@ -476,6 +480,8 @@ static void make_fixtures(void)
         npy(name, "<f4", "False", k == 1 ? "(2, 2)" : k < 2 ? "(4, 1)" : "(4,)", four, sizeof four);
     }
     npy("x.npy", "<f4", "False", "(1, 2, 1)", two, sizeof two);
+    dir("badcnn"); // a pretrained steering CNN whose first file has the wrong shape
+    npy("badcnn/c1w.npy", "<f4", "False", "(1, 2, 1)", two, sizeof two);
     PUT_LIT("empty.npy", "");
     PUT_LIT("magic.npy", "PK\x03\x04 this is a zip file, not npy");
     PUT_LIT("cuthdr.npy", "\x93NUMPY\x01\x00\x76\x00{'descr': '<f4', 'fortran_");

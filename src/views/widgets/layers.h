@@ -1,0 +1,27 @@
+// layers.h: a network drawn as a row of layer boxes from input to output,
+// the first few marked frozen (kept as they were: grey, with "frozen"
+// under them) and the rest trainable (accent, "trains"), with arrows
+// between them. For transfer learning: which pretrained layers are kept.
+#ifndef GRADLAB_LAYERS_H
+#define GRADLAB_LAYERS_H
+
+#include "views/scene.h"
+#include "views/theme.h"
+
+#define LAYERS_MAX 8
+
+typedef struct LayersParams {
+    float x, y, w, h;
+    float unit;
+    const Theme *theme;
+    const char *title;              // or NULL
+    const char *names[LAYERS_MAX];  // input first
+    int n;
+    int frozen;                     // how many of the first layers are frozen (clamped to 0..n)
+    const char *id;                 // each box is tagged "ID:NAME"
+} LayersParams;
+
+// Append the row of layers.
+void layers_build(Scene *s, const LayersParams *p);
+
+#endif
