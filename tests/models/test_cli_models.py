@@ -193,6 +193,34 @@ def test_train():
     expect_bad(["train", "copy", "--model", "lstm", "--T", "10"], 2, "gradlab: error:", "unknown task")
 
 
+def test_train_charrnn(tmp):
+    """train charrnn: bit-for-bit reproducible, the first loss is ln V, a
+    UTF-8 text of any script is read, both models run."""
+    text = os.path.join(tmp, "t.txt")
+    with open(text, "w", encoding="utf-8") as f:
+        f.write("Grüße aus der Mühle — the wheel turns, das Rad dreht sich. " * 6)
+    args = ["train", "charrnn", "--text", text, "--steps", "40", "--hidden", "16", "--sample", "60"]
+    rc1, out1, err1 = run(*args)
+    rc2, out2, _ = run(*args)
+    check(rc1 == 0 and rc2 == 0, "train charrnn runs (%s)" % err1.strip().split("\n")[-1])
+    check(out1 == out2, "train charrnn: same seed, same output")
+    check("time:" in err1 and "step 40/40" in err1, "train charrnn: progress and time on stderr")
+    lines = out1.split("\n")
+    first = [l for l in lines if l.startswith("first loss:")]
+    check(len(first) == 1, "train charrnn prints the first loss")
+    if first:
+        got, lnv = float(first[0].split()[2]), float(first[0].split("ln V = ")[1].rstrip(")"))
+        check(abs(got - lnv) < 0.01, "train charrnn: first loss %g is ln V %g" % (got, lnv))
+    sample = out1.split("):\n", 1)[-1].rstrip("\n")
+    check(len(sample) == 60 and set(sample) <= set(open(text, encoding="utf-8").read()),
+          "train charrnn: 60 characters of the text's own (%r)" % sample)
+    rc3, out3, _ = run(*(args + ["--seed", "2"]))
+    check(rc3 == 0 and out3 != out1, "train charrnn: another seed, another run")
+    rc4, out4, _ = run(*(args + ["--model", "lstm"]))
+    check(rc4 == 0 and "lstm, hidden 16" in out4 and "loss:" in out4, "train charrnn --model lstm")
+    expect_bad(["train", "charrnn", "--model", "gru"], 2, "--model", "unknown char model")
+
+
 def test_bptt():
     rc, out, _ = run("bptt", "--model", "rnn", "--activation", "linear", "--init", "orthogonal",
                      "--scale", "1", "--T", "30", "--hidden", "16", "--seed", "2", "--csv")
@@ -300,6 +328,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         test_model_bad_files(tmp)
     test_train()
+    with tempfile.TemporaryDirectory() as tmp:
+        test_train_charrnn(tmp)
     test_bptt()
     print("%d failed" % len(failures))
     return 1 if failures else 0
