@@ -69,7 +69,7 @@ typedef enum PanelKind {
     PANEL_TEXT,         // a fixed text with placeholders
     PANEL_NUDGE,        // x -> x + h: f changes by about h * df/dx, numerical beside analytic
     PANEL_SURFACE,      // a surface f(x, y) with optimizer paths: refs are an optimizers source [and names]
-    PANEL_BOUNDARY,     // an mlp2d source's decision boundary, points and hidden neurons: refs are the source [and a param]
+    PANEL_BOUNDARY,     // an mlp2d source's boundary, points and neurons: refs are the source [and a param]
     PANEL_KIND_COUNT
 } PanelKind;
 

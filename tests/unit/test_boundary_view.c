@@ -37,10 +37,24 @@ static void fill(Data *d)
 
 static BoundaryParams params(const Data *d, float w, float h)
 {
-    return (BoundaryParams){.x = 10, .y = 20, .w = w, .h = h, .unit = 1, .theme = theme_get(THEME_DARK),
-                            .boundary = d->boundary, .grid = G, .range = d->range, .points = d->points,
-                            .npoints = NP, .chosen = 4, .neurons = d->neurons, .layers = L, .units = U, .ngrid = NG,
-                            .caption = "step 1", .id = "panel:b"};
+    return (BoundaryParams){.x = 10,
+                            .y = 20,
+                            .w = w,
+                            .h = h,
+                            .unit = 1,
+                            .theme = theme_get(THEME_DARK),
+                            .boundary = d->boundary,
+                            .grid = G,
+                            .range = d->range,
+                            .points = d->points,
+                            .npoints = NP,
+                            .chosen = 4,
+                            .neurons = d->neurons,
+                            .layers = L,
+                            .units = U,
+                            .ngrid = NG,
+                            .caption = "step 1",
+                            .id = "panel:b"};
 }
 
 static int count_prefix(const Scene *s, const char *prefix)
@@ -66,13 +80,15 @@ static void expect_inside(const Scene *s, const BoundaryParams *p)
         const SceneItem *it = &s->items[i];
         float x0 = it->x, y0 = it->y, x1 = it->x + it->w, y1 = it->y + it->h;
         if (it->kind == SCENE_CIRCLE || it->kind == SCENE_RING)
-            x0 = it->x - it->radius, y0 = it->y - it->radius, x1 = it->x + it->radius, y1 = it->y + it->radius;
+            x0 = it->x - it->radius, y0 = it->y - it->radius, x1 = it->x + it->radius,
+            y1 = it->y + it->radius;
         else if (it->kind == SCENE_TEXT)
             x1 = it->x + it->w, y1 = it->y;
         else if (it->kind != SCENE_RECT && it->kind != SCENE_FRAME && it->kind != SCENE_IMAGE)
             continue;
         if (x0 < p->x - 8 || y0 < p->y - 8 || x1 > p->x + p->w + 8 || y1 > p->y + p->h + 8)
-            fail_msg("item %zu (%s) at %g %g .. %g %g leaves the panel", i, it->id ? it->id : "-", x0, y0, x1, y1);
+            fail_msg("item %zu (%s) at %g %g .. %g %g leaves the panel", i, it->id ? it->id : "-", x0, y0, x1,
+                     y1);
     }
 }
 
