@@ -375,8 +375,9 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
         diag_error(d, w[1].end, "a %s panel needs what it shows: %s", kind,
                    p.kind == PANEL_CONTROLS  ? "the params it controls"
                    : p.kind == PANEL_SURFACE ? "an 'optimizers' source (then, if not all, the optimizers)"
-                   : p.kind == PANEL_BOUNDARY ? "an 'mlp2d' source (then, optionally, the param of the neuron drawn large)"
-                                             : "one or more arrays, as source.array");
+                   : p.kind == PANEL_BOUNDARY
+                       ? "an 'mlp2d' source (then, optionally, the param of the neuron drawn large)"
+                       : "one or more arrays, as source.array");
         return;
     }
     if (p.kind == PANEL_NUDGE && (!p.nudge_input || !p.nudge_h)) {
@@ -700,7 +701,8 @@ void format2_finish(Lesson *l, Diag *d)
             for (int k = 0; k < l->f2.nsources; k++)
                 found |= strcmp(l->f2.sources[k].name, p->refs[0]) == 0;
             if (!found)
-                diag_error(d, p->at, "panel '%s': no source called '%s'; a boundary panel draws an 'mlp2d' source",
+                diag_error(d, p->at,
+                           "panel '%s': no source called '%s'; a boundary panel draws an 'mlp2d' source",
                            p->name, p->refs[0]);
             if (p->nrefs > 1 && find_param(l, p->refs[1], strlen(p->refs[1])) < 0)
                 diag_error(d, p->at, "panel '%s': no param called '%s' for the neuron drawn large", p->name,

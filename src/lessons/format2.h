@@ -71,7 +71,7 @@ typedef enum PanelKind {
     PANEL_SURFACE,      // a surface f(x, y) with optimizer paths: refs are an optimizers source [and names]
     PANEL_LSTMCELL,     // an LSTM cell at one step (Olah's diagram): refs are an lstmmem source, the step param [, the unit param]
     PANEL_LSTMTIME,     // an lstmmem source's gates and states over time: refs are the source and the step param
-    PANEL_BOUNDARY,     // an mlp2d source's decision boundary, points and hidden neurons: refs are the source [and a param]
+    PANEL_BOUNDARY,     // an mlp2d source's boundary, points and neurons: refs are the source [and a param]
     PANEL_CHARS,        // code points drawn as text; refs: the code points [, candidates (n, k), their probabilities]
     PANEL_FRAMES,       // a strip of images: refs STACK (n*h, w), KINDS (n) [, SELECTED]
     PANEL_IMAGE,        // one image of a stack, large: refs STACK (n*h, w), KINDS (n), SELECTED

@@ -5,7 +5,7 @@
 // accuracy, the decision boundary over a grid, the points, and every hidden
 // neuron's own output over a smaller grid.
 //
-//     source: net mlp2d dataset {data} noise {noise} layers {layers} units {units} activation {act} optimizer {opt} lr {lr} seed 1 limit 2000
+//     source: net mlp2d dataset {data} layers {layers} units {units} lr {lr} limit 2000
 //
 // With `bind on` it also publishes the trained weights and one training
 // point under the names of a lesson program's inputs (W1[i][j], b1[j], ...,
@@ -43,17 +43,17 @@
 #define MLP_MAX_LIMIT 20000
 #define MLP_MAX_BOUND 100
 
-static const char *const mlp_options[] = {"dataset", "noise", "points", "layers", "units",  "activation", "optimizer",
-                                          "lr",      "seed",  "limit",  "grid",   "ngrid", "bind",       "point",
-                                          NULL};
+static const char *const mlp_options[] = {"dataset",    "noise",     "points", "layers", "units",
+                                          "activation", "optimizer", "lr",     "seed",   "limit",
+                                          "grid",       "ngrid",     "bind",   "point",  NULL};
 
 typedef struct MlpSource {
     Playground *pg;
     int limit, grid, ngrid, point;
     bool bind, diverged;
-    double *loss, *acc;           // (limit + 1) history
-    float *boundary;              // (grid, grid) p(class 1), row 0 at the top
-    float *neurons;               // (K, ngrid * ngrid) each hidden unit's output, K = layers * units
+    double *loss, *acc;            // (limit + 1) history
+    float *boundary;               // (grid, grid) p(class 1), row 0 at the top
+    float *neurons;                // (K, ngrid * ngrid) each hidden unit's output, K = layers * units
     float *pgrad, *bgrad, *update; // (P) with bind: the point's gradient, the batch's, the next update
     float point_loss, point_p;
 } MlpSource;
@@ -147,7 +147,8 @@ static void mlp_destroy(void *inst)
 static void *mlp_create(const SourceParams *p, const LessonSource *decl, char *err, size_t n)
 {
     static const char *const optimizers[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"};
-    static const OptimKind kinds[] = {OPTIM_SGD, OPTIM_MOMENTUM, OPTIM_MOMENTUM, OPTIM_ADAGRAD, OPTIM_RMSPROP, OPTIM_ADAM};
+    static const OptimKind kinds[] = {OPTIM_SGD,     OPTIM_MOMENTUM, OPTIM_MOMENTUM,
+                                      OPTIM_ADAGRAD, OPTIM_RMSPROP,  OPTIM_ADAM};
     double noise, points, layers, units, lr, seed, limit, grid, ngrid, point;
     const char *data = NULL, *act = NULL, *opt = NULL, *bind = NULL;
     if (!source_option_number(p, decl, "noise", 0.1, 0, 1, &noise, err, n) ||
@@ -177,7 +178,8 @@ static void *mlp_create(const SourceParams *p, const LessonSource *decl, char *e
     }
     if (points != floor(points) || layers != floor(layers) || units != floor(units) || seed != floor(seed) ||
         limit != floor(limit) || grid != floor(grid) || ngrid != floor(ngrid)) {
-        snprintf(err, n, "'points', 'layers', 'units', 'seed', 'limit', 'grid' and 'ngrid' are whole numbers");
+        snprintf(err, n,
+                 "'points', 'layers', 'units', 'seed', 'limit', 'grid' and 'ngrid' are whole numbers");
         return NULL;
     }
     int np = (int)points, L = (int)layers, U = (int)units;
@@ -195,7 +197,10 @@ static void *mlp_create(const SourceParams *p, const LessonSource *decl, char *e
     s->limit = (int)limit, s->grid = (int)grid, s->ngrid = (int)ngrid, s->bind = bound;
     s->point = (int)fmin(floor(point), np - 1);
     pg_dataset((PgDataset)d, np, noise, (uint64_t)seed, xy, label);
-    PgConfig cfg = {.layers = L, .units = U, .act = (PgActivation)a, .seed = (uint64_t)seed + 1000,
+    PgConfig cfg = {.layers = L,
+                    .units = U,
+                    .act = (PgActivation)a,
+                    .seed = (uint64_t)seed + 1000,
                     .opt = optim_defaults(kinds[o])};
     cfg.opt.lr = (float)lr;
     cfg.opt.nesterov = strcmp(opt, "nesterov") == 0;
@@ -269,7 +274,8 @@ static void number(RunArrays *out, const char *prefix, const char *name, double 
         *x = v;
 }
 
-static void floats(RunArrays *out, const char *prefix, const char *name, int ndim, int n0, int n1, const float *f)
+static void floats(RunArrays *out, const char *prefix, const char *name, int ndim, int n0, int n1,
+                   const float *f)
 {
     int shape[2] = {n0, n1};
     double *x = run_arrays_add(out, prefix, name, ndim, shape);
@@ -281,7 +287,8 @@ static void mlp_publish(const void *inst, const char *prefix, RunArrays *out)
 {
     const MlpSource *s = inst;
     const Playground *pg = s->pg;
-    int steps = (int)pg->steps, n1 = steps + 1, L = pg->cfg.layers, U = pg->cfg.units, K = L * U, g = s->ngrid;
+    int steps = (int)pg->steps, n1 = steps + 1, L = pg->cfg.layers, U = pg->cfg.units, K = L * U,
+        g = s->ngrid;
     double *x;
     if ((x = run_arrays_add(out, prefix, "loss", 1, &n1)))
         memcpy(x, s->loss, (size_t)n1 * sizeof(double));
@@ -340,7 +347,8 @@ static void mlp_publish(const void *inst, const char *prefix, RunArrays *out)
 
 const SourceKind source_mlp2d_kind = {
     .name = "mlp2d",
-    .summary = "an MLP on the tensor engine learning a seeded 2-D data set: loss, accuracy, boundary, neurons",
+    .summary =
+        "an MLP on the tensor engine learning a seeded 2-D data set: loss, accuracy, boundary, neurons",
     .options = mlp_options,
     .default_limit = 0,
     .create = mlp_create,

@@ -143,7 +143,8 @@ static Tensor *forward(Playground *pg, TensorGraph *g, const float *xy, int m, T
     Tensor **t = pg->params->t;
     Tensor *h = tensor_input2(g, m, 2, xy); // (m, 2)
     for (int l = 0; l < L; l++) {
-        h = activate(g, pg->cfg.act, tensor_bias_add(g, tensor_matmul(g, h, t[2 * l]), t[2 * l + 1])); // (m, U)
+        h = activate(g, pg->cfg.act,
+                     tensor_bias_add(g, tensor_matmul(g, h, t[2 * l]), t[2 * l + 1])); // (m, U)
         if (hid)
             hid[l] = h;
     }
@@ -175,8 +176,8 @@ float playground_step(Playground *pg)
 // One layer over m points in plain C: out (m, nout) = act(in (m, nin) @ W (nin, nout) + b (nout)).
 // The inner loops run over the units, so the compiler vectorises them.
 FASTMATH_CLONES
-static void fast_layer(const float *in, int m, int nin, const float *W, const float *b, int nout, PgActivation act,
-                       float *out)
+static void fast_layer(const float *in, int m, int nin, const float *W, const float *b, int nout,
+                       PgActivation act, float *out)
 {
     for (int i = 0; i < m; i++) {
         float *o = out + (size_t)i * nout;
@@ -189,15 +190,24 @@ static void fast_layer(const float *in, int m, int nin, const float *W, const fl
                 o[j] += a * w[j];
         }
         switch (act) {
-        case PG_TANH: for (int j = 0; j < nout; j++) o[j] = fast_tanhf(o[j]); break;
-        case PG_RELU: for (int j = 0; j < nout; j++) o[j] = o[j] > 0 ? o[j] : 0; break;
-        case PG_SIGMOID: for (int j = 0; j < nout; j++) o[j] = fast_sigmoidf(o[j]); break;
+        case PG_TANH:
+            for (int j = 0; j < nout; j++)
+                o[j] = fast_tanhf(o[j]);
+            break;
+        case PG_RELU:
+            for (int j = 0; j < nout; j++)
+                o[j] = o[j] > 0 ? o[j] : 0;
+            break;
+        case PG_SIGMOID:
+            for (int j = 0; j < nout; j++)
+                o[j] = fast_sigmoidf(o[j]);
+            break;
         default: break;
         }
     }
 }
 
-#define PG_BLOCK 256   // points per block of the plain-C forward pass
+#define PG_BLOCK 256 // points per block of the plain-C forward pass
 
 bool playground_forward(Playground *pg, const float *xy, int m, float *p, float *hidden)
 {
@@ -212,7 +222,8 @@ bool playground_forward(Playground *pg, const float *xy, int m, float *p, float 
             fast_layer(in, n, nin, t[2 * l]->data, t[2 * l + 1]->data, U, pg->cfg.act, cur);
             if (hidden)
                 for (int i = 0; i < n; i++)
-                    memcpy(hidden + ((size_t)(i0 + i) * L + l) * U, cur + (size_t)i * U, (size_t)U * sizeof(float));
+                    memcpy(hidden + ((size_t)(i0 + i) * L + l) * U, cur + (size_t)i * U,
+                           (size_t)U * sizeof(float));
             in = cur, nin = U;
             float *tmp = cur;
             cur = other, other = tmp;

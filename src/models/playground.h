@@ -29,16 +29,16 @@
 #include "engine/optim/optim.h"
 #include "engine/tensor/tensor.h"
 
-#define PG_MAX_LAYERS 6       // hidden layers
-#define PG_MAX_UNITS 32       // units per hidden layer
+#define PG_MAX_LAYERS 6 // hidden layers
+#define PG_MAX_UNITS 32 // units per hidden layer
 #define PG_MAX_POINTS 2000
-#define PG_RANGE 1.5          // the data lie in about [-PG_RANGE, PG_RANGE] on both axes
+#define PG_RANGE 1.5 // the data lie in about [-PG_RANGE, PG_RANGE] on both axes
 
 typedef enum PgDataset { PG_MOONS, PG_CIRCLES, PG_XOR, PG_SPIRAL, PG_DATASET_COUNT } PgDataset;
-extern const char *const pg_dataset_names[PG_DATASET_COUNT];   // "moons", "circles", "xor", "spiral"
+extern const char *const pg_dataset_names[PG_DATASET_COUNT]; // "moons", "circles", "xor", "spiral"
 
 typedef enum PgActivation { PG_TANH, PG_RELU, PG_SIGMOID, PG_LINEAR, PG_ACT_COUNT } PgActivation;
-extern const char *const pg_activation_names[PG_ACT_COUNT];    // "tanh", "relu", "sigmoid", "linear"
+extern const char *const pg_activation_names[PG_ACT_COUNT]; // "tanh", "relu", "sigmoid", "linear"
 
 // Fill xy (n, 2) and label (n, each 0 or 1; classes alternate, so they are
 // balanced) with n points of data set d, drawn from seed, each coordinate
@@ -47,25 +47,25 @@ extern const char *const pg_activation_names[PG_ACT_COUNT];    // "tanh", "relu"
 void pg_dataset(PgDataset d, int n, double noise, uint64_t seed, float *xy, int *label);
 
 typedef struct PgConfig {
-    int layers;               // hidden layers, 0..PG_MAX_LAYERS (0: a linear model)
-    int units;                // units per hidden layer, 1..PG_MAX_UNITS
+    int layers; // hidden layers, 0..PG_MAX_LAYERS (0: a linear model)
+    int units;  // units per hidden layer, 1..PG_MAX_UNITS
     PgActivation act;
-    OptimConfig opt;          // the engine's optimizer and its rate
-    uint64_t seed;            // the weights' init: normal, std sqrt(1/fan_in) (relu: sqrt(2/fan_in)); biases 0
+    OptimConfig opt; // the engine's optimizer and its rate
+    uint64_t seed;   // the weights' init: normal, std sqrt(1/fan_in) (relu: sqrt(2/fan_in)); biases 0
 } PgConfig;
 
 typedef struct Playground {
     PgConfig cfg;
-    int n;                    // points
-    float *xy;                // (n, 2) a copy
-    int *label;               // (n)
+    int n;      // points
+    float *xy;  // (n, 2) a copy
+    int *label; // (n)
     // Parameters in one block, in this order: W_1 (2, U), b_1 (U), ...,
     // W_L (U, U), b_L (U), w_out (U or 2 when L = 0, 1), b_out (1).
     TensorBlock *params;
     Optim *opt;
-    TensorGraph *g;           // the training step's graph
-    TensorGraph *eval;        // forward passes over grids
-    long steps;               // optimizer steps taken
+    TensorGraph *g;    // the training step's graph
+    TensorGraph *eval; // forward passes over grids
+    long steps;        // optimizer steps taken
 } Playground;
 
 // A network for cfg on the n points xy (n, 2) with labels (n), both copied.

@@ -29,7 +29,8 @@ static Thumbs thumbs_fit(int layers, int units, float aw, float ah, float u)
     for (int cols = 1; cols <= units; cols++) {
         int rows = (units + cols - 1) / cols;
         float sw = (aw - best.gap * (float)(cols - 1)) / (float)cols;
-        float sh = (ah - best.label_h * (float)layers - best.gap * (float)(rows * layers)) / (float)(rows * layers);
+        float sh =
+            (ah - best.label_h * (float)layers - best.gap * (float)(rows * layers)) / (float)(rows * layers);
         float size = fminf(sw, sh);
         if (size > best.size)
             best.cols = cols, best.rows_per_layer = rows, best.size = size;
@@ -51,7 +52,7 @@ static double sample(const double *v, int grid, float fx, float fy)
     return top * (1 - ay) + bot * ay;
 }
 
-#define LUT 256   // colours per palette: a pixel's colour is a table lookup
+#define LUT 256 // colours per palette: a pixel's colour is a table lookup
 
 // The colours of one palette at LUT steps: by class probability (q in
 // [0, 1]) or, signed, by a diverging palette over [-m, m]; warn for NaN.
@@ -69,8 +70,9 @@ static void palette_make(Palette *pal, const Theme *t, bool probability, double 
     pal->m = m;
     for (int i = 0; i < LUT; i++) {
         double f = (i + 0.5) / LUT; // [0, 1]
-        if (probability) // the class it leans to, stronger the surer it is
-            pal->c[i] = color_mix(t->background, class_color(f > 0.5), (float)(0.10 + 0.45 * fabs(2 * f - 1)));
+        if (probability)            // the class it leans to, stronger the surer it is
+            pal->c[i] =
+                color_mix(t->background, class_color(f > 0.5), (float)(0.10 + 0.45 * fabs(2 * f - 1)));
         else
             pal->c[i] = color_mix(t->background, palette_diverging((float)(2 * f - 1)), 0.85f);
     }
@@ -87,13 +89,13 @@ static Color palette_at(const Palette *pal, double q)
 
 // Fill the pixels [px0, px0 + pw) x [py0, py0 + ph) of an image `stride`
 // pixels wide with the grid v, smoothly.
-static void paint(Color *px, int stride, int px0, int py0, int pw, int ph, const Palette *pal, const double *v,
-                  int grid)
+static void paint(Color *px, int stride, int px0, int py0, int pw, int ph, const Palette *pal,
+                  const double *v, int grid)
 {
     for (int y = 0; y < ph; y++)
         for (int x = 0; x < pw; x++)
-            px[(size_t)(py0 + y) * stride + px0 + x] =
-                palette_at(pal, sample(v, grid, ((float)x + 0.5f) / (float)pw, ((float)y + 0.5f) / (float)ph));
+            px[(size_t)(py0 + y) * stride + px0 + x] = palette_at(
+                pal, sample(v, grid, ((float)x + 0.5f) / (float)pw, ((float)y + 0.5f) / (float)ph));
 }
 
 // One map over a square box side wide, as an image of at most 256 pixels a side.
@@ -122,7 +124,8 @@ void boundary_build(Scene *s, const BoundaryParams *p)
     const Theme *t = p->theme;
     float u = p->unit, gap = 16 * u;
     char id[128];
-    float title_h = scene_line_height(16 * u) + 4 * u, cap_h = p->caption ? scene_line_height(14 * u) + 2 * u : 0;
+    float title_h = scene_line_height(16 * u) + 4 * u,
+          cap_h = p->caption ? scene_line_height(14 * u) + 2 * u : 0;
     float top = p->y + title_h + cap_h;
     int K = p->neurons ? p->layers * p->units : 0;
     if (K > BOUNDARY_MAX_NEURONS || p->layers > BOUNDARY_MAX_LAYERS || p->ngrid < 1 || p->ngrid > 1024)
@@ -139,9 +142,10 @@ void boundary_build(Scene *s, const BoundaryParams *p)
     for (int k = 0; k < K; k++) {
         int l = k / p->units, j = k % p->units, row = j / th.cols, col = j % th.cols;
         thumb_x[k] = tx + (th.size + th.gap) * (float)col;
-        thumb_y[k] = top + (float)(l + 1) * th.label_h + (th.size + th.gap) * (float)(l * th.rows_per_layer + row);
-        if (p->hover && p->mouse_x >= thumb_x[k] && p->mouse_x < thumb_x[k] + th.size && p->mouse_y >= thumb_y[k] &&
-            p->mouse_y < thumb_y[k] + th.size)
+        thumb_y[k] =
+            top + (float)(l + 1) * th.label_h + (th.size + th.gap) * (float)(l * th.rows_per_layer + row);
+        if (p->hover && p->mouse_x >= thumb_x[k] && p->mouse_x < thumb_x[k] + th.size &&
+            p->mouse_y >= thumb_y[k] && p->mouse_y < thumb_y[k] + th.size)
             focus = k + 1;
     }
     // Title and caption.
@@ -183,14 +187,16 @@ void boundary_build(Scene *s, const BoundaryParams *p)
         double px = p->points[3 * i], py = p->points[3 * i + 1];
         if (!isfinite(px) || !isfinite(py) || px < xlo || px > xhi || py < ylo || py > yhi)
             continue;
-        float cx = p->x + (float)((px - xlo) / (xhi - xlo)) * side, cy = top + (float)((yhi - py) / (yhi - ylo)) * side;
+        float cx = p->x + (float)((px - xlo) / (xhi - xlo)) * side,
+              cy = top + (float)((yhi - py) / (yhi - ylo)) * side;
         scene_circle(s, cx, cy, r + fmaxf(1, 0.8f * u), t->background);
         snprintf(id, sizeof(id), "%s:point:%d", p->id, i);
         scene_tag(s, scene_circle(s, cx, cy, r, class_color(p->points[3 * i + 2] > 0.5)), id);
     }
     if (p->chosen >= 0 && p->chosen < p->npoints && p->points) {
         const double *q = p->points + 3 * p->chosen;
-        float cx = p->x + (float)((q[0] - xlo) / (xhi - xlo)) * side, cy = top + (float)((yhi - q[1]) / (yhi - ylo)) * side;
+        float cx = p->x + (float)((q[0] - xlo) / (xhi - xlo)) * side,
+              cy = top + (float)((yhi - q[1]) / (yhi - ylo)) * side;
         snprintf(id, sizeof(id), "%s:chosen", p->id);
         scene_tag(s, scene_ring(s, cx, cy, r + 5 * u, 2.5f * u, t->text), id);
     }
@@ -211,8 +217,10 @@ void boundary_build(Scene *s, const BoundaryParams *p)
         if (atlas && x0 >= 0 && y0 >= 0 && x0 + n <= apw && y0 + n <= aph)
             paint(atlas, apw, x0, y0, n, n, &layer_pal[k / p->units], p->neurons + (size_t)k * ng * ng, ng);
         snprintf(id, sizeof(id), "%s:neuron:%d", p->id, k + 1);
-        scene_tag(s, scene_rect(s, thumb_x[k], thumb_y[k], th.size, th.size, 0, color_alpha(t->background, 0)), id);
-        scene_frame(s, thumb_x[k], thumb_y[k], th.size, th.size, k + 1 == focus ? 2.5f * u : fmaxf(1, 0.6f * u),
+        scene_tag(
+            s, scene_rect(s, thumb_x[k], thumb_y[k], th.size, th.size, 0, color_alpha(t->background, 0)), id);
+        scene_frame(s, thumb_x[k], thumb_y[k], th.size, th.size,
+                    k + 1 == focus ? 2.5f * u : fmaxf(1, 0.6f * u),
                     k + 1 == focus ? t->accent : t->panel_edge);
     }
     // The hidden neurons, a block of small maps per layer.
@@ -222,5 +230,6 @@ void boundary_build(Scene *s, const BoundaryParams *p)
         scene_text_fit(s, tx, ly + 1 * u, FONT_REGULAR, 13 * u, ALIGN_LEFT, t->muted, id, tw);
     }
     if (K && th.size < 8 * u)
-        scene_text_fit(s, tx, top, FONT_REGULAR, 13 * u, ALIGN_LEFT, t->muted, "(too many neurons to draw here)", tw);
+        scene_text_fit(s, tx, top, FONT_REGULAR, 13 * u, ALIGN_LEFT, t->muted,
+                       "(too many neurons to draw here)", tw);
 }

@@ -14,26 +14,26 @@
 #include "views/theme.h"
 
 #define BOUNDARY_MAX_LAYERS 8
-#define BOUNDARY_MAX_NEURONS 256   // more hidden neurons than this: none are drawn
+#define BOUNDARY_MAX_NEURONS 256 // more hidden neurons than this: none are drawn
 
 typedef struct BoundaryParams {
-    float x, y, w, h;           // the whole panel
+    float x, y, w, h; // the whole panel
     float unit;
     const Theme *theme;
-    const char *title;          // above the map, or NULL for a default
-    const char *caption;        // a line under the title (step, loss, accuracy), or NULL
-    const double *boundary;     // (grid, grid) p(class 1), row 0 at the top; borrowed
+    const char *title;      // above the map, or NULL for a default
+    const char *caption;    // a line under the title (step, loss, accuracy), or NULL
+    const double *boundary; // (grid, grid) p(class 1), row 0 at the top; borrowed
     int grid;
-    const double *range;        // (4) xlo xhi ylo yhi of the plane both grids cover
-    const double *points;       // (npoints, 3) x, y, label (0 or 1); may be NULL
+    const double *range;  // (4) xlo xhi ylo yhi of the plane both grids cover
+    const double *points; // (npoints, 3) x, y, label (0 or 1); may be NULL
     int npoints;
-    int chosen;                 // a point ringed (the one a program follows), or -1
-    const double *neurons;      // (layers * units, ngrid * ngrid), or NULL for none
+    int chosen;            // a point ringed (the one a program follows), or -1
+    const double *neurons; // (layers * units, ngrid * ngrid), or NULL for none
     int layers, units, ngrid;
-    int focus;                  // 1-based neuron drawn large; 0 for the output
-    bool hover;                 // the mouse is at mouse_x, mouse_y: a neuron under it is drawn large
+    int focus;  // 1-based neuron drawn large; 0 for the output
+    bool hover; // the mouse is at mouse_x, mouse_y: a neuron under it is drawn large
     float mouse_x, mouse_y;
-    const char *id;             // "panel:NAME": items are ID:map, ID:neuron:K (K from 1), ID:point:I
+    const char *id; // "panel:NAME": items are ID:map, ID:neuron:K (K from 1), ID:point:I
 } BoundaryParams;
 
 // Append the panel to s.

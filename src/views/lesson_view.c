@@ -584,7 +584,8 @@ static void draw_lstm(const PanelCtx *c, const LessonPanel *lp, float x, float y
 }
 
 // The array SOURCE.FIELD of the run's snapshot, or NULL; *data gets its numbers.
-static const RunArray *source_array(const RunArrays *ra, const char *source, const char *field, const double **data)
+static const RunArray *source_array(const RunArrays *ra, const char *source, const char *field,
+                                    const double **data)
 {
     char name[RUN_ARRAY_NAME];
     snprintf(name, sizeof(name), "%s.%s", source, field);
@@ -609,8 +610,10 @@ static void draw_boundary(const PanelCtx *c, const LessonPanel *lp, float x, flo
     const RunArrays *ra = c->p->run ? run_arrays(c->p->run) : NULL;
     const char *src = lp->refs[0];
     const double *grid, *range, *points, *neurons;
-    const RunArray *ga = source_array(ra, src, "boundary", &grid), *rg = source_array(ra, src, "range", &range);
-    const RunArray *pa = source_array(ra, src, "points", &points), *na = source_array(ra, src, "neurons", &neurons);
+    const RunArray *ga = source_array(ra, src, "boundary", &grid);
+    const RunArray *rg = source_array(ra, src, "range", &range);
+    const RunArray *pa = source_array(ra, src, "points", &points);
+    const RunArray *na = source_array(ra, src, "neurons", &neurons);
     if (!ga || ga->ndim != 2 || ga->shape[0] != ga->shape[1] || !rg || rg->ndim != 1 || rg->shape[0] != 4) {
         scene_text(c->s, x + w / 2, y + h / 2, FONT_REGULAR, 16 * c->u, ALIGN_CENTER, c->p->theme->muted,
                    "nothing computed yet");
@@ -620,8 +623,9 @@ static void draw_boundary(const PanelCtx *c, const LessonPanel *lp, float x, flo
     int ngrid = (int)source_number(ra, src, "ngrid", 0), K = layers * units;
     bool neurons_ok = K > 0 && na && na->ndim == 2 && na->shape[0] == K && na->shape[1] == ngrid * ngrid;
     char caption[160], id[96], title[256];
-    snprintf(caption, sizeof(caption), "step %.0f    loss %.4f    accuracy %.1f%%", source_number(ra, src, "steps", 0),
-             source_number(ra, src, "loss", NAN), 100 * source_number(ra, src, "accuracy", NAN));
+    snprintf(caption, sizeof(caption), "step %.0f    loss %.4f    accuracy %.1f%%",
+             source_number(ra, src, "steps", 0), source_number(ra, src, "loss", NAN),
+             100 * source_number(ra, src, "accuracy", NAN));
     snprintf(id, sizeof(id), "panel:%s", lp->name);
     int focus = 0;
     if (lp->nrefs > 1 && c->p->run) {

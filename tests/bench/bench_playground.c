@@ -97,7 +97,8 @@ int main(void)
         double f0 = clock_s(CLOCK_MONOTONIC);
         run_poll(r);
         double f1 = clock_s(CLOCK_MONOTONIC);
-        LessonViewParams vp = {.lesson = l, .theme = theme_get(THEME_DARK), .scale = 1, .graph = &gs, .run = r};
+        LessonViewParams vp = {
+            .lesson = l, .theme = theme_get(THEME_DARK), .scale = 1, .graph = &gs, .run = r};
         lesson_view_build(s, g, &vp, 1920, 1080);
         double f2 = clock_s(CLOCK_MONOTONIC);
         offscreen_draw(o, s);

@@ -48,10 +48,12 @@ static int find(const char *word, const char *const *names, int n)
 int main(int argc, char **argv)
 {
     if (argc != 10) {
-        fprintf(stderr, "usage: mlp2d_driver DATASET LAYERS UNITS ACTIVATION OPTIMIZER LR STEPS SEED NOISE\n");
+        fprintf(stderr,
+                "usage: mlp2d_driver DATASET LAYERS UNITS ACTIVATION OPTIMIZER LR STEPS SEED NOISE\n");
         return 2;
     }
-    int d = find(argv[1], pg_dataset_names, PG_DATASET_COUNT), a = find(argv[4], pg_activation_names, PG_ACT_COUNT);
+    int d = find(argv[1], pg_dataset_names, PG_DATASET_COUNT),
+        a = find(argv[4], pg_activation_names, PG_ACT_COUNT);
     int o = find(argv[5], optim_names, OPTIM_COUNT), steps = atoi(argv[7]);
     if (d < 0 || a < 0 || o < 0 || steps < 0) {
         fprintf(stderr, "mlp2d_driver: unknown data set, activation or optimizer\n");
@@ -61,8 +63,11 @@ int main(int argc, char **argv)
     float xy[2 * N];
     int label[N];
     pg_dataset((PgDataset)d, N, atof(argv[9]), (uint64_t)atoll(argv[8]), xy, label);
-    PgConfig cfg = {.layers = atoi(argv[2]), .units = atoi(argv[3]), .act = (PgActivation)a,
-                    .seed = (uint64_t)atoll(argv[8]) + 1000, .opt = optim_defaults((OptimKind)o)};
+    PgConfig cfg = {.layers = atoi(argv[2]),
+                    .units = atoi(argv[3]),
+                    .act = (PgActivation)a,
+                    .seed = (uint64_t)atoll(argv[8]) + 1000,
+                    .opt = optim_defaults((OptimKind)o)};
     cfg.opt.lr = (float)atof(argv[6]);
     Playground *pg = playground_create(&cfg, xy, label, N);
     if (!pg) {

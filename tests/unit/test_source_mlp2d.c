@@ -41,7 +41,7 @@ static void test_datasets_seeded(void **state)
             ones += la[i];
             assert_true(la[i] == 0 || la[i] == 1);
         }
-        assert_int_equal(ones, N / 2); // balanced
+        assert_int_equal(ones, N / 2);               // balanced
         pg_dataset((PgDataset)d, N, 0.02, 7, a, la); // with little noise, every point is on the map
         for (int i = 0; i < 2 * N; i++)
             assert_true(fabsf(a[i]) < PG_RANGE);
@@ -79,8 +79,10 @@ static double reference_loss(const Playground *pg, size_t moved, double delta)
                 double a = b[j];
                 for (int k = 0; k < nin; k++)
                     a += h[k] * W[k * U + j];
-                next[j] = pg->cfg.act == PG_TANH ? tanh(a) : pg->cfg.act == PG_RELU ? fmax(a, 0)
-                        : pg->cfg.act == PG_SIGMOID ? 1 / (1 + exp(-a)) : a;
+                next[j] = pg->cfg.act == PG_TANH      ? tanh(a)
+                          : pg->cfg.act == PG_RELU    ? fmax(a, 0)
+                          : pg->cfg.act == PG_SIGMOID ? 1 / (1 + exp(-a))
+                                                      : a;
             }
             memcpy(h, next, sizeof(h));
             nin = U;
@@ -99,7 +101,8 @@ static Playground *make(PgDataset d, int layers, int units, PgActivation act, in
     float xy[2 * 400];
     int label[400];
     pg_dataset(d, n, 0.1, 5, xy, label);
-    PgConfig cfg = {.layers = layers, .units = units, .act = act, .seed = 11, .opt = optim_defaults(OPTIM_ADAM)};
+    PgConfig cfg = {
+        .layers = layers, .units = units, .act = act, .seed = 11, .opt = optim_defaults(OPTIM_ADAM)};
     cfg.opt.lr = 0.03f;
     Playground *pg = playground_create(&cfg, xy, label, n);
     assert_non_null(pg);
@@ -247,17 +250,18 @@ static void test_publishes(void **state)
 static void test_bind(void **state)
 {
     (void)state;
-    Lesson *l = parse(HEAD "source: s mlp2d dataset xor layers 1 units 2 limit 50 bind on point {pt}\n"
-                           "program:\n"
-                           "    x = [0.5, 0.5]\n    y = 1\n"
-                           "    W1 = [[0.1, 0.2], [0.3, 0.4]]\n    b1 = [0, 0]\n    wo = [0.1, 0.2]\n    bo = 0\n"
-                           "    for j in 0..1\n"
-                           "        h[j] = tanh(x[0] * W1[0][j] + x[1] * W1[1][j] + b1[j])\n"
-                           "    end\n"
-                           "    z = h[0] * wo[0] + h[1] * wo[1] + bo\n"
-                           "    p = sigmoid(z)\n"
-                           "    loss = -(y * log(p) + (1 - y) * log(1 - p))\n"
-                           "step: done\nrun: s 50\n");
+    Lesson *l =
+        parse(HEAD "source: s mlp2d dataset xor layers 1 units 2 limit 50 bind on point {pt}\n"
+                   "program:\n"
+                   "    x = [0.5, 0.5]\n    y = 1\n"
+                   "    W1 = [[0.1, 0.2], [0.3, 0.4]]\n    b1 = [0, 0]\n    wo = [0.1, 0.2]\n    bo = 0\n"
+                   "    for j in 0..1\n"
+                   "        h[j] = tanh(x[0] * W1[0][j] + x[1] * W1[1][j] + b1[j])\n"
+                   "    end\n"
+                   "    z = h[0] * wo[0] + h[1] * wo[1] + bo\n"
+                   "    p = sigmoid(z)\n"
+                   "    loss = -(y * log(p) + (1 - y) * log(1 - p))\n"
+                   "step: done\nrun: s 50\n");
     char err[200];
     Run *r = run_create(l, false, err, sizeof(err));
     assert_non_null(r);
@@ -268,14 +272,15 @@ static void test_bind(void **state)
     assert_true(*d == 3);
     array(r, "s.pgrad", &pgrad);
     // Block order: W1 (2, 2), b1 (2), wo (2), bo.
-    const char *names[] = {"W1[0][0]", "W1[0][1]", "W1[1][0]", "W1[1][1]", "b1[0]", "b1[1]", "wo[0]", "wo[1]", "bo"};
+    const char *names[] = {"W1[0][0]", "W1[0][1]", "W1[1][0]", "W1[1][1]", "b1[0]",
+                           "b1[1]",    "wo[0]",    "wo[1]",    "bo"};
     for (int k = 0; k < 9; k++) {
         const Value *val = program_lookup(l->program, run_graph(r), names[k]);
         char name[64];
         snprintf(name, sizeof(name), "s.%s", names[k]);
         array(r, name, &v);
         assert_non_null(val);
-        assert_true(fabs(val->data - *v) < 1e-9);          // the trained weight reached the program
+        assert_true(fabs(val->data - *v) < 1e-9); // the trained weight reached the program
         if (fabs(val->grad - pgrad[k]) > 1e-5 * fmax(1, fabs(pgrad[k])))
             fail_msg("%s: program %g, engine %g", names[k], val->grad, pgrad[k]);
     }
@@ -294,7 +299,8 @@ static void test_bind(void **state)
 static void expect_refused(const char *source_line, const char *needle)
 {
     char text[1024];
-    snprintf(text, sizeof(text), HEAD "source: s %s\nprogram:\n    a = 1\n    f = a * 2\nstep: intro\n", source_line);
+    snprintf(text, sizeof(text), HEAD "source: s %s\nprogram:\n    a = 1\n    f = a * 2\nstep: intro\n",
+             source_line);
     Lesson *l = parse(text);
     char err[200];
     Run *r = run_create(l, false, err, sizeof(err));
