@@ -189,6 +189,7 @@ static void test_bad_options(void **state)
         {"model gru", "lstm, rnn, irnn"}, {"T 1", "T"},         {"T 201", "T"},
         {"hidden 2.5", "whole"},          {"limit 0", "limit"}, {"every 0", "every"},
         {"lr 0", "lr"},                   {"test 5000", "test"},
+        {"hidden 65", "hidden"},          {"batch 65", "batch"}, {"limit 10001", "limit"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         Made m;
