@@ -9,15 +9,17 @@
 // Options (numbers or {param}; `model` a word or {param} of a choice):
 //   model   lstm, rnn (tanh, PyTorch's init) or irnn (relu, W_hh = I) (lstm)
 //   T       sequence length, 2 to 200 (100)
-//   hidden  hidden units, 1 to 128 (64)
-//   batch   sequences per training step, 1 to 256 (32)
+//   hidden  hidden units, 1 to 64 (64)
+//   batch   sequences per training step, 1 to 64 (32)
 //   lr      Adam's rate, 1e-6 to 1 (the model's default in adding.c:
 //           lstm 1e-2, rnn 1e-3, irnn 1e-4)
 //   clip    the gradient's global norm is clipped to this; 0 for none (1)
 //   seed    weights, training batches and the test set follow from it (1)
-//   limit   most training steps, 1 to 20000 (2000)
+//   limit   most training steps, 1 to 10000 (2000)
 //   every   the test set is scored every this many steps, 1 to 1000 (50)
 //   test    sequences in the fixed test set, 1 to 4096 (256)
+// The size limits keep one source's activations under 50 MB (an LSTM at
+// T 200, batch 64, 64 units holds 46 MB).
 //
 // Publishes, for a run that has taken `steps` training steps:
 //   loss      (steps)   each step's training MSE (its batch, before the update)
@@ -40,7 +42,7 @@
 #include "lessons/source_kinds.h"
 #include "models/adding.h"
 
-#define ADDING_SOURCE_MAX_LIMIT 20000
+#define ADDING_SOURCE_MAX_LIMIT 10000
 
 typedef struct AddingSource {
     AddingTrainer *tr;
@@ -100,8 +102,8 @@ static void *adding_source_create(const SourceParams *p, const LessonSource *dec
     AddingConfig c = adding_defaults((AddingModel)model);
     double T, hidden, batch, lr, clip, seed, limit, every, test;
     if (!source_option_number(p, decl, "T", 100, 2, 200, &T, err, n) ||
-        !source_option_number(p, decl, "hidden", 64, 1, 128, &hidden, err, n) ||
-        !source_option_number(p, decl, "batch", 32, 1, 256, &batch, err, n) ||
+        !source_option_number(p, decl, "hidden", 64, 1, 64, &hidden, err, n) ||
+        !source_option_number(p, decl, "batch", 32, 1, 64, &batch, err, n) ||
         !source_option_number(p, decl, "lr", c.lr, 1e-6, 1, &lr, err, n) ||
         !source_option_number(p, decl, "clip", 1, 0, 1e6, &clip, err, n) ||
         !source_option_number(p, decl, "seed", 1, 0, 2147483647.0, &seed, err, n) ||
