@@ -43,7 +43,7 @@ bool lstm_cell_data(const RunArrays *a, const char *source, double step1, double
     if (!d->x || !d->i || !d->f || !d->g || !d->o || !d->h || !y || !target || !mark || !mem)
         return false;
     d->y = *y, d->target = *target;
-    d->mark = isfinite(*mark) ? (int)*mark - 1 : 0;
+    d->mark = *mark >= 1 && *mark <= d->T ? (int)*mark - 1 : 0; // any source's numbers: NaN and huge ones too
     d->mem_unit = isfinite(*mem) && *mem >= 0 && *mem < d->H ? (int)*mem : 0;
     double t = isfinite(step1) ? round(step1) - 1 : 0;
     d->t = t < 0 ? 0 : t > d->T - 1 ? d->T - 1 : (int)t;

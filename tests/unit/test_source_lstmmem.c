@@ -6,7 +6,8 @@
 // keeps the cell empty, forget held at 0 wipes it at that step only); the
 // source's state depends on its step count only, however the steps are
 // taken and whether its cache of trainer states is used; bad options are
-// refused with a reason.
+// refused with a reason, and so are lstmcell and lstmtime panels that
+// name no source or param.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -300,6 +301,29 @@ static void test_bad_options(void **state)
     expect_refused("hidden 2.5", "whole numbers");
 }
 
+// A panel line that does not load: the lesson's diagnostics hold why.
+static void expect_bad_panel(const char *panel, const char *why)
+{
+    char text[512];
+    snprintf(text, sizeof(text), HEAD "param: t = 1 range 1 20 step 1\nsource: m lstmmem T 20\n%s\n" TAIL, panel);
+    Diag d;
+    diag_init(&d, "t.lesson", text, strlen(text));
+    Lesson *l = lesson_parse(text, strlen(text), "t.lesson", &d);
+    const char *msg = diag_text(&d);
+    if (l || !msg || !strstr(msg, why))
+        fail_msg("'%s': expected an error with '%s', got '%s'", panel, why, msg ? msg : "none");
+    diag_free(&d);
+}
+
+static void test_bad_panels(void **state)
+{
+    (void)state;
+    expect_bad_panel("panel: c lstmcell m", "an 'lstmmem' source and the param that holds the step");
+    expect_bad_panel("panel: c lstmtime nosrc t", "no source called 'nosrc'");
+    expect_bad_panel("panel: c lstmcell m t nope", "no param called 'nope'");
+    expect_bad_panel("panel: c lstmcel m t", "did you mean 'lstmcell'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_source_steps_and_cache),
         cmocka_unit_test(test_source_clamps),
         cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_bad_panels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
