@@ -153,7 +153,7 @@ static void combine4(int P, const float *a, const float *restrict x0, const floa
 int conv_direct_group(const ConvDims *d)
 {
     int P = d->OH * d->OW;
-    int g = P >= CONV_DIRECT_ROW ? 1 : CONV_DIRECT_ROW / P;
+    int g = 2 * P > CONV_DIRECT_ROW ? 1 : CONV_DIRECT_ROW / P;
     return g > d->N ? d->N : g < 1 ? 1 : g;
 }
 
@@ -162,7 +162,7 @@ void conv_direct_forward(const ConvDims *d, const float *x, int m, const float *
 {
     const int P = d->OH * d->OW, CKK = d->C * d->KH * d->KW;
     const size_t L = (size_t)m * P, img = (size_t)d->C * d->H * d->W;
-    float *row = scratch, *acc = scratch + L;   // row (m*P), acc (F, m*P)
+    float *row = scratch, *acc = m == 1 ? out : scratch + L;   // row (m*P), acc (F, m*P)
     for (int f = 0; f < d->F; f++) {
         float b = bias ? bias[f] : 0.0f;
         for (size_t p = 0; p < L; p++) acc[(size_t)f * L + p] = b;
@@ -180,7 +180,7 @@ void conv_direct_forward(const ConvDims *d, const float *x, int m, const float *
             axpy4((int)L, nf, a, row, y, nf > 1 ? y + L : y, nf > 2 ? y + 2 * L : y, nf > 3 ? y + 3 * L : y);
         }
     }
-    for (int k = 0; k < m; k++)
+    for (int k = 0; k < m && acc != out; k++)
         for (int f = 0; f < d->F; f++)
             memcpy(out + ((size_t)k * d->F + f) * P, acc + (size_t)f * L + (size_t)k * P, (size_t)P * sizeof(float));
 }
@@ -190,10 +190,12 @@ void conv_direct_backward(const ConvDims *d, const float *x, int m, const float 
 {
     const int P = d->OH * d->OW, CKK = d->C * d->KH * d->KW;
     const size_t L = (size_t)m * P, img = (size_t)d->C * d->H * d->W;
-    float *row = scratch, *drow = scratch + L, *dg = scratch + 2 * L;   // (m*P), (m*P), (F, m*P)
-    for (int k = 0; k < m; k++)
+    float *row = scratch, *drow = scratch + L;   // (m*P), (m*P)
+    float *gathered = scratch + 2 * L;   // (F, m*P): the images' dout side by side
+    const float *dg = m == 1 ? dout : gathered;   // one image's dout is that already
+    for (int k = 0; k < m && m > 1; k++)
         for (int f = 0; f < d->F; f++)
-            memcpy(dg + (size_t)f * L + (size_t)k * P, dout + ((size_t)k * d->F + f) * P, (size_t)P * sizeof(float));
+            memcpy(gathered + (size_t)f * L + (size_t)k * P, dout + ((size_t)k * d->F + f) * P, (size_t)P * sizeof(float));
     for (int c = 0, r = 0; c < d->C; c++)
     for (int ki = 0; ki < d->KH; ki++)
     for (int kj = 0; kj < d->KW; kj++, r++) {
