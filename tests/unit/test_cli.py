@@ -289,9 +289,9 @@ def test_check_failing():
     expect_eq(err, "%s:4:9: error: unknown name 'x'; assign it on an earlier line, as in x = 1\n"
                    "        f = x * 3\n            ^\n" % broken)
     expect("not ok 1 - broken: the lesson file does not load" in out, out)
-    rc, out, err = run("check", "7")
+    rc, out, err = run("check", "99")
     expect_eq(rc, 2)
-    expect("no lesson 7" in err, err)
+    expect("no lesson 99" in err, err)
 
 
 # ---------------------------------------------------------------------------
