@@ -270,7 +270,7 @@ void steer_destroy(SteerTrainer *tr)
 }
 
 // The most frames one graph holds: batches and test chunks are cut to it.
-#define STEER_CHUNK 256
+#define STEER_CHUNK 64
 
 SteerTrainer *steer_create(const SteerConfig *c)
 {

@@ -682,7 +682,7 @@ static void draw_drive(const PanelCtx *c, const LessonPanel *lp, float x, float 
     int sel = -1, count = 0, last = lp->nrefs;
     const double *v = lookup(c, lp->refs[lp->nrefs - 1], &count);
     if (v && count == 1 && lp->nrefs > 2)
-        sel = isfinite(v[0]) ? (int)lround(v[0]) : -1, last = lp->nrefs - 1;
+        sel = v[0] >= 0 && v[0] < 1e6 ? (int)lround(v[0]) : -1, last = lp->nrefs - 1;
     if (lp->kind == PANEL_WHEEL) {
         WheelParams wp = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme, .truth = NAN,
                           .truth_color = c->p->theme->series[0], .title = lp->title ? title : NULL, .id = id};

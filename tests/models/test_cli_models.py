@@ -221,6 +221,22 @@ def test_train_charrnn(tmp):
     expect_bad(["train", "charrnn", "--model", "gru"], 2, "--model", "unknown char model")
 
 
+def test_train_steering():
+    args = ["train", "steering", "--model", "cnn-lstm", "--steps", "4", "--lstm-steps", "3", "--seed", "2"]
+    rc1, out1, err1 = run(*args)
+    rc2, out2, _ = run(*args)
+    check(rc1 == 0 and "cnn test mse:" in out1 and "cnn-lstm test mse:" in out1 and "ratio" in out1,
+          "train steering runs (%s)" % err1.strip().split("\n")[-1])
+    check(out1 == out2, "train steering: same seed, same output")
+    check("time:" in err1, "train steering: the time on stderr")
+    rc, out, _ = run("train", "steering", "--model", "cnn", "--steps", "2")
+    check(rc == 0 and "cnn test mse:" in out and "cnn-lstm" not in out, "train steering --model cnn")
+    expect_bad(["train", "steering"], 2, "--model is required", "steering without --model")
+    expect_bad(["train", "steering", "--model", "rnn"], 2, "--model", "steering: unknown model")
+    expect_bad(["train", "steering", "--model", "cnn", "--steps", "0"], 2, "--steps", "steering: 0 steps")
+    expect_bad(["train", "steering", "--model", "cnn", "--T", "5"], 2, "unknown option", "steering: --T")
+
+
 def test_bptt():
     rc, out, _ = run("bptt", "--model", "rnn", "--activation", "linear", "--init", "orthogonal",
                      "--scale", "1", "--T", "30", "--hidden", "16", "--seed", "2", "--csv")
@@ -330,6 +346,7 @@ def main():
     test_train()
     with tempfile.TemporaryDirectory() as tmp:
         test_train_charrnn(tmp)
+    test_train_steering()
     test_bptt()
     print("%d failed" % len(failures))
     return 1 if failures else 0

@@ -150,62 +150,83 @@ static void combine4(int P, const float *a, const float *restrict x0, const floa
         y[p] += (a0 * x0[p] + a1 * x1[p]) + (a2 * x2[p] + a3 * x3[p]);
 }
 
-void conv_direct_forward(const ConvDims *d, const float *x, const float *w, const float *bias,
-                         float *out, float *row)
+int conv_direct_group(const ConvDims *d)
+{
+    int P = d->OH * d->OW;
+    int g = 2 * P > CONV_DIRECT_ROW ? 1 : CONV_DIRECT_ROW / P;
+    return g > d->N ? d->N : g < 1 ? 1 : g;
+}
+
+void conv_direct_forward(const ConvDims *d, const float *x, int m, const float *w, const float *bias,
+                         float *out, float *scratch)
 {
     const int P = d->OH * d->OW, CKK = d->C * d->KH * d->KW;
+    const size_t L = (size_t)m * P, img = (size_t)d->C * d->H * d->W;
+    float *row = scratch, *acc = m == 1 ? out : scratch + L;   // row (m*P), acc (F, m*P)
     for (int f = 0; f < d->F; f++) {
         float b = bias ? bias[f] : 0.0f;
-        for (int p = 0; p < P; p++) out[(size_t)f * P + p] = b;
+        for (size_t p = 0; p < L; p++) acc[(size_t)f * L + p] = b;
     }
     for (int c = 0, r = 0; c < d->C; c++)
     for (int ki = 0; ki < d->KH; ki++)
     for (int kj = 0; kj < d->KW; kj++, r++) {
-        gather_row(d, x, c, ki, kj, row);
+        for (int k = 0; k < m; k++)
+            gather_row(d, x + (size_t)k * img, c, ki, kj, row + (size_t)k * P);
         for (int f = 0; f < d->F; f += 4) {
             int nf = d->F - f < 4 ? d->F - f : 4;
             float a[4];
             for (int k = 0; k < nf; k++) a[k] = w[(size_t)(f + k) * CKK + r];
-            float *y = out + (size_t)f * P;
-            axpy4(P, nf, a, row, y, nf > 1 ? y + P : y, nf > 2 ? y + 2 * (size_t)P : y,
-                  nf > 3 ? y + 3 * (size_t)P : y);
+            float *y = acc + (size_t)f * L;
+            axpy4((int)L, nf, a, row, y, nf > 1 ? y + L : y, nf > 2 ? y + 2 * L : y, nf > 3 ? y + 3 * L : y);
         }
     }
+    for (int k = 0; k < m && acc != out; k++)
+        for (int f = 0; f < d->F; f++)
+            memcpy(out + ((size_t)k * d->F + f) * P, acc + (size_t)f * L + (size_t)k * P, (size_t)P * sizeof(float));
 }
 
-void conv_direct_backward(const ConvDims *d, const float *x, const float *w, const float *dout,
-                          float *dx, float *dw, float *row, float *drow)
+void conv_direct_backward(const ConvDims *d, const float *x, int m, const float *w, const float *dout,
+                          float *dx, float *dw, float *scratch)
 {
     const int P = d->OH * d->OW, CKK = d->C * d->KH * d->KW;
+    const size_t L = (size_t)m * P, img = (size_t)d->C * d->H * d->W;
+    float *row = scratch, *drow = scratch + L;   // (m*P), (m*P)
+    float *gathered = scratch + 2 * L;   // (F, m*P): the images' dout side by side
+    const float *dg = m == 1 ? dout : gathered;   // one image's dout is that already
+    for (int k = 0; k < m && m > 1; k++)
+        for (int f = 0; f < d->F; f++)
+            memcpy(gathered + (size_t)f * L + (size_t)k * P, dout + ((size_t)k * d->F + f) * P, (size_t)P * sizeof(float));
     for (int c = 0, r = 0; c < d->C; c++)
     for (int ki = 0; ki < d->KH; ki++)
     for (int kj = 0; kj < d->KW; kj++, r++) {
         // Maps in fours; a last group of fewer repeats its last map with a
         // zero weight (combine4) or drops the extra sums (dot4).
         if (dw) {
-            gather_row(d, x, c, ki, kj, row);
+            for (int k = 0; k < m; k++)
+                gather_row(d, x + (size_t)k * img, c, ki, kj, row + (size_t)k * P);
             for (int f = 0; f < d->F; f += 4) {
                 int nf = d->F - f < 4 ? d->F - f : 4;
                 const float *o[4];
-                for (int k = 0; k < 4; k++) o[k] = dout + (size_t)(f + (k < nf ? k : nf - 1)) * P;
-                float s[4];
-                dot4(P, o[0], o[1], o[2], o[3], row, s);
-                for (int k = 0; k < nf; k++) dw[(size_t)(f + k) * CKK + r] += s[k];
+                for (int k = 0; k < 4; k++) o[k] = dg + (size_t)(f + (k < nf ? k : nf - 1)) * L;
+                float sums[4];
+                dot4((int)L, o[0], o[1], o[2], o[3], row, sums);
+                for (int k = 0; k < nf; k++) dw[(size_t)(f + k) * CKK + r] += sums[k];
             }
         }
         if (dx) {   // drow = sum over f of w[f, r] * dout[f]
-            memset(drow, 0, (size_t)P * sizeof(float));
+            memset(drow, 0, L * sizeof(float));
             for (int f = 0; f < d->F; f += 4) {
                 int nf = d->F - f < 4 ? d->F - f : 4;
                 float a[4] = {0};
                 const float *o[4];
                 for (int k = 0; k < 4; k++) {
-                    o[k] = dout + (size_t)(f + (k < nf ? k : nf - 1)) * P;
+                    o[k] = dg + (size_t)(f + (k < nf ? k : nf - 1)) * L;
                     a[k] = k < nf ? w[(size_t)(f + k) * CKK + r] : 0.0f;
                 }
-                combine4(P, a, o[0], o[1], o[2], o[3], drow);
+                combine4((int)L, a, o[0], o[1], o[2], o[3], drow);
             }
-            scatter_row(d, drow, c, ki, kj, dx);
+            for (int k = 0; k < m; k++)
+                scatter_row(d, drow + (size_t)k * P, c, ki, kj, dx + (size_t)k * img);
         }
     }
 }

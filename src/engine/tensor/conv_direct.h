@@ -18,15 +18,22 @@ typedef struct ConvDims {
 // The most maps for which the direct path is taken.
 #define CONV_DIRECT_MAX_F 32
 
-// One image: out (F, OH*OW) = bias (F, or NULL for 0) + w (F, C*KH*KW) applied
-// to x (C, H, W). row is scratch of OH*OW floats.
-void conv_direct_forward(const ConvDims *d, const float *x, const float *w, const float *bias,
-                         float *out, float *row);
+// Images are taken m at a time, their rows side by side, so that a row is
+// about CONV_DIRECT_ROW floats long even when the output is small.
+#define CONV_DIRECT_ROW 1024
 
-// One image, given dout (F, OH*OW): dw (F, C*KH*KW) += dout . patches when
-// dw is not NULL, dx (C, H, W) += w^T dout scattered back when dx is not
-// NULL. row and drow are scratch of OH*OW floats each.
-void conv_direct_backward(const ConvDims *d, const float *x, const float *w, const float *dout,
-                          float *dx, float *dw, float *row, float *drow);
+// How many images one call takes (1..N).
+int conv_direct_group(const ConvDims *d);
+
+// m images x (m, C, H, W): out (m, F, OH*OW) = bias (F, or NULL for 0) +
+// w (F, C*KH*KW) applied to each. scratch holds (F + 1) * m * OH*OW floats.
+void conv_direct_forward(const ConvDims *d, const float *x, int m, const float *w, const float *bias,
+                         float *out, float *scratch);
+
+// m images, given dout (m, F, OH*OW): dw (F, C*KH*KW) += dout . patches when
+// dw is not NULL, dx (m, C, H, W) += w^T dout scattered back when dx is not
+// NULL. scratch holds (F + 2) * m * OH*OW floats.
+void conv_direct_backward(const ConvDims *d, const float *x, int m, const float *w, const float *dout,
+                          float *dx, float *dw, float *scratch);
 
 #endif

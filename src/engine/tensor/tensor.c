@@ -1041,12 +1041,15 @@ Tensor *tensor_conv2d(TensorGraph *g, Tensor *x, Tensor *w, Tensor *bias, int st
     t->iparam[1] = pad;
     int P = d.OH * d.OW, G = conv_group(&d);
     if (d.F <= CONV_DIRECT_MAX_F) {   // few maps: no column matrix (conv_direct.h)
-        float *row = galloc(g, (size_t)P * sizeof(float));
-        if (!row)
+        int m = conv_direct_group(&d);
+        float *scratch = galloc(g, ((size_t)d.F + 1) * m * P * sizeof(float));
+        if (!scratch)
             return NULL;
-        for (int n = 0; n < d.N; n++)
-            conv_direct_forward(&d, x->data + (size_t)n * d.C * d.H * d.W, w->data, bias ? bias->data : NULL,
-                                t->data + (size_t)n * d.F * P, row);
+        for (int n0 = 0; n0 < d.N; n0 += m) {
+            int k = d.N - n0 < m ? d.N - n0 : m;
+            conv_direct_forward(&d, x->data + (size_t)n0 * d.C * d.H * d.W, k, w->data, bias ? bias->data : NULL,
+                                t->data + (size_t)n0 * d.F * P, scratch);
+        }
         return t;
     }
     size_t ld = (size_t)G * P;
@@ -1130,8 +1133,8 @@ static float *grad_of(TensorGraph *g, Tensor *t)
 static size_t conv_cols(const Tensor *t)
 {
     ConvDims d = conv_dims(t->src[0], t->src[1], t->iparam[0], t->iparam[1]);
-    if (d.F <= CONV_DIRECT_MAX_F)   // conv_direct_backward's two rows
-        return 2 * (size_t)d.OH * d.OW;
+    if (d.F <= CONV_DIRECT_MAX_F)   // conv_direct_backward's scratch
+        return ((size_t)d.F + 2) * (size_t)conv_direct_group(&d) * d.OH * d.OW;
     // A group's columns, then its output gradient gathered as (F, G*OH*OW).
     return ((size_t)d.C * d.KH * d.KW + (size_t)d.F) * (size_t)conv_group(&d) * d.OH * d.OW;
 }
@@ -1332,17 +1335,20 @@ static void backward_node(TensorGraph *g, Tensor *t, float *cols)
         ConvDims d = conv_dims(a, b, t->iparam[0], t->iparam[1]);
         int CKK = d.C * d.KH * d.KW, P = d.OH * d.OW, G = conv_group(&d);
         if (d.F <= CONV_DIRECT_MAX_F) {   // few maps: no column matrix (conv_direct.h)
-            for (int im = 0; im < d.N; im++) {
-                const float *dout = gy + (size_t)im * d.F * P;   // (F, OH*OW)
-                if (ga || gb)
-                    conv_direct_backward(&d, a->data + (size_t)im * d.C * d.H * d.W, b->data, dout,
-                                         ga ? ga + (size_t)im * d.C * d.H * d.W : NULL, gb, cols, cols + P);
-                for (int f = 0; gbias && f < d.F; f++) {
+            int m = conv_direct_group(&d);
+            for (int n0 = 0; n0 < d.N && (ga || gb); n0 += m) {
+                int k = d.N - n0 < m ? d.N - n0 : m;
+                size_t at = (size_t)n0 * d.C * d.H * d.W;
+                conv_direct_backward(&d, a->data + at, k, b->data, gy + (size_t)n0 * d.F * P,
+                                     ga ? ga + at : NULL, gb, cols);
+            }
+            for (int im = 0; gbias && im < d.N; im++)
+                for (int f = 0; f < d.F; f++) {
+                    const float *dout = gy + ((size_t)im * d.F + f) * P;   // (OH*OW)
                     float acc = 0.0f;
-                    for (int p = 0; p < P; p++) acc += dout[(size_t)f * P + p];
+                    for (int p = 0; p < P; p++) acc += dout[p];
                     gbias[f] += acc;
                 }
-            }
             break;
         }
         size_t ld = (size_t)G * P;

@@ -58,7 +58,8 @@ void frame_strip_build(Scene *s, const FrameStripParams *p)
     size_t per = (size_t)p->ih * (size_t)p->iw;
     for (int k = 0; k < p->n; k++) {
         float x = x0 + (float)(k % best_cols) * (iw + gap), y = y0 + (float)(k / best_cols) * (cell_h + gap);
-        int kind = p->kinds ? (int)p->kinds[k] : 0;
+        double kv = p->kinds ? p->kinds[k] : 0;   // from a lesson: any number, NaN included
+        int kind = kv >= 0 && kv < DRIVE_KIND_COUNT ? (int)kv : 0;
         SceneFont font = k == p->selected ? FONT_BOLD : FONT_REGULAR;
         snprintf(text, sizeof(text), "t = %d", k);
         if (scene_text_width(s, font, fs, text) > iw)   // narrow: the number alone
