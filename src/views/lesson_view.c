@@ -188,6 +188,8 @@ static int loop_groups(const Lesson *l, const Graph *g, int *group, char (*names
     return n;
 }
 
+#define GRAPH_MIN_SCALE 0.75f // the graph widget's full detail (name, value, gradient) starts at 0.72
+
 static void draw_graph(const PanelCtx *c, float x, float y, float w, float h)
 {
     const LessonViewParams *p = c->p;
@@ -204,6 +206,7 @@ static void draw_graph(const PanelCtx *c, float x, float y, float w, float h)
                       .graph = c->g, .out = c->out, .view = gs->view, .hover = gs->hover,
                       .mouse_x = gs->mouse_x, .mouse_y = gs->mouse_y, .legend = false,
                       .current = cur < c->g->n ? c->g->nodes[cur] : NULL, .reveal = true,
+                      .min_scale = GRAPH_MIN_SCALE, // smaller shows no numbers: follow the step instead
                       .group = ngroups ? group : NULL, .ngroups = ngroups, .group_names = ngroups ? name_ptrs : NULL};
     GraphLayout *lay = gs->layout ? gs->layout : own;
     if (lay) {
