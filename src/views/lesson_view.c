@@ -332,8 +332,10 @@ static void draw_bars(const PanelCtx *c, const LessonPanel *lp, float x, float y
     }
     if (lp->title) {
         char title[256];
+        float tu = h < 200 * c->u ? c->uc : c->u; // at the frame's unit when the panel is short
         run_format(c->p->run, lp->title, title, sizeof(title));
-        panel_title(c, x, y, w, title), y += 24 * c->u, h -= 24 * c->u;
+        scene_text_fit(c->s, x, y, FONT_BOLD, 15 * tu, ALIGN_LEFT, c->p->theme->muted, title, w);
+        y += 24 * tu, h -= 24 * tu;
     }
     char id[80];
     snprintf(id, sizeof(id), "panel:%s:bars", lp->name);
