@@ -291,7 +291,7 @@ static void draw_plot(const PanelCtx *c, const LessonPanel *lp, float x, float y
         if (why)
             snprintf(status, sizeof(status), "%s: %s", src, why);
     }
-    float sh = status[0] ? scene_line_height(13 * c->u) : 0;
+    float sh = status[0] ? scene_line_height(13 * c->uc) : 0; // at the plot's unit, as its other text
     PlotParams pp = {.x = x, .y = y, .w = w, .h = h - sh, .unit = c->uc, .theme = c->p->theme,
                      .title = title, .xlabel = lp->xlabel ? lp->xlabel : "step", .log_y = lp->logy,
                      .series = ser, .nseries = n, .id = id};
@@ -300,8 +300,8 @@ static void draw_plot(const PanelCtx *c, const LessonPanel *lp, float x, float y
     if (status[0]) {
         char sid[96];
         snprintf(sid, sizeof(sid), "panel:%s:status", lp->name);
-        scene_tag(c->s, scene_text_fit(c->s, x + 8 * c->u, y + h - sh, FONT_REGULAR, 13 * c->u, ALIGN_LEFT,
-                                       c->p->theme->muted, status, w - 16 * c->u), sid);
+        scene_tag(c->s, scene_text_fit(c->s, x + 8 * c->uc, y + h - sh, FONT_REGULAR, 13 * c->uc, ALIGN_LEFT,
+                                       c->p->theme->muted, status, w - 16 * c->uc), sid);
     }
     free(shade);
     if (n == 0)
