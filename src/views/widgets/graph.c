@@ -1020,9 +1020,12 @@ static GraphView view_for(GraphView v, float lw, float lh, const GraphParams *p)
 // the current node (else the output, else the left end), kept in view.
 static GraphView follow_view(const GraphLayout *lay, GraphView v, const GraphParams *p)
 {
-    const Value *focus = p->current ? p->current : p->out;
+    // (an output whose value is not shown yet: the left end, where the inputs are)
+    const Value *focus = p->current ? p->current : p->out && shows_value(p, p->out) ? p->out : NULL;
     float u = p->unit, k = p->min_scale * u, fx = 0, fy = lay->height / 2;
     int vi = focus && lay->vmap && (int)focus->index < lay->n ? lay->vmap[focus->index] : -1;
+    if (!focus && lay->nlayers > 0 && lay->lay_start[1] > lay->lay_start[0])
+        vi = lay->lay_nodes[lay->lay_start[0]], fx = 0, fy = lay->v[vi].y, vi = -1;
     if (vi >= 0)
         fx = lay->v[vi].x, fy = lay->v[vi].y;
     v.scale = p->min_scale;
