@@ -1472,6 +1472,22 @@ static void clip_items(Scene *s, size_t n0, float r, float rx0, float ry0, float
             s->items[j++] = it;
     }
     s->n = j;
+    // A fork's "Σ" goes with its gradient: none left without the number.
+    j = n0;
+    for (size_t i = n0; i < s->n; i++) {
+        const SceneItem *it = &s->items[i];
+        bool keep = true;
+        if (it->id && strncmp(it->id, "sum:", 4) == 0) {
+            char want[200];
+            snprintf(want, sizeof(want), "grad:%s", it->id + 4);
+            keep = false;
+            for (size_t q = n0; q < s->n && !keep; q++)
+                keep = s->items[q].id && strcmp(s->items[q].id, want) == 0;
+        }
+        if (keep)
+            s->items[j++] = s->items[i];
+    }
+    s->n = j;
 }
 
 // The window (rx0, ry0)-(rx1, ry1) cut to the drawing, then clipped, with
