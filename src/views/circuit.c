@@ -50,9 +50,10 @@
 #define LANE 3.0f           // half the height of a bend point's lane
 #define MAX_BENDS 20000     // more bend points than this (or than 8 per node): straight wires
 #define MIN_UNIT 1e-4f      // (a box too small for anything still gets a drawing inside it)
-#define BRANCH_SIZE 16.0f   // a branch's share of a forked gradient, on its wire before its gate
-#define BRANCH_PAD 4.0f     // around a branch's share on its level stretch
+#define BRANCH_SIZE 15.0f   // a branch's share of a forked gradient, on its wire before its gate
+#define BRANCH_PAD 2.0f     // around a branch's share on its level stretch
 #define FORK_DOT 4.5f       // the dot where a value's wire forks
+#define BRANCH_WIRE 8.0f    // the least bare wire between a label's end and a branch's level stretch
 #define MORE_SIZE 9.0f      // a window's arrows at the edges where more of the circuit lies
 
 // A weight shared by every time step (VALUE_SHARED) is drawn in this colour.
@@ -232,12 +233,14 @@ static void measure_node(const Layout *L, int i)
         for (int k = 0; k < 2 && v->src[k]; k++)
             if (is_branch(L, v, k)) { // a level stretch with the share: above the upper slot, else below
                 float off = slot_offset(L, v, k), bl = lh(L, BRANCH_SIZE);
-                nd->brw = 2 * BRANCH_PAD * u + text_w(L, FONT_BOLD, BRANCH_SIZE, WIDE_NUMBER "0");
+                nd->brw = 2 * BRANCH_PAD * u + text_w(L, FONT_BOLD, BRANCH_SIZE, WIDE_NUMBER);
                 nd->left = fmaxf(nd->left, sqrtf(r * r - off * off) + nd->brw);
+                // (as drawn: above ends 0.06 size over the wire; digits
+                // have no descenders, so the line box's bottom stays empty)
                 if (off < 0)
-                    nd->up = fmaxf(nd->up, -off + bl);
+                    nd->up = fmaxf(nd->up, -off + bl - 0.06f * BRANCH_SIZE * u);
                 else
-                    nd->down = fmaxf(nd->down, off + 0.1f * BRANCH_SIZE * u + bl);
+                    nd->down = fmaxf(nd->down, off + 0.1f * BRANCH_SIZE * u + 0.85f * bl);
             }
     }
     if (v == L->out)
@@ -615,7 +618,7 @@ static void place_columns(Layout *L)
             reach = fmaxf(reach, L->nodes[L->col_nodes[j]].right);
         pitch = reach + WIRE_MIN * u + L->r;
         for (int j = L->col_start[c + 1]; j < L->col_start[c + 2]; j++) // a branch's stretch, too
-            pitch = fmaxf(pitch, reach + WIRE_MIN * u + L->r + L->nodes[L->col_nodes[j]].brw);
+            pitch = fmaxf(pitch, reach + BRANCH_WIRE * u + L->r + L->nodes[L->col_nodes[j]].brw);
         // Columns are in height order, their boxes apart: the boxes of
         // column cp level with b are a run that moves down with b.
         float g = GAP_Y * u * 0.5f;
@@ -1335,7 +1338,7 @@ static bool window_layout(Layout *L)
         if (!assign_columns(L, alt == 0 ? !left : false))
             return false;
         lay_out(L, u, &w2, &h2);
-        if (h2 < h * 0.95f) {
+        if (h2 < h * (alt == 0 ? 0.95f : 0.8f)) { // (late moves much: only when it saves much)
             w = w2, h = h2, left = L->inputs_left;
         } else {
             L->late = was_late;
@@ -1467,6 +1470,22 @@ static void clip_items(Scene *s, size_t n0, float r, float rx0, float ry0, float
         }
         if (keep)
             s->items[j++] = it;
+    }
+    s->n = j;
+    // A fork's "Σ" goes with its gradient: none left without the number.
+    j = n0;
+    for (size_t i = n0; i < s->n; i++) {
+        const SceneItem *it = &s->items[i];
+        bool keep = true;
+        if (it->id && strncmp(it->id, "sum:", 4) == 0) {
+            char want[200];
+            snprintf(want, sizeof(want), "grad:%s", it->id + 4);
+            keep = false;
+            for (size_t q = n0; q < s->n && !keep; q++)
+                keep = s->items[q].id && strcmp(s->items[q].id, want) == 0;
+        }
+        if (keep)
+            s->items[j++] = s->items[i];
     }
     s->n = j;
 }

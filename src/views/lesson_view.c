@@ -194,6 +194,8 @@ static int loop_groups(const Lesson *l, const Graph *g, int *group, char (*names
     return n;
 }
 
+#define GRAPH_MIN_SCALE 0.75f // the graph widget's full detail (name, value, gradient) starts at 0.72
+
 static void draw_graph(const PanelCtx *c, float x, float y, float w, float h)
 {
     const LessonViewParams *p = c->p;
@@ -210,6 +212,7 @@ static void draw_graph(const PanelCtx *c, float x, float y, float w, float h)
                       .graph = c->g, .out = c->out, .view = gs->view, .hover = gs->hover,
                       .mouse_x = gs->mouse_x, .mouse_y = gs->mouse_y, .legend = false,
                       .current = cur < c->g->n ? c->g->nodes[cur] : NULL, .reveal = true,
+                      .min_scale = GRAPH_MIN_SCALE, // smaller shows no numbers: follow the step instead
                       .group = ngroups ? group : NULL, .ngroups = ngroups, .group_names = ngroups ? name_ptrs : NULL};
     GraphLayout *lay = gs->layout ? gs->layout : own;
     if (lay) {
@@ -294,7 +297,7 @@ static void draw_plot(const PanelCtx *c, const LessonPanel *lp, float x, float y
         if (why)
             snprintf(status, sizeof(status), "%s: %s", src, why);
     }
-    float sh = status[0] ? scene_line_height(13 * c->u) : 0;
+    float sh = status[0] ? scene_line_height(13 * c->uc) : 0; // at the plot's unit, as its other text
     PlotParams pp = {.x = x, .y = y, .w = w, .h = h - sh, .unit = c->uc, .theme = c->p->theme,
                      .title = title, .xlabel = lp->xlabel ? lp->xlabel : "step", .log_y = lp->logy,
                      .series = ser, .nseries = n, .id = id};
@@ -303,8 +306,8 @@ static void draw_plot(const PanelCtx *c, const LessonPanel *lp, float x, float y
     if (status[0]) {
         char sid[96];
         snprintf(sid, sizeof(sid), "panel:%s:status", lp->name);
-        scene_tag(c->s, scene_text_fit(c->s, x + 8 * c->u, y + h - sh, FONT_REGULAR, 13 * c->u, ALIGN_LEFT,
-                                       c->p->theme->muted, status, w - 16 * c->u), sid);
+        scene_tag(c->s, scene_text_fit(c->s, x + 8 * c->uc, y + h - sh, FONT_REGULAR, 13 * c->uc, ALIGN_LEFT,
+                                       c->p->theme->muted, status, w - 16 * c->uc), sid);
     }
     free(shade);
     if (n == 0)
@@ -335,8 +338,10 @@ static void draw_bars(const PanelCtx *c, const LessonPanel *lp, float x, float y
     }
     if (lp->title) {
         char title[256];
+        float tu = h < 200 * c->u ? c->uc : c->u; // at the frame's unit when the panel is short
         run_format(c->p->run, lp->title, title, sizeof(title));
-        panel_title(c, x, y, w, title), y += 24 * c->u, h -= 24 * c->u;
+        scene_text_fit(c->s, x, y, FONT_BOLD, 15 * tu, ALIGN_LEFT, c->p->theme->muted, title, w);
+        y += 24 * tu, h -= 24 * tu;
     }
     char id[80];
     snprintf(id, sizeof(id), "panel:%s:bars", lp->name);

@@ -15,6 +15,7 @@
 #include "lessons/lesson.h"
 #include "lessons/run.h"
 #include "views/lesson_view.h"
+#include "views/widgets/graph.h"
 #include "views/scene.h"
 #include "views/theme.h"
 
@@ -232,6 +233,48 @@ static void test_rnn_window_and_shared(void **state)
     lesson_destroy(l);
 }
 
+// The graph view of an unrolled RNN (tests/lessons/rnn-unrolled.lesson) at
+// 1280x720: fitted whole it would show shapes only; it is shown at a
+// readable zoom around the output, with numbers.
+static void test_graph_readable(void **state)
+{
+    (void)state;
+    const char *dir = getenv("GRADLAB_DATA_DIR");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/tests/lessons/rnn-unrolled.lesson", dir && *dir ? dir : GRADLAB_SOURCE_DIR);
+    Diag d;
+    Lesson *l = lesson_load(path, &d);
+    diag_free(&d);
+    assert_non_null(l);
+    char err[256];
+    Run *r = run_create(l, false, err, sizeof(err));
+    assert_non_null(r);
+    Scene *s = scene_create();
+    Graph *g = graph_create(0);
+    LessonGraphState gs = {0};
+    for (size_t st = 0; st < l->nsteps; st++) {
+        run_goto(r, st);
+        run_settle(r);
+        LessonViewParams p = {.lesson = l, .run = r, .theme = theme_get(THEME_DARK), .scale = 1, .graph = &gs};
+        lesson_view_build(s, g, &p, 1280, 720);
+        assert_false(s->failed);
+        size_t numbers = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            const SceneItem *it = &s->items[i];
+            if (it->id && it->kind == SCENE_TEXT && strncmp(it->id, "graph:value:", 12) == 0) {
+                numbers++;
+                assert_true(it->size >= 8);
+            }
+        }
+        assert_true(numbers >= 3);
+    }
+    graph_layout_destroy(gs.layout);
+    graph_destroy(g);
+    scene_destroy(s);
+    run_destroy(r);
+    lesson_destroy(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +282,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_fork_for_one_consumer, setup_gates, teardown),
         cmocka_unit_test(test_plot_shade_and_mark),
         cmocka_unit_test(test_rnn_window_and_shared),
+        cmocka_unit_test(test_graph_readable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,12 @@ void barchart_build(Scene *s, const BarChartParams *p)
     float zero = bottom - (float)((0 - lo) / (hi - lo)) * (bottom - top);
     float slot = p->w / (float)p->n, bw = slot * 0.7f;
     scene_line(s, p->x, zero, p->x + p->w, zero, fmaxf(1, u), t->muted);
+    // Many narrow bars: every k-th label, and a value only where it clears
+    // the one written before it, so no two texts overlap.
+    float lw = 0, gap = 4 * u, last_right = -INFINITY;
+    for (int i = 0; p->labels && i < p->n; i++)
+        lw = fmaxf(lw, scene_text_width(s, FONT_REGULAR, fs, p->labels[i]));
+    int every = lw + gap > slot ? (int)ceilf((lw + gap) / slot) : 1;
     for (int i = 0; i < p->n; i++) {
         double v = p->values[i];
         float cx = p->x + slot * ((float)i + 0.5f);
@@ -58,10 +64,15 @@ void barchart_build(Scene *s, const BarChartParams *p)
                       sub_id(id, sizeof(id), base, "bar", i));
             ty = v < 0 ? yv + 2 * u : yv - scene_line_height(fs);
         }
-        scene_tag(s, scene_text(s, cx, ty, FONT_REGULAR, fs, ALIGN_CENTER, isfinite(v) ? t->text : t->warn,
-                                numfmt_short(num, sizeof(num), v, 3)),
-                  sub_id(id, sizeof(id), base, "value", i));
-        if (p->labels)
+        numfmt_short(num, sizeof(num), v, 3);
+        float vw = scene_text_width(s, FONT_REGULAR, fs, num);
+        float tx = fminf(fmaxf(cx, p->x + vw / 2), p->x + p->w - vw / 2); // inside the chart
+        if (tx - vw / 2 >= last_right + gap) {
+            scene_tag(s, scene_text(s, tx, ty, FONT_REGULAR, fs, ALIGN_CENTER, isfinite(v) ? t->text : t->warn, num),
+                      sub_id(id, sizeof(id), base, "value", i));
+            last_right = tx + vw / 2;
+        }
+        if (p->labels && i % every == 0)
             scene_tag(s, scene_text(s, cx, p->y + p->h - scene_line_height(fs), FONT_REGULAR, fs, ALIGN_CENTER,
                                     t->muted, p->labels[i]), sub_id(id, sizeof(id), base, "label", i));
     }

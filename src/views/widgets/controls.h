@@ -15,7 +15,9 @@
 
 // Horizontal-axis bar chart of n values with labels; bars above or below a
 // zero line (signed values). NaN/Inf bars are drawn as warning markers.
-// Items: "ID:bar:K" for bar K, "ID:label:K", "ID:value:K", "ID:nan".
+// Items: "ID:bar:K" for bar K, "ID:label:K", "ID:value:K", "ID:nan". Bars
+// too narrow for their texts get every k-th label, and a value only where
+// it clears the one before it: no two texts overlap.
 typedef struct BarChartParams {
     float x, y, w, h, unit;
     const Theme *theme;

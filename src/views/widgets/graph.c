@@ -325,6 +325,8 @@ static void draw_edges(const Draw *d)
         const Value *src = d->p->graph->nodes[e->src];
         Color col = !shows_value(d->p, src) ? color_mix(t->wire, t->panel, 0.4f)
                     : isfinite(src->data) ? base : d->t->warn;
+        if ((src->flags & VALUE_SHARED) && isfinite(src->data)) // a weight shared by every step
+            col = color_alpha(t->series[1], shows_value(d->p, src) ? 230 : 140);
         float w = w0 * (1 + 0.35f * log2f((float)e->count));
         if (d->hover >= 0 && (e->from == d->hover || e->to == d->hover)) {
             col = t->accent;
@@ -520,11 +522,17 @@ static void draw_node_box(const Draw *d, int i)
         edge = t->series[0];
     if (bad)
         edge = t->warn;
+    bool shared = (val->flags & VALUE_SHARED) != 0;
     if (hot || cur)
         edge = t->accent;
     Color fill = leaf ? color_mix(t->gate, t->panel, 0.6f) : t->gate;
-    float bwid = fmaxf((cur ? 3.4f : hot || bad || is_out ? 2.6f : 1.6f) * k, 1);
+    float bwid = fmaxf((cur ? 3.4f : hot || bad || is_out || shared ? 2.6f : 1.6f) * k, 1);
     char id[128], label[64], num[32], num2[32];
+    if (shared && !cur) { // a weight shared by every time step: a second frame around it
+        float g = fmaxf(4 * k, 2);
+        snprintf(id, sizeof(id), "%s:shared:%d", d->id, vn->node);
+        box(d, bx - g, by - g, bw + 2 * g, bh + 2 * g, 7 * k + g, fmaxf(2 * k, 1), t->series[1], t->panel, id);
+    }
     if (cur) { // the step's node: a wide glow, as the circuit's current gate
         float gl = fmaxf(7 * k, 3);
         snprintf(id, sizeof(id), "%s:current", d->id);
@@ -1008,9 +1016,38 @@ static GraphView view_for(GraphView v, float lw, float lh, const GraphParams *p)
     return v;
 }
 
+// A fitted view smaller than p->min_scale: at min_scale instead, centred on
+// the current node (else the output, else the left end), kept in view.
+static GraphView follow_view(const GraphLayout *lay, GraphView v, const GraphParams *p)
+{
+    // (an output whose value is not shown yet: the left end, where the inputs are)
+    const Value *focus = p->current ? p->current : p->out && shows_value(p, p->out) ? p->out : NULL;
+    float u = p->unit, k = p->min_scale * u, fx = 0, fy = lay->height / 2;
+    int vi = focus && lay->vmap && (int)focus->index < lay->n ? lay->vmap[focus->index] : -1;
+    if (!focus && lay->nlayers > 0 && lay->lay_start[1] > lay->lay_start[0])
+        vi = lay->lay_nodes[lay->lay_start[0]], fx = 0, fy = lay->v[vi].y, vi = -1;
+    if (vi >= 0)
+        fx = lay->v[vi].x, fy = lay->v[vi].y;
+    v.scale = p->min_scale;
+    v.stretch = 1;
+    v.ox = p->w / 2 - fx * k;
+    v.oy = p->h / 2 - fy * k;
+    v.follow = true;
+    v.fitted = false;
+    keep_in_view(&v, p);
+    v.unit = u, v.w = p->w, v.h = p->h;
+    return v;
+}
+
 GraphView graph_view_current(const GraphLayout *lay, const GraphParams *p)
 {
-    return view_for(p->view, lay->ok ? lay->width : 0, lay->ok ? lay->height : 0, p);
+    GraphView v = p->view;
+    if (v.follow && p->min_scale > 0) // fitted again, then followed again
+        v.scale = 0, v.follow = false;
+    v = view_for(v, lay->ok ? lay->width : 0, lay->ok ? lay->height : 0, p);
+    if (v.fitted && p->min_scale > 0 && v.scale < p->min_scale && lay->ok)
+        v = follow_view(lay, v, p);
+    return v;
 }
 
 void graph_view_zoom(GraphView *view, const GraphParams *p, float factor, float mx, float my)
@@ -1027,6 +1064,7 @@ void graph_view_zoom(GraphView *view, const GraphParams *p, float factor, float 
     view->ox = mx - p->x - lx * k1;
     view->oy = my - p->y - ly * k1 * st1;
     view->fitted = false;
+    view->follow = false;
 }
 
 void graph_view_pan(GraphView *view, float dx, float dy)
@@ -1034,6 +1072,7 @@ void graph_view_pan(GraphView *view, float dx, float dy)
     view->ox += dx;
     view->oy += dy;
     view->fitted = false;
+    view->follow = false;
 }
 
 static int hit_number(const Scene *s, float mx, float my, const char *id, const char *what)

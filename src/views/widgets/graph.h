@@ -69,6 +69,11 @@
 // outside the widget's box is culled or clipped, so a zoomed-in graph stays
 // inside it.
 //
+// Shared weights: a value read by several iterations of a loop
+// (Value.flags VALUE_SHARED) gets a second frame ("ID:shared:INDEX") in the
+// series colour of inputs, and its edges that colour, so that one weight
+// reads as the same one at every time step.
+//
 // Ids (ID = GraphParams.id, default "graph"): "ID:node:INDEX" on each box
 // (INDEX = Value.index), "ID:value:INDEX" and "ID:grad:INDEX" on its
 // numbers, "ID:current" on the current node's glow, "ID:group:K" on a
@@ -111,6 +116,8 @@ typedef struct GraphView {
     float unit;         // GraphParams.unit it was made for; 0 = unknown (taken as the current one)
     float w, h;         // GraphParams.w and h it was made for
     float lw, lh;       // the layout's size in layout units when it was made; 0 = unknown
+    bool follow;        // made in place of a fitted view too small to read (GraphParams.min_scale):
+                        // it follows the current node until zoomed or panned
 } GraphView;
 
 typedef struct GraphParams {
@@ -130,6 +137,9 @@ typedef struct GraphParams {
     bool legend;                // a small "value  gradient" key in the corner
     const char *id;             // prefix of item ids (at most 95 bytes are used); NULL = "graph"
     const Value *current;       // the node a lesson step is at: highlighted (glow, accent border); NULL = none
+    float min_scale;            // a fitted view is never smaller (0: no floor): a graph that would
+                                // be is shown at min_scale around the current node (else the
+                                // output), and follows it from step to step
     bool reveal;                // lesson steps: draw a value only when its Value.mark has
                                 // LESSON_SHOWN_VALUE, a gradient only with LESSON_SHOWN_GRAD
                                 // (lessons/lesson.h); the others are blank, never 0. false = every number

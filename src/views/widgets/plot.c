@@ -215,13 +215,22 @@ void plot_build(Scene *s, const PlotParams *p)
     double ticks[64];
     int nt;
     make_id(id, sizeof(id), p, "ytick");
+    // As many tick labels as fit the height with a line's room each.
+    int fit = (int)fmaxf((f.y1 - f.y0) / (scene_line_height(fs) * 1.3f), 1);
     if (p->log_y) {
-        int step = (int)ceil((f.yhi - f.ylo) / 8); // at most ~8 decade labels
+        int most = fit < 8 ? fit : 8; // at most ~8 decade labels
+        int step = (int)ceil((f.yhi - f.ylo) / most);
         nt = 0;
         for (double d = f.ylo; d <= f.yhi + 1e-9 && nt < 64; d += step)
             ticks[nt++] = d;
     } else {
-        nt = plot_ticks(f.ylo, f.yhi, 5, ticks, 64);
+        nt = plot_ticks(f.ylo, f.yhi, fit < 5 ? fit : 5, ticks, 64);
+        while (nt > fit + 1 && nt > 2) { // nice steps may give more: every other one
+            int kept = 0;
+            for (int i = 0; i < nt; i += 2)
+                ticks[kept++] = ticks[i];
+            nt = kept;
+        }
     }
     for (int i = 0; i < nt; i++) {
         float y = map_y(&f, ticks[i]);
