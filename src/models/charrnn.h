@@ -39,8 +39,8 @@ typedef struct CharRnn {
     // FMA; otherwise, or when a test clears `fused`, each step goes
     // through rnn.c, gemm and optim.c (charrnn_step_generic). All follow
     // charrnn_step.h's contract: they read and write the same weights,
-    // gradients and Adagrad sums; the fused loop leaves rnn's activation
-    // buffers alone, and neither trains b_hh (min-char-rnn has one bias,
+    // gradients and Adagrad sums; the fused loops leave rnn's activation
+    // buffers alone, and none trains b_hh (min-char-rnn has one bias,
     // b_ih plays it).
     bool fused;
     bool fused_avx512;        // which fused loop: AVX-512 if set, else AVX2
