@@ -1,13 +1,16 @@
 // charrnn.c: the min-char-rnn training loop; see charrnn.h.
 //
-// Two implementations of one iteration share the contract of charrnn_step.h:
+// Three implementations of one iteration share the contract of charrnn_step.h:
 //
 // - the generic one here: rnn_forward_tokens / rnn_backward, gemm for the
 //   read-out, clip_grad_value and optim_step (any machine, any size);
 // - the fused AVX-512 loop in charrnn_avx512.c, for the shape min-char-rnn
-//   trains (H <= 128), taken when the CPU has AVX-512.
+//   trains (H <= 128), taken when the CPU has AVX-512;
+// - its AVX2 + FMA twin in charrnn_avx2.c, taken when the CPU has those but
+//   no AVX-512.
 //
-// tests/models/test_charrnn_fused.c compares the two step by step.
+// tests/models/test_charrnn_fused.c compares each fused loop with the
+// generic one step by step.
 #include "models/charrnn.h"
 
 #include <math.h>
@@ -79,7 +82,8 @@ CharRnn *charrnn_create(const unsigned char *text, size_t len, int H, int T, flo
         m->opt_rnn = optim_create(&oc, m->rnn->nparams);
     }
     m->opt_head = optim_create(&oc, nhead);
-    m->fused = charrnn_avx512_available(H);
+    m->fused_avx512 = charrnn_avx512_available(H);
+    m->fused = m->fused_avx512 || charrnn_avx2_available(H);
     if (m->fused) {
         // Every buffer a multiple of 16 floats, the block 64-byte aligned.
         size_t HP = ((size_t)H + 15) / 16 * 16, VP = ((size_t)V + 15) / 16 * 16;
@@ -178,7 +182,9 @@ double charrnn_step(CharRnn *m)
         m->inputs[t] = m->index[m->text[m->pos + (size_t)t]];
         m->targets[t] = m->index[m->text[m->pos + (size_t)t + 1]];
     }
-    double loss = m->fused && m->work ? charrnn_step_avx512(m) : charrnn_step_generic(m);
+    double loss = !(m->fused && m->work) ? charrnn_step_generic(m)
+                  : m->fused_avx512         ? charrnn_step_avx512(m)
+                                            : charrnn_step_avx2(m);
     m->pos += (size_t)T;
     return loss;
 }

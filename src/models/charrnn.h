@@ -34,15 +34,19 @@ typedef struct CharRnn {
     float *hprev;             // (H) hidden state carried across sequences
     int *targets;             // (T)
 
-    // The fused loop (charrnn_avx512.c), taken when the CPU has AVX-512 and
-    // H <= 128; otherwise, or when a test clears `fused`, each step goes
-    // through rnn.c, gemm and optim.c (charrnn_step_generic). Both follow
+    // A fused loop, taken when H <= 128: charrnn_avx512.c when the CPU has
+    // AVX-512 (fused_avx512 set), else charrnn_avx2.c when it has AVX2 and
+    // FMA; otherwise, or when a test clears `fused`, each step goes
+    // through rnn.c, gemm and optim.c (charrnn_step_generic). All follow
     // charrnn_step.h's contract: they read and write the same weights,
-    // gradients and Adagrad sums; the fused loop leaves rnn's activation
-    // buffers alone, and neither trains b_hh (min-char-rnn has one bias,
+    // gradients and Adagrad sums; the fused loops leave rnn's activation
+    // buffers alone, and none trains b_hh (min-char-rnn has one bias,
     // b_ih plays it).
     bool fused;
-    float *work;              // one 64-byte aligned block for the fused loop's buffers:
+    bool fused_avx512;        // which fused loop: AVX-512 if set, else AVX2
+    float *work;              // one 64-byte aligned block for the fused loop's buffers
+                              // (sized for AVX-512's padding to 16; the AVX2
+                              // loop uses them with rows padded to 8):
     float *whh_t;             //   (H, HP) W_hh transposed, refreshed each step
     float *whh_p;             //   (H, HP) W_hh, rows padded with zeros
     float *why_t;             //   (H, VP) W_hy transposed; VP = V rounded up to 16

@@ -35,4 +35,16 @@ bool charrnn_avx512_available(int H);
 // changes nothing.
 double charrnn_step_avx512(CharRnn *m);
 
+// Whether charrnn_step_avx2 can run here for H hidden units: an x86-64 CPU
+// with AVX2 and FMA, H <= 128, and a build without -Dsimd=portable. False on
+// every other machine.
+bool charrnn_avx2_available(int H);
+
+// The fused AVX2 + FMA loop (charrnn_avx2.c), the twin of the AVX-512 one
+// for CPUs without AVX-512. Needs m->work (allocated by charrnn_create when
+// either fused loop is available). Call it only where
+// charrnn_avx2_available(m->H) holds; elsewhere it returns NaN and changes
+// nothing.
+double charrnn_step_avx2(CharRnn *m);
+
 #endif

@@ -166,8 +166,12 @@ static void check_step_update(const float *p0, const float *m0, const float *p, 
     assert_true(worst < 1e-6);
 }
 
-// The fused loop (AVX-512) against the generic path (rnn.c, gemm, optim.c)
-// over many training steps. Shapes cover min-char-rnn's, a hidden size that
+// The fused loop (AVX-512, or AVX2 + FMA where AVX-512 is missing) against
+// the generic path (rnn.c, gemm, optim.c) over many training steps. Once
+// Adagrad has grown W_hh the recurrence amplifies float rounding over the T
+// steps, in both paths alike, so the gradients may differ by a few 1e-5 of
+// their scale; test_charrnn_fused.c measures each path against a
+// double-precision reference. Shapes cover min-char-rnn's, a hidden size that
 // fills whole vectors, tiny ones, and a vocabulary over 128.
 static void test_charrnn_fused(void **state)
 {
@@ -190,7 +194,8 @@ static void test_charrnn_fused(void **state)
         if (!f->fused) { // never compare a path with itself: skip, and say why
             charrnn_destroy(f);
             charrnn_destroy(g);
-            print_message("skipped: the charrnn fused loop cannot run here (it needs AVX-512)\n");
+            print_message("skipped: the charrnn fused loop cannot run here "
+                          "(it needs AVX-512, or AVX2 and FMA, and H <= 128)\n");
             skip();
         }
         g->fused = false;
@@ -222,12 +227,13 @@ static void test_charrnn_fused(void **state)
                 assert_true(f->rnn->p.b_hh[j] == 0.0f && g->rnn->p.b_hh[j] == 0.0f);
             charrnn_copy_state(g, f);
         }
-        print_message("charrnn fused vs generic, H %d T %d V %d, %d steps: loss %.1e, "
-                      "gradients %.1e, h %.1e\n", H, f->T, f->V, STEPS, worst_loss, worst_grad,
+        print_message("charrnn fused (%s) vs generic, H %d T %d V %d, %d steps: loss %.1e, "
+                      "gradients %.1e, h %.1e\n", f->fused_avx512 ? "avx512" : "avx2", H, f->T,
+                      f->V, STEPS, worst_loss, worst_grad,
                       worst_h);
         assert_true(worst_loss < 1e-5);
-        assert_true(worst_grad < 1e-5);
-        assert_true(worst_h < 1e-5);
+        assert_true(worst_grad < 5e-5);
+        assert_true(worst_h < 2e-5);
         free(saved);
         charrnn_destroy(f);
         charrnn_destroy(g);
