@@ -336,6 +336,26 @@ static void draw_bars(const PanelCtx *c, const LessonPanel *lp, float x, float y
             n++;
         }
     }
+    // Figures of one name from several sources ("rnn.ratio", "lstm.ratio")
+    // are told apart by their sources: "rnn", "lstm".
+    const char *field = NULL;
+    int same = 0, other = 0;
+    for (int i = 0; i < n; i++) {
+        const char *dot = strchr(labels[i], '.');
+        if (!dot)
+            continue;
+        if (!field || strcmp(dot, field) == 0)
+            field = dot, same++;
+        else
+            other++;
+    }
+    for (int i = 0; same > 1 && !other && i < n; i++) {
+        const char *dot = strchr(labels[i], '.');
+        if (dot) {
+            snprintf(index[i], sizeof(index[i]), "%.*s", (int)(dot - labels[i]), labels[i]);
+            labels[i] = index[i];
+        }
+    }
     if (lp->title) {
         char title[256];
         float tu = h < 200 * c->u ? c->uc : c->u; // at the frame's unit when the panel is short
