@@ -201,7 +201,7 @@ int cmd_train_charrnn(int argc, char **argv)
     }
     fputc('\n', stdout);
     fprintf(stderr, "time: %.1f s training, %.3f ms per step%s\n", train_time, 1e3 * train_time / (double)steps,
-            m && m->fused ? " (fused AVX-512 loop)" : "");
+            m && m->fused ? (m->fused_avx512 ? " (fused AVX-512 loop)" : " (fused AVX2 loop)") : "");
     charrnn_destroy(m);
     charlstm_destroy(lm);
     chartext_free(&text);

@@ -4,11 +4,12 @@
 // a tanh RNN, softmax read-out, Adagrad, the fused fast path where the CPU
 // has it) and models/chartext.h (UTF-8 text to ids, sampling):
 //
-//     source: c charrnn text ../assets/text/gradlab-corpus.txt temperature {temp} limit 6000
+//     source: c charrnn text "text/gradlab-corpus.txt" temperature {temp} limit 6000
 //
 // Options (numbers, words, or {param}):
-//   text         the UTF-8 text file, relative to the lesson's folder
-//                (default ../assets/text/gradlab-corpus.txt, the bundled one)
+//   text         the UTF-8 text file, in quotes: inside the lesson's folder, or
+//                else the assets folder beside it; no absolute path, no '..'
+//                (default "text/gradlab-corpus.txt", the bundled one)
 //   model        rnn (min-char-rnn's tanh RNN, default) or lstm (the same loop
 //                with an LSTM: models/charlstm.h)
 //   hidden       hidden units, 1 to 256 (default 100)
@@ -53,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lessons/source_kinds.h"
 #include "models/charlstm.h"
@@ -65,7 +67,7 @@
 #define CHARRNN_TEXT_SHOWN 400
 #define CHARRNN_MAX_KEPT 1000000 // sampled characters kept, all samples together
 #define CHARRNN_PUBLISHED 32     // the latest samples published in `samples`
-#define CHARRNN_DEFAULT_TEXT "../assets/text/gradlab-corpus.txt"
+#define CHARRNN_DEFAULT_TEXT "text/gradlab-corpus.txt"
 
 typedef struct CharRnnSource {
     CharText text;
@@ -108,7 +110,7 @@ static void charrnn_src_destroy(void *inst)
 // Take a sample from the model as it is now: from a zero state and the
 // text's first character, with a stream that depends on the seed and the
 // step only. Kept as the latest and added to the history.
-static void take_sample(CharRnnSource *c)
+static bool take_sample(CharRnnSource *c)
 {
     Pcg rng;
     pcg_seed(&rng, c->seed * 1000003u + (uint64_t)c->steps);
@@ -117,24 +119,35 @@ static void take_sample(CharRnnSource *c)
                     : charrnn_sample(c->m, NULL, c->text.ids[0], c->n, c->temperature, &rng, c->ids, c->k, c->top,
                                      c->prob, c->chosen);
     if (!ok)
-        return;
+        return false;
     if (c->nsamples < c->maxsamples) {
         double *row = c->samples + (size_t)c->nsamples * c->n;
         for (int i = 0; i < c->n; i++)
             row[i] = c->text.cps[c->ids[i]];
         c->sample_steps[c->nsamples++] = c->steps;
     }
+    return true;
 }
 
-// The text option resolved against the lesson's folder into buf.
-static void text_path(const SourceParams *p, const char *text, char *buf, size_t n)
+// The text option resolved into buf: a path inside the lesson's folder, or
+// else inside the assets folder beside it (lessons/ and assets/ are
+// siblings). No absolute path and no '..': a lesson is untrusted and must
+// not read (and then draw) any file it likes. False with a reason in err.
+static bool text_path(const SourceParams *p, const char *text, char *buf, size_t n, char *err, size_t en)
 {
+    if (text[0] == '/' || strstr(text, "..")) {
+        snprintf(err, en, "'text %s': give a file inside the lesson's folder or the assets folder, without '..' "
+                          "or a leading '/' (gradlab train charrnn --text reads any file)", text);
+        return false;
+    }
     const char *lp = p->lesson ? p->lesson->path : NULL;
     const char *slash = lp ? strrchr(lp, '/') : NULL;
-    if (text[0] == '/' || !slash)
-        snprintf(buf, n, "%s", text);
-    else
-        snprintf(buf, n, "%.*s/%s", (int)(slash - lp), lp, text);
+    int len = slash ? (int)(slash - lp) : 1;
+    const char *dir = slash ? lp : ".";
+    snprintf(buf, n, "%.*s/%s", len, dir, text);
+    if (access(buf, F_OK) != 0)
+        snprintf(buf, n, "%.*s/../assets/%s", len, dir, text);
+    return true;
 }
 
 static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl, char *err, size_t n)
@@ -171,8 +184,7 @@ static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl,
         goto fail;
     }
     char path[4096];
-    text_path(p, text, path, sizeof(path));
-    if (!chartext_load(path, &c->text, err, n))
+    if (!text_path(p, text, path, sizeof(path), err, n) || !chartext_load(path, &c->text, err, n))
         goto fail;
     if (c->text.len < (size_t)T + 2) {
         snprintf(err, n, "%s: the text has %zu characters, too few for sequences of T = %d", path, c->text.len,
@@ -221,7 +233,10 @@ static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl,
     // a model that gives every character the same probability scores.
     c->smoothed = c->loss[0] = log((double)c->text.V);
     c->first = c->last = NAN;
-    take_sample(c);
+    if (!take_sample(c)) { // only when out of memory: publish needs a first sample
+        snprintf(err, n, "out of memory");
+        goto fail;
+    }
     return c;
 fail:
     charrnn_src_destroy(c);

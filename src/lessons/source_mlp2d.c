@@ -86,7 +86,8 @@ static bool refresh(MlpSource *s)
 {
     Playground *pg = s->pg;
     int G = s->grid, g = s->ngrid, K = pg->cfg.layers * pg->cfg.units;
-    float *xy = malloc((size_t)G * G * 2 * sizeof(float));
+    int most = G > g ? G : g; // xy holds the larger of the two grids' points
+    float *xy = malloc((size_t)most * most * 2 * sizeof(float));
     float *p = malloc((size_t)g * g * sizeof(float));
     float *hid = malloc((size_t)g * g * (K ? K : 1) * sizeof(float));
     bool ok = xy && p && hid;

@@ -189,7 +189,8 @@ static bool sweep_step(TransferSource *s)
         if (!(s->run[0] = transfer_create(&c, (TransferMethod)m, s->pre)))
             return false;
     }
-    transfer_step(s->run[0]);
+    if (isnan(transfer_step(s->run[0])))
+        return false;
     if (s->run[0]->steps == s->c.steps) {
         s->acc[size][m][0] = sizes[size];
         s->acc[size][m][1] = transfer_accuracy(s->run[0]);
@@ -208,12 +209,17 @@ static int transfer_source_advance(void *inst, int max)
     while (taken < max && !s->finished && s->steps < s->limit) {
         if (s->sweep) {
             if (!sweep_step(s)) {
-                s->finished = "out of memory";
+                s->finished = "a training step failed (out of memory)";
                 break;
             }
         } else {
+            bool failed = false;
             for (int m = 0; m < TRANSFER_METHOD_COUNT; m++)
-                s->loss[m][s->steps] = transfer_step(s->run[m]);
+                failed |= isnan(s->loss[m][s->steps] = transfer_step(s->run[m]));
+            if (failed) {
+                s->finished = "a training step failed (out of memory)";
+                break;
+            }
             if ((s->steps + 1) % s->every == 0 || s->steps + 1 == s->limit)
                 for (int m = 0; m < TRANSFER_METHOD_COUNT; m++) {
                     double *row = s->acc[s->nacc[m]++][m];

@@ -14,7 +14,7 @@
 //   model      lstm, rnn or irnn (default lstm)
 //   T          sequence length, 2 to 100 (default 20)
 //   hidden     hidden units, 1 to 64 (default 16)
-//   batch      sequences per step, 1 to 256 (default 32)
+//   batch      sequences per step, 1 to 64 (default 32)
 //   optimizer  sgd, momentum, rmsprop or adam (default adam)
 //   lr         the rate (seeds; default 0.01)
 //   init       the initial weights are multiplied by this, 0.01 to 10 (default 1)
@@ -64,6 +64,8 @@
 #define TUNING_MAX_TRIALS 64
 #define TUNING_EVERY 50      // seeds: test MSE every this many steps
 #define TUNING_SMOOTH 0.95   // the training MSE's moving average (bias corrected)
+#define TUNING_MAX_WORK 2e11 // multiply-adds one source may spend (adding_work's count): a minute or two
+#define TUNING_MAX_MEMORY (128.0 * 1048576) // bytes of activations its live trainers may hold
 
 typedef enum TuningMode { MODE_SEEDS, MODE_RANGE, MODE_GRID, MODE_RANDOM, MODE_HALVING, MODE_COUNT } TuningMode;
 static const char *const mode_names[MODE_COUNT] = {"seeds", "range", "grid", "random", "halving"};
@@ -251,7 +253,7 @@ static void *tuning_create(const SourceParams *p, const LessonSource *decl, char
     bool search = s->mode >= MODE_GRID;
     if (!option(p, decl, "T", 20, 2, 100, true, &T, err, n) ||
         !option(p, decl, "hidden", 16, 1, 64, true, &hidden, err, n) ||
-        !option(p, decl, "batch", 32, 1, 256, true, &batch, err, n) ||
+        !option(p, decl, "batch", 32, 1, 64, true, &batch, err, n) ||
         !option(p, decl, "lr", 0.01, 1e-6, 10, false, &lr, err, n) ||
         !option(p, decl, "init", 1, 0.01, 10, false, &init, err, n) ||
         !option(p, decl, "clip", 1, 0, 100, false, &clip, err, n) ||
@@ -283,6 +285,17 @@ static void *tuning_create(const SourceParams *p, const LessonSource *decl, char
     s->cfg.steps = s->limit;
     if (!adding_check(&s->cfg, err, n))
         goto fail;
+    // The whole source, not one trainer: seeds run side by side (their
+    // memory adds up), and every mode spends at most TUNING_MAX_WORK.
+    int live = s->mode == MODE_SEEDS ? (int)seeds : s->mode == MODE_HALVING ? (int)trials : 1;
+    double work = adding_work(&s->cfg) * (s->mode == MODE_SEEDS ? seeds : 1);
+    double mem = (double)live * s->cfg.batch * s->cfg.T * (14.0 * s->cfg.hidden + 4) * sizeof(float);
+    if (work > TUNING_MAX_WORK || mem > TUNING_MAX_MEMORY) {
+        snprintf(err, n, "too large: %.2g multiply-adds and %.0f MB at once (at most %.2g and %.0f MB); "
+                 "give fewer steps, seeds or trials, or smaller T, hidden or batch",
+                 work, mem / 1048576, TUNING_MAX_WORK, TUNING_MAX_MEMORY / 1048576);
+        goto fail;
+    }
 
     if (s->mode == MODE_SEEDS) {
         s->nseeds = (int)seeds;
@@ -513,17 +526,20 @@ static void publish_seeds(const TuningSource *s, const char *prefix, RunArrays *
         snprintf(name, sizeof(name), "seed%d", i + 1);
         vector(out, prefix, name, s->curve[i], n);
     }
-    double *mean = run_arrays_add(out, prefix, "mean", 1, &n);
-    double *lo = run_arrays_add(out, prefix, "lo", 1, &n);
-    double *hi = run_arrays_add(out, prefix, "hi", 1, &n);
-    for (int k = 0; mean && lo && hi && k < n; k++) {
-        double sum = 0, a = INFINITY, b = -INFINITY;
-        for (int i = 0; i < S; i++) {
-            sum += s->curve[i][k];
-            a = fmin(a, s->curve[i][k]);
-            b = fmax(b, s->curve[i][k]);
+    // The mean, lowest and highest seed at each step; each array is filled
+    // before the next add (an add may move the ones before it).
+    static const char *const names[3] = {"mean", "lo", "hi"};
+    for (int which = 0; which < 3; which++) {
+        double *x = run_arrays_add(out, prefix, names[which], 1, &n);
+        for (int k = 0; x && k < n; k++) {
+            double sum = 0, a = INFINITY, b = -INFINITY;
+            for (int i = 0; i < S; i++) {
+                sum += s->curve[i][k];
+                a = fmin(a, s->curve[i][k]);
+                b = fmax(b, s->curve[i][k]);
+            }
+            x[k] = which == 0 ? sum / S : which == 1 ? a : b;
         }
-        mean[k] = sum / S, lo[k] = a, hi[k] = b;
     }
     vector(out, prefix, "test", s->test, S);
     double tlo = INFINITY, thi = -INFINITY;

@@ -128,7 +128,8 @@ void boundary_build(Scene *s, const BoundaryParams *p)
           cap_h = p->caption ? scene_line_height(14 * u) + 2 * u : 0;
     float top = p->y + title_h + cap_h;
     int K = p->neurons ? p->layers * p->units : 0;
-    if (K > BOUNDARY_MAX_NEURONS || p->layers > BOUNDARY_MAX_LAYERS || p->ngrid < 1 || p->ngrid > 1024)
+    if (p->layers < 1 || p->units < 1 || K > BOUNDARY_MAX_NEURONS || p->layers > BOUNDARY_MAX_LAYERS ||
+        p->ngrid < 1 || p->ngrid > 1024)
         K = 0;
     // The map is square; the thumbnails take what is left of the width (at least a third when there are any).
     float side = fminf(p->h - (top - p->y) - 4 * u, K ? p->w * 0.62f : p->w);

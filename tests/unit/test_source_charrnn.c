@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "lessons/run.h"
@@ -30,13 +31,17 @@ static const char story[] =
     "Le meunier a dit : \xc2\xab Tourne bien. \xc2\xbb Et la roue a tourné, jour après jour.\n"
     "The river ran, the wheel turned, the bread was baked, and the bell rang.\n";
 
-static char text_path[64];
+static char text_dir[64], text_path[96], lesson_path[96]; // the story, and a lesson beside it
 
 static int make_text(void **state)
 {
     (void)state;
-    snprintf(text_path, sizeof(text_path), "/tmp/gradlab-charrnn-XXXXXX");
-    int fd = mkstemp(text_path);
+    snprintf(text_dir, sizeof(text_dir), "/tmp/gradlab-charrnn-XXXXXX");
+    if (!mkdtemp(text_dir))
+        return -1;
+    snprintf(text_path, sizeof(text_path), "%s/story.txt", text_dir);
+    snprintf(lesson_path, sizeof(lesson_path), "%s/t.lesson", text_dir);
+    int fd = open(text_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         return -1;
     bool ok = write(fd, story, sizeof(story) - 1) == (ssize_t)(sizeof(story) - 1);
@@ -48,6 +53,7 @@ static int remove_text(void **state)
 {
     (void)state;
     unlink(text_path);
+    rmdir(text_dir);
     return 0;
 }
 
@@ -166,25 +172,33 @@ static void test_sample(void **state)
     chartext_free(&t);
 }
 
+// A lesson said to live beside the story (a source's text is found from the lesson's folder).
 static Lesson *parse(const char *text)
 {
     Diag d;
-    diag_init(&d, "t.lesson", text, strlen(text));
-    Lesson *l = lesson_parse(text, strlen(text), "t.lesson", &d);
+    diag_init(&d, lesson_path, text, strlen(text));
+    Lesson *l = lesson_parse(text, strlen(text), lesson_path, &d);
     if (!l)
         fail_msg("the lesson does not parse:\n%s", diag_text(&d));
     diag_free(&d);
     return l;
 }
 
-// The lesson with one charrnn source over the test's text, plus opts.
-static Lesson *lesson(const char *opts)
+// The lesson with one charrnn source over the text file (relative to the
+// lesson's folder), plus opts.
+static Lesson *lesson_on(const char *file, const char *opts)
 {
     char text[1024];
     snprintf(text, sizeof(text),
              "gradlab-lesson: 2\ntitle: T\nsource: c charrnn text \"%s\" %s\nprogram:\n    a = 1\n    f = a * 2\n\nstep: intro\n",
-             text_path, opts);
+             file, opts);
     return parse(text);
+}
+
+// The lesson with one charrnn source over the test's story, plus opts.
+static Lesson *lesson(const char *opts)
+{
+    return lesson_on("story.txt", opts);
 }
 
 static const double *array(const Run *r, const char *name, int *n)
@@ -255,10 +269,10 @@ static void test_source_lstm(void **state)
     check_source("hidden 16 limit 100 every 20 record 5 sample 60 model lstm");
 }
 
-// A source that cannot start says why.
-static void why_not(const char *opts, const char *want)
+// A source over file that cannot start says why.
+static void why_not_on(const char *file, const char *opts, const char *want)
 {
-    Lesson *l = lesson(opts);
+    Lesson *l = lesson_on(file, opts);
     char err[200];
     Run *r = run_create(l, false, err, sizeof(err));
     assert_non_null(r);
@@ -271,9 +285,18 @@ static void why_not(const char *opts, const char *want)
     lesson_destroy(l);
 }
 
+static void why_not(const char *opts, const char *want)
+{
+    why_not_on("story.txt", opts, want);
+}
+
 static void test_source_refused(void **state)
 {
     (void)state;
+    // A lesson reads texts from its own folder or the assets folder, no other.
+    why_not_on("/etc/hostname", "hidden 16", "without '..' or a leading '/'");
+    why_not_on("../../etc/hostname", "hidden 16", "without '..' or a leading '/'");
+    why_not_on("nope.txt", "hidden 16", "nope.txt");
     why_not("hidden 16 model gru", "give rnn or lstm");
     why_not("limit 200000 hidden 256 every 1000", "2^36");
     why_not("hidden 16 temperature 0", "temperature");

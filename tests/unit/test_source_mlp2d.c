@@ -247,6 +247,28 @@ static void test_publishes(void **state)
 
 // Bound to a program that writes the 2-2-1 network out: the program's
 // gradient at the chosen point is the engine's (pgrad), for every weight.
+// A boundary grid coarser than the neurons' grid (grid 20, ngrid 32): the
+// points buffer must hold the larger one (it once held only the boundary's).
+static void test_coarse_boundary(void **state)
+{
+    (void)state;
+    Lesson *l = parse(HEAD "source: s mlp2d dataset xor layers 1 units 3 grid 20 ngrid 32 limit 5\n"
+                           "program:\n    a = 1\n    f = a * 2\nstep: intro\nrun: s 5\n");
+    char err[200];
+    Run *r = run_create(l, false, err, sizeof(err));
+    assert_non_null(r);
+    run_goto(r, 0);
+    run_settle(r);
+    const double *d;
+    const RunArray *a = array(r, "s.boundary", &d);
+    assert_int_equal(a->shape[0], 20);
+    a = array(r, "s.neurons", &d);
+    assert_int_equal(a->shape[0], 3);
+    assert_int_equal(a->shape[1], 32 * 32);
+    run_destroy(r);
+    lesson_destroy(l);
+}
+
 static void test_bind(void **state)
 {
     (void)state;
@@ -333,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_forward_and_point_gradients),
         cmocka_unit_test(test_xor),
         cmocka_unit_test(test_publishes),
+        cmocka_unit_test(test_coarse_boundary),
         cmocka_unit_test(test_bind),
         cmocka_unit_test(test_bad_options),
     };
