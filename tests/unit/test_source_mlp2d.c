@@ -208,16 +208,24 @@ static const RunArray *array(const Run *r, const char *name, const double **data
     return a;
 }
 
+// A headless run of l, at step 0 with its sources run to their counts.
+static Run *settled(Lesson *l)
+{
+    char err[200];
+    Run *r = run_create(l, false, err, sizeof(err));
+    if (!r)
+        fail_msg("run_create: %s", err);
+    run_goto(r, 0);
+    run_settle(r);
+    return r;
+}
+
 static void test_publishes(void **state)
 {
     (void)state;
     Lesson *l = parse(HEAD "source: s mlp2d dataset moons layers 2 units 5 limit 60\n"
                            "program:\n    a = 1\n    f = a * 2\nstep: intro\nrun: s 40\n");
-    char err[200];
-    Run *r = run_create(l, false, err, sizeof(err));
-    assert_non_null(r);
-    run_goto(r, 0);
-    run_settle(r);
+    Run *r = settled(l);
     const double *d;
     const RunArray *a = array(r, "s.loss", &d);
     assert_int_equal(a->shape[0], 41);
@@ -254,11 +262,7 @@ static void test_coarse_boundary(void **state)
     (void)state;
     Lesson *l = parse(HEAD "source: s mlp2d dataset xor layers 1 units 3 grid 20 ngrid 32 limit 5\n"
                            "program:\n    a = 1\n    f = a * 2\nstep: intro\nrun: s 5\n");
-    char err[200];
-    Run *r = run_create(l, false, err, sizeof(err));
-    assert_non_null(r);
-    run_goto(r, 0);
-    run_settle(r);
+    Run *r = settled(l);
     const double *d;
     const RunArray *a = array(r, "s.boundary", &d);
     assert_int_equal(a->shape[0], 20);
