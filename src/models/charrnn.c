@@ -19,7 +19,7 @@
 
 #include "engine/tensor/gemm.h"
 #include "models/charrnn_step.h"
-#include "models/fastmath.h"
+#include "engine/fastmath.h"
 #include "models/init.h"
 
 // z[0..V) = softmax(z); returns -log of the probability of target and

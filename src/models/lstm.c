@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 
 #include "engine/tensor/gemm.h"
-#include "models/fastmath.h"
+#include "engine/fastmath.h"
 #include "models/lstm_fused.h"
 
 const char *const lstm_param_names[LSTM_NUM_PARAMS] = {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/fastmath.h"
+#include "engine/fastmath.h"
 #include "models/rng.h"
 
 const char *const pg_dataset_names[PG_DATASET_COUNT] = {"moons", "circles", "xor", "spiral"};

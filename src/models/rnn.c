@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "engine/tensor/gemm.h"
-#include "models/fastmath.h"
+#include "engine/fastmath.h"
 #include "models/rnn_fused.h"
 
 const char *const rnn_act_names[RNN_ACT_COUNT] = {

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "engine/tensor/conv_direct.h"
+#include "engine/tensor/elementwise.h"
 #include "engine/tensor/gemm.h"
 
 // ===========================================================================
@@ -644,8 +645,8 @@ static Tensor *unary(TensorGraph *g, TensorOp op, Tensor *x)
     float *y = t->data;
     size_t n = x->size;
     switch (op) {
-    case TENSOR_OP_TANH:    for (size_t i = 0; i < n; i++) y[i] = tanhf(a[i]); break;
-    case TENSOR_OP_SIGMOID: for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-a[i])); break;
+    case TENSOR_OP_TANH:    elementwise_tanh(y, a, n); break;
+    case TENSOR_OP_SIGMOID: elementwise_sigmoid(y, a, n); break;
     case TENSOR_OP_RELU:    for (size_t i = 0; i < n; i++) y[i] = a[i] > 0.0f ? a[i] : 0.0f; break;
     case TENSOR_OP_EXP:     for (size_t i = 0; i < n; i++) y[i] = expf(a[i]); break;
     case TENSOR_OP_LOG:     for (size_t i = 0; i < n; i++) y[i] = logf(a[i]); break;

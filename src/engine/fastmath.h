@@ -3,8 +3,8 @@
 // a few float32 ulps in relative terms for exp and sigmoid, and to about
 // 1e-7 in absolute terms for tanh; libm's scalar calls were the bottleneck
 // of the recurrent models' pointwise steps.
-#ifndef GRADLAB_MODELS_FASTMATH_H
-#define GRADLAB_MODELS_FASTMATH_H
+#ifndef GRADLAB_ENGINE_FASTMATH_H
+#define GRADLAB_ENGINE_FASTMATH_H
 
 #include <math.h>
 #include <stdint.h>
