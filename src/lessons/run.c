@@ -48,6 +48,7 @@ struct Run {
     unsigned gen;                       // bumped when shared_params change
     int target[RUN_MAX_SOURCES];
     int steps[RUN_MAX_SOURCES];         // as last published
+    int made[RUN_MAX_SOURCES];          // instances made so far
     const char *status[RUN_MAX_SOURCES];
     char error[RUN_MAX_SOURCES][160];   // a source that could not be made, and why
     RunArrays pending;
@@ -55,6 +56,7 @@ struct Run {
     bool busy;
     // The worker (or, headless, run_settle).
     void *inst[RUN_MAX_SOURCES];
+    double inst_params[RUN_MAX_SOURCES][LESSON_MAX_PARAMS2];   // the values inst[i] was made with
     unsigned inst_gen;
     int turn;                           // the source whose turn it is to advance next
 };
@@ -79,7 +81,24 @@ static void publish_locked(Run *r)
     r->serial++;
 }
 
-// One unit of work: remake the instances when the parameters changed, else
+static bool source_reads_param(const Run *r, int s, int i);
+
+// Whether source s must be made again for the parameter values params: it
+// has no instance, one past the steps it is now asked for (going back a
+// step), or one made with other values of a parameter it reads. Any other
+// keeps its instance and its steps: its state is a function of its options
+// and steps only. Holds mu.
+static bool needs_remake(const Run *r, int s, const double *params)
+{
+    if (!r->inst[s] || source_kinds[r->decl[s]->kind]->steps(r->inst[s]) > r->target[s])
+        return true;
+    for (int i = 0; i < r->l->f2.nparams; i++)
+        if (r->inst_params[s][i] != params[i] && source_reads_param(r, s, i))
+            return true;
+    return false;
+}
+
+// One unit of work: remake the instances that read a changed parameter, else
 // advance the next source (in turn) that is short of its target by one chunk.
 // Returns false when there is nothing to do.
 static bool work(Run *r)
@@ -93,6 +112,9 @@ static bool work(Run *r)
         unsigned gen = r->gen;
         double params[LESSON_MAX_PARAMS2];
         memcpy(params, r->shared_params, sizeof(params));
+        bool remake[RUN_MAX_SOURCES];
+        for (int i = 0; i < r->nsources; i++)
+            remake[i] = needs_remake(r, i, params);
         pthread_mutex_unlock(&r->mu);
         SourceParams sp = {.lesson = r->l, .values = params};
         void *fresh[RUN_MAX_SOURCES];
@@ -100,13 +122,17 @@ static bool work(Run *r)
         for (int i = 0; i < r->nsources; i++) {
             const SourceKind *k = source_kinds[r->decl[i]->kind];
             errors[i][0] = '\0';
-            fresh[i] = k->create(&sp, r->decl[i], errors[i], sizeof(errors[i]));
+            fresh[i] = remake[i] ? k->create(&sp, r->decl[i], errors[i], sizeof(errors[i])) : NULL;
         }
         pthread_mutex_lock(&r->mu);
         for (int i = 0; i < r->nsources; i++) {
+            if (!remake[i])
+                continue;
             if (r->inst[i])
                 source_kinds[r->decl[i]->kind]->destroy(r->inst[i]);
             r->inst[i] = fresh[i];
+            r->made[i]++;
+            memcpy(r->inst_params[i], params, sizeof(r->inst_params[i]));
             memcpy(r->error[i], errors[i], sizeof(errors[i]));
         }
         r->inst_gen = gen;
@@ -298,21 +324,31 @@ void run_destroy(Run *r)
     free(r);
 }
 
-// Whether some source reads parameter i: a program input, or {NAME} in a
-// source's options. Only then does changing it remake the sources (a view-only parameter, such as which
-// frame a panel shows, leaves a training run alone).
-static bool param_read_by_sources(const Run *r, int i)
+// Whether source s reads parameter i: {NAME} in its options, or a program
+// input (the program source and a train source read the program's inputs;
+// every source is taken to, as no kind says otherwise).
+static bool source_reads_param(const Run *r, int s, int i)
 {
     const char *name = r->l->f2.params[i].name;
     size_t len = strlen(name);
-    if (r->l->f2.params[i].input)   // the program source (and a train source) read the program's inputs
+    if (r->l->f2.params[i].input)
         return true;
+    for (int k = 0; k < r->decl[s]->nopts; k++) {
+        const char *v = r->decl[s]->values[k];
+        if (v[0] == '{' && strncmp(v + 1, name, len) == 0 && v[len + 1] == '}' && v[len + 2] == '\0')
+            return true;
+    }
+    return false;
+}
+
+// Whether some source reads parameter i. Only then does changing it remake
+// sources, and only those that read it (a view-only parameter, such as which
+// frame a panel shows, leaves a training run alone).
+static bool param_read_by_sources(const Run *r, int i)
+{
     for (int s = 0; s < r->nsources; s++)
-        for (int k = 0; k < r->decl[s]->nopts; k++) {
-            const char *v = r->decl[s]->values[k];
-            if (v[0] == '{' && strncmp(v + 1, name, len) == 0 && v[len + 1] == '}' && v[len + 2] == '\0')
-                return true;
-        }
+        if (source_reads_param(r, s, i))
+            return true;
     return false;
 }
 
@@ -508,6 +544,15 @@ int run_source_find(const Run *r, const char *name)
 int run_source_target(const Run *r, int i)
 {
     return i >= 0 && i < r->nsources ? r->target[i] : 0;
+}
+
+int run_source_made(const Run *r, int i)
+{
+    Run *m = (Run *)r;
+    pthread_mutex_lock(&m->mu);
+    int made = i >= 0 && i < r->nsources ? r->made[i] : 0;
+    pthread_mutex_unlock(&m->mu);
+    return made;
 }
 
 int run_source_steps(const Run *r, int i)

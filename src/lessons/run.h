@@ -82,6 +82,9 @@ int run_source_find(const Run *r, const char *name); // -1 when no source has th
 int run_source_target(const Run *r, int i);
 int run_source_steps(const Run *r, int i);
 const char *run_source_status(const Run *r, int i);
+// How many times source i's instance has been made (a parameter it reads
+// changed, or a step went back past its count): 1 after the first.
+int run_source_made(const Run *r, int i);
 void run_extend(Run *r, int i, int steps);
 
 // A nudge panel's figures: the input x nudged by h moves the output from f

@@ -152,12 +152,83 @@ static void test_worker_matches_headless(void **state)
     lesson_destroy(l);
 }
 
+// Changing a parameter remakes only the sources that read it: the other
+// keeps its instance and its steps (its state depends on its options and
+// steps only), and the one that reads it starts again from step 0.
+static void test_remake_only_readers(void **state)
+{
+    (void)state;
+    static const char two[] =
+        "gradlab-lesson: 2\n"
+        "title: Two runs\n"
+        "param: lra = 0.1 range 0.01 1 log\n"
+        "param: lrb = 0.1 range 0.01 1 log\n"
+        "param: view = 0 range 0 5 step 1\n"
+        "source: a optimizers surface \"x^2 + y^2\" x0 1 y0 1 lr {lra} limit 300 grid 0\n"
+        "source: b optimizers surface \"x^2 + y^2\" x0 1 y0 1 lr {lrb} limit 300 grid 0\n"
+        "program:\n"
+        "    y = 1\n"
+        "step: intro\n"
+        "    Two runs.\n"
+        "run: a 120\n"
+        "run: b 120\n";
+    Diag d;
+    diag_init(&d, "two.lesson", two, sizeof(two) - 1);
+    Lesson *l = lesson_parse(two, sizeof(two) - 1, "two.lesson", &d);
+    if (!l)
+        print_message("%s", diag_text(&d));
+    diag_free(&d);
+    assert_non_null(l);
+    char err[128];
+    Run *r = run_create(l, false, err, sizeof(err));
+    assert_non_null(r);
+    run_goto(r, 0);
+    run_settle(r);
+    int a = run_source_find(r, "a"), b = run_source_find(r, "b");
+    assert_int_equal(run_source_steps(r, a), 120);
+    assert_int_equal(run_source_steps(r, b), 120);
+    // Ask for more of b, then change a's rate: b goes on from where it was.
+    run_extend(r, b, 60);
+    run_set_param(r, run_param_find(r, "lra"), 0.2);
+    run_settle(r);
+    assert_int_equal(run_source_made(r, a), 2);
+    assert_int_equal(run_source_made(r, b), 1);
+    assert_int_equal(run_source_steps(r, a), 120);   // made again, run to its target
+    assert_int_equal(run_source_steps(r, b), 180);
+    // A parameter no source reads remakes nothing.
+    run_set_param(r, run_param_find(r, "view"), 3);
+    run_settle(r);
+    assert_int_equal(run_source_made(r, a), 2);
+    assert_int_equal(run_source_made(r, b), 1);
+    // Kept or made again, a source's state is that of a fresh run: b made
+    // again with another rate, then with its own, runs to its target afresh.
+    const double *x;
+    int n;
+    assert_true(run_lookup(r, "b.x.adam", &x, &n));
+    assert_int_equal(n, 181);
+    double kept = x[n - 1];
+    run_set_param(r, run_param_find(r, "lrb"), 0.2);
+    run_settle(r);
+    assert_true(run_lookup(r, "b.x.adam", &x, &n));
+    assert_true(x[n - 1] != kept);
+    run_set_param(r, run_param_find(r, "lrb"), 0.1);
+    run_settle(r);
+    assert_int_equal(run_source_made(r, a), 2);
+    assert_int_equal(run_source_made(r, b), 3);
+    assert_true(run_lookup(r, "b.x.adam", &x, &n));
+    assert_int_equal(n, 181);
+    assert_true(x[n - 1] == kept);
+    run_destroy(r);
+    lesson_destroy(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params_and_directives),
         cmocka_unit_test(test_lists_and_figures),
         cmocka_unit_test(test_worker_matches_headless),
+        cmocka_unit_test(test_remake_only_readers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
