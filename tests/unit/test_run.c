@@ -43,16 +43,21 @@ static const char text[] =
     "step: done\n"
     "set: act = relu\n";
 
-static Lesson *load(void)
+static Lesson *load_text(const char *src, size_t n, const char *path)
 {
     Diag d;
-    diag_init(&d, "run.lesson", text, sizeof(text) - 1);
-    Lesson *l = lesson_parse(text, sizeof(text) - 1, "run.lesson", &d);
+    diag_init(&d, path, src, n);
+    Lesson *l = lesson_parse(src, n, path, &d);
     if (!l)
         print_message("%s", diag_text(&d));
     diag_free(&d);
     assert_non_null(l);
     return l;
+}
+
+static Lesson *load(void)
+{
+    return load_text(text, sizeof(text) - 1, "run.lesson");
 }
 
 static void test_params_and_directives(void **state)
@@ -172,13 +177,7 @@ static void test_remake_only_readers(void **state)
         "    Two runs.\n"
         "run: a 120\n"
         "run: b 120\n";
-    Diag d;
-    diag_init(&d, "two.lesson", two, sizeof(two) - 1);
-    Lesson *l = lesson_parse(two, sizeof(two) - 1, "two.lesson", &d);
-    if (!l)
-        print_message("%s", diag_text(&d));
-    diag_free(&d);
-    assert_non_null(l);
+    Lesson *l = load_text(two, sizeof(two) - 1, "two.lesson");
     char err[128];
     Run *r = run_create(l, false, err, sizeof(err));
     assert_non_null(r);
