@@ -325,13 +325,13 @@ void run_destroy(Run *r)
 }
 
 // Whether source s reads parameter i: {NAME} in its options, or a program
-// input (the program source and a train source read the program's inputs;
-// every source is taken to, as no kind says otherwise).
+// input read by a kind that reads the lesson's program (the program source,
+// a train source).
 static bool source_reads_param(const Run *r, int s, int i)
 {
     const char *name = r->l->f2.params[i].name;
     size_t len = strlen(name);
-    if (r->l->f2.params[i].input)
+    if (r->l->f2.params[i].input && source_kinds[r->decl[s]->kind]->reads_program)
         return true;
     for (int k = 0; k < r->decl[s]->nopts; k++) {
         const char *v = r->decl[s]->values[k];

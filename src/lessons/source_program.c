@@ -197,6 +197,7 @@ const SourceKind source_program_kind = {
     .name = "program",
     .summary = "the lesson's program, forward and backward once: each name's value and gradient",
     .options = program_options,
+    .reads_program = true,
     .create = program_create,
     .destroy = program_destroy_source,
     .advance = program_advance,

@@ -204,6 +204,7 @@ const SourceKind source_train_kind = {
     .name = "train",
     .summary = "seeded gradient descent on program inputs that lowers the program's output (a loss)",
     .options = train_options,
+    .reads_program = true,
     .default_limit = 0,
     .create = train_create,
     .destroy = train_destroy,

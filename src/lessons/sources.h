@@ -65,6 +65,8 @@ typedef struct SourceKind {
     const char *summary;                 // one line, for lessons/README.md and errors
     const char *const *options;          // the option keys it accepts, NULL-terminated
     int default_limit;                   // steps it runs to when no step says how many (0: none)
+    bool reads_program;                  // reads the lesson's program, with every program input
+                                         // (so a change to any of them remakes it)
     // Make an instance of decl. NULL with a reason in err when an option is wrong.
     void *(*create)(const SourceParams *p, const LessonSource *decl, char *err, size_t n);
     void (*destroy)(void *inst);

@@ -169,6 +169,7 @@ static void test_remake_only_readers(void **state)
         "param: lra = 0.1 range 0.01 1 log\n"
         "param: lrb = 0.1 range 0.01 1 log\n"
         "param: view = 0 range 0 5 step 1\n"
+        "param: y = 1 range 0 2 step 0.5\n"
         "source: a optimizers surface \"x^2 + y^2\" x0 1 y0 1 lr {lra} limit 300 grid 0\n"
         "source: b optimizers surface \"x^2 + y^2\" x0 1 y0 1 lr {lrb} limit 300 grid 0\n"
         "program:\n"
@@ -199,6 +200,16 @@ static void test_remake_only_readers(void **state)
     run_settle(r);
     assert_int_equal(run_source_made(r, a), 2);
     assert_int_equal(run_source_made(r, b), 1);
+    // A program input remakes the sources that run the program, only them.
+    int prog = run_source_find(r, "program"), made = run_source_made(r, prog);
+    run_set_param(r, run_param_find(r, "y"), 1.5);
+    run_settle(r);
+    assert_int_equal(run_source_made(r, prog), made + 1);
+    assert_int_equal(run_source_made(r, a), 2);
+    assert_int_equal(run_source_made(r, b), 1);
+    const double *py;
+    int npy;
+    assert_true(run_lookup(r, "program.y", &py, &npy) && py[0] == 1.5);
     // Kept or made again, a source's state is that of a fresh run: b made
     // again with another rate, then with its own, runs to its target afresh.
     const double *x;
