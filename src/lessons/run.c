@@ -83,22 +83,25 @@ static void publish_locked(Run *r)
 
 static bool source_reads_param(const Run *r, int s, int i);
 
-// Whether source s must be made again for the parameter values params: it
-// has no instance, one past the steps it is now asked for (going back a
-// step), or one made with other values of a parameter it reads. Any other
-// keeps its instance and its steps: its state is a function of its options
-// and steps only. Holds mu.
-static bool needs_remake(const Run *r, int s, const double *params)
+// What source s needs for the parameter values params: nothing, the new
+// values of parameters it reads (a kind with retune may take them without
+// starting again), or a new instance (it has none, or one past the steps
+// it is now asked for: going back a step). A source that reads none of the
+// changed parameters keeps its instance and its steps: its state is a
+// function of its options and steps only. Holds mu.
+enum { SOURCE_KEEP, SOURCE_RETUNE, SOURCE_REMAKE };
+static int source_need(const Run *r, int s, const double *params)
 {
     if (!r->inst[s] || source_kinds[r->decl[s]->kind]->steps(r->inst[s]) > r->target[s])
-        return true;
+        return SOURCE_REMAKE;
     for (int i = 0; i < r->l->f2.nparams; i++)
         if (r->inst_params[s][i] != params[i] && source_reads_param(r, s, i))
-            return true;
-    return false;
+            return SOURCE_RETUNE;
+    return SOURCE_KEEP;
 }
 
-// One unit of work: remake the instances that read a changed parameter, else
+// One unit of work: retune or remake the instances that read a changed
+// parameter (or are past their steps), else
 // advance the next source (in turn) that is short of its target by one chunk.
 // Returns false when there is nothing to do.
 static bool work(Run *r)
@@ -112,27 +115,32 @@ static bool work(Run *r)
         unsigned gen = r->gen;
         double params[LESSON_MAX_PARAMS2];
         memcpy(params, r->shared_params, sizeof(params));
-        bool remake[RUN_MAX_SOURCES];
+        int need[RUN_MAX_SOURCES];
         for (int i = 0; i < r->nsources; i++)
-            remake[i] = needs_remake(r, i, params);
+            need[i] = source_need(r, i, params);
         pthread_mutex_unlock(&r->mu);
+        // The instances are this thread's: retune and create run unlocked.
         SourceParams sp = {.lesson = r->l, .values = params};
         void *fresh[RUN_MAX_SOURCES];
         char errors[RUN_MAX_SOURCES][160];
         for (int i = 0; i < r->nsources; i++) {
             const SourceKind *k = source_kinds[r->decl[i]->kind];
             errors[i][0] = '\0';
-            fresh[i] = remake[i] ? k->create(&sp, r->decl[i], errors[i], sizeof(errors[i])) : NULL;
+            fresh[i] = NULL;
+            if (need[i] == SOURCE_RETUNE && k->retune && k->retune(r->inst[i], &sp, r->decl[i]))
+                need[i] = SOURCE_KEEP;
+            else if (need[i] != SOURCE_KEEP)
+                fresh[i] = k->create(&sp, r->decl[i], errors[i], sizeof(errors[i]));
         }
         pthread_mutex_lock(&r->mu);
         for (int i = 0; i < r->nsources; i++) {
-            if (!remake[i])
+            memcpy(r->inst_params[i], params, sizeof(r->inst_params[i]));
+            if (need[i] == SOURCE_KEEP)
                 continue;
             if (r->inst[i])
                 source_kinds[r->decl[i]->kind]->destroy(r->inst[i]);
             r->inst[i] = fresh[i];
             r->made[i]++;
-            memcpy(r->inst_params[i], params, sizeof(r->inst_params[i]));
             memcpy(r->error[i], errors[i], sizeof(errors[i]));
         }
         r->inst_gen = gen;

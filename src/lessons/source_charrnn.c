@@ -67,9 +67,18 @@
 #define CHARRNN_TEXT_SHOWN 400
 #define CHARRNN_MAX_KEPT 1000000 // sampled characters kept, all samples together
 #define CHARRNN_PUBLISHED 32     // the latest samples published in `samples`
+#define CHARRNN_MAX_SNAPS ((size_t)64 << 20) // bytes of weights kept for retuning, all samples together
 #define CHARRNN_DEFAULT_TEXT "text/gradlab-corpus.txt"
 
+// The options as read, everything an instance follows from (the text's
+// option as written, not its file's contents).
+typedef struct CharRnnOpts {
+    char text[256], model[8];
+    double hidden, T, lr, clip, seed, limit, every, record, smooth, sample, temperature, topk;
+} CharRnnOpts;
+
 typedef struct CharRnnSource {
+    CharRnnOpts o;
     CharText text;
     CharRnn *m;             // model rnn
     CharLstm *lm;           // model lstm
@@ -82,6 +91,9 @@ typedef struct CharRnnSource {
     float *prob, *chosen;   // (n, k), (n)
     double *samples;        // (maxsamples, n) code points
     int *sample_steps;      // (maxsamples)
+    float *snaps;           // (maxsamples, nweights) the weights each sample was taken with,
+                            // for a new temperature (NULL when too big: CHARRNN_MAX_SNAPS)
+    size_t nweights;        // the recurrent block's floats, then the read-out's
     const char *finished;
 } CharRnnSource;
 
@@ -104,28 +116,58 @@ static void charrnn_src_destroy(void *inst)
     free(c->chosen);
     free(c->samples);
     free(c->sample_steps);
+    free(c->snaps);
     free(c);
 }
 
-// Take a sample from the model as it is now: from a zero state and the
-// text's first character, with a stream that depends on the seed and the
-// step only. Kept as the latest and added to the history.
-static bool take_sample(CharRnnSource *c)
+// The model's weights to (save) or from dst (nweights floats): the
+// recurrent block, then the read-out.
+static void weights_copy(CharRnnSource *c, float *dst, bool save)
+{
+    float *block = c->lm ? c->lm->lstm->params : c->m->rnn->params;
+    float *head = c->lm ? c->lm->head : c->m->head;
+    size_t nb = c->lm ? c->lm->lstm->nparams : c->m->rnn->nparams, nh = c->nweights - nb;
+    if (save) {
+        memcpy(dst, block, nb * sizeof(float));
+        memcpy(dst + nb, head, nh * sizeof(float));
+    } else {
+        memcpy(block, dst, nb * sizeof(float));
+        memcpy(head, dst + nb, nh * sizeof(float));
+    }
+}
+
+// Sample row k of the history from the model's weights as they are: from a
+// zero state and the text's first character, at the temperature, with a
+// stream that depends on the seed and the step only. Also the latest
+// sample (ids, top, prob, chosen).
+static bool sample_row(CharRnnSource *c, int k, int step)
 {
     Pcg rng;
-    pcg_seed(&rng, c->seed * 1000003u + (uint64_t)c->steps);
+    pcg_seed(&rng, c->seed * 1000003u + (uint64_t)step);
     bool ok = c->lm ? charlstm_sample(c->lm, c->text.ids[0], c->n, c->temperature, &rng, c->ids, c->k, c->top,
                                       c->prob, c->chosen)
                     : charrnn_sample(c->m, NULL, c->text.ids[0], c->n, c->temperature, &rng, c->ids, c->k, c->top,
                                      c->prob, c->chosen);
     if (!ok)
         return false;
-    if (c->nsamples < c->maxsamples) {
-        double *row = c->samples + (size_t)c->nsamples * c->n;
-        for (int i = 0; i < c->n; i++)
-            row[i] = c->text.cps[c->ids[i]];
-        c->sample_steps[c->nsamples++] = c->steps;
-    }
+    double *row = c->samples + (size_t)k * c->n;
+    for (int i = 0; i < c->n; i++)
+        row[i] = c->text.cps[c->ids[i]];
+    c->sample_steps[k] = step;
+    return true;
+}
+
+// Take a sample from the model as it is now, kept as the latest and added
+// to the history with the weights it was taken with.
+static bool take_sample(CharRnnSource *c)
+{
+    if (c->nsamples >= c->maxsamples)
+        return true;
+    if (c->snaps)
+        weights_copy(c, c->snaps + (size_t)c->nsamples * c->nweights, true);
+    if (!sample_row(c, c->nsamples, c->steps))
+        return false;
+    c->nsamples++;
     return true;
 }
 
@@ -150,6 +192,39 @@ static bool text_path(const SourceParams *p, const char *text, char *buf, size_t
     return true;
 }
 
+// Read decl's options with p into o (zeroed first, so that two reads
+// compare with memcmp). False with a reason in err.
+static bool read_opts(const SourceParams *p, const LessonSource *decl, CharRnnOpts *o, char *err, size_t n)
+{
+    memset(o, 0, sizeof(*o));
+    const char *text = source_option_word(p, decl, "text", CHARRNN_DEFAULT_TEXT, err, n);
+    const char *model = text ? source_option_word(p, decl, "model", "rnn", err, n) : NULL;
+    if (!text || !model || !source_option_number(p, decl, "hidden", 100, 1, 256, &o->hidden, err, n) ||
+        !source_option_number(p, decl, "T", 25, 1, 200, &o->T, err, n) ||
+        !source_option_number(p, decl, "lr", 0.1, 1e-6, 10, &o->lr, err, n) ||
+        !source_option_number(p, decl, "clip", 5, 1e-6, 1e6, &o->clip, err, n) ||
+        !source_option_number(p, decl, "seed", 1, 0, 2147483647.0, &o->seed, err, n) ||
+        !source_option_number(p, decl, "limit", 5000, 1, CHARRNN_MAX_LIMIT, &o->limit, err, n) ||
+        !source_option_number(p, decl, "every", 250, 1, CHARRNN_MAX_LIMIT, &o->every, err, n) ||
+        !source_option_number(p, decl, "record", 10, 1, CHARRNN_MAX_LIMIT, &o->record, err, n) ||
+        !source_option_number(p, decl, "smooth", 0.99, 0, 0.9999, &o->smooth, err, n) ||
+        !source_option_number(p, decl, "sample", 200, 1, CHARRNN_MAX_SAMPLE, &o->sample, err, n) ||
+        !source_option_number(p, decl, "temperature", 1, 0.05, 5, &o->temperature, err, n) ||
+        !source_option_number(p, decl, "topk", 5, 1, CHARRNN_MAX_TOPK, &o->topk, err, n))
+        return false;
+    if (strlen(text) >= sizeof(o->text)) {
+        snprintf(err, n, "'text': a name of at most %zu bytes", sizeof(o->text) - 1);
+        return false;
+    }
+    if (strcmp(model, "lstm") != 0 && strcmp(model, "rnn") != 0) {
+        snprintf(err, n, "'model %s': give rnn or lstm", model);
+        return false;
+    }
+    memcpy(o->text, text, strlen(text));
+    memcpy(o->model, model, strlen(model));
+    return true;
+}
+
 static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl, char *err, size_t n)
 {
     CharRnnSource *c = calloc(1, sizeof(*c));
@@ -157,32 +232,20 @@ static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl,
         snprintf(err, n, "out of memory");
         return NULL;
     }
-    double hidden, T, lr, clip, seed, limit, every, record, sample, topk;
-    const char *text = source_option_word(p, decl, "text", CHARRNN_DEFAULT_TEXT, err, n);
-    const char *model = text ? source_option_word(p, decl, "model", "rnn", err, n) : NULL;
-    if (!text || !model || !source_option_number(p, decl, "hidden", 100, 1, 256, &hidden, err, n) ||
-        !source_option_number(p, decl, "T", 25, 1, 200, &T, err, n) ||
-        !source_option_number(p, decl, "lr", 0.1, 1e-6, 10, &lr, err, n) ||
-        !source_option_number(p, decl, "clip", 5, 1e-6, 1e6, &clip, err, n) ||
-        !source_option_number(p, decl, "seed", 1, 0, 2147483647.0, &seed, err, n) ||
-        !source_option_number(p, decl, "limit", 5000, 1, CHARRNN_MAX_LIMIT, &limit, err, n) ||
-        !source_option_number(p, decl, "every", 250, 1, CHARRNN_MAX_LIMIT, &every, err, n) ||
-        !source_option_number(p, decl, "record", 10, 1, CHARRNN_MAX_LIMIT, &record, err, n) ||
-        !source_option_number(p, decl, "smooth", 0.99, 0, 0.9999, &c->smooth, err, n) ||
-        !source_option_number(p, decl, "sample", 200, 1, CHARRNN_MAX_SAMPLE, &sample, err, n) ||
-        !source_option_number(p, decl, "temperature", 1, 0.05, 5, &c->temperature, err, n) ||
-        !source_option_number(p, decl, "topk", 5, 1, CHARRNN_MAX_TOPK, &topk, err, n))
+    if (!read_opts(p, decl, &c->o, err, n))
         goto fail;
+    const char *text = c->o.text;
+    double hidden = c->o.hidden, T = c->o.T, lr = c->o.lr, clip = c->o.clip, seed = c->o.seed;
+    double limit = c->o.limit, every = c->o.every, record = c->o.record, sample = c->o.sample;
+    double topk = c->o.topk;
+    c->smooth = c->o.smooth;
+    c->temperature = c->o.temperature;
     if (hidden != floor(hidden) || T != floor(T) || seed != floor(seed) || limit != floor(limit) ||
         every != floor(every) || record != floor(record) || sample != floor(sample) || topk != floor(topk)) {
         snprintf(err, n, "'hidden', 'T', 'seed', 'limit', 'every', 'record', 'sample' and 'topk' are whole numbers");
         goto fail;
     }
-    bool lstm = strcmp(model, "lstm") == 0;
-    if (!lstm && strcmp(model, "rnn") != 0) {
-        snprintf(err, n, "'model %s': give rnn or lstm", model);
-        goto fail;
-    }
+    bool lstm = strcmp(c->o.model, "lstm") == 0;
     char path[4096];
     if (!text_path(p, text, path, sizeof(path), err, n) || !chartext_load(path, &c->text, err, n))
         goto fail;
@@ -229,6 +292,11 @@ static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl,
         snprintf(err, n, "out of memory");
         goto fail;
     }
+    // The weights of every sample, so that a new temperature can sample
+    // them again (charrnn_src_retune); none when they would take too much.
+    c->nweights = (lstm ? c->lm->lstm->nparams : c->m->rnn->nparams) + (size_t)c->text.V * ((size_t)hidden + 1);
+    if ((size_t)c->maxsamples * c->nweights * sizeof(float) <= CHARRNN_MAX_SNAPS)
+        c->snaps = malloc((size_t)c->maxsamples * c->nweights * sizeof(float));
     // min-char-rnn starts its smoothed loss at -ln(1/V) per character: what
     // a model that gives every character the same probability scores.
     c->smoothed = c->loss[0] = log((double)c->text.V);
@@ -325,6 +393,36 @@ static void charrnn_src_publish(const void *inst, const char *prefix, RunArrays 
             x[i] = t->cps[t->ids[i]];
 }
 
+// A new temperature (every other option the same): the weights of each
+// sample taken so far sampled again, with the same streams, so the state is
+// the one a source made with that temperature has after as many steps
+// (training never reads it). Anything else starts again.
+static bool charrnn_src_retune(void *inst, const SourceParams *p, const LessonSource *decl)
+{
+    CharRnnSource *c = inst;
+    CharRnnOpts o;
+    char err[200];
+    if (!c->snaps || !read_opts(p, decl, &o, err, sizeof(err)))
+        return false;
+    double temperature = o.temperature;
+    o.temperature = c->o.temperature;
+    if (memcmp(&o, &c->o, sizeof(o)) != 0)
+        return false;
+    float *now = malloc(c->nweights * sizeof(float));
+    if (!now)
+        return false;
+    weights_copy(c, now, true);
+    c->o.temperature = c->temperature = temperature;
+    bool ok = true;
+    for (int k = 0; k < c->nsamples && ok; k++) {
+        weights_copy(c, c->snaps + (size_t)k * c->nweights, false);
+        ok = sample_row(c, k, c->sample_steps[k]);
+    }
+    weights_copy(c, now, false);
+    free(now);
+    return ok;
+}
+
 const SourceKind source_charrnn_kind = {
     .name = "charrnn",
     .summary = "a character-level RNN or LSTM (min-char-rnn) training on a UTF-8 text, with samples as it goes",
@@ -336,4 +434,5 @@ const SourceKind source_charrnn_kind = {
     .steps = charrnn_src_steps,
     .finished = charrnn_src_finished,
     .publish = charrnn_src_publish,
+    .retune = charrnn_src_retune,
 };

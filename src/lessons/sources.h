@@ -78,6 +78,12 @@ typedef struct SourceKind {
     const char *(*finished)(const void *inst);
     // Publish the instance's arrays into out, each named prefix + its name.
     void (*publish)(const void *inst, const char *prefix, RunArrays *out);
+    // Optional. Take new parameter values (decl's options read with p)
+    // without starting again: true when inst now has exactly the state an
+    // instance made with p would have after the same steps (a sampling
+    // temperature, say, that training never reads); false, inst unchanged,
+    // when the kind cannot: the run then makes it again.
+    bool (*retune)(void *inst, const SourceParams *p, const LessonSource *decl);
 } SourceKind;
 
 extern const SourceKind *const source_kinds[];

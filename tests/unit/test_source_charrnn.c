@@ -269,6 +269,58 @@ static void test_source_lstm(void **state)
     check_source("hidden 16 limit 100 every 20 record 5 sample 60 model lstm");
 }
 
+// A new temperature samples the same weights again instead of training
+// again, and gives exactly what a source made with it has after as many
+// steps; any other change starts again.
+static void test_source_retune(void **state)
+{
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "gradlab-lesson: 2\ntitle: T\nparam: temp = 1 range 0.1 5 log\nparam: h = 16 range 8 32 step 8\n"
+             "source: c charrnn text \"story.txt\" hidden {h} limit 100 every 20 record 5 sample 60 "
+             "temperature {temp} model %s\nprogram:\n    a = 1\n    f = a * 2\n\nstep: intro\n",
+             (const char *)*state);
+    Lesson *l = parse(text);
+    char err[200];
+    Run *warm = run_create(l, false, err, sizeof(err)), *cold = run_create(l, false, err, sizeof(err));
+    assert_non_null(warm);
+    assert_non_null(cold);
+    int temp = run_param_find(warm, "temp");
+    run_extend(warm, 0, 60);
+    run_settle(warm);
+    int n;
+    run_set_param(warm, temp, 0.3);
+    run_settle(warm);
+    assert_int_equal(run_source_made(warm, 0), 1);   // not made again
+    assert_int_equal(run_source_steps(warm, 0), 60);
+    run_set_param(cold, temp, 0.3);
+    run_extend(cold, 0, 60);
+    run_settle(cold);
+    const char *names[] = {"c.loss", "c.sample", "c.top", "c.top_p", "c.chosen", "c.samples",
+                           "c.sample_steps", "c.temperature"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        int n1, n2;
+        const double *a = array(warm, names[i], &n1), *b = array(cold, names[i], &n2);
+        assert_int_equal(n1, n2);
+        assert_memory_equal(a, b, (size_t)n1 * sizeof(double));
+    }
+    assert_true(*array(warm, "c.temperature", &n) == 0.3);
+    // The samples did change: at 0.3 the model picks its favourites.
+    run_set_param(cold, temp, 1);
+    run_settle(cold);
+    int n1, n2;
+    const double *a = array(warm, "c.sample", &n1), *b = array(cold, "c.sample", &n2);
+    assert_true(n1 == n2 && memcmp(a, b, (size_t)n1 * sizeof(double)) != 0);
+    // A change training reads starts again.
+    run_set_param(warm, run_param_find(warm, "h"), 24);
+    run_settle(warm);
+    assert_int_equal(run_source_made(warm, 0), 2);
+    assert_int_equal(run_source_steps(warm, 0), 60);   // trained again to its target
+    run_destroy(warm);
+    run_destroy(cold);
+    lesson_destroy(l);
+}
+
 // A source over file that cannot start says why.
 static void why_not_on(const char *file, const char *opts, const char *want)
 {
@@ -312,6 +364,8 @@ int main(void)
         cmocka_unit_test(test_sample),
         cmocka_unit_test(test_source),
         cmocka_unit_test(test_source_lstm),
+        cmocka_unit_test_prestate(test_source_retune, (void *)"rnn"),
+        cmocka_unit_test_prestate(test_source_retune, (void *)"lstm"),
         cmocka_unit_test(test_source_refused),
     };
     return cmocka_run_group_tests(tests, make_text, remove_text);
