@@ -318,6 +318,8 @@ static void parse_panel(Lesson *l, Diag *d, const char *src, size_t at, size_t v
             p.frozen = copy(l, src, w[++i]);
         else if (is(src, w[i], "band") && i + 1 < n && p.kind == PANEL_XY)
             p.band = copy(l, src, w[++i]);
+        else if (is(src, w[i], "labels") && i + 1 < n && p.kind == PANEL_FRAMES)
+            p.labels = copy(l, src, w[++i]);
         else if (is(src, w[i], "log-x")) {
             diag_error(d, w[i].start, "plots have no log x axis yet; only 'log-y' (an 'xy' panel has both)");
             return;

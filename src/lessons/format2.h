@@ -100,6 +100,7 @@ typedef struct LessonPanel {
     bool logx, lines;                 // PANEL_XY: a log10 x axis; points joined in order
     const char *band;                 // PANEL_XY: an array [lo, hi] shaded as a band, or NULL
     const char *frozen;               // PANEL_LAYERS: a param or figure: how many layers are frozen
+    const char *labels;               // PANEL_FRAMES: "w0,w1,...", the word for each kind value, or NULL
     bool hidden;                      // hidden until a step shows it
     int pick;                         // PANEL_CHARS: the character selected when the mouse is on none (from 0)
     int line;

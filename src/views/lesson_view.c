@@ -738,7 +738,8 @@ static void draw_drive(const PanelCtx *c, const LessonPanel *lp, float x, float 
     if (lp->kind == PANEL_FRAMES) {
         FrameStripParams fp = {.x = x, .y = y, .w = w, .h = h, .unit = c->uc, .theme = c->p->theme,
                                .pixels = stack, .n = count, .ih = ih, .iw = iw, .kinds = kinds,
-                               .selected = sel, .title = lp->title ? title : NULL, .id = id};
+                               .labels = lp->labels, .selected = sel, .title = lp->title ? title : NULL,
+                               .id = id};
         frame_strip_build(c->s, &fp);
     } else {
         int k = sel < 0 ? 0 : sel >= count ? count - 1 : sel;

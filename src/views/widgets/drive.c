@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *const drive_kind_names[DRIVE_KIND_COUNT] = {"clean", "shadow", "noise", "dropped"};
 
@@ -21,6 +22,21 @@ static float title_line(Scene *s, const Theme *t, float u, float x, float y, flo
     return y + scene_line_height(15 * u) + 4 * u;
 }
 
+// The word for kind value v in labels ("w0,w1,..."), or "?" when v names none.
+static void label_word(const char *labels, double v, char *out, size_t n)
+{
+    snprintf(out, n, "?");
+    if (!(v >= 0 && v < 64) || v != (int)v)
+        return;
+    const char *w = labels;
+    for (int i = 0; i < (int)v && w; i++)
+        w = (w = strchr(w, ',')) ? w + 1 : NULL;
+    if (w) {
+        size_t len = strcspn(w, ",");
+        snprintf(out, n, "%.*s", (int)(len < n ? len : n - 1), w);
+    }
+}
+
 void frame_strip_build(Scene *s, const FrameStripParams *p)
 {
     const Theme *t = p->theme;
@@ -33,7 +49,8 @@ void frame_strip_build(Scene *s, const FrameStripParams *p)
     float aspect = (float)p->iw / (float)p->ih;
     // The number of columns that makes the images largest; each has a line
     // above it (t = k) and, for the kinds, one under it (what happened).
-    float extra = lh * (p->kinds ? 2 : 1) + (p->kinds ? 3 * u : 0);
+    bool under = p->kinds && !p->labels;
+    float extra = lh * (under ? 2 : 1) + (under ? 3 * u : 0);
     int best_cols = 1;
     float best_w = 0;
     for (int cols = 1; cols <= p->n; cols++) {
@@ -61,8 +78,11 @@ void frame_strip_build(Scene *s, const FrameStripParams *p)
         double kv = p->kinds ? p->kinds[k] : 0;   // from a lesson: any number, NaN included
         int kind = kv >= 0 && kv < DRIVE_KIND_COUNT ? (int)kv : 0;
         SceneFont font = k == p->selected ? FONT_BOLD : FONT_REGULAR;
-        snprintf(text, sizeof(text), "t = %d", k);
-        if (scene_text_width(s, font, fs, text) > iw)   // narrow: the number alone
+        if (p->labels)
+            label_word(p->labels, kv, text, sizeof(text));
+        else
+            snprintf(text, sizeof(text), "t = %d", k);
+        if (!p->labels && scene_text_width(s, font, fs, text) > iw)   // narrow: the number alone
             snprintf(text, sizeof(text), "%d", k);
         scene_text_fit(s, x + iw / 2, y, font, fs, ALIGN_CENTER, k == p->selected ? t->accent : t->muted, text,
                        iw + gap);
@@ -73,7 +93,7 @@ void frame_strip_build(Scene *s, const FrameStripParams *p)
         if (k == p->selected)
             scene_tag(s, scene_frame(s, x - 2 * u, y - 2 * u, iw + 4 * u, ih + 4 * u, 2.5f * u, t->accent), sel_id);
         // A degraded frame: a bar under it, and its kind when the word fits.
-        if (kind > 0 && kind < DRIVE_KIND_COUNT) {
+        if (under && kind > 0 && kind < DRIVE_KIND_COUNT) {
             scene_rect(s, x, y + ih + 1 * u, iw, 2 * u, 0, t->warn);
             const char *word = drive_kind_names[kind];
             float ks = scene_text_width(s, FONT_BOLD, fs, word) <= iw + gap ? fs : 0.8f * fs;

@@ -19,13 +19,16 @@ typedef struct FrameStripParams {
     const double *pixels;   // (n * ih, iw) the images stacked, 0 black .. 1 white; borrowed
     int n, ih, iw;
     const double *kinds;    // (n) each image's kind, labelled when not 0; or NULL
+    const char *labels;     // "w0,w1,...": each image captioned with the word for its kind
+                            // (0 included) instead of "t = k" and the kind; or NULL
     int selected;           // framed in the accent colour; -1 for none
     const char *title;      // drawn above, or NULL
     const char *id;         // prefix for item ids ("ID:frame", "ID:selected")
 } FrameStripParams;
 
 // Append the images in as many rows as make them largest, each labelled
-// "t = k" and with its kind when it is not clean.
+// "t = k" and with its kind when it is not clean (or with its word of
+// p->labels).
 void frame_strip_build(Scene *s, const FrameStripParams *p);
 
 typedef struct StackImageParams {
