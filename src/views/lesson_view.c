@@ -356,6 +356,8 @@ static void draw_bars(const PanelCtx *c, const LessonPanel *lp, float x, float y
             labels[i] = index[i];
         }
     }
+    float pad = 8 * c->u;   // room for a highlight frame
+    x += pad, y += pad, w -= 2 * pad, h -= 2 * pad;
     if (lp->title) {
         char title[256];
         float tu = h < 200 * c->u ? c->uc : c->u; // at the frame's unit when the panel is short
