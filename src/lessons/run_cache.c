@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CACHE_MAX_PARKED 32                   // instances kept for resuming
-#define CACHE_MAX_BYTES ((size_t)256 << 20)   // snapshot numbers kept, in bytes
+#define CACHE_MAX_PARKED 8                    // instances kept for resuming (a run holds up to 9)
+#define CACHE_MAX_BYTES ((size_t)64 << 20)    // snapshot numbers kept, in bytes
 
 typedef struct Parked {
     char *key;
