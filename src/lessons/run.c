@@ -6,6 +6,10 @@
 // instances. They meet under `mu` in the shared block: the parameter values
 // the instances were made from (`gen` counts changes), each source's target,
 // and the worker's latest publication (`pending`, counted by `serial`).
+//
+// A parameter change remakes only the sources whose configuration it changes
+// (source_key); the others keep their state. Headless runs made with a
+// RunCache (run_cache.h) also share what they trained with one another.
 #include "lessons/run.h"
 
 #include "engine/numfmt.h"
