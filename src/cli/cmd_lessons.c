@@ -17,6 +17,7 @@
 #include "engine/fileio.h"
 #include "engine/numfmt.h"
 #include "lessons/lesson.h"
+#include "lessons/run_cache.h"
 #include "sdl/sdl_scene.h"
 #include "views/lesson_view.h"
 #include "views/textflow.h"
@@ -76,9 +77,11 @@ int cmd_check(int argc, char **argv)
         }
         printf("# %s: %s\n", stem, l->title);
         // Every step must evaluate and build its screen, with its sources run
-        // to the counts the step asks for, as in the window.
+        // to the counts the step asks for, as in the window. The step runs and
+        // the checks share what they train (NULL cache when out of memory: no sharing).
         char why[256];
-        Run *run = run_create(l, false, why, sizeof(why));
+        RunCache *cache = run_cache_create();
+        Run *run = run_create_shared(l, cache, why, sizeof(why));
         bool steps_ok = run != NULL;
         if (!run)
             printf("# %s\n", why);
@@ -122,7 +125,7 @@ int cmd_check(int argc, char **argv)
         for (int ci = 0; ci < l->f2.nchecks; ci++) {
             const LessonCheck2 *c = &l->f2.checks[ci];
             double got;
-            bool ok = run_check2(l, ci, &got, why, sizeof(why));
+            bool ok = run_check2_shared(l, ci, cache, &got, why, sizeof(why));
             char num[32];
             numfmt_exact(num, sizeof(num), got);
             if (c->gradcheck)
@@ -136,6 +139,11 @@ int cmd_check(int argc, char **argv)
                        why[0] ? "  why: " : "", why, why[0] ? "\n" : "");
             failed += !ok;
         }
+        RunCacheStats st = run_cache_stats(cache);
+        if (st.created || st.served || st.resumed)
+            printf("# %s: sources made %d, taken up again %d, results reused %d; %ld steps trained\n", stem,
+                   st.created, st.resumed, st.served, st.steps);
+        run_cache_destroy(cache);
         lesson_destroy(l);
     }
     printf("1..%d\n", n);
@@ -333,9 +341,11 @@ int cmd_render(int argc, char **argv)
             break;
         }
         scene_renderer_attach(offscreen_scene_renderer(off), s);
-        Run *run = run_create(l, false, err, sizeof(err));
+        RunCache *cache = run_cache_create(); // a step back to earlier values trains nothing again
+        Run *run = run_create_shared(l, cache, err, sizeof(err));
         if (!run) {
             fprintf(stderr, "gradlab: error: %s: %s\n", cat.paths[li], err);
+            run_cache_destroy(cache);
             lesson_destroy(l);
             rc = 2;
             break;
@@ -367,6 +377,7 @@ int cmd_render(int argc, char **argv)
                 break;
         }
         run_destroy(run);
+        run_cache_destroy(cache);
         lesson_destroy(l);
     }
     if (rc == 0)

@@ -6,10 +6,16 @@
 // instances. They meet under `mu` in the shared block: the parameter values
 // the instances were made from (`gen` counts changes), each source's target,
 // and the worker's latest publication (`pending`, counted by `serial`).
+//
+// A parameter change remakes only the sources whose configuration it changes
+// (source_key), or lets a kind with retune take the new values; the others
+// keep their state. Headless runs made with a
+// RunCache (run_cache.h) also share what they trained with one another.
 #include "lessons/run.h"
 
 #include "engine/numfmt.h"
 #include "engine/tensor/gemm.h"
+#include "lessons/run_cache.h"
 #include "lessons/source_kinds.h"
 
 #include <math.h>
@@ -56,13 +62,40 @@ struct Run {
     bool busy;
     // The worker (or, headless, run_settle).
     void *inst[RUN_MAX_SOURCES];
-    double inst_params[RUN_MAX_SOURCES][LESSON_MAX_PARAMS2];   // the values inst[i] was made with
     unsigned inst_gen;
     int turn;                           // the source whose turn it is to advance next
+    // Sharing (run_cache.h): what each instance was made from, and, headless
+    // with a cache, a stored result standing in for an instance.
+    char *key[RUN_MAX_SOURCES];         // NULL when unknown (out of memory, or it could not be made)
+    const RunSnapshot *held[RUN_MAX_SOURCES];
+    double inst_params[LESSON_MAX_PARAMS2]; // the parameter values of inst_gen
+    RunCache *cache;                    // NULL: share nothing across runs
 };
 
 // ---------------------------------------------------------------------------
 // The worker's side
+
+// Source i's step count and why it finished (NULL while it can go on):
+// its instance's, or the stored result's that stands in for it.
+static int source_steps_now(const Run *r, int i)
+{
+    if (r->inst[i])
+        return source_kinds[r->decl[i]->kind]->steps(r->inst[i]);
+    return r->held[i] ? r->held[i]->steps : 0;
+}
+
+static const char *source_finished_now(const Run *r, int i)
+{
+    if (r->inst[i])
+        return source_kinds[r->decl[i]->kind]->finished(r->inst[i]);
+    return r->held[i] ? r->held[i]->status : NULL;
+}
+
+// Whether source i exists and is short of its target. Holds mu.
+static bool source_short(const Run *r, int i)
+{
+    return (r->inst[i] || r->held[i]) && !source_finished_now(r, i) && source_steps_now(r, i) < r->target[i];
+}
 
 // Publish every instance's arrays into r->pending. Holds mu.
 static void publish_locked(Run *r)
@@ -70,40 +103,175 @@ static void publish_locked(Run *r)
     run_arrays_clear(&r->pending);
     for (int i = 0; i < r->nsources; i++) {
         const SourceKind *k = source_kinds[r->decl[i]->kind];
-        r->steps[i] = r->inst[i] ? k->steps(r->inst[i]) : 0;
-        r->status[i] = r->inst[i] ? k->finished(r->inst[i]) : r->error[i];
-        if (!r->inst[i])
+        bool exists = r->inst[i] || r->held[i];
+        r->steps[i] = exists ? source_steps_now(r, i) : 0;
+        r->status[i] = exists ? source_finished_now(r, i) : r->error[i];
+        if (!exists)
             continue;
         char prefix[RUN_ARRAY_NAME];
         snprintf(prefix, sizeof(prefix), "%s.", r->decl[i]->name);
-        k->publish(r->inst[i], prefix, &r->pending);
+        if (r->inst[i]) {
+            k->publish(r->inst[i], prefix, &r->pending);
+            continue;
+        }
+        const RunArrays *a = &r->held[i]->arrays; // the same names, shapes and numbers, stored
+        for (int j = 0; j < a->n; j++) {
+            const RunArray *x = &a->arrays[j];
+            double *d = run_arrays_add(&r->pending, prefix, x->name, x->ndim, x->shape);
+            if (d)
+                memcpy(d, a->pool + x->offset, (size_t)x->shape[0] * (size_t)x->shape[1] * sizeof(double));
+        }
     }
     r->serial++;
 }
 
-static bool source_reads_param(const Run *r, int s, int i);
+// A growing string for source_key; bad when out of memory.
+typedef struct KeyBuf {
+    char *s;
+    size_t len, cap;
+    bool bad;
+} KeyBuf;
 
-// What source s needs for the parameter values params: nothing, the new
-// values of parameters it reads (a kind with retune may take them without
-// starting again), or a new instance (it has none, or one past the steps
-// it is now asked for: going back a step). A source that reads none of the
-// changed parameters keeps its instance and its steps: its state is a
-// function of its options and steps only. Holds mu.
-enum { SOURCE_KEEP, SOURCE_RETUNE, SOURCE_REMAKE };
-static int source_need(const Run *r, int s, const double *params)
+// Append text, preceded by its length (so that no two lists of texts make the same key).
+static void key_add(KeyBuf *b, const char *text)
 {
-    if (!r->inst[s] || source_kinds[r->decl[s]->kind]->steps(r->inst[s]) > r->target[s])
-        return SOURCE_REMAKE;
-    for (int i = 0; i < r->l->f2.nparams; i++)
-        if (r->inst_params[s][i] != params[i] && source_reads_param(r, s, i))
-            return SOURCE_RETUNE;
-    return SOURCE_KEEP;
+    char head[24];
+    size_t n = strlen(text), h = (size_t)snprintf(head, sizeof(head), "%zu:", n);
+    if (b->bad)
+        return;
+    if (b->len + h + n + 1 > b->cap) {
+        size_t cap = (b->len + h + n + 1) * 2;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->bad = true;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, head, h);
+    memcpy(b->s + b->len + h, text, n);
+    b->len += h + n;
+    b->s[b->len] = '\0';
 }
 
-// One unit of work: retune or remake the instances that read a changed
-// parameter (or are past their steps), else
-// advance the next source (in turn) that is short of its target by one chunk.
-// Returns false when there is nothing to do.
+// The configuration of source i when made with params (run_cache.h): its
+// kind, each option with a {param} replaced by the parameter's value (as
+// source_option_number and source_option_word read it), and, for a kind
+// that reads the lesson's program (program, train), the values of the
+// program's inputs. Owned by the caller; NULL when out of memory.
+static char *source_key(const Run *r, int i, const double *params)
+{
+    const LessonSource *d = r->decl[i];
+    const Lesson *l = r->l;
+    KeyBuf b = {0};
+    char num[40];
+    key_add(&b, source_kinds[d->kind]->name);
+    for (int k = 0; k < d->nopts; k++) {
+        const char *v = d->values[k];
+        size_t len = strlen(v);
+        key_add(&b, d->keys[k]);
+        int found = -1;
+        if (len > 2 && v[0] == '{' && v[len - 1] == '}')
+            for (int p = 0; p < l->f2.nparams; p++)
+                if (strlen(l->f2.params[p].name) == len - 2 && memcmp(l->f2.params[p].name, v + 1, len - 2) == 0)
+                    found = p;
+        if (found >= 0)
+            snprintf(num, sizeof(num), "%.17g", params[found]);
+        key_add(&b, found >= 0 ? num : v);
+    }
+    key_add(&b, "inputs");
+    for (int p = 0; p < l->f2.nparams && source_kinds[d->kind]->reads_program; p++) {
+        if (!l->f2.params[p].input)
+            continue;
+        snprintf(num, sizeof(num), "%.17g", params[p]);
+        key_add(&b, num);
+    }
+    if (b.bad) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+// Give up source i's instance: into the cache (its state stored, the
+// instance parked for a later run) or destroyed. Its key stays.
+static void park(Run *r, int i)
+{
+    const SourceKind *k = source_kinds[r->decl[i]->kind];
+    if (r->inst[i] && r->cache && r->key[i]) {
+        run_cache_store(r->cache, r->key[i], k, r->inst[i]);
+        run_cache_park(r->cache, r->key[i], k, r->inst[i]);
+    } else if (r->inst[i]) {
+        k->destroy(r->inst[i]);
+    }
+    r->inst[i] = NULL;
+}
+
+// Let go of source i altogether: its instance (see park), stored result and key.
+static void retire(Run *r, int i)
+{
+    park(r, i);
+    r->held[i] = NULL;
+    free(r->key[i]);
+    r->key[i] = NULL;
+}
+
+// With a cache, once source i is at rest (at its target, or finished), store its state.
+static void store_at_rest(Run *r, int i)
+{
+    if (r->cache && r->key[i] && r->inst[i] && !source_short(r, i))
+        run_cache_store(r->cache, r->key[i], source_kinds[r->decl[i]->kind], r->inst[i]);
+}
+
+// Headless with a cache, before source i (short of its target) trains: a
+// stored result at the target replaces it, a parked instance nearer the
+// target than its own replaces its instance, and a stored result short of
+// the target becomes an instance again (parked, or made). True when it did
+// any of that (the caller publishes). Holds mu (no worker runs).
+static bool reuse(Run *r, int i)
+{
+    const SourceKind *k = source_kinds[r->decl[i]->kind];
+    const RunSnapshot *s = run_cache_find(r->cache, r->key[i], r->target[i]);
+    if (s) {
+        park(r, i);
+        r->held[i] = s;
+        r->made[i]++;
+        run_cache_count(r->cache, 0, 1, 0, 0);
+        return true;
+    }
+    void *inst = run_cache_take(r->cache, r->key[i], r->target[i]);
+    if (inst && r->inst[i] && k->steps(inst) <= k->steps(r->inst[i])) {
+        run_cache_park(r->cache, r->key[i], k, inst); // no nearer than its own
+        return false;
+    }
+    if (inst) {
+        park(r, i);
+        r->inst[i] = inst;
+        r->held[i] = NULL;
+        r->made[i]++;
+        run_cache_count(r->cache, 0, 0, 1, 0);
+        return true;
+    }
+    if (r->inst[i])
+        return false;
+    SourceParams sp = {.lesson = r->l, .values = r->inst_params};
+    r->error[i][0] = '\0';
+    r->inst[i] = k->create(&sp, r->decl[i], r->error[i], sizeof(r->error[i]));
+    r->held[i] = NULL;
+    if (r->inst[i]) {
+        r->made[i]++;
+        run_cache_count(r->cache, 1, 0, 0, 0);
+    }
+    else
+        retire(r, i);
+    return true;
+}
+
+// One unit of work: remake the instances whose configuration the parameters
+// changed (or that went past their step's count), else advance the next
+// source (in turn) that is short of its target by one chunk. Returns false
+// when there is nothing to do.
 static bool work(Run *r)
 {
     pthread_mutex_lock(&r->mu);
@@ -114,36 +282,73 @@ static bool work(Run *r)
     if (r->inst_gen != r->gen) {
         unsigned gen = r->gen;
         double params[LESSON_MAX_PARAMS2];
+        int target[RUN_MAX_SOURCES], have[RUN_MAX_SOURCES];
         memcpy(params, r->shared_params, sizeof(params));
-        int need[RUN_MAX_SOURCES];
+        memcpy(target, r->target, sizeof(target));
         for (int i = 0; i < r->nsources; i++)
-            need[i] = source_need(r, i, params);
+            have[i] = r->inst[i] || r->held[i] ? source_steps_now(r, i) : -1;
         pthread_mutex_unlock(&r->mu);
         // The instances are this thread's: retune and create run unlocked.
         SourceParams sp = {.lesson = r->l, .values = params};
         void *fresh[RUN_MAX_SOURCES];
+        const RunSnapshot *held[RUN_MAX_SOURCES];
+        char *keys[RUN_MAX_SOURCES];
+        bool keep[RUN_MAX_SOURCES], retuned[RUN_MAX_SOURCES];
         char errors[RUN_MAX_SOURCES][160];
+        int created = 0, served = 0, resumed = 0;
         for (int i = 0; i < r->nsources; i++) {
             const SourceKind *k = source_kinds[r->decl[i]->kind];
             errors[i][0] = '\0';
             fresh[i] = NULL;
-            if (need[i] == SOURCE_RETUNE && k->retune && k->retune(r->inst[i], &sp, r->decl[i]))
-                need[i] = SOURCE_KEEP;
-            else if (need[i] != SOURCE_KEEP)
-                fresh[i] = k->create(&sp, r->decl[i], errors[i], sizeof(errors[i]));
+            held[i] = NULL;
+            retuned[i] = false;
+            keys[i] = source_key(r, i, params);
+            // Unchanged and not past its count: it stays as it is.
+            keep[i] = keys[i] && r->key[i] && have[i] >= 0 && have[i] <= target[i] && strcmp(keys[i], r->key[i]) == 0;
+            if (keep[i])
+                continue;
+            // Changed, not past its count, and of a kind that can take the
+            // new values without starting again: it keeps its state.
+            if (keys[i] && r->inst[i] && have[i] <= target[i] && k->retune && k->retune(r->inst[i], &sp, r->decl[i])) {
+                retuned[i] = true;
+                continue;
+            }
+            if (r->cache && keys[i] && (held[i] = run_cache_find(r->cache, keys[i], target[i])))
+                served++;
+            else if (r->cache && keys[i] && (fresh[i] = run_cache_take(r->cache, keys[i], target[i])))
+                resumed++;
+            else if ((fresh[i] = k->create(&sp, r->decl[i], errors[i], sizeof(errors[i]))))
+                created++;
         }
         pthread_mutex_lock(&r->mu);
         for (int i = 0; i < r->nsources; i++) {
-            memcpy(r->inst_params[i], params, sizeof(r->inst_params[i]));
-            if (need[i] == SOURCE_KEEP)
+            if (keep[i]) {
+                free(keys[i]);
                 continue;
-            if (r->inst[i])
-                source_kinds[r->decl[i]->kind]->destroy(r->inst[i]);
+            }
+            if (retuned[i]) {
+                free(r->key[i]);
+                r->key[i] = keys[i];
+                continue;
+            }
+            retire(r, i);
             r->inst[i] = fresh[i];
-            r->made[i]++;
+            r->held[i] = held[i];
+            if (fresh[i] || held[i]) {
+                r->key[i] = keys[i];
+                r->made[i]++;
+            } else {
+                free(keys[i]);
+            }
             memcpy(r->error[i], errors[i], sizeof(errors[i]));
         }
         r->inst_gen = gen;
+        memcpy(r->inst_params, params, sizeof(params));
+        if (r->cache) {
+            run_cache_count(r->cache, created, served, resumed, 0);
+            for (int i = 0; i < r->nsources; i++)
+                store_at_rest(r, i);
+        }
         publish_locked(r);
         pthread_mutex_unlock(&r->mu);
         return true;
@@ -153,8 +358,7 @@ static bool work(Run *r)
     int pick = -1;
     for (int j = 0; j < r->nsources && pick < 0; j++) {
         int i = (r->turn + j) % r->nsources;
-        const SourceKind *k = source_kinds[r->decl[i]->kind];
-        if (r->inst[i] && !k->finished(r->inst[i]) && k->steps(r->inst[i]) < r->target[i])
+        if (source_short(r, i))
             pick = i;
     }
     if (pick >= 0)
@@ -164,14 +368,24 @@ static bool work(Run *r)
         pthread_mutex_unlock(&r->mu);
         return false;
     }
+    if (r->cache && r->key[pick] && reuse(r, pick)) {
+        publish_locked(r);
+        pthread_mutex_unlock(&r->mu);
+        return true;
+    }
     const SourceKind *k = source_kinds[r->decl[pick]->kind];
     int want = r->target[pick] - k->steps(r->inst[pick]);
     unsigned gen = r->gen;
     pthread_mutex_unlock(&r->mu);
-    k->advance(r->inst[pick], want < RUN_CHUNK ? want : RUN_CHUNK);
+    int took = k->advance(r->inst[pick], want < RUN_CHUNK ? want : RUN_CHUNK);
     pthread_mutex_lock(&r->mu);
-    if (r->inst_gen == gen)
+    if (r->inst_gen == gen) {
+        if (r->cache) {
+            run_cache_count(r->cache, 0, 0, 0, took);
+            store_at_rest(r, pick);
+        }
         publish_locked(r);
+    }
     pthread_mutex_unlock(&r->mu);
     return true;
 }
@@ -189,11 +403,9 @@ static void *worker_main(void *arg)
             return NULL;
         }
         bool idle = r->inst_gen == r->gen;
-        for (int i = 0; idle && i < r->nsources; i++) {
-            const SourceKind *k = source_kinds[r->decl[i]->kind];
-            if (r->inst[i] && !k->finished(r->inst[i]) && k->steps(r->inst[i]) < r->target[i])
+        for (int i = 0; idle && i < r->nsources; i++)
+            if (source_short(r, i))
                 idle = false;
-        }
         if (idle)
             pthread_cond_wait(&r->cv, &r->mu);
         pthread_mutex_unlock(&r->mu);
@@ -270,7 +482,8 @@ static void evaluate(Run *r)
     }
 }
 
-Run *run_create(Lesson *l, bool threaded, char *err, size_t n)
+// run_create, and run_create_shared with a cache (headless only).
+static Run *run_make(Lesson *l, bool threaded, RunCache *cache, char *err, size_t n)
 {
     Run *r = calloc(1, sizeof(*r));
     if (!r || !(r->graph = graph_create(PROGRAM_MAX_NODES + 1)) ||
@@ -283,6 +496,7 @@ Run *run_create(Lesson *l, bool threaded, char *err, size_t n)
     }
     r->l = l;
     r->threaded = threaded;
+    r->cache = cache;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     for (int i = 0; i < l->f2.nparams; i++)
@@ -306,6 +520,16 @@ Run *run_create(Lesson *l, bool threaded, char *err, size_t n)
     return r;
 }
 
+Run *run_create(Lesson *l, bool threaded, char *err, size_t n)
+{
+    return run_make(l, threaded, NULL, err, n);
+}
+
+Run *run_create_shared(Lesson *l, RunCache *cache, char *err, size_t n)
+{
+    return run_make(l, false, cache, err, n);
+}
+
 void run_destroy(Run *r)
 {
     if (!r)
@@ -317,9 +541,8 @@ void run_destroy(Run *r)
         pthread_mutex_unlock(&r->mu);
         pthread_join(r->worker, NULL);
     }
-    for (int i = 0; i < r->nsources; i++)
-        if (r->inst[i])
-            source_kinds[r->decl[i]->kind]->destroy(r->inst[i]);
+    for (int i = 0; i < r->nsources; i++) // with a cache, the instances park there
+        retire(r, i);
     for (int i = 0; i < r->l->f2.nparams; i++) // the program's inputs back to the lesson's own
         if (r->l->f2.params[i].input)
             program_set_input(r->l->program, r->l->f2.params[i].name, r->l->f2.params[i].value);
@@ -722,9 +945,14 @@ static double gradcheck(Lesson *l, Graph *g, const char **worst)
 
 bool run_check2(Lesson *l, int i, double *got, char *why, size_t n)
 {
+    return run_check2_shared(l, i, NULL, got, why, n);
+}
+
+bool run_check2_shared(Lesson *l, int i, RunCache *cache, double *got, char *why, size_t n)
+{
     const LessonCheck2 *c = &l->f2.checks[i];
     why[0] = '\0';
-    Run *r = run_create(l, false, why, n);
+    Run *r = run_create_shared(l, cache, why, n);
     if (!r)
         return false;
     bool ok = false;

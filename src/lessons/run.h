@@ -24,12 +24,19 @@
 #include "lessons/sources.h"
 
 typedef struct Run Run;
+typedef struct RunCache RunCache; // run_cache.h
 
 // Create the run of l (not owned; it must outlive the run, and the run sets
 // the inputs of l's program) at step 0 with every parameter at its default.
 // threaded: advance sources on a worker thread. NULL with a reason in err
 // when out of memory or a source's options are wrong.
 Run *run_create(Lesson *l, bool threaded, char *err, size_t n);
+
+// run_create headless (threaded = false), sharing results with the other
+// runs of l made with cache (run_cache.h: not owned; it must outlive the
+// run): a source another run has already taken to the same configuration
+// and count is not trained again. The numbers are the same as without.
+Run *run_create_shared(Lesson *l, RunCache *cache, char *err, size_t n);
 
 // Stop the worker and free everything; the program's inputs get the
 // lesson's own values back. NULL is a no-op.
@@ -82,8 +89,9 @@ int run_source_find(const Run *r, const char *name); // -1 when no source has th
 int run_source_target(const Run *r, int i);
 int run_source_steps(const Run *r, int i);
 const char *run_source_status(const Run *r, int i);
-// How many times source i's instance has been made (a parameter it reads
-// changed, or a step went back past its count): 1 after the first.
+// How many times source i has started (made, or with a cache taken from
+// it): a parameter it reads changed (unless its kind could retune), or a
+// step went back past its count. 1 after the first.
 int run_source_made(const Run *r, int i);
 void run_extend(Run *r, int i, int steps);
 
@@ -112,6 +120,10 @@ char *run_format(const Run *r, const char *text, char *buf, size_t n);
 // figure found (or the disagreement) in *got. False with a reason in why
 // when it fails (why may hold a note when it passes too).
 bool run_check2(Lesson *l, int i, double *got, char *why, size_t n);
+
+// run_check2 on a run made with run_create_shared(l, cache): what earlier
+// runs with cache computed (the step screens, other checks) is reused.
+bool run_check2_shared(Lesson *l, int i, RunCache *cache, double *got, char *why, size_t n);
 
 // Whether panel i shows at the current step, and whether a panel or a
 // program name is highlighted by the step.

@@ -1,0 +1,132 @@
+// run_cache.c: snapshots and parked instances shared by the headless runs
+// of one lesson; see run_cache.h.
+#include "lessons/run_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CACHE_MAX_PARKED 8                    // instances kept for resuming (a run holds up to 9)
+#define CACHE_MAX_BYTES ((size_t)64 << 20)    // snapshot numbers kept, in bytes
+
+typedef struct Parked {
+    char *key;
+    const SourceKind *kind;
+    void *inst;
+} Parked;
+
+struct RunCache {
+    RunSnapshot **snaps;      // (nsnaps), each owned
+    int nsnaps, capsnaps;
+    size_t bytes;             // numbers held by the snapshots
+    Parked parked[CACHE_MAX_PARKED]; // oldest first
+    int nparked;
+    RunCacheStats stats;
+};
+
+RunCache *run_cache_create(void)
+{
+    return calloc(1, sizeof(RunCache));
+}
+
+void run_cache_destroy(RunCache *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->nsnaps; i++) {
+        free(c->snaps[i]->key);
+        free(c->snaps[i]->status);
+        run_arrays_free(&c->snaps[i]->arrays);
+        free(c->snaps[i]);
+    }
+    free(c->snaps);
+    for (int i = 0; i < c->nparked; i++) {
+        c->parked[i].kind->destroy(c->parked[i].inst);
+        free(c->parked[i].key);
+    }
+    free(c);
+}
+
+RunCacheStats run_cache_stats(const RunCache *c)
+{
+    return c ? c->stats : (RunCacheStats){0};
+}
+
+const RunSnapshot *run_cache_find(const RunCache *c, const char *key, int target)
+{
+    for (int i = 0; i < c->nsnaps; i++) {
+        const RunSnapshot *s = c->snaps[i];
+        if ((s->steps == target || (s->status && s->steps <= target)) && strcmp(s->key, key) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+void run_cache_store(RunCache *c, const char *key, const SourceKind *k, const void *inst)
+{
+    int steps = k->steps(inst);
+    if (run_cache_find(c, key, steps) || c->bytes > CACHE_MAX_BYTES)
+        return;
+    if (c->nsnaps == c->capsnaps) {
+        int cap = c->capsnaps ? 2 * c->capsnaps : 16;
+        RunSnapshot **snaps = realloc(c->snaps, (size_t)cap * sizeof(*snaps));
+        if (!snaps)
+            return;
+        c->snaps = snaps;
+        c->capsnaps = cap;
+    }
+    RunSnapshot *s = calloc(1, sizeof(*s));
+    const char *status = k->finished(inst);
+    if (!s || !(s->key = strdup(key)) || (status && !(s->status = strdup(status)))) {
+        if (s)
+            free(s->key);
+        free(s);
+        return;
+    }
+    s->steps = steps;
+    k->publish(inst, "", &s->arrays);
+    c->bytes += s->arrays.used * sizeof(double);
+    c->snaps[c->nsnaps++] = s;
+}
+
+void run_cache_park(RunCache *c, const char *key, const SourceKind *k, void *inst)
+{
+    char *copy = strdup(key);
+    if (!copy) {
+        k->destroy(inst);
+        return;
+    }
+    if (c->nparked == CACHE_MAX_PARKED) { // the oldest goes
+        c->parked[0].kind->destroy(c->parked[0].inst);
+        free(c->parked[0].key);
+        memmove(&c->parked[0], &c->parked[1], (size_t)(c->nparked - 1) * sizeof(Parked));
+        c->nparked--;
+    }
+    c->parked[c->nparked++] = (Parked){.key = copy, .kind = k, .inst = inst};
+}
+
+void *run_cache_take(RunCache *c, const char *key, int target)
+{
+    int best = -1, best_steps = -1;
+    for (int i = 0; i < c->nparked; i++) {
+        int s = c->parked[i].kind->steps(c->parked[i].inst);
+        if (s <= target && s > best_steps && strcmp(c->parked[i].key, key) == 0) {
+            best = i;
+            best_steps = s;
+        }
+    }
+    if (best < 0)
+        return NULL;
+    void *inst = c->parked[best].inst;
+    free(c->parked[best].key);
+    memmove(&c->parked[best], &c->parked[best + 1], (size_t)(c->nparked - best - 1) * sizeof(Parked));
+    c->nparked--;
+    return inst;
+}
+
+void run_cache_count(RunCache *c, int created, int served, int resumed, long steps)
+{
+    c->stats.created += created;
+    c->stats.served += served;
+    c->stats.resumed += resumed;
+    c->stats.steps += steps;
+}

@@ -1,0 +1,193 @@
+// test_run_cache.c: headless runs of one lesson sharing a RunCache
+// (lessons/run_cache.h), as `gradlab check` uses them: every configuration
+// of a source (kind, options, the parameter values they read) is made and
+// trained once, counted by the cache, and every number is the same, bit for
+// bit, as without sharing: the step screens' arrays and every check's figure.
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lessons/run.h"
+#include "lessons/run_cache.h"
+
+// Two training runs and the program. `fit` reads lr; `other` reads nothing
+// the steps set; w is a program input (read by all three); look is read by
+// no source. Step 2 sets a new rate, step 3 sets it back (the first run's
+// configuration again), step 4 changes only look, step 5 asks for more steps.
+static const char text[] =
+    "gradlab-lesson: 2\n"
+    "title: Cache test\n"
+    "param: w = 0.5 range -1 1 step 0.1\n"
+    "param: lr = 0.1 range 0.001 1 log\n"
+    "param: look = 0 range 0 5 step 1\n"
+    "source: fit train lr {lr} params w b limit 500 patience 0\n"
+    "source: other train lr 0.05 params w b limit 500 patience 0\n"
+    "program:\n"
+    "    x = [0.5, -0.2, 0.9]\n"
+    "    w = 0.5\n"
+    "    b = 0.1\n"
+    "    h[0] = 0\n"
+    "    for t in 1..3\n"
+    "        h[t] = tanh(w * h[t-1] + x[t-1] + b)\n"
+    "    end\n"
+    "    loss = (h[3] - 0.2) ^ 2\n"
+    "step: intro\n"
+    "    Nothing trained yet.\n"
+    "step: done\n"
+    "run: fit 100\n"
+    "step: done\n"
+    "set: lr = 0.2\n"
+    "step: done\n"
+    "set: lr = 0.1\n"
+    "step: done\n"
+    "set: look = 1\n"
+    "step: done\n"
+    "run: fit 150\n"
+    "check: after fit 100: fit.loss < 1\n"
+    "check: after fit 150: fit.loss < 1\n"
+    "check: after other 30: other.loss < 1\n"
+    "check: after fit 100: fit.steps >= 100\n"
+    "check: gradcheck tol 1e-6\n";
+
+static Lesson *load(void)
+{
+    Diag d;
+    diag_init(&d, "cache.lesson", text, sizeof(text) - 1);
+    Lesson *l = lesson_parse(text, sizeof(text) - 1, "cache.lesson", &d);
+    if (!l)
+        print_message("%s", diag_text(&d));
+    diag_free(&d);
+    assert_non_null(l);
+    return l;
+}
+
+// Every published array of a and b: the same names, shapes and bits.
+static void assert_same_arrays(const RunArrays *a, const RunArrays *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (int i = 0; i < a->n; i++) {
+        const RunArray *x = &a->arrays[i], *y = &b->arrays[i];
+        assert_string_equal(x->name, y->name);
+        assert_int_equal(x->ndim, y->ndim);
+        assert_int_equal(x->shape[0], y->shape[0]);
+        assert_int_equal(x->shape[1], y->shape[1]);
+        assert_memory_equal(a->pool + x->offset, b->pool + y->offset,
+                            (size_t)x->shape[0] * (size_t)x->shape[1] * sizeof(double));
+    }
+}
+
+// The steps, then the checks, with one cache (as `gradlab check` does), and
+// again with none: the same numbers; one creation per configuration.
+static void test_each_configuration_trains_once(void **state)
+{
+    (void)state;
+    Lesson *l = load();
+    char err[256];
+    RunCache *c = run_cache_create();
+    assert_non_null(c);
+    Run *shared = run_create_shared(l, c, err, sizeof(err));
+    Run *plain = run_create(l, false, err, sizeof(err));
+    assert_non_null(shared);
+    assert_non_null(plain);
+    for (size_t st = 0; st < l->nsteps; st++) {
+        run_goto(shared, st);
+        run_settle(shared);
+        run_goto(plain, st);
+        run_settle(plain);
+        assert_same_arrays(run_arrays(shared), run_arrays(plain));
+        for (int k = 0; k < run_source_count(plain); k++)
+            assert_int_equal(run_source_steps(shared, k), run_source_steps(plain, k));
+    }
+    RunCacheStats s = run_cache_stats(c);
+    // fit at lr 0.1, fit at lr 0.2, other, the program: four configurations,
+    // each made once (steps 3 and 4 make nothing; step 5 goes on from 100).
+    assert_int_equal(s.created, 4);
+    assert_int_equal(s.steps, 100 + 100 + 50);
+    run_destroy(shared);
+    run_destroy(plain);
+
+    for (int i = 0; i < l->f2.nchecks; i++) {
+        double got_shared, got_plain;
+        char why[256];
+        bool ok_shared = run_check2_shared(l, i, c, &got_shared, why, sizeof(why));
+        bool ok_plain = run_check2(l, i, &got_plain, why, sizeof(why));
+        assert_true(ok_shared == ok_plain);
+        assert_memory_equal(&got_shared, &got_plain, sizeof(double));
+        assert_true(ok_plain);
+    }
+    s = run_cache_stats(c);
+    // The checks of fit at 100 and 150 and the gradcheck train nothing; the
+    // check of other at 30 takes up the instance the steps made (at 0).
+    assert_int_equal(s.created, 4);
+    assert_int_equal(s.steps, 100 + 100 + 50 + 30);
+    assert_true(s.resumed >= 1);
+    assert_true(s.served >= 4);
+    run_cache_destroy(c);
+    run_cache_destroy(NULL);
+    lesson_destroy(l);
+}
+
+// Going back a step: a source past the count the step asks for starts again
+// (its state is the one after exactly that many steps), from the cache.
+static void test_going_back(void **state)
+{
+    (void)state;
+    Lesson *l = load();
+    char err[256];
+    RunCache *c = run_cache_create();
+    Run *r = run_create_shared(l, c, err, sizeof(err));
+    assert_non_null(r);
+    run_goto(r, 5);
+    run_settle(r);
+    assert_int_equal(run_source_steps(r, 0), 150);
+    run_goto(r, 1);
+    run_settle(r);
+    assert_int_equal(run_source_steps(r, 0), 100);
+    const double *loss;
+    int n;
+    assert_true(run_lookup(r, "fit.loss", &loss, &n));
+    assert_int_equal(n, 101);
+    double at100 = loss[100];
+    run_goto(r, 0);
+    run_settle(r);
+    assert_int_equal(run_source_steps(r, 0), 0);
+    run_goto(r, 1);
+    run_settle(r);
+    assert_true(run_lookup(r, "fit.loss", &loss, &n));
+    assert_int_equal(n, 101);
+    assert_memory_equal(&loss[100], &at100, sizeof(double));
+    // 150 steps, then 100 again for step 1 (no state at 100 was kept on the
+    // way to 150: a stored state is one at rest); step 0 is the state stored
+    // when the run was made, and forward to step 1 again trains nothing.
+    RunCacheStats s = run_cache_stats(c);
+    assert_int_equal(s.steps, 150 + 100);
+    assert_int_equal(s.created, 3 + 1);
+    run_destroy(r);
+
+    Run *plain = run_create(l, false, err, sizeof(err));
+    run_goto(plain, 5);
+    run_settle(plain);
+    run_goto(plain, 1);
+    run_settle(plain);
+    const double *want;
+    assert_true(run_lookup(plain, "fit.loss", &want, &n));
+    assert_memory_equal(&want[100], &at100, sizeof(double));
+    run_destroy(plain);
+    run_cache_destroy(c);
+    lesson_destroy(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_each_configuration_trains_once),
+        cmocka_unit_test(test_going_back),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
