@@ -1,14 +1,10 @@
 // cmd_lessons.c: `gradlab check` and `gradlab render`, the headless lesson
 // commands CI runs. Neither opens a window; render uses SDL's software
 // renderer into a surface.
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <SDL_image.h>
 
 #include "app/catalog.h"
 #include "app/platform.h"
@@ -193,49 +189,6 @@ static void unique_names(const Catalog *cat, OutName *names)
     }
 }
 
-// Draw s and write it as the PNG path: into a new temporary file, renamed
-// over path once complete (a symlink at path is replaced, not followed).
-// false with "cannot write 'PATH': REASON" in err.
-static bool write_png(Offscreen *off, const Scene *s, const char *path, char *err, size_t errn)
-{
-    char tmp[4800], why[256];
-    int fd = file_temp_open(path, tmp, sizeof(tmp), why, sizeof(why));
-    if (fd < 0) {
-        snprintf(err, errn, "cannot write '%s': %s", path, why);
-        return false;
-    }
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        snprintf(err, errn, "cannot write '%s': %s", path, strerror(errno));
-        close(fd);
-        file_temp_discard(tmp);
-        return false;
-    }
-    SDL_Surface *surface = offscreen_draw(off, s);
-    SDL_RWops *rw = SDL_RWFromFP(f, SDL_FALSE);
-    errno = 0;
-    bool ok = surface && rw && IMG_SavePNG_RW(surface, rw, 1) == 0; // frees rw, keeps f open
-    int e = errno;
-    if (ok && fflush(f) != 0) {
-        ok = false;
-        e = errno;
-    }
-    if (fclose(f) != 0 && ok) {
-        ok = false;
-        e = errno;
-    }
-    if (!ok) {
-        snprintf(err, errn, "cannot write '%s': %s", path, e ? strerror(e) : IMG_GetError());
-        file_temp_discard(tmp);
-        return false;
-    }
-    if (!file_temp_commit(tmp, path, why, sizeof(why))) {
-        snprintf(err, errn, "cannot write '%s': %s", path, why);
-        return false;
-    }
-    return true;
-}
-
 int cmd_render(int argc, char **argv)
 {
     const char *out = NULL;
@@ -356,7 +309,7 @@ int cmd_render(int argc, char **argv)
                 } else {
                     snprintf(path, sizeof(path), "%s/%s-step%02zu.png", out, names[li], st + 1);
                 }
-                if (!write_png(off, s, path, err, sizeof(err))) {
+                if (!offscreen_save_png(off, s, path, err, sizeof(err))) {
                     fprintf(stderr, "gradlab: error: %s\n", err);
                     rc = 2;
                     break;
