@@ -468,12 +468,14 @@ bool run_lookup(const Run *r, const char *name, const double **data, int *count)
         return true;
     }
     int p = run_param_find(r, name);
-    if (p >= 0) {
+    const Value *v = program_lookup(r->l->program, r->graph, name);
+    // A program input's parameter: the value the program ran with, which a
+    // source's trained value replaces (evaluate), as {NAME} shows it.
+    if (p >= 0 && !(r->l->f2.params[p].input && v)) {
         *data = &r->params[p];
         *count = 1;
         return true;
     }
-    const Value *v = program_lookup(r->l->program, r->graph, name);
     if (v) {
         *data = &v->data;
         *count = 1;
@@ -569,24 +571,6 @@ bool run_nudge(const Run *r, int panel, RunNudge *out)
     return true;
 }
 
-// Whether fmt is a printf conversion for one double: %[flags][width][.prec](e|f|g).
-static bool number_format(const char *fmt)
-{
-    const char *p = fmt;
-    if (*p++ != '%')
-        return false;
-    while (*p && strchr("-+ #0", *p))
-        p++;
-    for (int k = 0; k < 2 && *p >= '0' && *p <= '9'; k++)
-        p++;
-    if (*p == '.') {
-        p++;
-        for (int k = 0; k < 2 && *p >= '0' && *p <= '9'; k++)
-            p++;
-    }
-    return *p && strchr("efgEG", *p) && p[1] == '\0';
-}
-
 char *run_format(const Run *r, const char *text, char *buf, size_t n)
 {
     size_t len = 0;
@@ -598,14 +582,15 @@ char *run_format(const Run *r, const char *text, char *buf, size_t n)
             buf[len++] = *p++;
             continue;
         }
-        char name[100], fmt[16] = "";
+        char name[100];
+        const char *spec = "";
         size_t k = (size_t)(close - p - 1);
         memcpy(name, p + 1, k);
         name[k] = '\0';
         char *colon = strchr(name, ':');
         if (colon) {
             *colon = '\0';
-            snprintf(fmt, sizeof(fmt), "%%%s", colon + 1);
+            spec = colon + 1;
         }
         char num[64] = "";
         int pi = run_param_find(r, name);
@@ -617,9 +602,7 @@ char *run_format(const Run *r, const char *text, char *buf, size_t n)
             snprintf(num, sizeof(num), "%s", r->params[pi] != 0 ? "on" : "off");
         } else if ((pi >= 0 || strchr(name, '.')) && run_lookup(r, name, &data, &count) && count > 0) {
             double v = data[count - 1];
-            if (fmt[0] && number_format(fmt))
-                snprintf(num, sizeof(num), fmt, v);
-            else
+            if (!spec[0] || !numfmt_spec(num, sizeof(num), spec, v))
                 numfmt_short(num, sizeof(num), v, 6);
         } else {
             buf[len++] = *p++;

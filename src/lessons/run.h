@@ -65,8 +65,10 @@ bool run_busy(const Run *r);
 const RunArrays *run_arrays(const Run *r);
 
 // A published number or array by name: "fit.loss", "program.grad.x", a
-// parameter's name, or a program name (its value). NULL when unknown;
-// *data gets the numbers, *count how many.
+// parameter's name, or a program name (its value). A parameter that is a
+// program input gives the value the program ran with: a source's trained
+// value once it has stepped (as {NAME} in a narrative shows it). False when
+// unknown; *data gets the numbers, *count how many.
 bool run_lookup(const Run *r, const char *name, const double **data, int *count);
 
 // The program graph at the current step (values and gradients as far as
