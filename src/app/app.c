@@ -165,6 +165,7 @@ typedef struct App {
     char *applied;              // the editor text a->lesson was made from (for R)
     size_t resume_step;         // the catalog lesson's step when the editor's replaced it
     unsigned lesson_gen;        // counts lesson changes
+    bool source_told[LESSON_MAX_SOURCES + 1]; // a failed source has been reported
     unsigned draft_gen;         // the lesson_gen the editor's text belongs to
     // GRADLAB_TRACE: the last state line printed.
     bool trace;
@@ -220,6 +221,7 @@ static void set_lesson(App *a, Lesson *l, bool own)
     }
     a->own_lesson = own;
     a->lesson_gen++;
+    memset(a->source_told, 0, sizeof(a->source_told));
     a->notes.preview_lesson = NULL; // the old lesson's address may be reused
     a->step = 0;
     a->gstate.view.scale = 0; // fit the new graph
@@ -271,6 +273,21 @@ static const char *footer_text(const App *a)
     return "End of lesson \u2014 M for the menu";
 }
 
+// A source that failed (an option is wrong, its arrays do not fit) is said
+// on stderr and on the status line, once each time it fails.
+static void report_source_failures(App *a)
+{
+    for (int k = 0; k < run_source_count(a->run) && k <= LESSON_MAX_SOURCES; k++) {
+        bool failed = run_source_failed(a->run, k);
+        if (failed && !a->source_told[k]) {
+            snprintf(a->status, sizeof(a->status), "source '%s' failed: %s", run_source_name(a->run, k),
+                     run_source_status(a->run, k));
+            fprintf(stderr, "gradlab: %s: %s\n", a->lesson->path, a->status);
+        }
+        a->source_told[k] = failed;
+    }
+}
+
 static void rebuild(App *a)
 {
     int w, h;
@@ -289,6 +306,7 @@ static void rebuild(App *a)
         if (run_step(a->run) != a->step)
             run_goto(a->run, a->step);
         run_poll(a->run);
+        report_source_failures(a);
     }
     if (a->step != a->page_step || a->lesson_gen != a->page_lesson) {
         a->page = 0;

@@ -76,6 +76,7 @@ int cmd_check(int argc, char **argv)
         char why[256];
         Run *run = run_create(l, false, why, sizeof(why));
         bool steps_ok = run != NULL;
+        bool told[LESSON_MAX_SOURCES + 1] = {false}; // a failed source is reported once
         if (!run)
             printf("# %s\n", why);
         for (size_t st = 0; st < l->nsteps && steps_ok; st++) {
@@ -94,11 +95,17 @@ int cmd_check(int argc, char **argv)
                        cat.paths[li], st + 1,
                        pages > 1 ? "at the smallest size, on several pages (the next-step key pages)"
                                  : "smaller; shorten it or split the step");
-            for (int k = 0; k < run_source_count(run); k++)
-                if (run_source_status(run, k) && run_source_steps(run, k) == 0 && run_source_target(run, k) > 0) {
-                    printf("# step %zu: source %d did not start: %s\n", st + 1, k, run_source_status(run, k));
-                    steps_ok = false;
-                }
+            for (int k = 0; k < run_source_count(run) && k <= LESSON_MAX_SOURCES; k++) {
+                bool broke = run_source_failed(run, k);
+                if (!broke && !(run_source_status(run, k) && run_source_steps(run, k) == 0 &&
+                                 run_source_target(run, k) > 0))
+                    continue;
+                if (!told[k])
+                    printf("# step %zu: source '%s' %s: %s\n", st + 1, run_source_name(run, k),
+                           broke ? "failed" : "did not start", run_source_status(run, k));
+                told[k] = true;
+                steps_ok = false;
+            }
         }
         run_destroy(run);
         printf("%s %d - %s: all %zu steps build their screens\n", steps_ok ? "ok" : "not ok", ++n, stem,

@@ -62,11 +62,17 @@ struct Run {
 // ---------------------------------------------------------------------------
 // The worker's side
 
-// Publish every instance's arrays into r->pending. Holds mu.
+// Publish every instance's arrays into r->pending. Holds mu. The implicit
+// program source (the last) goes first, then the lesson's in file order. A
+// source whose arrays do not all fit in what the ones before it left of
+// RUN_MAX_ARRAYS fails: none of its arrays stay, its instance is dropped and
+// its status says how many it asked for and the limit. The first publication
+// follows the sources' creation, so this is known as the run starts.
 static void publish_locked(Run *r)
 {
     run_arrays_clear(&r->pending);
-    for (int i = 0; i < r->nsources; i++) {
+    for (int j = 0; j < r->nsources; j++) {
+        int i = (j + r->nsources - 1) % r->nsources;
         const SourceKind *k = source_kinds[r->decl[i]->kind];
         r->steps[i] = r->inst[i] ? k->steps(r->inst[i]) : 0;
         r->status[i] = r->inst[i] ? k->finished(r->inst[i]) : r->error[i];
@@ -74,7 +80,21 @@ static void publish_locked(Run *r)
             continue;
         char prefix[RUN_ARRAY_NAME];
         snprintf(prefix, sizeof(prefix), "%s.", r->decl[i]->name);
+        int n0 = r->pending.n;
+        size_t used0 = r->pending.used;
         k->publish(r->inst[i], prefix, &r->pending);
+        if (r->pending.refused == 0)
+            continue;
+        int asked = r->pending.n - n0 + r->pending.refused;
+        r->pending.n = n0, r->pending.used = used0, r->pending.refused = 0;
+        snprintf(r->error[i], sizeof(r->error[i]),
+                 "it publishes %d arrays; with the %d of the sources before it that is more than %d, the most "
+                 "a lesson's sources may publish together",
+                 asked, n0, RUN_MAX_ARRAYS);
+        k->destroy(r->inst[i]);
+        r->inst[i] = NULL;
+        r->steps[i] = 0;
+        r->status[i] = r->error[i];
     }
     r->serial++;
 }
@@ -528,6 +548,20 @@ const char *run_source_status(const Run *r, int i)
     const char *s = i >= 0 && i < r->nsources ? r->status[i] : NULL;
     pthread_mutex_unlock(&m->mu);
     return s && *s ? s : NULL;
+}
+
+bool run_source_failed(const Run *r, int i)
+{
+    Run *m = (Run *)r; // the lock only
+    pthread_mutex_lock(&m->mu);
+    bool failed = i >= 0 && i < r->nsources && !r->inst[i] && r->error[i][0];
+    pthread_mutex_unlock(&m->mu);
+    return failed;
+}
+
+const char *run_source_name(const Run *r, int i)
+{
+    return i >= 0 && i < r->nsources ? r->decl[i]->name : NULL;
 }
 
 void run_extend(Run *r, int i, int steps)

@@ -85,6 +85,12 @@ int run_source_target(const Run *r, int i);
 int run_source_steps(const Run *r, int i);
 const char *run_source_status(const Run *r, int i);
 void run_extend(Run *r, int i, int steps);
+// Whether source i failed: it could not be made (an option is wrong) or its
+// arrays did not fit (RUN_MAX_ARRAYS across the lesson's sources); then it
+// has no arrays and run_source_status says why. Its name ("fit"; "program"
+// for the implicit one).
+bool run_source_failed(const Run *r, int i);
+const char *run_source_name(const Run *r, int i);
 
 // A nudge panel's figures: the input x nudged by h moves the output from f
 // to f_plus; grad is the analytic df/dx, numeric the slope (f_plus - f) / h.

@@ -223,6 +223,59 @@ static void test_bad_format(void **state)
     diag_free(&d);
 }
 
+// More arrays than a run holds (RUN_MAX_ARRAYS, across all sources): the
+// source that does not fit fails with what it asked for and the limit; the
+// sources before it are whole, and nothing is published half.
+static const char crowded_text[] =
+    "gradlab-lesson: 2\n"
+    "title: Too many arrays\n"
+    "source: a mlp2d layers 1 units 24 bind on points 20 limit 5 grid 10 ngrid 4\n"
+    "source: b mlp2d layers 1 units 24 bind on points 20 limit 5 grid 10 ngrid 4\n"
+    "source: c mlp2d layers 1 units 24 bind on points 20 limit 5 grid 10 ngrid 4\n"
+    "program:\n"
+    "    x = 1\n"
+    "    f = x * 2\n"
+    "step: intro\n"
+    "run: a 2\n"
+    "run: b 2\n"
+    "run: c 2\n";
+
+static void test_too_many_arrays(void **state)
+{
+    (void)state;
+    Lesson *l = load_text(crowded_text, "crowded.lesson");
+    char err[128];
+    Run *r = run_create(l, false, err, sizeof(err));
+    assert_non_null(r);
+    run_goto(r, 0);
+    run_settle(r);
+    const RunArrays *arrays = run_arrays(r);
+    print_message("# %d arrays published\n", arrays->n);
+    assert_true(arrays->n <= RUN_MAX_ARRAYS);
+    // a and b fit (116 arrays each), c does not: it fails and says why.
+    assert_false(run_source_failed(r, 0));
+    assert_false(run_source_failed(r, 1));
+    assert_int_equal(run_source_steps(r, 0), 2);
+    assert_true(run_source_failed(r, 2));
+    const char *why = run_source_status(r, 2);
+    assert_non_null(why);
+    print_message("# c: %s\n", why);
+    int asked = 0, before = 0;
+    assert_int_equal(sscanf(why, "it publishes %d arrays; with the %d of the sources before it", &asked, &before),
+                     2);
+    assert_int_equal(before, arrays->n);   // the program's, a's and b's
+    assert_true(asked > 100 && before + asked > RUN_MAX_ARRAYS);
+    assert_non_null(strstr(why, "more than 256, the most a lesson's sources may publish together"));
+    const double *x;
+    int n;
+    assert_true(run_lookup(r, "b.W1[1][23]", &x, &n));   // b's last weight is there
+    assert_false(run_lookup(r, "c.loss", &x, &n));       // nothing of c
+    assert_false(run_source_failed(r, 3));               // the program source comes first
+    assert_true(run_lookup(r, "program.f", &x, &n) && *x == 2);
+    run_destroy(r);
+    lesson_destroy(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_worker_matches_headless),
         cmocka_unit_test(test_bound_placeholders),
         cmocka_unit_test(test_bad_format),
+        cmocka_unit_test(test_too_many_arrays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

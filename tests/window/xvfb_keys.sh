@@ -17,6 +17,7 @@
 #   - S and C save the screen (PNG) and the numbers (CSV) into the working
 #     folder: a symlink standing there is replaced, the file it points to
 #     is left alone; a folder in the way is a reason on the status line;
+#   - a source that fails (its arrays do not fit) is on the status line;
 #   - the editor (E): Esc cancels, a typed program with a mistake shows the
 #     file-style message "<editor>:2:5: error: ..." (also on stderr), the
 #     corrected one replaces the lesson and steps, R resets it.
@@ -303,5 +304,20 @@ if grep -q "^gradlab: error: cannot write 'gradlab-other-step02.png': it is a fo
     ok "the reason is on stderr too"; else notok "no error on stderr: $(cat "$tmp/app.log")"; fi
 t=$(date +%s%N); xdotool key q
 quits "$t" "Q quits after saving"
+
+# ---- 5. A source that fails says so on the status line: here its arrays do not
+# fit in what a lesson's sources may publish together.
+{
+    printf 'gradlab-lesson: 2\ntitle: Crowded\n'
+    for n in a b c; do printf 'source: %s mlp2d layers 1 units 24 bind on points 20 limit 5 grid 10 ngrid 4\n' $n; done
+    printf 'panel: loss plot c.loss\nprogram:\n    x = 1\n    f = x * 2\nstep: intro\nrun: c 5\n'
+} >"$tmp/crowded.lesson"
+start "$tmp/crowded.lesson"
+expect_state "a source whose arrays do not fit is on the status line" \
+    "lesson=crowded .*footer=source 'c' failed: it publishes [0-9]+ arrays; .* more than 256"
+if grep -q "crowded.lesson: source 'c' failed: it publishes" "$tmp/app.log"; then ok "and on stderr"; else
+    notok "no source failure on stderr: $(cat "$tmp/app.log")"; fi
+t=$(date +%s%N); xdotool key q
+quits "$t" "Q quits the crowded lesson"
 
 [ "$fails" -eq 0 ]
