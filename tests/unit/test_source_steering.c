@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/tensor/gemm.h"
 #include "lessons/source_kinds.h"
 
 #define STACK_BYTES ((size_t)1 << 20) // room enough never to crash, so the figure is always measured
@@ -42,6 +43,7 @@ static void *job_main(void *arg)
     j->narrays = out.n;
     run_arrays_free(&out);
     source_steering_kind.destroy(s);
+    gemm_free_buffers(); // this thread's packing buffers, as the run's worker frees them
     return NULL;
 }
 
