@@ -15,7 +15,6 @@
 // real-window test (tests/window/xvfb_keys.sh) asserts on it.
 #include "app/app.h"
 
-#include <errno.h>
 #include <math.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -26,11 +25,11 @@
 #include <string.h>
 
 #include <SDL.h>
-#include <SDL_image.h>
 
 #include "app/catalog.h"
 #include "app/platform.h"
 #include "app/settings.h"
+#include "engine/fileio.h"
 #include "engine/numfmt.h"
 #include "lessons/lesson.h"
 #include "lessons/run.h"
@@ -166,6 +165,7 @@ typedef struct App {
     char *applied;              // the editor text a->lesson was made from (for R)
     size_t resume_step;         // the catalog lesson's step when the editor's replaced it
     unsigned lesson_gen;        // counts lesson changes
+    bool source_told[LESSON_MAX_SOURCES + 1]; // a failed source has been reported
     unsigned draft_gen;         // the lesson_gen the editor's text belongs to
     // GRADLAB_TRACE: the last state line printed.
     bool trace;
@@ -221,6 +221,7 @@ static void set_lesson(App *a, Lesson *l, bool own)
     }
     a->own_lesson = own;
     a->lesson_gen++;
+    memset(a->source_told, 0, sizeof(a->source_told));
     a->notes.preview_lesson = NULL; // the old lesson's address may be reused
     a->step = 0;
     a->gstate.view.scale = 0; // fit the new graph
@@ -272,6 +273,21 @@ static const char *footer_text(const App *a)
     return "End of lesson \u2014 M for the menu";
 }
 
+// A source that failed (an option is wrong, its arrays do not fit) is said
+// on stderr and on the status line, once each time it fails.
+static void report_source_failures(App *a)
+{
+    for (int k = 0; k < run_source_count(a->run) && k <= LESSON_MAX_SOURCES; k++) {
+        bool failed = run_source_failed(a->run, k);
+        if (failed && !a->source_told[k]) {
+            snprintf(a->status, sizeof(a->status), "source '%s' failed: %s", run_source_name(a->run, k),
+                     run_source_status(a->run, k));
+            fprintf(stderr, "gradlab: %s: %s\n", a->lesson->path, a->status);
+        }
+        a->source_told[k] = failed;
+    }
+}
+
 static void rebuild(App *a)
 {
     int w, h;
@@ -290,6 +306,7 @@ static void rebuild(App *a)
         if (run_step(a->run) != a->step)
             run_goto(a->run, a->step);
         run_poll(a->run);
+        report_source_failures(a);
     }
     if (a->step != a->page_step || a->lesson_gen != a->page_lesson) {
         a->page = 0;
@@ -490,38 +507,59 @@ static char *lesson_stem(const App *a, char *buf, size_t n)
     return catalog_stem(a->cat.paths[a->lesson_idx], buf, n);
 }
 
+// Files are written into the working folder through a temporary file
+// renamed over the name (engine/fileio.h): a symlink standing there (to a
+// ~/.bashrc, say) is replaced, never followed. Each outcome goes to stderr
+// and to the status line.
+static void report_saved(App *a, const char *path, bool ok, const char *err)
+{
+    if (ok) {
+        fprintf(stderr, "gradlab: saved %s\n", path);
+        snprintf(a->status, sizeof(a->status), "saved %s", path);
+    } else {
+        fprintf(stderr, "gradlab: error: %s\n", err);
+        snprintf(a->status, sizeof(a->status), "%s", err);
+    }
+}
+
 static void save_png(App *a)
 {
     int w, h;
     pixel_size(a, &w, &h);
     SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_RGB888);
-    char stem[128], path[300];
+    char stem[128], path[300], err[600];
     lesson_stem(a, stem, sizeof(stem));
     snprintf(path, sizeof(path), "gradlab-%s-step%02zu.png", stem, a->step + 1);
-    if (s && SDL_RenderReadPixels(a->ren, NULL, SDL_PIXELFORMAT_RGB888, s->pixels, s->pitch) == 0 &&
-        IMG_SavePNG(s, path) == 0) {
-        fprintf(stderr, "gradlab: saved %s\n", path);
-        snprintf(a->status, sizeof(a->status), "saved %s", path);
-    } else {
-        fprintf(stderr, "gradlab: error: cannot save %s: %s\n", path, SDL_GetError());
-        snprintf(a->status, sizeof(a->status), "could not save %s", path);
-    }
+    bool ok = s && SDL_RenderReadPixels(a->ren, NULL, SDL_PIXELFORMAT_RGB888, s->pixels, s->pitch) == 0;
+    if (!ok)
+        snprintf(err, sizeof(err), "cannot save %s: %s", path, SDL_GetError());
+    else
+        ok = surface_save_png(s, path, err, sizeof(err));
+    report_saved(a, path, ok, err);
     SDL_FreeSurface(s);
 }
 
-// Save the numbers on screen as CSV: every named value of the lesson's
-// program with its value and its gradient at this step.
-static void save_csv(App *a)
+// Write the CSV path with write(ctx, f); a failed write shows in ferror(f),
+// which file_out_close checks. false with "cannot write 'PATH': REASON" in err.
+static bool write_csv(const char *path, void (*write)(void *ctx, FILE *f), void *ctx, char *err, size_t errn)
 {
-    char stem[128], path[300], v[32], g[32];
-    lesson_stem(a, stem, sizeof(stem));
-    snprintf(path, sizeof(path), "gradlab-%s-step%02zu.csv", stem, a->step + 1);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "gradlab: error: cannot write %s: %s\n", path, strerror(errno));
-        snprintf(a->status, sizeof(a->status), "could not save %s", path);
-        return;
+    char tmp[400], why[256];
+    FILE *f = file_out_open(path, tmp, sizeof(tmp), why, sizeof(why));
+    if (f) {
+        write(ctx, f);
+        if (file_out_close(f, tmp, path, why, sizeof(why)))
+            return true;
     }
+    snprintf(err, errn, "cannot write '%s': %s", path, why);
+    return false;
+}
+
+// Every named value of the lesson's program with its value and its
+// gradient at the current step.
+static void write_values(void *ctx, FILE *f)
+{
+    App *a = ctx;
+    char v[32], g[32];
     const Program *p = a->lesson->program;
     lesson_eval(a->lesson, a->graph, a->step);
     fprintf(f, "name,value,grad\n");
@@ -530,20 +568,32 @@ static void save_csv(App *a)
         fprintf(f, "%s,%s,%s\n", program_name(p, i), numfmt_exact(v, sizeof(v), val->data),
                 (val->mark & LESSON_SHOWN_GRAD) ? numfmt_exact(g, sizeof(g), val->grad) : "");
     }
-    bool ok = fclose(f) == 0;
-    if (ok && a->nhistory) { // and the training plot's data
-        char plot_path[320];
+}
+
+// The training plot's data.
+static void write_history(void *ctx, FILE *f)
+{
+    App *a = ctx;
+    LessonViewParams vp = {.lesson = a->lesson, .history = a->history, .nhistory = a->nhistory};
+    PlotSeries ser = lesson_view_history_series(&vp);
+    plot_write_csv(f, &ser, 1);
+}
+
+// Save the numbers on screen as CSV, and the training plot's when there is one.
+static void save_csv(App *a)
+{
+    char stem[128], path[300], plot_path[320], err[600];
+    lesson_stem(a, stem, sizeof(stem));
+    snprintf(path, sizeof(path), "gradlab-%s-step%02zu.csv", stem, a->step + 1);
+    bool ok = write_csv(path, write_values, a, err, sizeof(err));
+    report_saved(a, path, ok, err);
+    if (ok && a->nhistory) {
         snprintf(plot_path, sizeof(plot_path), "gradlab-%s-training.csv", stem);
-        LessonViewParams vp = {.lesson = a->lesson, .history = a->history, .nhistory = a->nhistory};
-        PlotSeries ser = lesson_view_history_series(&vp);
-        FILE *pf = fopen(plot_path, "w");
-        ok = pf && plot_write_csv(pf, &ser, 1);
-        if (pf && fclose(pf) != 0)
-            ok = false;
-        fprintf(stderr, ok ? "gradlab: saved %s\n" : "gradlab: error: cannot write %s\n", plot_path);
+        if (write_csv(plot_path, write_history, a, err, sizeof(err)))
+            fprintf(stderr, "gradlab: saved %s\n", plot_path);
+        else
+            report_saved(a, plot_path, false, err);
     }
-    fprintf(stderr, ok ? "gradlab: saved %s\n" : "gradlab: error: cannot write %s\n", path);
-    snprintf(a->status, sizeof(a->status), ok ? "saved %s" : "could not save %s", path);
 }
 
 // One gradient-descent step of a `train:` lesson, recorded for the plot.

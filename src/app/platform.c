@@ -9,6 +9,7 @@
 #include <SDL.h>
 
 #include "config.h"
+#include "engine/fileio.h"
 
 #ifdef _WIN32
 #include <direct.h>
@@ -111,10 +112,22 @@ bool platform_config_dir(char *buf, size_t n)
 
 bool platform_mkdir(const char *path, char *err, size_t errn)
 {
-    if (make_dir(path) == 0 || platform_is_dir(path))
+#ifdef _WIN32
+    if (make_dir(path) == 0)
         return true;
-    snprintf(err, errn, "%s", strerror(errno));
+    int e = errno; // before platform_is_dir's stat can replace it
+    if (e == EEXIST && platform_is_dir(path))
+        return true;
+    if (e == EEXIST)
+        snprintf(err, errn, "cannot create '%s': it exists and is not a folder", path);
+    else
+        snprintf(err, errn, "cannot create '%s': %s", path, strerror(e));
     return false;
+#else
+    // The engine's one implementation: errno kept from the failing call,
+    // and a file, a dangling symlink or a non-folder parent named as such.
+    return file_make_dir(path, false, err, errn);
+#endif
 }
 
 bool platform_replace_file(const char *from, const char *to)

@@ -23,8 +23,11 @@ bool platform_config_dir(char *buf, size_t n);
 // Does path exist and is it a directory?
 bool platform_is_dir(const char *path);
 
-// Create the directory path (one level). true when it exists afterwards;
-// otherwise false with the OS reason in err.
+// Create the directory path (one level; its parent must exist). true when
+// it is a folder afterwards, also when it was one already; otherwise false
+// with a sentence naming path in err: "cannot create 'out': it exists and
+// is not a folder", "cannot create 'a/b': 'a' is not a folder", "cannot
+// create 'out': Permission denied" (the reason of mkdir itself).
 bool platform_mkdir(const char *path, char *err, size_t errn);
 
 // Replace the file to with from (rename over an existing file, which plain

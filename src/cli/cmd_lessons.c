@@ -1,14 +1,10 @@
 // cmd_lessons.c: `gradlab check` and `gradlab render`, the headless lesson
 // commands CI runs. Neither opens a window; render uses SDL's software
 // renderer into a surface.
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <SDL_image.h>
 
 #include "app/catalog.h"
 #include "app/platform.h"
@@ -83,6 +79,7 @@ int cmd_check(int argc, char **argv)
         RunCache *cache = run_cache_create();
         Run *run = run_create_shared(l, cache, why, sizeof(why));
         bool steps_ok = run != NULL;
+        bool told[LESSON_MAX_SOURCES + 1] = {false}; // a failed source is reported once
         if (!run)
             printf("# %s\n", why);
         for (size_t st = 0; st < l->nsteps && steps_ok; st++) {
@@ -101,11 +98,17 @@ int cmd_check(int argc, char **argv)
                        cat.paths[li], st + 1,
                        pages > 1 ? "at the smallest size, on several pages (the next-step key pages)"
                                  : "smaller; shorten it or split the step");
-            for (int k = 0; k < run_source_count(run); k++)
-                if (run_source_status(run, k) && run_source_steps(run, k) == 0 && run_source_target(run, k) > 0) {
-                    printf("# step %zu: source %d did not start: %s\n", st + 1, k, run_source_status(run, k));
-                    steps_ok = false;
-                }
+            for (int k = 0; k < run_source_count(run) && k <= LESSON_MAX_SOURCES; k++) {
+                bool broke = run_source_failed(run, k);
+                if (!broke && !(run_source_status(run, k) && run_source_steps(run, k) == 0 &&
+                                 run_source_target(run, k) > 0))
+                    continue;
+                if (!told[k])
+                    printf("# step %zu: source '%s' %s: %s\n", st + 1, run_source_name(run, k),
+                           broke ? "failed" : "did not start", run_source_status(run, k));
+                told[k] = true;
+                steps_ok = false;
+            }
         }
         run_destroy(run);
         printf("%s %d - %s: all %zu steps build their screens\n", steps_ok ? "ok" : "not ok", ++n, stem,
@@ -199,49 +202,6 @@ static void unique_names(const Catalog *cat, OutName *names)
                     "gradlab: note: another lesson is also named '%s'; '%s' is written as %s-stepNN.png\n",
                     stem, cat->paths[i], names[i]);
     }
-}
-
-// Draw s and write it as the PNG path: into a new temporary file, renamed
-// over path once complete (a symlink at path is replaced, not followed).
-// false with "cannot write 'PATH': REASON" in err.
-static bool write_png(Offscreen *off, const Scene *s, const char *path, char *err, size_t errn)
-{
-    char tmp[4800], why[256];
-    int fd = file_temp_open(path, tmp, sizeof(tmp), why, sizeof(why));
-    if (fd < 0) {
-        snprintf(err, errn, "cannot write '%s': %s", path, why);
-        return false;
-    }
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        snprintf(err, errn, "cannot write '%s': %s", path, strerror(errno));
-        close(fd);
-        file_temp_discard(tmp);
-        return false;
-    }
-    SDL_Surface *surface = offscreen_draw(off, s);
-    SDL_RWops *rw = SDL_RWFromFP(f, SDL_FALSE);
-    errno = 0;
-    bool ok = surface && rw && IMG_SavePNG_RW(surface, rw, 1) == 0; // frees rw, keeps f open
-    int e = errno;
-    if (ok && fflush(f) != 0) {
-        ok = false;
-        e = errno;
-    }
-    if (fclose(f) != 0 && ok) {
-        ok = false;
-        e = errno;
-    }
-    if (!ok) {
-        snprintf(err, errn, "cannot write '%s': %s", path, e ? strerror(e) : IMG_GetError());
-        file_temp_discard(tmp);
-        return false;
-    }
-    if (!file_temp_commit(tmp, path, why, sizeof(why))) {
-        snprintf(err, errn, "cannot write '%s': %s", path, why);
-        return false;
-    }
-    return true;
 }
 
 int cmd_render(int argc, char **argv)
@@ -366,7 +326,7 @@ int cmd_render(int argc, char **argv)
                 } else {
                     snprintf(path, sizeof(path), "%s/%s-step%02zu.png", out, names[li], st + 1);
                 }
-                if (!write_png(off, s, path, err, sizeof(err))) {
+                if (!offscreen_save_png(off, s, path, err, sizeof(err))) {
                     fprintf(stderr, "gradlab: error: %s\n", err);
                     rc = 2;
                     break;

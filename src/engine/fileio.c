@@ -340,3 +340,42 @@ void file_temp_discard(const char *tmp)
     if (tmp && *tmp)
         unlink(tmp);
 }
+
+FILE *file_out_open(const char *path, char *tmp, size_t tmpn, char *why, size_t whyn)
+{
+    int fd = file_temp_open(path, tmp, tmpn, why, whyn);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        snprintf(why, whyn, "%s", strerror(errno));
+        close(fd);
+        file_temp_discard(tmp);
+        tmp[0] = '\0';
+    }
+    return f;
+}
+
+bool file_out_close(FILE *f, const char *tmp, const char *path, char *why, size_t whyn)
+{
+    errno = 0;
+    int e = 0;
+    if (fflush(f) != 0 || ferror(f))
+        e = errno ? errno : EIO;   // a write that failed earlier and left no errno
+    errno = 0;
+    if (fclose(f) != 0 && !e)
+        e = errno ? errno : EIO;
+    if (e) {
+        snprintf(why, whyn, "%s", strerror(e));
+        file_temp_discard(tmp);
+        return false;
+    }
+    return file_temp_commit(tmp, path, why, whyn);
+}
+
+void file_out_discard(FILE *f, const char *tmp)
+{
+    if (f)
+        fclose(f);
+    file_temp_discard(tmp);
+}

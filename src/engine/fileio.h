@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 // Open path for reading without blocking, even on a FIFO or a device, and
 // refuse anything that is not a regular file. Returns a descriptor in
@@ -66,5 +67,22 @@ bool file_temp_commit(const char *tmp, const char *path, char *why, size_t whyn)
 
 // Remove an unfinished temporary file. NULL or an empty name is a no-op.
 void file_temp_discard(const char *tmp);
+
+// The same through stdio, for writers that print or hand a FILE on:
+//
+//     FILE *f = file_out_open(path, tmp, sizeof tmp, why, sizeof why);
+//     if (!f) { ... "cannot write 'PATH': WHY" ... }
+//     fprintf(f, ...);                                  // any number of writes
+//     if (!file_out_close(f, tmp, path, why, sizeof why)) { ... same message ... }
+//
+// file_out_open: file_temp_open and a stream on it ("wb"); NULL with the
+// reason in why, nothing left behind. file_out_close: flush and close f;
+// when no write on it failed (ferror) and the close worked, rename tmp
+// over path (file_temp_commit) and return true; otherwise remove tmp and
+// return false with the reason in why. file_out_discard: close f and
+// remove tmp, for a writer that gives up for a reason of its own.
+FILE *file_out_open(const char *path, char *tmp, size_t tmpn, char *why, size_t whyn);
+bool file_out_close(FILE *f, const char *tmp, const char *path, char *why, size_t whyn);
+void file_out_discard(FILE *f, const char *tmp);
 
 #endif

@@ -59,3 +59,29 @@ char *numfmt_short(char *buf, size_t n, double x, int sig)
         snprintf(buf, n, "0");
     return buf;
 }
+
+bool numfmt_spec_valid(const char *spec)
+{
+    const char *p = spec;
+    for (int k = 0; k < 5 && *p && strchr("-+ #0", *p); k++)
+        p++;
+    for (int k = 0; k < 2 && *p >= '0' && *p <= '9'; k++)
+        p++;
+    if (*p == '.') {
+        p++;
+        for (int k = 0; k < 2 && *p >= '0' && *p <= '9'; k++)
+            p++;
+    }
+    return *p && strchr("efgEG", *p) && p[1] == '\0';
+}
+
+bool numfmt_spec(char *buf, size_t n, const char *spec, double x)
+{
+    if (!numfmt_spec_valid(spec))
+        return false;
+    char fmt[16];   // at most "%" + 5 flags + 2 + "." + 2 + 1
+    if (snprintf(fmt, sizeof(fmt), "%%%s", spec) >= (int)sizeof(fmt))
+        return false;
+    snprintf(buf, n, fmt, x);
+    return true;
+}

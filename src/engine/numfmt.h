@@ -2,6 +2,7 @@
 #ifndef GRADLAB_NUMFMT_H
 #define GRADLAB_NUMFMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 // The shortest decimal that reads back as exactly x: the fewest significant
@@ -15,5 +16,15 @@ char *numfmt_exact(char *buf, size_t n, double x);
 // zeros ("-12", "0.731", "1.2e-05"); -0 prints as "0". Non-finite values
 // print as "NaN", "+Inf", "-Inf" so a student sees them plainly. Returns buf.
 char *numfmt_short(char *buf, size_t n, double x, int sig);
+
+// Whether spec is a printf conversion for one double, without the '%':
+// [flags -+ #0, 5 at most][width, 2 digits at most][.precision, 2 digits at most] and
+// one of e f g E G (".3f", "+8.2e", "g"). What a lesson's {NAME:SPEC}
+// placeholders take.
+bool numfmt_spec_valid(const char *spec);
+
+// x printed with spec (as numfmt_spec_valid accepts) into buf. false, buf
+// untouched, when spec is not such a conversion.
+bool numfmt_spec(char *buf, size_t n, const char *spec, double x);
 
 #endif

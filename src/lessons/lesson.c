@@ -245,11 +245,21 @@ static void check_placeholders(LessonParser *lp, size_t start, size_t end)
             n = sizeof(name) - 1;
         memcpy(name, lp->src + i + 1, n);
         name[n] = '\0';
+        // Any of them may end in :SPEC, a printf conversion (numfmt.h).
+        char *colon = strchr(name, ':');
+        if (colon) {
+            *colon = '\0';
+            if (!numfmt_spec_valid(colon + 1)) {
+                diag_error(lp->d, i + 2 + (size_t)(colon - name),
+                           "'%s' is not a number format; write one of e, f or g with an optional width "
+                           "and precision, as in {%s:.3f}", colon + 1, name);
+                return;
+            }
+        }
         const char *var = strncmp(name, "grad ", 5) == 0 ? name + 5 : name;
-        bool figure = false; // format 2: {param}, {source.array} or either with :FORMAT
+        bool figure = false; // format 2: {param}, {source.array}
         for (int k = 0; lp->l->f2.version >= 2 && k < lp->l->f2.nparams; k++)
-            figure |= strncmp(var, lp->l->f2.params[k].name, strlen(lp->l->f2.params[k].name)) == 0 &&
-                      (var[strlen(lp->l->f2.params[k].name)] == '\0' || var[strlen(lp->l->f2.params[k].name)] == ':');
+            figure |= strcmp(var, lp->l->f2.params[k].name) == 0;
         figure |= lp->l->f2.version >= 2 && var == name && strchr(var, '.') != NULL;
         if (!figure && program_binding_node(lp->l->program, var) == SIZE_MAX) {
             diag_error(lp->d, i + 1 + (size_t)(var - name),
@@ -1059,11 +1069,18 @@ char *lesson_step_text(const Lesson *l, const Graph *g, size_t step, char *buf, 
                                                                   : sizeof(name) - 1;
         memcpy(name, open + 1, nn);
         name[nn] = '\0';
+        // {NAME}, {grad NAME}, either with :SPEC (printf's e f g).
+        char *colon = strchr(name, ':');
+        const char *spec = colon ? colon + 1 : "";
+        if (colon)
+            *colon = '\0';
         bool grad = strncmp(name, "grad ", 5) == 0;
         size_t idx = program_binding_node(l->program, grad ? name + 5 : name);
-        char num[32];
+        char num[64];
         if (idx < g->n) {
-            numfmt_short(num, sizeof(num), grad ? g->nodes[idx]->grad : g->nodes[idx]->data, 4);
+            double v = grad ? g->nodes[idx]->grad : g->nodes[idx]->data;
+            if (!spec[0] || !numfmt_spec(num, sizeof(num), spec, v))
+                numfmt_short(num, sizeof(num), v, 4);
             buf_put(&b, num, strlen(num));
         } else if (idx == SIZE_MAX) { // a parameter or a published figure: the run fills it in
             buf_put(&b, open, (size_t)(close - open + 1));

@@ -97,11 +97,17 @@ static bool source_short(const Run *r, int i)
     return (r->inst[i] || r->held[i]) && !source_finished_now(r, i) && source_steps_now(r, i) < r->target[i];
 }
 
-// Publish every instance's arrays into r->pending. Holds mu.
+// Publish every instance's arrays into r->pending. Holds mu. The implicit
+// program source (the last) goes first, then the lesson's in file order. A
+// source whose arrays do not all fit in what the ones before it left of
+// RUN_MAX_ARRAYS fails: none of its arrays stay, its instance is dropped and
+// its status says how many it asked for and the limit. The first publication
+// follows the sources' creation, so this is known as the run starts.
 static void publish_locked(Run *r)
 {
     run_arrays_clear(&r->pending);
-    for (int i = 0; i < r->nsources; i++) {
+    for (int j = 0; j < r->nsources; j++) {
+        int i = (j + r->nsources - 1) % r->nsources;
         const SourceKind *k = source_kinds[r->decl[i]->kind];
         bool exists = r->inst[i] || r->held[i];
         r->steps[i] = exists ? source_steps_now(r, i) : 0;
@@ -110,17 +116,33 @@ static void publish_locked(Run *r)
             continue;
         char prefix[RUN_ARRAY_NAME];
         snprintf(prefix, sizeof(prefix), "%s.", r->decl[i]->name);
+        int n0 = r->pending.n;
+        size_t used0 = r->pending.used;
         if (r->inst[i]) {
             k->publish(r->inst[i], prefix, &r->pending);
+        } else {
+            const RunArrays *a = &r->held[i]->arrays; // the same names, shapes and numbers, stored
+            for (int q = 0; q < a->n; q++) {
+                const RunArray *x = &a->arrays[q];
+                double *d = run_arrays_add(&r->pending, prefix, x->name, x->ndim, x->shape);
+                if (d)
+                    memcpy(d, a->pool + x->offset, (size_t)x->shape[0] * (size_t)x->shape[1] * sizeof(double));
+            }
+        }
+        if (r->pending.refused == 0)
             continue;
-        }
-        const RunArrays *a = &r->held[i]->arrays; // the same names, shapes and numbers, stored
-        for (int j = 0; j < a->n; j++) {
-            const RunArray *x = &a->arrays[j];
-            double *d = run_arrays_add(&r->pending, prefix, x->name, x->ndim, x->shape);
-            if (d)
-                memcpy(d, a->pool + x->offset, (size_t)x->shape[0] * (size_t)x->shape[1] * sizeof(double));
-        }
+        int asked = r->pending.n - n0 + r->pending.refused;
+        r->pending.n = n0, r->pending.used = used0, r->pending.refused = 0;
+        snprintf(r->error[i], sizeof(r->error[i]),
+                 "it publishes %d arrays; with the %d of the sources before it that is more than %d, the most "
+                 "a lesson's sources may publish together",
+                 asked, n0, RUN_MAX_ARRAYS);
+        if (r->inst[i])
+            k->destroy(r->inst[i]);
+        r->inst[i] = NULL;
+        r->held[i] = NULL;
+        r->steps[i] = 0;
+        r->status[i] = r->error[i];
     }
     r->serial++;
 }
@@ -735,12 +757,14 @@ bool run_lookup(const Run *r, const char *name, const double **data, int *count)
         return true;
     }
     int p = run_param_find(r, name);
-    if (p >= 0) {
+    const Value *v = program_lookup(r->l->program, r->graph, name);
+    // A program input's parameter: the value the program ran with, which a
+    // source's trained value replaces (evaluate), as {NAME} shows it.
+    if (p >= 0 && !(r->l->f2.params[p].input && v)) {
         *data = &r->params[p];
         *count = 1;
         return true;
     }
-    const Value *v = program_lookup(r->l->program, r->graph, name);
     if (v) {
         *data = &v->data;
         *count = 1;
@@ -804,6 +828,20 @@ const char *run_source_status(const Run *r, int i)
     return s && *s ? s : NULL;
 }
 
+bool run_source_failed(const Run *r, int i)
+{
+    Run *m = (Run *)r; // the lock only
+    pthread_mutex_lock(&m->mu);
+    bool failed = i >= 0 && i < r->nsources && !r->inst[i] && r->error[i][0];
+    pthread_mutex_unlock(&m->mu);
+    return failed;
+}
+
+const char *run_source_name(const Run *r, int i)
+{
+    return i >= 0 && i < r->nsources ? r->decl[i]->name : NULL;
+}
+
 void run_extend(Run *r, int i, int steps)
 {
     if (i < 0 || i >= r->nsources)
@@ -845,24 +883,6 @@ bool run_nudge(const Run *r, int panel, RunNudge *out)
     return true;
 }
 
-// Whether fmt is a printf conversion for one double: %[flags][width][.prec](e|f|g).
-static bool number_format(const char *fmt)
-{
-    const char *p = fmt;
-    if (*p++ != '%')
-        return false;
-    while (*p && strchr("-+ #0", *p))
-        p++;
-    for (int k = 0; k < 2 && *p >= '0' && *p <= '9'; k++)
-        p++;
-    if (*p == '.') {
-        p++;
-        for (int k = 0; k < 2 && *p >= '0' && *p <= '9'; k++)
-            p++;
-    }
-    return *p && strchr("efgEG", *p) && p[1] == '\0';
-}
-
 char *run_format(const Run *r, const char *text, char *buf, size_t n)
 {
     size_t len = 0;
@@ -874,14 +894,15 @@ char *run_format(const Run *r, const char *text, char *buf, size_t n)
             buf[len++] = *p++;
             continue;
         }
-        char name[100], fmt[16] = "";
+        char name[100];
+        const char *spec = "";
         size_t k = (size_t)(close - p - 1);
         memcpy(name, p + 1, k);
         name[k] = '\0';
         char *colon = strchr(name, ':');
         if (colon) {
             *colon = '\0';
-            snprintf(fmt, sizeof(fmt), "%%%s", colon + 1);
+            spec = colon + 1;
         }
         char num[64] = "";
         int pi = run_param_find(r, name);
@@ -893,9 +914,7 @@ char *run_format(const Run *r, const char *text, char *buf, size_t n)
             snprintf(num, sizeof(num), "%s", r->params[pi] != 0 ? "on" : "off");
         } else if ((pi >= 0 || strchr(name, '.')) && run_lookup(r, name, &data, &count) && count > 0) {
             double v = data[count - 1];
-            if (fmt[0] && number_format(fmt))
-                snprintf(num, sizeof(num), fmt, v);
-            else
+            if (!spec[0] || !numfmt_spec(num, sizeof(num), spec, v))
                 numfmt_short(num, sizeof(num), v, 6);
         } else {
             buf[len++] = *p++;

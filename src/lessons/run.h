@@ -72,8 +72,10 @@ bool run_busy(const Run *r);
 const RunArrays *run_arrays(const Run *r);
 
 // A published number or array by name: "fit.loss", "program.grad.x", a
-// parameter's name, or a program name (its value). NULL when unknown;
-// *data gets the numbers, *count how many.
+// parameter's name, or a program name (its value). A parameter that is a
+// program input gives the value the program ran with: a source's trained
+// value once it has stepped (as {NAME} in a narrative shows it). False when
+// unknown; *data gets the numbers, *count how many.
 bool run_lookup(const Run *r, const char *name, const double **data, int *count);
 
 // The program graph at the current step (values and gradients as far as
@@ -94,6 +96,12 @@ const char *run_source_status(const Run *r, int i);
 // step went back past its count. 1 after the first.
 int run_source_made(const Run *r, int i);
 void run_extend(Run *r, int i, int steps);
+// Whether source i failed: it could not be made (an option is wrong) or its
+// arrays did not fit (RUN_MAX_ARRAYS across the lesson's sources); then it
+// has no arrays and run_source_status says why. Its name ("fit"; "program"
+// for the implicit one).
+bool run_source_failed(const Run *r, int i);
+const char *run_source_name(const Run *r, int i);
 
 // A nudge panel's figures: the input x nudged by h moves the output from f
 // to f_plus; grad is the analytic df/dx, numeric the slope (f_plus - f) / h.

@@ -124,16 +124,20 @@ static void *steering_create(const SourceParams *p, const LessonSource *decl, ch
         return NULL;
     }
     SteerSource *s = calloc(1, sizeof(*s));
+    // A candidate probe's frames: 128 KB, on the heap (this runs on the
+    // worker thread, whose stack is 128 KB with musl).
+    float *frames = malloc((size_t)PROBE_T * STEER_PIX * sizeof(float));
     SteerConfig c = steer_defaults();
     c.cnn_steps = (int)cnn;
     c.lstm_steps = (int)lstm;
     c.p_degrade = (float)degrade;
     c.seed = (uint64_t)seed;
     c.T = PROBE_T;
-    if (!s || !(s->tr = steer_create(&c)) ||
+    if (!s || !frames || !(s->tr = steer_create(&c)) ||
         !(s->maps1 = malloc((size_t)PROBE_T * M1_ROWS * M1_COLS * sizeof(float))) ||
         !(s->maps2 = malloc((size_t)PROBE_T * M2_ROWS * M2_COLS * sizeof(float)))) {
         snprintf(err, n, "out of memory");
+        free(frames);
         steering_destroy(s);
         return NULL;
     }
@@ -141,7 +145,7 @@ static void *steering_create(const SourceParams *p, const LessonSource *decl, ch
     // without jumping by more than 0.1 from one frame to the next.
     Pcg rng;
     pcg_seed(&rng, c.seed * 2654435761u + 4242);
-    float frames[PROBE_T * STEER_PIX], angles[PROBE_T];
+    float angles[PROBE_T];
     unsigned char kinds[PROBE_T];
     double best = -1;
     for (int k = 0; k < PROBE_CANDIDATES; k++) {
@@ -151,7 +155,7 @@ static void *steering_create(const SourceParams *p, const LessonSource *decl, ch
             lo = fminf(lo, angles[t]), hi = fmaxf(hi, angles[t]), jump = fmaxf(jump, fabsf(angles[t] - angles[t - 1]));
         if (hi - lo > best && (jump <= 0.1f || best < 0)) {
             best = hi - lo;
-            memcpy(s->frames, frames, sizeof(frames));
+            memcpy(s->frames, frames, sizeof(s->frames));
             memcpy(s->angles, angles, sizeof(angles));
             memcpy(s->kinds, kinds, sizeof(kinds));
         }
@@ -160,6 +164,7 @@ static void *steering_create(const SourceParams *p, const LessonSource *decl, ch
     for (size_t i = 0; i < nt; i++)
         s->baseline += (double)s->tr->test_angles[i] * s->tr->test_angles[i];
     s->baseline /= (double)nt;
+    free(frames);
     probe(s);
     return s;
 }

@@ -49,6 +49,7 @@ const char *const *source_kind_names(void)
 void run_arrays_clear(RunArrays *a)
 {
     a->n = 0;
+    a->refused = 0;
     a->used = 0;
 }
 
@@ -58,14 +59,18 @@ void run_arrays_free(RunArrays *a)
         return;
     free(a->pool);
     a->pool = NULL;
-    a->n = 0;
+    a->n = a->refused = 0;
     a->used = a->cap = 0;
 }
 
 double *run_arrays_add(RunArrays *a, const char *prefix, const char *name, int ndim, const int *shape)
 {
-    if (a->n >= RUN_MAX_ARRAYS || ndim < 0 || ndim > 2)
+    if (ndim < 0 || ndim > 2)
         return NULL;
+    if (a->n >= RUN_MAX_ARRAYS) {
+        a->refused++;
+        return NULL;
+    }
     size_t count = 1;
     for (int d = 0; d < ndim; d++) {
         if (shape[d] < 0 || (shape[d] > 0 && count > ((size_t)1 << 28) / (size_t)shape[d]))
@@ -118,6 +123,7 @@ bool run_arrays_copy(RunArrays *dst, const RunArrays *src)
         memcpy(dst->pool, src->pool, src->used * sizeof(double));
     memcpy(dst->arrays, src->arrays, (size_t)src->n * sizeof(RunArray));
     dst->n = src->n;
+    dst->refused = src->refused;
     dst->used = src->used;
     return true;
 }

@@ -33,6 +33,7 @@ typedef struct RunArray {
 typedef struct RunArrays {
     RunArray arrays[RUN_MAX_ARRAYS];
     int n;
+    int refused;              // adds refused since the last clear: all RUN_MAX_ARRAYS slots taken
     double *pool;
     size_t used, cap;
 } RunArrays;
@@ -45,7 +46,8 @@ void run_arrays_free(RunArrays *a);
 
 // Add an array called prefix + name of the given shape (ndim 0..2); returns
 // its numbers (owned by a, uninitialised, valid until the next add or clear)
-// for the caller to fill, or NULL when out of memory or slots.
+// for the caller to fill, or NULL when out of memory or slots (counted in
+// a->refused: the run fails the source that published it, see run.c).
 double *run_arrays_add(RunArrays *a, const char *prefix, const char *name, int ndim, const int *shape);
 
 // The array called name, or NULL; *data gets its numbers.

@@ -11,6 +11,8 @@
 #include <SDL_image.h>
 #include <SDL_ttf.h>
 
+#include "engine/fileio.h"
+
 const char *const scene_font_files[FONT_COUNT] = {
     "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf",
 };
@@ -616,9 +618,25 @@ SDL_Surface *offscreen_draw(Offscreen *o, const Scene *s)
 
 bool offscreen_save_png(Offscreen *o, const Scene *s, const char *path, char *err, size_t errn)
 {
-    offscreen_draw(o, s);
-    if (IMG_SavePNG(o->surface, path) != 0) {
-        snprintf(err, errn, "cannot write '%s': %s", path, IMG_GetError());
+    return surface_save_png(offscreen_draw(o, s), path, err, errn);
+}
+
+bool surface_save_png(SDL_Surface *s, const char *path, char *err, size_t errn)
+{
+    char tmp[4800], why[256];
+    FILE *f = file_out_open(path, tmp, sizeof(tmp), why, sizeof(why));
+    if (!f) {
+        snprintf(err, errn, "cannot write '%s': %s", path, why);
+        return false;
+    }
+    SDL_RWops *rw = SDL_RWFromFP(f, SDL_FALSE);
+    if (!s || !rw || IMG_SavePNG_RW(s, rw, 1) != 0) { // frees rw, leaves f open
+        snprintf(err, errn, "cannot write '%s': %s", path, s ? IMG_GetError() : "nothing was drawn");
+        file_out_discard(f, tmp);
+        return false;
+    }
+    if (!file_out_close(f, tmp, path, why, sizeof(why))) {
+        snprintf(err, errn, "cannot write '%s': %s", path, why);
         return false;
     }
     return true;

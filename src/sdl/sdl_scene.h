@@ -47,7 +47,16 @@ SceneRenderer *offscreen_scene_renderer(Offscreen *o);
 // Draw s and return the surface holding the pixels (owned by o).
 SDL_Surface *offscreen_draw(Offscreen *o, const Scene *s);
 
-// Draw s and save the pixels as a PNG at path. false with a reason in err.
+// Draw s and save the pixels as a PNG at path (as surface_save_png).
+// false with "cannot write 'PATH': REASON" in err.
 bool offscreen_save_png(Offscreen *o, const Scene *s, const char *path, char *err, size_t errn);
+
+// Save surface s (borrowed) as a PNG at path, through a new temporary file
+// in the same folder renamed over path once complete (engine/fileio.h): a
+// symlink at path is replaced, never followed, and no half-written file is
+// left. false with "cannot write 'PATH': REASON" in err ("it is a folder",
+// "Permission denied", SDL_image's reason). Used by the window's screenshot
+// key and by `gradlab render`.
+bool surface_save_png(SDL_Surface *s, const char *path, char *err, size_t errn);
 
 #endif

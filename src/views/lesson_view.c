@@ -292,8 +292,10 @@ static void draw_plot(const PanelCtx *c, const LessonPanel *lp, float x, float y
         char src[RUN_ARRAY_NAME];
         snprintf(src, sizeof(src), "%.*s", dot ? (int)(dot - lp->refs[i]) : 0, lp->refs[i]);
         int k = dot ? run_source_find(c->p->run, src) : -1;
-        // Only a source that steps has a reason to have stopped.
-        const char *why = k >= 0 && run_source_steps(c->p->run, k) > 0 ? run_source_status(c->p->run, k) : NULL;
+        // Only a source that steps has a reason to have stopped, or one that failed.
+        const char *why = k >= 0 && (run_source_steps(c->p->run, k) > 0 || run_source_failed(c->p->run, k))
+                              ? run_source_status(c->p->run, k)
+                              : NULL;
         if (why)
             snprintf(status, sizeof(status), "%s: %s", src, why);
     }

@@ -310,6 +310,23 @@ def test_check_failing():
     expect("no lesson 99" in err, err)
 
 
+def test_check_too_many_arrays():
+    """Sources that publish more arrays together than a run holds: the one
+    that does not fit fails, once, with what it asked for and the limit."""
+    src = "".join("source: %s mlp2d layers 1 units 24 bind on points 20 limit 5 grid 10 ngrid 4\n" % n
+                  for n in "abc")
+    crowded = write("crowded.lesson", "gradlab-lesson: 2\ntitle: Crowded\n" + src +
+                    "program:\n    x = 1\n    f = x * 2\nstep: intro\nstep: done\n")
+    rc, out, err = run("check", crowded)
+    expect_eq(rc, 1, out)
+    expect("not ok 1 - crowded: all 2 steps build their screens" in out, out)
+    told = [l for l in out.splitlines() if "source 'c'" in l]
+    expect_eq(len(told), 1, out)
+    expect(re.match(r"^# step 1: source 'c' failed: it publishes \d+ arrays; with the \d+ of the sources "
+                    r"before it that is more than 256, the most a lesson's sources may publish together$",
+                    told[0]), told[0])
+
+
 # ---------------------------------------------------------------------------
 # gradlab render
 
@@ -461,7 +478,8 @@ def test_no_display():
 ORDER = ["test_grad_text", "test_grad_json", "test_grad_file", "test_round_trip_digits", "test_round_numbers_plain",
          "test_reassigned_name",
          "test_nan_is_null_in_json", "test_grad_errors", "test_missing_file", "test_grad_usage_errors", "test_dot",
-         "test_check", "test_check_failing", "test_render", "test_render_errors", "test_help_version",
+         "test_check", "test_check_failing", "test_check_too_many_arrays", "test_render", "test_render_errors",
+         "test_help_version",
          "test_bom_cr_non_ascii", "test_loop_program", "test_misspelt_command", "test_no_display"]
 
 

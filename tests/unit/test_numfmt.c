@@ -79,6 +79,27 @@ static void test_short(void **state)
     assert_string_equal(numfmt_short(buf, sizeof(buf), -INFINITY, 4), "-Inf");
 }
 
+// Placeholder formats: printf's e f g with flags, width and precision only.
+static void test_spec(void **state)
+{
+    (void)state;
+    char buf[64] = "untouched";
+    assert_true(numfmt_spec(buf, sizeof(buf), ".3f", 1.23456));
+    assert_string_equal(buf, "1.235");
+    assert_true(numfmt_spec(buf, sizeof(buf), "+8.2e", -0.000125));
+    assert_string_equal(buf, "-1.25e-04");
+    assert_true(numfmt_spec(buf, sizeof(buf), "g", 0.5));
+    assert_string_equal(buf, "0.5");
+    assert_true(numfmt_spec(buf, sizeof(buf), "-+ #012.10G", 1.0));
+    const char *bad[] = {"", "d", ".2d", "s", "n", "%f", ".3fx", "123f", ".123f", "-+ #0-f", "f%s", "*f", "lf"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        strcpy(buf, "untouched");
+        if (numfmt_spec_valid(bad[i]) || numfmt_spec(buf, sizeof(buf), bad[i], 1.0))
+            fail_msg("'%s' was taken as a number format", bad[i]);
+        assert_string_equal(buf, "untouched");
+    }
+}
+
 static void test_arena(void **state)
 {
     (void)state;
@@ -120,6 +141,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact),
         cmocka_unit_test(test_short),
+        cmocka_unit_test(test_spec),
         cmocka_unit_test(test_arena),
     };
     return cmocka_run_group_tests_name("numfmt", tests, NULL, NULL);

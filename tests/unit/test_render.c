@@ -82,6 +82,11 @@ static int teardown(void **state)
             snprintf(path, sizeof(path), "%s/01-circuit-step%02zu.png", f->dir, st + 1);
             remove(path);
         }
+        const char *extra[] = {"victim.txt", "link.png"};
+        for (size_t i = 0; i < 2; i++) {
+            snprintf(path, sizeof(path), "%s/%s", f->dir, extra[i]);
+            remove(path);
+        }
         rmdir(f->dir);
     }
     lesson_destroy(f->lesson);
@@ -241,6 +246,36 @@ static void test_errors(void **state)
     offscreen_destroy(NULL);
 }
 
+// A PNG written where a symlink stands replaces the link itself: the file
+// it points to (a ~/.bashrc, say) is left alone.
+static void test_symlink_not_followed(void **state)
+{
+    Fixture *f = *state;
+    char victim[512], link[512], err[1024] = "";
+    snprintf(victim, sizeof(victim), "%s/victim.txt", f->dir);
+    snprintf(link, sizeof(link), "%s/link.png", f->dir);
+    FILE *v = fopen(victim, "w");
+    assert_non_null(v);
+    fputs("keep me\n", v);
+    fclose(v);
+    assert_int_equal(symlink(victim, link), 0);
+    build(f, 0, THEME_DARK);
+    assert_true(offscreen_save_png(f->off, f->scene, link, err, sizeof(err)));
+    char buf[64] = "";
+    v = fopen(victim, "r");
+    assert_non_null(v);
+    assert_non_null(fgets(buf, sizeof(buf), v));
+    fclose(v);
+    assert_string_equal(buf, "keep me\n");
+    struct stat st;
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISREG(st.st_mode));   // the link itself was replaced by the PNG
+    SDL_Surface *png = IMG_Load(link);
+    assert_non_null(png);
+    assert_int_equal(png->w, W);
+    SDL_FreeSurface(png);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_pixels_follow_scene),
         cmocka_unit_test(test_themes),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_symlink_not_followed),
     };
     return cmocka_run_group_tests_name("render", tests, setup, teardown);
 }

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "engine/numfmt.h"
 #include "lessons/run.h"
 
 static const char text[] =
@@ -43,11 +44,11 @@ static const char text[] =
     "step: done\n"
     "set: act = relu\n";
 
-static Lesson *load_text(const char *src, size_t n, const char *path)
+static Lesson *load_text(const char *src, const char *path)
 {
     Diag d;
-    diag_init(&d, path, src, n);
-    Lesson *l = lesson_parse(src, n, path, &d);
+    diag_init(&d, path, src, strlen(src));
+    Lesson *l = lesson_parse(src, strlen(src), path, &d);
     if (!l)
         print_message("%s", diag_text(&d));
     diag_free(&d);
@@ -57,7 +58,7 @@ static Lesson *load_text(const char *src, size_t n, const char *path)
 
 static Lesson *load(void)
 {
-    return load_text(text, sizeof(text) - 1, "run.lesson");
+    return load_text(text, "run.lesson");
 }
 
 static void test_params_and_directives(void **state)
@@ -157,6 +158,124 @@ static void test_worker_matches_headless(void **state)
     lesson_destroy(l);
 }
 
+// A program input a source trains (bound): the narrative's {w} and
+// {w:.6f} show the same trained value, not the parameter's default, and so
+// does a text panel's; {grad w:.6f} is accepted as {grad w} is.
+static const char bound_text[] =
+    "gradlab-lesson: 2\n"
+    "title: Bound placeholders\n"
+    "source: fit train lr 0.05 params w limit 500 patience 0\n"
+    "program:\n"
+    "    x = 2\n"
+    "    w = 0.5\n"
+    "    loss = (w * x - 3) ^ 2\n"
+    "step: done\n"
+    "    w {w} [{w:.6f}] [{w:+.3e}] grad [{grad w}] [{grad w:.6f}] loss [{loss:.4f}]\n"
+    "run: fit 20\n";
+
+static void test_bound_placeholders(void **state)
+{
+    (void)state;
+    Lesson *l = load_text(bound_text, "bound.lesson");
+    char err[128], raw[512], out[512], want[512];
+    Run *r = run_create(l, false, err, sizeof(err));
+    assert_non_null(r);
+    run_goto(r, 0);
+    run_settle(r);
+    assert_int_equal(run_source_steps(r, 0), 20);
+    const double *trained;
+    int n;
+    assert_true(run_lookup(r, "fit.w", &trained, &n) && n == 1);
+    double w = *trained;
+    assert_true(fabs(w - 0.5) > 1e-3);   // trained away from the default
+    double grad = 2 * (w * 2 - 3) * 2, loss = (w * 2 - 3) * (w * 2 - 3);
+    lesson_step_text(l, run_graph(r), 0, raw, sizeof(raw));
+    run_format(r, raw, out, sizeof(out));
+    char w_short[32], g_short[32];
+    numfmt_short(w_short, sizeof(w_short), w, 4);
+    numfmt_short(g_short, sizeof(g_short), grad, 4);
+    snprintf(want, sizeof(want), "w %s [%.6f] [%+.3e] grad [%s] [%.6f] loss [%.4f]", w_short, w, w, g_short,
+             grad, loss);
+    print_message("# %s\n", out);
+    assert_string_equal(out, want);
+    // A text panel or a title goes through run_format alone: the same value.
+    run_format(r, "[{w}] [{w:.6f}]", out, sizeof(out));
+    char w_run[32];
+    snprintf(want, sizeof(want), "[%s] [%.6f]", numfmt_short(w_run, sizeof(w_run), w, 6), w);
+    assert_string_equal(out, want);
+    run_destroy(r);
+    lesson_destroy(l);
+}
+
+// A format that is not one of e f g is an error at load, at the format.
+static void test_bad_format(void **state)
+{
+    (void)state;
+    char src[sizeof(bound_text) + 64];
+    snprintf(src, sizeof(src), "%.*s    and [{grad w:.2d}]\n", (int)(strstr(bound_text, "run:") - bound_text),
+             bound_text);
+    Diag d;
+    diag_init(&d, "bad.lesson", src, strlen(src));
+    Lesson *l = lesson_parse(src, strlen(src), "bad.lesson", &d);
+    print_message("# %s", diag_text(&d));
+    assert_null(l);
+    assert_non_null(strstr(diag_text(&d), "bad.lesson:10:18: error: '.2d' is not a number format"));
+    diag_free(&d);
+}
+
+// More arrays than a run holds (RUN_MAX_ARRAYS, across all sources): the
+// source that does not fit fails with what it asked for and the limit; the
+// sources before it are whole, and nothing is published half.
+static const char crowded_text[] =
+    "gradlab-lesson: 2\n"
+    "title: Too many arrays\n"
+    "source: a mlp2d layers 1 units 24 bind on points 20 limit 5 grid 10 ngrid 4\n"
+    "source: b mlp2d layers 1 units 24 bind on points 20 limit 5 grid 10 ngrid 4\n"
+    "source: c mlp2d layers 1 units 24 bind on points 20 limit 5 grid 10 ngrid 4\n"
+    "program:\n"
+    "    x = 1\n"
+    "    f = x * 2\n"
+    "step: intro\n"
+    "run: a 2\n"
+    "run: b 2\n"
+    "run: c 2\n";
+
+static void test_too_many_arrays(void **state)
+{
+    (void)state;
+    Lesson *l = load_text(crowded_text, "crowded.lesson");
+    char err[128];
+    Run *r = run_create(l, false, err, sizeof(err));
+    assert_non_null(r);
+    run_goto(r, 0);
+    run_settle(r);
+    const RunArrays *arrays = run_arrays(r);
+    print_message("# %d arrays published\n", arrays->n);
+    assert_true(arrays->n <= RUN_MAX_ARRAYS);
+    // a and b fit (116 arrays each), c does not: it fails and says why.
+    assert_false(run_source_failed(r, 0));
+    assert_false(run_source_failed(r, 1));
+    assert_int_equal(run_source_steps(r, 0), 2);
+    assert_true(run_source_failed(r, 2));
+    const char *why = run_source_status(r, 2);
+    assert_non_null(why);
+    print_message("# c: %s\n", why);
+    int asked = 0, before = 0;
+    assert_int_equal(sscanf(why, "it publishes %d arrays; with the %d of the sources before it", &asked, &before),
+                     2);
+    assert_int_equal(before, arrays->n);   // the program's, a's and b's
+    assert_true(asked > 100 && before + asked > RUN_MAX_ARRAYS);
+    assert_non_null(strstr(why, "more than 256, the most a lesson's sources may publish together"));
+    const double *x;
+    int n;
+    assert_true(run_lookup(r, "b.W1[1][23]", &x, &n));   // b's last weight is there
+    assert_false(run_lookup(r, "c.loss", &x, &n));       // nothing of c
+    assert_false(run_source_failed(r, 3));               // the program source comes first
+    assert_true(run_lookup(r, "program.f", &x, &n) && *x == 2);
+    run_destroy(r);
+    lesson_destroy(l);
+}
+
 // Changing a parameter remakes only the sources that read it: the other
 // keeps its instance and its steps (its state depends on its options and
 // steps only), and the one that reads it starts again from step 0.
@@ -178,7 +297,7 @@ static void test_remake_only_readers(void **state)
         "    Two runs.\n"
         "run: a 120\n"
         "run: b 120\n";
-    Lesson *l = load_text(two, sizeof(two) - 1, "two.lesson");
+    Lesson *l = load_text(two, "two.lesson");
     char err[128];
     Run *r = run_create(l, false, err, sizeof(err));
     assert_non_null(r);
@@ -238,6 +357,9 @@ int main(void)
         cmocka_unit_test(test_params_and_directives),
         cmocka_unit_test(test_lists_and_figures),
         cmocka_unit_test(test_worker_matches_headless),
+        cmocka_unit_test(test_bound_placeholders),
+        cmocka_unit_test(test_bad_format),
+        cmocka_unit_test(test_too_many_arrays),
         cmocka_unit_test(test_remake_only_readers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

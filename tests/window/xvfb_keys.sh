@@ -14,12 +14,17 @@
 #   - the last step's footer says that the lesson has ended;
 #   - the next start reopens the last lesson at its step (also when it is
 #     among the lessons named), and a lesson not among them starts at step 1;
+#   - S and C save the screen (PNG) and the numbers (CSV) into the working
+#     folder: a symlink standing there is replaced, the file it points to
+#     is left alone; a folder in the way is a reason on the status line;
+#   - a source that fails (its arrays do not fit) is on the status line;
 #   - the editor (E): Esc cancels, a typed program with a mistake shows the
 #     file-style message "<editor>:2:5: error: ..." (also on stderr), the
 #     corrected one replaces the lesson and steps, R resets it.
 # Usage: xvfb_keys.sh GRADLAB_BINARY   (exit 77 = skipped)
 set -u
 gradlab=$1
+case $gradlab in /*) ;; *) gradlab=$PWD/$gradlab ;; esac   # section 4 starts it in another folder
 for tool in Xvfb xdotool import compare identify; do
     command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
 done
@@ -261,4 +266,58 @@ start "$tmp/other.lesson"
 expect_state "a lesson named that is not the remembered one starts at step 1" 'lesson=other step=1/'
 t=$(date +%s%N); xdotool key q
 quits "$t" "Q quits again"
+# ---- 4. S and C write into the working folder; a symlink there is replaced, never followed.
+mkdir -p "$tmp/out"
+echo "keep me" >"$tmp/victim-png"; echo "keep me" >"$tmp/victim-csv"
+ln -s "$tmp/victim-png" "$tmp/out/gradlab-other-step01.png"
+ln -s "$tmp/victim-csv" "$tmp/out/gradlab-other-step01.csv"
+cd "$tmp/out" || exit 1
+start "$tmp/other.lesson"
+cd - >/dev/null || exit 1
+expect_state "the lesson to save" 'lesson=other step=1/'
+xdotool key s
+expect_state "S saves the screen" 'footer=saved gradlab-other-step01.png'
+xdotool key c
+expect_state "C saves the numbers" 'footer=saved gradlab-other-step01.csv'
+for kind in png csv; do
+    f="$tmp/out/gradlab-other-step01.$kind"
+    if echo "keep me" | cmp -s - "$tmp/victim-$kind"; then ok "the $kind symlink's target is left alone"; else
+        notok "saving the $kind wrote through the symlink into its target"; fi
+    if [ -f "$f" ] && [ ! -L "$f" ]; then ok "the $kind is a file of its own"; else
+        notok "$f is not a regular file: $(ls -l "$f" 2>&1)"; fi
+done
+if [ "$(head -c 4 "$tmp/out/gradlab-other-step01.png" | tail -c 3)" = PNG ]; then ok "the screen is a PNG"; else
+    notok "the saved screen is not a PNG"; fi
+if head -1 "$tmp/out/gradlab-other-step01.csv" | grep -q '^name,value,grad$'; then ok "the numbers are a CSV"; else
+    notok "the saved CSV has no header: $(head -1 "$tmp/out/gradlab-other-step01.csv")"; fi
+# A folder where the file would go: the reason on the status line and on stderr.
+mkdir "$tmp/out/gradlab-other-step02.png" "$tmp/out/gradlab-other-step02.csv"
+xdotool key Right
+expect_state "the next step" 'lesson=other step=2/'
+xdotool key s
+expect_state "S into a folder says why on the status line" \
+    "footer=cannot write 'gradlab-other-step02.png': it is a folder"
+xdotool key c
+expect_state "C into a folder says why on the status line" \
+    "footer=cannot write 'gradlab-other-step02.csv': it is a folder"
+if grep -q "^gradlab: error: cannot write 'gradlab-other-step02.png': it is a folder" "$tmp/app.log"; then
+    ok "the reason is on stderr too"; else notok "no error on stderr: $(cat "$tmp/app.log")"; fi
+t=$(date +%s%N); xdotool key q
+quits "$t" "Q quits after saving"
+
+# ---- 5. A source that fails says so on the status line: here its arrays do not
+# fit in what a lesson's sources may publish together.
+{
+    printf 'gradlab-lesson: 2\ntitle: Crowded\n'
+    for n in a b c; do printf 'source: %s mlp2d layers 1 units 24 bind on points 20 limit 5 grid 10 ngrid 4\n' $n; done
+    printf 'panel: loss plot c.loss\nprogram:\n    x = 1\n    f = x * 2\nstep: intro\nrun: c 5\n'
+} >"$tmp/crowded.lesson"
+start "$tmp/crowded.lesson"
+expect_state "a source whose arrays do not fit is on the status line" \
+    "lesson=crowded .*footer=source 'c' failed: it publishes [0-9]+ arrays; .* more than 256"
+if grep -q "crowded.lesson: source 'c' failed: it publishes" "$tmp/app.log"; then ok "and on stderr"; else
+    notok "no source failure on stderr: $(cat "$tmp/app.log")"; fi
+t=$(date +%s%N); xdotool key q
+quits "$t" "Q quits the crowded lesson"
+
 [ "$fails" -eq 0 ]

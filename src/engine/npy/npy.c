@@ -434,27 +434,14 @@ bool npy_save(const char *path, const float *data, int ndim, const int64_t *shap
     // Into a new temporary file, renamed over path at the end: a symlink
     // at path is replaced, never followed, and no half-written file is left.
     char tmp[4096], why[256];
-    int fd = file_temp_open(path, tmp, sizeof tmp, why, sizeof why);
-    if (fd < 0)
+    FILE *f = file_out_open(path, tmp, sizeof tmp, why, sizeof why);
+    if (!f)
         return fail(err, errlen, path, "cannot create: %s", why);
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        file_temp_discard(tmp);
-        return fail(err, errlen, path, "cannot create: %s", strerror(e));
-    }
-    bool ok = npy_write(f, path, data, ndim, shape, err, errlen);
-    errno = 0;
-    if (fclose(f) != 0 && ok) {
-        ok = false;
-        fail(err, errlen, path, "cannot write: %s", strerror(errno ? errno : EIO));
-    }
-    if (!ok) {
-        file_temp_discard(tmp);
+    if (!npy_write(f, path, data, ndim, shape, err, errlen)) {
+        file_out_discard(f, tmp);
         return false;
     }
-    if (!file_temp_commit(tmp, path, why, sizeof why))
+    if (!file_out_close(f, tmp, path, why, sizeof why))
         return fail(err, errlen, path, "cannot write: %s", why);
     return true;
 }
