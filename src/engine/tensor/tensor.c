@@ -1043,7 +1043,7 @@ Tensor *tensor_conv2d(TensorGraph *g, Tensor *x, Tensor *w, Tensor *bias, int st
     int P = d.OH * d.OW, G = conv_group(&d);
     if (d.F <= CONV_DIRECT_MAX_F) {   // few maps: no column matrix (conv_direct.h)
         int m = conv_direct_group(&d);
-        float *scratch = galloc(g, ((size_t)d.F + 1) * m * P * sizeof(float));
+        float *scratch = galloc(g, conv_direct_forward_scratch(&d, m) * sizeof(float));
         if (!scratch)
             return NULL;
         for (int n0 = 0; n0 < d.N; n0 += m) {
