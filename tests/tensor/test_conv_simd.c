@@ -1,11 +1,13 @@
-// test_conv_simd.c: the AVX2 conv2d forward kernel (conv_avx2.c) against the
-// portable loop it stands in for (conv_direct_forward_generic) and against a
-// naive double-precision reference, on many shapes: strides 1 to 3, padding
+// test_conv_simd.c: the AVX2 conv2d kernels (conv_avx2.c) against the
+// portable loops they stand in for (conv_direct_forward_generic,
+// conv_direct_backward_generic) and against a naive double-precision
+// reference, on many shapes: strides 1 to 3, padding
 // 0 to 3, odd and tiny sizes, output rows shorter and longer than a vector
 // and not a multiple of 8, C > 1, maps not a multiple of 4, kernels that are
-// not square, with and without bias. Both paths must agree bit for bit (the
-// kernel multiplies then adds, in the portable loop's order), both must be
-// near the reference, and neither may write outside its output.
+// not square, with and without bias. Forward, both paths must agree bit for
+// bit (the kernel multiplies then adds, in the portable loop's order);
+// backward (dx and dw, added onto what they held), both must be near the
+// reference. Neither may write outside its output.
 //
 // The kernel is skipped, with the reason printed, where it is not compiled
 // (-Dsimd=portable, not x86-64), the CPU lacks AVX2 and FMA, or
@@ -113,6 +115,82 @@ static bool check_shape(const Shape *s)
     return ran;
 }
 
+// Backward: dx (N, C, H, W) and dw (F, C, KH, KW) from a random dout, by the
+// definition in double, by the portable loop and by the kernels (where
+// usable), each added onto the same nonzero starting values. Returns whether
+// the kernels ran.
+static bool check_backward(const Shape *s)
+{
+    ConvDims d = { s->N, s->C, s->H, s->W, s->F, s->KH, s->KW, 0, 0, s->stride, s->pad };
+    d.OH = (s->H + 2 * s->pad - s->KH) / s->stride + 1;
+    d.OW = (s->W + 2 * s->pad - s->KW) / s->stride + 1;
+    size_t nx = (size_t)d.N * d.C * d.H * d.W, nw = (size_t)d.F * d.C * d.KH * d.KW;
+    size_t ny = (size_t)d.N * d.F * d.OH * d.OW;
+    float *x = malloc(nx * sizeof(float)), *w = malloc(nw * sizeof(float)), *dy = malloc(ny * sizeof(float));
+    float *dx0 = malloc(nx * sizeof(float)), *dw0 = malloc(nw * sizeof(float));
+    float *dx[2] = { malloc((nx + SLACK) * sizeof(float)), malloc((nx + SLACK) * sizeof(float)) };
+    float *dw[2] = { malloc((nw + SLACK) * sizeof(float)), malloc((nw + SLACK) * sizeof(float)) };
+    double *rdx = calloc(nx, sizeof(double)), *rdw = calloc(nw, sizeof(double));
+    assert_true(x && w && dy && dx0 && dw0 && dx[0] && dx[1] && dw[0] && dw[1] && rdx && rdw);
+    for (size_t i = 0; i < nx; i++) x[i] = frand(), dx0[i] = frand();
+    for (size_t i = 0; i < nw; i++) w[i] = frand(), dw0[i] = frand();
+    for (size_t i = 0; i < ny; i++) dy[i] = frand();
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < nx + SLACK; i++) dx[k][i] = i < nx ? dx0[i] : GUARD;
+        for (size_t i = 0; i < nw + SLACK; i++) dw[k][i] = i < nw ? dw0[i] : GUARD;
+    }
+    for (size_t i = 0; i < nx; i++) rdx[i] = dx0[i];
+    for (size_t i = 0; i < nw; i++) rdw[i] = dw0[i];
+    for (int n = 0; n < d.N; n++) for (int f = 0; f < d.F; f++)
+    for (int oi = 0; oi < d.OH; oi++) for (int oj = 0; oj < d.OW; oj++) {
+        double g = dy[(((size_t)n * d.F + f) * d.OH + oi) * d.OW + oj];
+        for (int c = 0; c < d.C; c++) for (int ki = 0; ki < d.KH; ki++) for (int kj = 0; kj < d.KW; kj++) {
+            int i = oi * d.stride - d.pad + ki, j = oj * d.stride - d.pad + kj;
+            if (i < 0 || i >= d.H || j < 0 || j >= d.W)
+                continue;
+            size_t xi = (((size_t)n * d.C + c) * d.H + i) * d.W + j, wi = (((size_t)f * d.C + c) * d.KH + ki) * d.KW + kj;
+            rdx[xi] += g * w[wi];
+            rdw[wi] += g * x[xi];
+        }
+    }
+    float *scratch = malloc(((size_t)d.F + 2) * d.N * d.OH * d.OW * sizeof(float));
+    assert_non_null(scratch);
+    conv_direct_backward_generic(&d, x, d.N, w, dy, dx[0], dw[0], scratch);
+    bool ran = false;
+#if CONV_AVX2
+    if (conv_avx2_usable(&d)) {
+        free(scratch);
+        scratch = malloc(conv_avx2_backward_scratch(&d, d.N) * sizeof(float));
+        assert_non_null(scratch);
+        conv_avx2_backward(&d, x, d.N, w, dy, dx[1], dw[1], scratch);
+        ran = true;
+    }
+#endif
+    // Each sum has at most F*KH*KW (dx) or N*OH*OW (dw) terms of size < 1.
+    double tx = 1e-6 * (d.F * d.KH * d.KW + 2), tw = 1e-6 * ((double)d.N * d.OH * d.OW + 2);
+    for (int k = 0; k < (ran ? 2 : 1); k++) {
+        for (size_t i = 0; i < nx; i++)
+            if (fabs(dx[k][i] - rdx[i]) > tx) {
+                fprintf(stderr, "%s dx: shape N%d C%d %dx%d F%d %dx%d s%d p%d: dx[%zu] = %.9g, reference %.9g\n",
+                        k ? "avx2" : "generic", s->N, s->C, s->H, s->W, s->F, s->KH, s->KW, s->stride, s->pad,
+                        i, dx[k][i], rdx[i]);
+                fail();
+            }
+        for (size_t i = 0; i < nw; i++)
+            if (fabs(dw[k][i] - rdw[i]) > tw) {
+                fprintf(stderr, "%s dw: shape N%d C%d %dx%d F%d %dx%d s%d p%d: dw[%zu] = %.9g, reference %.9g\n",
+                        k ? "avx2" : "generic", s->N, s->C, s->H, s->W, s->F, s->KH, s->KW, s->stride, s->pad,
+                        i, dw[k][i], rdw[i]);
+                fail();
+            }
+        for (size_t i = nx; i < nx + SLACK; i++) assert_true(dx[k][i] == GUARD);
+        for (size_t i = nw; i < nw + SLACK; i++) assert_true(dw[k][i] == GUARD);
+    }
+    free(x), free(w), free(dy), free(dx0), free(dw0), free(dx[0]), free(dx[1]), free(dw[0]), free(dw[1]);
+    free(rdx), free(rdw), free(scratch);
+    return ran;
+}
+
 // The steering CNN's layers and hand-picked edges.
 static const Shape fixed[] = {
     { 3, 1, 32, 64, 8, 5, 5, 2, 2, 1 },    // conv1
@@ -132,7 +210,8 @@ static void test_fixed_shapes(void **state)
 {
     (void)state;
     int ran = 0;
-    for (size_t k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++) ran += check_shape(&fixed[k]);
+    for (size_t k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++)
+        ran += check_shape(&fixed[k]) + check_backward(&fixed[k]);
     if (!ran) {
         printf("# skipped the AVX2 kernel: not compiled in (-Dsimd=portable or not x86-64), "
                "no AVX2+FMA on this CPU, or GRADLAB_CONV=generic; the portable loop was checked\n");
@@ -160,7 +239,7 @@ static void test_random_shapes(void **state)
             s.H = s.KH;
         if (s.W + 2 * s.pad < s.KW)
             s.W = s.KW;
-        ran += check_shape(&s);
+        ran += check_shape(&s) + check_backward(&s);
     }
     if (!ran) {
         printf("# skipped the AVX2 kernel (see test_fixed_shapes); the portable loop was checked\n");

@@ -188,6 +188,137 @@ AVX2 void conv_avx2_forward(const ConvDims *d, const float *x, int m, const floa
     }
 }
 
+
+// ---------------------------------------------------------------------------
+// Backward. dw by dot products over the same phase-split images: for 4 maps
+// x 2 taps at a time (8 accumulators), each output vector of dout is loaded
+// once per map and multiplied (fused) with the two taps' input vectors. dx,
+// for stride 1 and square kernels, is the forward kernel run on dout with
+// the weights flipped and maps and channels swapped (a transposed
+// convolution); otherwise the portable loop. Sums come in another order
+// than the portable loop's: the results agree to rounding, not to the bit.
+
+// Floats of the dx part's scratch, and its dims (the transposed
+// convolution); 0 when dx takes the portable loop.
+static size_t dx_scratch(const ConvDims *d, int m, ConvDims *t)
+{
+    if (d->stride != 1 || d->KH != d->KW || d->pad > d->KH - 1)
+        return 0;
+    *t = (ConvDims){ m, d->F, d->OH, d->OW, d->C, d->KH, d->KW, d->H, d->W, 1, d->KH - 1 - d->pad };
+    if (!conv_avx2_usable(t))
+        return 0;
+    return (size_t)d->C * d->F * d->KH * d->KW + (size_t)m * d->C * d->H * d->W + conv_avx2_scratch(t);
+}
+
+size_t conv_avx2_backward_scratch(const ConvDims *d, int m)
+{
+    SplitDims s = split_dims(d);
+    ConvDims t;
+    size_t dwpart = (size_t)d->C * d->KH * d->KW + (size_t)m * d->C * d->stride * s.Hp * s.Wq;
+    size_t dxpart = dx_scratch(d, m, &t);
+    size_t generic = ((size_t)d->F + 2) * (size_t)m * d->OH * d->OW;
+    size_t most = dwpart > dxpart ? dwpart : dxpart;
+    return most > generic ? most : generic;
+}
+
+AVX2 static inline float hsum(__m256 v)
+{
+    __m128 a = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    a = _mm_add_ps(a, _mm_movehl_ps(a, a));
+    a = _mm_add_ss(a, _mm_movehdup_ps(a));
+    return _mm_cvtss_f32(a);
+}
+
+// dw (F, CKK) += the m images' dout . patches; xs holds the m images split
+// (split_input), XS floats apart.
+AVX2 static void dw_accumulate(const ConvDims *d, const SplitDims *s, int m, const float *xs, size_t XS,
+                               const int *offs, const float *dout, float *dw)
+{
+    const int CKK = d->C * d->KH * d->KW, st = d->stride;
+    const size_t P = (size_t)d->OH * d->OW;
+    for (int f = 0; f < d->F; f += 4) {
+        int nm = d->F - f < 4 ? d->F - f : 4;
+        int fk[4];   // the maps read; a last group of fewer repeats its last map
+        for (int k = 0; k < 4; k++) fk[k] = f + (k < nm ? k : nm - 1);
+        for (int r = 0; r < CKK; r += 2) {
+            int r1 = r + 1 < CKK ? r + 1 : r;
+            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00;
+            __m256 a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int im = 0; im < m; im++) {
+                const float *o0 = dout + ((size_t)im * d->F + fk[0]) * P, *o1 = dout + ((size_t)im * d->F + fk[1]) * P;
+                const float *o2 = dout + ((size_t)im * d->F + fk[2]) * P, *o3 = dout + ((size_t)im * d->F + fk[3]) * P;
+                const float *xa = xs + (size_t)im * XS + offs[r], *xb = xs + (size_t)im * XS + offs[r1];
+                for (int oi = 0; oi < d->OH; oi++, o0 += d->OW, o1 += d->OW, o2 += d->OW, o3 += d->OW) {
+                    const float *pa = xa + (size_t)oi * st * s->Wq, *pb = xb + (size_t)oi * st * s->Wq;
+                    for (int c0 = 0; c0 < d->OW; c0 += 8) {
+                        __m256 va = _mm256_loadu_ps(pa + c0), vb = _mm256_loadu_ps(pb + c0), g0, g1, g2, g3;
+                        if (d->OW - c0 >= 8) {
+                            g0 = _mm256_loadu_ps(o0 + c0), g1 = _mm256_loadu_ps(o1 + c0);
+                            g2 = _mm256_loadu_ps(o2 + c0), g3 = _mm256_loadu_ps(o3 + c0);
+                        } else {   // lanes past the row are 0 in dout
+                            __m256i mask = lanes(d->OW - c0);
+                            g0 = _mm256_maskload_ps(o0 + c0, mask), g1 = _mm256_maskload_ps(o1 + c0, mask);
+                            g2 = _mm256_maskload_ps(o2 + c0, mask), g3 = _mm256_maskload_ps(o3 + c0, mask);
+                        }
+                        a00 = _mm256_fmadd_ps(g0, va, a00), a01 = _mm256_fmadd_ps(g0, vb, a01);
+                        a10 = _mm256_fmadd_ps(g1, va, a10), a11 = _mm256_fmadd_ps(g1, vb, a11);
+                        a20 = _mm256_fmadd_ps(g2, va, a20), a21 = _mm256_fmadd_ps(g2, vb, a21);
+                        a30 = _mm256_fmadd_ps(g3, va, a30), a31 = _mm256_fmadd_ps(g3, vb, a31);
+                    }
+                }
+            }
+            float sa[4] = { hsum(a00), hsum(a10), hsum(a20), hsum(a30) };
+            float sb[4] = { hsum(a01), hsum(a11), hsum(a21), hsum(a31) };
+            for (int k = 0; k < nm; k++) {
+                dw[(size_t)(f + k) * CKK + r] += sa[k];
+                if (r1 != r)
+                    dw[(size_t)(f + k) * CKK + r1] += sb[k];
+            }
+        }
+    }
+}
+
+AVX2 void conv_avx2_backward(const ConvDims *d, const float *x, int m, const float *w, const float *dout,
+                             float *dx, float *dw, float *scratch)
+{
+    const int CKK = d->C * d->KH * d->KW, st = d->stride;
+    const size_t img = (size_t)d->C * d->H * d->W;
+    if (dw) {
+        const SplitDims s = split_dims(d);
+        const size_t XS = (size_t)d->C * st * s.Hp * s.Wq;
+        int *offs = (int *)scratch;   // (CKK) tap offsets, then the m split images
+        float *xs = scratch + CKK;
+        for (int c = 0, r = 0; c < d->C; c++)
+            for (int ki = 0; ki < d->KH; ki++)
+                for (int kj = 0; kj < d->KW; kj++, r++)
+                    offs[r] = (int)((((size_t)c * st + kj % st) * s.Hp + ki) * s.Wq + kj / st);
+        memset(xs, 0, (size_t)m * XS * sizeof(float));
+        for (int im = 0; im < m; im++) split_input(d, &s, x + (size_t)im * img, xs + (size_t)im * XS);
+        dw_accumulate(d, &s, m, xs, XS, offs, dout, dw);
+    }
+    if (!dx)
+        return;
+    ConvDims t;
+    if (!dx_scratch(d, m, &t)) {
+        conv_direct_backward_generic(d, x, m, w, dout, dx, NULL, scratch);
+        return;
+    }
+    // wt (C, F, KH, KW): w's maps and channels swapped, each kernel turned
+    // half a turn; then tmp (m, C, H, W) = dout under wt, padded KH-1-pad.
+    float *wt = scratch, *tmp = wt + (size_t)d->C * d->F * d->KH * d->KW, *rest = tmp + (size_t)m * img;
+    for (int c = 0; c < d->C; c++)
+        for (int f = 0; f < d->F; f++)
+            for (int a = 0; a < d->KH; a++)
+                for (int b = 0; b < d->KW; b++)
+                    wt[(((size_t)c * d->F + f) * d->KH + a) * d->KW + b] =
+                        w[(((size_t)f * d->C + c) * d->KH + d->KH - 1 - a) * d->KW + d->KW - 1 - b];
+    conv_avx2_forward(&t, dout, m, wt, NULL, tmp, rest);
+    size_t n = (size_t)m * img, i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dx + i, _mm256_add_ps(_mm256_loadu_ps(dx + i), _mm256_loadu_ps(tmp + i)));
+    for (; i < n; i++) dx[i] += tmp[i];
+}
+
 #else
 typedef int conv_avx2_unused;   // ISO C wants a translation unit to declare something
 #endif

@@ -236,8 +236,29 @@ void conv_direct_forward_generic(const ConvDims *d, const float *x, int m, const
             memcpy(out + ((size_t)k * d->F + f) * P, acc + (size_t)f * L + (size_t)k * P, (size_t)P * sizeof(float));
 }
 
+size_t conv_direct_backward_scratch(const ConvDims *d, int m)
+{
+#if CONV_AVX2
+    if (conv_avx2_usable(d))
+        return conv_avx2_backward_scratch(d, m);   // at least the generic loop's
+#endif
+    return ((size_t)d->F + 2) * (size_t)m * d->OH * d->OW;
+}
+
 void conv_direct_backward(const ConvDims *d, const float *x, int m, const float *w, const float *dout,
                           float *dx, float *dw, float *scratch)
+{
+#if CONV_AVX2
+    if (conv_avx2_usable(d)) {
+        conv_avx2_backward(d, x, m, w, dout, dx, dw, scratch);
+        return;
+    }
+#endif
+    conv_direct_backward_generic(d, x, m, w, dout, dx, dw, scratch);
+}
+
+void conv_direct_backward_generic(const ConvDims *d, const float *x, int m, const float *w, const float *dout,
+                                  float *dx, float *dw, float *scratch)
 {
     const int P = d->OH * d->OW, CKK = d->C * d->KH * d->KW;
     const size_t L = (size_t)m * P, img = (size_t)d->C * d->H * d->W;

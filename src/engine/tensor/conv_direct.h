@@ -65,12 +65,31 @@ size_t conv_avx2_scratch(const ConvDims *d);
 // conv_avx2_usable(d). scratch holds conv_avx2_scratch(d) floats.
 void conv_avx2_forward(const ConvDims *d, const float *x, int m, const float *w, const float *bias,
                        float *out, float *scratch);
+
+// Floats of scratch conv_avx2_backward needs for m images.
+size_t conv_avx2_backward_scratch(const ConvDims *d, int m);
+
+// As conv_direct_backward, by the AVX2 kernels (dx by the portable loop
+// unless stride 1, KH == KW and pad < KH); only when conv_avx2_usable(d).
+// scratch holds conv_avx2_backward_scratch(d, m) floats.
+void conv_avx2_backward(const ConvDims *d, const float *x, int m, const float *w, const float *dout,
+                        float *dx, float *dw, float *scratch);
 #endif
 
 // m images, given dout (m, F, OH*OW): dw (F, C*KH*KW) += dout . patches when
 // dw is not NULL, dx (m, C, H, W) += w^T dout scattered back when dx is not
-// NULL. scratch holds (F + 2) * m * OH*OW floats.
+// NULL. scratch holds conv_direct_backward_scratch floats. Runs the AVX2
+// kernels where conv_avx2_usable says so (their sums come in another order:
+// results agree with conv_direct_backward_generic's to rounding).
 void conv_direct_backward(const ConvDims *d, const float *x, int m, const float *w, const float *dout,
                           float *dx, float *dw, float *scratch);
+
+// Floats of scratch conv_direct_backward needs for m images.
+size_t conv_direct_backward_scratch(const ConvDims *d, int m);
+
+// The portable backward: as conv_direct_backward; scratch holds
+// (F + 2) * m * OH*OW floats.
+void conv_direct_backward_generic(const ConvDims *d, const float *x, int m, const float *w, const float *dout,
+                                  float *dx, float *dw, float *scratch);
 
 #endif

@@ -1135,7 +1135,7 @@ static size_t conv_cols(const Tensor *t)
 {
     ConvDims d = conv_dims(t->src[0], t->src[1], t->iparam[0], t->iparam[1]);
     if (d.F <= CONV_DIRECT_MAX_F)   // conv_direct_backward's scratch
-        return ((size_t)d.F + 2) * (size_t)conv_direct_group(&d) * d.OH * d.OW;
+        return conv_direct_backward_scratch(&d, conv_direct_group(&d));
     // A group's columns, then its output gradient gathered as (F, G*OH*OW).
     return ((size_t)d.C * d.KH * d.KW + (size_t)d.F) * (size_t)conv_group(&d) * d.OH * d.OW;
 }
