@@ -236,6 +236,28 @@ void conv_direct_forward_generic(const ConvDims *d, const float *x, int m, const
             memcpy(out + ((size_t)k * d->F + f) * P, acc + (size_t)f * L + (size_t)k * P, (size_t)P * sizeof(float));
 }
 
+void conv_direct_bias_backward(const ConvDims *d, const float *dout, float *gbias)
+{
+    // Eight maps' sums side by side: eight independent chains of adds
+    // instead of one, each still in position order.
+    const size_t P = (size_t)d->OH * d->OW;
+    for (int im = 0; im < d->N; im++) {
+        const float *o = dout + (size_t)im * d->F * P;   // (F, OH*OW)
+        int f = 0;
+        for (; f + 8 <= d->F; f += 8) {
+            float s[8] = { 0 };
+            for (size_t p = 0; p < P; p++)
+                for (int k = 0; k < 8; k++) s[k] += o[(f + k) * P + p];
+            for (int k = 0; k < 8; k++) gbias[f + k] += s[k];
+        }
+        for (; f < d->F; f++) {
+            float s = 0.0f;
+            for (size_t p = 0; p < P; p++) s += o[f * P + p];
+            gbias[f] += s;
+        }
+    }
+}
+
 size_t conv_direct_backward_scratch(const ConvDims *d, int m)
 {
 #if CONV_AVX2

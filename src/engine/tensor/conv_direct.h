@@ -84,6 +84,10 @@ void conv_avx2_backward(const ConvDims *d, const float *x, int m, const float *w
 void conv_direct_backward(const ConvDims *d, const float *x, int m, const float *w, const float *dout,
                           float *dx, float *dw, float *scratch);
 
+// gbias (F) += each map's sum of dout (N, F, OH*OW), image by image; each
+// image's sum in position order from 0 (the same bits as one map at a time).
+void conv_direct_bias_backward(const ConvDims *d, const float *dout, float *gbias);
+
 // Floats of scratch conv_direct_backward needs for m images.
 size_t conv_direct_backward_scratch(const ConvDims *d, int m);
 

@@ -1343,13 +1343,8 @@ static void backward_node(TensorGraph *g, Tensor *t, float *cols)
                 conv_direct_backward(&d, a->data + at, k, b->data, gy + (size_t)n0 * d.F * P,
                                      ga ? ga + at : NULL, gb, cols);
             }
-            for (int im = 0; gbias && im < d.N; im++)
-                for (int f = 0; f < d.F; f++) {
-                    const float *dout = gy + ((size_t)im * d.F + f) * P;   // (OH*OW)
-                    float acc = 0.0f;
-                    for (int p = 0; p < P; p++) acc += dout[p];
-                    gbias[f] += acc;
-                }
+            if (gbias)
+                conv_direct_bias_backward(&d, gy, gbias);
             break;
         }
         size_t ld = (size_t)G * P;
