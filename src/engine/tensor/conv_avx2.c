@@ -1,21 +1,22 @@
-// conv_avx2.c: conv2d forward for layers with few maps as a register-blocked
-// AVX2 kernel (internal to the tensor engine; conv_direct.c picks it at run
-// time, see conv_direct.h).
+// conv_avx2.c: conv2d forward and backward for layers with few maps as
+// register-blocked AVX2 kernels (internal to the tensor engine;
+// conv_direct.c picks them at run time, see conv_direct.h). The backward is
+// described at its section below.
 //
-// One image at a time. Its input is first copied, zero-padded, into a buffer
-// whose rows are split by column phase (column j of the padded row goes to
-// phase j % stride, place j / stride), so that for every kernel tap the input
-// under eight neighbouring output columns is eight contiguous floats, for any
-// stride. Then each block of the output, 4 maps x 16 columns of one output
-// row (8 ymm accumulators), runs over all C*KH*KW taps: per tap two input
-// vectors are loaded and four weights broadcast, eight multiply-adds. Edges
-// need no test: padding is zeros in the buffer, and a row's last vector is
-// stored under a mask.
+// Forward: one image at a time. Its input is first copied, zero-padded,
+// into a buffer whose rows are split by column phase (column j of the
+// padded row goes to phase j % stride, place j / stride), so that for every
+// kernel tap the input under eight neighbouring output columns is eight
+// contiguous floats, for any stride. Then each block of the output, 4 maps
+// x 16 columns of one output row (8 ymm accumulators), runs over all
+// C*KH*KW taps: per tap two input vectors are loaded and four weights
+// broadcast, eight multiply-adds. Edges need no test: padding is zeros in
+// the buffer, and a row's last vector is stored under a mask.
 //
 // Each output is bias + w[0] x[0] + w[1] x[1] + ... over the taps (c, ki, kj)
 // in order, a multiply then an add per tap (no fused multiply-add): the same
-// sums, rounded the same way, as the portable loop in conv_direct.c, so both
-// give the same bits and the pretrained weights do not depend on the path.
+// sums, rounded the same way, as the portable loop in conv_direct.c, so the
+// forward gives the same bits on either path (the backward does not).
 #include "engine/tensor/conv_direct.h"
 
 #include <stdint.h>
