@@ -2,6 +2,9 @@
 // conv_direct.h.
 #include "engine/tensor/conv_direct.h"
 
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 // The loops below are compiled for AVX-512 and AVX2 too, picked at load
@@ -157,8 +160,56 @@ int conv_direct_group(const ConvDims *d)
     return g > d->N ? d->N : g < 1 ? 1 : g;
 }
 
+bool conv_avx2_usable(const ConvDims *d)
+{
+#if CONV_AVX2
+    // Threads racing here all compute the same answer; the atomic makes the
+    // race well defined. 0: not asked yet, 1: no, 2: yes.
+    static atomic_int chosen;
+    int known = atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (!known) {
+        const char *force = getenv("GRADLAB_CONV");   // "generic" or "avx2"
+        __builtin_cpu_init();
+        bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        known = has && !(force && strcmp(force, "generic") == 0) ? 2 : 1;
+        atomic_store_explicit(&chosen, known, memory_order_relaxed);
+    }
+    // The kernel's tap offsets into the padded, phase-split image are ints.
+    size_t split = (size_t)d->C * d->stride * ((size_t)(d->OH - 1) * d->stride + d->KH) *
+                   ((size_t)d->OW + 8 + d->KW);
+    return known == 2 && split < (size_t)INT_MAX;
+#else
+    (void)d;
+    return false;
+#endif
+}
+
+size_t conv_direct_forward_scratch(const ConvDims *d, int m)
+{
+    size_t generic = ((size_t)d->F + 1) * (size_t)m * d->OH * d->OW;
+#if CONV_AVX2
+    if (conv_avx2_usable(d)) {
+        size_t simd = conv_avx2_scratch(d);
+        return simd > generic ? simd : generic;
+    }
+#endif
+    return generic;
+}
+
 void conv_direct_forward(const ConvDims *d, const float *x, int m, const float *w, const float *bias,
                          float *out, float *scratch)
+{
+#if CONV_AVX2
+    if (conv_avx2_usable(d)) {
+        conv_avx2_forward(d, x, m, w, bias, out, scratch);
+        return;
+    }
+#endif
+    conv_direct_forward_generic(d, x, m, w, bias, out, scratch);
+}
+
+void conv_direct_forward_generic(const ConvDims *d, const float *x, int m, const float *w, const float *bias,
+                                 float *out, float *scratch)
 {
     const int P = d->OH * d->OW, CKK = d->C * d->KH * d->KW;
     const size_t L = (size_t)m * P, img = (size_t)d->C * d->H * d->W;
@@ -185,8 +236,51 @@ void conv_direct_forward(const ConvDims *d, const float *x, int m, const float *
             memcpy(out + ((size_t)k * d->F + f) * P, acc + (size_t)f * L + (size_t)k * P, (size_t)P * sizeof(float));
 }
 
+void conv_direct_bias_backward(const ConvDims *d, const float *dout, float *gbias)
+{
+    // Eight maps' sums side by side: eight independent chains of adds
+    // instead of one, each still in position order.
+    const size_t P = (size_t)d->OH * d->OW;
+    for (int im = 0; im < d->N; im++) {
+        const float *o = dout + (size_t)im * d->F * P;   // (F, OH*OW)
+        int f = 0;
+        for (; f + 8 <= d->F; f += 8) {
+            float s[8] = { 0 };
+            for (size_t p = 0; p < P; p++)
+                for (int k = 0; k < 8; k++) s[k] += o[(f + k) * P + p];
+            for (int k = 0; k < 8; k++) gbias[f + k] += s[k];
+        }
+        for (; f < d->F; f++) {
+            float s = 0.0f;
+            for (size_t p = 0; p < P; p++) s += o[f * P + p];
+            gbias[f] += s;
+        }
+    }
+}
+
+size_t conv_direct_backward_scratch(const ConvDims *d, int m)
+{
+#if CONV_AVX2
+    if (conv_avx2_usable(d))
+        return conv_avx2_backward_scratch(d, m);   // at least the generic loop's
+#endif
+    return ((size_t)d->F + 2) * (size_t)m * d->OH * d->OW;
+}
+
 void conv_direct_backward(const ConvDims *d, const float *x, int m, const float *w, const float *dout,
                           float *dx, float *dw, float *scratch)
+{
+#if CONV_AVX2
+    if (conv_avx2_usable(d)) {
+        conv_avx2_backward(d, x, m, w, dout, dx, dw, scratch);
+        return;
+    }
+#endif
+    conv_direct_backward_generic(d, x, m, w, dout, dx, dw, scratch);
+}
+
+void conv_direct_backward_generic(const ConvDims *d, const float *x, int m, const float *w, const float *dout,
+                                  float *dx, float *dw, float *scratch)
 {
     const int P = d->OH * d->OW, CKK = d->C * d->KH * d->KW;
     const size_t L = (size_t)m * P, img = (size_t)d->C * d->H * d->W;

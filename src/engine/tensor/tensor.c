@@ -1043,7 +1043,7 @@ Tensor *tensor_conv2d(TensorGraph *g, Tensor *x, Tensor *w, Tensor *bias, int st
     int P = d.OH * d.OW, G = conv_group(&d);
     if (d.F <= CONV_DIRECT_MAX_F) {   // few maps: no column matrix (conv_direct.h)
         int m = conv_direct_group(&d);
-        float *scratch = galloc(g, ((size_t)d.F + 1) * m * P * sizeof(float));
+        float *scratch = galloc(g, conv_direct_forward_scratch(&d, m) * sizeof(float));
         if (!scratch)
             return NULL;
         for (int n0 = 0; n0 < d.N; n0 += m) {
@@ -1135,7 +1135,7 @@ static size_t conv_cols(const Tensor *t)
 {
     ConvDims d = conv_dims(t->src[0], t->src[1], t->iparam[0], t->iparam[1]);
     if (d.F <= CONV_DIRECT_MAX_F)   // conv_direct_backward's scratch
-        return ((size_t)d.F + 2) * (size_t)conv_direct_group(&d) * d.OH * d.OW;
+        return conv_direct_backward_scratch(&d, conv_direct_group(&d));
     // A group's columns, then its output gradient gathered as (F, G*OH*OW).
     return ((size_t)d.C * d.KH * d.KW + (size_t)d.F) * (size_t)conv_group(&d) * d.OH * d.OW;
 }
@@ -1343,13 +1343,8 @@ static void backward_node(TensorGraph *g, Tensor *t, float *cols)
                 conv_direct_backward(&d, a->data + at, k, b->data, gy + (size_t)n0 * d.F * P,
                                      ga ? ga + at : NULL, gb, cols);
             }
-            for (int im = 0; gbias && im < d.N; im++)
-                for (int f = 0; f < d.F; f++) {
-                    const float *dout = gy + ((size_t)im * d.F + f) * P;   // (OH*OW)
-                    float acc = 0.0f;
-                    for (int p = 0; p < P; p++) acc += dout[p];
-                    gbias[f] += acc;
-                }
+            if (gbias)
+                conv_direct_bias_backward(&d, gy, gbias);
             break;
         }
         size_t ld = (size_t)G * P;
