@@ -57,6 +57,7 @@ struct Run {
     int made[RUN_MAX_SOURCES];          // instances made so far
     const char *status[RUN_MAX_SOURCES];
     char error[RUN_MAX_SOURCES][160];   // a source that could not be made, and why
+    char status_copy[RUN_MAX_SOURCES][160]; // the caller's copies (run_source_status)
     RunArrays pending;
     unsigned serial;
     bool busy;
@@ -530,7 +531,17 @@ static Run *run_make(Lesson *l, bool threaded, RunCache *cache, char *err, size_
     r->step = SIZE_MAX;
     run_goto(r, 0);
     if (threaded) {
-        if (pthread_create(&r->worker, NULL, worker_main, r) != 0) {
+        // The sources run on this thread, some with tens of KB of locals
+        // (playground_forward's 64 KB): ask for glibc's usual 8 MB rather
+        // than the C library's default (128 KB on musl).
+        pthread_attr_t attr;
+        bool attr_ok = pthread_attr_init(&attr) == 0;
+        if (attr_ok)
+            pthread_attr_setstacksize(&attr, (size_t)8 << 20);   // advice: the default if refused
+        int rc = pthread_create(&r->worker, attr_ok ? &attr : NULL, worker_main, r);
+        if (attr_ok)
+            pthread_attr_destroy(&attr);
+        if (rc != 0) {
             snprintf(err, n, "cannot start the worker thread");
             run_destroy(r);
             return NULL;
@@ -822,10 +833,15 @@ int run_source_steps(const Run *r, int i)
 const char *run_source_status(const Run *r, int i)
 {
     Run *m = (Run *)r;
+    if (i < 0 || i >= r->nsources)
+        return NULL;
+    // Copied under the lock: the worker may rewrite r->error[i] as soon as
+    // it is released.
     pthread_mutex_lock(&m->mu);
-    const char *s = i >= 0 && i < r->nsources ? r->status[i] : NULL;
+    const char *s = r->status[i];
+    snprintf(m->status_copy[i], sizeof(m->status_copy[i]), "%s", s ? s : "");
     pthread_mutex_unlock(&m->mu);
-    return s && *s ? s : NULL;
+    return m->status_copy[i][0] ? m->status_copy[i] : NULL;
 }
 
 bool run_source_failed(const Run *r, int i)

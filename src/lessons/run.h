@@ -90,7 +90,7 @@ int run_source_count(const Run *r);
 int run_source_find(const Run *r, const char *name); // -1 when no source has that name
 int run_source_target(const Run *r, int i);
 int run_source_steps(const Run *r, int i);
-const char *run_source_status(const Run *r, int i);
+const char *run_source_status(const Run *r, int i);   // a copy, valid until the next call for i
 // How many times source i has started (made, or with a cache taken from
 // it): a parameter it reads changed (unless its kind could retune), or a
 // step went back past its count. 1 after the first.
