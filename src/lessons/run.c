@@ -93,7 +93,15 @@ static bool work(Run *r)
         unsigned gen = r->gen;
         double params[LESSON_MAX_PARAMS2];
         memcpy(params, r->shared_params, sizeof(params));
+        void *old[RUN_MAX_SOURCES];
+        for (int i = 0; i < r->nsources; i++)
+            old[i] = r->inst[i], r->inst[i] = NULL;
         pthread_mutex_unlock(&r->mu);
+        // The old instances go before the fresh ones are made, so a source's
+        // models and data are never held twice (only this thread reads inst).
+        for (int i = 0; i < r->nsources; i++)
+            if (old[i])
+                source_kinds[r->decl[i]->kind]->destroy(old[i]);
         SourceParams sp = {.lesson = r->l, .values = params};
         void *fresh[RUN_MAX_SOURCES];
         char errors[RUN_MAX_SOURCES][160];
@@ -104,8 +112,6 @@ static bool work(Run *r)
         }
         pthread_mutex_lock(&r->mu);
         for (int i = 0; i < r->nsources; i++) {
-            if (r->inst[i])
-                source_kinds[r->decl[i]->kind]->destroy(r->inst[i]);
             r->inst[i] = fresh[i];
             memcpy(r->error[i], errors[i], sizeof(errors[i]));
         }
