@@ -336,6 +336,11 @@ static bool work(Run *r)
                 retuned[i] = true;
                 continue;
             }
+            // The old instance goes (parked, with a cache) before a fresh one
+            // is made, so a source's models and data are never held twice.
+            pthread_mutex_lock(&r->mu);
+            retire(r, i);
+            pthread_mutex_unlock(&r->mu);
             if (r->cache && keys[i] && (held[i] = run_cache_find(r->cache, keys[i], target[i])))
                 served++;
             else if (r->cache && keys[i] && (fresh[i] = run_cache_take(r->cache, keys[i], target[i])))
@@ -354,7 +359,6 @@ static bool work(Run *r)
                 r->key[i] = keys[i];
                 continue;
             }
-            retire(r, i);
             r->inst[i] = fresh[i];
             r->held[i] = held[i];
             if (fresh[i] || held[i]) {

@@ -54,6 +54,8 @@
 // hidden, lr, seed): moving a slider remakes the instance, and it takes its
 // steps from the cache instead of training again. The cached state is
 // exactly the one training would reach (tests/unit/test_source_lstmmem.c).
+// The cache lives as long as the program: at most CACHE_KEYS keys and
+// CACHE_MAX_BYTES of states.
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -70,6 +72,8 @@
 #define SNAP_EVERY 25
 #define SNAP_MAX (LSTMMEM_MAX_LIMIT / SNAP_EVERY)
 #define CACHE_KEYS 4
+#define CACHE_MAX_BYTES ((size_t)8 << 20) // states kept over all keys (one key of lesson 8 takes 0.35 MB;
+                                          // hidden 32 with limit 5000 would take 11 MB)
 
 static const char *const gate_words[3] = {"input", "forget", "output"};
 static const int gate_index[3] = {MEM_GATE_I, MEM_GATE_F, MEM_GATE_O};
@@ -98,6 +102,7 @@ typedef struct CacheEntry {
     char key[96];
     unsigned long used;      // for least-recently-used eviction; 0 = empty
     int nsnaps;              // snaps[k] is the state after (k + 1) * SNAP_EVERY steps
+    size_t blob_bytes;       // of each snap's blob (the key fixes the model's size)
     MemState snaps[SNAP_MAX];
     double loss[LSTMMEM_MAX_LIMIT]; // loss[s] of step s + 1, for s < nsnaps * SNAP_EVERY
 } CacheEntry;
@@ -105,6 +110,7 @@ typedef struct CacheEntry {
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static CacheEntry *cache[CACHE_KEYS];
 static unsigned long cache_clock;
+static size_t cache_bytes; // of the states' blobs, at most CACHE_MAX_BYTES
 
 // The entry for key, or NULL. Holds cache_mu.
 static CacheEntry *cache_find(const char *key)
@@ -133,8 +139,10 @@ static CacheEntry *cache_add(const char *key)
     CacheEntry *e = cache[pick];
     if (!e && !(e = cache[pick] = calloc(1, sizeof(*e))))
         return NULL;
-    for (int k = 0; k < e->nsnaps; k++)
+    for (int k = 0; k < e->nsnaps; k++) {
         free(e->snaps[k].blob);
+        cache_bytes -= e->blob_bytes;
+    }
     e->nsnaps = 0;
     snprintf(e->key, sizeof(e->key), "%s", key);
     e->used = ++cache_clock;
@@ -160,18 +168,22 @@ static bool cache_restore(LstmMem *m, int goal)
 }
 
 // Keep m's state (at a multiple of SNAP_EVERY steps) when it is the next
-// one its entry lacks.
+// one its entry lacks and the cache has room for it (past CACHE_MAX_BYTES
+// an entry stops growing: later steps are trained, not restored).
 static void cache_store(const LstmMem *m)
 {
     int step = (int)m->tr->step, k = step / SNAP_EVERY - 1;
+    size_t bytes = mem_state_floats(m->tr) * sizeof(float);
     pthread_mutex_lock(&cache_mu);
     CacheEntry *e = cache_find(m->key);
     if (!e && k == 0)
         e = cache_add(m->key);
-    if (e && e->nsnaps == k) {
+    if (e && e->nsnaps == k && cache_bytes + bytes <= CACHE_MAX_BYTES) {
         MemState *s = &e->snaps[k];
-        s->blob = malloc(mem_state_floats(m->tr) * sizeof(float));
+        s->blob = malloc(bytes);
+        e->blob_bytes = bytes;
         if (s->blob) {
+            cache_bytes += bytes;
             mem_state_save(m->tr, s);
             memcpy(e->loss + k * SNAP_EVERY, m->loss + k * SNAP_EVERY, SNAP_EVERY * sizeof(double));
             e->nsnaps++;

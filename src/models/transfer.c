@@ -14,7 +14,8 @@ const char *const transfer_method_names[TRANSFER_METHOD_COUNT] = {"scratch", "fr
 const char *const transfer_layer_names[TRANSFER_LAYERS + 1] = {"conv1", "conv2", "fc", "head"};
 
 #define FEATURE_PARAMS 6   // c1w c1b c2w c2b fcw fcb: what is saved and loaded
-#define CHUNK 256          // frames per forward pass when testing
+#define CHUNK 16           // frames per forward pass when testing: the graph's arena keeps the size of
+                           // its largest pass, about 100 KB a frame, for as long as the run lives
 #define TRANSFER_HEAD_LR 5 // the new head learns this many times faster than the layers under it
 
 // The shapes of steering.h's CNN, in steer_param_names order.

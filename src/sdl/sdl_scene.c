@@ -22,6 +22,8 @@ const char *const scene_font_files[FONT_COUNT] = {
 #define TEXT_CACHE_SIZE 2048   // slots in the open-addressed text texture table
 #define TEXT_CACHE_MAX 1500    // entries kept before stale ones are dropped
 #define TEXT_CACHE_MAX_BYTES ((size_t)16 << 20) // texture bytes kept before stale ones are dropped
+#define TEXT_MAX_AGE 120        // frames a text texture is kept unused (swept every TEXT_SWEEP_EVERY frames)
+#define TEXT_SWEEP_EVERY 60
 
 typedef struct FontEntry {
     SceneFont font;
@@ -213,9 +215,14 @@ static uint64_t text_hash(const char *text, SceneFont font, int px, Color c)
     return h ? h : 1;
 }
 
-// Drop every entry not used in the last few frames, then rehash the rest.
-static void evict_stale(SceneRenderer *sr)
+// Drop every entry not used in the last max_age frames, then rehash the rest.
+static void evict_stale(SceneRenderer *sr, uint32_t max_age)
 {
+    bool any = false;
+    for (int i = 0; i < TEXT_CACHE_SIZE && !any; i++)
+        any = sr->cache[i].hash && sr->frame - sr->cache[i].last_frame > max_age;
+    if (!any)
+        return;
     TextEntry *old = sr->cache;
     TextEntry *fresh = calloc(TEXT_CACHE_SIZE, sizeof(TextEntry));
     if (!fresh)
@@ -226,7 +233,7 @@ static void evict_stale(SceneRenderer *sr)
     for (int i = 0; i < TEXT_CACHE_SIZE; i++) {
         if (!old[i].hash)
             continue;
-        if (sr->frame - old[i].last_frame > 2) {
+        if (sr->frame - old[i].last_frame > max_age) {
             drop_text(&old[i]);
             continue;
         }
@@ -255,7 +262,7 @@ static TextEntry *get_text(SceneRenderer *sr, const SceneItem *it)
         j = (j + 1) % TEXT_CACHE_SIZE;
     }
     if (sr->ncached >= TEXT_CACHE_MAX || sr->cached_bytes > TEXT_CACHE_MAX_BYTES) {
-        evict_stale(sr);
+        evict_stale(sr, 2);
         if (sr->ncached >= TEXT_CACHE_MAX || sr->cached_bytes > TEXT_CACHE_MAX_BYTES)
             return NULL; // the cache is full of this frame's text: the caller draws uncached
         return get_text(sr, it);
@@ -508,6 +515,12 @@ static void draw_text(SceneRenderer *sr, const SceneItem *it)
 void scene_renderer_draw(SceneRenderer *sr, const Scene *s)
 {
     sr->frame++;
+    // Text seen once (a loss that changes every step, a size the zoom
+    // passed through) goes after TEXT_MAX_AGE frames, so the cache holds
+    // the text of the last few screens, not whatever filled it up to its
+    // caps.
+    if (sr->frame % TEXT_SWEEP_EVERY == 0)
+        evict_stale(sr, TEXT_MAX_AGE);
     SDL_SetRenderDrawBlendMode(sr->r, SDL_BLENDMODE_BLEND);
     Color bg = s->background;
     SDL_SetRenderDrawColor(sr->r, bg.r, bg.g, bg.b, 255);
