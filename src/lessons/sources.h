@@ -83,8 +83,9 @@ typedef struct SourceKind {
     // Optional. Take new parameter values (decl's options read with p)
     // without starting again: true when inst now has exactly the state an
     // instance made with p would have after the same steps (a sampling
-    // temperature, say, that training never reads); false, inst unchanged,
-    // when the kind cannot: the run then makes it again.
+    // temperature, say, that training never reads); false when the kind
+    // cannot: the run then lets inst go (its state may be half changed) and
+    // makes a new instance.
     bool (*retune)(void *inst, const SourceParams *p, const LessonSource *decl);
 } SourceKind;
 
