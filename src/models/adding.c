@@ -153,13 +153,8 @@ AddingTrainer *adding_create(const AddingConfig *cfg)
     pcg_seed(&tr->rng, cfg->seed * 2 + 2);
     size_t nparams = 0;
     if (cfg->model == ADDING_LSTM) {
-        if (!(tr->lstm = lstm_create(2, H)))
+        if (!(tr->lstm = readout_lstm_create(H, &init)))
             goto fail;
-        lstm_init_uniform(tr->lstm, &init);
-        tr->lstm->skip_dx = true;
-        // A forget-gate bias of 1 (Jozefowicz et al. 2015) helps long memories.
-        for (int j = H; j < 2 * H; j++)
-            tr->lstm->p.b_ih[j] += 1.0f;
         nparams = tr->lstm->nparams;
     } else {
         bool irnn = cfg->model == ADDING_IRNN;

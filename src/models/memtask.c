@@ -46,13 +46,8 @@ MemTrainer *mem_create(const MemConfig *c)
     Pcg init;
     pcg_seed(&init, c->seed * 2 + 1);
     pcg_seed(&tr->rng, c->seed * 2 + 2);
-    if (!(tr->lstm = lstm_create(2, H)))
+    if (!(tr->lstm = readout_lstm_create(H, &init)))   // with a forget-gate bias of 1
         goto fail;
-    lstm_init_uniform(tr->lstm, &init);
-    tr->lstm->skip_dx = true;
-    // A forget-gate bias of 1 (Jozefowicz et al. 2015), as the adding task does.
-    for (int j = H; j < 2 * H; j++)
-        tr->lstm->p.b_ih[j] += 1.0f;
     if (!readout_alloc(B, T, H, c->lr, tr->lstm->nparams, &init, &tr->head, &tr->head_grad, &tr->x,
                        &tr->target, &tr->y, &tr->dh, &tr->opt_model, &tr->opt_head))
         goto fail;

@@ -8,6 +8,18 @@
 
 #include "models/init.h"
 
+Lstm *readout_lstm_create(int H, Pcg *init)
+{
+    Lstm *m = lstm_create(2, H);
+    if (!m)
+        return NULL;
+    lstm_init_uniform(m, init);
+    m->skip_dx = true;
+    for (int j = H; j < 2 * H; j++)
+        m->p.b_ih[j] += 1.0f;
+    return m;
+}
+
 bool readout_alloc(int B, int T, int H, float lr, size_t nparams, Pcg *init, float **head,
                    float **head_grad, float **x, float **target, float **y, float **dh,
                    Optim **opt_model, Optim **opt_head)

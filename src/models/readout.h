@@ -2,7 +2,7 @@
 // (memtask.c) share: a linear read-out y = w . h_T + b of a recurrent
 // model's last hidden state, scored by the MSE against one target per
 // sequence, with the model and the read-out clipped together by their
-// global norm and trained by one Adam each.
+// global norm and trained by one Adam each; and the LSTM both set up alike.
 //
 // A trainer keeps the parts as its own fields and hands them here:
 //
@@ -19,7 +19,14 @@
 #include <stddef.h>
 
 #include "engine/optim/optim.h"
+#include "models/lstm.h"
 #include "models/rng.h"
+
+// The LSTM both tasks read out: 2 inputs, H units, PyTorch's uniform init
+// drawn from init, then a forget-gate bias of 1 (Jozefowicz et al. 2015),
+// which helps long memories; skip_dx set (no gradient to the inputs). NULL
+// when out of memory. Free with lstm_destroy.
+Lstm *readout_lstm_create(int H, Pcg *init);
 
 // Allocate a read-out trainer's parts for batches of B sequences of T steps
 // of 2 inputs into H units: *head and *head_grad (H + 1), zeroed, then the
