@@ -60,19 +60,15 @@ int main(void)
         return 1;
 
     // Headless: the same source, the same steps, no frames.
-    Run *r = run_create(l, false, err, sizeof(err));
-    if (!r) {
+    double headless = frame_bench_headless(l, HEADLESS_STEPS, NULL, err, sizeof(err));
+    if (isnan(headless)) {
         fprintf(stderr, "bench_frame_training: %s\n", err);
         return 1;
     }
-    run_extend(r, 0, HEADLESS_STEPS);
-    double t0 = clock_s(CLOCK_MONOTONIC);
-    run_settle(r);
-    double headless = run_source_steps(r, 0) / (clock_s(CLOCK_MONOTONIC) - t0);
-    run_destroy(r);
 
     // The window: frames paced at 60 a second while the worker trains.
     FrameBench fb;
+    Run *r = NULL;
     if (!frame_bench_init(&fb, 100000, err, sizeof(err)) || !(r = run_create(l, true, err, sizeof(err)))) {
         fprintf(stderr, "bench_frame_training: %s\n", err);
         return 1;

@@ -5,6 +5,7 @@
 // paced at 60 a second. Header-only (static functions), for the benchmark
 // programs in this folder:
 //
+//     double headless = frame_bench_headless(l, steps, NULL, err, sizeof err);
 //     FrameBench fb;
 //     if (!frame_bench_init(&fb, cap, err, sizeof err)) ... err says why
 //     double f0, end = frame_bench_frame(&fb, l, r, &f0);   // records frame fb.n++
@@ -134,6 +135,25 @@ static inline double frame_bench_median(const double *sorted, int n)
 static inline double frame_bench_p99(const double *sorted, int n)
 {
     return n ? sorted[(size_t)(0.99 * (n - 1))] : NAN;
+}
+
+// Source 0 of l trained `steps` steps on a headless run (run_settle), no
+// frames: its steps a second; *per_cpu_s (may be NULL) gets them per second
+// of this thread's CPU time. NaN with a message in err when the run cannot
+// be made.
+static inline double frame_bench_headless(Lesson *l, int steps, double *per_cpu_s, char *err, size_t errn)
+{
+    Run *r = run_create(l, false, err, errn);
+    if (!r)
+        return NAN;
+    run_extend(r, 0, steps);
+    double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    run_settle(r);
+    double per_s = run_source_steps(r, 0) / (clock_s(CLOCK_MONOTONIC) - t0);
+    if (per_cpu_s)
+        *per_cpu_s = run_source_steps(r, 0) / (clock_s(CLOCK_THREAD_CPUTIME_ID) - c0);
+    run_destroy(r);
+    return per_s;
 }
 
 // Parse a lesson held in text (named bench.lesson in messages, printed on
