@@ -6,11 +6,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "models/adding.h"
 
 static const char usage[] =
@@ -47,32 +47,6 @@ static const char usage[] =
     "the other defaults the lstm goes up to T 133 and the rnns up to T 524; T 100000\n"
     "needs small sizes, e.g. --batch 8 --hidden 8 --steps 100. Sizes past a limit\n"
     "are refused with the sizes that fit.\n";
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void progress(bool tty, long step, long steps, double mse, double elapsed)
-{
-    if (tty) {
-        enum { W = 30 };
-        int fill = (int)(W * step / steps);
-        char bar[W + 1];
-        for (int i = 0; i < W; i++)
-            bar[i] = i < fill ? '#' : '.';
-        bar[W] = '\0';
-        fprintf(stderr, "\r[%s] %3d%% step %ld/%ld  train mse %.4f  %.0fs ", bar,
-                (int)(100 * step / steps), step, steps, mse, elapsed);
-        if (step == steps)
-            fputc('\n', stderr);
-    } else {
-        fprintf(stderr, "step %ld/%ld train mse %.6f (%.1f s)\n", step, steps, mse, elapsed);
-    }
-    fflush(stderr);
-}
 
 int cmd_train(int argc, char **argv)
 {
@@ -165,18 +139,18 @@ int cmd_train(int argc, char **argv)
            (unsigned long long)c.seed);
     fflush(stdout);
     bool tty = isatty(fileno(stderr));
-    double t0 = now(), last_print = 0.0, avg = NAN;
+    double t0 = cli_now(), last_print = 0.0, avg = NAN;
     long every = c.steps / 20 > 0 ? c.steps / 20 : 1;
     for (long s = 1; s <= c.steps; s++) {
         double mse = adding_step(tr);
         avg = isnan(avg) ? mse : 0.95 * avg + 0.05 * mse;
-        double el = now() - t0;
+        double el = cli_now() - t0;
         if (tty ? (el - last_print > 0.2 || s == c.steps) : (s % every == 0 || s == c.steps)) {
-            progress(tty, s, c.steps, avg, el);
+            cli_progress(tty, s, c.steps, "train mse", avg, "", el);
             last_print = el;
         }
     }
-    double train_time = now() - t0;
+    double train_time = cli_now() - t0;
     double test = adding_test_mse(tr);
     printf("test mse: %.6f on %d sequences\n", test, c.test_size);
     printf("baseline mse: %.6f (always predicting 1)\n", ADDING_BASELINE_MSE);

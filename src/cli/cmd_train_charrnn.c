@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "app/platform.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "models/charlstm.h"
 #include "models/charrnn.h"
 #include "models/chartext.h"
@@ -53,32 +53,6 @@ static const char usage[] =
     "The loss is printed per character. It starts near ln V, what a model that\n"
     "gives every character the same probability scores (min-char-rnn's first\n"
     "figure); the smoothed figure moves 1% of the way to each step's loss.\n";
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void progress(bool tty, long step, long steps, double loss, double elapsed)
-{
-    if (tty) {
-        enum { W = 30 };
-        int fill = (int)(W * step / steps);
-        char bar[W + 1];
-        for (int i = 0; i < W; i++)
-            bar[i] = i < fill ? '#' : '.';
-        bar[W] = '\0';
-        fprintf(stderr, "\r[%s] %3d%% step %ld/%ld  loss %.4f per char  %.0fs ", bar, (int)(100 * step / steps),
-                step, steps, loss, elapsed);
-        if (step == steps)
-            fputc('\n', stderr);
-    } else {
-        fprintf(stderr, "step %ld/%ld loss %.6f per char (%.1f s)\n", step, steps, loss, elapsed);
-    }
-    fflush(stderr);
-}
 
 int cmd_train_charrnn(int argc, char **argv)
 {
@@ -166,20 +140,20 @@ int cmd_train_charrnn(int argc, char **argv)
            text.len, text.V, models[model], hidden, T, steps, seed);
     fflush(stdout);
     bool tty = isatty(fileno(stderr));
-    double t0 = now(), last_print = 0.0, smoothed = log((double)text.V), first = NAN, last = NAN;
+    double t0 = cli_now(), last_print = 0.0, smoothed = log((double)text.V), first = NAN, last = NAN;
     long every = steps / 20 > 0 ? steps / 20 : 1;
     for (long s = 1; s <= steps; s++) {
         last = (lm ? charlstm_step(lm) : charrnn_step(m)) / T;
         if (s == 1)
             first = last;
         smoothed = CHARRNN_CLI_SMOOTH * smoothed + (1 - CHARRNN_CLI_SMOOTH) * last;
-        double el = now() - t0;
+        double el = cli_now() - t0;
         if (tty ? (el - last_print > 0.2 || s == steps) : (s % every == 0 || s == steps)) {
-            progress(tty, s, steps, smoothed, el);
+            cli_progress(tty, s, steps, "loss", smoothed, " per char", el);
             last_print = el;
         }
     }
-    double train_time = now() - t0;
+    double train_time = cli_now() - t0;
     printf("first loss: %.4f per character (ln V = %.4f)\n", first, log((double)text.V));
     printf("loss: %.4f per character, smoothed (last step %.4f)\n", smoothed, last);
     Pcg rng;

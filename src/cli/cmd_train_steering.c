@@ -7,11 +7,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "models/steering.h"
 
 static const char usage[] =
@@ -31,13 +31,6 @@ static const char usage[] =
     "Each step is a fresh batch of 8 sequences of 16 frames; Adam. The test set\n"
     "is 64 held-out sequences (1024 frames). Always predicting 0 scores the\n"
     "variance of the angle, printed as the baseline.\n";
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void print_score(const char *name, SteerScore s)
 {
@@ -99,12 +92,12 @@ int cmd_train_steering(int argc, char **argv)
     printf(", seed %llu\n", (unsigned long long)c.seed);
     fflush(stdout);
     bool tty = isatty(fileno(stderr));
-    double t0 = now(), last = 0;
+    double t0 = cli_now(), last = 0;
     int total = c.cnn_steps + c.lstm_steps;
     while (steer_phase(tr) != STEER_DONE) {
         SteerPhase ph = steer_phase(tr);
         double mse = steer_step(tr);
-        double el = now() - t0;
+        double el = cli_now() - t0;
         if ((tty && (el - last > 0.2 || tr->steps == total)) || (!tty && tr->steps % 100 == 0)) {
             fprintf(stderr, "%sstep %d/%d (%s) train mse %.4f  %.1f s%s", tty ? "\r" : "", tr->steps, total,
                     ph == STEER_TRAIN_CNN ? "cnn" : "lstm", mse, el, tty ? " " : "\n");
@@ -113,7 +106,7 @@ int cmd_train_steering(int argc, char **argv)
     }
     if (tty)
         fputc('\n', stderr);
-    double train_time = now() - t0;
+    double train_time = cli_now() - t0;
     double var = 0;
     size_t nt = (size_t)c.test_size * c.T;
     for (size_t i = 0; i < nt; i++)

@@ -6,11 +6,11 @@
 // flags alone; progress and wall time go to stderr.
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "app/platform.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "engine/npy/npy.h"
 #include "models/transfer.h"
 
@@ -43,13 +43,6 @@ static const char usage[] =
     "                  (made if missing). The same flags give the same bytes on the\n"
     "                  same build and CPU.\n";
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int pretrain(const char *out, long steps, long seed)
 {
     char err[NPY_ERR_MAX + 64];
@@ -61,7 +54,7 @@ static int pretrain(const char *out, long steps, long seed)
         fprintf(stderr, "gradlab: error: train transfer: %s\n", err);
         return 2;
     }
-    double t0 = now();
+    double t0 = cli_now();
     TensorBlock *cnn = transfer_pretrain(seed < 0 ? 1 : (uint64_t)seed, steps > 0 ? (int)steps : 200);
     if (!cnn) {
         fprintf(stderr, "gradlab: error: train transfer: out of memory\n");
@@ -75,7 +68,7 @@ static int pretrain(const char *out, long steps, long seed)
     }
     printf("pretrained steering CNN (%ld steps, seed %ld) saved in %s\n", steps > 0 ? steps : 200,
            seed < 0 ? 1 : seed, out);
-    fprintf(stderr, "time: %.1f s\n", now() - t0);
+    fprintf(stderr, "time: %.1f s\n", cli_now() - t0);
     return 0;
 }
 
@@ -148,7 +141,7 @@ int cmd_train_transfer(int argc, char **argv)
     printf("transfer: %d examples (%s roads), %d steps of %d frames, finetune keeps %d layer%s, seed %llu\n",
            c.examples, c.night ? "night" : "day", c.steps, c.batch, c.frozen, c.frozen == 1 ? "" : "s",
            (unsigned long long)c.seed);
-    double t0 = now();
+    double t0 = cli_now();
     int status = 0;
     for (int m = 0; m < TRANSFER_METHOD_COUNT; m++) {
         TransferRun *r = transfer_create(&c, (TransferMethod)m, cnn);
@@ -164,6 +157,6 @@ int cmd_train_transfer(int argc, char **argv)
         transfer_destroy(r);
     }
     tensor_block_destroy(cnn);
-    fprintf(stderr, "time: %.1f s\n", now() - t0);
+    fprintf(stderr, "time: %.1f s\n", cli_now() - t0);
     return status;
 }

@@ -323,14 +323,6 @@ static const char *bptt_finished(const void *inst)
     return "computed";
 }
 
-// Add a number called name.
-static void publish_number(RunArrays *out, const char *prefix, const char *name, double v)
-{
-    double *x = run_arrays_add(out, prefix, name, 0, NULL);
-    if (x)
-        *x = v;
-}
-
 // Add the array name of n numbers, in order or reversed.
 static void publish_array(RunArrays *out, const char *prefix, const char *name, const double *v, int n,
                           bool reversed)
@@ -346,14 +338,14 @@ static void bptt_publish(const void *inst, const char *prefix, RunArrays *out)
     const int T = b->T;
     publish_array(out, prefix, "norm", b->norm, T, false);
     publish_array(out, prefix, "back", b->norm, T, true);
-    publish_number(out, prefix, "first", b->norm[0]);
-    publish_number(out, prefix, "last", b->norm[T - 1]);
-    publish_number(out, prefix, "slope", b->slope);
-    publish_number(out, prefix, "factor", exp(b->slope));
-    publish_number(out, prefix, "lambda1", b->lambda1);
-    publish_number(out, prefix, "gamma", b->gamma);
-    publish_number(out, prefix, "lg", b->lambda1 * b->gamma);
-    publish_number(out, prefix, "forget_gate", b->forget_gate);
+    run_arrays_number(out, prefix, "first", b->norm[0]);
+    run_arrays_number(out, prefix, "last", b->norm[T - 1]);
+    run_arrays_number(out, prefix, "slope", b->slope);
+    run_arrays_number(out, prefix, "factor", exp(b->slope));
+    run_arrays_number(out, prefix, "lambda1", b->lambda1);
+    run_arrays_number(out, prefix, "gamma", b->gamma);
+    run_arrays_number(out, prefix, "lg", b->lambda1 * b->gamma);
+    run_arrays_number(out, prefix, "forget_gate", b->forget_gate);
     if (!b->law)
         return;
     publish_array(out, prefix, "law", b->lawv, T, false);
@@ -362,9 +354,9 @@ static void bptt_publish(const void *inst, const char *prefix, RunArrays *out)
     for (int t = 0; t < T; t++)
         if (isfinite(b->norm[t]) && isfinite(b->lawv[t]) && b->lawv[t] > 0)
             worst = fmax(worst, fabs(b->norm[t] / b->lawv[t] - 1));
-    publish_number(out, prefix, "law_error", worst);
-    publish_number(out, prefix, "log_s", log(b->s));
-    publish_number(out, prefix, "slope_gap", fabs(b->slope - log(b->s)));
+    run_arrays_number(out, prefix, "law_error", worst);
+    run_arrays_number(out, prefix, "log_s", log(b->s));
+    run_arrays_number(out, prefix, "slope_gap", fabs(b->slope - log(b->s)));
 }
 
 const SourceKind source_bptt_kind = {

@@ -344,13 +344,6 @@ static const char *charrnn_src_finished(const void *inst)
     return ((const CharRnnSource *)inst)->finished;
 }
 
-static void publish_number(RunArrays *out, const char *prefix, const char *name, double v)
-{
-    double *x = run_arrays_add(out, prefix, name, 0, NULL);
-    if (x)
-        *x = v;
-}
-
 static void charrnn_src_publish(const void *inst, const char *prefix, RunArrays *out)
 {
     const CharRnnSource *c = inst;
@@ -359,14 +352,14 @@ static void charrnn_src_publish(const void *inst, const char *prefix, RunArrays 
     double *x = run_arrays_add(out, prefix, "loss", 1, &npts);
     if (x)
         memcpy(x, c->loss, (size_t)npts * sizeof(double));
-    publish_number(out, prefix, "first", c->first);
-    publish_number(out, prefix, "first_gap", fabs(c->first - log((double)t->V)));
-    publish_number(out, prefix, "last", c->last);
-    publish_number(out, prefix, "lnV", log((double)t->V));
-    publish_number(out, prefix, "V", t->V);
-    publish_number(out, prefix, "steps", c->steps);
-    publish_number(out, prefix, "temperature", c->temperature);
-    publish_number(out, prefix, "sample_step", c->sample_steps[c->nsamples - 1]);
+    run_arrays_number(out, prefix, "first", c->first);
+    run_arrays_number(out, prefix, "first_gap", fabs(c->first - log((double)t->V)));
+    run_arrays_number(out, prefix, "last", c->last);
+    run_arrays_number(out, prefix, "lnV", log((double)t->V));
+    run_arrays_number(out, prefix, "V", t->V);
+    run_arrays_number(out, prefix, "steps", c->steps);
+    run_arrays_number(out, prefix, "temperature", c->temperature);
+    run_arrays_number(out, prefix, "sample_step", c->sample_steps[c->nsamples - 1]);
     int n = c->n, shape[2] = {c->n, c->k};
     if ((x = run_arrays_add(out, prefix, "sample", 1, &n)))
         for (int i = 0; i < n; i++)

@@ -259,13 +259,6 @@ static const char *curve_finished(const void *inst)
     return "computed";
 }
 
-static void publish_number(RunArrays *out, const char *prefix, const char *name, double v)
-{
-    double *x = run_arrays_add(out, prefix, name, 0, NULL);
-    if (x)
-        *x = v;
-}
-
 static void curve_publish(const void *inst, const char *prefix, RunArrays *out)
 {
     const CurveSource *c = inst;
@@ -280,13 +273,13 @@ static void curve_publish(const void *inst, const char *prefix, RunArrays *out)
     int shape[2] = {c->nsat, 2};
     if ((x = run_arrays_add(out, prefix, "saturated", 2, shape)))
         memcpy(x, c->sat, (size_t)c->nsat * 2 * sizeof(double));
-    publish_number(out, prefix, "nsat", c->nsat);
+    run_arrays_number(out, prefix, "nsat", c->nsat);
     double total = 0;
     for (int k = 0; k < c->nsat; k++)
         total += c->sat[k][1] - c->sat[k][0];
-    publish_number(out, prefix, "sat_percent", 100 * total / (c->to - c->from));
-    publish_number(out, prefix, "sat_left", c->nsat && c->sat[0][0] == c->from ? c->sat[0][1] : NAN);
-    publish_number(out, prefix, "sat_right",
+    run_arrays_number(out, prefix, "sat_percent", 100 * total / (c->to - c->from));
+    run_arrays_number(out, prefix, "sat_left", c->nsat && c->sat[0][0] == c->from ? c->sat[0][1] : NAN);
+    run_arrays_number(out, prefix, "sat_right",
                    c->nsat && c->sat[c->nsat - 1][1] == c->to ? c->sat[c->nsat - 1][0] : NAN);
     if ((x = run_arrays_add(out, prefix, "mask", 1, &n)))
         for (int i = 0; i < n; i++)
@@ -296,11 +289,11 @@ static void curve_publish(const void *inst, const char *prefix, RunArrays *out)
     if ((x = run_arrays_add(out, prefix, "marker", 1, &n)))
         for (int i = 0; i < n; i++)
             x[i] = i == at ? c->f_at : 0;
-    publish_number(out, prefix, "index_at", at);
-    publish_number(out, prefix, "at", c->at);
-    publish_number(out, prefix, "f_at", c->f_at);
-    publish_number(out, prefix, "df_at", c->df_at);
-    publish_number(out, prefix, "dmax", c->dmax);
+    run_arrays_number(out, prefix, "index_at", at);
+    run_arrays_number(out, prefix, "at", c->at);
+    run_arrays_number(out, prefix, "f_at", c->f_at);
+    run_arrays_number(out, prefix, "df_at", c->df_at);
+    run_arrays_number(out, prefix, "dmax", c->dmax);
 }
 
 const SourceKind source_curve_kind = {

@@ -268,13 +268,6 @@ static int mlp_steps(const void *inst)
     return (int)((const MlpSource *)inst)->pg->steps;
 }
 
-static void number(RunArrays *out, const char *prefix, const char *name, double v)
-{
-    double *x = run_arrays_add(out, prefix, name, 0, NULL);
-    if (x)
-        *x = v;
-}
-
 static void floats(RunArrays *out, const char *prefix, const char *name, int ndim, int n0, int n1,
                    const float *f)
 {
@@ -308,38 +301,38 @@ static void mlp_publish(const void *inst, const char *prefix, RunArrays *out)
     int four = 4;
     if ((x = run_arrays_add(out, prefix, "range", 1, &four)))
         memcpy(x, range, sizeof(range));
-    number(out, prefix, "steps", steps);
-    number(out, prefix, "layers", L);
-    number(out, prefix, "units", U);
-    number(out, prefix, "ngrid", g);
+    run_arrays_number(out, prefix, "steps", steps);
+    run_arrays_number(out, prefix, "layers", L);
+    run_arrays_number(out, prefix, "units", U);
+    run_arrays_number(out, prefix, "ngrid", g);
     if (!s->bind)
         return;
     // The point and the weights by the names of a program's inputs.
-    number(out, prefix, "point", s->point);
-    number(out, prefix, "x[0]", pg->xy[2 * s->point]);
-    number(out, prefix, "x[1]", pg->xy[2 * s->point + 1]);
-    number(out, prefix, "y", pg->label[s->point]);
-    number(out, prefix, "point_loss", s->point_loss);
-    number(out, prefix, "point_p", s->point_p);
+    run_arrays_number(out, prefix, "point", s->point);
+    run_arrays_number(out, prefix, "x[0]", pg->xy[2 * s->point]);
+    run_arrays_number(out, prefix, "x[1]", pg->xy[2 * s->point + 1]);
+    run_arrays_number(out, prefix, "y", pg->label[s->point]);
+    run_arrays_number(out, prefix, "point_loss", s->point_loss);
+    run_arrays_number(out, prefix, "point_p", s->point_p);
     char name[RUN_ARRAY_NAME];
     for (int l = 0; l < L; l++) {
         const Tensor *w = pg->params->t[2 * l], *b = pg->params->t[2 * l + 1];
         for (int i = 0; i < w->shape[0]; i++)
             for (int j = 0; j < U; j++) {
                 snprintf(name, sizeof(name), "W%d[%d][%d]", l + 1, i, j);
-                number(out, prefix, name, w->data[i * U + j]);
+                run_arrays_number(out, prefix, name, w->data[i * U + j]);
             }
         for (int j = 0; j < U; j++) {
             snprintf(name, sizeof(name), "b%d[%d]", l + 1, j);
-            number(out, prefix, name, b->data[j]);
+            run_arrays_number(out, prefix, name, b->data[j]);
         }
     }
     const Tensor *wo = pg->params->t[2 * L];
     for (int j = 0; j < wo->shape[0]; j++) {
         snprintf(name, sizeof(name), "wo[%d]", j);
-        number(out, prefix, name, wo->data[j]);
+        run_arrays_number(out, prefix, name, wo->data[j]);
     }
-    number(out, prefix, "bo", pg->params->t[2 * L + 1]->data[0]);
+    run_arrays_number(out, prefix, "bo", pg->params->t[2 * L + 1]->data[0]);
     int P = (int)playground_param_count(pg);
     floats(out, prefix, "pgrad", 1, P, 1, s->pgrad);
     floats(out, prefix, "bgrad", 1, P, 1, s->bgrad);

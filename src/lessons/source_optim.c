@@ -489,13 +489,6 @@ static bool next_step(const OptimSource *s, const OptimPath *pa, int k, double v
     return true;
 }
 
-static void publish_number(RunArrays *out, const char *prefix, const char *name, double v)
-{
-    double *x = run_arrays_add(out, prefix, name, 0, NULL);
-    if (x)
-        *x = v;
-}
-
 static void publish_pair(RunArrays *out, const char *prefix, const char *name, const double v[2])
 {
     int shape[1] = {2};
@@ -523,7 +516,7 @@ static void optim_source_publish(const void *inst, const char *prefix, RunArrays
         if (x)
             memcpy(x, pa->loss, (size_t)shape[0] * sizeof(double));
         snprintf(name, sizeof(name), "status.%s", opt_names[k]);
-        publish_number(out, prefix, name, pa->status);
+        run_arrays_number(out, prefix, name, pa->status);
         for (int c = 0; c < 2; c++) { // each coordinate over the steps, for plots and checks
             snprintf(name, sizeof(name), "%s.%s", c ? "y" : "x", opt_names[k]);
             if ((x = run_arrays_add(out, prefix, name, 1, shape)))
@@ -541,9 +534,9 @@ static void optim_source_publish(const void *inst, const char *prefix, RunArrays
     double *x = run_arrays_add(out, prefix, "range", 1, four);
     if (x)
         memcpy(x, s->range, sizeof(s->range));
-    publish_number(out, prefix, "steps", s->steps);
-    publish_number(out, prefix, "lr", s->lr);
-    publish_number(out, prefix, "selected", s->select);
+    run_arrays_number(out, prefix, "steps", s->steps);
+    run_arrays_number(out, prefix, "lr", s->lr);
+    run_arrays_number(out, prefix, "selected", s->select);
     const OptimPath *pa = &s->path[s->select];
     double point[2] = {pa->p[0], pa->p[1]}, velocity[2], step[2];
     bool has_velocity;

@@ -144,13 +144,6 @@ static const char *stack_finished(const void *inst)
     return "computed";
 }
 
-static void publish_number(RunArrays *out, const char *prefix, const char *name, double v)
-{
-    double *x = run_arrays_add(out, prefix, name, 0, NULL);
-    if (x)
-        *x = v;
-}
-
 static void stack_publish(const void *inst, const char *prefix, RunArrays *out)
 {
     const StackSource *s = inst;
@@ -166,11 +159,11 @@ static void stack_publish(const void *inst, const char *prefix, RunArrays *out)
     double lmax = 0;
     for (int k = 0; k < N; k++)
         lmax = fmax(lmax, fabs(s->local[k]));
-    publish_number(out, prefix, "first", s->grad[0]);
-    publish_number(out, prefix, "ratio", ratio);
-    publish_number(out, prefix, "factor", N > 1 ? pow(ratio, 1.0 / (N - 1)) : 1);
-    publish_number(out, prefix, "lmax", lmax);
-    publish_number(out, prefix, "layers", N);
+    run_arrays_number(out, prefix, "first", s->grad[0]);
+    run_arrays_number(out, prefix, "ratio", ratio);
+    run_arrays_number(out, prefix, "factor", N > 1 ? pow(ratio, 1.0 / (N - 1)) : 1);
+    run_arrays_number(out, prefix, "lmax", lmax);
+    run_arrays_number(out, prefix, "layers", N);
 }
 
 const SourceKind source_stack_kind = {

@@ -192,13 +192,6 @@ static const char *steering_finished(const void *inst)
     return steer_phase(((const SteerSource *)inst)->tr) == STEER_DONE ? "both models trained and tested" : NULL;
 }
 
-static void publish_number(RunArrays *out, const char *prefix, const char *name, double v)
-{
-    double *x = run_arrays_add(out, prefix, name, 0, NULL);
-    if (x)
-        *x = v;
-}
-
 // Add an array of n floats, or of (rows, cols) when rows > 0.
 static void publish_floats(RunArrays *out, const char *prefix, const char *name, const float *v, int rows,
                            int cols)
@@ -243,15 +236,15 @@ static void steering_publish(const void *inst, const char *prefix, RunArrays *ou
     publish_doubles(out, prefix, "cnn_loss", tr->cnn_loss, nc);
     if (tr->steps > tr->c.cnn_steps)
         publish_doubles(out, prefix, "lstm_loss", tr->lstm_loss, tr->steps - tr->c.cnn_steps);
-    publish_number(out, prefix, "phase", ph);
-    publish_number(out, prefix, "cnn_mse", tr->test_cnn.mse);
-    publish_number(out, prefix, "cnn_clean", tr->test_cnn.clean);
-    publish_number(out, prefix, "cnn_degraded", tr->test_cnn.degraded);
-    publish_number(out, prefix, "lstm_mse", tr->test_lstm.mse);
-    publish_number(out, prefix, "lstm_clean", tr->test_lstm.clean);
-    publish_number(out, prefix, "lstm_degraded", tr->test_lstm.degraded);
-    publish_number(out, prefix, "ratio", tr->test_lstm.mse / tr->test_cnn.mse);
-    publish_number(out, prefix, "baseline", s->baseline);
+    run_arrays_number(out, prefix, "phase", ph);
+    run_arrays_number(out, prefix, "cnn_mse", tr->test_cnn.mse);
+    run_arrays_number(out, prefix, "cnn_clean", tr->test_cnn.clean);
+    run_arrays_number(out, prefix, "cnn_degraded", tr->test_cnn.degraded);
+    run_arrays_number(out, prefix, "lstm_mse", tr->test_lstm.mse);
+    run_arrays_number(out, prefix, "lstm_clean", tr->test_lstm.clean);
+    run_arrays_number(out, prefix, "lstm_degraded", tr->test_lstm.degraded);
+    run_arrays_number(out, prefix, "ratio", tr->test_lstm.mse / tr->test_cnn.mse);
+    run_arrays_number(out, prefix, "baseline", s->baseline);
 }
 
 const SourceKind source_steering_kind = {

@@ -244,13 +244,6 @@ static const char *transfer_source_finished(const void *inst)
     return ((const TransferSource *)inst)->finished;
 }
 
-static void number(RunArrays *out, const char *prefix, const char *name, double v)
-{
-    double *x = run_arrays_add(out, prefix, name, 0, NULL);
-    if (x)
-        *x = v;
-}
-
 static void mosaic(RunArrays *out, const char *prefix, const char *name, const double *m)
 {
     int shape[2] = {TRANSFER_MOSAIC_H, TRANSFER_MOSAIC_W};
@@ -271,7 +264,7 @@ static void transfer_source_publish(const void *inst, const char *prefix, RunArr
             continue;
         char name[32];
         snprintf(name, sizeof(name), "acc_%s", transfer_method_names[m]);
-        number(out, prefix, name, s->nacc[m] ? s->acc[s->nacc[m] - 1][m][1] : NAN);
+        run_arrays_number(out, prefix, name, s->nacc[m] ? s->acc[s->nacc[m] - 1][m][1] : NAN);
         snprintf(name, sizeof(name), "loss_%s", transfer_method_names[m]);
         int n = s->steps;
         double *l = run_arrays_add(out, prefix, name, 1, &n);
@@ -285,7 +278,7 @@ static void transfer_source_publish(const void *inst, const char *prefix, RunArr
         mosaic(out, prefix, "after", m);
         transfer_filters(s->run[TRANSFER_SCRATCH]->cnn, m);
         mosaic(out, prefix, "scratch_filters", m);
-        number(out, prefix, "kept", s->c.frozen);
+        run_arrays_number(out, prefix, "kept", s->c.frozen);
         // The first examples of the new task, for a frame strip: (k*H, W) and k kinds (all 0).
         const TransferRun *r = s->run[TRANSFER_SCRATCH];
         int k = r->c.examples < TRANSFER_SAMPLES ? r->c.examples : TRANSFER_SAMPLES;
@@ -300,8 +293,8 @@ static void transfer_source_publish(const void *inst, const char *prefix, RunArr
         for (int i = 0; x && i < k; i++)
             x[i] = r->labels[i];
     }
-    number(out, prefix, "steps", s->steps);
-    number(out, prefix, "chance", 1.0 / TRANSFER_CLASSES);
+    run_arrays_number(out, prefix, "steps", s->steps);
+    run_arrays_number(out, prefix, "chance", 1.0 / TRANSFER_CLASSES);
 }
 
 const SourceKind source_transfer_kind = {

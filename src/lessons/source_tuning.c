@@ -504,13 +504,6 @@ static const char *tuning_finished(const void *inst)
     return ((const TuningSource *)inst)->finished;
 }
 
-static void number(RunArrays *out, const char *prefix, const char *name, double v)
-{
-    double *x = run_arrays_add(out, prefix, name, 0, NULL);
-    if (x)
-        *x = v;
-}
-
 static void vector(RunArrays *out, const char *prefix, const char *name, const double *v, int count)
 {
     double *x = run_arrays_add(out, prefix, name, 1, &count);
@@ -547,9 +540,9 @@ static void publish_seeds(const TuningSource *s, const char *prefix, RunArrays *
         tlo = fmin(tlo, s->test[i]), thi = fmax(thi, s->test[i]);
     double band[2] = {tlo, thi};
     vector(out, prefix, "band", band, 2);
-    number(out, prefix, "tlo", tlo);
-    number(out, prefix, "thi", thi);
-    number(out, prefix, "spread", thi / tlo);
+    run_arrays_number(out, prefix, "tlo", tlo);
+    run_arrays_number(out, prefix, "thi", thi);
+    run_arrays_number(out, prefix, "spread", thi / tlo);
 }
 
 static void publish_range(const TuningSource *s, const char *prefix, RunArrays *out)
@@ -563,8 +556,8 @@ static void publish_range(const TuningSource *s, const char *prefix, RunArrays *
         if (at < 0 || s->range_loss[k] < s->range_loss[at])
             at = k;
     }
-    number(out, prefix, "lrmin", at >= 0 ? s->range_lr[at] : NAN);
-    number(out, prefix, "suggest", at >= 0 ? s->range_lr[at] / 10 : NAN);
+    run_arrays_number(out, prefix, "lrmin", at >= 0 ? s->range_lr[at] : NAN);
+    run_arrays_number(out, prefix, "suggest", at >= 0 ? s->range_lr[at] / 10 : NAN);
 }
 
 static void publish_search(const TuningSource *s, const char *prefix, RunArrays *out)
@@ -580,8 +573,8 @@ static void publish_search(const TuningSource *s, const char *prefix, RunArrays 
         memcpy(best, s->best, (size_t)s->nbest * 2 * sizeof(double));
         best[2 * s->nbest] = s->steps, best[2 * s->nbest + 1] = s->best_mse;
     }
-    number(out, prefix, "best_mse", s->best_mse);
-    number(out, prefix, "best_lr", s->best_lr);
+    run_arrays_number(out, prefix, "best_mse", s->best_mse);
+    run_arrays_number(out, prefix, "best_lr", s->best_lr);
     int distinct = 0;
     for (int i = 0; i < s->ntrials; i++) {
         if (s->trials[i].trained == 0)
@@ -591,8 +584,8 @@ static void publish_search(const TuningSource *s, const char *prefix, RunArrays 
             seen |= s->trials[j].trained > 0 && s->trials[j].lr == s->trials[i].lr;
         distinct += !seen;
     }
-    number(out, prefix, "done", s->npoints);
-    number(out, prefix, "distinct", distinct);
+    run_arrays_number(out, prefix, "done", s->npoints);
+    run_arrays_number(out, prefix, "distinct", distinct);
 }
 
 static void tuning_publish(const void *inst, const char *prefix, RunArrays *out)
@@ -604,7 +597,7 @@ static void tuning_publish(const void *inst, const char *prefix, RunArrays *out)
         publish_range(s, prefix, out);
     else
         publish_search(s, prefix, out);
-    number(out, prefix, "steps", s->steps);
+    run_arrays_number(out, prefix, "steps", s->steps);
 }
 
 const SourceKind source_tuning_kind = {

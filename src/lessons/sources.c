@@ -97,6 +97,13 @@ double *run_arrays_add(RunArrays *a, const char *prefix, const char *name, int n
     return a->pool + r->offset;
 }
 
+void run_arrays_number(RunArrays *a, const char *prefix, const char *name, double v)
+{
+    double *x = run_arrays_add(a, prefix, name, 0, NULL);
+    if (x)
+        *x = v;
+}
+
 const RunArray *run_arrays_find(const RunArrays *a, const char *name, const double **data)
 {
     for (int i = 0; i < a->n; i++) {

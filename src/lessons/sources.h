@@ -50,6 +50,10 @@ void run_arrays_free(RunArrays *a);
 // a->refused: the run fails the source that published it, see run.c).
 double *run_arrays_add(RunArrays *a, const char *prefix, const char *name, int ndim, const int *shape);
 
+// Add the number v called prefix + name (an array of no dimensions), as
+// run_arrays_add does; when that fails nothing is written.
+void run_arrays_number(RunArrays *a, const char *prefix, const char *name, double v);
+
 // The array called name, or NULL; *data gets its numbers.
 const RunArray *run_arrays_find(const RunArrays *a, const char *name, const double **data);
 

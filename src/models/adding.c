@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "models/init.h"
+#include "models/readout.h"
 
 const char *const adding_model_names[ADDING_MODEL_COUNT] = {
     [ADDING_LSTM] = "lstm", [ADDING_RNN] = "rnn", [ADDING_IRNN] = "irnn",
@@ -152,13 +153,8 @@ AddingTrainer *adding_create(const AddingConfig *cfg)
     pcg_seed(&tr->rng, cfg->seed * 2 + 2);
     size_t nparams = 0;
     if (cfg->model == ADDING_LSTM) {
-        if (!(tr->lstm = lstm_create(2, H)))
+        if (!(tr->lstm = readout_lstm_create(H, &init)))
             goto fail;
-        lstm_init_uniform(tr->lstm, &init);
-        tr->lstm->skip_dx = true;
-        // A forget-gate bias of 1 (Jozefowicz et al. 2015) helps long memories.
-        for (int j = H; j < 2 * H; j++)
-            tr->lstm->p.b_ih[j] += 1.0f;
         nparams = tr->lstm->nparams;
     } else {
         bool irnn = cfg->model == ADDING_IRNN;
@@ -175,23 +171,11 @@ AddingTrainer *adding_create(const AddingConfig *cfg)
         tr->rnn->skip_dx = true;
         nparams = tr->rnn->nparams;
     }
-    tr->head = calloc((size_t)H + 1, sizeof(float));
-    tr->head_grad = calloc((size_t)H + 1, sizeof(float));
-    tr->x = malloc((size_t)B * T * 2 * sizeof(float));
-    tr->target = malloc((size_t)B * sizeof(float));
-    tr->y = malloc((size_t)B * sizeof(float));
-    tr->dh = malloc((size_t)B * H * sizeof(float));
-    OptimConfig oc = optim_defaults(OPTIM_ADAM);
-    oc.lr = cfg->lr;
-    tr->opt_model = optim_create(&oc, nparams);
-    tr->opt_head = optim_create(&oc, (size_t)H + 1);
-    if (!tr->head || !tr->head_grad || !tr->x || !tr->target || !tr->y || !tr->dh ||
-        !tr->opt_model || !tr->opt_head)
+    if (!readout_alloc(B, T, H, cfg->lr, nparams, &init, &tr->head, &tr->head_grad, &tr->x,
+                       &tr->target, &tr->y, &tr->dh, &tr->opt_model, &tr->opt_head))
         goto fail;
-    init_uniform(tr->head, (size_t)H, 1.0f / sqrtf((float)H), &init);
     // Allocate the activations for a full batch now, so that no later
     // forward pass (training or test, at most B rows) can fail.
-    memset(tr->x, 0, (size_t)B * T * 2 * sizeof(float));
     if (tr->lstm ? !lstm_forward(tr->lstm, tr->x, NULL, NULL, B, T)
                  : !rnn_forward(tr->rnn, tr->x, NULL, B, T))
         goto fail;
@@ -207,14 +191,8 @@ void adding_destroy(AddingTrainer *tr)
         return;
     lstm_destroy(tr->lstm);
     rnn_destroy(tr->rnn);
-    free(tr->head);
-    free(tr->head_grad);
-    free(tr->x);
-    free(tr->target);
-    free(tr->y);
-    free(tr->dh);
-    optim_destroy(tr->opt_model);
-    optim_destroy(tr->opt_head);
+    readout_free(tr->head, tr->head_grad, tr->x, tr->target, tr->y, tr->dh, tr->opt_model,
+                 tr->opt_head);
     free(tr);
 }
 
@@ -229,17 +207,7 @@ static double forward(AddingTrainer *tr, int B)
     else
         rnn_forward(tr->rnn, tr->x, NULL, B, T);
     RecurrentStep last = tr->lstm ? lstm_step(tr->lstm, T - 1) : rnn_step(tr->rnn, T - 1);
-    double mse = 0.0;
-    for (int b = 0; b < B; b++) {
-        float y = tr->head[H];
-        const float *h = last.h + (size_t)b * H;
-        for (int j = 0; j < H; j++)
-            y += tr->head[j] * h[j];
-        tr->y[b] = y;
-        double d = (double)y - (double)tr->target[b];
-        mse += d * d;
-    }
-    return mse / B;
+    return readout_mse(tr->head, last.h, tr->target, tr->y, B, H);
 }
 
 double adding_step(AddingTrainer *tr)
@@ -249,17 +217,7 @@ double adding_step(AddingTrainer *tr)
     double mse = forward(tr, B);
     // Backward: dL/dy = 2 (y - target) / B; dL/dh_T = dL/dy * w.
     RecurrentStep last = tr->lstm ? lstm_step(tr->lstm, T - 1) : rnn_step(tr->rnn, T - 1);
-    memset(tr->head_grad, 0, ((size_t)H + 1) * sizeof(float));
-    for (int b = 0; b < B; b++) {
-        float dy = 2.0f * (tr->y[b] - tr->target[b]) / (float)B;
-        const float *h = last.h + (size_t)b * H;
-        float *dh = tr->dh + (size_t)b * H;
-        for (int j = 0; j < H; j++) {
-            tr->head_grad[j] += dy * h[j];
-            dh[j] = dy * tr->head[j];
-        }
-        tr->head_grad[H] += dy;
-    }
+    readout_backward(tr->head, last.h, tr->y, tr->target, B, H, tr->head_grad, tr->dh);
     float *grads;
     size_t n;
     if (tr->lstm) {
@@ -274,18 +232,9 @@ double adding_step(AddingTrainer *tr)
         n = tr->rnn->nparams;
     }
     // Clip by the global norm over the model and the read-out together.
-    double n1 = grad_norm(grads, n), n2 = grad_norm(tr->head_grad, (size_t)H + 1);
-    double norm = sqrt(n1 * n1 + n2 * n2);
-    tr->last_norm = norm;
-    if (tr->cfg.clip > 0.0f && norm >= tr->cfg.clip) {
-        float s = (float)(tr->cfg.clip / norm);
-        for (size_t i = 0; i < n; i++)
-            grads[i] *= s;
-        for (int j = 0; j <= H; j++)
-            tr->head_grad[j] *= s;
-    }
-    optim_step(tr->opt_model, tr->lstm ? tr->lstm->params : tr->rnn->params, grads);
-    optim_step(tr->opt_head, tr->head, tr->head_grad);
+    tr->last_norm = readout_clip_step(tr->opt_model, tr->lstm ? tr->lstm->params : tr->rnn->params,
+                                      grads, n, tr->opt_head, tr->head, tr->head_grad, H,
+                                      tr->cfg.clip);
     tr->step++;
     tr->last_mse = mse;
     return mse;

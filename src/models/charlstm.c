@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tensor/gemm.h"
+#include "models/chartext.h"
 #include "models/init.h"
 
 CharLstm *charlstm_create(const unsigned char *text, size_t len, int H, int T, float lr, float clip,
@@ -102,22 +102,11 @@ double charlstm_step(CharLstm *m)
     if (!lstm_forward(m->lstm, m->x, m->h, m->c, 1, T))
         return NAN;
     const float *h = m->lstm->h; // (T, 1, H)
-    float *why = m->head, *by = m->head + (size_t)V * H;
-    // logits (T, V) = h (T, H) @ W_hy^T + b_y
-    for (int t = 0; t < T; t++)
-        memcpy(m->logits + (size_t)t * V, by, (size_t)V * sizeof(float));
-    gemm_f32(false, true, T, V, H, 1.0f, h, H, why, H, 1.0f, m->logits, V);
+    chartext_logits(m->head, h, T, V, H, m->logits);
     double loss = 0.0;
     for (int t = 0; t < T; t++)
         loss += softmax_xent(m->logits + (size_t)t * V, V, m->targets[t]);
-    // dW_hy (V, H) = dz^T @ h; db_y = column sums of dz; dL/dh (T, H) = dz @ W_hy.
-    float *dwhy = m->head_grad, *dby = m->head_grad + (size_t)V * H;
-    gemm_f32(true, false, V, H, T, 1.0f, m->logits, V, h, H, 0.0f, dwhy, H);
-    memset(dby, 0, (size_t)V * sizeof(float));
-    for (int t = 0; t < T; t++)
-        for (int v = 0; v < V; v++)
-            dby[v] += m->logits[(size_t)t * V + v];
-    gemm_f32(false, false, T, H, V, 1.0f, m->logits, V, why, H, 0.0f, m->dout, H);
+    chartext_logits_backward(m->head, h, m->logits, T, V, H, m->head_grad, m->dout);
     lstm_zero_grad(m->lstm);
     lstm_backward(m->lstm, m->dout, NULL, NULL);
     RecurrentStep last = lstm_step(m->lstm, T - 1);
@@ -147,7 +136,6 @@ bool charlstm_sample(const CharLstm *m, int first, int n, double temperature, Pc
         return false;
     }
     const LstmParams *w = &m->lstm->p; // w_ih (4H, V), w_hh (4H, H), b_ih, b_hh (4H)
-    const float *why = m->head, *by = m->head + (size_t)V * H;
     int x = first;
     for (int t = 0; t < n; t++) {
         for (int j = 0; j < 4 * H; j++) {
@@ -162,44 +150,7 @@ bool charlstm_sample(const CharLstm *m, int first, int n, double temperature, Pc
             c[j] = fg * c[j] + ig * gg;
             h[j] = og * tanh(c[j]);
         }
-        double mx = -INFINITY;
-        for (int v = 0; v < V; v++) {
-            double y = by[v];
-            const float *row = why + (size_t)v * H;
-            for (int i = 0; i < H; i++)
-                y += (double)row[i] * h[i];
-            p[v] = y / temperature;
-            mx = fmax(mx, p[v]);
-        }
-        double sum = 0;
-        for (int v = 0; v < V; v++)
-            sum += (p[v] = exp(p[v] - mx));
-        for (int v = 0; v < V; v++)
-            p[v] /= sum;
-        double r = pcg_uniform(rng), acc = 0;
-        x = V - 1;
-        for (int v = 0; v < V; v++) {
-            acc += p[v];
-            if (r < acc) {
-                x = v;
-                break;
-            }
-        }
-        out[t] = x;
-        if (chosen)
-            chosen[t] = (float)p[x];
-        for (int j = 0; j < k; j++) {
-            int best = -1;
-            for (int v = 0; v < V; v++) {
-                bool taken = false;
-                for (int q = 0; q < j && !taken; q++)
-                    taken = top[(size_t)t * k + q] == v;
-                if (!taken && (best < 0 || p[v] > p[best]))
-                    best = v;
-            }
-            top[(size_t)t * k + j] = best;
-            prob[(size_t)t * k + j] = (float)p[best];
-        }
+        x = chartext_draw(m->head, h, V, H, temperature, rng, p, t, out, k, top, prob, chosen);
     }
     free(h), free(c), free(a), free(p);
     return true;

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tensor/gemm.h"
 #include "models/charrnn_step.h"
+#include "models/chartext.h"
 #include "engine/fastmath.h"
 #include "models/init.h"
 
@@ -133,31 +133,19 @@ void charrnn_destroy(CharRnn *m)
     free(m);
 }
 
-// One iteration on m->inputs / m->targets through rnn.c, gemm and optim.c
+// One iteration on m->inputs / m->targets through rnn.c, gemm (chartext.c) and optim.c
 // (charrnn_step.h).
 double charrnn_step_generic(CharRnn *m)
 {
     const int V = m->V, H = m->H, T = m->T;
     rnn_forward_tokens(m->rnn, m->inputs, m->hprev, 1, T);   // B = 1
     const float *h = m->rnn->h;                    // (T, H)
-    float *why = m->head, *by = m->head + (size_t)V * H;
-    // logits (T, V) = h (T, H) @ W_hy^T + b_y
-    for (int t = 0; t < T; t++)
-        memcpy(m->logits + (size_t)t * V, by, (size_t)V * sizeof(float));
-    gemm_f32(false, true, T, V, H, 1.0f, h, H, why, H, 1.0f, m->logits, V);
+    chartext_logits(m->head, h, T, V, H, m->logits);
     // Softmax and cross-entropy; logits become dL/dlogits = p - onehot.
     double loss = 0.0;
     for (int t = 0; t < T; t++)
         loss += softmax_xent(m->logits + (size_t)t * V, V, m->targets[t]);
-    // Read-out gradients: dW_hy (V, H) = dz^T @ h; db_y = column sums of dz;
-    // dL/dh_t (T, H) = dz (T, V) @ W_hy (V, H).
-    float *dwhy = m->head_grad, *dby = m->head_grad + (size_t)V * H;
-    gemm_f32(true, false, V, H, T, 1.0f, m->logits, V, h, H, 0.0f, dwhy, H);
-    memset(dby, 0, (size_t)V * sizeof(float));
-    for (int t = 0; t < T; t++)
-        for (int v = 0; v < V; v++)
-            dby[v] += m->logits[(size_t)t * V + v];
-    gemm_f32(false, false, T, H, V, 1.0f, m->logits, V, why, H, 0.0f, m->dout, H);
+    chartext_logits_backward(m->head, h, m->logits, T, V, H, m->head_grad, m->dout);
     rnn_zero_grad(m->rnn);
     rnn_backward(m->rnn, m->dout, NULL);
     // min-char-rnn has one hidden bias: b_ih plays it, b_hh stays as it is.

@@ -1,5 +1,5 @@
-// chartext.c: UTF-8 text to character ids, and sampling from a CharRnn;
-// see chartext.h.
+// chartext.c: UTF-8 text to character ids, sampling from a CharRnn, and
+// the read-out the char models share; see chartext.h.
 #include "models/chartext.h"
 
 #include <math.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/fileio.h"
+#include "engine/tensor/gemm.h"
 
 // Decode one code point at s[0..n) (n > 0): its length in bytes, or 0 when
 // the bytes there are not UTF-8 (overlong forms, surrogates and code points
@@ -189,7 +190,6 @@ bool charrnn_sample(const CharRnn *m, const float *h0, int first, int n, double 
         return false;
     }
     const RnnParams *w = &m->rnn->p;
-    const float *why = m->head, *by = m->head + (size_t)V * H;
     for (int j = 0; j < H; j++)
         h[j] = h0 ? h0[j] : 0.0;
     int x = first;
@@ -203,47 +203,75 @@ bool charrnn_sample(const CharRnn *m, const float *h0, int first, int n, double 
             hn[j] = tanh(a);
         }
         memcpy(h, hn, (size_t)H * sizeof(double));
-        double mx = -INFINITY;
-        for (int v = 0; v < V; v++) {
-            double y = by[v];
-            const float *row = why + (size_t)v * H;
-            for (int i = 0; i < H; i++)
-                y += (double)row[i] * h[i];
-            p[v] = y / temperature;
-            mx = fmax(mx, p[v]);
-        }
-        double sum = 0;
-        for (int v = 0; v < V; v++)
-            sum += (p[v] = exp(p[v] - mx));
-        for (int v = 0; v < V; v++)
-            p[v] /= sum;
-        // Draw from p: the first id whose running sum passes a uniform number.
-        double r = pcg_uniform(rng), acc = 0;
-        x = V - 1;
-        for (int v = 0; v < V; v++) {
-            acc += p[v];
-            if (r < acc) {
-                x = v;
-                break;
-            }
-        }
-        out[t] = x;
-        if (chosen)
-            chosen[t] = (float)p[x];
-        // The k most probable, by selection (k is small).
-        for (int j = 0; j < k; j++) {
-            int best = -1;
-            for (int v = 0; v < V; v++) {
-                bool taken = false;
-                for (int q = 0; q < j && !taken; q++)
-                    taken = top[(size_t)t * k + q] == v;
-                if (!taken && (best < 0 || p[v] > p[best]))
-                    best = v;
-            }
-            top[(size_t)t * k + j] = best;
-            prob[(size_t)t * k + j] = (float)p[best];
-        }
+        x = chartext_draw(m->head, h, V, H, temperature, rng, p, t, out, k, top, prob, chosen);
     }
     free(h), free(hn), free(p);
     return true;
+}
+
+int chartext_draw(const float *head, const double *h, int V, int H, double temperature, Pcg *rng,
+                  double *p, int t, int *out, int k, int *top, float *prob, float *chosen)
+{
+    const float *why = head, *by = head + (size_t)V * H;
+    double mx = -INFINITY;
+    for (int v = 0; v < V; v++) {
+        double y = by[v];
+        const float *row = why + (size_t)v * H;
+        for (int i = 0; i < H; i++)
+            y += (double)row[i] * h[i];
+        p[v] = y / temperature;
+        mx = fmax(mx, p[v]);
+    }
+    double sum = 0;
+    for (int v = 0; v < V; v++)
+        sum += (p[v] = exp(p[v] - mx));
+    for (int v = 0; v < V; v++)
+        p[v] /= sum;
+    // Draw from p: the first id whose running sum passes a uniform number.
+    double r = pcg_uniform(rng), acc = 0;
+    int x = V - 1;
+    for (int v = 0; v < V; v++) {
+        acc += p[v];
+        if (r < acc) {
+            x = v;
+            break;
+        }
+    }
+    out[t] = x;
+    if (chosen)
+        chosen[t] = (float)p[x];
+    // The k most probable, by selection (k is small).
+    for (int j = 0; j < k; j++) {
+        int best = -1;
+        for (int v = 0; v < V; v++) {
+            bool taken = false;
+            for (int q = 0; q < j && !taken; q++)
+                taken = top[(size_t)t * k + q] == v;
+            if (!taken && (best < 0 || p[v] > p[best]))
+                best = v;
+        }
+        top[(size_t)t * k + j] = best;
+        prob[(size_t)t * k + j] = (float)p[best];
+    }
+    return x;
+}
+
+void chartext_logits(const float *head, const float *h, int T, int V, int H, float *logits)
+{
+    const float *why = head, *by = head + (size_t)V * H;
+    for (int t = 0; t < T; t++)
+        memcpy(logits + (size_t)t * V, by, (size_t)V * sizeof(float));
+    gemm_f32(false, true, T, V, H, 1.0f, h, H, why, H, 1.0f, logits, V);
+}
+
+void chartext_logits_backward(const float *head, const float *h, const float *dz, int T, int V, int H,
+                              float *head_grad, float *dh)
+{
+    float *dwhy = head_grad, *dby = head_grad + (size_t)V * H;
+    gemm_f32(true, false, V, H, T, 1.0f, dz, V, h, H, 0.0f, dwhy, H);
+    memset(dby, 0, (size_t)V * sizeof(float));
+    for (int t = 0; t < T; t++)
+        for (int v = 0; v < V; v++)
+            dby[v] += dz[(size_t)t * V + v];
+    gemm_f32(false, false, T, H, V, 1.0f, dz, V, head, H, 0.0f, dh, H);
 }

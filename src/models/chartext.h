@@ -62,4 +62,25 @@ int chartext_utf8(uint32_t cp, char *buf);
 bool charrnn_sample(const CharRnn *m, const float *h0, int first, int n, double temperature, Pcg *rng,
                     int *out, int k, int *top, float *prob, float *chosen);
 
+// What the char models (charrnn.c, charlstm.c) share. head is their
+// read-out: W_hy (V, H), then b_y (V).
+
+// Step t of a sample (charrnn_sample, charlstm_sample) from the hidden state
+// h (H): p (V, the caller's scratch) = softmax((W_hy h + b_y) / temperature),
+// in double; draws the next id from p with rng into out[t] and returns it;
+// chosen[t] (chosen may be NULL) gets its probability; when k > 0, top[t*k ..]
+// and prob[t*k ..] get the k most probable ids, most probable first, and
+// their probabilities.
+int chartext_draw(const float *head, const double *h, int V, int H, double temperature, Pcg *rng,
+                  double *p, int t, int *out, int k, int *top, float *prob, float *chosen);
+
+// logits (T, V) = h (T, H) @ W_hy^T + b_y.
+void chartext_logits(const float *head, const float *h, int T, int V, int H, float *logits);
+
+// The read-out's backward from dz (T, V) = dL/dlogits: head_grad (V*H + V)
+// = dW_hy = dz^T @ h, then db_y = dz's column sums (both overwritten); dh
+// (T, H) = dz @ W_hy.
+void chartext_logits_backward(const float *head, const float *h, const float *dz, int T, int V, int H,
+                              float *head_grad, float *dh);
+
 #endif

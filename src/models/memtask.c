@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "models/init.h"
+#include "models/readout.h"
 
 MemConfig mem_defaults(void)
 {
@@ -45,27 +46,11 @@ MemTrainer *mem_create(const MemConfig *c)
     Pcg init;
     pcg_seed(&init, c->seed * 2 + 1);
     pcg_seed(&tr->rng, c->seed * 2 + 2);
-    if (!(tr->lstm = lstm_create(2, H)))
+    if (!(tr->lstm = readout_lstm_create(H, &init)))   // with a forget-gate bias of 1
         goto fail;
-    lstm_init_uniform(tr->lstm, &init);
-    tr->lstm->skip_dx = true;
-    // A forget-gate bias of 1 (Jozefowicz et al. 2015), as the adding task does.
-    for (int j = H; j < 2 * H; j++)
-        tr->lstm->p.b_ih[j] += 1.0f;
-    tr->head = calloc((size_t)H + 1, sizeof(float));
-    tr->head_grad = calloc((size_t)H + 1, sizeof(float));
-    tr->x = calloc((size_t)B * T * 2, sizeof(float));
-    tr->target = malloc((size_t)B * sizeof(float));
-    tr->y = malloc((size_t)B * sizeof(float));
-    tr->dh = malloc((size_t)B * H * sizeof(float));
-    OptimConfig oc = optim_defaults(OPTIM_ADAM);
-    oc.lr = c->lr;
-    tr->opt_model = optim_create(&oc, tr->lstm->nparams);
-    tr->opt_head = optim_create(&oc, (size_t)H + 1);
-    if (!tr->head || !tr->head_grad || !tr->x || !tr->target || !tr->y || !tr->dh || !tr->opt_model ||
-        !tr->opt_head)
+    if (!readout_alloc(B, T, H, c->lr, tr->lstm->nparams, &init, &tr->head, &tr->head_grad, &tr->x,
+                       &tr->target, &tr->y, &tr->dh, &tr->opt_model, &tr->opt_head))
         goto fail;
-    init_uniform(tr->head, (size_t)H, 1.0f / sqrtf((float)H), &init);
     // Allocate the activations for a full batch now, so no later forward fails.
     if (!lstm_forward(tr->lstm, tr->x, NULL, NULL, B, T))
         goto fail;
@@ -80,14 +65,8 @@ void mem_destroy(MemTrainer *tr)
     if (!tr)
         return;
     lstm_destroy(tr->lstm);
-    free(tr->head);
-    free(tr->head_grad);
-    free(tr->x);
-    free(tr->target);
-    free(tr->y);
-    free(tr->dh);
-    optim_destroy(tr->opt_model);
-    optim_destroy(tr->opt_head);
+    readout_free(tr->head, tr->head_grad, tr->x, tr->target, tr->y, tr->dh, tr->opt_model,
+                 tr->opt_head);
     free(tr);
 }
 
@@ -98,17 +77,7 @@ static double forward(MemTrainer *tr, int B)
     const int H = tr->cfg.hidden, T = tr->cfg.T;
     lstm_forward(tr->lstm, tr->x, NULL, NULL, B, T);
     RecurrentStep last = lstm_step(tr->lstm, T - 1);
-    double mse = 0.0;
-    for (int b = 0; b < B; b++) {
-        float y = tr->head[H];
-        const float *h = last.h + (size_t)b * H;
-        for (int j = 0; j < H; j++)
-            y += tr->head[j] * h[j];
-        tr->y[b] = y;
-        double d = (double)y - (double)tr->target[b];
-        mse += d * d;
-    }
-    return mse / B;
+    return readout_mse(tr->head, last.h, tr->target, tr->y, B, H);
 }
 
 double mem_step(MemTrainer *tr)
@@ -117,31 +86,12 @@ double mem_step(MemTrainer *tr)
     mem_batch(&tr->rng, B, T, tr->x, tr->target, NULL);
     double mse = forward(tr, B);
     RecurrentStep last = lstm_step(tr->lstm, T - 1);
-    memset(tr->head_grad, 0, ((size_t)H + 1) * sizeof(float));
-    for (int b = 0; b < B; b++) {
-        float dy = 2.0f * (tr->y[b] - tr->target[b]) / (float)B;
-        const float *h = last.h + (size_t)b * H;
-        float *dh = tr->dh + (size_t)b * H;
-        for (int j = 0; j < H; j++) {
-            tr->head_grad[j] += dy * h[j];
-            dh[j] = dy * tr->head[j];
-        }
-        tr->head_grad[H] += dy;
-    }
+    readout_backward(tr->head, last.h, tr->y, tr->target, B, H, tr->head_grad, tr->dh);
     Lstm *m = tr->lstm;
     lstm_zero_grad(m);
     lstm_backward(m, NULL, tr->dh, NULL);
-    double n1 = grad_norm(m->grads, m->nparams), n2 = grad_norm(tr->head_grad, (size_t)H + 1);
-    double norm = sqrt(n1 * n1 + n2 * n2);
-    if (tr->cfg.clip > 0.0f && norm >= tr->cfg.clip) {
-        float s = (float)(tr->cfg.clip / norm);
-        for (size_t i = 0; i < m->nparams; i++)
-            m->grads[i] *= s;
-        for (int j = 0; j <= H; j++)
-            tr->head_grad[j] *= s;
-    }
-    optim_step(tr->opt_model, m->params, m->grads);
-    optim_step(tr->opt_head, tr->head, tr->head_grad);
+    readout_clip_step(tr->opt_model, m->params, m->grads, m->nparams, tr->opt_head, tr->head,
+                      tr->head_grad, H, tr->cfg.clip);
     tr->step++;
     tr->last_mse = mse;
     return mse;

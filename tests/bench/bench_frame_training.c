@@ -19,10 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../bench_util.h"
-#include "lessons/run.h"
-#include "sdl/sdl_scene.h"
-#include "views/lesson_view.h"
+#include "frame_bench.h"
 
 #define SECONDS 4.0
 #define HEADLESS_STEPS 20000
@@ -55,98 +52,49 @@ static const char lesson_text[] =
     "step: done\n"
     "    Training: the loss is {fit.loss:.5f} after {fit.steps} steps.\n";
 
-static Lesson *load(void)
-{
-    Diag d;
-    diag_init(&d, "bench.lesson", lesson_text, sizeof(lesson_text) - 1);
-    Lesson *l = lesson_parse(lesson_text, sizeof(lesson_text) - 1, "bench.lesson", &d);
-    if (!l)
-        fprintf(stderr, "%s", diag_text(&d));
-    diag_free(&d);
-    return l;
-}
-
 int main(void)
 {
-    char err[512], fonts[4096];
-    const char *data = getenv("GRADLAB_DATA_DIR");
-    snprintf(fonts, sizeof(fonts), "%s/assets/fonts", data ? data : ".");
-    Lesson *l = load();
+    char err[512];
+    Lesson *l = frame_bench_lesson(lesson_text, sizeof(lesson_text) - 1);
     if (!l)
         return 1;
 
     // Headless: the same source, the same steps, no frames.
-    Run *r = run_create(l, false, err, sizeof(err));
-    if (!r) {
+    double headless = frame_bench_headless(l, HEADLESS_STEPS, NULL, err, sizeof(err));
+    if (isnan(headless)) {
         fprintf(stderr, "bench_frame_training: %s\n", err);
         return 1;
     }
-    run_extend(r, 0, HEADLESS_STEPS);
-    double t0 = clock_s(CLOCK_MONOTONIC);
-    run_settle(r);
-    double headless = run_source_steps(r, 0) / (clock_s(CLOCK_MONOTONIC) - t0);
-    run_destroy(r);
 
-    // The window: frames as fast as they come while the worker trains.
-    Offscreen *o = offscreen_create(1920, 1080, fonts, err, sizeof(err));
-    Scene *s = scene_create();
-    Graph *g = graph_create(PROGRAM_MAX_NODES + 1);
-    r = run_create(l, true, err, sizeof(err));
-    if (!o || !s || !g || !r) {
+    // The window: frames paced at 60 a second while the worker trains.
+    FrameBench fb;
+    Run *r = NULL;
+    if (!frame_bench_init(&fb, 100000, err, sizeof(err)) || !(r = run_create(l, true, err, sizeof(err)))) {
         fprintf(stderr, "bench_frame_training: %s\n", err);
         return 1;
     }
-    scene_renderer_attach(offscreen_scene_renderer(o), s);
-    LessonGraphState gs = {.layout = graph_layout_create()};
     run_extend(r, 0, 100000);
-    int cap = 100000, n = 0;
-    double *ms = malloc((size_t)cap * sizeof(double)), *ms_poll = malloc((size_t)cap * sizeof(double));
-    double *ms_build = malloc((size_t)cap * sizeof(double));
     int steps0 = run_source_steps(r, 0);
-    double start = clock_s(CLOCK_MONOTONIC), end = start;
-    while (n < cap && end - start < SECONDS) {
-        double f0 = clock_s(CLOCK_MONOTONIC);
-        run_poll(r);
-        double f1 = clock_s(CLOCK_MONOTONIC);
-        LessonViewParams vp = {.lesson = l, .theme = theme_get(THEME_DARK), .scale = 1, .graph = &gs, .run = r};
-        lesson_view_build(s, g, &vp, 1920, 1080);
-        double f2 = clock_s(CLOCK_MONOTONIC);
-        offscreen_draw(o, s);
-        end = clock_s(CLOCK_MONOTONIC);
-        ms_poll[n] = (f1 - f0) * 1e3;
-        ms_build[n] = (f2 - f1) * 1e3;
-        ms[n++] = (end - f0) * 1e3;
-        // A window draws at most 60 frames a second: sleep out the rest of the frame.
-        double rest = 1.0 / 60 - (end - f0);
-        if (rest > 0) {
-            struct timespec ts = {0, (long)(rest * 1e9)};
-            nanosleep(&ts, NULL);
-        }
-        end = clock_s(CLOCK_MONOTONIC);
+    double start = clock_s(CLOCK_MONOTONIC), end = start, f0;
+    while (fb.n < fb.cap && end - start < SECONDS) {
+        frame_bench_frame(&fb, l, r, &f0);
+        end = frame_bench_pace(f0);
     }
     double window = (run_source_steps(r, 0) - steps0) / (end - start);
     if (getenv("GRADLAB_BENCH_PNG"))
-        offscreen_save_png(o, s, getenv("GRADLAB_BENCH_PNG"), err, sizeof(err));
-    qsort(ms, (size_t)n, sizeof(double), cmp_double);
-    qsort(ms_poll, (size_t)n, sizeof(double), cmp_double);
-    qsort(ms_build, (size_t)n, sizeof(double), cmp_double);
-    printf("frame_training_median %.2f ms\n", ms[n / 2]);
-    printf("frame_training_p99 %.2f ms\n", ms[(size_t)(0.99 * (n - 1))]);
-    printf("frame_training_frames %d frames\n", n);
-    printf("frame_training_poll_median %.2f ms\n", ms_poll[n / 2]);
-    printf("frame_training_build_median %.2f ms\n", ms_build[n / 2]);
+        offscreen_save_png(fb.o, fb.s, getenv("GRADLAB_BENCH_PNG"), err, sizeof(err));
+    frame_bench_sort(&fb);
+    printf("frame_training_median %.2f ms\n", frame_bench_median(fb.ms, fb.n));
+    printf("frame_training_p99 %.2f ms\n", frame_bench_p99(fb.ms, fb.n));
+    printf("frame_training_frames %d frames\n", fb.n);
+    printf("frame_training_poll_median %.2f ms\n", frame_bench_median(fb.ms_poll, fb.n));
+    printf("frame_training_build_median %.2f ms\n", frame_bench_median(fb.ms_build, fb.n));
     printf("train_steps_per_s_window %.0f steps/s\n", window);
     printf("train_steps_per_s_headless %.0f steps/s\n", headless);
     printf("train_throughput_ratio %.2f x\n", window / headless);
     printf("# goals: p99 <= 16 ms, median <= 4 ms, ratio >= 0.8 (2 cores: the worker and the frames share them)\n");
-    free(ms);
-    free(ms_poll);
-    free(ms_build);
     run_destroy(r);
-    graph_layout_destroy(gs.layout);
-    graph_destroy(g);
-    scene_destroy(s);
-    offscreen_destroy(o);
+    frame_bench_free(&fb);
     lesson_destroy(l);
     return 0;
 }

@@ -23,10 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../bench_util.h"
-#include "lessons/run.h"
-#include "sdl/sdl_scene.h"
-#include "views/lesson_view.h"
+#include "frame_bench.h"
 
 #define LIMIT_S 60.0      // give up after this long
 #define TARGET_MSE 0.01
@@ -61,9 +58,8 @@ static int race_step(Lesson *l, Run *r, int *panel)
 
 int main(void)
 {
-    char err[512], fonts[4096], path[4096];
+    char err[512], path[4096];
     const char *data = getenv("GRADLAB_DATA_DIR");
-    snprintf(fonts, sizeof(fonts), "%s/assets/fonts", data ? data : ".");
     snprintf(path, sizeof(path), "%s/lessons/09-rnn-vs-lstm.lesson", data ? data : ".");
     Diag d;
     Lesson *l = lesson_load(path, &d);
@@ -75,55 +71,33 @@ int main(void)
     diag_free(&d);
 
     // The window: the race step, then T = 100 as a student would set it.
-    Offscreen *o = offscreen_create(1920, 1080, fonts, err, sizeof(err));
-    Scene *s = scene_create();
-    Graph *g = graph_create(PROGRAM_MAX_NODES + 1);
-    Run *r = o ? run_create(l, true, err, sizeof(err)) : NULL;
-    if (!o || !s || !g || !r) {
+    FrameBench fb;
+    Run *r = NULL;
+    if (!frame_bench_init(&fb, (int)(LIMIT_S * 70), err, sizeof(err)) ||
+        !(r = run_create(l, true, err, sizeof(err)))) {
         fprintf(stderr, "bench_lesson_race: %s\n", err);
         return 1;
     }
-    scene_renderer_attach(offscreen_scene_renderer(o), s);
     int panel, step = race_step(l, r, &panel);
     int ti = run_param_find(r, "T"), lstm = run_source_find(r, "lstm");
     if (step < 0 || ti < 0 || lstm < 0) {
         fprintf(stderr, "bench_lesson_race: the lesson has no race step, T or lstm source\n");
         return 1;
     }
-    LessonGraphState gs = {.layout = graph_layout_create()};
-    int cap = (int)(LIMIT_S * 70), n = 0;
-    double *ms = malloc((size_t)cap * sizeof(double)), *ms_build = malloc((size_t)cap * sizeof(double));
-    double *ms_draw = malloc((size_t)cap * sizeof(double)), *ms_cpu = malloc((size_t)cap * sizeof(double));
     run_set_param(r, ti, RACE_T);
-    double start = clock_s(CLOCK_MONOTONIC), now = start, reached = NAN;
+    double start = clock_s(CLOCK_MONOTONIC), now = start, reached = NAN, f0;
     int steps_then = 0;
-    while (n < cap && now - start < LIMIT_S) {
-        double f0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-        run_poll(r);
-        double f1 = clock_s(CLOCK_MONOTONIC);
-        LessonViewParams vp = {.lesson = l, .theme = theme_get(THEME_DARK), .scale = 1, .graph = &gs, .run = r};
-        lesson_view_build(s, g, &vp, 1920, 1080);
-        double f2 = clock_s(CLOCK_MONOTONIC);
-        offscreen_draw(o, s);
-        now = clock_s(CLOCK_MONOTONIC);
-        ms_cpu[n] = (clock_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e3;
-        ms_build[n] = (f2 - f1) * 1e3;
-        ms_draw[n] = (now - f2) * 1e3;
-        ms[n++] = (now - f0) * 1e3;
+    while (fb.n < fb.cap && now - start < LIMIT_S) {
+        now = frame_bench_frame(&fb, l, r, &f0);
         if (last_test(r, "lstm") < TARGET_MSE) {
             reached = now - start;
             steps_then = run_source_steps(r, lstm);
             break;
         }
-        double rest = 1.0 / 60 - (now - f0); // a window draws at most 60 frames a second
-        if (rest > 0) {
-            struct timespec ts = {0, (long)(rest * 1e9)};
-            nanosleep(&ts, NULL);
-        }
-        now = clock_s(CLOCK_MONOTONIC);
+        now = frame_bench_pace(f0);
     }
     if (getenv("GRADLAB_BENCH_PNG"))
-        offscreen_save_png(o, s, getenv("GRADLAB_BENCH_PNG"), err, sizeof(err));
+        offscreen_save_png(fb.o, fb.s, getenv("GRADLAB_BENCH_PNG"), err, sizeof(err));
     run_destroy(r);
 
     // Headless: the LSTM alone at T = 100, scored every 50 steps as in the lesson.
@@ -144,30 +118,21 @@ int main(void)
         run_destroy(r);
     }
 
-    qsort(ms, (size_t)n, sizeof(double), cmp_double);
-    qsort(ms_build, (size_t)n, sizeof(double), cmp_double);
-    qsort(ms_draw, (size_t)n, sizeof(double), cmp_double);
-    qsort(ms_cpu, (size_t)n, sizeof(double), cmp_double);
+    frame_bench_sort(&fb);
+    int n = fb.n;
     printf("race_lstm_T100_below_0.01_window %.2f s\n", reached);
     printf("race_lstm_T100_steps_window %d steps\n", steps_then);
-    printf("race_frame_median %.2f ms\n", n ? ms[n / 2] : NAN);
-    printf("race_frame_p99 %.2f ms\n", n ? ms[(size_t)(0.99 * (n - 1))] : NAN);
+    printf("race_frame_median %.2f ms\n", frame_bench_median(fb.ms, n));
+    printf("race_frame_p99 %.2f ms\n", frame_bench_p99(fb.ms, n));
     printf("race_frames %d frames\n", n);
-    printf("race_frame_build_median %.2f ms\n", n ? ms_build[n / 2] : NAN);
-    printf("race_frame_draw_median %.2f ms\n", n ? ms_draw[n / 2] : NAN);
-    printf("race_frame_cpu_median %.2f ms\n", n ? ms_cpu[n / 2] : NAN);
-    printf("race_frame_cpu_p99 %.2f ms\n", n ? ms_cpu[(size_t)(0.99 * (n - 1))] : NAN);
+    printf("race_frame_build_median %.2f ms\n", frame_bench_median(fb.ms_build, n));
+    printf("race_frame_draw_median %.2f ms\n", frame_bench_median(fb.ms_draw, n));
+    printf("race_frame_cpu_median %.2f ms\n", frame_bench_median(fb.ms_cpu, n));
+    printf("race_frame_cpu_p99 %.2f ms\n", frame_bench_p99(fb.ms_cpu, n));
     printf("race_lstm_T100_below_0.01_headless %.2f s\n", headless);
     printf("race_lstm_T100_steps_headless %d steps\n", steps_headless);
     printf("# goals: window <= 15 s, p99 <= 16 ms (2 cores: the worker and the frames share them)\n");
-    free(ms);
-    free(ms_build);
-    free(ms_draw);
-    free(ms_cpu);
-    graph_layout_destroy(gs.layout);
-    graph_destroy(g);
-    scene_destroy(s);
-    offscreen_destroy(o);
+    frame_bench_free(&fb);
     lesson_destroy(l);
     return isnan(reached) ? 1 : 0;
 }

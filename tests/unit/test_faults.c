@@ -12,26 +12,16 @@
 
 #include <cmocka.h>
 
+#include "lesson_test.h"
 #include "lessons/lesson.h"
 #include "views/lesson_view.h"
-
-static Lesson *parse(const char *text)
-{
-    Diag d;
-    diag_init(&d, "t.lesson", text, strlen(text));
-    Lesson *l = lesson_parse(text, strlen(text), "t.lesson", &d);
-    if (!l)
-        fail_msg("%s", diag_text(&d));
-    diag_free(&d);
-    return l;
-}
 
 // The explanation at the last step, or "" when everything is finite.
 static void explain_last(const char *program, char *buf, size_t n)
 {
     char text[1024];
     snprintf(text, sizeof(text), "gradlab-lesson: 1\ntitle: t\nprogram:\n%s\nstep: auto\n", program);
-    Lesson *l = parse(text);
+    Lesson *l = lesson_test_parse(text);
     Graph *g = graph_create(0);
     Scene *s = scene_create();
     for (size_t st = 0; st < l->nsteps; st++) { // every step builds, nothing crashes

@@ -18,23 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lesson_test.h"
 #include "lessons/run.h"
 #include "lessons/source_kinds.h"
 #include "models/bptt.h"
 
 #define HEAD "gradlab-lesson: 2\ntitle: T\n"
 #define TAIL "program:\n    a = 1\n    f = a * 2\n\nstep: intro\n"
-
-static Lesson *parse(const char *text)
-{
-    Diag d;
-    diag_init(&d, "t.lesson", text, strlen(text));
-    Lesson *l = lesson_parse(text, strlen(text), "t.lesson", &d);
-    if (!l)
-        fail_msg("the lesson does not parse:\n%s", diag_text(&d));
-    diag_free(&d);
-    return l;
-}
 
 // A headless run of text; source 0's arrays after `steps` more steps.
 static Run *run_of(Lesson *l, int steps)
@@ -71,7 +61,7 @@ static void expect_same_as_bptt(const char *opts, BpttConfig c)
 {
     char text[1024];
     snprintf(text, sizeof(text), HEAD "source: g bptt %s\n" TAIL, opts);
-    Lesson *l = parse(text);
+    Lesson *l = lesson_test_parse(text);
     Run *r = run_of(l, 0);
     int n;
     const double *norm = array(r, "g.norm", &n);
@@ -128,7 +118,7 @@ static void test_norms_are_gradlab_bptts(void **state)
 static void test_parameters_choose(void **state)
 {
     (void)state;
-    Lesson *l = parse(
+    Lesson *l = lesson_test_parse(
         HEAD "param: act = tanh choice linear sigmoid relu tanh\n"
              "param: model = rnn choice lstm rnn\n"
              "param: init = orthogonal choice identity normal orthogonal\n"
@@ -181,7 +171,7 @@ static void expect_law(const char *init, double s, int T)
     char text[512];
     snprintf(text, sizeof(text),
              HEAD "source: g bptt T %d hidden 32 scale %g activation linear init %s\n" TAIL, T, s, init);
-    Lesson *l = parse(text);
+    Lesson *l = lesson_test_parse(text);
     Run *r = run_of(l, 0);
     int n, nl;
     const double *norm = array(r, "g.norm", &n), *law = array(r, "g.law", &nl);
@@ -219,7 +209,8 @@ static void test_linear_law(void **state)
 static void test_vanish_and_explode(void **state)
 {
     (void)state;
-    Lesson *l = parse(HEAD "source: a bptt T 100 scale 0.5\nsource: b bptt T 100 scale 1.5\n" TAIL);
+    Lesson *l =
+        lesson_test_parse(HEAD "source: a bptt T 100 scale 0.5\nsource: b bptt T 100 scale 1.5\n" TAIL);
     Run *r = run_of(l, 0);
     assert_true(number(r, "a.first") < 1e-20);
     assert_true(number(r, "a.slope") < -0.5);
@@ -237,7 +228,7 @@ static void expect_refused(const char *source, const char *want)
     char text[512];
     snprintf(text, sizeof(text), HEAD "param: w = 0.5 range 0 1\nparam: on = off toggle\nsource: g %s\n" TAIL,
              source);
-    Lesson *l = parse(text);
+    Lesson *l = lesson_test_parse(text);
     Run *r = run_of(l, 0);
     const char *why = run_source_status(r, 0);
     if (!why || !strstr(why, want))
@@ -271,8 +262,8 @@ static void test_bad_options(void **state)
 static void test_option_word(void **state)
 {
     (void)state;
-    Lesson *l = parse(HEAD "param: act = relu choice tanh relu\nparam: on = on toggle\n"
-                           "source: g bptt activation {act} model {on} init normal\n" TAIL);
+    Lesson *l = lesson_test_parse(HEAD "param: act = relu choice tanh relu\nparam: on = on toggle\n"
+                                       "source: g bptt activation {act} model {on} init normal\n" TAIL);
     double values[2] = {1, 1};
     SourceParams p = {.lesson = l, .values = values};
     const LessonSource *decl = &l->f2.sources[0];
@@ -295,7 +286,7 @@ static void test_option_word(void **state)
 static void test_spike_is_named(void **state)
 {
     (void)state;
-    Lesson *l = parse(HEAD "source: g " BOOM "\n" TAIL);
+    Lesson *l = lesson_test_parse(HEAD "source: g " BOOM "\n" TAIL);
     Run *r = run_of(l, 400);
     int steps = run_source_steps(r, 0), n;
     const char *why = run_source_status(r, 0);
@@ -341,9 +332,9 @@ static void test_spike_is_named(void **state)
 static void test_clipping_prevents_the_spike(void **state)
 {
     (void)state;
-    Lesson *l = parse(HEAD "source: g " BOOM " clip 1 threshold 1\n"
-                           "source: h " BOOM " clip 1 threshold 1000000\n"
-                           "source: u " BOOM "\n" TAIL);
+    Lesson *l = lesson_test_parse(HEAD "source: g " BOOM " clip 1 threshold 1\n"
+                                       "source: h " BOOM " clip 1 threshold 1000000\n"
+                                       "source: u " BOOM "\n" TAIL);
     char err[200];
     Run *r = run_create(l, false, err, sizeof(err));
     for (int i = 0; i < 3; i++)
@@ -368,7 +359,8 @@ static void test_steps_not_chunks(void **state)
 {
     (void)state;
     Lesson *l =
-        parse(HEAD "source: g explode lr 0.2 clip 1 T 40 hidden 16 scale 1.1 seed 1 limit 120\n" TAIL);
+        lesson_test_parse(HEAD "source: g explode lr 0.2 clip 1 T 40 hidden 16 scale 1.1 seed 1 limit 120\n"
+                          TAIL);
     char err[200];
     LessonSource *decl = &l->f2.sources[0];
     double values[1] = {0};

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "lesson_test.h"
 #include "lessons/run.h"
 #include "lessons/source_kinds.h"
 #include "models/chartext.h"
@@ -173,17 +174,6 @@ static void test_sample(void **state)
 }
 
 // A lesson said to live beside the story (a source's text is found from the lesson's folder).
-static Lesson *parse(const char *text)
-{
-    Diag d;
-    diag_init(&d, lesson_path, text, strlen(text));
-    Lesson *l = lesson_parse(text, strlen(text), lesson_path, &d);
-    if (!l)
-        fail_msg("the lesson does not parse:\n%s", diag_text(&d));
-    diag_free(&d);
-    return l;
-}
-
 // The lesson with one charrnn source over the text file (relative to the
 // lesson's folder), plus opts.
 static Lesson *lesson_on(const char *file, const char *opts)
@@ -192,7 +182,7 @@ static Lesson *lesson_on(const char *file, const char *opts)
     snprintf(text, sizeof(text),
              "gradlab-lesson: 2\ntitle: T\nsource: c charrnn text \"%s\" %s\nprogram:\n    a = 1\n    f = a * 2\n\nstep: intro\n",
              file, opts);
-    return parse(text);
+    return lesson_test_parse_named(text, lesson_path);
 }
 
 // The lesson with one charrnn source over the test's story, plus opts.
@@ -280,7 +270,7 @@ static void test_source_retune(void **state)
              "source: c charrnn text \"story.txt\" hidden {h} limit 100 every 20 record 5 sample 60 "
              "temperature {temp} model %s\nprogram:\n    a = 1\n    f = a * 2\n\nstep: intro\n",
              (const char *)*state);
-    Lesson *l = parse(text);
+    Lesson *l = lesson_test_parse_named(text, lesson_path);
     char err[200];
     Run *warm = run_create(l, false, err, sizeof(err)), *cold = run_create(l, false, err, sizeof(err));
     assert_non_null(warm);

@@ -18,29 +18,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lesson_test.h"
 #include "lessons/run.h"
 #include "lessons/source_kinds.h"
 
 #define HEAD "gradlab-lesson: 2\ntitle: T\nparam: act = relu choice sigmoid relu tanh\n"
 #define TAIL "program:\n    a = 1\n    f = a * 2\n\nstep: intro\n"
 
-static Lesson *parse(const char *text)
-{
-    Diag d;
-    diag_init(&d, "t.lesson", text, strlen(text));
-    Lesson *l = lesson_parse(text, strlen(text), "t.lesson", &d);
-    if (!l)
-        fail_msg("the lesson does not parse:\n%s", diag_text(&d));
-    diag_free(&d);
-    return l;
-}
-
 // The lesson with one source line; its run (headless, computed at creation).
 static Run *run_of(const char *source_line, Lesson **l)
 {
     char text[1024];
     snprintf(text, sizeof(text), HEAD "source: s %s\n" TAIL, source_line);
-    *l = parse(text);
+    *l = lesson_test_parse(text);
     char err[200];
     Run *r = run_create(*l, false, err, sizeof(err));
     if (!r)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lesson_test.h"
 #include "lessons/run.h"
 #include "lessons/source_kinds.h"
 #include "models/playground.h"
@@ -189,17 +190,6 @@ static void test_xor(void **state)
 
 #define HEAD "gradlab-lesson: 2\ntitle: T\nparam: pt = 3 range 0 199 step 1\n"
 
-static Lesson *parse(const char *text)
-{
-    Diag d;
-    diag_init(&d, "t.lesson", text, strlen(text));
-    Lesson *l = lesson_parse(text, strlen(text), "t.lesson", &d);
-    if (!l)
-        fail_msg("the lesson does not parse:\n%s", diag_text(&d));
-    diag_free(&d);
-    return l;
-}
-
 static const RunArray *array(const Run *r, const char *name, const double **data)
 {
     const RunArray *a = run_arrays_find(run_arrays(r), name, data);
@@ -223,8 +213,8 @@ static Run *settled(Lesson *l)
 static void test_publishes(void **state)
 {
     (void)state;
-    Lesson *l = parse(HEAD "source: s mlp2d dataset moons layers 2 units 5 limit 60\n"
-                           "program:\n    a = 1\n    f = a * 2\nstep: intro\nrun: s 40\n");
+    Lesson *l = lesson_test_parse(HEAD "source: s mlp2d dataset moons layers 2 units 5 limit 60\n"
+                                       "program:\n    a = 1\n    f = a * 2\nstep: intro\nrun: s 40\n");
     Run *r = settled(l);
     const double *d;
     const RunArray *a = array(r, "s.loss", &d);
@@ -260,8 +250,9 @@ static void test_publishes(void **state)
 static void test_coarse_boundary(void **state)
 {
     (void)state;
-    Lesson *l = parse(HEAD "source: s mlp2d dataset xor layers 1 units 3 grid 20 ngrid 32 limit 5\n"
-                           "program:\n    a = 1\n    f = a * 2\nstep: intro\nrun: s 5\n");
+    Lesson *l =
+        lesson_test_parse(HEAD "source: s mlp2d dataset xor layers 1 units 3 grid 20 ngrid 32 limit 5\n"
+                          "program:\n    a = 1\n    f = a * 2\nstep: intro\nrun: s 5\n");
     Run *r = settled(l);
     const double *d;
     const RunArray *a = array(r, "s.boundary", &d);
@@ -276,18 +267,18 @@ static void test_coarse_boundary(void **state)
 static void test_bind(void **state)
 {
     (void)state;
-    Lesson *l =
-        parse(HEAD "source: s mlp2d dataset xor layers 1 units 2 limit 50 bind on point {pt}\n"
-                   "program:\n"
-                   "    x = [0.5, 0.5]\n    y = 1\n"
-                   "    W1 = [[0.1, 0.2], [0.3, 0.4]]\n    b1 = [0, 0]\n    wo = [0.1, 0.2]\n    bo = 0\n"
-                   "    for j in 0..1\n"
-                   "        h[j] = tanh(x[0] * W1[0][j] + x[1] * W1[1][j] + b1[j])\n"
-                   "    end\n"
-                   "    z = h[0] * wo[0] + h[1] * wo[1] + bo\n"
-                   "    p = sigmoid(z)\n"
-                   "    loss = -(y * log(p) + (1 - y) * log(1 - p))\n"
-                   "step: done\nrun: s 50\n");
+    Lesson *l = lesson_test_parse(
+        HEAD "source: s mlp2d dataset xor layers 1 units 2 limit 50 bind on point {pt}\n"
+             "program:\n"
+             "    x = [0.5, 0.5]\n    y = 1\n"
+             "    W1 = [[0.1, 0.2], [0.3, 0.4]]\n    b1 = [0, 0]\n    wo = [0.1, 0.2]\n    bo = 0\n"
+             "    for j in 0..1\n"
+             "        h[j] = tanh(x[0] * W1[0][j] + x[1] * W1[1][j] + b1[j])\n"
+             "    end\n"
+             "    z = h[0] * wo[0] + h[1] * wo[1] + bo\n"
+             "    p = sigmoid(z)\n"
+             "    loss = -(y * log(p) + (1 - y) * log(1 - p))\n"
+             "step: done\nrun: s 50\n");
     char err[200];
     Run *r = run_create(l, false, err, sizeof(err));
     assert_non_null(r);
@@ -327,7 +318,7 @@ static void expect_refused(const char *source_line, const char *needle)
     char text[1024];
     snprintf(text, sizeof(text), HEAD "source: s %s\nprogram:\n    a = 1\n    f = a * 2\nstep: intro\n",
              source_line);
-    Lesson *l = parse(text);
+    Lesson *l = lesson_test_parse(text);
     char err[200];
     Run *r = run_create(l, false, err, sizeof(err));
     assert_non_null(r);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lesson_test.h"
 #include "engine/npy/npy.h"
 #include "lessons/source_kinds.h"
 #include "models/transfer.h"
@@ -50,48 +51,12 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-typedef struct Inst {
-    Lesson *l;
-    void *s;
-    RunArrays out;
-} Inst;
+typedef SourceInst Inst;
 
 // The source `s transfer OPTIONS` of a lesson said to live at lesson_path.
 static Inst make(const char *lesson_path, const char *options, char *err, size_t n)
 {
-    char text[1024];
-    snprintf(text, sizeof(text),
-             "gradlab-lesson: 2\ntitle: T\nsource: s transfer %s\nprogram:\n    a = 1\n    f = a\n\nstep: intro\n",
-             options);
-    Diag d;
-    diag_init(&d, lesson_path, text, strlen(text));
-    Inst it = {.l = lesson_parse(text, strlen(text), lesson_path, &d)};
-    if (!it.l)
-        fail_msg("the lesson does not parse:\n%s", diag_text(&d));
-    diag_free(&d);
-    SourceParams p = {it.l, NULL};
-    it.s = source_transfer_kind.create(&p, &it.l->f2.sources[0], err, n);
-    return it;
-}
-
-static void drop(Inst *it)
-{
-    source_transfer_kind.destroy(it->s);
-    run_arrays_free(&it->out);
-    lesson_destroy(it->l);
-}
-
-static const double *get(Inst *it, const char *name, const RunArray **a)
-{
-    run_arrays_clear(&it->out);
-    source_transfer_kind.publish(it->s, "", &it->out);
-    const double *data = NULL;
-    const RunArray *r = run_arrays_find(&it->out, name, &data);
-    if (!r)
-        fail_msg("no array '%s'", name);
-    if (a)
-        *a = r;
-    return data;
+    return source_inst_make(&source_transfer_kind, lesson_path, options, err, n);
 }
 
 static void test_where_weights_come_from(void **state)
@@ -103,7 +68,7 @@ static void test_where_weights_come_from(void **state)
     Inst ok = make(lesson, "weights \"pretrained/cnn\" steps 2 examples 8 test 10", err, sizeof(err));
     if (!ok.s)
         fail_msg("%s", err);
-    drop(&ok);
+    source_inst_drop(&ok);
     static const char *const bad[] = {"weights \"/etc\"", "weights \"../assets/pretrained/cnn\"",
                                        "weights \"pretrained/../pretrained/cnn\""};
     for (int i = 0; i < 3; i++) {
@@ -135,7 +100,7 @@ static void test_curves_and_sweep(void **state)
     const RunArray *a;
     const char *curves[] = {"scratch", "frozen", "finetune"};
     for (int m = 0; m < 3; m++) {
-        const double *x = get(&c, curves[m], &a);
+        const double *x = source_inst_get(&c, curves[m], &a);
         assert_int_equal(a->shape[0], 3); // steps 0, 2, 4
         assert_int_equal(a->shape[1], 2);
         for (int i = 0; i < 3; i++) {
@@ -143,17 +108,17 @@ static void test_curves_and_sweep(void **state)
             assert_true(x[2 * i + 1] >= 0 && x[2 * i + 1] <= 1);
         }
     }
-    get(&c, "before", &a);
+    source_inst_get(&c, "before", &a);
     assert_int_equal(a->shape[0], TRANSFER_MOSAIC_H);
     assert_int_equal(a->shape[1], TRANSFER_MOSAIC_W);
     // frozen 1 keeps conv1: its filters before and after are the same.
     double before[TRANSFER_MOSAIC_H * TRANSFER_MOSAIC_W];
-    memcpy(before, get(&c, "before", NULL), sizeof(before));
-    assert_memory_equal(before, get(&c, "after", NULL), sizeof(before));
-    assert_true(*get(&c, "kept", NULL) == 1);
-    get(&c, "samples", &a);
+    memcpy(before, source_inst_get(&c, "before", NULL), sizeof(before));
+    assert_memory_equal(before, source_inst_get(&c, "after", NULL), sizeof(before));
+    assert_true(*source_inst_get(&c, "kept", NULL) == 1);
+    source_inst_get(&c, "samples", &a);
     assert_int_equal(a->shape[0], 6 * STEER_H);
-    drop(&c);
+    source_inst_drop(&c);
 
     Inst s = make(lesson, "mode sizes weights \"pretrained/cnn\" steps 1 test 10", err, sizeof(err));
     if (!s.s)
@@ -161,11 +126,11 @@ static void test_curves_and_sweep(void **state)
     while (source_transfer_kind.advance(s.s, 5) > 0)
         ;
     assert_int_equal(source_transfer_kind.steps(s.s), 12);
-    const double *x = get(&s, "finetune", &a);
+    const double *x = source_inst_get(&s, "finetune", &a);
     assert_int_equal(a->shape[0], 4);
     for (int i = 1; i < 4; i++)
         assert_true(x[2 * i] > x[2 * (i - 1)]);
-    drop(&s);
+    source_inst_drop(&s);
 }
 
 int main(void)

@@ -16,33 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lesson_test.h"
 #include "lessons/source_kinds.h"
 
 // Small and fast: T 5, 4 units, 32 test sequences.
 #define SMALL "T 5 hidden 4 batch 8 test 32 "
 
-typedef struct Inst {
-    Lesson *l;
-    void *s;
-    RunArrays out;
-} Inst;
+typedef SourceInst Inst;
 
 // An instance of `tuning` with these options, or NULL with the reason in err.
 static Inst make(const char *options, char *err, size_t n)
 {
-    char text[1024];
-    snprintf(text, sizeof(text),
-             "gradlab-lesson: 2\ntitle: T\nsource: s tuning %s\nprogram:\n    a = 1\n    f = a\n\nstep: intro\n",
-             options);
-    Diag d;
-    diag_init(&d, "t.lesson", text, strlen(text));
-    Inst it = {.l = lesson_parse(text, strlen(text), "t.lesson", &d)};
-    if (!it.l)
-        fail_msg("the lesson does not parse:\n%s", diag_text(&d));
-    diag_free(&d);
-    SourceParams p = {it.l, NULL};
-    it.s = source_tuning_kind.create(&p, &it.l->f2.sources[0], err, n);
-    return it;
+    return source_inst_make(&source_tuning_kind, "t.lesson", options, err, n);
 }
 
 static Inst make_ok(const char *options)
@@ -52,27 +37,6 @@ static Inst make_ok(const char *options)
     if (!it.s)
         fail_msg("create '%s': %s", options, err);
     return it;
-}
-
-static void drop(Inst *it)
-{
-    source_tuning_kind.destroy(it->s);
-    run_arrays_free(&it->out);
-    lesson_destroy(it->l);
-}
-
-// Publish and return array name (its RunArray in *a when asked).
-static const double *get(Inst *it, const char *name, const RunArray **a)
-{
-    run_arrays_clear(&it->out);
-    source_tuning_kind.publish(it->s, "", &it->out);
-    const double *data = NULL;
-    const RunArray *r = run_arrays_find(&it->out, name, &data);
-    if (!r)
-        fail_msg("no array '%s'", name);
-    if (a)
-        *a = r;
-    return data;
 }
 
 static void run_all(Inst *it, int chunk)
@@ -90,29 +54,29 @@ static void test_grid_and_random_rates(void **state)
     run_all(&g, 7);
     run_all(&r, 1000);
     assert_int_equal(source_tuning_kind.steps(g.s), 320);
-    assert_int_equal((int)*get(&g, "distinct", NULL), 4);
-    assert_int_equal((int)*get(&r, "distinct", NULL), 16);
+    assert_int_equal((int)*source_inst_get(&g, "distinct", NULL), 4);
+    assert_int_equal((int)*source_inst_get(&r, "distinct", NULL), 16);
     Inst *both[2] = {&g, &r};
     for (int k = 0; k < 2; k++) {
         const RunArray *a;
-        const double *pts = get(both[k], "points", &a);
+        const double *pts = source_inst_get(both[k], "points", &a);
         assert_int_equal(a->shape[0], 16);
         double best = INFINITY;
         for (int i = 0; i < 16; i++) {
             assert_true(pts[3 * i] >= 1e-3 * (1 - 1e-12) && pts[3 * i] <= 1e-1 * (1 + 1e-12));
             best = fmin(best, pts[3 * i + 1]);
         }
-        assert_true(*get(both[k], "best_mse", NULL) == best);
+        assert_true(*source_inst_get(both[k], "best_mse", NULL) == best);
         // The staircase: steps never go back, the best never goes up, it ends at the best and at 320 steps.
-        const double *curve = get(both[k], "best", &a);
+        const double *curve = source_inst_get(both[k], "best", &a);
         int n = a->shape[0];
         assert_true(n >= 2);
         for (int i = 1; i < n; i++)
             assert_true(curve[2 * i] >= curve[2 * i - 2] && curve[2 * i + 1] <= curve[2 * i - 1]);
         assert_true(curve[2 * n - 1] == best && curve[2 * n - 2] == 320);
     }
-    drop(&g);
-    drop(&r);
+    source_inst_drop(&g);
+    source_inst_drop(&r);
 }
 
 static void test_halving_keeps_the_better_half(void **state)
@@ -121,7 +85,7 @@ static void test_halving_keeps_the_better_half(void **state)
     Inst h = make_ok(SMALL "mode halving trials 16 budget 640 lo 1e-3 hi 1");
     run_all(&h, 13);
     const RunArray *a;
-    const double *pts = get(&h, "points", &a);
+    const double *pts = source_inst_get(&h, "points", &a);
     assert_int_equal(a->shape[0], 16 + 8 + 4 + 2);
     int start = 0;
     for (int alive = 16; alive > 2; start += alive, alive /= 2) {
@@ -141,7 +105,7 @@ static void test_halving_keeps_the_better_half(void **state)
     assert_true(pts[3 * 28 + 2] == 1.0 && pts[3 * 29 + 2] == 1.0);
     assert_true(pts[2] < 0.1);
     assert_true(source_tuning_kind.steps(h.s) <= 640);
-    drop(&h);
+    source_inst_drop(&h);
 }
 
 static void test_same_state_however_split(void **state)
@@ -152,14 +116,14 @@ static void test_same_state_however_split(void **state)
     run_all(&a, 1);
     run_all(&b, 100);
     const RunArray *ra, *rb;
-    const double *pa = get(&a, "points", &ra);
+    const double *pa = source_inst_get(&a, "points", &ra);
     double copy[3 * 64];
     memcpy(copy, pa, (size_t)ra->shape[0] * 3 * sizeof(double));
-    const double *pb = get(&b, "points", &rb);
+    const double *pb = source_inst_get(&b, "points", &rb);
     assert_int_equal(ra->shape[0], rb->shape[0]);
     assert_memory_equal(copy, pb, (size_t)ra->shape[0] * 3 * sizeof(double));
-    drop(&a);
-    drop(&b);
+    source_inst_drop(&a);
+    source_inst_drop(&b);
 }
 
 static void test_range_test(void **state)
@@ -168,7 +132,7 @@ static void test_range_test(void **state)
     Inst r = make_ok(SMALL "mode range lo 1e-4 hi 10 steps 200");
     run_all(&r, 50);
     const RunArray *a;
-    const double *c = get(&r, "curve", &a);
+    const double *c = source_inst_get(&r, "curve", &a);
     int n = a->shape[0];
     assert_true(n > 10 && n <= 200);
     assert_true(fabs(c[0] - 1e-4) < 1e-12);
@@ -178,9 +142,9 @@ static void test_range_test(void **state)
         if (c[2 * k + 1] < c[2 * best + 1])
             best = k;
     }
-    assert_true(*get(&r, "lrmin", NULL) == c[2 * best]);
-    assert_true(fabs(*get(&r, "suggest", NULL) - c[2 * best] / 10) < 1e-15);
-    drop(&r);
+    assert_true(*source_inst_get(&r, "lrmin", NULL) == c[2 * best]);
+    assert_true(fabs(*source_inst_get(&r, "suggest", NULL) - c[2 * best] / 10) < 1e-15);
+    source_inst_drop(&r);
 }
 
 static void test_seeds_band(void **state)
@@ -189,19 +153,19 @@ static void test_seeds_band(void **state)
     Inst s = make_ok(SMALL "mode seeds seeds 4 steps 60 optimizer momentum init 0.5");
     run_all(&s, 25);
     const RunArray *a;
-    const double *test = get(&s, "test", &a);
+    const double *test = source_inst_get(&s, "test", &a);
     assert_int_equal(a->shape[0], 4);
     double lo = INFINITY, hi = -INFINITY, t[4];
     memcpy(t, test, sizeof(t));
     for (int i = 0; i < 4; i++)
         lo = fmin(lo, t[i]), hi = fmax(hi, t[i]);
     assert_true(lo < hi); // the seeds differ
-    const double *band = get(&s, "band", NULL);
+    const double *band = source_inst_get(&s, "band", NULL);
     assert_true(band[0] == lo && band[1] == hi);
-    const double *mean = get(&s, "mean", &a);
+    const double *mean = source_inst_get(&s, "mean", &a);
     assert_int_equal(a->shape[0], 60);
     assert_true(isfinite(mean[59]));
-    drop(&s);
+    source_inst_drop(&s);
 }
 
 static void test_bad_options(void **state)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/chartext.h"
+
 // Code point cp as UTF-8 in buf (at least 5 bytes); what is not a
 // printable code point becomes U+FFFD.
 static void utf8(double v, char *buf)
@@ -15,19 +17,7 @@ static void utf8(double v, char *buf)
     uint32_t cp = v >= 0 && v <= 0x10FFFF && v == floor(v) ? (uint32_t)v : 0xFFFD;
     if (cp >= 0xD800 && cp <= 0xDFFF)
         cp = 0xFFFD;
-    int n;
-    if (cp < 0x80) {
-        buf[0] = (char)cp, n = 1;
-    } else if (cp < 0x800) {
-        buf[0] = (char)(0xC0 | (cp >> 6)), buf[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    } else if (cp < 0x10000) {
-        buf[0] = (char)(0xE0 | (cp >> 12)), buf[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        buf[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    } else {
-        buf[0] = (char)(0xF0 | (cp >> 18)), buf[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        buf[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), buf[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    }
-    buf[n] = '\0';
+    chartext_utf8(cp, buf);
 }
 
 // How a character reads on its own: a glyph, or a visible stand-in for
