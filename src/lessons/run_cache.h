@@ -50,7 +50,8 @@ RunCacheStats run_cache_stats(const RunCache *c);
 
 // ---------------------------------------------------------------------------
 // run.c's side. A key is a string naming a source's configuration: its kind,
-// its options with each {param} replaced by the value, the program's inputs.
+// its options with each {param} replaced by the value, and the program's
+// inputs for a kind that reads the program (program, train).
 
 // A source's arrays (published with no prefix), step count and status, as it
 // was when stored. Owned by the cache; valid until run_cache_destroy.
