@@ -295,8 +295,9 @@ static void report_source_failures(App *a)
     for (int k = 0; k < run_source_count(a->run) && k <= LESSON_MAX_SOURCES; k++) {
         bool failed = run_source_failed(a->run, k);
         if (failed && !a->source_told[k]) {
+            const char *why = run_source_status(a->run, k); // NULL if the worker republished meanwhile
             snprintf(a->status, sizeof(a->status), "source '%s' failed: %s", run_source_name(a->run, k),
-                     run_source_status(a->run, k));
+                     why ? why : "no reason given");
             fprintf(stderr, "gradlab: %s: %s\n", a->lesson->path, a->status);
         }
         a->source_told[k] = failed;

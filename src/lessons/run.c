@@ -332,14 +332,24 @@ static bool work(Run *r)
                 continue;
             // Changed, not past its count, and of a kind that can take the
             // new values without starting again: it keeps its state.
-            if (keys[i] && r->inst[i] && have[i] <= target[i] && k->retune && k->retune(r->inst[i], &sp, r->decl[i])) {
+            bool tried = keys[i] && r->inst[i] && have[i] <= target[i] && k->retune;
+            if (tried && k->retune(r->inst[i], &sp, r->decl[i])) {
                 retuned[i] = true;
                 continue;
             }
             // The old instance goes (parked, with a cache) before a fresh one
-            // is made, so a source's models and data are never held twice.
+            // is made, so a source's models and data are never held twice;
+            // one whose retune failed may be half changed and is never
+            // parked. Its status may point into it: cleared until the
+            // publication below.
             pthread_mutex_lock(&r->mu);
+            if (tried) {
+                k->destroy(r->inst[i]);
+                r->inst[i] = NULL;
+            }
             retire(r, i);
+            r->status[i] = NULL;
+            r->steps[i] = 0;
             pthread_mutex_unlock(&r->mu);
             if (r->cache && keys[i] && (held[i] = run_cache_find(r->cache, keys[i], target[i])))
                 served++;

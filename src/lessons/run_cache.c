@@ -84,6 +84,13 @@ void run_cache_store(RunCache *c, const char *key, const SourceKind *k, const vo
     }
     s->steps = steps;
     k->publish(inst, "", &s->arrays);
+    if (s->arrays.refused) { // more than RUN_MAX_ARRAYS: never served cut short (the run reports it)
+        run_arrays_free(&s->arrays);
+        free(s->status);
+        free(s->key);
+        free(s);
+        return;
+    }
     c->bytes += s->arrays.used * sizeof(double);
     c->snaps[c->nsnaps++] = s;
 }

@@ -643,6 +643,8 @@ bool surface_save_png(SDL_Surface *s, const char *path, char *err, size_t errn)
         return false;
     }
     SDL_RWops *rw = SDL_RWFromFP(f, SDL_FALSE);
+    if (!s && rw)
+        SDL_RWclose(rw); // leaves f open (SDL_FALSE)
     if (!s || !rw || IMG_SavePNG_RW(s, rw, 1) != 0) { // frees rw, leaves f open
         snprintf(err, errn, "cannot write '%s': %s", path, s ? IMG_GetError() : "nothing was drawn");
         file_out_discard(f, tmp);

@@ -351,6 +351,52 @@ static void test_remake_only_readers(void **state)
     lesson_destroy(l);
 }
 
+// A source that stopped with a reason, remade by a slider while the window
+// reads its status: the status never points into the instance being let
+// go (under ASan, sanitize.sh, this was a use-after-free).
+static void test_status_while_remade(void **state)
+{
+    (void)state;
+    static const char spiky[] =
+        "gradlab-lesson: 2\n"
+        "title: Spiky\n"
+        "param: lr = 0.25 range 0.01 1 log\n"
+        "source: plain explode lr {lr} T 40 hidden 16 scale 1.1 seed 7 limit 400\n"
+        "program:\n"
+        "    x = 1\n"
+        "    loss = x * x\n"
+        "step: intro\n"
+        "    Text.\n"
+        "run: plain 400\n";
+    Lesson *l = load_text(spiky, "spiky.lesson");
+    char err[128];
+    Run *r = run_create(l, true, err, sizeof(err));
+    assert_non_null(r);
+    int s = run_source_find(r, "plain"), lr = run_param_find(r, "lr");
+    struct timespec ts = {0, 1000000};
+    while (run_busy(r)) {
+        run_poll(r);
+        nanosleep(&ts, NULL);
+    }
+    const char *why = run_source_status(r, s);
+    assert_non_null(why);   // it stopped at a spike, with the reason
+    size_t seen = 0;
+    for (int it = 0; it < 20; it++) {
+        run_set_param(r, lr, it % 2 ? 0.25 : 0.3);
+        for (int k = 0; k < 2000; k++) {
+            const char *q = run_source_status(r, s);
+            seen += q ? strlen(q) : 0;
+        }
+        while (run_busy(r)) {
+            run_poll(r);
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_true(seen > 0);
+    run_destroy(r);
+    lesson_destroy(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_bad_format),
         cmocka_unit_test(test_too_many_arrays),
         cmocka_unit_test(test_remake_only_readers),
+        cmocka_unit_test(test_status_while_remade),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
