@@ -201,6 +201,14 @@ static void test_controls(void **state)
     assert_non_null(scene_find(s, "gates:nan"));    // ...a marker
     assert_non_null(scene_find_text(s, "gates:value:2", "NaN"));
     assert_non_null(scene_find_text(s, "gates:label:3", "o"));
+    // Narrow bars: a value under a negative bar is in a row of its own, so
+    // the positive value beside it does not crowd it out (lesson 6's -1.48).
+    const double narrow[2] = {0.227, -1.48};
+    BarChartParams np = {.x = 10, .y = 300, .w = 40, .h = 150, .unit = 1, .theme = t, .values = narrow,
+                         .n = 2, .id = "narrow"};
+    barchart_build(s, &np);
+    assert_non_null(scene_find_text(s, "narrow:value:0", "0.227"));
+    assert_non_null(scene_find_text(s, "narrow:value:1", "-1.48"));
 
     SliderParams sp = {.x = 100, .y = 300, .w = 200, .unit = 1, .theme = t, .label = "learning rate",
                        .value = 0.01, .lo = 1e-4, .hi = 1, .log_scale = true, .id = "lr"};

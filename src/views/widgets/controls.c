@@ -44,7 +44,8 @@ void barchart_build(Scene *s, const BarChartParams *p)
     // Many narrow bars: labels a little smaller (down to 3/4) when the
     // widest would not fit its slot; then a label, and a value, only where
     // it clears the one written before it, so no two texts overlap.
-    float lw = 0, gap = 4 * u, last_right = -INFINITY, label_right = -INFINITY;
+    // Values above the bars and values under negative ones are two rows.
+    float lw = 0, gap = 4 * u, value_right[2] = {-INFINITY, -INFINITY}, label_right = -INFINITY;
     for (int i = 0; p->labels && i < p->n; i++)
         lw = fmaxf(lw, scene_text_width(s, FONT_REGULAR, fs, p->labels[i]));
     float ls = lw + gap > slot ? fmaxf(0.75f * fs, fs * slot / (lw + gap)) : fs;
@@ -68,10 +69,11 @@ void barchart_build(Scene *s, const BarChartParams *p)
         numfmt_short(num, sizeof(num), v, 3);
         float vw = scene_text_width(s, FONT_REGULAR, fs, num);
         float tx = fminf(fmaxf(cx, p->x + vw / 2), p->x + p->w - vw / 2); // inside the chart
-        if (tx - vw / 2 >= last_right + gap) {
+        int row = v < 0;
+        if (tx - vw / 2 >= value_right[row] + gap) {
             scene_tag(s, scene_text(s, tx, ty, FONT_REGULAR, fs, ALIGN_CENTER, isfinite(v) ? t->text : t->warn, num),
                       sub_id(id, sizeof(id), base, "value", i));
-            last_right = tx + vw / 2;
+            value_right[row] = tx + vw / 2;
         }
         float w = p->labels ? scene_text_width(s, FONT_REGULAR, ls, p->labels[i]) : 0;
         float lx = fminf(fmaxf(cx, p->x + w / 2), p->x + p->w - w / 2); // inside the chart
