@@ -132,7 +132,7 @@ static Action action_for_key(SDL_Keycode key, Uint16 mod)
 // The soak's memory samples and its limits (see soak_judge).
 #define SOAK_SAMPLE_MS 500
 #define SOAK_MAX_SAMPLES 7300          // an hour at one sample per SOAK_SAMPLE_MS
-#define SOAK_WARMUP_S 20.0           // the text texture cache fills in about 20 s of scripted use
+#define SOAK_WARMUP_S 20.0           // the shortest warm-up, whatever the run's length
 #define SOAK_MAX_SLOPE 1.0             // MB per minute
 #define SOAK_MAX_GROWTH 2.0            // MB
 #define SOAK_MAX_LESSONS 256           // lessons the first pass waits for (later ones in a catalog do not count)
@@ -1425,13 +1425,15 @@ static float soak_median(const float *v, int lo, int hi)
 // warm-up lasts until every lesson has been open once, and at least the
 // first half of the run and SOAK_WARMUP_S seconds. Only the samples after
 // it count (a run too short or too slow for that is not judged, and says
-// so), and the run fails only when both
+// so, and exits 77: meson's "skipped", never a pass), and the run fails only
+// when both
 //   - the least-squares slope over them exceeds SOAK_MAX_SLOPE MB a minute, and
 //   - the median of their last quarter exceeds that of their first quarter
 //     by more than SOAK_MAX_GROWTH MB (a single late step of the allocator
 //     is not a trend).
-// Prints the figures; returns true when memory stayed flat.
-static bool soak_judge(const App *a)
+// Prints the figures; returns the exit status: 0 when memory stayed flat,
+// 1 when it kept growing, 77 when the run could not be judged.
+static int soak_judge(const App *a)
 {
     int n = a->soak_nsamples, first = 0;
     double warm = fmax(a->soak_seconds * 0.5, SOAK_WARMUP_S);
@@ -1439,7 +1441,7 @@ static bool soak_judge(const App *a)
     if (!a->soak_pass_at) {
         printf("soak: only %zu of %zu lessons were opened in %.0f s; run longer to judge memory\n", a->soak_nseen,
                want, a->soak_seconds);
-        return true;
+        return 77;
     }
     printf("soak: every lesson had been open once after %.0f s\n", a->soak_pass_at);
     warm = fmax(warm, a->soak_pass_at);
@@ -1448,7 +1450,7 @@ static bool soak_judge(const App *a)
     int m = n - first;
     if (m < 8) {
         printf("soak: only %d samples after the warm-up; run longer to judge memory\n", m);
-        return true;
+        return 77;
     }
     double st = 0, sm = 0, stt = 0, stm = 0;
     for (int i = first; i < n; i++) {
@@ -1465,7 +1467,7 @@ static bool soak_judge(const App *a)
     bool leak = slope > SOAK_MAX_SLOPE && late - early > SOAK_MAX_GROWTH;
     if (leak)
         printf("soak: resident memory keeps growing after the warm-up: a leak\n");
-    return !leak;
+    return leak ? 1 : 0;
 }
 
 // Returns false when the soak is over; prints the memory figures.
@@ -1482,7 +1484,7 @@ static bool soak_tick(App *a, int *status)
         return true;
     }
     printf("soak: %.0f s, %lu scripted events over %zu lessons\n", elapsed, a->soak_events, a->cat.n);
-    *status = soak_judge(a) ? 0 : 1;
+    *status = soak_judge(a);
     return false;
 }
 
