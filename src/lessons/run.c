@@ -416,7 +416,13 @@ static bool work(Run *r)
     pthread_mutex_unlock(&r->mu);
     int took = k->advance(r->inst[pick], want < RUN_CHUNK ? want : RUN_CHUNK);
     pthread_mutex_lock(&r->mu);
-    if (r->inst_gen == gen) {
+    if (r->inst_gen == gen && k->steps(r->inst[pick]) > r->target[pick]) {
+        // The lesson went back a step while this chunk ran, to a count
+        // between the published one and where the chunk ended: unpublished,
+        // the instance starts again (as run_goto has it for a count below
+        // the published one).
+        r->gen++;
+    } else if (r->inst_gen == gen) {
         if (r->cache) {
             run_cache_count(r->cache, 0, 0, 0, took);
             store_at_rest(r, pick);
@@ -498,7 +504,12 @@ static void evaluate(Run *r)
         if (xi < 0 || hi < 0)
             continue;
         RunNudge *nd = &r->nudge[i];
+        // x as the program has it: the parameter, or a trained value bound
+        // over it above.
         nd->x = r->params[xi];
+        for (size_t k = 0; k < program_input_count(l->program); k++)
+            if (strcmp(program_input_name(l->program, k), p->nudge_input) == 0)
+                nd->x = program_input_value(l->program, k);
         nd->h = r->params[hi];
         Value *out = program_build(l->program, r->scratch);
         if (!out)

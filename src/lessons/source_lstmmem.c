@@ -374,7 +374,12 @@ static int lstmmem_advance(void *inst, int max)
     int start = (int)m->tr->step, goal = start + max < m->limit ? start + max : m->limit;
     cache_restore(m, goal);
     while (m->tr->step < goal) {
-        m->loss[m->tr->step] = mem_step(m->tr);
+        // The index first: mem_step moves tr->step, and in `a[i] = f()` C
+        // leaves it open whether i is read before or after the call (Clang
+        // read it after, wrote past the end at the last step and left
+        // loss[0] at 0).
+        size_t at = m->tr->step;
+        m->loss[at] = mem_step(m->tr);
         if (m->tr->step % SNAP_EVERY == 0)
             cache_store(m);
     }

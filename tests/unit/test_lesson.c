@@ -333,8 +333,8 @@ static void test_auto_steps_and_generated_text(void **state)
     const char *want[] = {
         "The inputs are set. Press **\u2192** to run the forward pass gate by gate.",
         "Forward: `f = 2 \u00d7 3` = **6**.",
-        "Backward through `f`: the upstream gradient is \u2202f/\u2202f = **1**. "
-        "For `x`: local 3 \u00d7 upstream 1 = **3**. For `3`: local 2 \u00d7 upstream 1 = **2**.",
+        ("Backward through `f`: the upstream gradient is \u2202f/\u2202f = **1**. "
+         "For `x`: local 3 \u00d7 upstream 1 = **3**. For `3`: local 2 \u00d7 upstream 1 = **2**."),
         "Done. Every value now has its gradient \u2202f/\u2202value.",
     };
     for (size_t st = 0; st < 4; st++) {

@@ -106,22 +106,19 @@ static void axpy4(int P, int nf, const float *a, const float *restrict row, floa
 }
 
 // Eight floats as one value (GCC and Clang vector extensions): one AVX
-// register, or two SSE ones in the default clone.
+// register, or two SSE ones in the default clone. The helpers take and give
+// them through pointers: a vector passed by value would have a different
+// ABI in each clone, which Clang refuses and GCC warns about.
 typedef float v8 __attribute__((vector_size(32)));
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"   // v8 never crosses a call: the helpers are always inlined
-#endif
 
-__attribute__((always_inline)) static inline v8 load8(const float *p)
+__attribute__((always_inline)) static inline void load8(v8 *v, const float *p)
 {
-    v8 v;
-    memcpy(&v, p, sizeof(v));
-    return v;
+    memcpy(v, p, sizeof(*v));
 }
 
-__attribute__((always_inline)) static inline float sum8(v8 v)
+__attribute__((always_inline)) static inline float sum8(const v8 *v)
 {
-    return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+    return (((*v)[0] + (*v)[1]) + ((*v)[2] + (*v)[3])) + (((*v)[4] + (*v)[5]) + ((*v)[6] + (*v)[7]));
 }
 
 // out[k] = the dot product of a[k] and b (P) for k < 4, each in eight
@@ -133,10 +130,11 @@ static void dot4(int P, const float *a0, const float *a1, const float *a2, const
     v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
     int p = 0;
     for (; p + 8 <= P; p += 8) {
-        v8 v = load8(b + p);
-        s0 += load8(a0 + p) * v, s1 += load8(a1 + p) * v, s2 += load8(a2 + p) * v, s3 += load8(a3 + p) * v;
+        v8 v, x0, x1, x2, x3;
+        load8(&v, b + p), load8(&x0, a0 + p), load8(&x1, a1 + p), load8(&x2, a2 + p), load8(&x3, a3 + p);
+        s0 += x0 * v, s1 += x1 * v, s2 += x2 * v, s3 += x3 * v;
     }
-    out[0] = sum8(s0), out[1] = sum8(s1), out[2] = sum8(s2), out[3] = sum8(s3);
+    out[0] = sum8(&s0), out[1] = sum8(&s1), out[2] = sum8(&s2), out[3] = sum8(&s3);
     for (; p < P; p++) {
         float v = b[p];
         out[0] += a0[p] * v, out[1] += a1[p] * v, out[2] += a2[p] * v, out[3] += a3[p] * v;

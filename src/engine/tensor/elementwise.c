@@ -7,16 +7,28 @@
 
 #include "engine/fastmath.h"
 
+// The public functions call static clones: Clang 14 emits the resolver of a
+// target_clones function only in a translation unit that calls it.
 FASTMATH_CLONES
-void elementwise_tanh(float *restrict y, const float *restrict a, size_t n)
+static void tanh_impl(float *restrict y, const float *restrict a, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = fast_tanhf(a[i]);
 }
 
 FASTMATH_CLONES
-void elementwise_sigmoid(float *restrict y, const float *restrict a, size_t n)
+static void sigmoid_impl(float *restrict y, const float *restrict a, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = fast_sigmoidf(a[i]);
+}
+
+void elementwise_tanh(float *restrict y, const float *restrict a, size_t n)
+{
+    tanh_impl(y, a, n);
+}
+
+void elementwise_sigmoid(float *restrict y, const float *restrict a, size_t n)
+{
+    sigmoid_impl(y, a, n);
 }
