@@ -54,7 +54,7 @@ struct Run {
     unsigned gen;                       // bumped when shared_params change
     int target[RUN_MAX_SOURCES];
     int steps[RUN_MAX_SOURCES];         // as last published
-    int made[RUN_MAX_SOURCES];          // instances made so far
+    int made[RUN_MAX_SOURCES];          // instances made (or tried and failed) so far
     const char *status[RUN_MAX_SOURCES];
     char error[RUN_MAX_SOURCES][160];   // a source that could not be made, and why
     char status_copy[RUN_MAX_SOURCES][160]; // the caller's copies (run_source_status)
@@ -67,7 +67,8 @@ struct Run {
     int turn;                           // the source whose turn it is to advance next
     // Sharing (run_cache.h): what each instance was made from, and, headless
     // with a cache, a stored result standing in for an instance.
-    char *key[RUN_MAX_SOURCES];         // NULL when unknown (out of memory, or it could not be made)
+    char *key[RUN_MAX_SOURCES];         // the configuration inst or held was made from, or that
+                                        // failed to make (error); NULL when unknown (out of memory)
     const RunSnapshot *held[RUN_MAX_SOURCES];
     double inst_params[LESSON_MAX_PARAMS2]; // the parameter values of inst_gen
     RunCache *cache;                    // NULL: share nothing across runs
@@ -282,10 +283,9 @@ static bool reuse(Run *r, int i)
     r->error[i][0] = '\0';
     r->inst[i] = k->create(&sp, r->decl[i], r->error[i], sizeof(r->error[i]));
     r->held[i] = NULL;
-    if (r->inst[i]) {
-        r->made[i]++;
+    r->made[i]++;
+    if (r->inst[i])
         run_cache_count(r->cache, 1, 0, 0, 0);
-    }
     else
         retire(r, i);
     return true;
@@ -326,8 +326,11 @@ static bool work(Run *r)
             held[i] = NULL;
             retuned[i] = false;
             keys[i] = source_key(r, i, params);
-            // Unchanged and not past its count: it stays as it is.
-            keep[i] = keys[i] && r->key[i] && have[i] >= 0 && have[i] <= target[i] && strcmp(keys[i], r->key[i]) == 0;
+            // Unchanged and not past its count: it stays as it is. So does
+            // one that could not be made from these very options: it would
+            // fail again, with the same message.
+            bool same = keys[i] && r->key[i] && strcmp(keys[i], r->key[i]) == 0;
+            keep[i] = same && (have[i] >= 0 ? have[i] <= target[i] : r->error[i][0] != '\0');
             if (keep[i])
                 continue;
             // Changed, not past its count, and of a kind that can take the
@@ -373,6 +376,9 @@ static bool work(Run *r)
             r->held[i] = held[i];
             if (fresh[i] || held[i]) {
                 r->key[i] = keys[i];
+                r->made[i]++;
+            } else if (errors[i][0]) {
+                r->key[i] = keys[i];   // what failed (see keep above)
                 r->made[i]++;
             } else {
                 free(keys[i]);

@@ -92,8 +92,9 @@ int run_source_target(const Run *r, int i);
 int run_source_steps(const Run *r, int i);
 const char *run_source_status(const Run *r, int i);   // a copy, valid until the next call for i
 // How many times source i has started (made, or with a cache taken from
-// it): a parameter it reads changed (unless its kind could retune), or a
-// step went back past its count. 1 after the first.
+// it) or been tried and failed to: a parameter it reads changed (unless its
+// kind could retune), or a step went back past its count. 1 after the
+// first. A source that failed is not tried again until its options change.
 int run_source_made(const Run *r, int i);
 void run_extend(Run *r, int i, int steps);
 // Whether source i failed: it could not be made (an option is wrong) or its

@@ -64,7 +64,7 @@ const RunSnapshot *run_cache_find(const RunCache *c, const char *key, int target
 void run_cache_store(RunCache *c, const char *key, const SourceKind *k, const void *inst)
 {
     int steps = k->steps(inst);
-    if (run_cache_find(c, key, steps) || c->bytes > CACHE_MAX_BYTES)
+    if (run_cache_find(c, key, steps) || c->bytes >= CACHE_MAX_BYTES)
         return;
     if (c->nsnaps == c->capsnaps) {
         int cap = c->capsnaps ? 2 * c->capsnaps : 16;
@@ -84,7 +84,10 @@ void run_cache_store(RunCache *c, const char *key, const SourceKind *k, const vo
     }
     s->steps = steps;
     k->publish(inst, "", &s->arrays);
-    if (s->arrays.refused) { // more than RUN_MAX_ARRAYS: never served cut short (the run reports it)
+    // More than RUN_MAX_ARRAYS: never served cut short (the run reports
+    // it). Past the bound: not kept (the bound is on what is kept, so one
+    // big snapshot cannot carry the cache past it).
+    if (s->arrays.refused || c->bytes + s->arrays.used * sizeof(double) > CACHE_MAX_BYTES) {
         run_arrays_free(&s->arrays);
         free(s->status);
         free(s->key);

@@ -478,6 +478,52 @@ static void test_back_mid_chunk(void **state)
     lesson_destroy(l);
 }
 
+// A source that cannot be made (here a rate outside its range) is tried
+// once per configuration: another source's parameter changing leaves it
+// failed, with its message, and untried; its own parameter makes it again.
+static void test_failed_not_retried(void **state)
+{
+    (void)state;
+    static const char failing[] =
+        "gradlab-lesson: 2\n"
+        "title: One fails\n"
+        "param: lra = 0.1 range 0.01 1 log\n"
+        "param: lrb = 500 range 0.01 1000 log\n"
+        "source: a optimizers surface \"x^2 + y^2\" x0 1 y0 1 lr {lra} limit 300 grid 0\n"
+        "source: b optimizers surface \"x^2 + y^2\" x0 1 y0 1 lr {lrb} limit 300 grid 0\n"
+        "program:\n"
+        "    y = 1\n"
+        "step: intro\n"
+        "    Two runs.\n"
+        "run: a 20\n"
+        "run: b 20\n";
+    Lesson *l = load_text(failing, "failing.lesson");
+    char err[128];
+    Run *r = run_create(l, false, err, sizeof(err));
+    assert_non_null(r);
+    run_goto(r, 0);
+    run_settle(r);
+    int a = run_source_find(r, "a"), b = run_source_find(r, "b");
+    assert_true(run_source_failed(r, b));
+    char why[160];
+    snprintf(why, sizeof(why), "%s", run_source_status(r, b));
+    print_message("# %s\n", why);
+    assert_int_equal(run_source_made(r, b), 1);
+    run_set_param(r, run_param_find(r, "lra"), 0.2);
+    run_settle(r);
+    assert_int_equal(run_source_made(r, a), 2);
+    assert_int_equal(run_source_made(r, b), 1);   // not tried again
+    assert_true(run_source_failed(r, b));
+    assert_string_equal(run_source_status(r, b), why);
+    run_set_param(r, run_param_find(r, "lrb"), 0.5);
+    run_settle(r);
+    assert_int_equal(run_source_made(r, b), 2);
+    assert_false(run_source_failed(r, b));
+    assert_int_equal(run_source_steps(r, b), 20);
+    run_destroy(r);
+    lesson_destroy(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_remake_only_readers),
         cmocka_unit_test(test_status_while_remade),
         cmocka_unit_test(test_back_mid_chunk),
+        cmocka_unit_test(test_failed_not_retried),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
