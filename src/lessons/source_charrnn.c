@@ -51,6 +51,7 @@
 //   text        (up to 400) the training text's first characters
 // The state after N steps depends on the options and N only.
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@
 #define CHARRNN_TEXT_SHOWN 400
 #define CHARRNN_MAX_KEPT 1000000 // sampled characters kept, all samples together
 #define CHARRNN_PUBLISHED 32     // the latest samples published in `samples`
-#define CHARRNN_MAX_SNAPS ((size_t)64 << 20) // bytes of weights kept for retuning, all samples together
+#define CHARRNN_MAX_SNAPS ((size_t)64 << 20) // bytes of weights kept for retuning, all instances together
 #define CHARRNN_DEFAULT_TEXT "text/gradlab-corpus.txt"
 
 // The options as read, everything an instance follows from (the text's
@@ -92,7 +93,8 @@ typedef struct CharRnnSource {
     double *samples;        // (maxsamples, n) code points
     int *sample_steps;      // (maxsamples)
     float *snaps;           // (maxsamples, nweights) the weights each sample was taken with,
-                            // for a new temperature (NULL when too big: CHARRNN_MAX_SNAPS)
+                            // for a new temperature (NULL past CHARRNN_MAX_SNAPS: snaps_reserve)
+    size_t snaps_bytes;     // reserved for snaps
     size_t nweights;        // the recurrent block's floats, then the read-out's
     const char *finished;
 } CharRnnSource;
@@ -101,11 +103,29 @@ static const char *const charrnn_options[] = {"text",  "model",  "hidden", "T", 
                                               "clip",  "seed",   "limit",  "every",  "record",
                                               "smooth", "sample", "temperature", "topk", NULL};
 
+// The bytes of retuning weights all instances hold (the window's, and the
+// ones `check` keeps parked), at most CHARRNN_MAX_SNAPS: a lesson of eight
+// sources holds no more than one could (it held 555 MB).
+static atomic_size_t snaps_held;
+
+// Reserve bytes of the budget; false when they do not fit.
+static bool snaps_reserve(size_t bytes)
+{
+    size_t held = atomic_load(&snaps_held);
+    do {
+        if (bytes > CHARRNN_MAX_SNAPS - held)
+            return false;
+    } while (!atomic_compare_exchange_weak(&snaps_held, &held, held + bytes));
+    return true;
+}
+
 static void charrnn_src_destroy(void *inst)
 {
     CharRnnSource *c = inst;
     if (!c)
         return;
+    if (c->snaps)
+        atomic_fetch_sub(&snaps_held, c->snaps_bytes);
     charrnn_destroy(c->m);
     charlstm_destroy(c->lm);
     chartext_free(&c->text);
@@ -295,8 +315,14 @@ static void *charrnn_src_create(const SourceParams *p, const LessonSource *decl,
     // The weights of every sample, so that a new temperature can sample
     // them again (charrnn_src_retune); none when they would take too much.
     c->nweights = (lstm ? c->lm->lstm->nparams : c->m->rnn->nparams) + (size_t)c->text.V * ((size_t)hidden + 1);
-    if ((size_t)c->maxsamples * c->nweights * sizeof(float) <= CHARRNN_MAX_SNAPS)
-        c->snaps = malloc((size_t)c->maxsamples * c->nweights * sizeof(float));
+    size_t snaps_bytes = (size_t)c->maxsamples * c->nweights * sizeof(float);
+    if (snaps_reserve(snaps_bytes)) {
+        c->snaps = malloc(snaps_bytes);
+        if (c->snaps)
+            c->snaps_bytes = snaps_bytes;
+        else
+            atomic_fetch_sub(&snaps_held, snaps_bytes);
+    }
     // min-char-rnn starts its smoothed loss at -ln(1/V) per character: what
     // a model that gives every character the same probability scores.
     c->smoothed = c->loss[0] = log((double)c->text.V);

@@ -9,7 +9,7 @@ or a paragraph does not matter.
 
 Each case builds a legal lesson just under the 1 MiB limit whose bulk is in
 one place (the title, one narrative word, one paragraph, many bullets, long
-names), runs gradlab on it, and reads the child's peak resident size from
+names), or one whose eight sources train big models, runs gradlab on it, and reads the child's peak resident size from
 wait4. Under a sanitizer build (ASAN_OPTIONS set) the shadow memory is
 counted too, so the bound there is 1 GB.
 
@@ -55,6 +55,16 @@ CASES = {
 }
 
 
+# Sources hold memory of their own: eight char-LSTMs as big as a lesson may
+# make them, each keeping a sample's weights after every step for
+# retuning (one budget for all of them, else 555 MB), over a small text.
+STORY = "the cat sat on the mat. the dog ate the log. " * 40
+TRAINERS = ("gradlab-lesson: 2\ntitle: Eight trainers\n" + "".join(
+    f"source: c{i} charrnn text \"story.txt\" model lstm hidden 256 seed {i} limit 45 every 1 sample 5\n"
+    for i in range(8)) + "program:\n    x = 1\n    f = x * 2\nstep: intro\n    Eight runs.\n" + "".join(
+    f"run: c{i} 45\n" for i in range(8)))
+
+
 def peak_mb(argv):
     """Run argv; return (exit status, peak RSS in MB, stderr)."""
     with tempfile.TemporaryFile() as err:
@@ -71,8 +81,10 @@ def main():
     n = 0
     print("TAP version 13")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, make in CASES.items():
-            text = fill(make, LIMIT - 64)
+        with open(os.path.join(tmp, "story.txt"), "w", encoding="utf-8") as f:
+            f.write(STORY)
+        for name, make in list(CASES.items()) + [("eight-trainers", None)]:
+            text = fill(make, LIMIT - 64) if make else TRAINERS
             path = os.path.join(tmp, f"{name}.lesson")
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)

@@ -311,6 +311,39 @@ static void test_source_retune(void **state)
     lesson_destroy(l);
 }
 
+// The weights kept for retuning have one budget for all instances (64 MB):
+// two sources that would each keep 37 MB do not both get them. The first
+// retunes on a new temperature; the second starts again, as a source too
+// big to keep them would. Let go, the budget serves the next run.
+static void test_retune_budget(void **state)
+{
+    (void)state;
+    const char *big = "hidden 256 model lstm limit 30 every 1 sample 5 temperature {temp}";
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "gradlab-lesson: 2\ntitle: T\nparam: temp = 1 range 0.1 5 log\n"
+             "source: a charrnn text \"story.txt\" %s\nsource: b charrnn text \"story.txt\" seed 2 %s\n"
+             "program:\n    a = 1\n    f = a * 2\n\nstep: intro\n",
+             big, big);
+    Lesson *l = lesson_test_parse_named(text, lesson_path);
+    char err[200];
+    for (int round = 0; round < 2; round++) {
+        Run *r = run_create(l, false, err, sizeof(err));
+        assert_non_null(r);
+        run_goto(r, 0);
+        run_settle(r);
+        run_set_param(r, run_param_find(r, "temp"), 0.5);
+        run_settle(r);
+        assert_int_equal(run_source_made(r, 0), 1);   // retuned
+        assert_int_equal(run_source_made(r, 1), 2);   // made again: no room for its weights
+        int n;
+        assert_true(*array(r, "a.temperature", &n) == 0.5);
+        assert_true(*array(r, "b.temperature", &n) == 0.5);
+        run_destroy(r);
+    }
+    lesson_destroy(l);
+}
+
 // A source over file that cannot start says why.
 static void why_not_on(const char *file, const char *opts, const char *want)
 {
@@ -356,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_source_lstm),
         cmocka_unit_test_prestate(test_source_retune, (void *)"rnn"),
         cmocka_unit_test_prestate(test_source_retune, (void *)"lstm"),
+        cmocka_unit_test(test_retune_budget),
         cmocka_unit_test(test_source_refused),
     };
     return cmocka_run_group_tests(tests, make_text, remove_text);
