@@ -7,7 +7,8 @@
 // not square, with and without bias. Forward, both paths must agree bit for
 // bit (the kernel multiplies then adds, in the portable loop's order);
 // backward (dx and dw, added onto what they held), both must be near the
-// reference. Neither may write outside its output.
+// reference, also when inputs that no output reads hold Inf or NaN. Neither
+// may write outside its output.
 //
 // The kernel is skipped, with the reason printed, where it is not compiled
 // (-Dsimd=portable, not x86-64), the CPU lacks AVX2 and FMA, or
@@ -119,7 +120,7 @@ static bool check_shape(const Shape *s)
 // definition in double, by the portable loop and by the kernels (where
 // usable), each added onto the same nonzero starting values. Returns whether
 // the kernels ran.
-static bool check_backward(const Shape *s)
+static bool check_backward(const Shape *s, bool poison)
 {
     ConvDims d = { s->N, s->C, s->H, s->W, s->F, s->KH, s->KW, 0, 0, s->stride, s->pad };
     d.OH = (s->H + 2 * s->pad - s->KH) / s->stride + 1;
@@ -138,6 +139,21 @@ static bool check_backward(const Shape *s)
     for (int k = 0; k < 2; k++) {
         for (size_t i = 0; i < nx + SLACK; i++) dx[k][i] = i < nx ? dx0[i] : GUARD;
         for (size_t i = 0; i < nw + SLACK; i++) dw[k][i] = i < nw ? dw0[i] : GUARD;
+    }
+    if (poison) { // inputs no output reads hold Inf and NaN: they must not reach dw
+        char *read = calloc(nx, 1);
+        assert_non_null(read);
+        for (int n = 0; n < d.N; n++) for (int c = 0; c < d.C; c++)
+        for (int oi = 0; oi < d.OH; oi++) for (int oj = 0; oj < d.OW; oj++)
+        for (int ki = 0; ki < d.KH; ki++) for (int kj = 0; kj < d.KW; kj++) {
+            int i = oi * d.stride - d.pad + ki, j = oj * d.stride - d.pad + kj;
+            if (i >= 0 && i < d.H && j >= 0 && j < d.W)
+                read[(((size_t)n * d.C + c) * d.H + i) * d.W + j] = 1;
+        }
+        for (size_t i = 0; i < nx; i++)
+            if (!read[i])
+                x[i] = i % 2 ? INFINITY : NAN;
+        free(read);
     }
     for (size_t i = 0; i < nx; i++) rdx[i] = dx0[i];
     for (size_t i = 0; i < nw; i++) rdw[i] = dw0[i];
@@ -170,14 +186,14 @@ static bool check_backward(const Shape *s)
     double tx = 1e-6 * (d.F * d.KH * d.KW + 2), tw = 1e-6 * ((double)d.N * d.OH * d.OW + 2);
     for (int k = 0; k < (ran ? 2 : 1); k++) {
         for (size_t i = 0; i < nx; i++)
-            if (fabs(dx[k][i] - rdx[i]) > tx) {
+            if (!(fabs(dx[k][i] - rdx[i]) <= tx)) {   // a NaN fails too
                 fprintf(stderr, "%s dx: shape N%d C%d %dx%d F%d %dx%d s%d p%d: dx[%zu] = %.9g, reference %.9g\n",
                         k ? "avx2" : "generic", s->N, s->C, s->H, s->W, s->F, s->KH, s->KW, s->stride, s->pad,
                         i, dx[k][i], rdx[i]);
                 fail();
             }
         for (size_t i = 0; i < nw; i++)
-            if (fabs(dw[k][i] - rdw[i]) > tw) {
+            if (!(fabs(dw[k][i] - rdw[i]) <= tw)) {
                 fprintf(stderr, "%s dw: shape N%d C%d %dx%d F%d %dx%d s%d p%d: dw[%zu] = %.9g, reference %.9g\n",
                         k ? "avx2" : "generic", s->N, s->C, s->H, s->W, s->F, s->KH, s->KW, s->stride, s->pad,
                         i, dw[k][i], rdw[i]);
@@ -204,6 +220,7 @@ static const Shape fixed[] = {
     { 1, 3, 5, 48, 9, 5, 1, 1, 0, 1 },     // OW 48: three vector pairs
     { 1, 1, 7, 8, 2, 7, 8, 1, 0, 1 },      // the kernel covers the image
     { 1, 1, 6, 31, 3, 3, 3, 2, 0, 1 },     // stride 2, odd W, no padding
+    { 1, 2, 6, 10, 4, 3, 3, 2, 0, 1 },     // column 9 and row 5 read by no output
 };
 
 static void test_fixed_shapes(void **state)
@@ -211,7 +228,7 @@ static void test_fixed_shapes(void **state)
     (void)state;
     int ran = 0;
     for (size_t k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++)
-        ran += check_shape(&fixed[k]) + check_backward(&fixed[k]);
+        ran += check_shape(&fixed[k]) + check_backward(&fixed[k], false) + check_backward(&fixed[k], true);
     if (!ran) {
         printf("# skipped the AVX2 kernel: not compiled in (-Dsimd=portable or not x86-64), "
                "no AVX2+FMA on this CPU, or GRADLAB_CONV=generic; the portable loop was checked\n");
@@ -239,7 +256,7 @@ static void test_random_shapes(void **state)
             s.H = s.KH;
         if (s.W + 2 * s.pad < s.KW)
             s.W = s.KW;
-        ran += check_shape(&s) + check_backward(&s);
+        ran += check_shape(&s) + check_backward(&s, k % 2 == 1);
     }
     if (!ran) {
         printf("# skipped the AVX2 kernel (see test_fixed_shapes); the portable loop was checked\n");

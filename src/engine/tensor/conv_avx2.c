@@ -252,12 +252,15 @@ AVX2 static void dw_accumulate(const ConvDims *d, const SplitDims *s, int m, con
                 for (int oi = 0; oi < d->OH; oi++, o0 += d->OW, o1 += d->OW, o2 += d->OW, o3 += d->OW) {
                     const float *pa = xa + (size_t)oi * st * s->Wq, *pb = xb + (size_t)oi * st * s->Wq;
                     for (int c0 = 0; c0 < d->OW; c0 += 8) {
-                        __m256 va = _mm256_loadu_ps(pa + c0), vb = _mm256_loadu_ps(pb + c0), g0, g1, g2, g3;
+                        __m256 va, vb, g0, g1, g2, g3;
                         if (d->OW - c0 >= 8) {
+                            va = _mm256_loadu_ps(pa + c0), vb = _mm256_loadu_ps(pb + c0);
                             g0 = _mm256_loadu_ps(o0 + c0), g1 = _mm256_loadu_ps(o1 + c0);
                             g2 = _mm256_loadu_ps(o2 + c0), g3 = _mm256_loadu_ps(o3 + c0);
-                        } else {   // lanes past the row are 0 in dout
+                        } else {   // lanes past the row are 0 in dout and in the input: an
+                                   // input no output reads may be Inf or NaN, and 0 x Inf is NaN
                             __m256i mask = lanes(d->OW - c0);
+                            va = _mm256_maskload_ps(pa + c0, mask), vb = _mm256_maskload_ps(pb + c0, mask);
                             g0 = _mm256_maskload_ps(o0 + c0, mask), g1 = _mm256_maskload_ps(o1 + c0, mask);
                             g2 = _mm256_maskload_ps(o2 + c0, mask), g3 = _mm256_maskload_ps(o3 + c0, mask);
                         }
