@@ -80,7 +80,7 @@ def compare(driver, eps, weights):
             pos += T
             err = abs(loss.item() - losses[s]) / max(1.0, abs(loss.item()))
             worst = max(worst, err)
-            if err > 1e-4:
+            if not err <= 1e-4:   # a NaN fails too
                 print(f"FAIL: eps {eps}: step {s + 1}: loss {losses[s]!r}, torch {loss.item()!r}")
                 return 1
         final = {"weight_ih": lstm.weight_ih_l0, "weight_hh": lstm.weight_hh_l0, "bias_ih": lstm.bias_ih_l0,
@@ -88,7 +88,7 @@ def compare(driver, eps, weights):
         for k, p in final.items() if weights else []:
             d_all = (p.detach() - load("final", k)).abs()
             diff = d_all.max().item()
-            if diff > 1e-4:
+            if not diff <= 1e-4:
                 print(f"FAIL: eps {eps}: {k} after {STEPS} steps differs by {diff}")
                 return 1
             print(f"ok eps {eps}: {k} agrees within {diff:.3g}")

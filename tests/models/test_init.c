@@ -31,8 +31,9 @@ static double gram_error(const float *w, int rows, int cols, double s)
                 d += x * y;
             }
             double want = a == b ? s * s : 0.0;
-            if (fabs(d - want) > worst)
-                worst = fabs(d - want);
+            double e = fabs(d - want);
+            if (!(e <= worst))   // a NaN counts as worst of all
+                worst = e == e ? e : INFINITY;
         }
     return worst;
 }

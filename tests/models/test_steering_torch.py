@@ -39,7 +39,7 @@ worst = 0.0
 def compare(name, ours, theirs):
     global worst
     err = ((ours - theirs).abs().max() / max(1.0, theirs.abs().max().item())).item()
-    worst = max(worst, err)
+    worst = max(worst, err if err == err else float("inf"))   # a NaN is the worst, not dropped by max
     print(f"{name}: max relative difference {err:.2e}")
 
 compare("angle", vals["angle"], angle.detach().reshape(-1))

@@ -83,7 +83,7 @@ static bool check_shape(const Shape *s)
     conv_direct_forward_generic(&d, x, d.N, w, bias, gen, scratch);
     double taps = (double)d.C * d.KH * d.KW;
     for (size_t i = 0; i < ny; i++)
-        if (fabs(gen[i] - ref[i]) > 1e-5 * (taps + 1)) {
+        if (!(fabs(gen[i] - ref[i]) <= 1e-5 * (taps + 1))) {
             fprintf(stderr, "generic: shape N%d C%d %dx%d F%d %dx%d s%d p%d b%d: out[%zu] = %.9g, reference %.9g\n",
                     s->N, s->C, s->H, s->W, s->F, s->KH, s->KW, s->stride, s->pad, s->bias, i, gen[i], ref[i]);
             fail();

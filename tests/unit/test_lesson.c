@@ -400,7 +400,7 @@ static void expect_grad_x(Lesson *l, const double *want, size_t n)
     for (size_t st = 0; st < n; st++) {
         assert_non_null(lesson_eval(l, g, st));
         Value *x = program_lookup(l->program, g, "x");
-        if (fabs(x->grad - want[st]) > 1e-12)
+        if (!(fabs(x->grad - want[st]) <= 1e-12))
             fail_msg("step %zu: grad x = %.17g, expected %.17g", st + 1, x->grad, want[st]);
         assert_int_equal((x->mark & LESSON_SHOWN_GRAD) != 0, want[st] != 0);
     }

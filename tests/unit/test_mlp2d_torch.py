@@ -75,10 +75,11 @@ def run(driver, case):
         optim.step()
     with torch.no_grad():
         losses.append(loss_fn().item())
-    worst_loss = max(abs(a - b) / max(1e-3, abs(b)) for a, b in zip(got["loss"], losses))
+    nan_first = lambda e: float("inf") if e != e else e   # max() would drop a NaN
+    worst_loss = max((abs(a - b) / max(1e-3, abs(b)) for a, b in zip(got["loss"], losses)), key=nan_first)
     scale = max(1.0, max(abs(v) for p in params for v in p.detach().flatten().tolist()))
-    worst_w = max(abs(a - b) for p, q in zip(got["params"], params)
-                  for a, b in zip(p["data"], q.detach().flatten().tolist())) / scale
+    worst_w = max((abs(a - b) for p, q in zip(got["params"], params)
+                   for a, b in zip(p["data"], q.detach().flatten().tolist())), key=nan_first) / scale
     return worst_loss, worst_w
 
 

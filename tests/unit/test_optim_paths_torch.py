@@ -113,7 +113,7 @@ def run_case(driver, lesson, params, steps, tol):
                     problems.append(f"{name}: step {i + 1}: ({gx}, {gy}) here, ({x}, {y}) in torch")
                     break
                 want = value(f, gx, gy)
-                if loss[i + 1] is None or abs(loss[i + 1] - want) > 1e-12 * max(1.0, abs(want)):
+                if loss[i + 1] is None or not abs(loss[i + 1] - want) <= 1e-12 * max(1.0, abs(want)):
                     problems.append(f"{name}: step {i + 1}: loss {loss[i + 1]} is not f(point) = {want}")
                     break
             if not finite:  # the source records no point that is not a number: it stopped before it
