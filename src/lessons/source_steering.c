@@ -247,6 +247,16 @@ static void steering_publish(const void *inst, const char *prefix, RunArrays *ou
     run_arrays_number(out, prefix, "baseline", s->baseline);
 }
 
+// About what s holds: the test set, the training buffers, the loss
+// histories and the graph's activations (some 6 MB: measured).
+static size_t steering_bytes(const void *inst)
+{
+    const SteerTrainer *tr = ((const SteerSource *)inst)->tr;
+    size_t frames = ((size_t)tr->c.test_size + (size_t)tr->c.batch) * (size_t)tr->c.T;
+    return frames * STEER_PIX * sizeof(float) + ((size_t)tr->c.cnn_steps + (size_t)tr->c.lstm_steps) * sizeof(double) +
+           (size_t)PROBE_T * (M1_ROWS * M1_COLS + M2_ROWS * M2_COLS) * sizeof(float) + ((size_t)6 << 20);
+}
+
 const SourceKind source_steering_kind = {
     .name = "steering",
     .summary = "a single-frame CNN, then an LSTM on its features, steering on a seeded road with degraded frames",
@@ -258,4 +268,5 @@ const SourceKind source_steering_kind = {
     .steps = steering_steps,
     .finished = steering_finished,
     .publish = steering_publish,
+    .bytes = steering_bytes,
 };
