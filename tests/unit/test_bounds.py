@@ -100,6 +100,11 @@ SOURCES = {
     "eight-exploders-legal": eight("Eight exploders", "explode T 63 hidden 64 batch 128 seed {seed}"),
     "eight-playgrounds-legal": eight("Eight playgrounds", "mlp2d points 2000 layers 6 units 32 grid 200 ngrid 32 "
                                      "limit 20000 seed {seed}"),
+    # Eight steering trainers through both phases: each kept its graph's
+    # activations for a CNN step on a batch (253 MB, 303 MB with every
+    # allocated byte touched as under meson's MALLOC_PERTURB_); now they go
+    # back after each chunk (122 to 136 MB).
+    "eight-drivers": eight("Eight drivers", "steering cnn 2 lstm 1 seed {seed}", run=3),
     "eight-adders-remade": eight("Eight adders", "adding model lstm T 69 hidden 64 batch 64 test 16 seed {seed}",
                                  remade=True),
 }
