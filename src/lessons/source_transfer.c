@@ -186,6 +186,7 @@ static void *transfer_source_create(const SourceParams *p, const LessonSource *d
             double a = transfer_accuracy(s->run[m]);
             s->acc[0][m][0] = 0, s->acc[0][m][1] = a;
             s->nacc[m] = 1;
+            transfer_release(s->run[m]);
         }
     }
     if (!s->acc)
@@ -251,6 +252,10 @@ static int transfer_source_advance(void *inst, int max)
     }
     if (!s->finished && s->steps >= s->limit)
         s->finished = s->sweep ? "every size has run" : "every run has taken its steps";
+    // The graphs' activations go back between chunks: a lesson's sources
+    // step one at a time, so they need one set, not one per run.
+    for (int m = 0; m < TRANSFER_METHOD_COUNT; m++)
+        transfer_release(s->run[m]);
     return taken;
 }
 
@@ -317,14 +322,14 @@ static void transfer_source_publish(const void *inst, const char *prefix, RunArr
     run_arrays_number(out, prefix, "chance", 1.0 / TRANSFER_CLASSES);
 }
 
-// About what s holds: each run's examples and test frames and its graph's
-// activations (some 3 MB: measured), and the histories.
+// About what s holds between chunks: each run's examples and test frames
+// (the graphs' activations are given back), and the histories.
 static size_t transfer_source_bytes(const void *inst)
 {
     const TransferSource *s = inst;
     size_t runs = s->sweep ? 1 : TRANSFER_METHOD_COUNT;
     size_t examples = s->sweep ? (size_t)sizes[N_SIZES - 1] : (size_t)s->c.examples;
-    return runs * ((examples + (size_t)s->c.test_size) * STEER_PIX * sizeof(float) + ((size_t)3 << 20)) +
+    return runs * ((examples + (size_t)s->c.test_size) * STEER_PIX * sizeof(float) + ((size_t)1 << 20)) +
            (size_t)s->limit * runs * 3 * sizeof(double);
 }
 
