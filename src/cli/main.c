@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "app/app.h"
 #include "cli/commands.h"
@@ -61,6 +64,14 @@ static int check_command_word(const char *word)
 
 int main(int argc, char **argv)
 {
+#if defined(__GLIBC__)
+    // Blocks of 1 MB and more come from mmap and go back to the system when
+    // freed. glibc otherwise raises this threshold to the largest block freed
+    // so far (up to 32 MB), and a model's buffers made after a big one is
+    // freed stay in the heap, resident after they are freed: eight steering
+    // sources remade once peaked at 271 MB instead of 174 MB.
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
     if (argc > 1) {
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
             strcmp(argv[1], "help") == 0) {

@@ -7,11 +7,17 @@
 
 #define CACHE_MAX_PARKED 8                    // instances kept for resuming (a run holds up to 9)
 #define CACHE_MAX_BYTES ((size_t)64 << 20)    // snapshot numbers kept, in bytes
+// What the parked instances hold (SourceKind.bytes), in bytes. A run that
+// changes its sources' parameters parks its old instances while it makes
+// new ones: unbounded, eight big sources were held twice (steering: 253 MB,
+// transfer: 348 MB, past the README's 256 MB for any legal lesson).
+#define CACHE_MAX_PARKED_BYTES ((size_t)32 << 20)
 
 typedef struct Parked {
     char *key;
     const SourceKind *kind;
     void *inst;
+    size_t bytes;             // kind->bytes(inst) when parked
 } Parked;
 
 struct RunCache {
@@ -20,6 +26,7 @@ struct RunCache {
     size_t bytes;             // numbers held by the snapshots
     Parked parked[CACHE_MAX_PARKED]; // oldest first
     int nparked;
+    size_t parked_bytes;      // their bytes together
     RunCacheStats stats;
 };
 
@@ -98,20 +105,29 @@ void run_cache_store(RunCache *c, const char *key, const SourceKind *k, const vo
     c->snaps[c->nsnaps++] = s;
 }
 
+// Destroy the oldest parked instance.
+static void drop_oldest(RunCache *c)
+{
+    c->parked[0].kind->destroy(c->parked[0].inst);
+    free(c->parked[0].key);
+    c->parked_bytes -= c->parked[0].bytes;
+    memmove(&c->parked[0], &c->parked[1], (size_t)(c->nparked - 1) * sizeof(Parked));
+    c->nparked--;
+}
+
 void run_cache_park(RunCache *c, const char *key, const SourceKind *k, void *inst)
 {
-    char *copy = strdup(key);
-    if (!copy) {
+    size_t bytes = k->bytes ? k->bytes(inst) : 0;
+    char *copy = bytes <= CACHE_MAX_PARKED_BYTES ? strdup(key) : NULL;
+    if (!copy) { // out of memory, or larger than the whole budget
         k->destroy(inst);
         return;
     }
-    if (c->nparked == CACHE_MAX_PARKED) { // the oldest goes
-        c->parked[0].kind->destroy(c->parked[0].inst);
-        free(c->parked[0].key);
-        memmove(&c->parked[0], &c->parked[1], (size_t)(c->nparked - 1) * sizeof(Parked));
-        c->nparked--;
-    }
-    c->parked[c->nparked++] = (Parked){.key = copy, .kind = k, .inst = inst};
+    // The oldest go until there is a place and room for it.
+    while (c->nparked == CACHE_MAX_PARKED || (c->nparked && c->parked_bytes + bytes > CACHE_MAX_PARKED_BYTES))
+        drop_oldest(c);
+    c->parked[c->nparked++] = (Parked){.key = copy, .kind = k, .inst = inst, .bytes = bytes};
+    c->parked_bytes += bytes;
 }
 
 void *run_cache_take(RunCache *c, const char *key, int target)
@@ -127,6 +143,7 @@ void *run_cache_take(RunCache *c, const char *key, int target)
     if (best < 0)
         return NULL;
     void *inst = c->parked[best].inst;
+    c->parked_bytes -= c->parked[best].bytes;
     free(c->parked[best].key);
     memmove(&c->parked[best], &c->parked[best + 1], (size_t)(c->nparked - best - 1) * sizeof(Parked));
     c->nparked--;

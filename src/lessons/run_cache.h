@@ -73,7 +73,9 @@ const RunSnapshot *run_cache_find(const RunCache *c, const char *key, int target
 void run_cache_store(RunCache *c, const char *key, const SourceKind *k, const void *inst);
 
 // Give inst (of kind k, configuration key) to the cache, which destroys it
-// when full (the oldest goes first) or with itself. key is copied.
+// when full (the oldest goes first: at most 8 instances, and 32 MB as their
+// kinds' bytes count them) or with itself. One larger than 32 MB alone is
+// destroyed at once. key is copied.
 void run_cache_park(RunCache *c, const char *key, const SourceKind *k, void *inst);
 
 // Take back a parked instance of key that has taken at most target steps

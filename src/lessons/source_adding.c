@@ -18,8 +18,10 @@
 //   limit   most training steps, 1 to 10000 (2000)
 //   every   the test set is scored every this many steps, 1 to 1000 (50)
 //   test    sequences in the fixed test set, 1 to 4096 (256)
-// The size limits keep one source's activations under 50 MB (an LSTM at
-// T 200, batch 64, 64 units holds 46 MB).
+// The size limits allow an LSTM at T 200, batch 64, 64 units (46 MB of
+// activations), but one source may hold at most ADDING_SOURCE_MAX_MEMORY of
+// them (batch x T x hidden together), so that the eight sources a lesson may
+// declare stay within the README's 256 MB.
 //
 // Publishes, for a run that has taken `steps` training steps:
 //   loss      (steps)   each step's training MSE (its batch, before the update)
@@ -43,6 +45,7 @@
 #include "models/adding.h"
 
 #define ADDING_SOURCE_MAX_LIMIT 10000
+#define ADDING_SOURCE_MAX_MEMORY (16.0 * 1048576) // bytes of activations one source may hold (see below)
 
 typedef struct AddingSource {
     AddingTrainer *tr;
@@ -53,6 +56,7 @@ typedef struct AddingSource {
     double sum;            // the last `every` losses added up, for smooth
     double best;
     const char *finished;  // why it stopped, or NULL
+    size_t bytes;          // about what it holds (SourceKind.bytes)
 } AddingSource;
 
 static const char *const adding_options[] = {"model", "T",     "hidden", "batch", "lr",   "clip",
@@ -118,7 +122,18 @@ static void *adding_source_create(const SourceParams *p, const LessonSource *dec
     }
     c.T = (int)T, c.hidden = (int)hidden, c.batch = (int)batch, c.lr = (float)lr, c.clip = (float)clip;
     c.seed = (uint64_t)seed, c.steps = (int)limit, c.test_size = (int)test;
+    // The activations recurrent_check_size counts: (2 I + 2 G H + 6 H)
+    // floats per sequence and time step, I = 2 inputs, G = 4 gates (LSTM) or 1.
+    int G = c.model == ADDING_LSTM ? 4 : 1;
+    double mem = batch * T * (4 + 2 * G * hidden + 6 * hidden) * sizeof(float);
+    if (mem > ADDING_SOURCE_MAX_MEMORY) {
+        snprintf(err, n, "batch %d x T %d x hidden %d (%s) holds %.0f MB of activations, more than %.0f MB; "
+                 "give a smaller batch, T or hidden", c.batch, c.T, c.hidden, word, mem / 1048576,
+                 ADDING_SOURCE_MAX_MEMORY / 1048576);
+        goto fail;
+    }
     a->limit = (int)limit, a->every = (int)every;
+    a->bytes = (size_t)mem + (2 * (size_t)a->limit + (size_t)a->limit / (size_t)a->every + 2) * sizeof(double);
     a->tr = adding_create(&c);
     a->loss = malloc((size_t)a->limit * sizeof(double));
     a->smooth = malloc((size_t)a->limit * sizeof(double));
@@ -196,6 +211,11 @@ static void adding_source_publish(const void *inst, const char *prefix, RunArray
             *x = values[i];
 }
 
+static size_t adding_source_bytes(const void *inst)
+{
+    return ((const AddingSource *)inst)->bytes;
+}
+
 const SourceKind source_adding_kind = {
     .name = "adding",
     .summary = "an LSTM, tanh RNN or IRNN learning the adding problem (Adam, clipped): training and test MSE",
@@ -207,4 +227,5 @@ const SourceKind source_adding_kind = {
     .steps = adding_source_steps,
     .finished = adding_source_finished,
     .publish = adding_source_publish,
+    .bytes = adding_source_bytes,
 };

@@ -13,6 +13,9 @@
 //   T          sequence length, 2 to 200 (default 40)
 //   hidden     hidden units, 1 to 64 (default 16)
 //   batch      sequences per step, 1 to 256 (default 16)
+//              The activations of max(batch, 128) sequences of T steps of
+//              hidden units may take at most 16 MB: (4 + 8 hidden) x T x
+//              max(batch, 128) floats (T 200 allows hidden 20; hidden 64, T 63)
 //   scale      W_hh starts orthogonal with every singular value equal to
 //              this, 0 to 10 (default 1); the other weights are PyTorch's
 //   seed       weights and data follow from it (default 1)
@@ -48,6 +51,10 @@
 #include "models/rnn.h"
 
 #define EXPLODE_MAX_LIMIT 5000
+// Bytes of activations one source may hold: eight explode sources in one
+// lesson stay within the README's 256 MB (at T 200, 64 units and batch 256
+// eight held 332 MB).
+#define EXPLODE_MAX_MEMORY (16.0 * 1048576)
 #define EXPLODE_EVAL 128 // sequences in the fixed evaluation set
 #define EXPLODE_GROUPS 4 // W_hh, W_ih, biases, read-out
 
@@ -71,6 +78,7 @@ typedef struct ExplodeSource {
     double best, peak;
     const char *finished; // why it stopped, or NULL
     char why[240];
+    size_t bytes;                  // about what it holds (SourceKind.bytes)
 } ExplodeSource;
 
 static const char *const explode_options[] = {"lr",    "clip", "threshold", "T",     "hidden", "batch",
@@ -147,8 +155,20 @@ static void *explode_create(const SourceParams *p, const LessonSource *decl, cha
         snprintf(err, n, "'T', 'hidden', 'batch', 'seed' and 'limit' are whole numbers");
         goto fail;
     }
+    // The activations recurrent_check_size counts for a tanh RNN of 2
+    // inputs: 4 + 8 H floats per sequence and time step, for the larger of
+    // the training batch and the EXPLODE_EVAL loss sequences.
+    double mem = fmax(batch, EXPLODE_EVAL) * T * (4 + 8 * hidden) * sizeof(float);
+    if (mem > EXPLODE_MAX_MEMORY) {
+        snprintf(err, n, "batch %.0f (at least %d for the loss) x T %.0f x hidden %.0f holds %.0f MB of "
+                 "activations, more than %.0f MB; give a smaller T, hidden or batch", batch, EXPLODE_EVAL, T,
+                 hidden, mem / 1048576, EXPLODE_MAX_MEMORY / 1048576);
+        goto fail;
+    }
     e->clip = clip != 0;
     e->T = (int)T, e->H = (int)hidden, e->B = (int)batch, e->limit = (int)limit;
+    e->bytes = (size_t)mem + (size_t)(limit + 1) * (2 + EXPLODE_GROUPS) * sizeof(double) +
+               (size_t)(EXPLODE_EVAL + batch) * (size_t)T * 2 * sizeof(float);
     const int H = e->H, B = e->B;
     Pcg init, eval;
     pcg_seed(&init, (uint64_t)seed * 3 + 1);
@@ -346,6 +366,11 @@ static void explode_publish(const void *inst, const char *prefix, RunArrays *out
             *x = values[i];
 }
 
+static size_t explode_bytes(const void *inst)
+{
+    return ((const ExplodeSource *)inst)->bytes;
+}
+
 const SourceKind source_explode_kind = {
     .name = "explode",
     .summary = "an RNN trained by SGD whose gradient can explode, with optional clipping by global norm",
@@ -357,4 +382,5 @@ const SourceKind source_explode_kind = {
     .steps = explode_steps,
     .finished = explode_finished,
     .publish = explode_publish,
+    .bytes = explode_bytes,
 };

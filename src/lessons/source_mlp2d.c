@@ -28,7 +28,8 @@
 //   seed        the data's and the weights' (1)
 //   limit       most steps, 0 to 20000 (500)
 //   grid        the decision boundary's cells per side, 10 to 200 (100)
-//   ngrid       each neuron's cells per side, 4 to 64 (32)
+//   ngrid       each neuron's cells per side, 4 to 32 (32): up to 6 x 32
+//               neurons' maps are published (at 64, eight sources held 275 MB)
 //   bind        on/off, 1/0 or a toggle: publish weights and a point by
 //               program-input names (at most 100 parameters)
 //   point       the index of the bound point, 0 to points - 1 (0)
@@ -160,7 +161,7 @@ static void *mlp_create(const SourceParams *p, const LessonSource *decl, char *e
         !source_option_number(p, decl, "seed", 1, 0, 4294967295.0, &seed, err, n) ||
         !source_option_number(p, decl, "limit", 500, 0, MLP_MAX_LIMIT, &limit, err, n) ||
         !source_option_number(p, decl, "grid", 100, 10, 200, &grid, err, n) ||
-        !source_option_number(p, decl, "ngrid", 32, 4, 64, &ngrid, err, n) ||
+        !source_option_number(p, decl, "ngrid", 32, 4, 32, &ngrid, err, n) ||
         !source_option_number(p, decl, "point", 0, 0, PG_MAX_POINTS - 1, &point, err, n) ||
         !(data = source_option_word(p, decl, "dataset", "moons", err, n)) ||
         !(act = source_option_word(p, decl, "activation", "tanh", err, n)) ||
@@ -339,6 +340,18 @@ static void mlp_publish(const void *inst, const char *prefix, RunArrays *out)
     floats(out, prefix, "update", 1, P, 1, s->update);
 }
 
+// About what s holds: the full batch's activations and gradients in the
+// training graph (some 6 floats per point and unit: measured), the grids
+// and the histories.
+static size_t mlp_bytes(const void *inst)
+{
+    const MlpSource *s = inst;
+    size_t K = (size_t)s->pg->cfg.layers * (size_t)s->pg->cfg.units;
+    return ((K + 1) * (size_t)s->pg->n * 6 + (K ? K : 1) * (size_t)s->ngrid * (size_t)s->ngrid +
+            (size_t)s->grid * (size_t)s->grid) * sizeof(float) +
+           2 * ((size_t)s->limit + 1) * sizeof(double) + ((size_t)1 << 20);
+}
+
 const SourceKind source_mlp2d_kind = {
     .name = "mlp2d",
     .summary =
@@ -351,4 +364,5 @@ const SourceKind source_mlp2d_kind = {
     .steps = mlp_steps,
     .finished = mlp_finished,
     .publish = mlp_publish,
+    .bytes = mlp_bytes,
 };

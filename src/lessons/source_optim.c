@@ -549,6 +549,13 @@ static void optim_source_publish(const void *inst, const char *prefix, RunArrays
     }
 }
 
+// About what s holds: each optimizer's path and losses, and the map.
+static size_t optim_source_bytes(const void *inst)
+{
+    const OptimSource *s = inst;
+    return (((size_t)s->limit + 1) * 3 * OPT_KINDS + (size_t)s->grid * (size_t)s->grid) * sizeof(double);
+}
+
 const SourceKind source_optim_kind = {
     .name = "optimizers",
     .summary = "SGD, momentum, Nesterov, RMSProp and Adam side by side on a surface f(x, y) from one start",
@@ -560,4 +567,5 @@ const SourceKind source_optim_kind = {
     .steps = optim_source_steps,
     .finished = optim_source_finished,
     .publish = optim_source_publish,
+    .bytes = optim_source_bytes,
 };

@@ -17,6 +17,9 @@
 //   steps     steps per run, 1 to 2000 (default 150; sizes 100)
 //   every     curves: test accuracy every this many steps (default 10)
 //   test      held-out frames, 10 to 2048 (default 300)
+//             A source holds at most 1536 frames: curves keeps its examples and
+//             test frames in each of three runs (examples + test at most 512),
+//             sizes the largest size's 300 examples and the test frames
 //   weights   the pretrained CNN's folder, relative to the lesson's folder or to
 //             the assets folder beside it, in quotes; no absolute paths, no
 //             '..' (default "pretrained/steering-cnn")
@@ -47,6 +50,11 @@
 #define TRANSFER_SAMPLES 6 // examples published as pictures
 #define N_SIZES 4
 static const int sizes[N_SIZES] = {10, 30, 100, 300};
+// Frames one source may hold (12 MB): each run keeps its examples and its
+// test frames, and curves keeps three runs. Eight transfer sources in one
+// lesson then stay within the README's 256 MB (at 4096 examples and 2048
+// test frames eight held 1278 MB).
+#define TRANSFER_SOURCE_MAX_FRAMES 1536
 
 typedef struct TransferSource {
     bool sweep;                      // mode sizes
@@ -141,6 +149,18 @@ static void *transfer_source_create(const SourceParams *p, const LessonSource *d
         snprintf(err, n, "'examples', 'frozen', 'steps', 'every', 'test' and 'seed' are whole numbers");
         goto fail;
     }
+    double frames = s->sweep ? sizes[N_SIZES - 1] + test : TRANSFER_METHOD_COUNT * (examples + test);
+    if (frames > TRANSFER_SOURCE_MAX_FRAMES) {
+        if (s->sweep)
+            snprintf(err, n, "'test %.0f' with the largest size's 300 examples holds %.0f frames, more than %d; "
+                     "give test %d or less", test, frames, TRANSFER_SOURCE_MAX_FRAMES,
+                     TRANSFER_SOURCE_MAX_FRAMES - sizes[N_SIZES - 1]);
+        else
+            snprintf(err, n, "'examples %.0f' and 'test %.0f', held by each of the three runs, are %.0f frames, "
+                     "more than %d; give examples + test of %d or less", examples, test, frames,
+                     TRANSFER_SOURCE_MAX_FRAMES, TRANSFER_SOURCE_MAX_FRAMES / TRANSFER_METHOD_COUNT);
+        goto fail;
+    }
     s->c = transfer_defaults();
     s->c.examples = (int)examples;
     s->c.frozen = (int)frozen;
@@ -166,6 +186,7 @@ static void *transfer_source_create(const SourceParams *p, const LessonSource *d
             double a = transfer_accuracy(s->run[m]);
             s->acc[0][m][0] = 0, s->acc[0][m][1] = a;
             s->nacc[m] = 1;
+            transfer_release(s->run[m]);
         }
     }
     if (!s->acc)
@@ -231,6 +252,10 @@ static int transfer_source_advance(void *inst, int max)
     }
     if (!s->finished && s->steps >= s->limit)
         s->finished = s->sweep ? "every size has run" : "every run has taken its steps";
+    // The graphs' activations go back between chunks: a lesson's sources
+    // step one at a time, so they need one set, not one per run.
+    for (int m = 0; m < TRANSFER_METHOD_COUNT; m++)
+        transfer_release(s->run[m]);
     return taken;
 }
 
@@ -297,6 +322,17 @@ static void transfer_source_publish(const void *inst, const char *prefix, RunArr
     run_arrays_number(out, prefix, "chance", 1.0 / TRANSFER_CLASSES);
 }
 
+// About what s holds between chunks: each run's examples and test frames
+// (the graphs' activations are given back), and the histories.
+static size_t transfer_source_bytes(const void *inst)
+{
+    const TransferSource *s = inst;
+    size_t runs = s->sweep ? 1 : TRANSFER_METHOD_COUNT;
+    size_t examples = s->sweep ? (size_t)sizes[N_SIZES - 1] : (size_t)s->c.examples;
+    return runs * ((examples + (size_t)s->c.test_size) * STEER_PIX * sizeof(float) + ((size_t)1 << 20)) +
+           (size_t)s->limit * runs * 3 * sizeof(double);
+}
+
 const SourceKind source_transfer_kind = {
     .name = "transfer",
     .summary = "the pretrained steering CNN reused for a new task with few examples: from scratch, frozen "
@@ -309,4 +345,5 @@ const SourceKind source_transfer_kind = {
     .steps = transfer_source_steps,
     .finished = transfer_source_finished,
     .publish = transfer_source_publish,
+    .bytes = transfer_source_bytes,
 };

@@ -14,6 +14,9 @@
 //   model      lstm, rnn or irnn (default lstm)
 //   T          sequence length, 2 to 100 (default 20)
 //   hidden     hidden units, 1 to 64 (default 16)
+//              The live trainers' activations may take at most 16 MB:
+//              (14 hidden + 4) x T x batch floats per trainer, for every seed
+//              (seeds) or trial (halving) side by side
 //   batch      sequences per step, 1 to 64 (default 32)
 //   optimizer  sgd, momentum, rmsprop or adam (default adam)
 //   lr         the rate (seeds; default 0.01)
@@ -65,7 +68,9 @@
 #define TUNING_EVERY 50      // seeds: test MSE every this many steps
 #define TUNING_SMOOTH 0.95   // the training MSE's moving average (bias corrected)
 #define TUNING_MAX_WORK 2e11 // multiply-adds one source may spend (adding_work's count): a minute or two
-#define TUNING_MAX_MEMORY (128.0 * 1048576) // bytes of activations its live trainers may hold
+// Bytes of activations its live trainers may hold: eight tuning sources in
+// one lesson stay within the README's 256 MB (at 128 MB, eight held 685 MB).
+#define TUNING_MAX_MEMORY (16.0 * 1048576)
 
 typedef enum TuningMode { MODE_SEEDS, MODE_RANGE, MODE_GRID, MODE_RANDOM, MODE_HALVING, MODE_COUNT } TuningMode;
 static const char *const mode_names[MODE_COUNT] = {"seeds", "range", "grid", "random", "halving"};
@@ -114,6 +119,7 @@ typedef struct TuningSource {
     double (*best)[2];   // (2 * maxpoints + 1): steps spent, best test MSE so far, a staircase
     int nbest;
     double best_mse, best_lr;
+    size_t bytes;        // about what it holds (SourceKind.bytes)
 } TuningSource;
 
 static const char *const tuning_options[] = {"mode", "model", "T", "hidden", "batch", "optimizer", "lr", "init",
@@ -297,6 +303,8 @@ static void *tuning_create(const SourceParams *p, const LessonSource *decl, char
         goto fail;
     }
 
+    s->bytes = (size_t)mem + (size_t)s->limit * (s->mode == MODE_SEEDS ? (size_t)seeds : 2) * sizeof(double) +
+               (size_t)TUNING_MAX_TRIALS * 8 * 5 * sizeof(double);
     if (s->mode == MODE_SEEDS) {
         s->nseeds = (int)seeds;
         for (int i = 0; i < s->nseeds; i++) {
@@ -600,6 +608,11 @@ static void tuning_publish(const void *inst, const char *prefix, RunArrays *out)
     run_arrays_number(out, prefix, "steps", s->steps);
 }
 
+static size_t tuning_bytes(const void *inst)
+{
+    return ((const TuningSource *)inst)->bytes;
+}
+
 const SourceKind source_tuning_kind = {
     .name = "tuning",
     .summary = "the adding problem tuned: seeds side by side, a learning-rate range test, grid, random "
@@ -612,4 +625,5 @@ const SourceKind source_tuning_kind = {
     .steps = tuning_steps,
     .finished = tuning_finished,
     .publish = tuning_publish,
+    .bytes = tuning_bytes,
 };

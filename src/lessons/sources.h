@@ -91,6 +91,10 @@ typedef struct SourceKind {
     // cannot: the run then lets inst go (its state may be half changed) and
     // makes a new instance.
     bool (*retune)(void *inst, const SourceParams *p, const LessonSource *decl);
+    // Optional. About how many bytes inst holds (models, data, buffers,
+    // histories): the run cache keeps parked instances within a budget
+    // (run_cache.c). NULL for a kind whose instances are small.
+    size_t (*bytes)(const void *inst);
 } SourceKind;
 
 extern const SourceKind *const source_kinds[];

@@ -339,6 +339,16 @@ fail:
     return NULL;
 }
 
+bool steer_release(SteerTrainer *tr)
+{
+    TensorGraph *g = tensor_graph_create(0);
+    if (!g)
+        return false;
+    tensor_graph_destroy(tr->g);
+    tr->g = g;
+    return true;
+}
+
 SteerPhase steer_phase(const SteerTrainer *tr)
 {
     return tr->steps < tr->c.cnn_steps                       ? STEER_TRAIN_CNN

@@ -193,6 +193,18 @@ void transfer_destroy(TransferRun *r)
     free(r);
 }
 
+bool transfer_release(TransferRun *r)
+{
+    if (!r)
+        return true;
+    TensorGraph *g = tensor_graph_create(0);
+    if (!g)
+        return false;
+    tensor_graph_destroy(r->g);
+    r->g = g;
+    return true;
+}
+
 TransferRun *transfer_create(const TransferConfig *c, TransferMethod method, const TensorBlock *pretrained)
 {
     char err[200];

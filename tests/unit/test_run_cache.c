@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -183,11 +184,66 @@ static void test_going_back(void **state)
     lesson_destroy(l);
 }
 
+// A stand-in kind whose instances say how big they are (a size_t each) and
+// count their destruction: parked instances stay within the cache's 32 MB.
+static int destroyed;
+static void fake_destroy(void *inst)
+{
+    destroyed++;
+    free(inst);
+}
+static int fake_steps(const void *inst)
+{
+    (void)inst;
+    return 0;
+}
+static size_t fake_bytes(const void *inst)
+{
+    return *(const size_t *)inst;
+}
+static const SourceKind fake_kind = {.name = "fake", .destroy = fake_destroy, .steps = fake_steps,
+                                     .bytes = fake_bytes};
+
+static void *fake(size_t mb)
+{
+    size_t *b = malloc(sizeof(*b));
+    assert_non_null(b);
+    *b = mb << 20;
+    return b;
+}
+
+static void test_parked_bytes_bounded(void **state)
+{
+    (void)state;
+    RunCache *c = run_cache_create();
+    destroyed = 0;
+    run_cache_park(c, "a", &fake_kind, fake(20));
+    run_cache_park(c, "b", &fake_kind, fake(10));
+    assert_int_equal(destroyed, 0);
+    run_cache_park(c, "c", &fake_kind, fake(20)); // 50 MB: a goes
+    assert_int_equal(destroyed, 1);
+    assert_null(run_cache_take(c, "a", 10));
+    void *b = run_cache_take(c, "b", 10);
+    assert_non_null(b);
+    fake_destroy(b);
+    run_cache_park(c, "d", &fake_kind, fake(40)); // larger than the budget alone: never kept
+    assert_int_equal(destroyed, 3);
+    assert_null(run_cache_take(c, "d", 10));
+    void *k = run_cache_take(c, "c", 10); // what is taken back leaves the count
+    assert_non_null(k);
+    run_cache_park(c, "c", &fake_kind, k);
+    run_cache_park(c, "e", &fake_kind, fake(12));
+    assert_int_equal(destroyed, 3);
+    run_cache_destroy(c);
+    assert_int_equal(destroyed, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_configuration_trains_once),
         cmocka_unit_test(test_going_back),
+        cmocka_unit_test(test_parked_bytes_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

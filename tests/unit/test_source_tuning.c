@@ -177,7 +177,10 @@ static void test_bad_options(void **state)
         {"mode hyperband", "give one of seeds, range, grid, random, halving"},
         {"optimizer lion", "give one of sgd, momentum, rmsprop, adam"},
         {"mode grid lo 1 hi 0.1", "'lo' below 'hi'"},
-        {"mode halving trials 64 budget 300", "too small for 64 trials"},
+        {"mode halving trials 64 budget 300 T 5", "too small for 64 trials"},
+        // 64 trainers side by side at the default sizes: 37 MB, past the 16 MB
+        {"mode halving trials 64", "at most 2e+11 and 16 MB"},
+        {"seeds 5 T 100 hidden 64 batch 64 steps 10", "and 16 MB"},
         {"seeds 9", "seeds"},
         {"hidden 2.5", "whole number"},
     };
