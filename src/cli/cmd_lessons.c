@@ -14,6 +14,7 @@
 #include "engine/numfmt.h"
 #include "lessons/lesson.h"
 #include "lessons/run_cache.h"
+#include "lessons/slider_ends.h"
 #include "sdl/sdl_scene.h"
 #include "views/lesson_view.h"
 #include "views/textflow.h"
@@ -34,6 +35,18 @@ static const char check_usage[] =
     "Run every check of the given lessons (default: all bundled lessons) with no\n"
     "display, and build every step's screen. Prints TAP; exits 1 if a check fails,\n"
     "2 if a lesson does not load.\n";
+
+
+// A source that cannot be made at a slider's end: a TAP comment with where.
+typedef struct EndsCtx {
+    const char *path;
+} EndsCtx;
+
+static void report_end(void *ctx, const LessonSource *src, const char *what, const char *why)
+{
+    const EndsCtx *c = ctx;
+    printf("# %s:%d: error: with %s, source '%s' cannot be made: %s\n", c->path, src->line, what, src->name, why);
+}
 
 int cmd_check(int argc, char **argv)
 {
@@ -114,6 +127,14 @@ int cmd_check(int argc, char **argv)
         printf("%s %d - %s: all %zu steps build their screens\n", steps_ok ? "ok" : "not ok", ++n, stem,
                l->nsteps);
         failed += !steps_ok;
+        // A slider dragged to its end must not leave a source that cannot be made.
+        EndsCtx ec = {.path = cat.paths[li]};
+        int made = 0, bad = lesson_slider_ends(l, report_end, &ec, &made);
+        if (made) {
+            printf("%s %d - %s: its sources can be made at the ends of its sliders (%d made)\n", bad ? "not ok" : "ok",
+                   ++n, stem, made);
+            failed += bad > 0;
+        }
         lesson_eval_full(l, g); // checks see the whole backward pass, whatever the last step shows
         for (size_t ci = 0; ci < l->nchecks; ci++) {
             double got;
