@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define CACHE_MAX_PARKED 8                    // instances kept for resuming (a run holds up to 9)
-#define CACHE_MAX_BYTES ((size_t)64 << 20)    // snapshot numbers kept, in bytes
+#define CACHE_MAX_BYTES ((size_t)64 << 20)    // memory the kept snapshots hold, in bytes
 
 typedef struct Parked {
     char *key;
