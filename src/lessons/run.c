@@ -69,6 +69,7 @@ struct Run {
     // with a cache, a stored result standing in for an instance.
     char *key[RUN_MAX_SOURCES];         // the configuration inst or held was made from, or that
                                         // failed to make (error); NULL when unknown (out of memory)
+                                        // or refused for its arrays (publish_locked)
     const RunSnapshot *held[RUN_MAX_SOURCES];
     double inst_params[LESSON_MAX_PARAMS2]; // the parameter values of inst_gen
     RunCache *cache;                    // NULL: share nothing across runs
@@ -143,6 +144,11 @@ static void publish_locked(Run *r)
             k->destroy(r->inst[i]);
         r->inst[i] = NULL;
         r->held[i] = NULL;
+        // Not its options' fault but the sources' before it: no key, so
+        // that the next remake tries it again (work keeps a source that
+        // failed from the same key as it is).
+        free(r->key[i]);
+        r->key[i] = NULL;
         r->steps[i] = 0;
         r->status[i] = r->error[i];
     }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define CACHE_MAX_PARKED 8                    // instances kept for resuming (a run holds up to 9)
-#define CACHE_MAX_BYTES ((size_t)64 << 20)    // snapshot numbers kept, in bytes
+#define CACHE_MAX_BYTES ((size_t)64 << 20)    // memory the kept snapshots hold, in bytes
 // What the parked instances hold (SourceKind.bytes), in bytes. A run that
 // changes its sources' parameters parks its old instances while it makes
 // new ones: unbounded, eight big sources were held twice (steering: 253 MB,
@@ -23,7 +23,7 @@ typedef struct Parked {
 struct RunCache {
     RunSnapshot **snaps;      // (nsnaps), each owned
     int nsnaps, capsnaps;
-    size_t bytes;             // numbers held by the snapshots
+    size_t bytes;             // memory held by the snapshots (run_cache_store)
     Parked parked[CACHE_MAX_PARKED]; // oldest first
     int nparked;
     size_t parked_bytes;      // their bytes together
@@ -91,17 +91,29 @@ void run_cache_store(RunCache *c, const char *key, const SourceKind *k, const vo
     }
     s->steps = steps;
     k->publish(inst, "", &s->arrays);
+    // The pool grows by doubling: kept, it holds only the numbers.
+    if (s->arrays.used && s->arrays.cap > s->arrays.used) {
+        double *pool = realloc(s->arrays.pool, s->arrays.used * sizeof(double));
+        if (pool) {
+            s->arrays.pool = pool;
+            s->arrays.cap = s->arrays.used;
+        }
+    }
+    // What the snapshot holds: itself (its RunArrays has RUN_MAX_ARRAYS
+    // slots), its pool, key and status.
+    size_t bytes = sizeof(*s) + s->arrays.cap * sizeof(double) + strlen(key) + 1 +
+                   (s->status ? strlen(s->status) + 1 : 0);
     // More than RUN_MAX_ARRAYS: never served cut short (the run reports
     // it). Past the bound: not kept (the bound is on what is kept, so one
     // big snapshot cannot carry the cache past it).
-    if (s->arrays.refused || c->bytes + s->arrays.used * sizeof(double) > CACHE_MAX_BYTES) {
+    if (s->arrays.refused || c->bytes + bytes > CACHE_MAX_BYTES) {
         run_arrays_free(&s->arrays);
         free(s->status);
         free(s->key);
         free(s);
         return;
     }
-    c->bytes += s->arrays.used * sizeof(double);
+    c->bytes += bytes;
     c->snaps[c->nsnaps++] = s;
 }
 

@@ -524,6 +524,47 @@ static void test_failed_not_retried(void **state)
     lesson_destroy(l);
 }
 
+// A source refused for publishing too many arrays failed because of the
+// sources before it, not its own options: when one of those shrinks (its
+// parameter changed), it is made again and now fits. (Kept as failed until
+// its own options changed, it stayed refused with room to spare.)
+static void test_refused_retried(void **state)
+{
+    (void)state;
+    static const char shrinking[] =
+        "gradlab-lesson: 2\n"
+        "title: Too many arrays, then not\n"
+        "param: ua = 24 range 1 24 step 1\n"
+        "source: a mlp2d layers 1 units {ua} bind on points 20 limit 5 grid 10 ngrid 4\n"
+        "source: b mlp2d layers 1 units 24 bind on points 20 limit 5 grid 10 ngrid 4\n"
+        "source: c mlp2d layers 1 units 20 bind on points 20 limit 5 grid 10 ngrid 4\n"
+        "program:\n"
+        "    x = 1\n"
+        "    f = x * 2\n"
+        "step: intro\n"
+        "run: a 2\n"
+        "run: b 2\n"
+        "run: c 2\n";
+    Lesson *l = load_text(shrinking, "shrinking.lesson");
+    char err[128];
+    Run *r = run_create(l, false, err, sizeof(err));
+    assert_non_null(r);
+    run_goto(r, 0);
+    run_settle(r);
+    assert_true(run_source_failed(r, 2));
+    run_set_param(r, run_param_find(r, "ua"), 2);
+    run_settle(r);
+    print_message("# %d arrays published with a of 2 units\n", run_arrays(r)->n);
+    assert_false(run_source_failed(r, 0));
+    assert_false(run_source_failed(r, 2));
+    assert_int_equal(run_source_steps(r, 2), 2);
+    const double *x;
+    int n;
+    assert_true(run_lookup(r, "c.W1[1][19]", &x, &n));
+    run_destroy(r);
+    lesson_destroy(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -538,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_status_while_remade),
         cmocka_unit_test(test_back_mid_chunk),
         cmocka_unit_test(test_failed_not_retried),
+        cmocka_unit_test(test_refused_retried),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
