@@ -428,13 +428,16 @@ static bool work(Run *r)
     pthread_mutex_unlock(&r->mu);
     int took = k->advance(r->inst[pick], want < RUN_CHUNK ? want : RUN_CHUNK);
     pthread_mutex_lock(&r->mu);
-    if (r->inst_gen == gen && k->steps(r->inst[pick]) > r->target[pick]) {
+    // gen is what the instances were made from (the non-remake path); a
+    // parameter changed while the chunk ran: nothing of it is published, the
+    // next call remakes.
+    if (r->gen == gen && k->steps(r->inst[pick]) > r->target[pick]) {
         // The lesson went back a step while this chunk ran, to a count
         // between the published one and where the chunk ended: unpublished,
         // the instance starts again (as run_goto has it for a count below
         // the published one).
         r->gen++;
-    } else if (r->inst_gen == gen) {
+    } else if (r->gen == gen) {
         if (r->cache) {
             run_cache_count(r->cache, 0, 0, 0, took);
             store_at_rest(r, pick);
