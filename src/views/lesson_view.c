@@ -853,12 +853,28 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
 // pictures, a plot's axes with numbers): a row gets at least the largest of
 // its panels' before the other rows share the rest by weight. 0: the panel
 // shrinks its own way (circuits, graphs, text).
-static float panel_min_height(const PanelCtx *c, const LessonPanel *lp)
+static float panel_min_height(const PanelCtx *c, const LessonPanel *lp, float w)
 {
     float uc = c->uc, title = scene_line_height(15 * uc) + 4 * uc;
     switch (lp->kind) {
-    case PANEL_FRAMES: // the padding, the title, a caption line, a row of images 24 px tall
-        return 16 * uc + title + scene_line_height(fmaxf(10 * uc, 9)) + 24 + 8 * uc;
+    case PANEL_FRAMES: { // the padding, the title, and the fewest rows of images FRAME_MIN_PX tall
+        float cap = scene_line_height(fmaxf(10 * uc, 9)), gap = 6 * uc, ih = FRAME_MIN_PX;
+        int n = 0, ih0 = 0, iw0 = 0;
+        const double *stack = NULL;
+        const RunArray *a = c->p->run ? run_arrays_find(run_arrays(c->p->run), lp->refs[0], &stack) : NULL;
+        if (a && a->ndim == 2 && lookup(c, lp->refs[1], &n) && n > 0 && a->shape[0] % n == 0)
+            ih0 = a->shape[0] / n, iw0 = a->shape[1];
+        int rows = 1;
+        float ww = w - 16 * uc;
+        if (ih0 > 0 && iw0 > 0 && n <= 1024) // rows until an image is ih tall
+            while (rows < n) {
+                int cols = (n + rows - 1) / rows;
+                if ((ww - gap * (float)(cols - 1)) / (float)cols * (float)ih0 / (float)iw0 >= ih)
+                    break;
+                rows++;
+            }
+        return 16 * uc + title + (float)rows * (ih + cap * (lp->labels ? 1.0f : 2.0f)) + gap * (float)(rows - 1);
+    }
     case PANEL_IMAGE: return 16 * uc + title + 40;
     case PANEL_WHEEL: return 16 * uc + title + 60 * uc;
     case PANEL_LAYERS: // padding, the title, boxes 24 units tall with their words under them
@@ -962,7 +978,8 @@ static void layout_panels(const PanelCtx *c, float x, float y, float w, float h)
             fixed[r] = 0;
             for (int k = 0; k < row->npanels; k++)
                 if (!p->run || run_panel_visible(p->run, row->panels[k]))
-                    minh[r] = fmaxf(minh[r], panel_min_height(c, &l->f2.panels[row->panels[k]]));
+                    minh[r] = fmaxf(minh[r], panel_min_height(c, &l->f2.panels[row->panels[k]],
+                                                              avail * row->weights[k] / wsum[r]));
             minh[r] += r == last ? 0 : gap;
         }
         else
