@@ -20,11 +20,11 @@ void layers_build(Scene *s, const LayersParams *p)
         return;
     float gap = 26 * u, margin = 12 * u;
     float bw = (p->w - 2 * margin - gap * (float)(n - 1)) / (float)n;
-    // A short box keeps the boxes: first the space around them goes, then
-    // the words under them get smaller (never under 9 px).
+    // A box too short for them keeps the boxes: the space around them goes
+    // and the words under them get smaller (never under 9 px).
     float spacing = 6 * u, pad = 10 * u, label = scene_line_height(small) + 4 * u;
     float bh = fminf(p->h - (8 * u + title_h + spacing) - label - pad, 56 * u);
-    if (bh < 24 * u) {
+    if (bh < fmaxf(12 * u, 14)) {
         spacing = 2 * u, pad = 2 * u;
         small = fmaxf(fminf(small, 10 * u), 9), label = scene_line_height(small) + 2 * u;
         bh = fminf(p->h - (8 * u + title_h + spacing) - label - pad, 24 * u);
