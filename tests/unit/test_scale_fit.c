@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,19 @@ static void test_lesson12_panels_at_every_size(void **state)
             fail_msg("%gx%g scale %g: the layer diagram's boxes are missing", sizes[k].w, sizes[k].h,
                      sizes[k].scale);
         assert_true(has_prefix(s, "panel:acc:xy"));
+        // The accuracy plot's y labels (drawn top to bottom or bottom to
+        // top) never run into each other, however short the plot is.
+        float prev = -1e9f;
+        int nlabels = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            const SceneItem *it = &s->items[i];
+            if (!it->id || strcmp(it->id, "panel:acc:xy:ytick") != 0 || it->kind != SCENE_TEXT)
+                continue;
+            if (nlabels++ > 0 && fabsf(it->y - prev) < scene_line_height(it->size) * 0.95f)
+                fail_msg("%gx%g scale %g: y labels '%s' overlap", sizes[k].w, sizes[k].h, sizes[k].scale, it->text);
+            prev = it->y;
+        }
+        assert_true(nlabels >= 2);
         for (size_t i = 0; i < s->n; i++)
             if (s->items[i].kind == SCENE_TEXT && s->items[i].size < 9 - 1e-3f)
                 fail_msg("%gx%g scale %g: '%s' is %.1f px", sizes[k].w, sizes[k].h, sizes[k].scale,
