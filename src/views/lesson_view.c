@@ -358,7 +358,7 @@ static void draw_bars(const PanelCtx *c, const LessonPanel *lp, float x, float y
             labels[i] = index[i];
         }
     }
-    float pad = 8 * c->u;   // room for a highlight frame
+    float pad = 8 * c->uc;   // room for a highlight frame (the frame's unit: a larger scale needs no more)
     x += pad, y += pad, w -= 2 * pad, h -= 2 * pad;
     if (lp->title) {
         char title[256];
@@ -703,7 +703,7 @@ static void draw_chars(const PanelCtx *c, const LessonPanel *lp, float x, float 
 static void draw_drive(const PanelCtx *c, const LessonPanel *lp, float x, float y, float w, float h)
 {
     char id[80], title[256];
-    float pad = 8 * c->u;   // room for a highlight frame
+    float pad = 8 * c->uc;   // room for a highlight frame (the frame's unit: a larger scale needs no more)
     x += pad, y += pad, w -= 2 * pad, h -= 2 * pad;
     snprintf(id, sizeof(id), "panel:%s:%s", lp->name, panel_kind_names[lp->kind]);
     if (lp->title)
@@ -849,6 +849,80 @@ static void draw_panel(const PanelCtx *c, int i, float x, float y, float w, floa
         scene_frame(c->s, x, y, w, h, 3 * c->u, c->p->theme->accent);
 }
 
+// The height under which a panel can no longer show what it is for (its
+// pictures, a plot's axes with numbers): a row gets at least the largest of
+// its panels' before the other rows share the rest by weight. 0: the panel
+// shrinks its own way (circuits, graphs, text).
+static float panel_min_height(const PanelCtx *c, const LessonPanel *lp, float w)
+{
+    float uc = c->uc, title = scene_line_height(15 * uc) + 4 * uc;
+    switch (lp->kind) {
+    case PANEL_FRAMES: { // the padding, the title, and the fewest rows of images FRAME_MIN_PX tall
+        float cap = scene_line_height(fmaxf(10 * uc, 9)), gap = 6 * uc, ih = FRAME_MIN_PX;
+        int n = 0, ih0 = 0, iw0 = 0;
+        const double *stack = NULL;
+        const RunArray *a = c->p->run ? run_arrays_find(run_arrays(c->p->run), lp->refs[0], &stack) : NULL;
+        if (a && a->ndim == 2 && lookup(c, lp->refs[1], &n) && n > 0 && a->shape[0] % n == 0)
+            ih0 = a->shape[0] / n, iw0 = a->shape[1];
+        int rows = 1;
+        float ww = w - 16 * uc;
+        if (ih0 > 0 && iw0 > 0 && n <= 1024) // rows until an image is ih tall
+            while (rows < n) {
+                int cols = (n + rows - 1) / rows;
+                if ((ww - gap * (float)(cols - 1)) / (float)cols * (float)ih0 / (float)iw0 >= ih)
+                    break;
+                rows++;
+            }
+        return 16 * uc + title + (float)rows * (ih + cap * (lp->labels ? 1.0f : 2.0f)) + gap * (float)(rows - 1);
+    }
+    case PANEL_IMAGE: return 16 * uc + title + 40;
+    case PANEL_WHEEL: return 16 * uc + title + 60 * uc;
+    case PANEL_LAYERS: // padding, the title, boxes 24 units tall with their words under them
+        return 8 * uc + scene_line_height(15 * uc) + 2 * uc + 24 * uc + scene_line_height(fmaxf(10 * uc, 9)) + 4 * uc;
+    case PANEL_PLOT:
+    case PANEL_XY: return 100 * uc;
+    case PANEL_BARS:
+    case PANEL_HEATMAP: return 80 * uc;
+    default: return 0;
+    }
+}
+
+// Row heights for the rows that share h by weight: weight[r] / total of
+// it, but at least min[r] while the minimums fit (the rows above their
+// minimum give up height by weight); when they do not fit, h in proportion
+// to the minimums. Rows with weight 0 are skipped.
+static void share_rows(int n, const float *weight, const float *min, float h, float *out)
+{
+    float min_sum = 0;
+    bool locked[LESSON_MAX_ROWS] = {false};
+    for (int r = 0; r < n; r++)
+        min_sum += weight[r] > 0 ? min[r] : 0;
+    if (min_sum >= h && min_sum > 0) {
+        for (int r = 0; r < n; r++)
+            out[r] = weight[r] > 0 ? h * min[r] / min_sum : 0;
+        return;
+    }
+    for (int pass = 0; pass <= n; pass++) {
+        float left = h, free_w = 0;
+        for (int r = 0; r < n; r++)
+            if (weight[r] > 0 && locked[r])
+                left -= min[r];
+            else
+                free_w += weight[r];
+        bool changed = false;
+        for (int r = 0; r < n; r++) {
+            if (!(weight[r] > 0))
+                out[r] = 0;
+            else if (locked[r])
+                out[r] = min[r];
+            else if ((out[r] = free_w > 0 ? left * weight[r] / free_w : 0) < min[r])
+                locked[r] = changed = true;
+        }
+        if (!changed)
+            return;
+    }
+}
+
 // Lay the visible panels out in their rows (heights by row weight, widths by
 // panel weight) over the box x, y, w, h. A format-1 lesson that trains gives
 // the right 40% to the plot of its history.
@@ -875,7 +949,8 @@ static void layout_panels(const PanelCtx *c, float x, float y, float w, float h)
     // Each row's visible panels share its width by weight. A row of controls
     // only is as tall as its controls (at the width they get); the other
     // rows share what is left by weight. Rows are gap apart.
-    float total = 0, fixed[LESSON_MAX_ROWS] = {0}, fixed_sum = 0, wsum[LESSON_MAX_ROWS] = {0};
+    float fixed[LESSON_MAX_ROWS] = {0}, fixed_sum = 0, wsum[LESSON_MAX_ROWS] = {0};
+    float minh[LESSON_MAX_ROWS] = {0}, share_w[LESSON_MAX_ROWS] = {0}, share[LESSON_MAX_ROWS] = {0};
     int visible[LESSON_MAX_ROWS] = {0}, last = -1;
     for (int r = 0; r < l->f2.nrows; r++) {
         const LessonRow *row = &l->f2.rows[r];
@@ -899,20 +974,27 @@ static void layout_panels(const PanelCtx *c, float x, float y, float w, float h)
             if (lp->kind == PANEL_CONTROLS)
                 fixed[r] = fmaxf(fixed[r], controls_height(c, lp, avail * row->weights[k] / wsum[r]));
         }
-        if (!controls)
+        if (!controls) {
             fixed[r] = 0;
+            for (int k = 0; k < row->npanels; k++)
+                if (!p->run || run_panel_visible(p->run, row->panels[k]))
+                    minh[r] = fmaxf(minh[r], panel_min_height(c, &l->f2.panels[row->panels[k]],
+                                                              avail * row->weights[k] / wsum[r]));
+            minh[r] += r == last ? 0 : gap;
+        }
         else
             fixed[r] = fminf(fixed[r] + (r == last ? 0 : gap), 0.45f * h);
         fixed_sum += fixed[r];
-        if (!fixed[r])
-            total += row->weight;
     }
+    for (int r = 0; r < l->f2.nrows; r++)
+        share_w[r] = visible[r] && !fixed[r] ? l->f2.rows[r].weight : 0;
+    share_rows(l->f2.nrows, share_w, minh, h - fixed_sum, share);
     float ry = y;
     for (int r = 0; r < l->f2.nrows; r++) {
         const LessonRow *row = &l->f2.rows[r];
         if (!visible[r])
             continue;
-        float rh = fixed[r] ? fixed[r] : (h - fixed_sum) * row->weight / total;
+        float rh = fixed[r] ? fixed[r] : share[r];
         float px = x, avail = w - gap * (float)(visible[r] - 1);
         for (int k = 0; k < row->npanels; k++) {
             if (p->run && !run_panel_visible(p->run, row->panels[k]))

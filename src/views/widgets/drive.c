@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "views/widgets/notice.h"
+
 const char *const drive_kind_names[DRIVE_KIND_COUNT] = {"clean", "shadow", "noise", "dropped"};
 
 static Color gray(double v)
@@ -37,33 +39,55 @@ static void label_word(const char *labels, double v, char *out, size_t n)
     }
 }
 
+// The columns that make n images of aspect iw/ih largest in a box w x gh,
+// each cell with extra height for its lines; returns the image width (0
+// when none fits) and the columns in *cols.
+static float strip_fit(int n, float aspect, float w, float gh, float gap, float extra, int *cols)
+{
+    float best_w = 0;
+    *cols = 1;
+    for (int c = 1; c <= n; c++) {
+        int rows = (n + c - 1) / c;
+        float cw = (w - gap * (float)(c - 1)) / (float)c;
+        float ch = (gh - gap * (float)(rows - 1)) / (float)rows - extra;
+        float iw = fminf(cw, ch * aspect);
+        if (iw > best_w)
+            best_w = iw, *cols = c;
+    }
+    return best_w;
+}
+
 void frame_strip_build(Scene *s, const FrameStripParams *p)
 {
     const Theme *t = p->theme;
     float u = p->unit;
     float top = title_line(s, t, u, p->x, p->y, p->w, p->title);
     float gh = p->y + p->h - top;
-    if (p->n <= 0 || p->ih <= 0 || p->iw <= 0 || p->n > 1024 || !(p->w > 0) || !(gh > 0))
+    if (p->n <= 0 || p->ih <= 0 || p->iw <= 0 || p->n > 1024 || !(p->w > 0))
         return;
-    float fs = 12 * u, lh = scene_line_height(fs), gap = 6 * u;
     float aspect = (float)p->iw / (float)p->ih;
-    // The number of columns that makes the images largest; each has a line
-    // above it (t = k) and, for the kinds, one under it (what happened).
+    // Each image has a line above it (t = k, or its word) and, for the
+    // kinds, one under it (what happened). A short box first draws those
+    // lines smaller (down to NOTICE_MIN_PX), then closer; where an image
+    // would still be under FRAME_MIN_PX, it says so instead of nothing.
     bool under = p->kinds && !p->labels;
-    float extra = lh * (under ? 2 : 1) + (under ? 3 * u : 0);
+    float fs = 0, lh = 0, gap = 0, extra = 0, iw = 0;
     int best_cols = 1;
-    float best_w = 0;
-    for (int cols = 1; cols <= p->n; cols++) {
-        int rows = (p->n + cols - 1) / cols;
-        float cw = (p->w - gap * (float)(cols - 1)) / (float)cols;
-        float ch = (gh - gap * (float)(rows - 1)) / (float)rows - extra;
-        float iw = fminf(cw, ch * aspect);
-        if (iw > best_w)
-            best_w = iw, best_cols = cols;
+    const float sizes[] = {12 * u, fmaxf(NOTICE_MIN_PX, fminf(12 * u, 10 * u)), NOTICE_MIN_PX};
+    for (int k = 0; k < 3; k++) {
+        fs = fmaxf(sizes[k], NOTICE_MIN_PX), lh = scene_line_height(fs), gap = (k < 2 ? 6 : 3) * u;
+        extra = lh * (under ? 2 : 1) + (under ? 3 * u : 0);
+        iw = gh > 0 ? strip_fit(p->n, aspect, p->w, gh, gap, extra, &best_cols) : 0;
+        if (fminf(iw, iw / aspect) >= FRAME_MIN_PX)
+            break;
     }
-    if (!(best_w > 2))
+    if (!(fminf(iw, iw / aspect) >= FRAME_MIN_PX)) {
+        char nid[96];
+        snprintf(nid, sizeof(nid), "%s", p->id ? p->id : "frames");
+        notice_too_small(s, t, p->x, top, p->w, fmaxf(gh, 0), 12 * u, nid);
         return;
-    float iw = best_w, ih = best_w / aspect;
+    }
+    float ih = iw / aspect;
     int rows = (p->n + best_cols - 1) / best_cols;
     float used_w = iw * (float)best_cols + gap * (float)(best_cols - 1);
     float x0 = p->x + (p->w - used_w) / 2;
@@ -96,7 +120,7 @@ void frame_strip_build(Scene *s, const FrameStripParams *p)
         if (under && kind > 0 && kind < DRIVE_KIND_COUNT) {
             scene_rect(s, x, y + ih + 1 * u, iw, 2 * u, 0, t->warn);
             const char *word = drive_kind_names[kind];
-            float ks = scene_text_width(s, FONT_BOLD, fs, word) <= iw + gap ? fs : 0.8f * fs;
+            float ks = scene_text_width(s, FONT_BOLD, fs, word) <= iw + gap ? fs : fmaxf(0.8f * fs, NOTICE_MIN_PX);
             if (scene_text_width(s, FONT_BOLD, ks, word) <= iw + gap)
                 scene_text(s, x + iw / 2, y + ih + 3 * u, FONT_BOLD, ks, ALIGN_CENTER, t->warn, word);
         }
@@ -109,8 +133,9 @@ void stack_image_build(Scene *s, const StackImageParams *p)
     float u = p->unit;
     float top = title_line(s, t, u, p->x, p->y, p->w, p->title);
     float gh = p->y + p->h - top;
-    if (p->ih <= 0 || p->iw <= 0 || p->ih > 4096 || p->iw > 4096 || !(p->w > 0) || !(gh > 0))
+    if (p->ih <= 0 || p->iw <= 0 || p->ih > 4096 || p->iw > 4096 || !(p->w > 0))
         return;
+    gh = fmaxf(gh, 0);
     size_t n = (size_t)p->ih * (size_t)p->iw;
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < n; i++)
@@ -119,6 +144,10 @@ void stack_image_build(Scene *s, const StackImageParams *p)
     float cell = fminf(p->w / (float)p->iw, gh / (float)p->ih);
     float w = cell * (float)p->iw, h = cell * (float)p->ih;
     char id[96];
+    if (!(fminf(w, h) >= FRAME_MIN_PX)) {
+        notice_too_small(s, t, p->x, top, p->w, gh, 12 * u, p->id ? p->id : "stack");
+        return;
+    }
     snprintf(id, sizeof(id), "%s:image", p->id ? p->id : "stack");
     Color *px = scene_image_pixels(
         s, scene_tag(s, scene_image(s, p->x + (p->w - w) / 2, top, w, h, p->iw, p->ih), id));
@@ -150,8 +179,10 @@ void wheel_build(Scene *s, const WheelParams *p)
     bool numbers = r > 12 * u;   // when short, the wheels and their names only
     if (!numbers)
         r = fminf(slot * 0.5f - 6 * u, (gh + lh) * 0.5f - 6 * u) / 1.3f;
-    if (!(r > 4 * u))
+    if (!(r > 4 * u)) {
+        notice_too_small(s, t, p->x, top, p->w, p->y + p->h - top, 12 * u, p->id ? p->id : "wheel");
         return;
+    }
     char id[96], tid[96], text[96];
     snprintf(id, sizeof(id), "%s:wheel", p->id ? p->id : "wheel");
     snprintf(tid, sizeof(tid), "%s:truth", p->id ? p->id : "wheel");

@@ -26,9 +26,15 @@ typedef struct FrameStripParams {
     const char *id;         // prefix for item ids ("ID:frame", "ID:selected")
 } FrameStripParams;
 
+// The smallest side, in pixels, an image of a strip or a stack is drawn
+// at: smaller shows no road. A box that cannot hold that gets a notice
+// (notice.h, tagged "ID:too-small") instead of the pictures.
+#define FRAME_MIN_PX 16.0f
+
 // Append the images in as many rows as make them largest, each labelled
 // "t = k" and with its kind when it is not clean (or with its word of
-// p->labels).
+// p->labels). A short box draws the labels smaller (never under 9 px)
+// before it gives up the images for the notice.
 void frame_strip_build(Scene *s, const FrameStripParams *p);
 
 typedef struct StackImageParams {
@@ -42,7 +48,8 @@ typedef struct StackImageParams {
 } StackImageParams;
 
 // Append the image as large as fits with square cells, gray from its
-// smallest finite value (black) to its largest (white).
+// smallest finite value (black) to its largest (white); the notice when it
+// would be under FRAME_MIN_PX.
 void stack_image_build(Scene *s, const StackImageParams *p);
 
 #define WHEEL_MAX 4
@@ -66,7 +73,8 @@ typedef struct WheelParams {
 
 // Append one steering wheel per prediction, turned by angle x
 // WHEEL_DEGREES_PER_UNIT, with a mark outside the rim where the true angle
-// would put the wheel's top, and the numbers under it.
+// would put the wheel's top, and the numbers under it; the notice when no
+// wheel fits.
 void wheel_build(Scene *s, const WheelParams *p);
 
 #endif

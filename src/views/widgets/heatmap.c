@@ -14,7 +14,7 @@ void heatmap_build(Scene *s, const HeatmapParams *p)
     char id[96];
     float top = p->y;
     if (p->title) {
-        scene_text(s, p->x, top, FONT_BOLD, 16 * u, ALIGN_LEFT, t->text, p->title);
+        scene_text_fit(s, p->x, top, FONT_BOLD, 16 * u, ALIGN_LEFT, t->text, p->title, p->w); // never into the next panel
         top += scene_line_height(16 * u) + 4 * u;
     }
     float bar_w = 14 * u, label_w = 56 * u;

@@ -21,7 +21,9 @@ typedef struct LayersParams {
     const char *id;                 // each box is tagged "ID:NAME"
 } LayersParams;
 
-// Append the row of layers.
+// Append the row of layers. A short box draws them closer to the title
+// and their words smaller (not under 9 px); one too small for boxes at all
+// says how many are frozen in words, and that it is too small.
 void layers_build(Scene *s, const LayersParams *p);
 
 #endif

@@ -250,6 +250,23 @@ void plot_build(Scene *s, const PlotParams *p)
                 ticks[kept++] = ticks[i];
         nt = kept;
     }
+    // A narrow plot: every other label until they have room (a label and a
+    // bit each; the widest is the last or the first).
+    for (;;) {
+        char a[32], b[32];
+        double step = nt > 1 ? ticks[1] - ticks[0] : 1;
+        if (nt <= 2)
+            break;
+        tick_label(a, sizeof(a), ticks[0], step);
+        tick_label(b, sizeof(b), ticks[nt - 1], step);
+        float widest = fmaxf(scene_text_width(s, FONT_REGULAR, fs, a), scene_text_width(s, FONT_REGULAR, fs, b));
+        if (fabsf(map_x(&f, ticks[1]) - map_x(&f, ticks[0])) >= widest + 6 * u)
+            break;
+        int kept = 0;
+        for (int i = 0; i < nt; i += 2)
+            ticks[kept++] = ticks[i];
+        nt = kept;
+    }
     make_id(id, sizeof(id), p, "xtick");
     for (int i = 0; i < nt; i++) {
         float x = map_x(&f, ticks[i]);

@@ -45,12 +45,25 @@ static void axis_finish(Axis *a)
     a->lo -= pad, a->hi += pad;
 }
 
-// Tick positions in axis units: every decade (thinned to about 8) or nice linear ones.
-static int axis_ticks(const Axis *a, double *out, int max)
+// Tick positions in axis units: every decade (thinned to about 8) or nice
+// linear ones, at most fit of them (fit: as many labels as the axis has
+// room for, at least 1) but for one a nice step may add.
+static int axis_ticks(const Axis *a, int fit, double *out, int max)
 {
-    if (!a->log)
-        return plot_ticks(a->lo, a->hi, 5, out, max);
-    int step = (int)ceil((a->hi - a->lo) / 8), n = 0;
+    fit = fit < 1 ? 1 : fit;
+    int n = 0;
+    if (!a->log) {
+        n = plot_ticks(a->lo, a->hi, fit < 5 ? fit : 5, out, max);
+        while (n > fit + 1 && n > 2) { // nice steps may give more: every other one
+            int kept = 0;
+            for (int i = 0; i < n; i += 2)
+                out[kept++] = out[i];
+            n = kept;
+        }
+        return n;
+    }
+    int step = (int)ceil((a->hi - a->lo) / (fit < 8 ? fit : 8));
+    step = step < 1 ? 1 : step;
     for (double d = a->lo; d <= a->hi + 1e-9 && n < max; d += step)
         out[n++] = d;
     return n;
@@ -100,7 +113,8 @@ void scatter_build(Scene *s, const ScatterParams *p)
     axis_finish(&ay);
 
     double ticks[64];
-    int nt = axis_ticks(&ay, ticks, 64);
+    // As many y labels as the height has room for, a line and a bit each.
+    int nt = axis_ticks(&ay, (int)fmaxf(fabsf(ay.p0 - ay.p1) / (scene_line_height(fs) * 1.3f), 1), ticks, 64);
     snprintf(id, sizeof(id), "%s:ytick", pre);
     for (int i = 0; i < nt; i++) {
         float y = axis_map(&ay, ticks[i]);
@@ -109,7 +123,7 @@ void scatter_build(Scene *s, const ScatterParams *p)
         scene_tag(s, scene_text(s, ax.p0 - 6 * u, y - scene_line_height(fs) / 2, FONT_REGULAR, fs, ALIGN_RIGHT,
                                 t->muted, num), id);
     }
-    nt = axis_ticks(&ax, ticks, 64);
+    nt = axis_ticks(&ax, 8, ticks, 64);
     snprintf(id, sizeof(id), "%s:xtick", pre);
     for (int i = 0; i < nt; i++) {
         float x = axis_map(&ax, ticks[i]);
