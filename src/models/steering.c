@@ -339,14 +339,9 @@ fail:
     return NULL;
 }
 
-bool steer_release(SteerTrainer *tr)
+void steer_release(SteerTrainer *tr)
 {
-    TensorGraph *g = tensor_graph_create(0);
-    if (!g)
-        return false;
-    tensor_graph_destroy(tr->g);
-    tr->g = g;
-    return true;
+    tensor_graph_release(tr->g);
 }
 
 SteerPhase steer_phase(const SteerTrainer *tr)

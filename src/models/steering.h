@@ -141,8 +141,8 @@ SteerPhase steer_phase(const SteerTrainer *tr);
 
 // Give back the activations tr->g holds (some 20 MB after a CNN step on a
 // batch; they grow back on the next step), for a caller that keeps many
-// trainers and steps one at a time. False when out of memory (tr unchanged).
-bool steer_release(SteerTrainer *tr);
+// trainers and steps one at a time.
+void steer_release(SteerTrainer *tr);
 
 // One training step of the current phase; returns the batch's MSE (NaN when
 // done or on failure). When a phase's last step is taken its test score is

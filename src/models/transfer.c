@@ -193,16 +193,10 @@ void transfer_destroy(TransferRun *r)
     free(r);
 }
 
-bool transfer_release(TransferRun *r)
+void transfer_release(TransferRun *r)
 {
-    if (!r)
-        return true;
-    TensorGraph *g = tensor_graph_create(0);
-    if (!g)
-        return false;
-    tensor_graph_destroy(r->g);
-    r->g = g;
-    return true;
+    if (r)
+        tensor_graph_release(r->g);
 }
 
 TransferRun *transfer_create(const TransferConfig *c, TransferMethod method, const TensorBlock *pretrained)

@@ -108,8 +108,8 @@ void transfer_destroy(TransferRun *r);
 
 // Give back the activations r->g holds (they grow back on the next step or
 // test), for a caller that keeps many runs and steps one at a time. NULL
-// is a no-op; false when out of memory (r unchanged).
-bool transfer_release(TransferRun *r);
+// is a no-op.
+void transfer_release(TransferRun *r);
 
 // One training step on a batch of the examples; returns its loss (NaN on failure).
 double transfer_step(TransferRun *r);

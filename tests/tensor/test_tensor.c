@@ -511,6 +511,31 @@ static void test_accumulation(void **state)
     tensor_destroy(w);
 }
 
+// tensor_graph_release gives the nodes' memory back and the graph keeps
+// working, under its limit, with the same results as before.
+static void test_graph_release(void **state)
+{
+    (void)state;
+    Tensor *w = P(3);
+    TensorGraph *g = tensor_graph_create(1 << 20);
+    tensor_backward(g, tensor_sum(g, tensor_mul(g, w, w)));
+    assert_non_null(g->arena.head);
+    assert_true(g->n > 0);
+    tensor_graph_release(g);
+    assert_null(g->arena.head);
+    assert_null(g->nodes);
+    assert_int_equal(g->n, 0);
+    tensor_zero_grad(w);
+    tensor_backward(g, tensor_sum(g, tensor_mul(g, w, w)));
+    for (int i = 0; i < 3; i++)
+        assert_float_equal(w->grad[i], 2.0f * w->data[i], 1e-6);
+    assert_int_equal(g->limit, 1 << 20);
+    assert_int_equal(g->arena.limit, 1 << 20);
+    tensor_graph_release(NULL);
+    tensor_graph_destroy(g);
+    tensor_destroy(w);
+}
+
 // The tutorial at the top of tensor.h, as written there, with data: an AND
 // gate, which logistic regression learns.
 static void test_header_tutorial(void **state)
@@ -782,6 +807,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grad_matmul),
+        cmocka_unit_test(test_graph_release),
         cmocka_unit_test(test_grad_broadcast),
         cmocka_unit_test(test_grad_unary),
         cmocka_unit_test(test_grad_softmax_losses),

@@ -183,6 +183,17 @@ void tensor_graph_reset(TensorGraph *g)
     g->error[0] = '\0';
 }
 
+void tensor_graph_release(TensorGraph *g)
+{
+    if (!g)
+        return;
+    tensor_graph_reset(g);
+    arena_destroy(&g->arena); // leaves it empty and usable, with its block size and limit
+    free(g->nodes);
+    g->nodes = NULL;
+    g->cap = 0;
+}
+
 // The number of elements, or 0 when an axis is not positive or the count
 // passes TENSOR_MAX_SIZE (so indices fit an int and bytes a size_t).
 static size_t shape_size(int ndim, const int *shape)

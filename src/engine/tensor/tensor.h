@@ -140,6 +140,11 @@ void tensor_graph_destroy(TensorGraph *g);
 // Long-lived tensors are untouched, gradients included. NULL is a no-op.
 void tensor_graph_reset(TensorGraph *g);
 
+// The same, and give the memory back to the system: for a graph kept
+// between infrequent steps (a caller holding many trainers and stepping one
+// at a time); the next step allocates afresh. NULL is a no-op.
+void tensor_graph_release(TensorGraph *g);
+
 // Create a long-lived zero tensor of the given shape (ndim 0..4). With
 // requires_grad a zeroed grad buffer comes with it. NULL when out of memory
 // or when the shape is not one (an axis below 1, more than TENSOR_MAX_SIZE
