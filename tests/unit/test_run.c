@@ -61,6 +61,18 @@ static Lesson *load(void)
     return load_text(text, "run.lesson");
 }
 
+// A threaded run's worker done with everything asked of it (no time limit:
+// the test's own timeout is the guard), polled every 20 us; then polled once more.
+static void wait_idle(Run *r)
+{
+    struct timespec tick = {0, 20000};
+    while (run_busy(r)) {
+        run_poll(r);
+        nanosleep(&tick, NULL);
+    }
+    run_poll(r);
+}
+
 static void test_params_and_directives(void **state)
 {
     (void)state;
@@ -404,11 +416,7 @@ static void test_status_while_remade(void **state)
     Run *r = run_create(l, true, err, sizeof(err));
     assert_non_null(r);
     int s = run_source_find(r, "plain"), lr = run_param_find(r, "lr");
-    struct timespec ts = {0, 1000000};
-    while (run_busy(r)) {
-        run_poll(r);
-        nanosleep(&ts, NULL);
-    }
+    wait_idle(r);
     const char *why = run_source_status(r, s);
     assert_non_null(why);   // it stopped at a spike, with the reason
     size_t seen = 0;
@@ -418,10 +426,7 @@ static void test_status_while_remade(void **state)
             const char *q = run_source_status(r, s);
             seen += q ? strlen(q) : 0;
         }
-        while (run_busy(r)) {
-            run_poll(r);
-            nanosleep(&ts, NULL);
-        }
+        wait_idle(r);
     }
     assert_true(seen > 0);
     run_destroy(r);
@@ -466,11 +471,7 @@ static void test_back_mid_chunk(void **state)
         }
         caught += seen == 50;
         run_goto(r, 0);
-        while (run_busy(r)) {
-            run_poll(r);
-            nanosleep(&tick, NULL);
-        }
-        run_poll(r);
+        wait_idle(r);
         assert_int_equal(run_source_steps(r, s), 60);
         run_destroy(r);
     }
