@@ -1560,12 +1560,7 @@ int app_main(int argc, char **argv)
     // such thread a malloc arena of its own that keeps what it freed: the
     // resident size would creep up as lessons come and go. Two arenas suffice.
     mallopt(M_ARENA_MAX, 2);
-    // A block of 256 KB or more is mapped on its own and given back when
-    // freed. Left to itself glibc raises this threshold to the size of the
-    // largest block freed so far (sources free blocks of several MB when a
-    // lesson closes or a slider remakes them), and from then on such blocks
-    // come from the heap, where the holes they leave stay resident.
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    // (main sets the mmap threshold, for every command.)
 #endif
     App a = {.scale = 1, .theme = THEME_DARK, .hovered = -1};
     for (int i = 0; i < argc; i++) {

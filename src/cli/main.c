@@ -65,12 +65,14 @@ static int check_command_word(const char *word)
 int main(int argc, char **argv)
 {
 #if defined(__GLIBC__)
-    // Blocks of 1 MB and more come from mmap and go back to the system when
-    // freed. glibc otherwise raises this threshold to the largest block freed
-    // so far (up to 32 MB), and a model's buffers made after a big one is
-    // freed stay in the heap, resident after they are freed: eight steering
+    // A block of 256 KB or more is mapped on its own and given back when
+    // freed, in the window and in check and render alike. Left to itself
+    // glibc raises this threshold to the size of the largest block freed so
+    // far (up to 32 MB: sources free blocks of several MB when a lesson
+    // closes or a slider remakes them), and from then on such blocks come
+    // from the heap, where the holes they leave stay resident: eight steering
     // sources remade once peaked at 271 MB instead of 174 MB.
-    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 #endif
     if (argc > 1) {
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
