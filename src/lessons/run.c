@@ -628,30 +628,13 @@ void run_destroy(Run *r)
     free(r);
 }
 
-// Whether source s reads parameter i: {NAME} in its options, or a program
-// input read by a kind that reads the lesson's program (the program source,
-// a train source).
-static bool source_reads_param(const Run *r, int s, int i)
-{
-    const char *name = r->l->f2.params[i].name;
-    size_t len = strlen(name);
-    if (r->l->f2.params[i].input && source_kinds[r->decl[s]->kind]->reads_program)
-        return true;
-    for (int k = 0; k < r->decl[s]->nopts; k++) {
-        const char *v = r->decl[s]->values[k];
-        if (v[0] == '{' && strncmp(v + 1, name, len) == 0 && v[len + 1] == '}' && v[len + 2] == '\0')
-            return true;
-    }
-    return false;
-}
-
 // Whether some source reads parameter i. Only then does changing it remake
 // sources, and only those that read it (a view-only parameter, such as which
 // frame a panel shows, leaves a training run alone).
 static bool param_read_by_sources(const Run *r, int i)
 {
     for (int s = 0; s < r->nsources; s++)
-        if (source_reads_param(r, s, i))
+        if (source_reads_param(r->l, r->decl[s], i))
             return true;
     return false;
 }

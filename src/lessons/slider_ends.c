@@ -8,17 +8,6 @@
 
 #include "lessons/sources.h"
 
-// Whether source s's options read parameter name ({name} or {name:FORMAT}).
-static bool reads(const LessonSource *s, const char *name)
-{
-    size_t n = strlen(name);
-    for (int k = 0; k < s->nopts; k++)
-        for (const char *v = strchr(s->values[k], '{'); v; v = strchr(v + 1, '{'))
-            if (strncmp(v + 1, name, n) == 0 && (v[1 + n] == '}' || v[1 + n] == ':'))
-                return true;
-    return false;
-}
-
 // A parameter's ends: a number's min and max, a choice's words, a toggle's
 // two states. Returns how many (at least 1, at most cap).
 static int ends(const LessonParam *p, double *out, int cap)
@@ -54,7 +43,7 @@ static int try_sources(const Lesson *l, const double *values, const bool *moved,
         const LessonSource *src = &l->f2.sources[s];
         bool touched = false;
         for (int i = 0; i < l->f2.nparams && !touched; i++)
-            touched = moved[i] && reads(src, l->f2.params[i].name);
+            touched = moved[i] && source_reads_param(l, src, i);
         if (!touched)
             continue;
         const SourceKind *k = source_kinds[src->kind];

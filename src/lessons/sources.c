@@ -184,6 +184,20 @@ bool source_option_number(const SourceParams *p, const LessonSource *decl, const
     return true;
 }
 
+bool source_reads_param(const Lesson *l, const LessonSource *decl, int i)
+{
+    const char *name = l->f2.params[i].name;
+    size_t len = strlen(name);
+    if (l->f2.params[i].input && source_kinds[decl->kind]->reads_program)
+        return true;
+    for (int k = 0; k < decl->nopts; k++) {
+        const char *v = decl->values[k];
+        if (v[0] == '{' && strncmp(v + 1, name, len) == 0 && v[len + 1] == '}' && v[len + 2] == '\0')
+            return true;
+    }
+    return false;
+}
+
 const char *source_option_word(const SourceParams *p, const LessonSource *decl, const char *key,
                                const char *dflt, char *err, size_t n)
 {

@@ -106,6 +106,11 @@ int source_kind_find(const char *name);
 // The names of every kind, for "did you mean" (source_kind_count of them).
 const char *const *source_kind_names(void);
 
+// Whether decl reads parameter i of l: an option written {NAME}, or, for a
+// kind that reads the lesson's program (reads_program), a program input.
+// Only then can changing the parameter change what decl makes.
+bool source_reads_param(const Lesson *l, const LessonSource *decl, int i);
+
 // Helpers for kinds: the value of option key in decl, or NULL.
 const char *source_option(const LessonSource *decl, const char *key);
 
